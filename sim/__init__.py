@@ -1,0 +1,1 @@
+"""Response engine: network, world, response processes, metrics, experiments, reports."""

@@ -1,0 +1,61 @@
+"""Shared fixtures: small hand-made networks with known travel times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from sim.network import RoadNetwork
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def node(g: nx.Graph, n: str, kind: str = "town", pop: int = 1000, lat=29.5, lon=106.2) -> None:
+    g.add_node(n, kind=kind, name_zh=n, name_en=n, lat=lat, lon=lon, population=pop)
+
+
+def road(
+    g: nx.Graph,
+    u: str,
+    v: str,
+    minutes: float,
+    speed: float = 60.0,
+    cap: float = 1000.0,
+    cls: str = "county",
+) -> None:
+    """A road whose free travel time is ``minutes`` at ``speed`` km/h."""
+    g.add_edge(
+        u,
+        v,
+        length_m=minutes * speed * 1000 / 60,
+        speed_kmh=speed,
+        road_class=cls,
+        capacity_vph=cap,
+    )
+
+
+def line_graph() -> nx.Graph:
+    """depot - a - b - c with a shortcut a - c: travel minutes 10, 20, 30, shortcut 70."""
+    g = nx.Graph()
+    node(g, "depot", kind="depot", pop=0)
+    for n in "abc":
+        node(g, n)
+    road(g, "depot", "a", 10)
+    road(g, "a", "b", 20)
+    road(g, "b", "c", 30)
+    road(g, "a", "c", 70)
+    return g
+
+
+@pytest.fixture
+def line_net() -> RoadNetwork:
+    return RoadNetwork(line_graph(), source="line")
+
+
+@pytest.fixture
+def line_graphml(tmp_path: Path) -> Path:
+    p = tmp_path / "line.graphml"
+    nx.write_graphml(line_graph(), p)
+    return p

@@ -1,0 +1,183 @@
+"""RoadNetwork: loading, validation messages, travel times, closures, isolation."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.network import NetworkError, RoadNetwork
+from tests.conftest import line_graph, node, road
+
+
+def test_travel_times_match_hand_computation(line_net):
+    i = line_net.index
+    assert line_net.travel_time(i["depot"], i["c"]) == pytest.approx(60.0)
+    assert line_net.travel_time(i["c"], i["depot"]) == pytest.approx(60.0)
+    assert line_net.path(i["depot"], i["c"]) == [i["depot"], i["a"], i["b"], i["c"]]
+
+
+def test_closure_reroutes_and_reopen_restores(line_net):
+    i = line_net.index
+    e = line_net.edge_id("b", "c")
+    line_net.close(e)
+    assert line_net.travel_time(i["depot"], i["c"]) == pytest.approx(80.0)  # via shortcut
+    assert e not in line_net.path_edges(i["depot"], i["c"])
+    line_net.reopen(e)
+    assert line_net.travel_time(i["depot"], i["c"]) == pytest.approx(60.0)
+
+
+def test_matrices_are_cached_per_closure_set(line_net):
+    i = line_net.index
+    e = line_net.edge_id("a", "b")
+    line_net.travel_time(i["depot"], i["c"])
+    builds = line_net.matrix_builds
+    line_net.close(e)
+    line_net.travel_time(i["depot"], i["c"])
+    line_net.reopen(e)
+    line_net.travel_time(i["depot"], i["c"])
+    line_net.close(e)
+    line_net.travel_time(i["depot"], i["c"])
+    assert line_net.matrix_builds == builds + 1
+
+
+def test_isolation_when_all_routes_cut(line_net):
+    i = line_net.index
+    towns = [i["a"], i["b"], i["c"]]
+    assert line_net.isolated(towns, [i["depot"]]) == []
+    line_net.close(line_net.edge_id("depot", "a"))
+    assert line_net.isolated(towns, [i["depot"]]) == towns
+    assert math.isinf(line_net.travel_time(i["depot"], i["b"]))
+
+
+def test_fresh_copy_has_no_closures(line_net):
+    line_net.close(line_net.edge_id("a", "b"))
+    assert line_net.fresh().closed == frozenset()
+    assert line_net.closed  # original untouched
+
+
+def _random_graph(n: int, extra: list[tuple[int, int, float]]) -> nx.Graph:
+    g = nx.Graph()
+    for k in range(n):
+        node(g, f"n{k}")
+    for k in range(n - 1):  # a spanning path keeps it connected
+        road(g, f"n{k}", f"n{k + 1}", 5.0 + k)
+    for u, v, m in extra:
+        if u != v:
+            road(g, f"n{u}", f"n{v}", m)
+    return g
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(3, 12),
+    extra=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 11), st.floats(1, 100)), max_size=20
+    ),
+    closures=st.lists(st.integers(0, 40), max_size=6),
+)
+def test_closing_roads_never_shortens_a_trip(n, extra, closures):
+    extra = [(u % n, v % n, m) for u, v, m in extra]
+    net = RoadNetwork(_random_graph(n, extra))
+    before = np.vstack([net.times_from(k) for k in range(n)])
+    for c in closures:
+        net.close(c % len(net.edges))
+    after = np.vstack([net.times_from(k) for k in range(n)])
+    assert np.all(after >= before - 1e-9)
+
+
+def test_directed_network_respects_one_way():
+    g = nx.DiGraph()
+    for n in "xyz":
+        node(g, n)
+    road(g, "x", "y", 10)
+    road(g, "y", "z", 10)
+    road(g, "z", "x", 10)
+    net = RoadNetwork(g)
+    i = net.index
+    assert net.travel_time(i["x"], i["y"]) == pytest.approx(10)
+    assert net.travel_time(i["y"], i["x"]) == pytest.approx(20)
+    assert net.times_to(i["x"])[i["y"]] == pytest.approx(20)
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda g: g.nodes["a"].pop("lat"), "node 'a' lacks attribute 'lat'"),
+        (lambda g: g.edges["a", "b"].pop("length_m"), "road 'a'--'b' lacks attribute 'length_m'"),
+        (lambda g: g.edges["a", "b"].update(length_m=0.0), "non-positive or non-finite length_m"),
+        (lambda g: g.edges["a", "b"].update(length_m=-5.0), "non-positive or non-finite length_m"),
+        (lambda g: g.edges["a", "b"].update(speed_kmh=400.0), "units must be km/h"),
+        (lambda g: g.edges["a", "b"].update(road_class="motorway"), "road_class 'motorway'"),
+        (lambda g: node(g, "island"), "node 'island' is unreachable"),
+        (lambda g: g.nodes["a"].update(population="many"), "attribute 'population'='many'"),
+    ],
+)
+def test_validation_messages(mutate, message):
+    g = line_graph()
+    mutate(g)
+    with pytest.raises(NetworkError) as err:
+        RoadNetwork(g, source="test.graphml")
+    text = str(err.value)
+    assert message in text
+    assert "\n" not in text
+
+
+def test_lengths_in_km_are_caught():
+    g = line_graph()
+    g.nodes["b"].update(lat=29.6)  # ~11 km north of a
+    g.edges["a", "b"]["length_m"] = 12.5  # 12.5 km written as if metres
+    with pytest.raises(NetworkError, match="must be metres"):
+        RoadNetwork(g)
+
+
+def test_load_graphml_and_unknown_node(line_graphml):
+    net = RoadNetwork.load(line_graphml)
+    assert net.n == 4
+    with pytest.raises(NetworkError, match=r"layout.teams.x.home: unknown node 'mars'"):
+        net.idx("mars", "layout.teams.x.home")
+
+
+def test_load_missing_file_and_bad_format(tmp_path):
+    with pytest.raises(NetworkError, match="does not exist"):
+        RoadNetwork.load(tmp_path / "none.graphml")
+    bad = tmp_path / "net.json"
+    bad.write_text("{}")
+    with pytest.raises(NetworkError, match="unsupported format"):
+        RoadNetwork.load(bad)
+    broken = tmp_path / "broken.graphml"
+    broken.write_text("<graphml><graph>")
+    with pytest.raises(NetworkError, match="cannot be read as GraphML"):
+        RoadNetwork.load(broken)
+
+
+OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="29.500" lon="106.200"/>
+  <node id="2" lat="29.505" lon="106.200"/>
+  <node id="3" lat="29.510" lon="106.205"/>
+  <node id="4" lat="29.515" lon="106.210"/>
+  <node id="5" lat="29.510" lon="106.215"/>
+  <node id="6" lat="29.505" lon="106.190"/>
+  <way id="10"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/>
+    <tag k="highway" v="primary"/><tag k="name" v="Test Road"/></way>
+  <way id="11"><nd ref="3"/><nd ref="5"/><tag k="highway" v="residential"/></way>
+  <way id="12"><nd ref="2"/><nd ref="6"/><tag k="highway" v="tertiary"/></way>
+</osm>
+"""
+
+
+def test_osm_xml_offline_import(tmp_path):
+    pytest.importorskip("osmnx")
+    p = tmp_path / "tiny.osm"
+    p.write_text(OSM_XML)
+    net = RoadNetwork.load(p)
+    assert net.directed
+    assert set(net.nodes) >= {"1", "2", "3", "5"}
+    t = net.travel_time(net.index["1"], net.index["3"])
+    assert 0 < t < 5  # ~1.2 km of primary road
+    assert {"national", "county", "local"} <= set(net.edge_class)
