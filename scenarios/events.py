@@ -1,0 +1,72 @@
+"""HazardEvent types: the only thing hazard generators and response processes share.
+
+A hazard module returns a time-ordered list of these; the response side reacts to them
+without knowing which hazard produced them. Times are minutes since scenario start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class HazardEvent:
+    """Base class: something the hazard does at time ``t`` (minutes)."""
+
+    t: float
+    hazard: str  # name of the hazard process that produced it, e.g. "storm"
+
+
+@dataclass(frozen=True)
+class WarningIssued(HazardEvent):
+    """A warning is issued ``lead_min`` before the expected impact on ``nodes``."""
+
+    lead_min: float = 0.0
+    nodes: tuple[str, ...] = ()
+    level: str = ""
+
+
+@dataclass(frozen=True)
+class Incident(HazardEvent):
+    """People need rescue at ``node``.
+
+    ``work_min``: on-scene work a reference crew (``ref_crew`` people) needs; a bigger crew
+    works proportionally faster up to the cap set by the response side.
+    ``window_min``: time from report within which rescue is still life-saving.
+    ``report_delay_min``: time between occurrence ``t`` and the alarm reaching the district.
+    """
+
+    id: str = ""
+    node: str = ""
+    kind: str = "rescue"
+    severity: int = 1
+    people: int = 0
+    capabilities: tuple[str, ...] = ()
+    work_min: float = 60.0
+    window_min: float = 360.0
+    report_delay_min: float = 0.0
+
+
+@dataclass(frozen=True)
+class RoadClosure(HazardEvent):
+    """Road ``u``--``v`` is blocked; it clears on its own after ``clear_min`` (inf: needs repair)
+
+    ``repair_min`` is the work a road-repair crew needs to reopen it (used by repair crews).
+    """
+
+    u: str = ""
+    v: str = ""
+    cause: str = ""
+    clear_min: float = float("inf")
+    repair_min: float = 0.0
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """All hazard events of one replication, sorted by time."""
+
+    events: tuple[HazardEvent, ...] = field(default_factory=tuple)
+
+    def of_type(self, typ: type) -> list:
+        """The events that are instances of ``typ``."""
+        return [e for e in self.events if isinstance(e, typ)]

@@ -1,0 +1,164 @@
+"""The application: typed config -> replications -> summary files in the run directory."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.config import Config, ConfigError, validate
+from sim.experiment import RepResult, run_replications
+from sim.network import NetworkError, RoadNetwork
+from sim.stats import mean_ci
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class UserError(Exception):
+    """An error in the user's input: printed as one line, exit status 2."""
+
+
+def resolve_path(p: str) -> Path:
+    """A path as given (absolute or relative to the working directory), else project-relative."""
+    path = Path(p).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    alt = PROJECT_ROOT / path
+    return alt if alt.exists() else path
+
+
+def typed_config(cfg: DictConfig) -> Config:
+    """The composed DictConfig as the typed :class:`Config` dataclass (validated)."""
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise UserError(omegaconf_message(exc)) from None
+    if not isinstance(obj, Config):
+        raise UserError("config does not follow the schema sim.config.Config")
+    try:
+        validate(obj)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    return obj
+
+
+def check_nodes(cfg: Config, net: RoadNetwork) -> None:
+    """Every node named in config exists in the network."""
+    if cfg.district.seat:
+        net.idx(cfg.district.seat, "district.seat")
+    for i, h in enumerate(cfg.layout.hubs):
+        net.idx(h, f"layout.hubs[{i}]")
+    for key, team in cfg.layout.teams.items():
+        if team.home != "each_town":
+            net.idx(team.home, f"layout.teams.{key}.home")
+
+
+def prepare(cfg: DictConfig) -> tuple[Config, RoadNetwork]:
+    """Validate config and load the network; raise :class:`UserError` on any bad input."""
+    conf = typed_config(cfg)
+    try:
+        net = RoadNetwork.load(resolve_path(conf.district.network))
+    except NetworkError as exc:
+        raise UserError(f"district.network: {exc}") from None
+    try:
+        check_nodes(conf, net)
+    except NetworkError as exc:
+        raise UserError(str(exc)) from None
+    return conf, net
+
+
+def omegaconf_message(exc: BaseException) -> str:
+    """One line from an OmegaConf/Hydra exception chain: 'field: problem'."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OmegaConfBaseException) and getattr(seen, "full_key", None):
+            msg = str(getattr(seen, "msg", "") or seen).splitlines()[0]
+            return f"{seen.full_key}: {msg}"
+        seen = seen.__cause__ or seen.__context__
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def summarise(conf: Config, results: list[RepResult]) -> dict:
+    """summary.json content: per-KPI mean, sd and 95% t-interval over replications."""
+    kpis = pd.DataFrame([r.kpis for r in results])
+    out = {}
+    for col in kpis.columns:
+        est = mean_ci(kpis[col].to_numpy(dtype=float))
+        out[col] = {k: _clean(v) for k, v in est.items()}
+    return {
+        "district": conf.district.name,
+        "scenario": conf.scenario.name,
+        "layout": conf.layout.name,
+        "seed": conf.experiment.seed,
+        "replications": conf.experiment.replications,
+        "hours": conf.experiment.hours,
+        "events_logged": int(sum(r.n_events for r in results)),
+        "kpis": out,
+    }
+
+
+def _clean(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def write_outputs(conf: Config, cfg: DictConfig, results: list[RepResult], outdir: Path) -> dict:
+    """Write config.yaml, summary.json, kpis.csv, incidents.csv and events (if asked)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    summary = summarise(conf, results)
+    (outdir / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False), encoding="utf-8"
+    )
+    kpis = pd.DataFrame([{"rep": r.rep, **r.kpis} for r in results])
+    kpis.to_csv(outdir / "kpis.csv", index=False, encoding="utf-8-sig")
+    incidents = pd.concat([r.incidents for r in results], ignore_index=True)
+    incidents.to_csv(outdir / "incidents.csv", index=False, encoding="utf-8-sig")
+    if conf.experiment.save_events:
+        ev = pd.concat([r.events for r in results if r.events is not None], ignore_index=True)
+        if conf.experiment.events_format == "parquet":
+            ev.to_parquet(outdir / "events.parquet", index=False)
+        else:
+            ev.to_csv(outdir / "events.csv", index=False, encoding="utf-8-sig")
+    from sim.figures import response_cdf
+
+    response_cdf(incidents, conf, outdir / "response_time_cdf.png")
+    return summary
+
+
+def format_table(summary: dict) -> str:
+    """The KPI table printed at the end of a run."""
+    lines = [
+        f"{summary['district']} / {summary['scenario']} / layout {summary['layout']}: "
+        f"{summary['replications']} replications, seed {summary['seed']}, "
+        f"{summary['hours']:g} h",
+        f"{'KPI':34s} {'mean':>10s}   95% CI",
+    ]
+    for name, est in summary["kpis"].items():
+        m, lo, hi = est["mean"], est["ci95_low"], est["ci95_high"]
+        if m is None:
+            lines.append(f"{name:34s} {'n/a':>10s}")
+            continue
+        ci = f"[{lo:.3g}, {hi:.3g}]" if lo is not None else ""
+        lines.append(f"{name:34s} {m:10.3f}   {ci}")
+    return "\n".join(lines)
+
+
+def run(cfg: DictConfig, outdir: Path) -> dict:
+    """Run the configured experiment and write its outputs to ``outdir``."""
+    conf, net = prepare(cfg)
+    t0 = time.perf_counter()
+    results = run_replications(conf, net)
+    summary = write_outputs(conf, cfg, results, outdir)
+    wall = time.perf_counter() - t0
+    (outdir / "run_info.json").write_text(
+        json.dumps({"wall_time_s": round(wall, 3), "numpy": np.__version__}), encoding="utf-8"
+    )
+    print(format_table(summary))
+    print(f"outputs: {outdir}  ({wall:.1f} s)")
+    return summary
