@@ -34,7 +34,7 @@ def run_one(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:
     """Run and measure replication ``rep``."""
     r = run_replication(cfg, net, rep)
     ev = r.events()
-    kpis = replication_kpis(r, cfg.layout.rescue.response_standard_min)
+    kpis = replication_kpis(r)
     inc = incident_table(ev)
     inc.insert(0, "rep", rep)
     keep = ev.assign(rep=rep) if cfg.experiment.save_events else None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from sim.model import Replication
+if TYPE_CHECKING:
+    from sim.model import Replication
 
 
 def incident_table(events: pd.DataFrame) -> pd.DataFrame:
@@ -65,35 +68,43 @@ def team_utilisation(events: pd.DataFrame, n_teams: int, horizon_min: float) -> 
     return busy / (n_teams * horizon_min)
 
 
-def replication_kpis(rep: Replication, response_standard_min: float) -> dict[str, float]:
-    """The KPIs of one replication (one row of kpis.csv)."""
-    ev = rep.events()
-    inc = incident_table(ev)
+def response_kpis(
+    inc: pd.DataFrame, window_min: dict[str, float], standard_min: float
+) -> dict[str, float]:
+    """Response-time measures over an incident table (see :func:`incident_table`)."""
     reached = inc["first_arrival"].notna()
     rt = inc.loc[reached, "response_min"].to_numpy()
-    window = {i.id: i.window_min for i in rep.timeline.events if hasattr(i, "window_min")}
-    win = inc["incident"].map(window).to_numpy(dtype=float)
+    win = inc["incident"].map(window_min).to_numpy(dtype=float)
     in_window = reached.to_numpy() & (inc["response_min"].to_numpy() <= win)
-    iso_h, iso_ever, iso_max = isolation_hours(ev, rep.horizon_min)
-    n_teams = len(rep.world.assets.of_kind("team"))
-    warn = ev[ev.event == "warning"]
     n = len(inc)
+    nan = float("nan")
     return {
         "incidents": float(n),
         "incidents_reached": float(reached.sum()),
-        "response_mean_min": float(rt.mean()) if rt.size else float("nan"),
-        "response_p50_min": float(np.median(rt)) if rt.size else float("nan"),
-        "response_p90_min": float(np.percentile(rt, 90)) if rt.size else float("nan"),
-        "share_within_standard": float((rt <= response_standard_min).sum() / n)
-        if n
-        else float("nan"),
+        "response_mean_min": float(rt.mean()) if rt.size else nan,
+        "response_p50_min": float(np.median(rt)) if rt.size else nan,
+        "response_p90_min": float(np.percentile(rt, 90)) if rt.size else nan,
+        "share_within_standard": float((rt <= standard_min).sum() / n) if n else nan,
         "incidents_not_reached_in_window": float(n - in_window.sum()),
         "people_involved": float(inc["people"].sum()),
         "people_rescued": float(inc["rescued"].sum()),
+    }
+
+
+def replication_kpis(rep: Replication) -> dict[str, float]:
+    """All KPIs of one replication (one row of kpis.csv): common ones, then each module's."""
+    from sim.modules import RESPONSE_MODULES
+
+    ev = rep.events()
+    iso_h, iso_ever, iso_max = isolation_hours(ev, rep.horizon_min)
+    warn = ev[ev.event == "warning"]
+    out = {
+        "warning_lead_min": float(warn.qty.min()) if len(warn) else float("nan"),
         "roads_closed": float((ev.event == "road_close").sum()),
         "towns_isolated_ever": float(iso_ever),
         "towns_isolated_max": float(iso_max),
         "town_isolation_hours": iso_h,
-        "team_utilisation": team_utilisation(ev, n_teams, rep.horizon_min),
-        "warning_lead_min": float(warn.qty.min()) if len(warn) else float("nan"),
     }
+    for module in RESPONSE_MODULES:
+        out.update(module.kpis(rep, ev))
+    return out

@@ -9,8 +9,8 @@ import pandas as pd
 from scenarios import generate_timeline
 from scenarios.events import Timeline, WarningIssued
 from sim.config import Config
+from sim.modules import RESPONSE_MODULES
 from sim.network import RoadNetwork
-from sim.rescue import RescueService, build_teams
 from sim.roads import RoadState
 from sim.streams import Streams
 from sim.world import World
@@ -24,6 +24,7 @@ class Replication:
     world: World
     timeline: Timeline
     horizon_min: float
+    cfg: Config
 
     def events(self) -> pd.DataFrame:
         return self.world.log.frame()
@@ -45,8 +46,8 @@ def build_world(cfg: Config, net: RoadNetwork, rep: int) -> tuple[World, Timelin
     world = World(net, streams, hub_nodes(cfg, net))
     timeline = generate_timeline(cfg.scenario, net, streams)
     roads = RoadState(world)
-    rescue = RescueService(world, build_teams(cfg.layout, world), cfg.layout.rescue)
-    roads.listeners.append(rescue.on_network_change)
+    for module in RESPONSE_MODULES:
+        module.attach(world, cfg, roads)
     world.subscribe(
         WarningIssued,
         lambda ev: world.log.log(
@@ -63,4 +64,4 @@ def run_replication(cfg: Config, net: RoadNetwork, rep: int) -> Replication:
     world, timeline = build_world(cfg, net, rep)
     horizon = cfg.experiment.hours * 60.0
     world.env.run(until=horizon)
-    return Replication(rep, world, timeline, horizon)
+    return Replication(rep, world, timeline, horizon, cfg)

@@ -15,13 +15,20 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 
 from scenarios.events import Incident
-from sim.config import LayoutConfig, RescueConfig
+from sim.config import Config, LayoutConfig, RescueConfig
 from sim.world import World
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.model import Replication
+    from sim.roads import RoadState
 
 
 @dataclass
@@ -192,3 +199,22 @@ class RescueService:
     def on_network_change(self) -> None:
         """Roads changed: queued incidents that were unreachable may now be reachable."""
         self.dispatch()
+
+
+def attach(world: World, cfg: Config, roads: RoadState) -> RescueService:
+    """Build the layout's teams and start receiving incidents."""
+    service = RescueService(world, build_teams(cfg.layout, world), cfg.layout.rescue)
+    roads.listeners.append(service.on_network_change)
+    return service
+
+
+def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
+    """Rescue measures of one replication (see README, 'Output files')."""
+    from sim.metrics import incident_table, response_kpis, team_utilisation
+
+    inc = incident_table(events)
+    window = {e.id: e.window_min for e in rep.timeline.of_type(Incident)}
+    out = response_kpis(inc, window, rep.cfg.layout.rescue.response_standard_min)
+    n_teams = len(rep.world.assets.of_kind("team"))
+    out["team_utilisation"] = team_utilisation(events, n_teams, rep.horizon_min)
+    return out
