@@ -14,6 +14,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import Config, ConfigError, validate
 from sim.experiment import RepResult, run_replications
+from sim.modules import RESPONSE_MODULES
 from sim.network import NetworkError, RoadNetwork
 from sim.stats import mean_ci
 
@@ -108,7 +109,7 @@ def _clean(v: float) -> float | None:
 
 
 def write_outputs(conf: Config, cfg: DictConfig, results: list[RepResult], outdir: Path) -> dict:
-    """Write config.yaml, summary.json, kpis.csv, incidents.csv and events (if asked)."""
+    """Write config.yaml, summary.json, kpis.csv, the modules' tables and figures, events."""
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     summary = summarise(conf, results)
@@ -117,17 +118,21 @@ def write_outputs(conf: Config, cfg: DictConfig, results: list[RepResult], outdi
     )
     kpis = pd.DataFrame([{"rep": r.rep, **r.kpis} for r in results])
     kpis.to_csv(outdir / "kpis.csv", index=False, encoding="utf-8-sig")
-    incidents = pd.concat([r.incidents for r in results], ignore_index=True)
-    incidents.to_csv(outdir / "incidents.csv", index=False, encoding="utf-8-sig")
+    tables: dict[str, pd.DataFrame] = {}
+    for name in dict.fromkeys(k for r in results for k in r.tables):
+        tables[name] = pd.concat(
+            [r.tables[name] for r in results if name in r.tables], ignore_index=True
+        )
+        tables[name].to_csv(outdir / f"{name}.csv", index=False, encoding="utf-8-sig")
     if conf.experiment.save_events:
         ev = pd.concat([r.events for r in results if r.events is not None], ignore_index=True)
         if conf.experiment.events_format == "parquet":
             ev.to_parquet(outdir / "events.parquet", index=False)
         else:
             ev.to_csv(outdir / "events.csv", index=False, encoding="utf-8-sig")
-    from sim.figures import response_cdf
-
-    response_cdf(incidents, conf, outdir / "response_time_cdf.png")
+    for module in RESPONSE_MODULES:
+        if hasattr(module, "figures"):
+            module.figures(tables, conf, outdir)
     return summary
 
 

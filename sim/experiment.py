@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.config import Config
-from sim.metrics import incident_table, replication_kpis
+from sim.metrics import replication_kpis
 from sim.model import run_replication
+from sim.modules import RESPONSE_MODULES
 from sim.network import RoadNetwork
 
 
@@ -25,7 +26,7 @@ class RepResult:
 
     rep: int
     kpis: dict[str, float]
-    incidents: pd.DataFrame
+    tables: dict[str, pd.DataFrame]  # per-module detail tables, each with a 'rep' column
     events: pd.DataFrame | None
     n_events: int
 
@@ -35,10 +36,12 @@ def run_one(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:
     r = run_replication(cfg, net, rep)
     ev = r.events()
     kpis = replication_kpis(r)
-    inc = incident_table(ev)
-    inc.insert(0, "rep", rep)
+    tables = {}
+    for module in RESPONSE_MODULES:
+        for name, table in getattr(module, "tables", lambda r, e: {})(r, ev).items():
+            tables[name] = table.assign(rep=rep)[["rep", *table.columns]]
     keep = ev.assign(rep=rep) if cfg.experiment.save_events else None
-    return RepResult(rep, kpis, inc, keep, len(ev))
+    return RepResult(rep, kpis, tables, keep, len(ev))
 
 
 _WORKER: dict = {}

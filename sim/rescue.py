@@ -218,3 +218,18 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     n_teams = len(rep.world.assets.of_kind("team"))
     out["team_utilisation"] = team_utilisation(events, n_teams, rep.horizon_min)
     return out
+
+
+def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``incidents.csv``: one row per incident with alarm, first arrival, response time."""
+    from sim.metrics import incident_table
+
+    return {"incidents": incident_table(events)}
+
+
+def figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
+    """``response_time_cdf.png``."""
+    from sim.figures import response_cdf
+
+    if "incidents" in tables:
+        response_cdf(tables["incidents"], conf, outdir / "response_time_cdf.png")
