@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -13,10 +15,13 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import Config, ConfigError, validate
-from sim.experiment import RepResult, run_replications
+from sim.experiment import Checkpoints, RepResult, run_replications
+from sim.figures import network_map
 from sim.modules import RESPONSE_MODULES
 from sim.network import NetworkError, RoadNetwork
+from sim.report import write_report
 from sim.stats import mean_ci
+from sim.targets import FAIL, NOT_MODELLED, PASS, TargetResult, evaluate_all
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,22 +90,35 @@ def omegaconf_message(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def summarise(conf: Config, results: list[RepResult]) -> dict:
-    """summary.json content: per-KPI mean, sd and 95% t-interval over replications."""
-    kpis = pd.DataFrame([r.kpis for r in results])
+def kpi_columns(results: list[RepResult]) -> dict[str, np.ndarray]:
+    """Per-replication KPI columns over the successful replications."""
+    ok = [r for r in results if not r.error]
+    frame = pd.DataFrame([r.kpis for r in ok])
+    return {c: frame[c].to_numpy(dtype=float) for c in frame.columns}
+
+
+def summarise(conf: Config, results: list[RepResult], verdicts: list[TargetResult]) -> dict:
+    """summary.json content: per-KPI mean, sd and 95% t-interval; target verdicts; failures."""
     out = {}
-    for col in kpis.columns:
-        est = mean_ci(kpis[col].to_numpy(dtype=float))
-        out[col] = {k: _clean(v) for k, v in est.items()}
+    for col, values in kpi_columns(results).items():
+        out[col] = {k: _clean(v) for k, v in mean_ci(values).items()}
+    failed = [
+        {"rep": r.rep, "seed": conf.experiment.seed, "spawn_key": [r.rep], "error": r.error}
+        for r in results
+        if r.error
+    ]
     return {
         "district": conf.district.name,
         "scenario": conf.scenario.name,
         "layout": conf.layout.name,
         "seed": conf.experiment.seed,
-        "replications": conf.experiment.replications,
+        "replications": len(results),
+        "replications_ok": len(results) - len(failed),
         "hours": conf.experiment.hours,
         "events_logged": int(sum(r.n_events for r in results)),
+        "targets": [v.as_dict() for v in verdicts],
         "kpis": out,
+        "failed_replications": failed,
     }
 
 
@@ -108,15 +126,26 @@ def _clean(v: float) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
 
-def write_outputs(conf: Config, cfg: DictConfig, results: list[RepResult], outdir: Path) -> dict:
+def write_outputs(
+    conf: Config,
+    cfg: DictConfig,
+    results: list[RepResult],
+    verdicts: list[TargetResult],
+    outdir: Path,
+    net: RoadNetwork,
+    choices: dict[str, str] | None = None,
+) -> dict:
     """Write config.yaml, summary.json, kpis.csv, the modules' tables and figures, events."""
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
-    summary = summarise(conf, results)
+    summary = summarise(conf, results, verdicts)
+    pd.DataFrame([v.as_dict() for v in verdicts]).to_csv(
+        outdir / "targets.csv", index=False, encoding="utf-8-sig"
+    )
     (outdir / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False), encoding="utf-8"
     )
-    kpis = pd.DataFrame([{"rep": r.rep, **r.kpis} for r in results])
+    kpis = pd.DataFrame([{"rep": r.rep, **r.kpis} for r in results if not r.error])
     kpis.to_csv(outdir / "kpis.csv", index=False, encoding="utf-8-sig")
     tables: dict[str, pd.DataFrame] = {}
     for name in dict.fromkeys(k for r in results for k in r.tables):
@@ -133,6 +162,14 @@ def write_outputs(conf: Config, cfg: DictConfig, results: list[RepResult], outdi
     for module in RESPONSE_MODULES:
         if hasattr(module, "figures"):
             module.figures(tables, conf, outdir)
+    network_map(
+        net,
+        conf,
+        outdir / "network_map.png",
+        tables.get("road_closures"),
+        team_home_nodes(conf, net),
+    )
+    write_report(conf, summary, verdicts, outdir, choices or default_choices(conf))
     return summary
 
 
@@ -154,16 +191,95 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def run(cfg: DictConfig, outdir: Path) -> dict:
+def team_home_nodes(conf: Config, net: RoadNetwork) -> list[int]:
+    """Home node of every team of the layout (one entry per team)."""
+    from sim.rescue import build_teams
+    from sim.streams import Streams
+    from sim.world import World
+
+    return [t.home for t in build_teams(conf.layout, World(net.fresh(), Streams(0, 0), []))]
+
+
+def default_choices(conf: Config) -> dict[str, str]:
+    """Config files used, when Hydra did not say (e.g. in tests)."""
+    return {
+        "district": conf.district.name,
+        "scenario": conf.scenario.name,
+        "layout": conf.layout.name,
+        "experiment": "default",
+    }
+
+
+def fingerprint(cfg: DictConfig) -> str:
+    """Hash of everything that changes a replication's numbers (not how many are run)."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    for key in (
+        "replications",
+        "executor",
+        "workers",
+        "scheduler",
+        "resume",
+        "sequential",
+        "batch",
+        "max_replications",
+    ):
+        data.get("experiment", {}).pop(key, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_experiment(
+    conf: Config, net: RoadNetwork, checkpoints: Checkpoints | None, progress: bool = True
+) -> tuple[list[RepResult], list[TargetResult]]:
+    """All replications and the verdicts; in sequential mode, batches until all are decided."""
+    ex = conf.experiment
+    try:
+        if not ex.sequential:
+            results = run_replications(conf, net, None, checkpoints, progress)
+            return results, evaluate_all(conf.district.targets, kpi_columns(results))
+        results: list[RepResult] = []
+        frozen: dict[str, TargetResult] = {}
+        while len(results) < ex.max_replications:
+            reps = range(len(results), min(len(results) + ex.batch, ex.max_replications))
+            results += run_replications(conf, net, reps, checkpoints, progress)
+            for v in evaluate_all(conf.district.targets, kpi_columns(results)):
+                if v.key not in frozen and v.verdict in (PASS, FAIL, NOT_MODELLED):
+                    frozen[v.key] = v
+            if len(frozen) == len(conf.district.targets):
+                break
+        final = evaluate_all(conf.district.targets, kpi_columns(results))
+        return results, [frozen.get(v.key, v) for v in final]
+    except ValueError as exc:  # checkpoint fingerprint mismatch
+        raise UserError(f"experiment.resume: {exc}") from None
+
+
+def format_verdicts(verdicts: list[TargetResult]) -> str:
+    """The plan-target table printed at the end of a run."""
+    lines = [f"{'target':26s} {'source':10s} {'estimate':>10s}  {'95% CI':22s} {'n':>4s}  verdict"]
+    for v in verdicts:
+        est = "n/a" if math.isnan(v.estimate) else f"{v.estimate:.4g}"
+        ci = "" if math.isnan(v.ci_low) else f"[{v.ci_low:.4g}, {v.ci_high:.4g}]"
+        goal = f"{v.comparator} {v.threshold:g}"
+        lines.append(
+            f"{v.key:26s} {v.source:10s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"
+        )
+    return "\n".join(lines)
+
+
+def run(cfg: DictConfig, outdir: Path, choices: dict[str, str] | None = None) -> dict:
     """Run the configured experiment and write its outputs to ``outdir``."""
     conf, net = prepare(cfg)
     t0 = time.perf_counter()
-    results = run_replications(conf, net)
-    summary = write_outputs(conf, cfg, results, outdir)
+    checkpoints = Checkpoints(outdir / "replications", fingerprint(cfg))
+    results, verdicts = run_experiment(conf, net, checkpoints)
+    summary = write_outputs(conf, cfg, results, verdicts, outdir, net, choices)
     wall = time.perf_counter() - t0
     (outdir / "run_info.json").write_text(
         json.dumps({"wall_time_s": round(wall, 3), "numpy": np.__version__}), encoding="utf-8"
     )
     print(format_table(summary))
+    print()
+    print(format_verdicts(verdicts))
+    for f in summary["failed_replications"]:
+        print(f"replication {f['rep']} FAILED (seed {f['seed']}): {f['error']}", file=sys.stderr)
     print(f"outputs: {outdir}  ({wall:.1f} s)")
     return summary

@@ -115,7 +115,9 @@ def _compose_message(exc: BaseException, overrides: list[str]) -> str:
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def _hydra_task(cfg: DictConfig) -> None:
     try:
-        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+        hc = HydraConfig.get()
+        choices = {g: str(c) for g, c in hc.runtime.choices.items() if not g.startswith("hydra")}
+        run(cfg, Path(hc.runtime.output_dir), choices)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -27,6 +27,10 @@ class TargetConfig:
     threshold: float = MISSING
     source: str = ""  # e.g. "000 L198"
     description: str = ""
+    # For pooled proportions (e.g. fires out within 24 h over all fires): the KPI columns
+    # summed over replications; the estimate is numerator/denominator with a Wilson interval.
+    numerator: str = ""
+    denominator: str = ""
 
 
 @dataclass
@@ -113,10 +117,15 @@ class ExperimentConfig:
     replications: int = 10
     seed: int = 20261124
     hours: float = 72.0
-    executor: str = "processes"  # serial | processes
+    executor: str = "processes"  # serial | processes | dask
     workers: int = 0  # 0 = all cores
+    scheduler: str = ""  # dask: scheduler address (tcp://host:8786); "" = local cluster
     save_events: bool = False
     events_format: str = "csv"  # csv | parquet
+    sequential: bool = False  # add batches of replications until every verdict is decided
+    batch: int = 10  # sequential: replications per batch
+    max_replications: int = 200  # sequential: cap
+    resume: bool = False  # reuse finished replications checkpointed in the run directory
 
 
 @dataclass
@@ -127,7 +136,7 @@ class Config:
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
 
 
-EXECUTORS = ("serial", "processes")
+EXECUTORS = ("serial", "processes", "dask")
 COMPARATORS = (">=", "<=", ">", "<")
 
 
@@ -142,6 +151,8 @@ def validate(cfg: Config) -> None:
     _positive(ex.replications, "experiment.replications")
     _positive(ex.hours, "experiment.hours")
     _positive(ex.workers, "experiment.workers", allow_zero=True)
+    _positive(ex.batch, "experiment.batch")
+    _positive(ex.max_replications, "experiment.max_replications")
     if ex.executor not in EXECUTORS:
         raise ConfigError(
             f"experiment.executor='{ex.executor}': must be one of {', '.join(EXECUTORS)}"

@@ -1,0 +1,83 @@
+"""Replications: serial = processes = Dask, failures recorded, resume without redoing work."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+
+import sim.experiment as experiment
+from sim.experiment import Checkpoints, run_replications
+from tests.test_model import NET, make_config
+
+
+def _kpis(results) -> pd.DataFrame:
+    return pd.DataFrame([{"rep": r.rep, **r.kpis} for r in results])
+
+
+def config(executor: str, reps: int = 4):
+    cfg = make_config(teams=2)
+    cfg.experiment.replications = reps
+    cfg.experiment.executor = executor
+    cfg.experiment.workers = 2
+    return cfg
+
+
+def test_processes_equal_serial():
+    serial = _kpis(run_replications(config("serial"), NET))
+    parallel = _kpis(run_replications(config("processes"), NET))
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert serial["incidents"].sum() > 0
+
+
+def test_dask_local_cluster_equals_serial():
+    pytest.importorskip("dask.distributed")
+    serial = _kpis(run_replications(config("serial", 3), NET))
+    dask = _kpis(run_replications(config("dask", 3), NET))
+    pd.testing.assert_frame_equal(serial, dask)
+
+
+def test_failing_replication_is_recorded_and_others_finish(monkeypatch):
+    real = experiment.run_one
+
+    def flaky(cfg, net, rep):
+        if rep == 2:
+            raise RuntimeError("boom")
+        return real(cfg, net, rep)
+
+    monkeypatch.setattr(experiment, "run_one", flaky)
+    results = run_replications(config("serial"), NET)
+    assert [r.rep for r in results] == [0, 1, 2, 3]
+    assert "RuntimeError: boom" in results[2].error
+    assert all(not r.error for r in results if r.rep != 2)
+
+
+def test_resume_reuses_finished_replications(tmp_path, monkeypatch):
+    ck = Checkpoints(tmp_path / "replications", "fp-1")
+    cfg = config("serial", 3)
+    first = run_replications(cfg, NET, checkpoints=ck)  # "interrupted" after 3 of 6
+    calls = []
+    real = experiment.run_one_safe
+
+    def counting(cfg, net, rep):
+        calls.append(rep)
+        return real(cfg, net, rep)
+
+    monkeypatch.setattr(experiment, "run_one_safe", counting)
+    more = copy.deepcopy(cfg)
+    more.experiment.replications = 6
+    more.experiment.resume = True
+    resumed = run_replications(more, NET, checkpoints=ck)
+    assert calls == [3, 4, 5]
+    fresh = run_replications(config("serial", 6), NET)
+    pd.testing.assert_frame_equal(_kpis(resumed), _kpis(fresh))
+    pd.testing.assert_frame_equal(_kpis(resumed[:3]), _kpis(first))
+
+
+def test_resume_refuses_checkpoints_of_another_config(tmp_path):
+    run_replications(config("serial", 2), NET, checkpoints=Checkpoints(tmp_path, "fp-1"))
+    cfg = config("serial", 2)
+    cfg.experiment.resume = True
+    with pytest.raises(ValueError, match="different config"):
+        run_replications(cfg, NET, checkpoints=Checkpoints(tmp_path, "fp-2"))
