@@ -70,7 +70,7 @@ def response_cdf(incidents: pd.DataFrame, conf: Config, path: Path) -> None:
     ax.set_title(f"{conf.district.name_en}: {conf.scenario.name}, layout {conf.layout.name}")
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -170,5 +170,5 @@ def network_map(
     ax.set_title(f"{conf.district.name_en} network, layout {conf.layout.name}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)

@@ -1,0 +1,124 @@
+"""The command line as a planner uses it: outputs, determinism, multirun, clear errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = ["experiment.replications=3", "experiment.executor=serial"]
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_default_run_writes_outputs_and_is_deterministic(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    r = run_cli(*FAST, f"hydra.run.dir={a}")
+    assert r.returncode == 0, r.stderr
+    for name in (
+        "config.yaml",
+        "summary.json",
+        "kpis.csv",
+        "targets.csv",
+        "incidents.csv",
+        "report.html",
+        "response_time_cdf.png",
+        "network_map.png",
+    ):
+        assert (a / name).exists(), name
+    assert "verdict" in r.stdout and "warning_lead" in r.stdout
+    assert (a / "kpis.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    assert run_cli(*FAST, f"hydra.run.dir={b}").returncode == 0
+    assert (a / "summary.json").read_text() == (b / "summary.json").read_text()
+    assert run_cli(*FAST, "experiment.seed=99", f"hydra.run.dir={c}").returncode == 0
+    sa, sc = (
+        json.loads((a / "summary.json").read_text()),
+        json.loads((c / "summary.json").read_text()),
+    )
+    assert sa["kpis"] != sc["kpis"]
+
+
+def test_multirun_over_districts(tmp_path):
+    r = run_cli("-m", "district=bishan,fengdu", *FAST, f"hydra.sweep.dir={tmp_path}")
+    assert r.returncode == 0, r.stderr
+    summaries = sorted(tmp_path.glob("*/summary.json"))
+    assert [json.loads(p.read_text())["district"] for p in summaries] == ["bishan", "fengdu"]
+
+
+def test_resume_from_cli_matches_a_fresh_run(tmp_path):
+    run_dir, fresh = tmp_path / "run", tmp_path / "fresh"
+    assert (
+        run_cli(
+            "experiment.replications=2", "experiment.executor=serial", f"hydra.run.dir={run_dir}"
+        ).returncode
+        == 0
+    )
+    r = run_cli(
+        "experiment.replications=4",
+        "experiment.executor=serial",
+        "experiment.resume=true",
+        f"hydra.run.dir={run_dir}",
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        run_cli(
+            "experiment.replications=4", "experiment.executor=serial", f"hydra.run.dir={fresh}"
+        ).returncode
+        == 0
+    )
+    a = json.loads((run_dir / "summary.json").read_text())
+    b = json.loads((fresh / "summary.json").read_text())
+    assert a["kpis"] == b["kpis"]
+
+
+def _broken_network(tmp_path: Path) -> Path:
+    g = nx.read_graphml(ROOT / "networks" / "bishan.graphml")
+    first = next(iter(g.nodes))
+    del g.nodes[first]["lat"]
+    p = tmp_path / "broken.graphml"
+    nx.write_graphml(g, p)
+    return p
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("district=nowhere", "district=nowhere: no such district"),
+        ("experiment.replications=-3", "experiment.replications=-3: must be > 0"),
+        ("experiment.seed=abc", "experiment.seed:"),
+        ("district.network=/no/such/file.graphml", "does not exist"),
+        ("experiment.nonsense=1", "experiment.nonsense"),
+        ("layout.teams.community.home=atlantis", "layout.teams.community.home: unknown node"),
+        ("BROKEN", "lacks attribute 'lat'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, override, message):
+    if override == "BROKEN":
+        override = f"district.network={_broken_network(tmp_path)}"
+    out = tmp_path / "out"
+    r = run_cli(override, f"hydra.run.dir={out}")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert message in lines[0]
+    assert "Traceback" not in r.stderr + r.stdout
+    assert not out.exists()
+
+
+def test_cfg_job_prints_config_without_running(tmp_path):
+    r = run_cli("--cfg", "job", "district=fengdu")
+    assert r.returncode == 0, r.stderr
+    assert "name: fengdu" in r.stdout
