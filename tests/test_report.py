@@ -1,0 +1,58 @@
+"""The planner's report and figures: one self-contained HTML file; CJK names or pinyin."""
+
+from __future__ import annotations
+
+import numpy as np
+from omegaconf import OmegaConf
+
+import sim.figures as figures
+from sim.app import write_outputs
+from sim.config import TargetConfig
+from sim.experiment import run_replications
+from sim.report import assumptions
+from sim.targets import evaluate_all
+from tests.test_model import NET, make_config
+
+
+def test_report_is_self_contained_with_verdicts_figures_and_assumptions(tmp_path):
+    conf = make_config(teams=2)
+    conf.experiment.replications = 3
+    conf.district.targets = {
+        "lead": TargetConfig(
+            metric="warning_lead_min",
+            comparator=">=",
+            threshold=45,
+            source="000 L164",
+            description="warning 45 min ahead",
+        ),
+        "fires": TargetConfig(
+            metric="fires_out_24h_share",
+            comparator=">=",
+            threshold=0.95,
+            numerator="fires_out_24h",
+            denominator="fires",
+        ),
+    }
+    results = run_replications(conf, NET)
+    verdicts = evaluate_all(
+        conf.district.targets, {k: np.array([r.kpis[k] for r in results]) for k in results[0].kpis}
+    )
+    choices = {"district": "bishan", "scenario": "storm", "layout": "bishan"}
+    write_outputs(conf, OmegaConf.structured(conf), results, verdicts, tmp_path, NET, choices)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "warning 45 min ahead" in page and "PASS" in page and "NOT MODELLED" in page
+    assert page.count("data:image/png;base64,") >= 2  # CDF and map embedded
+    assert "ASSUMPTION" not in page  # reasons are shown, not the marker
+    assert any("life-saving window" in r for _, _, r in assumptions(choices))
+    assert "life-saving window" in page
+    assert (tmp_path / "targets.csv").read_text(encoding="utf-8-sig").startswith("key,")
+
+
+def test_labels_fall_back_to_pinyin_without_cjk_font(monkeypatch):
+    i = NET.index["a"]
+    monkeypatch.setitem(NET.node_attr["name_zh"], i, "甲镇")
+    monkeypatch.setitem(NET.node_attr["name_en"], i, "Jia Zhen")
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
+    assert figures.place_label(NET, i) == "Jia Zhen"
+    monkeypatch.setattr(figures, "cjk_font", lambda: "Noto Sans CJK SC")
+    assert figures.place_label(NET, i) == "甲镇"
