@@ -50,8 +50,10 @@ def test_report_is_self_contained_with_verdicts_figures_and_assumptions(tmp_path
 
 def test_labels_fall_back_to_pinyin_without_cjk_font(monkeypatch):
     i = NET.index["a"]
-    monkeypatch.setitem(NET.node_attr["name_zh"], i, "甲镇")
-    monkeypatch.setitem(NET.node_attr["name_en"], i, "Jia Zhen")
+    names = {a: list(NET.node_attr[a]) for a in ("name_zh", "name_en")}
+    names["name_zh"][i], names["name_en"][i] = "甲镇", "Jia Zhen"
+    for a, values in names.items():
+        monkeypatch.setitem(NET.node_attr, a, values)
     monkeypatch.setattr(figures, "cjk_font", lambda: None)
     assert figures.place_label(NET, i) == "Jia Zhen"
     monkeypatch.setattr(figures, "cjk_font", lambda: "Noto Sans CJK SC")
