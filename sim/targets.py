@@ -104,37 +104,35 @@ def evaluate(key: str, target, kpis: dict[str, np.ndarray]) -> TargetResult:
         source=target.source,
         description=target.description,
     )
+
+    def undecided(n: int, verdict: str, method: str, note: str) -> TargetResult:
+        nan = math.nan
+        return TargetResult(
+            **base,
+            estimate=nan,
+            ci_low=nan,
+            ci_high=nan,
+            n=n,
+            verdict=verdict,
+            method=method,
+            note=note,
+        )
+
     num, den = getattr(target, "numerator", ""), getattr(target, "denominator", "")
     if num and den:
         if num not in kpis or den not in kpis:
-            return TargetResult(
-                **base,
-                estimate=math.nan,
-                ci_low=math.nan,
-                ci_high=math.nan,
-                n=0,
-                verdict=NOT_MODELLED,
-                method="proportion",
-                note=f"no KPI '{num if num not in kpis else den}' in this run",
-            )
+            missing = num if num not in kpis else den
+            return undecided(0, NOT_MODELLED, "proportion", f"no KPI '{missing}' in this run")
         x, n = float(np.nansum(kpis[num])), float(np.nansum(kpis[den]))
         reps = int(np.isfinite(kpis[den]).sum())
         if n == 0:
-            return TargetResult(
-                **base,
-                estimate=math.nan,
-                ci_low=math.nan,
-                ci_high=math.nan,
-                n=reps,
-                verdict=INCONCLUSIVE,
-                method="proportion (Wilson)",
-                note=f"no {den} in {reps} replications",
+            return undecided(
+                reps, INCONCLUSIVE, "proportion (Wilson)", f"no {den} in {reps} replications"
             )
-        est = x / n
         lo, hi = wilson_interval(x, n)
         return _decide(
             base,
-            est,
+            x / n,
             lo,
             hi,
             reps,
@@ -143,35 +141,17 @@ def evaluate(key: str, target, kpis: dict[str, np.ndarray]) -> TargetResult:
             pooled=f"{x:g}/{n:g}",
         )
     if target.metric not in kpis:
-        return TargetResult(
-            **base,
-            estimate=math.nan,
-            ci_low=math.nan,
-            ci_high=math.nan,
-            n=0,
-            verdict=NOT_MODELLED,
-            method="mean (t)",
-            note=f"no KPI '{target.metric}' in this scenario",
-        )
+        return undecided(0, NOT_MODELLED, "mean (t)", f"no KPI '{target.metric}' in this scenario")
     values = np.asarray(kpis[target.metric], dtype=float)
     est = mean_ci(values)
-    finite = values[np.isfinite(values)]
     if est["n"] == 0:
-        return TargetResult(
-            **base,
-            estimate=math.nan,
-            ci_low=math.nan,
-            ci_high=math.nan,
-            n=0,
-            verdict=INCONCLUSIVE,
-            method="mean (t)",
-            note="metric undefined in every replication",
-        )
+        return undecided(0, INCONCLUSIVE, "mean (t)", "metric undefined in every replication")
     lo, hi = est["ci95_low"], est["ci95_high"]
     if est["n"] >= 2 and est["sd"] == 0:  # constant: the interval collapses to the value
         lo = hi = est["mean"]
     elif est["n"] == 1:
         lo = hi = math.nan
+    finite = values[np.isfinite(values)]
     ok = [_holds(v, target.comparator, float(target.threshold)) for v in finite]
     return _decide(base, est["mean"], lo, hi, est["n"], "mean (t)", failures_possible=not all(ok))
 
