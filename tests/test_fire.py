@@ -1,0 +1,176 @@
+"""Forest-fire module: simulation agrees with the containment model; ignitions; CRN."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from scenarios import fire as fire_scenario
+from scenarios.events import Ignition
+from sim.config import (
+    Config,
+    DangerClassConfig,
+    DistrictConfig,
+    ExperimentConfig,
+    FireDetectionConfig,
+    FireLayoutConfig,
+    FireScenarioConfig,
+    LayoutConfig,
+    ScenarioConfig,
+    TeamConfig,
+)
+from sim.experiment import run_one
+from sim.fire import FireService, fire_table, team_production
+from sim.fire_containment import FireSpread, Resource, contain, diurnal_cosine
+from sim.network import RoadNetwork
+from sim.streams import Streams
+from sim.world import World
+from tests.conftest import line_graph, node, road
+
+
+def forest_graph() -> nx.Graph:
+    g = line_graph()
+    node(g, "forest", kind="forest_zone", pop=0)
+    g.nodes["forest"].update(forest_area_ha=5000.0, walk_in_m=0.0)
+    road(g, "c", "forest", 10)
+    return g
+
+
+NET = RoadNetwork(forest_graph(), source="forest")
+
+
+def layout(teams: int = 1, home: str = "forest", headcount: int = 20) -> FireLayoutConfig:
+    return FireLayoutConfig(
+        teams={
+            "crew": TeamConfig(
+                tier="professional", home=home, count=teams, headcount=headcount, assembly_min=0.0
+            )
+        },
+        production_m_min_per_person={"professional": 0.4},
+        detection=FireDetectionConfig(camera_delay_min_mean=0.0, other_delay_min_mean=0.0),
+        initial_attack_teams=1,
+        max_teams_per_fire=1,
+        water_dependent_share=0.0,
+    )
+
+
+def run_fires(fc: FireLayoutConfig, ignitions: list[Ignition]) -> World:
+    world = World(NET.fresh(), Streams(3, 0), hubs=[0])
+    FireService(world, fc)
+    world.env.process(world.replay(ignitions))
+    world.env.run(until=20 * 1440)
+    return world
+
+
+def test_simulated_containment_equals_the_containment_model():
+    fc = layout()
+    ign = Ignition(
+        t=0.0, hazard="t", id="f1", zone="forest", head_ros_m_min=1.5, lb_ratio=2.0, clock_h=13.0
+    )
+    ev = run_fires(fc, [ign]).log.frame()
+    spread = FireSpread(
+        1.5, 2.0, diurnal_cosine(fc.diurnal_peak_hour, fc.diurnal_min_multiplier), 13.0
+    )
+    expected = contain(
+        spread,
+        [Resource(0.0, 20 * 0.4)],
+        max_time_min=fc.max_ia_hours * 60,
+        max_area_ha=fc.max_ia_area_ha,
+    )
+    assert expected.contained
+    got = ev[ev.event == "fire_contained"].iloc[0]
+    assert got.t == pytest.approx(expected.time_min, rel=1e-9)
+    assert got.qty == pytest.approx(expected.area_ha, rel=1e-9)
+
+
+def test_competing_fires_wait_for_the_only_team():
+    fc = layout(home="c")
+    igns = [
+        Ignition(
+            t=0.0,
+            hazard="t",
+            id=f"f{k}",
+            zone="forest",
+            head_ros_m_min=0.5,
+            lb_ratio=1.5,
+            clock_h=10.0,
+        )
+        for k in (1, 2)
+    ]
+    t = fire_table(run_fires(fc, igns).log.frame()).set_index("fire")
+    out1 = t.loc["f1", "out_t"]
+    # the team rests rest_ratio x hours worked, drives home (10 min) and back (10 min)
+    assert t.loc["f2", "first_arrival"] >= out1 + 20.0 - 1e-9
+    assert t.loc["f2", "area_ha"] > t.loc["f1", "area_ha"]  # it burned while waiting
+    assert t["out_t"].notna().all()
+
+
+def test_production_falls_with_water_distance():
+    near = FireLayoutConfig(production_m_min_per_person={"p": 0.4}, water_distance_km=1.0)
+    far = FireLayoutConfig(production_m_min_per_person={"p": 0.4}, water_distance_km=3.0)
+    assert team_production(far, "p", 20) < team_production(near, "p", 20) <= 8.0
+
+
+def season(fires: float = 8.0) -> FireScenarioConfig:
+    return FireScenarioConfig(
+        mode="season",
+        season_days=100,
+        fires_per_season=fires,
+        classes={
+            "low": DangerClassConfig(p_day=0.7, ignition_weight=1.0, head_ros_m_min=0.5),
+            "high": DangerClassConfig(p_day=0.3, ignition_weight=4.0, head_ros_m_min=3.0),
+        },
+    )
+
+
+def test_season_fire_count_matches_its_poisson_rate():
+    counts = np.array(
+        [len(fire_scenario.generate(season(), NET, np.random.default_rng(s))) for s in range(400)]
+    )
+    # mean 8: the standard error of the mean of 400 draws is about sqrt(8/400) ~ 0.14,
+    # plus the day-class mixing; 4 standard errors either side
+    assert abs(counts.mean() - 8.0) < 4 * np.sqrt(counts.var() / len(counts))
+    # Poisson dispersion (day-class mixing adds only ~0.3 to the variance here)
+    assert 0.8 < counts.var(ddof=1) / counts.mean() < 1.25
+
+
+def test_high_danger_days_carry_more_fires_per_day():
+    igns = [
+        e
+        for s in range(200)
+        for e in fire_scenario.generate(season(), NET, np.random.default_rng(s))
+    ]
+    share_high = np.mean([e.danger == "high" for e in igns])
+    assert share_high == pytest.approx(0.3 * 4 / (0.3 * 4 + 0.7 * 1), abs=0.03)
+
+
+def fire_config(teams: int) -> Config:
+    fc = layout(teams=teams, home="a")
+    fc.initial_attack_teams, fc.max_teams_per_fire = 1, 3
+    fc.detection = FireDetectionConfig(camera_delay_min_mean=20.0, other_delay_min_mean=20.0)
+    return Config(
+        district=DistrictConfig(name="f", network="<memory>", forest_area_ha=5000.0),
+        scenario=ScenarioConfig(name="fire", fire=season(fires=15.0), hours=105 * 24.0),
+        layout=LayoutConfig(name=f"{teams}", fire=fc),
+        experiment=ExperimentConfig(replications=1, seed=11, executor="serial"),
+    )
+
+
+def test_more_fire_teams_never_worse_on_common_random_numbers():
+    share, burned = {}, {}
+    for k in (1, 3):
+        cfg = fire_config(k)
+        kp = [run_one(cfg, NET, r).kpis for r in range(12)]
+        share[k] = np.mean([x["fires_out_24h"] for x in kp]) / np.mean([x["fires"] for x in kp])
+        burned[k] = np.mean([x["burned_area_ha"] for x in kp])
+    assert share[3] >= share[1]
+    assert burned[3] <= burned[1]
+
+
+def test_every_reported_fire_is_out_or_flagged():
+    res = run_one(fire_config(2), NET, 0)
+    t = res.tables["fires"]
+    assert res.kpis["fires"] == len(t) > 0
+    assert res.kpis["fires_not_out_at_end"] == t["out_t"].isna().sum()
+    assert (t["area_ha"].dropna() <= 5000.0).all()  # never more than the zone's forest
