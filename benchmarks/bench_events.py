@@ -2,6 +2,7 @@
 
     python benchmarks/bench_events.py                 # both scenarios
     python benchmarks/bench_events.py --incidents 20000 --scenario dispatch
+    python benchmarks/bench_events.py --scaling       # cost per incident at 10k/30k/100k
 
 Scenarios:
   dispatch  100,000 Poisson incidents on a 300-node grid-like road network, 6 teams,
@@ -86,6 +87,11 @@ def grid_network(side: int = 15, rows: int = 20, seed: int = 0) -> RoadNetwork:
 
 
 def dispatch_world(n_incidents: int, seed: int = 1) -> World:
+    return dispatch_setup(n_incidents, seed)[0]
+
+
+def dispatch_setup(n_incidents: int, seed: int = 1) -> tuple[World, RescueService]:
+    """The dispatch benchmark: 300-node grid, 6 teams, Poisson incidents, nearest available."""
     net = grid_network()
     world = World(net, Streams(seed, 0), hubs=[0])
     homes = [net.nodes[i] for i in np.linspace(0, net.n - 1, 6).astype(int)]
@@ -96,7 +102,7 @@ def dispatch_world(n_incidents: int, seed: int = 1) -> World:
             for k, h in enumerate(homes)
         },
     )
-    RescueService(world, build_teams(layout, world), RescueConfig())
+    svc = RescueService(world, build_teams(layout, world), RescueConfig(dispatch="nearest"))
     rng = np.random.default_rng(seed)
     # Load ~0.7: 6 teams, ~60 min per task including travel.
     t = np.cumsum(rng.exponential(60.0 / 6 / 0.7, n_incidents))
@@ -115,7 +121,7 @@ def dispatch_world(n_incidents: int, seed: int = 1) -> World:
         for k in range(n_incidents)
     ]
     world.env.process(world.replay(incidents))
-    return world
+    return world, svc
 
 
 def district_world(incidents_per_100k: float) -> World:
@@ -135,7 +141,8 @@ def district_world(incidents_per_100k: float) -> World:
     return world
 
 
-def measure(name: str, world: World) -> None:
+def measure(name: str, world: World) -> float:
+    """Run ``world`` to the end, print the figures, return the wall time in seconds."""
     t0 = time.perf_counter()
     n = run_counting(world.env)
     wall = time.perf_counter() - t0
@@ -145,6 +152,19 @@ def measure(name: str, world: World) -> None:
         f"{name:9s} events={n:>9,d} wall={wall:7.2f}s model={rate:>10,.0f} ev/s "
         f"bare-simpy={bare:>10,.0f} ev/s ratio={rate / bare:.3f} log_rows={len(world.log):,d}"
     )
+    return wall
+
+
+def scaling(sizes: list[int]) -> None:
+    """Wall time and queue work per incident as incidents grow (should stay flat)."""
+    for n in sizes:
+        world, svc = dispatch_setup(n)
+        wall = measure(f"n={n:,d}", world)
+        q = svc.queue
+        print(
+            f"{'':9s} {wall / n * 1e6:8.1f} us/incident, queue entries popped per incident "
+            f"{q.pops / n:.2f}, max waiting {svc.max_open}"
+        )
 
 
 def main() -> None:
@@ -157,7 +177,15 @@ def main() -> None:
         default=2000.0,
         help="storm incidents per 100k residents for the district scenario",
     )
+    ap.add_argument(
+        "--scaling",
+        action="store_true",
+        help="dispatch scenario at 10k, 30k and 100k incidents: cost per incident",
+    )
     a = ap.parse_args()
+    if a.scaling:
+        scaling([10_000, 30_000, 100_000])
+        return
     if a.scenario in ("dispatch", "all"):
         measure("dispatch", dispatch_world(a.incidents))
     if a.scenario in ("district", "all"):

@@ -1,4 +1,5 @@
-"""Dispatch against queueing theory, and conservation of people in incidents."""
+"""Rescue model: dispatch against queueing theory, policies, mobilisation, access by road,
+foot, boat and air, rerouting, work/rest, mutual aid, repair, and conservation of people."""
 
 from __future__ import annotations
 
@@ -7,15 +8,40 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scenarios.events import Incident
-from sim.config import LayoutConfig, RescueConfig, TeamConfig
+from scenarios.events import Incident, RoadClosure
+from sim import rescue
+from sim.access import FOOT, ROAD, Router
+from sim.config import (
+    AccessConfig,
+    AidCentreConfig,
+    Config,
+    ConfigError,
+    DistrictConfig,
+    ExperimentConfig,
+    LayoutConfig,
+    MobilisationConfig,
+    MutualAidConfig,
+    RepairConfig,
+    RepairCrewConfig,
+    RescueConfig,
+    ScenarioConfig,
+    StageConfig,
+    StormConfig,
+    TeamConfig,
+    TieredConfig,
+    validate,
+)
 from sim.metrics import incident_table
 from sim.network import RoadNetwork
 from sim.rescue import RescueService, build_teams
+from sim.rescue_metrics import incident_detail
+from sim.roads import RoadState
 from sim.streams import Streams
 from sim.world import World
-from tests.conftest import node
+from tests.conftest import line_graph, node, road
 
 
 def erlang_c_wait(c: int, lam: float, mu: float) -> float:
@@ -127,3 +153,466 @@ def test_capability_matching_and_waiting_for_capable_team():
     arrivals = ev[ev.event == "arrive"]
     assert set(arrivals.entity) == {"boat"}
     assert sorted(arrivals.t) == [0.0, 30.0]  # the second waits for the only boat team
+
+
+# ---------------------------------------------------------------------------------------------
+# The full rescue model: policies, mobilisation, access, work/rest, mutual aid, repair
+# ---------------------------------------------------------------------------------------------
+KM_LAT = 1 / 111.2
+
+
+def chain_graph() -> nx.Graph:
+    """depot -10 min- a -20 min- b at 60 km/h (10 km, 20 km); a, b 5 and 15 km north of depot.
+
+    ``ext`` is an external centre 30 min from the depot.
+    """
+    g = nx.Graph()
+    node(g, "depot", kind="depot", pop=0, lat=29.5)
+    node(g, "a", pop=5000, lat=29.5 + 5 * KM_LAT)
+    node(g, "b", pop=5000, lat=29.5 + 15 * KM_LAT)
+    node(g, "ext", kind="regional_centre", pop=0, lat=29.5)
+    road(g, "depot", "a", 10)
+    road(g, "a", "b", 20)
+    road(g, "depot", "ext", 30)
+    return g
+
+
+def team(tier="town", home="depot", count=1, caps=("rescue",), **kw) -> TeamConfig:
+    return TeamConfig(
+        tier=tier,
+        home=home,
+        count=count,
+        headcount=kw.pop("headcount", 10),
+        capabilities=list(caps),
+        assembly_min=kw.pop("assembly_min", 0.0),
+        **kw,
+    )
+
+
+def make_cfg(teams: dict, rescue_cfg: RescueConfig | None = None, start_hour=12.0, **layout):
+    return Config(
+        district=DistrictConfig(name="t", network="<memory>"),
+        scenario=ScenarioConfig(name="t", start_hour=start_hour),
+        layout=LayoutConfig(name="t", teams=teams, rescue=rescue_cfg or RescueConfig(), **layout),
+        experiment=ExperimentConfig(replications=1, seed=3, hours=48.0, executor="serial"),
+    )
+
+
+def run_model(g, cfg: Config, events: list, until: float = 10_000.0, seed: int = 1):
+    """Attach the rescue module to a fresh world on ``g`` and replay hazard ``events``."""
+    net = RoadNetwork(g, source="test")
+    w = World(net, Streams(seed, 0), hubs=net.nodes_of_kind("depot"))
+    roads = RoadState(w)
+    svc = rescue.attach(w, cfg, roads)
+    w.env.process(w.replay(events))
+    steps, env = 0, w.env
+    while env.peek() < until:  # env.run(until), with a guard against same-instant loops
+        env.step()
+        steps += 1
+        assert steps < 200_000, f"runaway simulation at t={env.now}"
+    return w, svc, w.log.frame()
+
+
+def inc(id, node, t=0.0, **kw) -> Incident:
+    kw.setdefault("capabilities", ("rescue",))
+    kw.setdefault("people", 1)
+    return Incident(t=t, hazard="test", id=id, node=node, **kw)
+
+
+def first(ev, event, entity=None, ref=None):
+    rows = ev[ev.event == event]
+    if entity is not None:
+        rows = rows[rows.entity == entity]
+    if ref is not None:
+        rows = rows[rows.ref == ref]
+    return rows.iloc[0] if len(rows) else None
+
+
+def test_big_incident_gets_several_teams_and_they_share_the_work():
+    cfg = make_cfg({"t": team(home="depot", count=4)})
+    _, _, ev = run_model(chain_graph(), cfg, [inc("big", "depot", people=25, work_min=90.0)])
+    assert (ev.event == "dispatch").sum() == 3  # ceil(25 / 10)
+    assert first(ev, "resolved").t == pytest.approx(30.0)  # 90 reference minutes / 3 crews
+    assert first(ev, "resolved").ref.count("+") == 2
+
+
+def test_tiered_policy_escalates_and_keeps_local_teams_home():
+    teams = {
+        "vil": team(tier="village", home="a"),
+        "dist": team(tier="district", home="depot"),
+    }
+    r = RescueConfig(dispatch="tiered", tiered=TieredConfig(escalate_after_min=30.0))
+    _, _, ev = run_model(chain_graph(), make_cfg(teams, r), [inc("i", "b", severity=1)])
+    esc = ev[ev.event == "escalate"]
+    assert list(esc.t) == [30.0, 60.0] and list(esc.qty) == [1.0, 2.0]
+    d = ev[ev.event == "dispatch"]
+    assert list(d.entity) == ["dist"] and d.t.iloc[0] == 60.0  # the village team of a stays
+    # with the nearest policy the village team of 'a' goes at once
+    _, _, ev2 = run_model(chain_graph(), make_cfg(teams), [inc("i", "b", severity=1)])
+    assert first(ev2, "dispatch").entity == "vil" and first(ev2, "dispatch").t == 0.0
+    # a severe incident starts at the district level
+    _, _, ev3 = run_model(chain_graph(), make_cfg(teams, r), [inc("i", "b", severity=3)])
+    assert first(ev3, "dispatch").entity == "dist" and first(ev3, "dispatch").t == 0.0
+
+
+def test_capability_policy_keeps_the_hazmat_team_for_hazmat():
+    teams = {
+        "hazmat": team(tier="fire_rescue", home="depot", caps=("rescue", "hazmat")),
+        "plain": team(home="a"),
+    }
+    case = [inc("i", "depot")]
+    _, _, ev = run_model(chain_graph(), make_cfg(teams), case)
+    assert first(ev, "dispatch").entity == "hazmat"  # nearest: 0 min away
+    r = RescueConfig(dispatch="capability", capability_penalty_min=15.0)
+    _, _, ev = run_model(chain_graph(), make_cfg(teams, r), case)
+    assert first(ev, "dispatch").entity == "plain"  # 10 min < 0 + 15 min penalty
+
+
+def staged_team(**kw) -> TeamConfig:
+    return team(
+        tier="district",
+        headcount=20,
+        stages=[
+            StageConfig("alert", 2.0, 0.0),
+            StageConfig("duty_half", 5.0, 0.5),
+            StageConfig("full_team", 120.0, 1.0),
+        ],
+        night_factor=1.5,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("depart_share", [0.5, 1.0])
+def test_staged_mobilisation_night_factor_and_crew(depart_share):
+    arrive = {}
+    for hour in (12.0, 23.0):
+        cfg = make_cfg({"d": staged_team(depart_share=depart_share)}, start_hour=hour)
+        _, _, ev = run_model(chain_graph(), cfg, [inc("i", "depot", work_min=600.0)])
+        arrive[hour] = first(ev, "arrive").t
+        stages = ev[ev.event == "assembly"]
+        assert list(stages.qty) == ([0.0, 0.5] if depart_share == 0.5 else [0.0, 0.5, 1.0])
+        # the crew that left sets the work rate: 600 ref-minutes at 10 or 20 people
+        crew = 20 * depart_share
+        assert first(ev, "resolved").t - arrive[hour] == pytest.approx(600.0 * 10 / crew)
+    assert arrive[23.0] == pytest.approx(1.5 * arrive[12.0])  # same draws, night x 1.5
+
+
+def test_work_rest_limit_relieves_teams_and_work_is_conserved():
+    teams = {"A": team(home="depot"), "B": team(home="a")}
+    r = RescueConfig(mobilisation=MobilisationConfig(max_duty_h=2.0, rest_h=1.0))
+    _, _, ev = run_model(chain_graph(), make_cfg(teams, r), [inc("long", "depot", work_min=300.0)])
+    rel = ev[ev.event == "relieved"]
+    assert list(zip(rel.entity, rel.t, strict=True)) == [("A", 120.0), ("B", 250.0)]
+    assert list(ev[ev.event == "ready"].entity) == ["A", "B"]
+    # A works 0-120, B 130-250 (after a 10 min drive), A again 250-310 after its 1 h rest
+    assert first(ev, "resolved").t == pytest.approx(310.0)
+
+
+def test_duty_limits_with_rounding_never_loop():
+    """A relief time that does not add up exactly in floating point must not re-task the
+    relieved team in place (it used to loop for ever at one instant)."""
+    t0 = 8.000630003150016  # (t0 + 120) - t0 < 120 in floating point
+    assert (t0 + 120.0) - t0 < 120.0
+    r = RescueConfig(mobilisation=MobilisationConfig(max_duty_h=2.0, rest_h=1.0))
+    cfg = make_cfg({"A": team(home="depot")}, r)
+    _, _, ev = run_model(chain_graph(), cfg, [inc("i", "depot", t=t0, work_min=300.0)])
+    assert (ev.event == "relieved").sum() == 2  # works 120 + 120 + 60 minutes
+    assert (ev.event == "rest").sum() == 2
+    assert first(ev, "resolved").t == pytest.approx(t0 + 300.0 + 2 * 60.0)
+
+
+def test_foot_access_to_a_cut_off_town_and_repair_crew_reopening():
+    cut = RoadClosure(t=0.0, hazard="test", u="a", v="b", cause="landslide debris", repair_min=60.0)
+    case = [cut, inc("i", "b", t=1.0, work_min=10.0)]
+    # on foot: drive 10 min to a, walk 20 km at 3 km/h
+    _, _, ev = run_model(chain_graph(), make_cfg({"w": team()}), case)
+    assert first(ev, "depart")["info"] == "foot"
+    assert first(ev, "arrive").t == pytest.approx(1.0 + 10.0 + 400.0)
+    # road only: wait for the repair crew (10 min drive + 60 min work), then drive 30 min
+    crews = RepairConfig(crews={"c": RepairCrewConfig(home="depot", mobilise_min=0.0)})
+    cfg = make_cfg({"r": team(modes=["road"])}, repair=crews)
+    _, _, ev = run_model(chain_graph(), cfg, case)
+    assert first(ev, "repaired").t == pytest.approx(70.0)
+    assert first(ev, "road_open").ref == "repaired"
+    assert first(ev, "arrive").t == pytest.approx(70.0 + 30.0)
+
+
+def test_flooded_road_needs_a_boat_or_a_helicopter():
+    flood = RoadClosure(t=0.0, hazard="test", u="a", v="b", cause="river flood", clear_min=500.0)
+    case = [flood, inc("i", "b", t=1.0, capabilities=("water_rescue",), work_min=10.0)]
+    caps = ("rescue", "water_rescue")
+    # on foot the flooded road is impassable: wait for the water to go, then drive
+    _, _, ev = run_model(chain_graph(), make_cfg({"w": team(caps=caps)}), case)
+    assert first(ev, "arrive").t == pytest.approx(500.0 + 30.0)
+    # boat: drive to water node a (10), boat 10 km x 1.3 at 20 km/h (39) + launch 15
+    r = RescueConfig(access=AccessConfig(water_nodes=["a", "b"]))
+    cfg = make_cfg({"boat": team(caps=caps, modes=["road", "foot", "water"])}, r)
+    _, _, ev = run_model(chain_graph(), cfg, case)
+    assert first(ev, "depart")["info"] == "water"
+    assert first(ev, "arrive").t == pytest.approx(1.0 + 10.0 + 39.0 + 15.0, rel=1e-3)
+    # helicopter: 15 km straight at 200 km/h + 15 min overhead
+    _, _, ev = run_model(chain_graph(), make_cfg({"heli": team(caps=caps, modes=["air"])}), case)
+    assert first(ev, "depart")["info"] == "air"
+    assert first(ev, "arrive").t == pytest.approx(1.0 + 4.5 + 15.0, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("close", "at", "expected"),
+    [
+        (None, 0.0, 60.0),  # depot-a-b-c = 10 + 20 + 30
+        (("a", "b"), 5.0, 80.0),  # ahead: carry on to a, then the 70-min shortcut a-c
+        (("b", "c"), 35.0, 130.0),  # under the team: back to b (5), b-a-c (90)
+    ],
+)
+def test_teams_on_the_road_reroute_around_new_closures(close, at, expected):
+    events = [inc("i", "c", t=0.0, work_min=10.0)]
+    if close:
+        events.append(RoadClosure(t=at, hazard="t", u=close[0], v=close[1], cause="debris"))
+    cfg = make_cfg({"r": team(modes=["road"])})
+    _, _, ev = run_model(line_graph(), cfg, events)
+    assert first(ev, "arrive").t == pytest.approx(expected)
+    assert (ev.event == "reroute").sum() == (1 if close else 0)
+    assert first(ev, "arrive").t >= 60.0  # closing a road never shortens a trip
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(min_value=4, max_value=9),
+    st.lists(st.integers(min_value=0, max_value=40), max_size=6),
+    st.lists(st.integers(min_value=0, max_value=40), max_size=3),
+    st.integers(min_value=0, max_value=10_000),
+)
+def test_closing_roads_never_shortens_a_trip(n, closed, flooded, seed):
+    """Travel times with closures >= without, for road and foot; floods only slow walkers."""
+    rng = np.random.default_rng(seed)
+    g = nx.connected_watts_strogatz_graph(n, 2, 0.5, seed=int(seed))
+    h = nx.Graph()
+    for i in g.nodes:
+        node(h, f"n{i}")
+    for u, v in g.edges:
+        road(h, f"n{u}", f"n{v}", float(rng.uniform(1, 30)))
+    net = RoadNetwork(h)
+    w = World(net, Streams(0, 0), hubs=[0])
+    router = Router(w, AccessConfig())
+    m = len(net.edges)
+    open_road = np.array([router.row_to(ROAD, d) for d in range(net.n)])
+    for e in closed:
+        net.close(e % m)
+    for e in flooded:
+        router.flooded[e % m] = 1
+    closed_road = np.array([router.row_to(ROAD, d) for d in range(net.n)])
+    foot = np.array([router.row_to(FOOT, d) for d in range(net.n)])
+    router.flooded.clear()
+    foot_dry = np.array([router.row_to(FOOT, d) for d in range(net.n)])
+    assert np.all(closed_road >= open_road - 1e-9)
+    assert np.all(foot >= open_road - 1e-9)
+    assert np.all(foot <= closed_road + 1e-9)  # walking the blocked road is an option
+    assert np.all(foot >= foot_dry - 1e-9)  # water on a blocked road only makes it worse
+
+
+def test_mutual_aid_is_requested_when_local_teams_are_exhausted():
+    aid = MutualAidConfig(
+        trigger_waiting=3,
+        centres={"far": AidCentreConfig(node="ext", count=2, headcount=10, activation_min=60.0)},
+    )
+    cfg = make_cfg({"t": team()}, mutual_aid=aid)
+    cases = [inc(f"i{k}", "a", work_min=600.0) for k in range(4)]
+    _, _, ev = run_model(chain_graph(), cfg, cases)
+    req = first(ev, "aid_request")
+    assert req is not None and req.t == 0.0 and req.ref == "waiting" and req.qty == 2
+    act = ev[ev.event == "aid_activated"]
+    assert len(act) == 2 and act.t.nunique() == 1 and act.t.iloc[0] > 0
+    aid_arrivals = ev[(ev.event == "arrive") & ev.entity.str.startswith("far")]
+    # activation, then 30 + 10 min drive from the external centre to 'a'
+    assert aid_arrivals.t.min() == pytest.approx(act.t.iloc[0] + 40.0)
+    assert (ev.event == "resolved").sum() == 4
+
+
+def test_mutual_aid_for_a_missing_capability_is_immediate():
+    aid = MutualAidConfig(
+        trigger_waiting=99,
+        centres={
+            "plain": AidCentreConfig(node="ext", headcount=10, activation_min=10.0),
+            "chem": AidCentreConfig(
+                node="ext", headcount=10, capabilities=["hazmat"], activation_min=10.0
+            ),
+        },
+    )
+    cfg = make_cfg({"t": team()}, mutual_aid=aid)
+    _, _, ev = run_model(chain_graph(), cfg, [inc("h", "a", capabilities=("hazmat",))])
+    req = ev[ev.event == "aid_request"]
+    assert list(req.entity) == ["chem"] and list(req.ref) == ["capability"]
+    assert first(ev, "arrive").entity == "chem"
+
+
+def test_repair_crews_reconnect_the_most_people_first():
+    g = chain_graph()
+    node(g, "c", pop=100, lat=29.5)
+    road(g, "depot", "c", 5)
+    # the crew is busy with the first job, then chooses between a small and a big cut-off
+    busy = RoadClosure(t=0.0, hazard="t", u="depot", v="ext", cause="slide", repair_min=60.0)
+    small = RoadClosure(t=1.0, hazard="t", u="depot", v="c", cause="slide", repair_min=30.0)
+    big = RoadClosure(t=2.0, hazard="t", u="a", v="b", cause="slide", repair_min=30.0)
+    order = {}
+    for prio in ("isolation", "fifo"):
+        crews = RepairConfig(
+            priority=prio, crews={"c": RepairCrewConfig(home="a", mobilise_min=0.0)}
+        )
+        _, _, ev = run_model(g, make_cfg({}, repair=crews), [busy, small, big])
+        order[prio] = list(ev[ev.event == "repaired"].entity)
+        assert first(ev, "repaired").t == pytest.approx(70.0)  # 10 min drive + 60 min work
+        assert (ev.event == "road_open").sum() == 3
+    assert order["isolation"] == ["depot--ext", "a--b", "depot--c"]  # 5000 people before 100
+    assert order["fifo"] == ["depot--ext", "depot--c", "a--b"]
+
+
+def test_queue_work_does_not_grow_with_waiting_incidents():
+    """Overload with incidents no team can serve: freeing a team must not scan them."""
+    world = one_node_world()
+    layout = LayoutConfig(name="q", teams={"t": team(home="base", count=2)})
+    svc = RescueService(world, build_teams(layout, world), RescueConfig())
+    n = 3000
+    rng = np.random.default_rng(0)
+    cases = [
+        Incident(
+            t=float(k) * 0.01,
+            hazard="x",
+            id=f"h{k}",
+            node="base",
+            people=1,
+            capabilities=("hazmat",),
+            work_min=5.0,
+        )
+        for k in range(n)
+    ] + [
+        Incident(
+            t=float(t),
+            hazard="x",
+            id=f"r{k}",
+            node="base",
+            people=1,
+            capabilities=("rescue",),
+            work_min=float(rng.exponential(8.0)),
+        )
+        for k, t in enumerate(np.cumsum(rng.exponential(5.0, n)))
+    ]
+    world.env.process(world.replay(cases))
+    world.env.run()
+    q = svc.queue
+    assert (world.log.frame().event == "resolved").sum() == n  # every servable one done
+    assert q.pops <= 2 * q.pushes  # amortised O(1) per incident, not O(waiting)
+
+
+def test_conservation_and_outcomes_on_a_full_model_run():
+    """Everyone in an incident ends rescued, in progress or not reached: no one vanishes."""
+    from sim.config import FloodConfig, LandslideConfig, RiverReachConfig
+    from sim.model import run_replication
+    from tests.test_hazards import grid_graph
+
+    river = RiverReachConfig(
+        name="r", peak_m_median=2.0, rise_h=4.0, fall_h=8.0, zones={"t00": 0.5, "t01": 1.0}
+    )
+    cfg = make_cfg(
+        {
+            "town": team(home="each_town", count=4),
+            "fire": team(tier="fire_rescue", caps=("rescue", "water_rescue", "collapse")),
+        },
+        mutual_aid=MutualAidConfig(
+            centres={
+                "c": AidCentreConfig(
+                    node="ext_centre",
+                    headcount=20,
+                    count=2,
+                    capabilities=["rescue", "water_rescue", "collapse"],
+                )
+            }
+        ),
+        repair=RepairConfig(crews={"c": RepairCrewConfig(home="depot")}),
+    )
+    cfg.layout.teams["fire"].home = "depot"
+    cfg.scenario = ScenarioConfig(
+        name="mix",
+        storm=StormConfig(incidents_per_100k=60.0, closures_mean=3.0),
+        flood=FloodConfig(district="g", rivers={"g": river}),
+        landslide=LandslideConfig(district="g", points_default=200, fail_prob=0.05),
+    )
+    cfg.experiment.hours = 10.0  # cut while incidents are still open
+    validate(cfg)
+    net = RoadNetwork(grid_graph(), source="grid")
+    r = run_replication(cfg, net, 0)
+    ev = r.events()
+    table = incident_detail(ev, r)
+    assert len(table) > 20
+    outcome = table.groupby("status")["people"].sum()
+    assert table["people"].sum() == outcome.sum()
+    assert set(outcome.index) <= {"rescued", "in_progress", "not_reached"}
+    assert outcome.get("rescued", 0) > 0 and len(outcome) > 1
+    rescued = table[table.status == "rescued"]
+    assert (rescued["rescued"] == rescued["people"]).all()
+    k = rescue.kpis(r, ev)
+    assert k["people_involved"] == (
+        k["people_rescued"] + k["people_in_progress"] + k["people_not_reached"]
+    )
+    # every dispatch ends with 'free' unless the run ended first
+    d = ev[ev.event == "dispatch"].groupby("entity").size()
+    f = ev[ev.event == "free"].groupby("entity").size().reindex(d.index, fill_value=0)
+    assert ((d - f) >= 0).all() and ((d - f) <= 1).all()
+
+
+def test_more_teams_never_slower_on_common_random_numbers_with_cascading_hazards():
+    from sim.config import FloodConfig, LandslideConfig, RiverReachConfig
+    from sim.experiment import run_one
+    from tests.test_hazards import grid_graph
+
+    net = RoadNetwork(grid_graph(), source="grid")
+    river = RiverReachConfig(name="r", peak_m_median=2.0, zones={"t00": 0.5, "t02": 1.0})
+    means = {}
+    for k in (1, 2, 4):
+        cfg = make_cfg(
+            {"t": team(home="depot", count=k, caps=("rescue", "water_rescue", "collapse"))}
+        )
+        cfg.scenario = ScenarioConfig(
+            name="mix",
+            storm=StormConfig(incidents_per_100k=15.0, closures_mean=2.0),
+            flood=FloodConfig(district="g", rivers={"g": river}, flash_events_mean=2.0),
+            landslide=LandslideConfig(district="g", points_default=100),
+        )
+        cfg.experiment.hours = 48.0
+        rts = [run_one(cfg, net, rep).kpis["response_mean_min"] for rep in range(8)]
+        means[k] = float(np.nanmean(rts))
+    assert means[1] >= means[2] >= means[4]
+    assert means[1] > means[4]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: setattr(c.layout.rescue, "dispatch", "random"), "layout.rescue.dispatch"),
+        (
+            lambda c: setattr(
+                c.layout.teams["t"],
+                "stages",
+                [StageConfig("a", 5.0, 0.8), StageConfig("b", 5.0, 0.5)],
+            ),
+            r"layout.teams.t.stages\[1\].share",
+        ),
+        (
+            lambda c: setattr(c.layout.teams["t"], "modes", ["road", "jetpack"]),
+            "layout.teams.t.modes",
+        ),
+        (
+            lambda c: setattr(c.layout.rescue.mobilisation, "night_start_h", 24.0),
+            "layout.rescue.mobilisation.night_start_h",
+        ),
+        (
+            lambda c: setattr(c.layout, "repair", RepairConfig(priority="random")),
+            "layout.repair.priority",
+        ),
+    ],
+)
+def test_bad_rescue_config_names_the_field(change, message):
+    cfg = make_cfg({"t": team()})
+    validate(cfg)
+    change(cfg)
+    with pytest.raises(ConfigError, match=message):
+        validate(cfg)
