@@ -9,12 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scenarios import storm
+from scenarios import (
+    cascade,
+    chemical,
+    earthquake,
+    evacuation,
+    fire,
+    flood,
+    landslide,
+    storm,
+)
 from scenarios.events import HazardEvent, Timeline
 
 # section name in ScenarioConfig -> generator(section_cfg, network, rng) -> events
 GENERATORS: dict[str, Callable] = {
     "storm": storm.generate,
+    "fire": fire.generate,
+    "flood": flood.generate,
+    "landslide": landslide.generate,
+    "earthquake": earthquake.generate,
+    "chemical": chemical.generate,
+    "cascade": cascade.generate,
+    "evacuation": evacuation.generate,
 }
 
 
@@ -27,3 +43,32 @@ def generate_timeline(scenario_cfg, net, streams) -> Timeline:
             events.extend(gen(section_cfg, net, streams(f"hazard/{section}")))
     events.sort(key=lambda e: e.t)
     return Timeline(tuple(events))
+
+
+def check_nodes(scenario_cfg, net) -> None:
+    """Every node a hazard section names exists in the network (NetworkError if not)."""
+    sections = [
+        (f"scenario.{name}", getattr(scenario_cfg, name, None)) for name in ("flood", "landslide")
+    ]
+    cas = getattr(scenario_cfg, "cascade", None)
+    if cas is not None:
+        sections += [
+            ("scenario.cascade.flood", cas.flood),
+            ("scenario.cascade.landslide", cas.landslide),
+        ]
+    for where, sec in sections:
+        if sec is None:
+            continue
+        if hasattr(sec, "rivers") and sec.river and sec.district in sec.rivers:
+            for node in sec.rivers[sec.district].zones:
+                net.idx(node, f"{where}.rivers.{sec.district}.zones")
+        for i, pc in enumerate(getattr(sec, "precedents", [])):
+            if pc.district != sec.district:
+                continue
+            f = f"{where}.precedents[{i}]"
+            net.edge_id(pc.u, pc.v, f)
+            if pc.barrier_lake_node:
+                net.idx(pc.barrier_lake_node, f"{f}.barrier_lake_node")
+    eq = getattr(scenario_cfg, "earthquake", None)
+    if eq is not None and eq.epicentre:
+        net.idx(eq.epicentre, "scenario.earthquake.epicentre")

@@ -17,6 +17,11 @@ class HazardEvent:
     hazard: str  # name of the hazard process that produced it, e.g. "storm"
 
 
+# Warning level of the plans' 45-minute target (强对流天气预警, 000 L164): the warning-lead KPI
+# counts only warnings of this level.
+SEVERE_CONVECTION = "severe convection"
+
+
 @dataclass(frozen=True)
 class WarningIssued(HazardEvent):
     """A warning is issued ``lead_min`` before the expected impact on ``nodes``."""
@@ -59,6 +64,48 @@ class RoadClosure(HazardEvent):
     cause: str = ""
     clear_min: float = float("inf")
     repair_min: float = 0.0
+
+
+@dataclass(frozen=True)
+class Ignition(HazardEvent):
+    """A forest fire starts in forest zone ``zone`` (a network node) at time ``t``.
+
+    Fire behaviour comes with it: head rate of spread (m/min at the day's peak),
+    length-to-breadth ratio, the fire-danger class of the day and the clock hour at ``t``.
+    """
+
+    id: str = ""
+    zone: str = ""
+    danger: str = ""
+    head_ros_m_min: float = 1.0
+    lb_ratio: float = 2.0
+    clock_h: float = 12.0
+
+
+@dataclass(frozen=True)
+class EvacuationOrder(HazardEvent):
+    """People at risk must leave before the expected impact (紧急转移).
+
+    ``at_risk``: (node id, people) of the towns/streets whose hazard zone must be cleared.
+    ``impact_t``: forecast impact time (minutes). ``unsafe_nodes``: nodes wholly inside the
+    zone (no shelter there is usable; people leave them by road). ``plan_people``: the plan's
+    relocation standard for comparison (0: none).
+    """
+
+    id: str = ""
+    kind: str = ""
+    impact_t: float = float("inf")
+    at_risk: tuple[tuple[str, int], ...] = ()
+    unsafe_nodes: tuple[str, ...] = ()
+    plan_people: int = 0
+
+
+@dataclass(frozen=True)
+class ZoneImpact(HazardEvent):
+    """The hazard of order ``order`` reaches the at-risk area of town ``node`` now."""
+
+    order: str = ""
+    node: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.events import HazardEvent, Incident, RoadClosure, WarningIssued
+from scenarios.events import (
+    SEVERE_CONVECTION,
+    HazardEvent,
+    Incident,
+    RoadClosure,
+    WarningIssued,
+)
 from sim.config import StormConfig
 from sim.network import RoadNetwork
 
@@ -27,7 +33,7 @@ def generate(cfg: StormConfig, net: RoadNetwork, rng: np.random.Generator) -> li
             hazard="storm",
             lead_min=cfg.warning_lead_min,
             nodes=tuple(net.nodes[i] for i in towns),
-            level="severe convection",
+            level=SEVERE_CONVECTION,
         )
     ]
 

@@ -55,14 +55,23 @@ def typed_config(cfg: DictConfig) -> Config:
 
 
 def check_nodes(cfg: Config, net: RoadNetwork) -> None:
-    """Every node named in config exists in the network."""
+    """Every node named in config exists in the network (each module checks its own)."""
+    from scenarios import check_nodes as check_hazard_nodes
+    from sim.teams import expand_homes
+
     if cfg.district.seat:
         net.idx(cfg.district.seat, "district.seat")
     for i, h in enumerate(cfg.layout.hubs):
         net.idx(h, f"layout.hubs[{i}]")
     for key, team in cfg.layout.teams.items():
-        if team.home != "each_town":
-            net.idx(team.home, f"layout.teams.{key}.home")
+        expand_homes(net, f"layout.teams.{key}", team.home, 1)
+    if cfg.scenario.fire is not None:
+        for i, z in enumerate(cfg.scenario.fire.zones):
+            net.idx(z, f"scenario.fire.zones[{i}]")
+    check_hazard_nodes(cfg.scenario, net)
+    for module in RESPONSE_MODULES:
+        if hasattr(module, "check_nodes"):
+            module.check_nodes(cfg, net)
 
 
 def prepare(cfg: DictConfig) -> tuple[Config, RoadNetwork]:
@@ -114,7 +123,7 @@ def summarise(conf: Config, results: list[RepResult], verdicts: list[TargetResul
         "seed": conf.experiment.seed,
         "replications": len(results),
         "replications_ok": len(results) - len(failed),
-        "hours": conf.experiment.hours,
+        "hours": conf.scenario.hours or conf.experiment.hours,
         "events_logged": int(sum(r.n_events for r in results)),
         "targets": [v.as_dict() for v in verdicts],
         "kpis": out,

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from scenarios.events import SEVERE_CONVECTION
+
 if TYPE_CHECKING:
     from sim.model import Replication
 
@@ -97,7 +99,7 @@ def replication_kpis(rep: Replication) -> dict[str, float]:
 
     ev = rep.events()
     iso_h, iso_ever, iso_max = isolation_hours(ev, rep.horizon_min)
-    warn = ev[ev.event == "warning"]
+    warn = ev[(ev.event == "warning") & (ev.ref == SEVERE_CONVECTION)]
     out = {
         "warning_lead_min": float(warn.qty.min()) if len(warn) else float("nan"),
         "roads_closed": float((ev.event == "road_close").sum()),

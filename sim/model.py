@@ -31,13 +31,17 @@ class Replication:
 
 
 def hub_nodes(cfg: Config, net: RoadNetwork) -> list[int]:
-    """Hubs that define isolation: the layout's hubs, else depots, else the district seat."""
+    """Hubs that define isolation: the layout's hubs, else the district seat and the depots.
+
+    A town is isolated when no open road leads to it from any hub. The seat counts as a hub
+    so that a blocked depot spur isolates the depot, not every town of the district.
+    """
     if cfg.layout.hubs:
         return [net.idx(h, f"layout.hubs[{i}]") for i, h in enumerate(cfg.layout.hubs)]
-    depots = net.nodes_of_kind("depot")
-    if depots:
-        return depots
-    return [net.idx(cfg.district.seat, "district.seat")] if cfg.district.seat else []
+    hubs = net.nodes_of_kind("depot")
+    if cfg.district.seat:
+        hubs = [net.idx(cfg.district.seat, "district.seat"), *hubs]
+    return hubs
 
 
 def build_world(cfg: Config, net: RoadNetwork, rep: int) -> tuple[World, Timeline]:
@@ -62,6 +66,6 @@ def run_replication(cfg: Config, net: RoadNetwork, rep: int) -> Replication:
     """Run replication ``rep`` to the experiment horizon on a fresh copy of ``net``."""
     net = net.fresh()
     world, timeline = build_world(cfg, net, rep)
-    horizon = cfg.experiment.hours * 60.0
+    horizon = (cfg.scenario.hours or cfg.experiment.hours) * 60.0
     world.env.run(until=horizon)
     return Replication(rep, world, timeline, horizon, cfg)

@@ -15,6 +15,6 @@ Adding a capability (fire suppression, evacuation, relief) is one module and one
 
 from __future__ import annotations
 
-from sim import rescue
+from sim import evacuation, fire, relief, rescue
 
-RESPONSE_MODULES = [rescue]
+RESPONSE_MODULES = [rescue, fire, evacuation, relief]

@@ -20,19 +20,44 @@ _VERDICT_COLOUR = {
 }
 
 
-def assumptions(choices: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(file, setting, reason) for every ``# ASSUMPTION:`` comment in the config files used."""
-    out = []
-    for group, option in choices.items():
-        path = CONF_DIR / group / f"{option}.yaml"
-        if not path.exists():
+def config_files(choices: dict[str, str]) -> list[Path]:
+    """The config files behind the chosen options, with the files their defaults pull in."""
+    todo = [CONF_DIR / g / f"{o}.yaml" for g, o in choices.items()]
+    seen: list[Path] = []
+    while todo:
+        path = todo.pop(0)
+        if path in seen or not path.exists():
             continue
+        seen.append(path)
+        text = path.read_text(encoding="utf-8")
+        block = re.search(r"^defaults:\n((?:[ \t]+-.*\n?)+)", text, re.M)
+        for line in block.group(1).splitlines() if block else []:
+            entry = line.strip()[1:].strip()
+            if entry.startswith("_self_"):
+                continue
+            if ":" in entry:  # - /group@package: option  or  - group: option
+                group, _, option = entry.partition(":")
+                group = group.split("@", 1)[0].strip()
+                base = (
+                    CONF_DIR / group.lstrip("/") if group.startswith("/") else path.parent / group
+                )
+                todo.append(base / f"{option.strip()}.yaml")
+            else:  # - option  (same group)
+                todo.append(path.parent / f"{entry}.yaml")
+    return seen
+
+
+def assumptions(choices: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(file, setting, reason) for every ``ASSUMPTION`` note in the config files used."""
+    out = []
+    for path in config_files(choices):
+        name = str(path.relative_to(CONF_DIR))
         for line in path.read_text(encoding="utf-8").splitlines():
             if "ASSUMPTION" not in line:
                 continue
-            setting, _, comment = line.partition("#")
-            reason = comment.split("ASSUMPTION", 1)[1].lstrip(":").strip()
-            out.append((f"{group}/{option}.yaml", setting.strip() or "(note)", reason))
+            setting = line.split("#", 1)[0].strip() if "#" in line else ""
+            reason = line.split("ASSUMPTION", 1)[1].lstrip(":").strip()
+            out.append((name, setting or "(note)", reason))
     return out
 
 
@@ -52,6 +77,10 @@ def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     title = html.escape(path.stem.replace("_", " "))
     return f'<figure><img alt="{title}" src="data:image/png;base64,{data}"><figcaption>{title}</figcaption></figure>'
+
+
+def _all_zero(est: dict) -> bool:
+    return est["mean"] == 0 and est["sd"] in (0, 0.0, None)
 
 
 def write_report(
@@ -88,7 +117,10 @@ def write_report(
             str(e["n"]),
         ]
         for k, e in summary["kpis"].items()
+        if e["n"] and not _all_zero(e)
     ]
+    zero = [k for k, e in summary["kpis"].items() if e["n"] and _all_zero(e)]
+    zero_html = f"<p>Zero in every replication: {html.escape(', '.join(zero))}.</p>" if zero else ""
     teams = sum(t.count for t in lay.teams.values())
     people = sum(t.count * t.headcount for t in lay.teams.values())
     failed = summary.get("failed_replications", [])
@@ -125,7 +157,7 @@ figure {{ display: inline-block; margin: 0.5em; }} img {{ max-width: 520px; }}
 <p><b>Resource layout “{html.escape(lay.name)}”.</b> {html.escape(lay.description)}
 ({teams} rescue teams, {people} responders.)</p>
 <p><b>Experiment.</b> {summary["replications"]} replications ({summary["replications_ok"]}
-succeeded), seed {ex.seed}, {ex.hours:g} simulated hours per replication, road network
+succeeded), seed {ex.seed}, {summary["hours"]:g} simulated hours per replication, road network
 <code>{html.escape(d.network)}</code>. Layouts run with the same seed face the same disasters.</p>
 {failed_html}
 <h2>Plan targets</h2>
@@ -150,6 +182,7 @@ produce the metric.</p>
     }
 <h2>Key performance indicators (mean over replications)</h2>
 {_table(["KPI", "mean", "95% CI", "n"], kpi_rows)}
+{zero_html}
 <h2>Figures</h2>
 {figures or "<p>No figures.</p>"}
 <h2>Assumptions used</h2>

@@ -145,7 +145,7 @@ def evaluate(key: str, target, kpis: dict[str, np.ndarray]) -> TargetResult:
     values = np.asarray(kpis[target.metric], dtype=float)
     est = mean_ci(values)
     if est["n"] == 0:
-        return undecided(0, INCONCLUSIVE, "mean (t)", "metric undefined in every replication")
+        return undecided(0, NOT_MODELLED, "mean (t)", "metric undefined in every replication")
     lo, hi = est["ci95_low"], est["ci95_high"]
     if est["n"] >= 2 and est["sd"] == 0:  # constant: the interval collapses to the value
         lo = hi = est["mean"]

@@ -58,3 +58,17 @@ def test_labels_fall_back_to_pinyin_without_cjk_font(monkeypatch):
     assert figures.place_label(NET, i) == "Jia Zhen"
     monkeypatch.setattr(figures, "cjk_font", lambda: "Noto Sans CJK SC")
     assert figures.place_label(NET, i) == "甲镇"
+
+
+def test_assumptions_follow_the_defaults_lists_of_the_config_files():
+    from sim.report import config_files
+
+    files = config_files({"scenario": "cascade", "layout": "fengdu_prepositioned"})
+    names = {p.parent.name + "/" + p.stem for p in files}
+    assert {
+        "scenario/cascade",
+        "rivers/chongqing",
+        "geohazards/chongqing",
+        "layout/fengdu_prepositioned",
+        "layout/fengdu",
+    } <= names
