@@ -18,6 +18,11 @@ class ConfigError(ValueError):
     """Bad configuration value (one-line message that names the field)."""
 
 
+def road_exposure() -> dict[str, float]:
+    """ASSUMPTION: relative exposure of road classes to blockage (minor roads block more)."""
+    return {"expressway": 0.2, "national": 0.5, "provincial": 1.0, "county": 1.5, "local": 2.0}
+
+
 @dataclass
 class TargetConfig:
     """A plan target: ``metric`` ``comparator`` ``threshold`` (source: seed file and line)."""
@@ -364,15 +369,7 @@ class StormConfig:
     impact_start_h: float = 2.0
     duration_h: float = 6.0
     closures_mean: float = 4.0
-    closure_class_weights: dict[str, float] = field(
-        default_factory=lambda: {
-            "expressway": 0.2,
-            "national": 0.5,
-            "provincial": 1.0,
-            "county": 1.5,
-            "local": 2.0,
-        }
-    )
+    closure_class_weights: dict[str, float] = field(default_factory=road_exposure)
     closure_hours_median: float = 8.0
     closure_hours_sigma: float = 0.8
     incidents_per_100k: float = 1.5
@@ -449,15 +446,7 @@ class LandslideConfig:
     window_h: float = 24.0
     node_kinds: list[str] = field(default_factory=lambda: ["street", "town", "township"])
     road_block_prob: float = 0.6
-    road_class_weights: dict[str, float] = field(
-        default_factory=lambda: {
-            "expressway": 0.2,
-            "national": 0.5,
-            "provincial": 1.0,
-            "county": 1.5,
-            "local": 2.0,
-        }
-    )
+    road_class_weights: dict[str, float] = field(default_factory=road_exposure)
     bury_prob: float = 0.25
     people_per_burial_mean: float = 3.0
     burial_work_min_mean: float = 240.0

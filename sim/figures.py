@@ -48,30 +48,22 @@ def place_label(net: RoadNetwork, i: int) -> str:
     return en or net.nodes[i]
 
 
-def _style() -> None:
+def draw_road(ax, net: RoadNetwork, name: str, **style) -> bool:
+    """Draw the road named ``u--v`` (as in the event log) on a lon/lat axis."""
+    a, _, b = name.partition("--")
+    if a not in net.index or b not in net.index:
+        return False
+    u, v = net.index[a], net.index[b]
+    lat, lon = net.node_attr["lat"], net.node_attr["lon"]
+    ax.plot([lon[u], lon[v]], [lat[u], lat[v]], **style)
+    return True
+
+
+def use_cjk_font() -> None:
     font = cjk_font()
     if font:
         plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
         plt.rcParams["axes.unicode_minus"] = False
-
-
-def response_cdf(incidents: pd.DataFrame, conf: Config, path: Path) -> None:
-    """Empirical CDF of response time (alarm to first team on scene), all replications."""
-    _style()
-    rt = np.sort(incidents["response_min"].dropna().to_numpy())
-    fig, ax = plt.subplots(figsize=(6, 4))
-    if rt.size:
-        ax.step(rt, np.arange(1, rt.size + 1) / len(incidents), where="post", label="all incidents")
-    std = conf.layout.rescue.response_standard_min
-    ax.axvline(std, color="grey", ls="--", label=f"standard {std:g} min (assumption)")
-    ax.set_xlabel("response time, alarm to first team on scene (min)")
-    ax.set_ylabel("share of incidents")
-    ax.set_ylim(0, 1)
-    ax.set_title(f"{conf.district.name_en}: {conf.scenario.name}, layout {conf.layout.name}")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 _KIND_STYLE = {
@@ -96,7 +88,7 @@ def network_map(
 
     Roads closed in any replication are drawn red, thicker the more often they closed.
     """
-    _style()
+    use_cjk_font()
     lat = np.asarray(net.node_attr["lat"], float)
     lon = np.asarray(net.node_attr["lon"], float)
     fig, ax = plt.subplots(figsize=(10, 7))
@@ -113,17 +105,7 @@ def network_map(
         counts = Counter(closures["entity"])
         reps = max(int(closures["rep"].nunique()), 1) if "rep" in closures else 1
         for name, k in counts.items():
-            a, _, b = name.partition("--")
-            if a in net.index and b in net.index:
-                u, v = net.index[a], net.index[b]
-                ax.plot(
-                    [lon[u], lon[v]],
-                    [lat[u], lat[v]],
-                    color="#d62728",
-                    lw=1 + 4 * k / reps,
-                    alpha=0.8,
-                    zorder=2,
-                )
+            draw_road(ax, net, name, color="#d62728", lw=1 + 4 * k / reps, alpha=0.8, zorder=2)
         ax.plot([], [], color="#d62728", lw=3, label="closed roads (thicker = more often)")
     kinds = net.node_attr["kind"]
     for kind, (marker, color, size) in _KIND_STYLE.items():
@@ -176,7 +158,7 @@ def network_map(
 
 def fire_time_to_out(fires: pd.DataFrame, conf: Config, path: Path) -> None:
     """Distribution of time from report to 'out', with the plans' 24-hour line."""
-    _style()
+    use_cjk_font()
     h = np.sort(fires["time_to_out_h"].dropna().to_numpy())
     fig, ax = plt.subplots(figsize=(6, 4))
     if h.size:
@@ -195,7 +177,7 @@ def fire_time_to_out(fires: pd.DataFrame, conf: Config, path: Path) -> None:
 
 def fire_burned_by_zone(fires: pd.DataFrame, conf: Config, path: Path) -> None:
     """Mean burned area per replication by forest zone."""
-    _style()
+    use_cjk_font()
     reps = max(int(fires["rep"].nunique()), 1) if "rep" in fires else 1
     by_zone = fires.groupby("zone")["area_ha"].sum().sort_values() / reps
     fig, ax = plt.subplots(figsize=(6, 0.5 * len(by_zone) + 1.5))

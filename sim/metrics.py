@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from scenarios.events import SEVERE_CONVECTION
@@ -13,10 +12,10 @@ if TYPE_CHECKING:
     from sim.model import Replication
 
 
-def incident_table(events: pd.DataFrame) -> pd.DataFrame:
-    """One row per alarmed incident: alarm time, node, people, first arrival, resolution."""
+def alarms(events: pd.DataFrame) -> pd.DataFrame:
+    """The ``incident`` (alarm) rows of the log as incident, alarm, node, people, kind, hazard."""
     inc = events[events.event == "incident"][["entity", "t", "node", "qty", "info", "ref"]]
-    inc = inc.rename(
+    return inc.rename(
         columns={
             "entity": "incident",
             "t": "alarm",
@@ -25,6 +24,11 @@ def incident_table(events: pd.DataFrame) -> pd.DataFrame:
             "ref": "hazard",
         }
     )
+
+
+def incident_table(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per alarmed incident: alarm time, node, people, first arrival, resolution."""
+    inc = alarms(events)
     arr = (
         events[events.event == "arrive"]
         .groupby("ref")
@@ -54,43 +58,6 @@ def isolation_hours(events: pd.DataFrame, horizon_min: float) -> tuple[float, in
             total += t - current.pop(town)
     total += sum(horizon_min - t for t in current.values())
     return total / 60.0, len(ever), worst
-
-
-def team_utilisation(events: pd.DataFrame, n_teams: int, horizon_min: float) -> float:
-    """Share of team-time spent on tasks (dispatch to free)."""
-    if n_teams == 0:
-        return float("nan")
-    d = events[events.event == "dispatch"].groupby("entity").t.apply(list)
-    f = events[events.event == "free"].groupby("entity").t.apply(list)
-    busy = 0.0
-    for team, starts in d.items():
-        ends = f.get(team, [])
-        for i, s in enumerate(starts):
-            busy += (ends[i] if i < len(ends) else horizon_min) - s
-    return busy / (n_teams * horizon_min)
-
-
-def response_kpis(
-    inc: pd.DataFrame, window_min: dict[str, float], standard_min: float
-) -> dict[str, float]:
-    """Response-time measures over an incident table (see :func:`incident_table`)."""
-    reached = inc["first_arrival"].notna()
-    rt = inc.loc[reached, "response_min"].to_numpy()
-    win = inc["incident"].map(window_min).to_numpy(dtype=float)
-    in_window = reached.to_numpy() & (inc["response_min"].to_numpy() <= win)
-    n = len(inc)
-    nan = float("nan")
-    return {
-        "incidents": float(n),
-        "incidents_reached": float(reached.sum()),
-        "response_mean_min": float(rt.mean()) if rt.size else nan,
-        "response_p50_min": float(np.median(rt)) if rt.size else nan,
-        "response_p90_min": float(np.percentile(rt, 90)) if rt.size else nan,
-        "share_within_standard": float((rt <= standard_min).sum() / n) if n else nan,
-        "incidents_not_reached_in_window": float(n - in_window.sum()),
-        "people_involved": float(inc["people"].sum()),
-        "people_rescued": float(inc["rescued"].sum()),
-    }
 
 
 def replication_kpis(rep: Replication) -> dict[str, float]:

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.config import Config  # noqa: E402
+from sim.figures import draw_road, place_label, use_cjk_font  # noqa: E402
 
 TIER_COLOURS = {
     "village": "#8c6d31",
@@ -89,6 +90,7 @@ def _load_network(conf: Config):
 
 def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> None:
     """Map of replication 0: roads, roads closed during the run, incidents, team bases."""
+    use_cjk_font()
     inc = tables["incidents"]
     rep0 = inc["rep"].min() if "rep" in inc else None
     sel = (lambda d: d[d["rep"] == rep0]) if rep0 is not None else (lambda d: d)
@@ -102,22 +104,20 @@ def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> N
         clo = tables.get("road_closures")  # written by sim.experiment for every run
         if clo is not None and len(clo):
             for i, name in enumerate(sorted(set(sel(clo)["entity"]))):
-                a, _, b = name.partition("--")
-                if a in net.index and b in net.index:
-                    u, v = net.index[a], net.index[b]
-                    ax.plot(
-                        [lon[u], lon[v]],
-                        [lat[u], lat[v]],
-                        color="red",
-                        lw=2.5,
-                        ls="--",
-                        zorder=2,
-                        label="road closed during the run" if i == 0 else None,
-                    )
+                draw_road(
+                    ax,
+                    net,
+                    name,
+                    color="red",
+                    lw=2.5,
+                    ls="--",
+                    zorder=2,
+                    label="road closed during the run" if i == 0 else None,
+                )
         for i in range(net.n):
             if net.node_attr["kind"][i] in ("street", "town", "township", "regional_centre"):
                 ax.annotate(
-                    net.node_attr["name_en"][i],
+                    place_label(net, i),
                     (lon[i], lat[i]),
                     fontsize=6,
                     color="#555555",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.events import Incident
+from sim.metrics import alarms
 
 if TYPE_CHECKING:
     from sim.model import Replication
@@ -36,16 +37,7 @@ def town_of(net: RoadNetwork, node: str) -> str:
 def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     """One row per alarmed incident with response, access mode, teams and outcome."""
     net = rep.world.net
-    inc = events[events.event == "incident"][["entity", "t", "node", "qty", "info", "ref"]]
-    inc = inc.rename(
-        columns={
-            "entity": "incident",
-            "t": "alarm",
-            "qty": "people",
-            "info": "kind",
-            "ref": "hazard",
-        }
-    ).set_index("incident")
+    inc = alarms(events).set_index("incident")
     meta = {e.id: (e.severity, e.window_min) for e in rep.timeline.of_type(Incident)}
     inc["severity"] = [meta.get(i, (0, NAN))[0] for i in inc.index]
     inc["window_min"] = [meta.get(i, (0, NAN))[1] for i in inc.index]
