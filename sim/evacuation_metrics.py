@@ -230,9 +230,9 @@ def evacuation_figures(tables: dict[str, pd.DataFrame], conf, outdir: Path) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.figures import _style
+    from sim.figures import use_cjk_font
 
-    _style()
+    use_cjk_font()
     outdir = Path(outdir)
     curve = tables["evac_curve"]
     g = curve.groupby("t_h")
