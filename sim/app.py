@@ -177,6 +177,7 @@ def write_outputs(
         outdir / "network_map.png",
         tables.get("road_closures"),
         team_home_nodes(conf, net),
+        tables.get("evac_shelter_nodes"),
     )
     write_report(conf, summary, verdicts, outdir, choices or default_choices(conf))
     return summary

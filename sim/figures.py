@@ -83,10 +83,13 @@ def network_map(
     path: Path,
     closures: pd.DataFrame | None = None,
     team_homes: list[int] | None = None,
+    shelters: pd.DataFrame | None = None,
 ) -> None:
-    """Map of the network: towns, depots, stations, forest zones, team bases, closed roads.
+    """Map of the network: towns, depots, stations, forest zones, team bases, shelters and
+    closed roads.
 
     Roads closed in any replication are drawn red, thicker the more often they closed.
+    ``shelters`` has one row per shelter node (``node``, ``capacity``; first replication used).
     """
     use_cjk_font()
     lat = np.asarray(net.node_attr["lat"], float)
@@ -134,6 +137,24 @@ def network_map(
             linewidths=1.2,
             zorder=4,
             label="team bases (size = teams)",
+        )
+    if shelters is not None and len(shelters):
+        first = (
+            shelters[shelters["rep"] == shelters["rep"].min()] if "rep" in shelters else shelters
+        )
+        first = first[first["node"].isin(net.index)]
+        idx = [net.index[n] for n in first["node"]]
+        cap = first["capacity"].to_numpy(dtype=float)
+        ax.scatter(
+            lon[idx],
+            lat[idx],
+            s=15 + 120 * np.sqrt(cap / max(cap.max(), 1.0)),
+            marker="h",
+            facecolors="none",
+            edgecolors="#2ca02c",
+            linewidths=1.0,
+            zorder=4,
+            label="shelters (size = places)",
         )
     for i in range(net.n):
         if kinds[i] in ("street", "town", "township", "regional_centre"):

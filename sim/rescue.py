@@ -669,6 +669,6 @@ def figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
     """response_time_cdf.png (all and by first tier on scene), incident_map.png."""
     from sim.rescue_figures import incident_map, response_cdf_by_tier
 
-    if "incidents" in tables:
+    if "incidents" in tables and len(tables["incidents"]):
         response_cdf_by_tier(tables["incidents"], conf, outdir / "response_time_cdf.png")
         incident_map(tables, conf, outdir / "incident_map.png")

@@ -81,3 +81,29 @@ def test_resume_refuses_checkpoints_of_another_config(tmp_path):
     cfg.experiment.resume = True
     with pytest.raises(ValueError, match="different config"):
         run_replications(cfg, NET, checkpoints=Checkpoints(tmp_path, "fp-2"))
+
+
+def test_sequential_mode_stops_when_every_verdict_is_decided():
+    from sim.app import run_experiment
+    from sim.config import TargetConfig
+
+    cfg = config("serial")
+    cfg.experiment.sequential, cfg.experiment.batch, cfg.experiment.max_replications = True, 3, 12
+    cfg.district.targets = {
+        "lead": TargetConfig(metric="warning_lead_min", comparator=">=", threshold=45)
+    }
+    results, verdicts = run_experiment(cfg, NET, None, progress=False)
+    assert len(results) == 3 and verdicts[0].verdict == "PASS" and verdicts[0].n == 3
+    # a target that stays undecided runs to the cap; the decided one keeps its own count
+    cfg.district.targets["mean"] = TargetConfig(
+        metric="incidents",
+        comparator=">=",
+        threshold=float(pd.DataFrame([r.kpis for r in results])["incidents"].mean()),
+    )
+    results, verdicts = run_experiment(cfg, NET, None, progress=False)
+    by_key = {v.key: v for v in verdicts}
+    assert by_key["lead"].n == 3
+    if by_key["mean"].verdict == "INCONCLUSIVE":
+        assert len(results) == 12 and by_key["mean"].n == 12
+    else:
+        assert by_key["mean"].n == len(results) < 12
