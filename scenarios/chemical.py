@@ -3,7 +3,7 @@
 The plans stress hazardous-chemical transport and storage (000 L179, 002 L150, 003 L181).
 Releases (Poisson, at least one) happen on roads chosen by class (tanker traffic runs on
 expressways and national roads); the accident road is cordoned off for a lognormal time,
-and people exposed at the nearer end need rescue by a team with ``capabilities`` (hazmat)
+and people exposed at one end (drawn at random) need rescue by a team with ``capabilities`` (hazmat)
 within a short window.
 """
 
@@ -29,7 +29,7 @@ def generate(cfg: ChemicalConfig, net: RoadNetwork, rng: np.random.Generator) ->
     for _ in range(n):
         e = int(rng.choice(edges.size, p=w / w.sum()))
         t = cfg.t_h * 60.0 + rng.uniform(0.0, cfg.window_h * 60.0)
-        node = int(net.edges[e][int(rng.integers(2))])  # the nearer end of the accident road
+        node = int(net.edges[e][int(rng.integers(2))])  # either end of the accident road, at random
         hours = float(rng.lognormal(np.log(cfg.cordon_hours_median), cfg.cordon_hours_sigma))
         events.append(closure(net, e, t, "chemical", "hazmat cordon", clear_min=hours * 60.0))
         events.append(

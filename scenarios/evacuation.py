@@ -6,7 +6,7 @@ standard, e.g. 3,000 in Fengdu 002 L180; a stress event takes a share of the pop
 the nodes lying wholly inside the zone, the actual impact at each zone node (forecast plus
 error, reaching the nodes in list order, upstream to downstream, over ``impact_spread_min``)
 and the roads that flood at impact (between two zone nodes, and every road out of a node
-wholly in the zone, except the exempt classes).
+wholly in the zone, except the exempt classes and the zone's ``keep_open`` roads).
 
 The zone of the current district is picked from ``zones`` by ``district`` (the scenario
 YAML sets ``district: ${district.name}``), so one scenario file serves all districts.
@@ -23,7 +23,7 @@ from scenarios.events import (
     WarningIssued,
     ZoneImpact,
 )
-from sim.config import EvacuationHazardConfig, EvacuationZoneConfig
+from sim.config import EvacuationHazardConfig, EvacuationZoneConfig, road_ends
 from sim.network import RoadNetwork
 
 HAZARD = "evacuation"
@@ -56,6 +56,8 @@ def people_at_risk(
     if zone.people > 0:
         total = min(int(zone.people), int(pop.sum()))
         w = pop * weights
+        if w.sum() <= 0:
+            raise ValueError("evacuation zone nodes: no residents (population x weight is 0)")
         out = rng.multinomial(total, w / w.sum())
         excess = int(np.maximum(out - pop, 0).sum())
         out = np.minimum(out, pop)
@@ -117,7 +119,11 @@ def generate(
         for i, t in impact.items()
     ]
     if cfg.close_roads:
-        events += flooded_roads(cfg, net, impact, set(unsafe), zone.river or cfg.kind)
+        keep = {
+            net.edge_id(*road_ends(r, f"{where}.keep_open[{i}]"), f"{where}.keep_open[{i}]")
+            for i, r in enumerate(zone.keep_open)
+        }
+        events += flooded_roads(cfg, net, impact, set(unsafe), zone.river or cfg.kind, keep)
     events.sort(key=lambda e: e.t)
     return events
 
@@ -128,12 +134,14 @@ def flooded_roads(
     impact: dict[int, float],
     unsafe: set[int],
     label: str,
+    keep: set[int] = frozenset(),
 ) -> list[RoadClosure]:
-    """Roads that close at impact: between two zone nodes, or out of a node wholly in it."""
+    """Roads that close at impact: between two zone nodes, or out of a node wholly in it
+    (except the exempt classes and the zone's ``keep_open`` roads, e.g. high bridges)."""
     out = []
     classes = set(cfg.closure_classes)
     for e, (u, v) in enumerate(net.edges):
-        if net.edge_class[e] not in classes:
+        if net.edge_class[e] not in classes or e in keep:
             continue
         both = u in impact and v in impact
         if not (both or u in unsafe or v in unsafe):

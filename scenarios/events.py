@@ -37,7 +37,7 @@ class Incident(HazardEvent):
 
     ``work_min``: on-scene work a reference crew (``ref_crew`` people) needs; a bigger crew
     works proportionally faster up to the cap set by the response side.
-    ``window_min``: time from report within which rescue is still life-saving.
+    ``window_min``: time from occurrence ``t`` within which rescue is still life-saving.
     ``report_delay_min``: time between occurrence ``t`` and the alarm reaching the district.
     """
 

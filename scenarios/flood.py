@@ -46,7 +46,6 @@ def _incidents(
     t0: float,
     span: float,
     severity: int,
-    cause: str,
 ) -> list[HazardEvent]:
     out: list[HazardEvent] = []
     for size in group_sizes(rng, people, cfg.people_per_incident_mean):
@@ -83,7 +82,7 @@ def flash_floods(cfg: FloodConfig, net: RoadNetwork, rng, make) -> list[HazardEv
         lam = cfg.flash_trapped_per_100k * net.population[node] / 1e5
         people = int(rng.poisson(lam))
         # ASSUMPTION: flash floods trap people within the first hour of the surge.
-        events += _incidents(cfg, rng, make, node, people, t, 60.0, 3, "flash flood")
+        events += _incidents(cfg, rng, make, node, people, t, 60.0, 3)
     return events
 
 
@@ -125,7 +124,5 @@ def river_flood(cfg: FloodConfig, net: RoadNetwork, rng, make) -> list[HazardEve
         lam = cfg.trapped_per_100k_per_m * depth * net.population[node] / 1e5
         severity = 3 if depth >= 1.5 else 2  # ASSUMPTION: deep water is life-threatening
         people = int(rng.poisson(lam))
-        events += _incidents(
-            cfg, rng, make, node, people, t_on, max(t_peak - t_on, 60.0), severity, cause
-        )
+        events += _incidents(cfg, rng, make, node, people, t_on, max(t_peak - t_on, 60.0), severity)
     return events

@@ -5,7 +5,12 @@
   (a closure whose cause mentions flooding or a lake) cannot be walked;
 - water: drive (or walk) to a water node, then boat along the river to the destination,
   which must be a water node as well;
-- air: straight line from the team's position at ``air_kmh`` plus a fixed overhead.
+- air: straight line from the team's position at ``air_kmh`` plus a fixed overhead; no
+  take-offs between ``air_night_start_h`` and ``air_night_end_h`` nor during a storm's
+  impact window (teams waiting for a flight are woken when flying resumes).
+
+A land trip from a node to the same node (a scene in the team's own town) takes
+``local_min``: driving within the town or street.
 
 A team uses the fastest of its modes. Trips are planned at departure. The router keeps its
 own shortest-path rows per *closure state*, so the route of a trip planned under an older
@@ -27,6 +32,8 @@ from sim.network import EARTH_RADIUS_M, RoadNetwork
 from sim.world import World
 
 FLOOD_WORDS = ("flood", "inundat", "lake", "洪", "淹")
+# closures that cannot be crossed on foot: under water, or a chemical cordon
+IMPASSABLE_WORDS = (*FLOOD_WORDS, "cordon", "hazmat", "chemical")
 
 ROAD, FOOT, WALK = "road", "foot", "walk"  # land route kinds (walk: a team without vehicles)
 OPEN: tuple = (frozenset(), frozenset())  # closure state with every road open
@@ -36,6 +43,12 @@ def is_flood(cause: str) -> bool:
     """Whether a closure cause means the road is under water (not passable on foot)."""
     c = cause.lower()
     return any(w in c for w in FLOOD_WORDS)
+
+
+def is_impassable(cause: str) -> bool:
+    """Whether a closed road cannot be walked (flooded, lake, chemical cordon)."""
+    c = cause.lower()
+    return any(w in c for w in IMPASSABLE_WORDS)
 
 
 @dataclass
@@ -71,12 +84,57 @@ class Router:
             self.water[net.idx(w, f"layout.rescue.access.water_nodes[{i}]")] = True
         self.water_idx = np.flatnonzero(self.water)
         self.walk_min_per_m = 60.0 / (cfg.walk_kmh * 1000.0)
-        world.subscribe(RoadClosure, self._on_closure)
+        # handled before RoadState closes the road, so that the network-change listeners
+        # called by RoadState already see the road as impassable on foot
+        world._subscribers[RoadClosure].insert(0, self._on_closure)
         self.listeners: list = []  # called after the flooded set changed
+        self.start_hour = 8.0  # clock hour at t = 0 (set by attach)
+        self.no_fly: list[tuple[float, float]] = []  # storm impact windows [t0, t1) in minutes
+        self._wake_at = math.nan  # pending wake-up when flying resumes
+
+    # ------------------------------------------------------------- flying
+    def _night(self, t: float) -> float:
+        """Minutes from ``t`` to the end of the night, 0 if ``t`` is not at night."""
+        s, e = self.cfg.air_night_start_h, self.cfg.air_night_end_h
+        if s == e:
+            return 0.0
+        h = (self.start_hour + t / 60.0) % 24.0
+        night = (s <= h or h < e) if s > e else (s <= h < e)
+        return ((e - h) % 24.0) * 60.0 if night else 0.0
+
+    def flying_resumes(self, t: float) -> float:
+        """The first time at or after ``t`` when helicopters may take off."""
+        for _ in range(4 + 2 * len(self.no_fly)):
+            t0 = t
+            for a, b in self.no_fly:
+                if a <= t < b:
+                    t = b
+            t += self._night(t)
+            if t == t0:
+                break
+        return t
+
+    def grounded(self) -> bool:
+        """Whether helicopters cannot take off now (wakes the listeners when they can)."""
+        now = self.world.env.now
+        t = self.flying_resumes(now)
+        if t <= now:
+            return False
+        if not (now <= self._wake_at <= t):
+            self._wake_at = t
+            ev = self.world.env.timeout(t - now)
+            ev.callbacks.append(lambda _e: self._resume(t))
+        return True
+
+    def _resume(self, t: float) -> None:
+        if self._wake_at == t:
+            self._wake_at = math.nan
+            for fn in self.listeners:
+                fn()
 
     # ------------------------------------------------------------- flood state
     def _on_closure(self, ev: RoadClosure) -> None:
-        if not is_flood(ev.cause):
+        if not is_impassable(ev.cause):
             return
         e = self.net.edge_id(ev.u, ev.v, field_name=f"{ev.hazard} road closure")
         self.flooded[e] = self.flooded.get(e, 0) + 1
@@ -86,12 +144,17 @@ class Router:
             fn()
 
     def _unflood_after(self, e: int, minutes: float):
-        yield self.world.env.timeout(minutes)
+        env = self.world.env
+        yield env.timeout(minutes)
+        yield env.timeout(0.0)  # after RoadState reopens the road at the same instant
         n = self.flooded.get(e, 0) - 1
         if n <= 0:
             self.flooded.pop(e, None)
         else:
             self.flooded[e] = n
+        if n <= 0 and e in self.net._closed:  # still closed (another cause): walkable now
+            for fn in self.listeners:
+                fn()
 
     def key(self) -> tuple:
         """The current closure state: (closed edges, flooded edges)."""
@@ -186,6 +249,8 @@ class Router:
         return d_km / kmh * 60.0
 
     def air_min(self, loc: np.ndarray, dest: int) -> np.ndarray:
+        if self.grounded():
+            return np.full(np.shape(loc), np.inf)
         return self.gc_min(loc, dest, self.cfg.air_kmh) + self.cfg.air_overhead_min
 
     def boat_leg(self, dest: int) -> np.ndarray:
@@ -214,6 +279,8 @@ class Router:
         best: Plan | None = None
         if "road" in modes or "foot" in modes or vehicles == 0:
             t = float(self.row_to(land, dest, key)[loc])
+            if loc == dest:
+                t += self.cfg.local_min
             if math.isfinite(t):
                 mode = land
                 if land == FOOT and (key is OPEN or t >= self.row_to(ROAD, dest)[loc]):
@@ -221,7 +288,7 @@ class Router:
                 best = Plan(t, mode, land, dest, t, key)
         if "air" in modes:
             t = float(self.air_min(np.array([loc]), dest)[0])
-            if best is None or t < best.minutes:
+            if math.isfinite(t) and (best is None or t < best.minutes):
                 best = Plan(t, "air", "", loc, 0.0, key)
         if "water" in modes and self.water[dest] and self.water_idx.size:
             boat = self.boat_leg(dest)

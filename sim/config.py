@@ -36,6 +36,9 @@ class TargetConfig:
     # summed over replications; the estimate is numerator/denominator with a Wilson interval.
     numerator: str = ""
     denominator: str = ""
+    # Interval for a per-replication mean: "t" (Student) or "bootstrap" (percentile bootstrap,
+    # better for skewed metrics such as burned area, never below the smallest value).
+    interval: str = "t"
 
 
 @dataclass
@@ -104,6 +107,12 @@ class AccessConfig:
     boat_launch_min: float = 15.0
     river_sinuosity: float = 1.3  # river distance / straight line between water nodes
     water_nodes: list[str] = field(default_factory=list)  # nodes reachable by boat
+    # ASSUMPTION: driving within the town/street to the scene (trip from a node to itself)
+    local_min: float = 10.0
+    # ASSUMPTION: no helicopter take-offs at night (start == end: flights at any hour) nor
+    # while a storm section's impact window is active
+    air_night_start_h: float = 20.0
+    air_night_end_h: float = 6.0
 
 
 @dataclass
@@ -259,6 +268,13 @@ class ReliefConfig:
     target_h: float = 24.0  # needs met within this many hours of arrival (002 L180)
     load_fixed_min: float = 15.0  # per stop, loading or unloading
     handle_kg_per_min: float = 130.0  # loading/unloading rate
+    # ASSUMPTION: the planner looks again at most every 15 min (a dispatcher's round), not at
+    # every arrival or ration order; a free vehicle or new stock waits at most this long.
+    replan_min: float = 15.0
+    # ASSUMPTION: a truck leaves with at least a quarter of its weight/volume capacity, unless
+    # the oldest order it carries has waited an hour or the load completes a group's kit.
+    min_load_share: float = 0.25
+    max_hold_min: float = 60.0
 
 
 @dataclass
@@ -538,6 +554,7 @@ class EvacuationZoneConfig:
     share_of_population: float = 0.0
     plan_people: int = 0  # the plan's relocation standard (紧急转移安置 N 人), 0: none
     lead_h: float | None = None  # overrides the section's lead_h
+    keep_open: list[Any] = field(default_factory=list)  # roads that never flood: "u--v" or [u, v]
     source: str = ""
 
 
@@ -664,10 +681,23 @@ def validate_relief(layout: LayoutConfig) -> None:
     for name in ("kit_days", "reserve_days", "target_h", "handle_kg_per_min"):
         _positive(getattr(relief, name), f"layout.relief.{name}")
     _positive(relief.load_fixed_min, "layout.relief.load_fixed_min", allow_zero=True)
+    for name in ("replan_min", "max_hold_min"):
+        _positive(getattr(relief, name), f"layout.relief.{name}", allow_zero=True)
+    _share(relief.min_load_share, "layout.relief.min_load_share")
 
 
 DISPATCH_POLICIES = ("nearest", "tiered", "capability")
 TRAVEL_MODES = ("road", "foot", "water", "air")
+# capability names teams have and incidents need (scenarios/*.py, conf/layout, conf/scenario)
+CAPABILITIES = ("rescue", "water_rescue", "collapse", "hazmat", "medical", "forest")
+
+
+def _check_capabilities(caps: list[str], name: str) -> None:
+    bad = [c for c in caps if c not in CAPABILITIES]
+    if bad:
+        raise ConfigError(f"{name}: unknown capability '{bad[0]}' (use {', '.join(CAPABILITIES)})")
+
+
 REPAIR_PRIORITIES = ("isolation", "fifo")
 
 
@@ -693,6 +723,12 @@ def validate_rescue(layout: LayoutConfig) -> None:
     t = r.tiered
     if not t.start_level or any(lv < 0 for lv in t.start_level):
         raise ConfigError("layout.rescue.tiered.start_level: list of levels >= 0 by severity")
+    neg = sorted(k for k, lv in t.levels.items() if lv < 0)
+    if neg:
+        raise ConfigError(f"layout.rescue.tiered.levels.{neg[0]}: must be >= 0")
+    top = max(t.levels.values(), default=0)
+    if any(lv > top for lv in t.start_level):
+        raise ConfigError(f"layout.rescue.tiered.start_level: levels must be within 0..{top}")
     _positive(t.escalate_after_min, "layout.rescue.tiered.escalate_after_min")
     m = r.mobilisation
     for name in ("night_start_h", "night_end_h"):
@@ -705,6 +741,10 @@ def validate_rescue(layout: LayoutConfig) -> None:
         _positive(getattr(a, name), f"layout.rescue.access.{name}")
     if a.river_sinuosity < 1:
         raise ConfigError("layout.rescue.access.river_sinuosity: must be >= 1")
+    _positive(a.local_min, "layout.rescue.access.local_min", allow_zero=True)
+    for name in ("air_night_start_h", "air_night_end_h"):
+        if not 0 <= getattr(a, name) < 24:
+            raise ConfigError(f"layout.rescue.access.{name}: must be within [0, 24)")
     tiers = {tc.tier for tc in layout.teams.values()}
     if layout.mutual_aid is not None:
         tiers |= {c.tier for c in layout.mutual_aid.centres.values()}
@@ -717,6 +757,7 @@ def validate_rescue(layout: LayoutConfig) -> None:
     for key, tc in layout.teams.items():
         f = f"layout.teams.{key}"
         _team_checks(f, tc.headcount, tc.count, tc.modes, tc.vehicles)
+        _check_capabilities(tc.capabilities, f"{f}.capabilities")
         if not 0 < tc.depart_share <= 1:
             raise ConfigError(f"{f}.depart_share={tc.depart_share}: must be within (0, 1]")
         if tc.night_factor < 1:
@@ -739,6 +780,7 @@ def validate_rescue(layout: LayoutConfig) -> None:
         for key, c in aid.centres.items():
             f = f"layout.mutual_aid.centres.{key}"
             _team_checks(f, c.headcount, c.count, c.modes, c.vehicles)
+            _check_capabilities(c.capabilities, f"{f}.capabilities")
             _positive(c.activation_min, f"{f}.activation_min", allow_zero=True)
     rep = layout.repair
     if rep is not None:
@@ -774,6 +816,7 @@ def validate_hazards(sc: ScenarioConfig) -> None:
         _positive(c.flood_lag_h, "scenario.cascade.flood_lag_h", allow_zero=True)
         _positive(c.landslide_lag_h, "scenario.cascade.landslide_lag_h", allow_zero=True)
         _positive(c.landslide_rain_exponent, "scenario.cascade.landslide_rain_exponent", True)
+        _check_storm(c.storm, "scenario.cascade.storm")
         _check_flood(c.flood, "scenario.cascade.flood")
         _check_landslide(c.landslide, "scenario.cascade.landslide")
     if sc.flood is not None:
@@ -784,7 +827,7 @@ def validate_hazards(sc: ScenarioConfig) -> None:
     if q is not None:
         if not 3 <= q.magnitude <= 9:
             raise ConfigError(f"scenario.earthquake.magnitude={q.magnitude}: must be 3..9")
-        for name in ("t_h", "sites_per_100k_at_7", "report_delay_min_mean"):
+        for name in ("t_h", "sites_per_100k_at_7", "report_delay_min_mean", "repair_h_sigma"):
             _positive(getattr(q, name), f"scenario.earthquake.{name}", allow_zero=True)
         for name in ("people_per_site_mean", "people_dispersion", "work_min_per_person"):
             _positive(getattr(q, name), f"scenario.earthquake.{name}")
@@ -795,6 +838,8 @@ def validate_hazards(sc: ScenarioConfig) -> None:
     if ch is not None:
         for name in ("releases_mean", "t_h", "window_h", "report_delay_min_mean"):
             _positive(getattr(ch, name), f"scenario.chemical.{name}", allow_zero=True)
+        _positive(ch.cordon_hours_sigma, "scenario.chemical.cordon_hours_sigma", allow_zero=True)
+        _check_capabilities(ch.capabilities, "scenario.chemical.capabilities")
         for name in ("cordon_hours_median", "work_min_mean", "window_h_life"):
             _positive(getattr(ch, name), f"scenario.chemical.{name}")
         if not ch.capabilities:
@@ -806,6 +851,9 @@ def validate_hazards(sc: ScenarioConfig) -> None:
 def _check_flood(f: FloodConfig, name: str) -> None:
     for k in ("start_h", "flash_events_mean", "flash_trapped_per_100k", "warning_lead_h"):
         _positive(getattr(f, k), f"{name}.{k}", allow_zero=True)
+    for k in ("flash_hours_sigma", "peak_m_sigma", "trapped_per_100k_per_m"):
+        _positive(getattr(f, k), f"{name}.{k}", allow_zero=True)
+    _positive(f.report_delay_min_mean, f"{name}.report_delay_min_mean", allow_zero=True)
     for k in ("flash_window_h", "flash_hours_median", "peak_factor"):
         _positive(getattr(f, k), f"{name}.{k}")
     for d, r in f.rivers.items():
@@ -824,6 +872,8 @@ def _check_flood(f: FloodConfig, name: str) -> None:
 
 def _check_landslide(s: LandslideConfig, name: str) -> None:
     for k in ("start_h", "points_default", "people_per_burial_mean", "lake_trapped_per_100k"):
+        _positive(getattr(s, k), f"{name}.{k}", allow_zero=True)
+    for k in ("repair_h_sigma", "report_delay_min_mean", "lake_work_min_mean", "lake_window_h"):
         _positive(getattr(s, k), f"{name}.{k}", allow_zero=True)
     for k in ("window_h", "burial_work_min_mean", "burial_window_h", "repair_h_median"):
         _positive(getattr(s, k), f"{name}.{k}")
@@ -851,6 +901,8 @@ def validate(cfg: Config) -> None:
     if ex.events_format not in ("csv", "parquet"):
         raise ConfigError(f"experiment.events_format='{ex.events_format}': use csv or parquet")
     for key, t in cfg.district.targets.items():
+        if t.interval not in ("t", "bootstrap"):
+            raise ConfigError(f"district.targets.{key}.interval='{t.interval}': use t or bootstrap")
         if t.comparator not in COMPARATORS:
             raise ConfigError(
                 f"district.targets.{key}.comparator='{t.comparator}': "
@@ -868,14 +920,19 @@ def validate(cfg: Config) -> None:
     validate_rescue(cfg.layout)
     validate_hazards(cfg.scenario)
     validate_evacuation(cfg)
-    s = cfg.scenario.storm
-    if s is not None:
-        for name in ("warning_lead_min", "impact_start_h", "closures_mean", "incidents_per_100k"):
-            _positive(getattr(s, name), f"scenario.storm.{name}", allow_zero=True)
-        for name in ("duration_h", "closure_hours_median", "work_min_mean", "window_h"):
-            _positive(getattr(s, name), f"scenario.storm.{name}")
-        if not 0 <= s.water_rescue_share <= 1:
-            raise ConfigError("scenario.storm.water_rescue_share: must be within [0, 1]")
+    if cfg.scenario.storm is not None:
+        _check_storm(cfg.scenario.storm, "scenario.storm")
+
+
+def _check_storm(s: StormConfig, f: str) -> None:
+    for name in ("warning_lead_min", "impact_start_h", "closures_mean", "incidents_per_100k"):
+        _positive(getattr(s, name), f"{f}.{name}", allow_zero=True)
+    for name in ("closure_hours_sigma", "report_delay_min_mean"):
+        _positive(getattr(s, name), f"{f}.{name}", allow_zero=True)
+    for name in ("duration_h", "closure_hours_median", "work_min_mean", "window_h"):
+        _positive(getattr(s, name), f"{f}.{name}")
+    if not 0 <= s.water_rescue_share <= 1:
+        raise ConfigError(f"{f}.water_rescue_share: must be within [0, 1]")
 
 
 EVAC_KINDS = ("river_flood", "flash_flood", "geo_hazard", "chemical")
@@ -955,6 +1012,11 @@ def validate_evacuation(cfg: Config) -> None:
     _positive(sc.impact_error_sd_min, f"{f}.impact_error_sd_min", allow_zero=True)
     _positive(sc.impact_spread_min, f"{f}.impact_spread_min", allow_zero=True)
     _positive(sc.closed_h, f"{f}.closed_h")
+    for c in sc.closure_classes:
+        if c not in road_exposure():  # keys: the road classes
+            raise ConfigError(
+                f"{f}.closure_classes: '{c}' is not one of {', '.join(road_exposure())}"
+            )
     for key, z in sc.zones.items():
         fz = f"{f}.zones.{key}"
         if not z.nodes:
@@ -970,7 +1032,19 @@ def validate_evacuation(cfg: Config) -> None:
             if n not in z.nodes:
                 raise ConfigError(f"{fz}.unsafe_nodes: '{n}' is not one of the zone's nodes")
         for n, w in z.weights.items():
+            if n not in z.nodes:
+                raise ConfigError(f"{fz}.weights: '{n}' is not one of the zone's nodes")
             _positive(w, f"{fz}.weights.{n}", allow_zero=True)
+        for i, r in enumerate(z.keep_open):
+            road_ends(r, f"{fz}.keep_open[{i}]")
+
+
+def road_ends(road: Any, field_name: str) -> tuple[str, str]:
+    """A road given as "u--v" or [u, v] -> (u, v); ConfigError naming the field if not."""
+    ends = road.split("--") if isinstance(road, str) else list(road) if road else []
+    if len(ends) != 2 or not all(isinstance(n, str) and n.strip() for n in ends):
+        raise ConfigError(f"{field_name}={road!r}: give a road as 'u--v' or [u, v]")
+    return ends[0].strip(), ends[1].strip()
 
 
 def to_plain(obj: Any) -> Any:

@@ -56,6 +56,7 @@ class Case:
     qgen: int = 0  # queue entries carry the generation they were pushed with
     done: bool = False
     first_arrival: float = math.nan
+    escalating: bool = False  # an escalation timer is running
     teams: set[int] = field(default_factory=set)  # slots committed
     on_scene: set[int] = field(default_factory=set)
     done_ev: object = None  # simpy.Event, succeeds when the work is finished

@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scenarios.events import EvacuationOrder, ZoneImpact
-from sim.config import Config, EvacuationLayoutConfig
+from sim.config import Config, EvacuationLayoutConfig, road_ends
 from sim.link_queue import LinkQueue, Platoon
+from sim.network import NetworkError
 from sim.shelters import SETTLEMENTS, ShelterSystem, build_shelters
 from sim.signals import PeopleLeftShelter, PeopleSheltered
 from sim.world import World
@@ -73,6 +74,7 @@ class TownPlan:
     people: int
     departures: list[Departure]
     warned: list[tuple[float, str, int]]  # (time, channel, people) in time order
+    refused: int = 0  # people warned who do not comply (stay at home)
 
 
 def household_sizes(people: int, mean_size: float) -> np.ndarray:
@@ -165,7 +167,8 @@ def plan_households(
             for t, c, p, _ in _bin_rows(warn[heard], first[heard], size[heard], t0, window)
         ]
         warned.sort()
-        plans.append(TownPlan(node, int(size[sel].sum()), deps, warned))
+        refused = int(size[heard & ~comply].sum())
+        plans.append(TownPlan(node, int(size[sel].sum()), deps, warned, refused))
     return plans
 
 
@@ -330,6 +333,11 @@ class EvacuationService:
         self._log("evac_order", ev.id, "", ev.hazard, total, ev.kind)
         for p in plans:
             self._log("at_risk", net.nodes[p.node], p.node, ev.id, p.people, f"{ev.impact_t:.1f}")
+            # decided at the order (logged now): people who will leave once warned and ready,
+            # and warned people who will stay
+            complied = sum(d.people for d in p.departures)
+            self._log("complied", net.nodes[p.node], p.node, ev.id, complied)
+            self._log("refused", net.nodes[p.node], p.node, ev.id, p.refused)
             self.env.process(self._departures(st, p))
             if p.warned:
                 self.env.process(self._warned(st, p))
@@ -563,10 +571,7 @@ class EvacuationService:
                 if res == "stranded":
                     yield from self._seek_shelter(g, vehicles)
                 return
-        self._admit(g, target, held)
-        if g.people > 0:  # cannot happen while the reservation holds; kept for safety
-            self._turned_away(g, target)
-            yield from self._seek_shelter(g, vehicles)
+        self._admit(g, target, held)  # the held places take them all
 
     # ------------------------------------------------------------------ buses / assistance
     def _add_demand(self, role: str, node: int, g: Group) -> None:
@@ -808,6 +813,15 @@ def check_nodes(cfg: Config, net) -> None:
         for name in ("nodes", "unsafe_nodes"):
             for i, n in enumerate(getattr(zone, name)):
                 net.idx(n, f"scenario.evacuation.zones.{key}.{name}[{i}]")
+        for i, r in enumerate(zone.keep_open):
+            f = f"scenario.evacuation.zones.{key}.keep_open[{i}]"
+            net.edge_id(*road_ends(r, f), f)
+        pop = [float(net.population[net.index[n]]) * zone.weights.get(n, 1.0) for n in zone.nodes]
+        if zone.people > 0 and sum(pop) <= 0:
+            raise NetworkError(
+                f"scenario.evacuation.zones.{key}.nodes: the zone's towns have no residents "
+                "(population x weight is 0 everywhere), so nobody can be put at risk"
+            )
 
 
 def attach(world: World, cfg: Config, roads: RoadState) -> EvacuationService:

@@ -1,6 +1,8 @@
 """Evacuation measures, tables and figures, computed after the run from the event log only.
 
 Log rows used (see :mod:`sim.evacuation`): ``evac_order``, ``at_risk`` (per town),
+``complied`` / ``refused`` (per town, at the order: people who will leave once warned and
+ready / warned people who stay),
 ``warned``, ``depart_home``, ``out_of_zone`` (node = the town left), ``sheltered``
 (info ``<type>/<mode>``; mode ``transfer`` for people handed on), ``shelter_transfer``,
 ``turned_away``, ``no_shelter`` / ``wait_end``, ``caught_by_hazard`` (ref ``home``,
@@ -91,6 +93,7 @@ def evacuation_kpis(ev: pd.DataFrame, orders: list, horizon_min: float) -> dict[
     plan = max(o.plan_people for o in orders)
     at_risk = float(_rows(ev, "at_risk").qty.sum())
     warned = float(_rows(ev, "warned").qty.sum())
+    complied = float(_rows(ev, "complied").qty.sum())
     out = _rows(ev, "out_of_zone")
     imp = impact_times(ev)
     deadline = out.node.map(lambda n: imp.get(n, np.inf)).to_numpy(dtype=float)
@@ -126,7 +129,9 @@ def evacuation_kpis(ev: pd.DataFrame, orders: list, horizon_min: float) -> dict[
         "evac_mean_time_to_shelter_h": (
             float(np.average(wait_h, weights=first.qty)) if wait_h.size else NAN
         ),
-        "evac_time_to_plan_people_h": time_to(plan),
+        # the plan's N counts everyone at risk; people who refuse never come, so the target
+        # is the plan's N capped at the people who complied
+        "evac_time_to_plan_people_h": time_to(min(plan, complied)),
         "evac_time_to_90pct_sheltered_h": time_to(0.9 * at_risk),
         "evac_caught_people": n_caught,
         "evac_caught_at_home": float(caught.qty[caught.ref == "home"].sum()),
@@ -134,6 +139,12 @@ def evacuation_kpis(ev: pd.DataFrame, orders: list, horizon_min: float) -> dict[
         "evac_never_sheltered": at_risk
         - sheltered
         - float(caught.qty[caught["info"] != "transfer"].sum()),
+        # people who set out to leave (complied) and never reached a first shelter: caught
+        # preparing at home, waiting for help, at an assembly point or on the road, or
+        # still without a place at the horizon
+        "evac_complied_people": complied,
+        "evac_evacuees_not_sheltered": complied - sheltered,
+        "evac_refused": float(_rows(ev, "refused").qty.sum()),
         "evac_turned_away_people": float(_rows(ev, "turned_away").qty.sum()),
         "evac_unsheltered_person_h": unsheltered_person_hours(ev, horizon_min),
         "evac_in_shelter_max": float(total_in.max()) if total_in.size else 0.0,

@@ -310,6 +310,16 @@ def fire_table(events: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("fire").reset_index()
 
 
+def teams_committed_max(events: pd.DataFrame) -> float:
+    """Most forest teams committed at once (dispatched and not yet ready again)."""
+    ev = events[events.event.isin(["fire_dispatch", "fire_team_ready"])]
+    if ev.empty:
+        return 0.0
+    step = np.where(ev.event.to_numpy() == "fire_dispatch", 1, -1)
+    order = np.lexsort((step, ev.t.to_numpy()))  # at equal times a team is freed first
+    return float(np.cumsum(step[order]).max())
+
+
 def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     """Forest-fire measures of one replication (the plans' 24 h out rate and burned share).
 
@@ -333,6 +343,7 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
         "fire_first_arrival_mean_min": float((t["first_arrival"] - t["report"]).mean())
         if n
         else nan,
+        "fire_teams_committed_max": teams_committed_max(events),
         "burned_area_ha": area,
         "burned_share_permille": 1000.0 * area / forest if forest > 0 else nan,
     }

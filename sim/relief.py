@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from scenarios.events import HazardEvent, WarningIssued
+from scenarios.events import EvacuationOrder, HazardEvent, WarningIssued
 from sim.config import Config
 from sim.relief_demand import Group, Order, Shelter
 from sim.signals import PeopleLeftShelter, PeopleSheltered
@@ -98,6 +98,9 @@ class ReliefService:
         self.shortage: set[int] = set()  # items in an open shortage episode
         self.handed_on: dict[str, list[HandedOn]] = {}  # by destination shelter
         self._groups = 0
+        self._last_plan: float | None = None
+        self._plan_due = False  # a deferred plan() is scheduled
+        self._hold_wake: dict[str, float] = {}  # shelter -> when a held load must go
         self._log_initial_stock()
         for v in self.vehicles:
             world.log.log(0.0, "relief_vehicle", v.id, net.nodes[v.home], v.fleet,
@@ -118,8 +121,9 @@ class ReliefService:
 
     # ------------------------------------------------------------------ signals in
     def on_hazard(self, ev: HazardEvent) -> None:
-        """The first hazard event that is not a warning marks the disaster onset."""
-        if self.onset is None and not isinstance(ev, WarningIssued):
+        """The first hazard event that is neither a warning nor an evacuation order marks
+        the disaster onset: with an evacuation, the hazard reaching the zone (ZoneImpact)."""
+        if self.onset is None and not isinstance(ev, WarningIssued | EvacuationOrder):
             self.onset = self.world.now
             self.world.log.log(self.world.now, "relief_onset", ev.hazard)
 
@@ -150,7 +154,7 @@ class ReliefService:
             rest -= n
         if rest > 0:
             self._arrive(s, ev, rest, None, None)
-        self.plan()
+        self.request_plan()
 
     def _arrive(
         self,
@@ -198,10 +202,10 @@ class ReliefService:
         self._met(s, s.settle())
         if np.all(s.unassigned() <= EPS):
             self.pending.pop(s.id, None)
-        self.plan()
+        self.request_plan()
 
     def on_network_change(self) -> None:
-        self.plan()
+        self.request_plan()
 
     # ------------------------------------------------------------------ demand
     def _order(
@@ -226,7 +230,7 @@ class ReliefService:
         yield env.timeout(due - env.now)
         while g.people > 0:
             self._order(s, g, "ration", g.people * self.daily_pp)
-            self.plan()
+            self.request_plan()
             yield env.timeout(DAY_MIN)
 
     def _met(self, s: Shelter, groups: list[Group]) -> None:
@@ -257,7 +261,7 @@ class ReliefService:
             yield self.world.env.timeout(delay)
         self.vx.ready[slots] = True
         self.world.log.log(self.world.now, "relief_ready", key, "", "", float(len(slots)))
-        self.plan()
+        self.request_plan()
 
     def _calloff(self, d: Depot, trigger: str) -> None:
         w = self.world
@@ -302,7 +306,7 @@ class ReliefService:
         for i in np.flatnonzero(batch > 0):
             w.log.log(w.now, "relief_replenish", dst.key, node, src.key, float(batch[i]),
                       self.items[i])  # fmt: skip
-        self.plan()
+        self.request_plan()
 
     def _check_shortage(self) -> None:
         """Call off from the next regional depot/supplier for items that run short."""
@@ -329,8 +333,58 @@ class ReliefService:
                 self._calloff(d, "shortage")
 
     # ------------------------------------------------------------------ planning
+    def request_plan(self) -> None:
+        """Plan soon: at once (after the other events of this instant) unless a plan ran
+        less than ``replan_min`` ago, then at the end of that interval; requests coalesce."""
+        if self._plan_due:
+            return
+        env = self.world.env
+        wait = 0.0
+        if self._last_plan is not None:
+            wait = max(0.0, self._last_plan + self.rc.replan_min - env.now)
+        self._plan_due = True
+        env.process(self._deferred_plan(wait))
+
+    def _deferred_plan(self, wait: float):
+        yield self.world.env.timeout(wait)
+        self._plan_due = False
+        self.plan()
+
+    def _wake_at(self, s: Shelter, t: float) -> None:
+        """Plan again at ``t`` (a held load's oldest order reaches ``max_hold_min``)."""
+        if self._hold_wake.get(s.id) == t:
+            return
+        self._hold_wake[s.id] = t
+        env = self.world.env
+
+        def wake():
+            yield env.timeout(max(0.0, t - env.now))
+            if self._hold_wake.get(s.id) == t:
+                del self._hold_wake[s.id]
+            self.request_plan()
+
+        env.process(wake())
+
+    def _worth_sending(self, s: Shelter, veh: Vehicle, load: np.ndarray, completes: bool) -> bool:
+        """Send a load of at least ``min_load_share`` of the vehicle's capacity, one that
+        completes a group's kit, or one whose oldest order has waited ``max_hold_min``."""
+        rc = self.rc
+        share = max(
+            float(load @ self.unit_kg) / veh.capacity_kg,
+            float(load @ self.unit_m3) / veh.capacity_m3,
+        )
+        if completes or share >= rc.min_load_share - EPS:
+            return True
+        oldest = s.oldest_unassigned_t()
+        due = (self.world.now if oldest is None else oldest) + rc.max_hold_min
+        if self.world.now >= due - EPS:
+            return True
+        self._wake_at(s, due)
+        return False
+
     def plan(self) -> None:
         """Send free vehicles to the shelters with the oldest uncovered demand."""
+        self._last_plan = self.world.now
         if self.pending and self.vx.free().any():
             heap: list[tuple[float, int, Shelter]] = []
             for s in list(self.pending.values()):
@@ -343,9 +397,14 @@ class ReliefService:
             while heap and self.vx.free().any():
                 s = heapq.heappop(heap)[2]
                 trip = self._choose(s)
-                load = None if trip is None else self._load(s, trip[1], self.vehicles[trip[0]])
-                if load is None or float(load @ self.unit_kg) <= EPS:
+                if trip is None:
                     continue  # not this round: no stock, no vehicle or no road for it
+                veh = self.vehicles[trip[0]]
+                load, completes = self._load(s, trip[1], veh)
+                if float(load @ self.unit_kg) <= EPS:
+                    continue
+                if not self._worth_sending(s, veh, load, completes):
+                    continue  # hold the small load: more demand may join it
                 self._dispatch(s, trip[0], trip[1], load)
                 t = s.oldest_unassigned_t()
                 if t is not None:
@@ -399,25 +458,29 @@ class ReliefService:
             w.log.log(w.now, "relief_blocked", s.id, net.nodes[s.node], "", kg, "road")
         return None
 
-    def _load(self, s: Shelter, d: int, v: Vehicle) -> np.ndarray:
-        """What vehicle ``v`` takes from depot ``d`` for ``s``: oldest orders first."""
+    def _load(self, s: Shelter, d: int, v: Vehicle) -> tuple[np.ndarray, bool]:
+        """What vehicle ``v`` takes from depot ``d`` for ``s`` (oldest orders first), and
+        whether it completes some group's kit order."""
         avail = self.ledger.available()[d].copy()
         cap_kg, cap_m3 = v.capacity_kg, v.capacity_m3
         load = np.zeros(len(self.items))
-        for rest in s.uncovered_orders():
+        completes = False
+        for o, rest in zip(s.orders, s.uncovered_orders(), strict=True):
             x = np.minimum(rest, avail)
             kg, m3 = float(x @ self.unit_kg), float(x @ self.unit_m3)
             if kg <= EPS and m3 <= EPS:
                 continue
             f = min(1.0, cap_kg / kg if kg > 0 else math.inf, cap_m3 / m3 if m3 > 0 else math.inf)
             x = x * f
+            if o.kind == "kit" and np.any(rest > EPS) and np.all(rest - x <= EPS):
+                completes = True
             load += x
             avail -= x
             cap_kg -= float(x @ self.unit_kg)
             cap_m3 -= float(x @ self.unit_m3)
             if f < 1.0:
                 break
-        return load
+        return load, completes
 
     def _dispatch(self, s: Shelter, v: int, d: int, load: np.ndarray) -> None:
         w, veh = self.world, self.vehicles[v]
@@ -462,7 +525,7 @@ class ReliefService:
         self._hand_over(veh, s, load, start)
         self.vx.loc[veh.slot] = s.node
         self.vx.idle[veh.slot] = True
-        self.plan()
+        self.request_plan()
         if self.vx.idle[veh.slot] and veh.location != veh.home:
             veh.returning = env.process(self._return(veh))
 
@@ -479,7 +542,7 @@ class ReliefService:
         yield env.timeout(leg)
         self.vx.idle[veh.slot] = True
         w.log.log(w.now, "relief_home", veh.id, net.nodes[veh.home])
-        self.plan()
+        self.request_plan()
 
     def _take(self, veh: Vehicle, d: Depot, s: Shelter, load: np.ndarray) -> None:
         w = self.world
@@ -512,15 +575,7 @@ class ReliefService:
         veh.returning = None  # this process ends here: plan() may send the vehicle out again
         self.vx.loc[veh.slot] = veh.home
         w.log.log(w.now, "relief_home", veh.id, net.nodes[veh.home])
-        self.plan()
-
-    # ------------------------------------------------------------------ checks
-    def ledger_totals(self) -> dict[str, dict[str, float]]:
-        """Per item: initial, replenished, in depots, in transit, delivered (for tests)."""
-        return {
-            k: dict(zip(self.items, map(float, v), strict=True))
-            for k, v in self.ledger.totals().items()
-        }
+        self.request_plan()
 
 
 # ---------------------------------------------------------------------- module interface

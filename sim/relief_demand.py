@@ -77,7 +77,15 @@ class Shelter:
         self.orders.append(order)
         self.open_need += order.open()
         self.need_total += order.need
-        return self.settle()
+        if np.any(self.spare > EPS):
+            return self.settle()
+        # no spare stock: the other open orders are unchanged, only the new one may be done
+        if np.all(order.open() <= EPS):
+            self.orders.pop()
+            self.open_need = np.maximum(self.open_need - order.open(), 0.0)
+            if order.kind == "kit" and order.group.met_t is None:
+                return [order.group]
+        return []
 
     def unassigned(self) -> np.ndarray:
         """Open demand not yet covered by vehicles on their way."""

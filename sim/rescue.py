@@ -181,7 +181,6 @@ class RescueService:
         self.roads_changed = world.env.event()
         self.max_open = 0  # most cases waiting at once
         self._seq = 0
-        self.first_arrival: dict[str, float] = {}
         self.n_slots = n
         world.subscribe(Incident, self.on_incident)
 
@@ -243,23 +242,29 @@ class RescueService:
         self.queue.push(case)
         self.match_case(case)
         if case.open:
-            self._left_waiting(case, first=True)
+            self._left_waiting(case)
 
-    def _left_waiting(self, case: Case, first: bool = False) -> None:
-        """A case still needs teams after matching: escalation timer and mutual-aid hooks."""
+    def _left_waiting(self, case: Case) -> None:
+        """A case still needs teams after matching: escalation timer and mutual-aid hooks.
+
+        Starts the escalation timer unless one is already running for the case (a case
+        that was fully staffed and reopens later escalates again).
+        """
         self.max_open = max(self.max_open, len(self.open_cases))
         after = self.policy.escalate_after_min
-        if first and after is not None and case.level < self.policy.max_level:
+        if after is not None and case.level < self.policy.max_level and not case.escalating:
             self._escalation_timer(case, after)
         for hook in self.waiting_hooks:
             hook(case)
 
     def _escalation_timer(self, case: Case, after: float) -> None:
         level = case.level
+        case.escalating = True
         ev = self.world.env.timeout(after)
         ev.callbacks.append(lambda _e: self._escalate(case, level))
 
     def _escalate(self, case: Case, level: int) -> None:
+        case.escalating = False
         if not case.open or case.level != level:
             return
         case.level += 1
@@ -268,8 +273,6 @@ class RescueService:
         self.queue.push(case)
         self.match_case(case)
         if case.open:
-            if case.level < self.policy.max_level:
-                self._escalation_timer(case, self.policy.escalate_after_min or 0.0)
             self._left_waiting(case)
 
     # ------------------------------------------------------------- matching
@@ -279,6 +282,8 @@ class RescueService:
         times = np.full(self.n_slots, np.inf)
         for kind, idx in self.land_groups:
             times[idx] = r.row_to(kind, dest)[self.loc[idx]]
+        if r.cfg.local_min:
+            times[self.loc == dest] += r.cfg.local_min  # inf stays inf (air/water only)
         if self.air_idx.size:
             a = self.air_idx
             times[a] = np.minimum(times[a], r.air_min(self.loc[a], dest))
@@ -336,23 +341,28 @@ class RescueService:
             self.unreachable.add(case)
         self.queue.restore(skipped)
 
-    def set_available(self, team: Team) -> None:
-        """``team`` can take work again: match it, else send it home."""
+    def set_available(self, team: Team, stand_down: bool = True) -> None:
+        """``team`` can take work again: match it, else send it home (or stand it down there)."""
         self.available[team.slot] = True
         self.loc[team.slot] = team.location
         self.match_team(team)
         if self.available[team.slot] and team.location != team.home:
             team.state = "returning"
             team.proc = self.world.env.process(self._return(team))
-        elif self.available[team.slot] and team.state != "home":
+        elif self.available[team.slot] and team.state != "home" and not stand_down:
             team.state = "idle"
+        elif self.available[team.slot] and team.state != "home":
+            # free in its home town: it stands down, the next call-out assembles again
+            team.at_home = True
+            team.state = "home"
+            self.world.log.log(self.world.now, "home", team.id, self.world.net.nodes[team.home])
 
     def activate(self, team: Team) -> None:
         """A mutual-aid team arrives in the pool."""
         self.active[team.slot] = True
         team.at_home = False  # activation delay covered its assembly
         team.state = "idle"
-        self.set_available(team)
+        self.set_available(team, stand_down=False)
 
     # ------------------------------------------------------------- assignment
     def assign(self, team: Team, case: Case) -> None:
@@ -390,7 +400,7 @@ class RescueService:
                 return
             team.at_home = False
         team.state = "travel"
-        arrived = yield from self._travel(team, case.node, case.inc.id)
+        arrived = yield from self._travel(team, case.node, case.inc.id, local=True)
         if not arrived or case.done:
             self._end(team, case, "stood_down")
             return
@@ -398,7 +408,6 @@ class RescueService:
         w.log.log(env.now, "arrive", team.id, case.inc.node, case.inc.id, 0.0, team.tier)
         if math.isnan(case.first_arrival):
             case.first_arrival = env.now
-            self.first_arrival[case.inc.id] = env.now
         self._join(case, team)
         limit = self.cfg.mobilisation.max_duty_h * 60.0
         if limit > 0:
@@ -453,7 +462,10 @@ class RescueService:
     def _rest(self, team: Team):
         w, env = self.world, self.world.env
         self.available[team.slot] = False
-        yield from self._travel(team, team.home, "rest")
+        plan = self.router.plan(team.location, team.home, team.modes, team.vehicles)
+        if plan is not None:  # cut off from home: rest where it is
+            team.plan = plan
+            yield from self._travel(team, team.home, "rest")
         self.loc[team.slot] = team.location
         w.log.log(
             env.now, "rest", team.id, w.net.nodes[team.location], "", self.cfg.mobilisation.rest_h
@@ -466,19 +478,23 @@ class RescueService:
         self.set_available(team)
 
     # ------------------------------------------------------------- travel
-    def _travel(self, team: Team, dest: int, ref: str):
-        """Sub-process: move ``team`` to ``dest``. True on arrival, False if told to stop."""
+    def _travel(self, team: Team, dest: int, ref: str, local: bool = False):
+        """Sub-process: move ``team`` to ``dest``. True on arrival, False if told to stop.
+
+        ``local``: a scene trip, which takes ``local_min`` even from ``dest`` itself.
+        """
         w, env, r = self.world, self.world.env, self.router
         while True:
-            if team.location == dest:
+            if team.location == dest and not local:
                 return True
+            local = False
             plan, team.plan = team.plan, None
             if (
                 plan is None
                 or plan.t != env.now
                 or plan.origin != team.location
                 or plan.dest != dest
-                or plan.key is not r.key()
+                or plan.key != r.key()
             ):
                 plan = r.plan(team.location, dest, team.modes, team.vehicles)
             if plan is None:  # cut off: wait until the roads change
@@ -637,6 +653,12 @@ def attach(world: World, cfg: Config, roads: RoadState) -> RescueService:
 
     lay = cfg.layout
     router = Router(world, lay.rescue.access)
+    router.start_hour = cfg.scenario.start_hour
+    sc = cfg.scenario
+    for s in (sc.storm, sc.cascade.storm if sc.cascade is not None else None):
+        if s is not None:
+            t0 = s.impact_start_h * 60.0
+            router.no_fly.append((t0, t0 + s.duration_h * 60.0))
     teams = build_teams(lay, world)
     aid_groups = build_aid_teams(lay.mutual_aid, world, len(teams)) if lay.mutual_aid else []
     for _, _, group in aid_groups:

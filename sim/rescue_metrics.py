@@ -38,9 +38,10 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     """One row per alarmed incident with response, access mode, teams and outcome."""
     net = rep.world.net
     inc = alarms(events).set_index("incident")
-    meta = {e.id: (e.severity, e.window_min) for e in rep.timeline.of_type(Incident)}
-    inc["severity"] = [meta.get(i, (0, NAN))[0] for i in inc.index]
-    inc["window_min"] = [meta.get(i, (0, NAN))[1] for i in inc.index]
+    meta = {e.id: (e.severity, e.window_min, e.t) for e in rep.timeline.of_type(Incident)}
+    inc["severity"] = [meta.get(i, (0, NAN, NAN))[0] for i in inc.index]
+    inc["window_min"] = [meta.get(i, (0, NAN, NAN))[1] for i in inc.index]
+    inc["occurred"] = [meta.get(i, (0, NAN, NAN))[2] for i in inc.index]
     inc["town"] = [town_of(net, n) for n in inc["node"]]
     inc["town_zh"] = [
         net.attr(net.index[t], "name_zh") if t in net.index else t for t in inc["town"]
@@ -76,7 +77,9 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     inc["status"] = np.where(
         inc["resolved"].notna(), "rescued", np.where(reached, "in_progress", "not_reached")
     )
-    inc["reached_in_window"] = reached & (inc["response_min"] <= inc["window_min"])
+    # the survival window runs from the occurrence, not from the (delayed) alarm
+    since = inc["first_arrival"] - inc["occurred"].fillna(inc["alarm"])
+    inc["reached_in_window"] = reached & (since <= inc["window_min"])
     return inc.reset_index()
 
 

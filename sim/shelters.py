@@ -82,7 +82,6 @@ class ShelterSystem:
         self.cap = np.array([s.capacity for s in shelters], dtype=np.int64)
         self.occ = np.zeros(len(shelters), dtype=np.int64)
         self.reserved = np.zeros(len(shelters), dtype=np.int64)  # held for organised transfers
-        self.peak = np.zeros(len(shelters), dtype=np.int64)
         self.type_mask = {
             t: np.array([s.type == t for s in shelters], dtype=bool) for t in SHELTER_TYPES
         }
@@ -128,8 +127,6 @@ class ShelterSystem:
         if n <= 0:
             return 0
         self.occ[slot] += n
-        if self.occ[slot] > self.peak[slot]:
-            self.peak[slot] = self.occ[slot]
         return n
 
     def release(self, slot: int, people: int) -> None:

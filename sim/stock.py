@@ -18,7 +18,6 @@ import numpy as np
 from sim.config import DepotConfig
 
 EPS = 1e-6  # quantities below this are zero (items are counted in floats)
-OWN_LEVELS = ("district", "town", "village")  # the district's own stock (not call-off)
 LOCAL_LEVELS = ("town", "village")  # town/street storage points and village rooms
 
 

@@ -50,6 +50,23 @@ def clopper_pearson_interval(successes: int, n: int, level: float = 0.95) -> tup
     return (lo, hi)
 
 
+def bootstrap_mean_ci(
+    values: np.ndarray, level: float = 0.95, resamples: int = 4999
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean (fixed seed: same data, same interval)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    res = stats.bootstrap(
+        (x,),
+        np.mean,
+        confidence_level=level,
+        n_resamples=resamples,
+        method="percentile",
+        random_state=np.random.default_rng(20261124),
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
 def _holds(value: float, comparator: str, threshold: float) -> bool:
     return {
         ">=": value >= threshold,
@@ -144,6 +161,10 @@ def evaluate(key: str, target, kpis: dict[str, np.ndarray]) -> TargetResult:
         return undecided(0, NOT_MODELLED, "mean (t)", f"no KPI '{target.metric}' in this scenario")
     values = np.asarray(kpis[target.metric], dtype=float)
     est = mean_ci(values)
+    method = "mean (t)"
+    if getattr(target, "interval", "t") == "bootstrap" and est["n"] >= 2 and est["sd"] > 0:
+        est["ci95_low"], est["ci95_high"] = bootstrap_mean_ci(values)
+        method = "mean (bootstrap)"
     if est["n"] == 0:
         return undecided(0, NOT_MODELLED, "mean (t)", "metric undefined in every replication")
     lo, hi = est["ci95_low"], est["ci95_high"]
@@ -153,7 +174,7 @@ def evaluate(key: str, target, kpis: dict[str, np.ndarray]) -> TargetResult:
         lo = hi = math.nan
     finite = values[np.isfinite(values)]
     ok = [_holds(v, target.comparator, float(target.threshold)) for v in finite]
-    return _decide(base, est["mean"], lo, hi, est["n"], "mean (t)", failures_possible=not all(ok))
+    return _decide(base, est["mean"], lo, hi, est["n"], method, failures_possible=not all(ok))
 
 
 def _decide(

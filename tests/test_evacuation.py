@@ -523,3 +523,56 @@ def test_check_nodes_names_the_field():
     sc = ScenarioConfig(name="t", evacuation=zone_cfg(nodes=["a", "zz"]))
     with pytest.raises(NetworkError, match=r"zones.x.nodes\[1\]"):
         evacuation.check_nodes(make_config({}, EvacuationLayoutConfig(), scenario=sc), NET)
+
+
+# --------------------------------------------------------------------------- review fixes
+def test_evacuees_caught_preparing_count_as_not_sheltered_and_refusers_apart():
+    """People who complied but were caught before leaving are failures of the evacuation
+    (evac_evacuees_not_sheltered) although evac_never_sheltered excludes everyone caught."""
+    g = two_node_graph(5.0, 1000.0, 400)
+    cfg = make_config(
+        {"s": ShelterGroupConfig(home="D", capacity=1000)},
+        instant_behaviour(comply_share=0.5, prep_median_min=60.0),
+    )
+    o = order([("O", 400)], impact=10.0)
+    events = [o, ZoneImpact(t=10.0, hazard="test", order="o1", node="O")]
+    world, _ = run_world(g, cfg, events)
+    world.env.run()
+    k = evacuation_kpis(world.log.frame(), [o], 600.0)
+    assert k["evac_sheltered_people"] == 0 and k["evac_caught_at_home"] == 400
+    assert k["evac_never_sheltered"] == 0  # caught people are not counted there
+    assert k["evac_complied_people"] + k["evac_refused"] == 400
+    assert 100 < k["evac_refused"] < 300
+    assert k["evac_evacuees_not_sheltered"] == k["evac_complied_people"] > 0
+
+
+def test_keep_open_roads_do_not_flood_and_bad_entries_name_the_field():
+    from sim.network import NetworkError
+
+    net = RoadNetwork(flood_graph(), source="flood")
+    events = evac_hazard.generate(zone_cfg(keep_open=["b--a"]), net, np.random.default_rng(5))
+    closed = {frozenset((e.u, e.v)) for e in events if isinstance(e, RoadClosure)}
+    assert closed == {frozenset(("a", "c"))}
+    same = evac_hazard.generate(zone_cfg(keep_open=[["a", "b"]]), net, np.random.default_rng(5))
+    assert same == events
+    sc = ScenarioConfig(name="t", evacuation=zone_cfg(keep_open=["a--zz"]))
+    with pytest.raises(NetworkError, match=r"zones.x.keep_open\[0\]: unknown node 'zz'"):
+        evacuation.check_nodes(make_config({}, EvacuationLayoutConfig(), scenario=sc), net)
+    sc = ScenarioConfig(name="t", evacuation=zone_cfg(keep_open=["a--c", "a-b"]))
+    with pytest.raises(ConfigError, match=r"zones.x.keep_open\[1\]"):
+        validate(make_config({}, EvacuationLayoutConfig(), scenario=sc))
+
+
+def test_zone_weights_closure_classes_and_empty_towns_are_checked():
+    from sim.network import NetworkError
+
+    sc = ScenarioConfig(name="t", evacuation=zone_cfg(weights={"a": 2.0, "zz": 1.0}))
+    with pytest.raises(ConfigError, match="zones.x.weights: 'zz'"):
+        validate(make_config({}, EvacuationLayoutConfig(), scenario=sc))
+    sc = ScenarioConfig(name="t", evacuation=zone_cfg())
+    sc.evacuation.closure_classes = ["local", "motorway"]
+    with pytest.raises(ConfigError, match="scenario.evacuation.closure_classes: 'motorway'"):
+        validate(make_config({}, EvacuationLayoutConfig(), scenario=sc))
+    sc = ScenarioConfig(name="t", evacuation=zone_cfg(weights={"a": 0.0, "b": 0.0}))
+    with pytest.raises(NetworkError, match=r"zones.x.nodes: the zone's towns have no residents"):
+        evacuation.check_nodes(make_config({}, EvacuationLayoutConfig(), scenario=sc), NET)

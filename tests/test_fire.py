@@ -103,6 +103,9 @@ def test_competing_fires_wait_for_the_only_team():
     # the team rests rest_ratio x hours worked, drives home (10 min) and back (10 min)
     assert t.loc["f2", "first_arrival"] >= out1 + 20.0 - 1e-9
     assert t.loc["f2", "area_ha"] > t.loc["f1", "area_ha"]  # it burned while waiting
+    from sim.fire import teams_committed_max
+
+    assert teams_committed_max(run_fires(fc, igns).log.frame()) == 1.0  # one team, never two
     assert t["out_t"].notna().all()
 
 

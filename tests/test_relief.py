@@ -560,3 +560,71 @@ def test_people_handed_on_unmet_keep_their_first_arrival_clock():
     assert g.loc["B", "first_arrival_h"] == 0.0
     assert g.loc["B", "hours_to_met"] == pytest.approx(g.loc["B", "met_h"])
     assert not g.loc["A", "judged"] or g.loc["A", "left_unmet"] == 50
+
+
+# ---------------------------------------------------------------------------- review fixes
+def test_small_incomplete_loads_wait_but_kit_completing_loads_go_at_once():
+    """Two people at b: with every item in stock the load completes their kit and goes at
+    once; without water it is a small partial load, held until the order is max_hold old."""
+    lay = layout(trucks=1, supplier=False)
+    lay.depots["main"].stock.update(stock(100, food_days=1.0))
+    arrive = [PeopleSheltered(t=5.0, shelter="s_b", node="b", people=2)]
+    world, _ = run(config(lay), arrive)
+    first = world.log.frame().query("event == 'relief_dispatch'").t.min()
+    assert first == pytest.approx(5.0)
+    del lay.depots["main"].stock["drinking_water"]
+    lay.relief.max_hold_min = 45.0
+    world, _ = run(config(lay), arrive)
+    trips = world.log.frame().query("event == 'relief_dispatch'")
+    assert trips.t.min() == pytest.approx(50.0)
+    lay.relief.min_load_share = 0.0  # the old behaviour: any load goes
+    world, _ = run(config(lay), arrive)
+    assert world.log.frame().query("event == 'relief_dispatch'").t.min() == pytest.approx(5.0)
+
+
+def test_replans_are_coalesced_to_one_per_interval():
+    lay = layout(trucks=2, supplier=False)
+    lay.depots["main"].stock.update(stock(3000, food_days=3.0))
+    arrive = [
+        PeopleSheltered(t=float(t), shelter=f"s_{'abc'[t % 3]}", node="abc"[t % 3], people=5)
+        for t in range(120)
+    ]
+    world = World(NET.fresh(), Streams(11, 0), hubs=[NET.index["depot"]])
+    service = relief.attach(world, config(lay), RoadState(world))
+    times = []
+    plan = service.plan
+    service.plan = lambda: (times.append(world.now), plan())[1]
+    world.env.process(world.replay(arrive))
+    world.env.run(until=600.0)
+    assert times[0] == 0.0
+    assert np.all(np.diff(times) >= lay.relief.replan_min - 1e-9)
+    assert len(times) <= 600.0 / lay.relief.replan_min + 1
+
+
+def test_add_order_without_spare_only_checks_the_new_order():
+    from sim.relief_demand import Group, Order, Shelter
+
+    s = Shelter("s", 0, 0, 2)
+    for k in range(3):
+        g = Group(f"g{k}", 0.0, 1, "o")
+        s.add_order(Order(g, 0.0, "kit", np.array([1.0, 2.0]), np.zeros(2)))
+    s.settle = lambda: pytest.fail("settle() rescans every order")
+    done = Group("done", 1.0, 1, "o")
+    assert s.add_order(Order(done, 1.0, "kit", np.ones(2), np.ones(2))) == [done]
+    assert len(s.orders) == 3 and np.allclose(s.open_need, [3.0, 6.0])
+
+
+def test_onset_is_the_zone_impact_not_the_evacuation_order():
+    from scenarios.events import EvacuationOrder, WarningIssued, ZoneImpact
+
+    o = EvacuationOrder(t=0.0, hazard="evacuation", id="o", kind="river_flood", impact_t=300.0,
+                        at_risk=(("b", 10),), unsafe_nodes=())  # fmt: skip
+    events = [
+        WarningIssued(t=0.0, hazard="evacuation", lead_min=300.0, nodes=("b",)),
+        o,
+        PeopleSheltered(t=30.0, shelter="s_b", node="b", people=10),
+        ZoneImpact(t=320.0, hazard="evacuation", order="o", node="b"),
+    ]
+    world, _ = run(config(layout(trucks=1)), events)
+    onset = world.log.frame().query("event == 'relief_onset'")
+    assert list(onset.t) == [320.0]

@@ -94,3 +94,18 @@ def test_edge_target_at_100_percent():
 def test_missing_metric_is_not_modelled():
     t = TargetConfig(metric="burned_share_permille", comparator="<=", threshold=0.3)
     assert evaluate("b", t, {"other": np.ones(3)}).verdict == NOT_MODELLED
+
+
+def test_bootstrap_interval_for_skewed_metrics():
+    from sim.targets import bootstrap_mean_ci
+
+    x = np.array([0.0] * 8 + [5.0, 120.0])
+    lo, hi = bootstrap_mean_ci(x)
+    assert 0.0 <= lo < x.mean() < hi <= 120.0
+    assert (lo, hi) == bootstrap_mean_ci(x)  # reproducible
+    t = TargetConfig(
+        metric="burned_share_permille", comparator="<=", threshold=0.3, interval="bootstrap"
+    )
+    r = evaluate("b", t, {"burned_share_permille": x})
+    assert r.method == "mean (bootstrap)" and r.ci_low >= 0.0
+    assert r.verdict == "INCONCLUSIVE"  # interval from 0 to well above 0.3
