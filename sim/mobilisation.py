@@ -52,6 +52,16 @@ def stages_of(stages: list, assembly_min: float) -> tuple[Stage, ...]:
     return tuple(Stage(s.name, float(s.mean_min), float(s.share)) for s in stages)
 
 
+def expected_assembly_min(stages: tuple[Stage, ...], depart_share: float) -> float:
+    """Mean time from alarm to departure: the stage means up to the departing share."""
+    total = 0.0
+    for st in stages:
+        total += st.mean_min
+        if st.share >= depart_share - 1e-9:
+            break
+    return total
+
+
 class Mobiliser:
     """Runs the assembly stages of a team called out from home."""
 

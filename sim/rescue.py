@@ -32,7 +32,7 @@ from scenarios.events import Incident
 from sim.access import FOOT, ROAD, WALK, Plan, Router
 from sim.config import Config, LayoutConfig, RescueConfig
 from sim.dispatch import Case, WaitQueue, make_policy
-from sim.mobilisation import Mobiliser, Stage, stages_of
+from sim.mobilisation import Mobiliser, Stage, expected_assembly_min, stages_of
 from sim.world import World
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ class Team:
     regional: bool = False  # mutual-aid team: joins the pool only when activated
     slot: int = 0
     location: int = 0
-    at_home: bool = True  # stood down at home: the next call-out needs assembly
+    _at_home: bool = True  # stood down at home: the next call-out needs assembly
+    flags: np.ndarray | None = field(default=None, repr=False)  # service's at-home array
     state: str = "home"  # home, mobilising, travel, scene, returning, resting, idle
     crew: int = 0
     rate: float = 0.0  # work rate on the current scene
@@ -77,6 +78,17 @@ class Team:
         if not self.stages:
             self.stages = stages_of([], self.assembly_min)
         self.crew = self.headcount
+
+    @property
+    def at_home(self) -> bool:
+        """Stood down at home: the next call-out needs assembly."""
+        return self._at_home
+
+    @at_home.setter
+    def at_home(self, value: bool) -> None:
+        self._at_home = value
+        if self.flags is not None:  # keep the dispatcher's vector in step
+            self.flags[self.slot] = value
 
 
 @dataclass
@@ -153,6 +165,12 @@ class RescueService:
             t.slot = i
         self.loc = np.array([t.home for t in teams], dtype=np.int64)
         self.home = self.loc.copy()
+        # Dispatch ranks teams by expected arrival: assembly (if called out from home) + travel.
+        self.mob_mean = np.array([expected_assembly_min(t.stages, t.depart_share) for t in teams])
+        self.night_factor = np.array([t.night_factor for t in teams])
+        self.needs_assembly = np.array([t.at_home for t in teams], dtype=bool)
+        for t in teams:
+            t.flags = self.needs_assembly
         self.active = np.array([not t.regional for t in teams], dtype=bool)
         self.available = self.active.copy()
         self.level = np.array([self.policy.team_level(t.tier) for t in teams], dtype=np.int64)
@@ -292,6 +310,12 @@ class RescueService:
             times[wi] = np.minimum(times[wi], r.water_min(self.loc[wi], self.land_kind[wi], dest))
         return times
 
+    def expected_arrival(self, dest: int) -> np.ndarray:
+        """Expected minutes until each team could be at ``dest``: mean assembly if it is
+        stood down at home (slower at night), plus travel by its fastest mode."""
+        factor = self.night_factor if self.mob.night(self.world.env.now) else 1.0
+        return self.team_times(dest) + np.where(self.needs_assembly, self.mob_mean * factor, 0.0)
+
     def eligible(self, case: Case) -> np.ndarray:
         mask = self.available & self.cls_mask[case.cls]
         if self.policy.max_level:
@@ -308,7 +332,7 @@ class RescueService:
         mask = self.eligible(case)
         if not mask.any():
             return
-        cost = self.policy.cost(self.team_times(case.node), self.spare[case.cls])
+        cost = self.policy.cost(self.expected_arrival(case.node), self.spare[case.cls])
         cost = np.where(mask, cost, np.inf)
         if need == 1:
             order = [int(np.argmin(cost))]

@@ -263,7 +263,8 @@ def test_cascade_couples_hazards_and_keeps_their_streams_apart():
 
 
 def test_cascade_disaster_is_the_same_for_every_layout():
-    """Common random numbers: the response layout (30 vs 5 town teams, no mutual aid) does
+    """Common random numbers: the response layout (30 vs 5 town teams, 3 vs 1 fire squads, no
+    mutual aid) does
     not change the hazard timeline nor the logged road closures and incidents."""
     from hydra import compose, initialize_config_dir
 
@@ -279,7 +280,7 @@ def test_cascade_disaster_is_the_same_for_every_layout():
         for count in (30, 5):
             over = ["district=fengdu", "scenario=cascade", f"layout.teams.town_teams.count={count}"]
             if count == 5:
-                over.append("layout.mutual_aid=null")
+                over += ["layout.mutual_aid=null", "layout.teams.fire_brigade.count=1"]
             conf, net = prepare(compose("config", overrides=over))
             conf.experiment.hours = 24.0
             reps.append(run_replication(conf, net, 0))

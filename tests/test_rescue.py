@@ -748,3 +748,25 @@ def test_bad_rescue_config_names_the_field(change, message):
     change(cfg)
     with pytest.raises(ConfigError, match=message):
         validate(cfg)
+
+
+def test_nearest_means_earliest_expected_arrival_not_shortest_drive():
+    """A fire squad 20 min away (2 min turnout) beats volunteers next door (45 min call-out)."""
+    from tests.conftest import line_graph
+
+    world = World(RoadNetwork(line_graph()), Streams(1, 0), hubs=[0])
+    layout = LayoutConfig(
+        name="x",
+        teams={
+            "volunteers": TeamConfig(tier="town", home="b", headcount=10, assembly_min=45.0),
+            "squad": TeamConfig(tier="fire_rescue", home="a", headcount=10, assembly_min=2.0),
+        },
+    )
+    RescueService(world, build_teams(layout, world), RescueConfig())
+    inc = Incident(
+        t=0.0, hazard="x", id="i", node="b", people=1, capabilities=("rescue",), work_min=10.0
+    )
+    world.env.process(world.replay([inc]))
+    world.env.run()
+    ev = world.log.frame()
+    assert ev[ev.event == "dispatch"].entity.tolist() == ["squad"]
