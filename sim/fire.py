@@ -102,6 +102,8 @@ class FireService:
                 self.teams.append(team)
                 world.assets.add("fire_team", team, f"fire:{tid}", home)
         self.loc = np.array([t.home for t in self.teams], dtype=np.int64)
+        # Teams wait at home between fires, so each call-out costs its mean assembly time.
+        self.assembly = np.array([t.assembly_min for t in self.teams], dtype=float)
         self.available = np.ones(len(self.teams), dtype=bool)
         self.waiting: deque[Fire] = deque()
         self.diurnal = diurnal_cosine(cfg.diurnal_peak_hour, cfg.diurnal_min_multiplier)
@@ -112,7 +114,8 @@ class FireService:
     def _nearest(self, node: int) -> int | None:
         if not self.available.any():
             return None
-        times = np.where(self.available, self.world.net.times_to(node)[self.loc], np.inf)
+        arrival = self.world.net.times_to(node)[self.loc] + self.assembly  # expected
+        times = np.where(self.available, arrival, np.inf)
         best = int(np.argmin(times))
         return best if math.isfinite(times[best]) else None
 

@@ -177,3 +177,19 @@ def test_every_reported_fire_is_out_or_flagged():
     assert res.kpis["fires"] == len(t) > 0
     assert res.kpis["fires_not_out_at_end"] == t["out_t"].isna().sum()
     assert (t["area_ha"].dropna() <= 5000.0).all()  # never more than the zone's forest
+
+
+def test_first_team_sent_is_the_earliest_to_arrive_not_the_closest():
+    fc = layout()
+    fc.teams = {
+        "volunteers": TeamConfig(tier="professional", home="c", headcount=10, assembly_min=45.0),
+        "crew": TeamConfig(tier="professional", home="b", headcount=10, assembly_min=5.0),
+    }
+    world = World(NET.fresh(), Streams(3, 0), hubs=[0])
+    FireService(world, fc)
+    ign = Ignition(t=0.0, hazard="t", id="f", zone="forest", head_ros_m_min=0.3, clock_h=10.0)
+    world.env.process(world.replay([ign]))
+    world.env.run(until=600)
+    ev = world.log.frame()
+    # volunteers: 10 min drive + 45 min call-out; crew: 40 min drive + 5 min turnout
+    assert ev[ev.event == "fire_dispatch"].entity.tolist()[0] == "crew"
