@@ -6,7 +6,10 @@ items per person plus the first day of food and water) and, while it stays, a ra
 every further day (:mod:`sim.relief_demand`).
 
 Planning runs whenever something changes (demand, a vehicle free, stock arriving, a fleet
-ready, a road closed or reopened). Shelters are served oldest unmet order first; for a
+ready, a road closed or reopened). Each round shares one budget (stock not yet promised plus
+call-offs on their way): orders are reserved their whole remaining kit, oldest first, and
+only reserved orders are served, so scarce stock completes kits instead of part-filling many.
+Shelters are served oldest unmet order first; for a
 shelter the planner takes the depot and free vehicle with the earliest arrival (vehicle ->
 depot -> shelter, current road times), preferring depots that hold every item still
 needed; the vehicle loads the shelter's oldest orders first, up to its weight and volume.
@@ -383,7 +386,8 @@ class ReliefService:
         return False
 
     def plan(self) -> None:
-        """Send free vehicles to the shelters with the oldest uncovered demand."""
+        """Send free vehicles to the shelters with the oldest uncovered demand, within this
+        round's budget (:meth:`_budget`): only orders whose whole remainder is reserved."""
         self._last_plan = self.world.now
         if self.pending and self.vx.free().any():
             heap: list[tuple[float, int, Shelter]] = []
@@ -393,28 +397,77 @@ class ReliefService:
                     del self.pending[s.id]
                 else:
                     heap.append((t, s.seq, s))
+            allow = self._budget([h[2] for h in heap])
+            heap = [h for h in heap if np.any(allow[h[2].id] > EPS)]
             heapq.heapify(heap)
             while heap and self.vx.free().any():
                 s = heapq.heappop(heap)[2]
-                trip = self._choose(s)
+                trip = self._choose(s, allow[s.id])
                 if trip is None:
                     continue  # not this round: no stock, no vehicle or no road for it
                 veh = self.vehicles[trip[0]]
-                load, completes = self._load(s, trip[1], veh)
+                load, completes = self._load(s, trip[1], veh, allow[s.id])
                 if float(load @ self.unit_kg) <= EPS:
                     continue
                 if not self._worth_sending(s, veh, load, completes):
                     continue  # hold the small load: more demand may join it
                 self._dispatch(s, trip[0], trip[1], load)
+                allow[s.id] = np.maximum(allow[s.id] - load, 0.0)
                 t = s.oldest_unassigned_t()
-                if t is not None:
+                if t is not None and np.any(allow[s.id] > EPS):
                     heapq.heappush(heap, (t, s.seq, s))
         self._check_shortage()
 
-    def _choose(self, s: Shelter) -> tuple[int, int] | None:
-        """(vehicle slot, depot slot) for the next trip to ``s``, or None."""
+    def _supply_exhausted(self) -> bool:
+        """No stock is on its way and no call-off is left that could still be made."""
+        if np.any(self.incoming > EPS):
+            return False
+        return all(
+            d.slot in self.called or d.cfg.calloff_trigger != "shortage" or not d.cfg.calloff
+            for d in self.depots
+        )
+
+    def _budget(self, shelters: list[Shelter]) -> dict[str, np.ndarray]:
+        """This round's shared budget: what each shelter may be sent (items).
+
+        The budget is the stock not yet promised to a vehicle (all depots) plus call-offs on
+        their way, by item. Open orders of every pending shelter are taken oldest first (ties:
+        shelter order); an order is reserved its whole uncovered remainder (durables and
+        consumables together) only if all of it fits in what is left, else it waits for
+        stock. Deliveries fill a shelter's orders oldest first, so behind an order that waits
+        the shelter's younger orders wait too; other shelters' younger orders may still fit.
+        Once supply is exhausted (nothing incoming, no call-off left), what no order can use
+        whole goes to the oldest waiting orders: nothing more will come for them to wait for.
+        """
+        budget = self.ledger.available().sum(axis=0) + self.incoming
+        allow = {s.id: np.zeros(len(self.items)) for s in shelters}
+        rows = []
+        for s in shelters:
+            for k, (o, rest) in enumerate(zip(s.orders, s.uncovered_orders(), strict=True)):
+                if np.any(rest > EPS):
+                    rows.append((o.t, s.seq, k, s, rest))
+        rows.sort(key=lambda r: r[:3])
+        waiting: set[str] = set()  # shelters with an order that waits this round
+        left = []
+        for _, _, _, s, rest in rows:
+            if s.id not in waiting and np.all(rest <= budget + EPS):
+                x = np.minimum(rest, budget)
+                budget -= x
+                allow[s.id] += x
+            else:
+                waiting.add(s.id)
+                left.append((s, rest))
+        if left and self._supply_exhausted():
+            for s, rest in left:
+                x = np.minimum(rest, budget)
+                budget -= x
+                allow[s.id] += x
+        return allow
+
+    def _choose(self, s: Shelter, allow: np.ndarray) -> tuple[int, int] | None:
+        """(vehicle slot, depot slot) for the next trip to ``s`` within ``allow``, or None."""
         net, vx = self.world.net, self.vx
-        need = s.unassigned() > EPS
+        need = np.minimum(s.unassigned(), allow) > EPS
         has = self.ledger.available()[:, need] > EPS
         cand = has.any(axis=1)
         if not cand.any():
@@ -458,10 +511,10 @@ class ReliefService:
             w.log.log(w.now, "relief_blocked", s.id, net.nodes[s.node], "", kg, "road")
         return None
 
-    def _load(self, s: Shelter, d: int, v: Vehicle) -> tuple[np.ndarray, bool]:
-        """What vehicle ``v`` takes from depot ``d`` for ``s`` (oldest orders first), and
-        whether it completes some group's kit order."""
-        avail = self.ledger.available()[d].copy()
+    def _load(self, s: Shelter, d: int, v: Vehicle, allow: np.ndarray) -> tuple[np.ndarray, bool]:
+        """What vehicle ``v`` takes from depot ``d`` for ``s`` (oldest orders first, within
+        the shelter's budget ``allow``), and whether it completes some group's kit order."""
+        avail = np.minimum(self.ledger.available()[d], allow)
         cap_kg, cap_m3 = v.capacity_kg, v.capacity_m3
         load = np.zeros(len(self.items))
         completes = False

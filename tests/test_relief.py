@@ -628,3 +628,31 @@ def test_onset_is_the_zone_impact_not_the_evacuation_order():
     world, _ = run(config(layout(trucks=1)), events)
     onset = world.log.frame().query("event == 'relief_onset'")
     assert list(onset.t) == [320.0]
+
+
+def test_shortage_completes_one_kit_set_instead_of_half_filling_two():
+    """Stock for exactly one group of 40 (kit + a day of food/water); groups of 40 at b
+    (t = 0, cut off for the first hour) and at c (t = 1). The shared planning budget
+    reserves the whole stock for b's older order: c waits and b's kit is completed once the
+    road reopens. (Serving c while b was cut off, then b, half-filled both: nobody met.)"""
+    lay = layout(trucks=1, supplier=False, capacity_kg=20 * kit_kg_per_person() + 1.0)
+    lay.depots["main"].stock = {
+        name: k.per_person * 40 * (lay.relief.kit_days if k.per_day else 1.0)
+        for name, k in kit().items()
+    }
+    events = [
+        RoadClosure(t=0.0, hazard="test", u="a", v="b", clear_min=60.0),
+        RoadClosure(t=0.0, hazard="test", u="b", v="c", clear_min=60.0),
+        PeopleSheltered(t=0.0, shelter="s_b", node="b", people=40, origin="b"),
+        PeopleSheltered(t=1.0, shelter="s_c", node="c", people=40, origin="c"),
+    ]
+    cfg = config(lay)
+    world, service = run(cfg, events)
+    ev = world.log.frame()
+    met = ev[ev.event == "needs_met"]
+    assert list(met.ref) == ["s_b"] and met.qty.sum() == 40
+    assert met.t.iloc[0] > 60.0  # after the road reopened
+    assert ev.query("event == 'relief_unload' and ref == 's_c'").empty  # c waits whole
+    tot = service.ledger.totals()
+    np.testing.assert_allclose(tot["delivered"], tot["initial"], atol=1e-6)
+    assert kpis(cfg, world)["people_needs_met_24h"] == 40
