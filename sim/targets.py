@@ -37,7 +37,9 @@ def wilson_interval(successes: float, n: float, level: float = 0.95) -> tuple[fl
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
+    # exact ends when all or none succeeded (rounding would otherwise leave 0.9999999999999999)
+    return (0.0 if successes <= 0 else lo, 1.0 if successes >= n else hi)
 
 
 def clopper_pearson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -193,7 +195,7 @@ def _decide(
     at_edge = (base["comparator"] == ">=" and base["threshold"] >= 1.0 and share) or (
         base["comparator"] == "<=" and base["threshold"] <= 0.0
     )
-    if v == INCONCLUSIVE and at_edge:
+    if at_edge:  # no interval can lie wholly beyond the edge: judge by observed failures
         v = FAIL if failures_possible else PASS
         note = (note + "; " if note else "") + "edge target: PASS only if no failure was observed"
     return TargetResult(

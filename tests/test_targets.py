@@ -109,3 +109,25 @@ def test_bootstrap_interval_for_skewed_metrics():
     r = evaluate("b", t, {"burned_share_permille": x})
     assert r.method == "mean (bootstrap)" and r.ci_low >= 0.0
     assert r.verdict == "INCONCLUSIVE"  # interval from 0 to well above 0.3
+
+
+def test_all_successes_at_the_100_percent_edge_read_pass():
+    t = TargetConfig(
+        metric="needs_met_24h_share",
+        comparator=">=",
+        threshold=1.0,
+        numerator="met",
+        denominator="judged",
+    )
+    r = evaluate(
+        "n",
+        t,
+        {
+            "met": np.array([2937.0, 2938, 2936, 2937, 2937]),
+            "judged": np.array([2937.0, 2938, 2936, 2937, 2937]),
+        },
+    )
+    assert r.ci_high == 1.0 and r.verdict == PASS
+    r = evaluate("n", t, {"met": np.array([2937.0, 2937]), "judged": np.array([2937.0, 2938])})
+    assert r.verdict == FAIL
+    assert wilson_interval(0, 50)[0] == 0.0 and wilson_interval(50, 50)[1] == 1.0
