@@ -103,7 +103,15 @@ def _dask(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]
     ex = cfg.experiment
     cluster = None
     if ex.scheduler:
-        client = Client(ex.scheduler)
+        try:
+            client = Client(ex.scheduler, timeout="5s")
+        except (OSError, TimeoutError) as exc:
+            from sim.app import UserError
+
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UserError(
+                f"experiment.scheduler={ex.scheduler}: cannot connect ({msg})"
+            ) from None
     else:
         cluster = LocalCluster(
             n_workers=ex.workers or os.cpu_count() or 1,

@@ -107,3 +107,13 @@ def test_sequential_mode_stops_when_every_verdict_is_decided():
         assert len(results) == 12 and by_key["mean"].n == 12
     else:
         assert by_key["mean"].n == len(results) < 12
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error():
+    pytest.importorskip("dask.distributed")
+    from sim.app import UserError
+
+    cfg = config("dask", 2)
+    cfg.experiment.scheduler = "tcp://127.0.0.1:1"  # nothing listens on port 1
+    with pytest.raises(UserError, match=r"experiment.scheduler=tcp://127.0.0.1:1: cannot connect"):
+        run_replications(cfg, NET)
