@@ -34,27 +34,22 @@ from sim.shelters import SETTLEMENTS  # noqa: E402
 
 
 def load(district: str, people: int, shelter_scale: float):
-    from hydra import compose, initialize_config_dir
-
     from sim.app import prepare
-    from sim.cli import CONF_DIR, _register_schema
+    from sim.cli import CONF_DIR, compose_config
     from sim.network import RoadNetwork
 
-    _register_schema()
     net0 = RoadNetwork.load(Path(CONF_DIR).parent / "networks" / f"{district}.graphml")
     towns = [net0.nodes[i] for i in net0.nodes_of_kind(*SETTLEMENTS)]
     zone = f"scenario.evacuation.zones.{district}"
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = compose(
-            "config",
-            overrides=[
-                f"district={district}",
-                "scenario=flood_evacuation",
-                "layout.relief=null",
-                f"{zone}.people={people}",
-                f"{zone}.nodes=[{','.join(towns)}]",
-            ],
-        )
+    cfg = compose_config(
+        [
+            f"district={district}",
+            "scenario=flood_evacuation",
+            "layout.relief=null",
+            f"{zone}.people={people}",
+            f"{zone}.nodes=[{','.join(towns)}]",
+        ]
+    )
     conf, net = prepare(cfg)
     for g in conf.layout.shelters.values():
         g.area_m2 *= shelter_scale

@@ -125,18 +125,11 @@ def dispatch_setup(n_incidents: int, seed: int = 1) -> tuple[World, RescueServic
 
 
 def district_world(incidents_per_100k: float) -> World:
-    from hydra import compose, initialize_config_dir
-
     from sim.app import prepare
-    from sim.cli import CONF_DIR, _register_schema
+    from sim.cli import compose_config
     from sim.model import build_world
 
-    _register_schema()
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = compose(
-            "config", overrides=[f"scenario.storm.incidents_per_100k={incidents_per_100k}"]
-        )
-    conf, net = prepare(cfg)
+    conf, net = prepare(compose_config([f"scenario.storm.incidents_per_100k={incidents_per_100k}"]))
     world, _ = build_world(conf, net, 0)
     return world
 

@@ -46,6 +46,18 @@ def _register_schema() -> None:
     ConfigStore.instance().store(name="schema", node=Config)
 
 
+def compose_config(overrides: list[str] | None = None) -> DictConfig:
+    """The config ``python run_sim.py <overrides>`` would run, composed in-process (no run dir).
+
+    For scripts, benchmarks and tests; pass the result to :func:`sim.app.prepare`.
+    """
+    from hydra import compose, initialize_config_dir
+
+    _register_schema()
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides or []))
+
+
 def user_overrides(argv: list[str]) -> list[str]:
     """The ``key=value`` overrides in ``argv`` (flags and their values removed)."""
     out, skip = [], False

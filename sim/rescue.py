@@ -194,6 +194,9 @@ class RescueService:
         self.queue = WaitQueue(with_local=self.any_local)
         self.open_cases: set[Case] = set()
         self.unreachable: set[Case] = set()
+        # Per-destination arrival times, memoised while one road change retries many cases
+        # (no simulated time passes then, and the teams it assigns are masked out anyway).
+        self._arrival_memo: dict[int, np.ndarray] | None = None
         self.travelling: dict[int, Team] = {}
         self.waiting_hooks: list = []  # called with a case that is left waiting
         self.roads_changed = world.env.event()
@@ -313,8 +316,13 @@ class RescueService:
     def expected_arrival(self, dest: int) -> np.ndarray:
         """Expected minutes until each team could be at ``dest``: mean assembly if it is
         stood down at home (slower at night), plus travel by its fastest mode."""
+        if self._arrival_memo is not None and dest in self._arrival_memo:
+            return self._arrival_memo[dest]
         factor = self.night_factor if self.mob.night(self.world.env.now) else 1.0
-        return self.team_times(dest) + np.where(self.needs_assembly, self.mob_mean * factor, 0.0)
+        out = self.team_times(dest) + np.where(self.needs_assembly, self.mob_mean * factor, 0.0)
+        if self._arrival_memo is not None:
+            self._arrival_memo[dest] = out
+        return out
 
     def eligible(self, case: Case) -> np.ndarray:
         mask = self.available & self.cls_mask[case.cls]
@@ -651,10 +659,14 @@ class RescueService:
         for team in list(self.travelling.values()):
             if self._blocked_ahead(team) and team.proc is not None and team.proc.is_alive:
                 team.proc.interrupt("reroute")
-        for case in sorted(self.unreachable, key=lambda c: c.prio):
-            self.unreachable.discard(case)
-            if case.open:
-                self.match_case(case)
+        self._arrival_memo = {}
+        try:
+            for case in sorted(self.unreachable, key=lambda c: c.prio):
+                self.unreachable.discard(case)
+                if case.open:
+                    self.match_case(case)
+        finally:
+            self._arrival_memo = None
 
 
 def check_nodes(cfg: Config, net: RoadNetwork) -> None:

@@ -458,23 +458,12 @@ def test_more_buses_never_leave_more_people_behind_on_common_random_numbers():
 
 
 def test_shipped_flood_scenarios_run_for_every_district():
-    from hydra import compose, initialize_config_dir
-
     from sim.app import prepare
-    from sim.cli import CONF_DIR, _register_schema
+    from sim.cli import compose_config
 
-    _register_schema()
     for district in ("fengdu", "bishan", "beibei", "nanan"):
-        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-            cfg = compose(
-                "config",
-                overrides=[
-                    f"district={district}",
-                    "scenario=flood_evacuation",
-                    "layout.relief=null",
-                ],
-            )
-        conf, net = prepare(cfg)
+        over = [f"district={district}", "scenario=flood_evacuation", "layout.relief=null"]
+        conf, net = prepare(compose_config(over))
         rep = run_replication(conf, net, 0)
         k = evacuation.kpis(rep, rep.events())
         zone = conf.scenario.evacuation.zones[district]

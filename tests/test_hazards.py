@@ -264,26 +264,21 @@ def test_cascade_couples_hazards_and_keeps_their_streams_apart():
 
 def test_cascade_disaster_is_the_same_for_every_layout():
     """Common random numbers: the response layout (30 vs 5 town teams, 3 vs 1 fire squads, no
-    mutual aid) does
-    not change the hazard timeline nor the logged road closures and incidents."""
-    from hydra import compose, initialize_config_dir
-
+    mutual aid) does not change the hazard timeline nor the logged road closures and incidents."""
     from sim.app import prepare
-    from sim.cli import CONF_DIR, _register_schema
+    from sim.cli import compose_config
     from sim.model import run_replication
 
     if not (ROOT / "networks" / "fengdu.graphml").exists():
         pytest.skip("network not built")
-    _register_schema()
     reps = []
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        for count in (30, 5):
-            over = ["district=fengdu", "scenario=cascade", f"layout.teams.town_teams.count={count}"]
-            if count == 5:
-                over += ["layout.mutual_aid=null", "layout.teams.fire_brigade.count=1"]
-            conf, net = prepare(compose("config", overrides=over))
-            conf.experiment.hours = 24.0
-            reps.append(run_replication(conf, net, 0))
+    for count in (30, 5):
+        over = ["district=fengdu", "scenario=cascade", f"layout.teams.town_teams.count={count}"]
+        if count == 5:
+            over += ["layout.mutual_aid=null", "layout.teams.fire_brigade.count=1"]
+        conf, net = prepare(compose_config(over))
+        conf.experiment.hours = 24.0
+        reps.append(run_replication(conf, net, 0))
     a, b = reps
     assert a.timeline == b.timeline and len(a.timeline.of_type(Incident)) > 0
     ea, eb = a.events(), b.events()
@@ -368,23 +363,17 @@ def test_flood_without_a_river_reach_is_allowed_when_river_is_off():
 
 @pytest.mark.parametrize("district", ["bishan", "fengdu", "beibei", "nanan"])
 def test_shipped_scenarios_compose_and_name_existing_nodes(district):
-    from hydra import compose, initialize_config_dir
-
     from sim.app import prepare
-    from sim.cli import CONF_DIR, _register_schema
+    from sim.cli import compose_config
 
     if not (ROOT / "networks" / f"{district}.graphml").exists():
         pytest.skip("network not built")
-    _register_schema()
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        for sc in ("flood", "landslide", "earthquake", "chemical", "cascade"):
-            conf, net = prepare(
-                compose("config", overrides=[f"district={district}", f"scenario={sc}"])
-            )
-            sec = getattr(conf.scenario, sc)
-            assert sec is not None
-            ev = GENERATORS[sc](sec, net, np.random.default_rng(0))
-            assert all(e.node in net.index for e in ev if isinstance(e, Incident))
+    for sc in ("flood", "landslide", "earthquake", "chemical", "cascade"):
+        conf, net = prepare(compose_config([f"district={district}", f"scenario={sc}"]))
+        sec = getattr(conf.scenario, sc)
+        assert sec is not None
+        ev = GENERATORS[sc](sec, net, np.random.default_rng(0))
+        assert all(e.node in net.index for e in ev if isinstance(e, Incident))
 
 
 def test_hazard_sections_are_registered():

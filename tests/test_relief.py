@@ -458,15 +458,10 @@ def test_same_seed_same_log_and_layouts_see_the_same_disaster():
     ],
 )
 def test_plan_layouts_stock_in_person_equivalents(district, lay, people, town):
-    from hydra import compose, initialize_config_dir
-
     from sim.app import resolve_path, typed_config
-    from sim.cli import CONF_DIR, _register_schema
+    from sim.cli import compose_config
 
-    _register_schema()
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        dc = compose(config_name="config", overrides=[f"district={district}", f"layout={lay}"])
-    cfg = typed_config(dc)
+    cfg = typed_config(compose_config([f"district={district}", f"layout={lay}"]))
     net = RoadNetwork.load(resolve_path(cfg.district.network))
     world = World(net, Streams(1, 0), hubs=[])
     relief.attach(world, cfg, RoadState(world))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
 from sim.app import prepare
-from sim.cli import CONF_DIR, _register_schema
+from sim.cli import CONF_DIR, compose_config
 from sim.experiment import run_one
 
 SCENARIOS = sorted(p.stem for p in (Path(CONF_DIR) / "scenario").glob("*.yaml"))
@@ -16,11 +15,7 @@ DISTRICTS = ("bishan", "fengdu", "beibei", "nanan")
 
 
 def composed(district: str, scenario: str):
-    _register_schema()
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        return prepare(
-            compose("config", overrides=[f"district={district}", f"scenario={scenario}"])
-        )
+    return prepare(compose_config([f"district={district}", f"scenario={scenario}"]))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
