@@ -27,19 +27,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_events import bare_simpy, run_counting  # noqa: E402
 
-from scenarios.events import EvacuationOrder  # noqa: E402
 from sim import evacuation  # noqa: E402
-from sim.model import Replication, build_world  # noqa: E402
-from sim.shelters import SETTLEMENTS  # noqa: E402
+from sim.core.events import EvacuationOrder  # noqa: E402
+from sim.core.places import SETTLEMENT_KINDS  # noqa: E402
+from sim.core.replication import Replication  # noqa: E402
+from sim.run.replication import build_world  # noqa: E402
 
 
 def load(district: str, people: int, shelter_scale: float):
-    from sim.app import prepare
-    from sim.cli import CONF_DIR, compose_config
-    from sim.network import RoadNetwork
+    from sim.core.network import RoadNetwork
+    from sim.core.paths import CONF_DIR
+    from sim.run.app import prepare
+    from sim.run.cli import compose_config
 
     net0 = RoadNetwork.load(Path(CONF_DIR).parent / "networks" / f"{district}.graphml")
-    towns = [net0.nodes[i] for i in net0.nodes_of_kind(*SETTLEMENTS)]
+    towns = [net0.nodes[i] for i in net0.nodes_of_kind(*SETTLEMENT_KINDS)]
     zone = f"scenario.evacuation.zones.{district}"
     cfg = compose_config(
         [

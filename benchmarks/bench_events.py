@@ -24,12 +24,13 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scenarios.events import Incident  # noqa: E402
 from sim.config import LayoutConfig, RescueConfig, TeamConfig  # noqa: E402
-from sim.network import RoadNetwork  # noqa: E402
-from sim.rescue import RescueService, build_teams  # noqa: E402
-from sim.streams import Streams  # noqa: E402
-from sim.world import World  # noqa: E402
+from sim.core.events import Incident  # noqa: E402
+from sim.core.network import RoadNetwork  # noqa: E402
+from sim.core.streams import Streams  # noqa: E402
+from sim.core.world import World  # noqa: E402
+from sim.rescue.service import RescueService  # noqa: E402
+from sim.rescue.teams import build_teams  # noqa: E402
 
 
 def run_counting(env: simpy.Environment, until: float = math.inf) -> int:
@@ -125,9 +126,9 @@ def dispatch_setup(n_incidents: int, seed: int = 1) -> tuple[World, RescueServic
 
 
 def district_world(incidents_per_100k: float) -> World:
-    from sim.app import prepare
-    from sim.cli import compose_config
-    from sim.model import build_world
+    from sim.run.app import prepare
+    from sim.run.cli import compose_config
+    from sim.run.replication import build_world
 
     conf, net = prepare(compose_config([f"scenario.storm.incidents_per_100k={incidents_per_100k}"]))
     world, _ = build_world(conf, net, 0)

@@ -19,7 +19,7 @@ from scenarios import (
     landslide,
     storm,
 )
-from scenarios.events import HazardEvent, Timeline
+from sim.core.events import HazardEvent, Timeline
 
 # section name in ScenarioConfig -> generator(section_cfg, network, rng) -> events
 GENERATORS: dict[str, Callable] = {

@@ -16,9 +16,9 @@ from dataclasses import replace
 import numpy as np
 
 from scenarios import flood, landslide, storm
-from scenarios.events import HazardEvent
 from sim.config import CascadeConfig
-from sim.network import RoadNetwork
+from sim.core.events import HazardEvent
+from sim.core.network import RoadNetwork
 
 
 def coupled(cfg: CascadeConfig, rain: float):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.events import HazardEvent
 from scenarios.hazard_util import IncidentMaker, class_weights, closure
 from sim.config import ChemicalConfig
-from sim.network import RoadNetwork
+from sim.core.events import HazardEvent
+from sim.core.network import RoadNetwork
 
 
 def generate(cfg: ChemicalConfig, net: RoadNetwork, rng: np.random.Generator) -> list[HazardEvent]:

@@ -15,10 +15,11 @@ import math
 
 import numpy as np
 
-from scenarios.events import HazardEvent
-from scenarios.hazard_util import SETTLEMENTS, IncidentMaker, closure, distance_km
+from scenarios.hazard_util import IncidentMaker, closure, distance_km
 from sim.config import EarthquakeConfig
-from sim.network import RoadNetwork
+from sim.core.events import HazardEvent
+from sim.core.network import RoadNetwork
+from sim.core.places import SETTLEMENT_KINDS
 
 
 def intensity(cfg: EarthquakeConfig, r_km: np.ndarray | float) -> np.ndarray:
@@ -32,7 +33,7 @@ def generate(
     cfg: EarthquakeConfig, net: RoadNetwork, rng: np.random.Generator
 ) -> list[HazardEvent]:
     """Draw one earthquake's collapses and road damage from ``rng``."""
-    towns = net.nodes_of_kind(*SETTLEMENTS)
+    towns = net.nodes_of_kind(*SETTLEMENT_KINDS)
     if cfg.epicentre:
         ep = net.idx(cfg.epicentre, "scenario.earthquake.epicentre")
     else:

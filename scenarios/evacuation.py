@@ -16,15 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.events import (
-    EvacuationOrder,
-    HazardEvent,
-    RoadClosure,
-    WarningIssued,
-    ZoneImpact,
-)
 from sim.config import EvacuationHazardConfig, EvacuationZoneConfig, road_ends
-from sim.network import RoadNetwork
+from sim.core.events import EvacuationOrder, HazardEvent, RoadClosure, WarningIssued, ZoneImpact
+from sim.core.network import RoadNetwork
 
 HAZARD = "evacuation"
 

@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-from scenarios.events import HazardEvent, Ignition
-from sim.network import RoadNetwork
+from sim.core.events import HazardEvent, Ignition
+from sim.core.network import RoadNetwork
 
 DAY_MIN = 1440.0
 

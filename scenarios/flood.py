@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.events import HazardEvent, WarningIssued
 from scenarios.hazard_util import IncidentMaker, closure, edges_at, group_sizes
 from sim.config import FloodConfig
-from sim.network import RoadNetwork
+from sim.core.events import HazardEvent, WarningIssued
+from sim.core.network import RoadNetwork
 
 
 def generate(cfg: FloodConfig, net: RoadNetwork, rng: np.random.Generator) -> list[HazardEvent]:

@@ -6,10 +6,8 @@ import math
 
 import numpy as np
 
-from scenarios.events import Incident, RoadClosure
-from sim.network import RoadNetwork, great_circle_m
-
-SETTLEMENTS = ("street", "town", "township")
+from sim.core.events import Incident, RoadClosure
+from sim.core.network import RoadNetwork, great_circle_m
 
 
 def edges_at(net: RoadNetwork, node: int) -> np.ndarray:

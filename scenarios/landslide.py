@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.events import HazardEvent, WarningIssued
 from scenarios.hazard_util import IncidentMaker, class_weights, closure, edges_at, group_sizes
 from sim.config import LandslideConfig
-from sim.network import RoadNetwork
+from sim.core.events import HazardEvent, WarningIssued
+from sim.core.network import RoadNetwork
 
 RURAL_ROADS = ("county", "local")
 

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.events import (
-    SEVERE_CONVECTION,
-    HazardEvent,
-    Incident,
-    RoadClosure,
-    WarningIssued,
-)
 from sim.config import StormConfig
-from sim.network import RoadNetwork
-
-SETTLEMENTS = ("street", "town", "township")
+from sim.core.events import SEVERE_CONVECTION, HazardEvent, Incident, RoadClosure, WarningIssued
+from sim.core.network import RoadNetwork
+from sim.core.places import SETTLEMENT_KINDS
 
 
 def generate(cfg: StormConfig, net: RoadNetwork, rng: np.random.Generator) -> list[HazardEvent]:
     """Draw one storm's hazard events from ``rng`` (the scenario's own stream)."""
     t0 = cfg.impact_start_h * 60.0
     span = cfg.duration_h * 60.0
-    towns = net.nodes_of_kind(*SETTLEMENTS)
+    towns = net.nodes_of_kind(*SETTLEMENT_KINDS)
     events: list[HazardEvent] = [
         WarningIssued(
             t=max(t0 - cfg.warning_lead_min, 0.0),

@@ -7,7 +7,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from sim.network import RoadNetwork
+from sim.core.network import RoadNetwork
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scenarios import evacuation as evac_hazard
-from scenarios.events import EvacuationOrder, RoadClosure, ZoneImpact
 from sim import evacuation
 from sim.config import (
     Config,
@@ -30,13 +29,14 @@ from sim.config import (
     WarningChannelConfig,
     validate,
 )
-from sim.evacuation_metrics import evacuation_kpis, occupancy
-from sim.model import run_replication
-from sim.network import RoadNetwork
-from sim.roads import RoadState
-from sim.signals import PeopleLeftShelter, PeopleSheltered
-from sim.streams import Streams
-from sim.world import World
+from sim.core.events import EvacuationOrder, RoadClosure, ZoneImpact
+from sim.core.network import RoadNetwork
+from sim.core.roads import RoadState
+from sim.core.signals import PeopleLeftShelter, PeopleSheltered
+from sim.core.streams import Streams
+from sim.core.world import World
+from sim.evacuation.metrics import evacuation_kpis, occupancy
+from sim.run.replication import run_replication
 from tests.conftest import node, road
 
 INSTANT = WarningChannelConfig(reach=1.0, delay_min=0.0)
@@ -458,8 +458,8 @@ def test_more_buses_never_leave_more_people_behind_on_common_random_numbers():
 
 
 def test_shipped_flood_scenarios_run_for_every_district():
-    from sim.app import prepare
-    from sim.cli import compose_config
+    from sim.run.app import prepare
+    from sim.run.cli import compose_config
 
     for district in ("fengdu", "bishan", "beibei", "nanan"):
         over = [f"district={district}", "scenario=flood_evacuation", "layout.relief=null"]
@@ -491,7 +491,7 @@ def test_tables_and_figures_from_a_small_run(tmp_path):
             tables.setdefault(name, []).append(t.assign(rep=r.rep))
     tables = {k: pd.concat(v, ignore_index=True) for k, v in tables.items()}
     cfg.district.name_en = "Test"
-    evacuation.figures(tables, cfg, tmp_path)
+    evacuation.write_figures(tables, cfg, tmp_path)
     assert (tmp_path / "evacuation_curve.png").stat().st_size > 10_000
     assert (tmp_path / "shelter_occupancy.png").exists()
     nodes = tables["evac_shelter_nodes"]
@@ -502,7 +502,7 @@ def test_tables_and_figures_from_a_small_run(tmp_path):
 
 
 def test_check_nodes_names_the_field():
-    from sim.network import NetworkError
+    from sim.core.errors import NetworkError
 
     cfg = make_config(
         {"s": ShelterGroupConfig(home="nowhere", capacity=10)}, EvacuationLayoutConfig()
@@ -536,7 +536,7 @@ def test_evacuees_caught_preparing_count_as_not_sheltered_and_refusers_apart():
 
 
 def test_keep_open_roads_do_not_flood_and_bad_entries_name_the_field():
-    from sim.network import NetworkError
+    from sim.core.errors import NetworkError
 
     net = RoadNetwork(flood_graph(), source="flood")
     events = evac_hazard.generate(zone_cfg(keep_open=["b--a"]), net, np.random.default_rng(5))
@@ -553,7 +553,7 @@ def test_keep_open_roads_do_not_flood_and_bad_entries_name_the_field():
 
 
 def test_zone_weights_closure_classes_and_empty_towns_are_checked():
-    from sim.network import NetworkError
+    from sim.core.errors import NetworkError
 
     sc = ScenarioConfig(name="t", evacuation=zone_cfg(weights={"a": 2.0, "zz": 1.0}))
     with pytest.raises(ConfigError, match="zones.x.weights: 'zz'"):

@@ -7,8 +7,8 @@ import copy
 import pandas as pd
 import pytest
 
-import sim.experiment as experiment
-from sim.experiment import Checkpoints, run_replications
+import sim.run.experiment as experiment
+from sim.run.experiment import Checkpoints, run_replications
 from tests.test_model import NET, make_config
 
 
@@ -84,8 +84,8 @@ def test_resume_refuses_checkpoints_of_another_config(tmp_path):
 
 
 def test_sequential_mode_stops_when_every_verdict_is_decided():
-    from sim.app import run_experiment
     from sim.config import TargetConfig
+    from sim.run.app import run_experiment
 
     cfg = config("serial")
     cfg.experiment.sequential, cfg.experiment.batch, cfg.experiment.max_replications = True, 3, 12
@@ -111,9 +111,19 @@ def test_sequential_mode_stops_when_every_verdict_is_decided():
 
 def test_unreachable_dask_scheduler_is_a_clear_error():
     pytest.importorskip("dask.distributed")
-    from sim.app import UserError
+    from sim.core.errors import UserError
 
     cfg = config("dask", 2)
     cfg.experiment.scheduler = "tcp://127.0.0.1:1"  # nothing listens on port 1
     with pytest.raises(UserError, match=r"experiment.scheduler=tcp://127.0.0.1:1: cannot connect"):
         run_replications(cfg, NET)
+
+
+def test_checkpoint_from_before_the_layout_move_is_refused_in_one_line(tmp_path):
+    """A checkpoint naming a class at its old path (sim.experiment) is refused, not loaded."""
+    folder = tmp_path / "replications"
+    folder.mkdir()
+    (folder / "fingerprint.txt").write_text("fp-1")
+    (folder / "rep_00000.pkl").write_bytes(b"csim.experiment\nRepResult\n.")
+    with pytest.raises(ValueError, match="cannot be read by this version"):
+        Checkpoints(folder, "fp-1").existing()

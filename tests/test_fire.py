@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from scenarios import fire as fire_scenario
-from scenarios.events import Ignition
 from sim.config import (
     Config,
     DangerClassConfig,
@@ -20,12 +19,14 @@ from sim.config import (
     ScenarioConfig,
     TeamConfig,
 )
-from sim.experiment import run_one
-from sim.fire import FireService, fire_table, team_production
-from sim.fire_containment import FireSpread, Resource, contain, diurnal_cosine
-from sim.network import RoadNetwork
-from sim.streams import Streams
-from sim.world import World
+from sim.core.events import Ignition
+from sim.core.network import RoadNetwork
+from sim.core.streams import Streams
+from sim.core.world import World
+from sim.fire.containment import FireSpread, Resource, contain, diurnal_cosine
+from sim.fire.metrics import fire_table
+from sim.fire.service import FireService, team_production
+from sim.run.experiment import run_one
 from tests.conftest import line_graph, node, road
 
 
@@ -103,7 +104,7 @@ def test_competing_fires_wait_for_the_only_team():
     # the team rests rest_ratio x hours worked, drives home (10 min) and back (10 min)
     assert t.loc["f2", "first_arrival"] >= out1 + 20.0 - 1e-9
     assert t.loc["f2", "area_ha"] > t.loc["f1", "area_ha"]  # it burned while waiting
-    from sim.fire import teams_committed_max
+    from sim.fire.metrics import teams_committed_max
 
     assert teams_committed_max(run_fires(fc, igns).log.frame()) == 1.0  # one team, never two
     assert t["out_t"].notna().all()

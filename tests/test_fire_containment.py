@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from sim.fire_containment import (
+from sim.fire.containment import (
     FireSpread,
     Resource,
     contain,

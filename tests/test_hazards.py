@@ -13,8 +13,6 @@ import pandas as pd
 import pytest
 
 from scenarios import GENERATORS, cascade, chemical, earthquake, flood, landslide
-from scenarios.events import Incident, RoadClosure, WarningIssued
-from sim.access import is_flood
 from sim.config import (
     CascadeConfig,
     ChemicalConfig,
@@ -31,7 +29,9 @@ from sim.config import (
     StormConfig,
     validate,
 )
-from sim.network import RoadNetwork
+from sim.core.events import Incident, RoadClosure, WarningIssued
+from sim.core.network import RoadNetwork
+from sim.rescue.access import is_flood
 from tests.conftest import ROOT
 
 KM_LAT = 1 / 111.2  # degrees of latitude per km
@@ -265,9 +265,9 @@ def test_cascade_couples_hazards_and_keeps_their_streams_apart():
 def test_cascade_disaster_is_the_same_for_every_layout():
     """Common random numbers: the response layout (30 vs 5 town teams, 3 vs 1 fire squads, no
     mutual aid) does not change the hazard timeline nor the logged road closures and incidents."""
-    from sim.app import prepare
-    from sim.cli import compose_config
-    from sim.model import run_replication
+    from sim.run.app import prepare
+    from sim.run.cli import compose_config
+    from sim.run.replication import run_replication
 
     if not (ROOT / "networks" / "fengdu.graphml").exists():
         pytest.skip("network not built")
@@ -297,7 +297,7 @@ HAZARD_FILES = ["flood", "landslide", "earthquake", "chemical", "cascade", "haza
 @pytest.mark.parametrize("name", HAZARD_FILES)
 def test_hazards_never_import_response_code(name):
     tree = ast.parse((ROOT / "scenarios" / f"{name}.py").read_text(encoding="utf-8"))
-    allowed = {"sim.config", "sim.network"}
+    allowed = {"sim.config", "sim.core.network", "sim.core.events", "sim.core.places"}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sim"):
             assert node.module in allowed, f"scenarios/{name}.py imports {node.module}"
@@ -363,8 +363,8 @@ def test_flood_without_a_river_reach_is_allowed_when_river_is_off():
 
 @pytest.mark.parametrize("district", ["bishan", "fengdu", "beibei", "nanan"])
 def test_shipped_scenarios_compose_and_name_existing_nodes(district):
-    from sim.app import prepare
-    from sim.cli import compose_config
+    from sim.run.app import prepare
+    from sim.run.cli import compose_config
 
     if not (ROOT / "networks" / f"{district}.graphml").exists():
         pytest.skip("network not built")

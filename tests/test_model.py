@@ -14,10 +14,10 @@ from sim.config import (
     StormConfig,
     TeamConfig,
 )
-from sim.experiment import run_one
-from sim.metrics import incident_table
-from sim.model import run_replication
-from sim.network import RoadNetwork
+from sim.core.network import RoadNetwork
+from sim.run.experiment import run_one
+from sim.run.metrics import incident_table
+from sim.run.replication import run_replication
 from tests.conftest import line_graph
 
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.network import NetworkError, RoadNetwork
+from sim.core.errors import NetworkError
+from sim.core.network import RoadNetwork
 from tests.conftest import line_graph, node, road
 
 

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from scenarios.events import RoadClosure
 from sim import relief
 from sim.config import (
     Config,
@@ -27,13 +26,14 @@ from sim.config import (
     StormConfig,
     validate,
 )
-from sim.model import run_replication
-from sim.network import RoadNetwork
-from sim.relief_metrics import group_table, relief_kpis
-from sim.roads import RoadState
-from sim.signals import PeopleLeftShelter, PeopleSheltered
-from sim.streams import Streams
-from sim.world import World
+from sim.core.events import RoadClosure
+from sim.core.network import RoadNetwork
+from sim.core.roads import RoadState
+from sim.core.signals import PeopleLeftShelter, PeopleSheltered
+from sim.core.streams import Streams
+from sim.core.world import World
+from sim.relief.metrics import group_table, relief_kpis
+from sim.run.replication import run_replication
 from tests.conftest import ROOT, node, road
 
 HORIZON = 72 * 60.0
@@ -458,8 +458,9 @@ def test_same_seed_same_log_and_layouts_see_the_same_disaster():
     ],
 )
 def test_plan_layouts_stock_in_person_equivalents(district, lay, people, town):
-    from sim.app import resolve_path, typed_config
-    from sim.cli import compose_config
+    from sim.core.paths import resolve_path
+    from sim.run.app import typed_config
+    from sim.run.cli import compose_config
 
     cfg = typed_config(compose_config([f"district={district}", f"layout={lay}"]))
     net = RoadNetwork.load(resolve_path(cfg.district.network))
@@ -509,7 +510,7 @@ def test_truck_cut_off_from_demand_is_sent_again_once_home():
 
 
 def test_unknown_relief_node_is_named():
-    from sim.network import NetworkError
+    from sim.core.errors import NetworkError
 
     lay = layout(town_point=True)
     lay.relief.remote_towns.append("nowhere")
@@ -597,7 +598,7 @@ def test_replans_are_coalesced_to_one_per_interval():
 
 
 def test_add_order_without_spare_only_checks_the_new_order():
-    from sim.relief_demand import Group, Order, Shelter
+    from sim.relief.demand import Group, Order, Shelter
 
     s = Shelter("s", 0, 0, 2)
     for k in range(3):
@@ -610,7 +611,7 @@ def test_add_order_without_spare_only_checks_the_new_order():
 
 
 def test_onset_is_the_zone_impact_not_the_evacuation_order():
-    from scenarios.events import EvacuationOrder, WarningIssued, ZoneImpact
+    from sim.core.events import EvacuationOrder, WarningIssued, ZoneImpact
 
     o = EvacuationOrder(t=0.0, hazard="evacuation", id="o", kind="river_flood", impact_t=300.0,
                         at_risk=(("b", 10),), unsafe_nodes=())  # fmt: skip

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from omegaconf import OmegaConf
 
-import sim.figures as figures
-from sim.app import write_outputs
+import sim.core.plotting as figures
 from sim.config import TargetConfig
-from sim.experiment import run_replications
-from sim.report import assumptions
-from sim.targets import evaluate_all
+from sim.run.app import write_outputs
+from sim.run.experiment import run_replications
+from sim.run.report import assumptions
+from sim.run.targets import evaluate_all
 from tests.test_model import NET, make_config
 
 
@@ -61,7 +61,7 @@ def test_labels_fall_back_to_pinyin_without_cjk_font(monkeypatch):
 
 
 def test_assumptions_follow_the_defaults_lists_of_the_config_files():
-    from sim.report import config_files
+    from sim.run.report import config_files
 
     files = config_files({"scenario": "cascade", "layout": "fengdu_prepositioned"})
     names = {p.parent.name + "/" + p.stem for p in files}

@@ -12,9 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.events import Incident, RoadClosure
 from sim import rescue
-from sim.access import FOOT, ROAD, Router
 from sim.config import (
     AccessConfig,
     AidCentreConfig,
@@ -35,13 +33,16 @@ from sim.config import (
     TieredConfig,
     validate,
 )
-from sim.metrics import incident_table
-from sim.network import RoadNetwork
-from sim.rescue import RescueService, build_teams
-from sim.rescue_metrics import incident_detail
-from sim.roads import RoadState
-from sim.streams import Streams
-from sim.world import World
+from sim.core.events import Incident, RoadClosure
+from sim.core.network import RoadNetwork
+from sim.core.roads import RoadState
+from sim.core.streams import Streams
+from sim.core.world import World
+from sim.rescue.access import FOOT, ROAD, Router
+from sim.rescue.metrics import incident_detail
+from sim.rescue.service import RescueService
+from sim.rescue.teams import build_teams
+from sim.run.metrics import incident_table
 from tests.conftest import line_graph, node, road
 
 
@@ -622,7 +623,7 @@ def test_queue_work_does_not_grow_with_waiting_incidents():
 def test_conservation_and_outcomes_on_a_full_model_run():
     """Everyone in an incident ends rescued, in progress or not reached: no one vanishes."""
     from sim.config import FloodConfig, LandslideConfig, RiverReachConfig
-    from sim.model import run_replication
+    from sim.run.replication import run_replication
     from tests.test_hazards import grid_graph
 
     river = RiverReachConfig(
@@ -680,7 +681,7 @@ def test_conservation_and_outcomes_on_a_full_model_run():
 
 def test_more_teams_never_slower_on_common_random_numbers_with_cascading_hazards():
     from sim.config import FloodConfig, LandslideConfig, RiverReachConfig
-    from sim.experiment import run_one
+    from sim.run.experiment import run_one
     from tests.test_hazards import grid_graph
 
     net = RoadNetwork(grid_graph(), source="grid")

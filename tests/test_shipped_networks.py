@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.network import RoadNetwork
+from sim.core.network import RoadNetwork
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICTS = ("bishan", "nanan", "fengdu", "beibei")

@@ -6,8 +6,8 @@ import numpy as np
 
 from scenarios import generate_timeline
 from sim.config import ScenarioConfig, StormConfig
-from sim.network import RoadNetwork
-from sim.streams import Streams
+from sim.core.network import RoadNetwork
+from sim.core.streams import Streams
 from tests.conftest import line_graph
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.config import TargetConfig
-from sim.targets import (
+from sim.run.targets import (
     FAIL,
     INCONCLUSIVE,
     NOT_MODELLED,
@@ -97,7 +97,7 @@ def test_missing_metric_is_not_modelled():
 
 
 def test_bootstrap_interval_for_skewed_metrics():
-    from sim.targets import bootstrap_mean_ci
+    from sim.run.targets import bootstrap_mean_ci
 
     x = np.array([0.0] * 8 + [5.0, 120.0])
     lo, hi = bootstrap_mean_ci(x)

@@ -1,0 +1,72 @@
+"""The World: everything one replication's processes need, and nothing global.
+
+SimPy environment, road network, random streams, event log, the asset registry and a tiny
+publish/subscribe bus through which hazard events reach the response processes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+from sim.core.eventlog import EventLog
+from sim.core.events import HazardEvent
+from sim.core.network import RoadNetwork
+from sim.core.streams import Streams
+
+
+class Assets:
+    """Registry of response assets by kind, indexed by id and by home node."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, list[Any]] = defaultdict(list)
+        self.by_id: dict[str, Any] = {}
+        self.by_node: dict[int, list[Any]] = defaultdict(list)
+
+    def add(self, kind: str, asset: Any, asset_id: str, node: int) -> None:
+        if asset_id in self.by_id:
+            raise ValueError(f"duplicate asset id '{asset_id}'")
+        self.by_kind[kind].append(asset)
+        self.by_id[asset_id] = asset
+        self.by_node[node].append(asset)
+
+    def of_kind(self, kind: str) -> list[Any]:
+        return self.by_kind.get(kind, [])
+
+
+class World:
+    """One replication's simulation state."""
+
+    def __init__(self, network: RoadNetwork, streams: Streams, hubs: list[int]) -> None:
+        self.env = simpy.Environment()
+        self.net = network
+        self.streams = streams
+        self.log = EventLog()
+        self.assets = Assets()
+        self.hubs = hubs  # depots/bases: a town with no route from any hub is isolated
+        self._subscribers: dict[type, list[Callable[[HazardEvent], None]]] = defaultdict(list)
+
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    def subscribe(self, event_type: type, handler: Callable[[HazardEvent], None]) -> None:
+        """Call ``handler(event)`` for every published event that is an ``event_type``."""
+        self._subscribers[event_type].append(handler)
+
+    def publish(self, event: HazardEvent) -> None:
+        """Deliver ``event`` to the handlers subscribed to its type or a base type."""
+        for typ in type(event).__mro__:
+            for handler in self._subscribers.get(typ, ()):
+                handler(event)
+
+    def replay(self, events: list[HazardEvent] | tuple[HazardEvent, ...]):
+        """SimPy process: publish each hazard event at its time."""
+        env = self.env
+        for ev in sorted(events, key=lambda e: e.t):
+            if ev.t > env.now:
+                yield env.timeout(ev.t - env.now)
+            self.publish(ev)

@@ -1,0 +1,109 @@
+"""Evacuation and sheltering module: warning, households, link queues, typed shelters.
+
+The module functions of the ResponseModule protocol; the processes are in ``service``
+(docs/evacuation_model.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.config import Config, road_ends
+from sim.core.errors import NetworkError
+from sim.core.events import EvacuationOrder
+from sim.core.module import MapLayer
+from sim.core.world import World
+from sim.evacuation.service import EvacuationService
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.core.network import RoadNetwork
+    from sim.core.replication import Replication
+    from sim.core.roads import RoadState
+
+
+def check_nodes(cfg: Config, net) -> None:
+    """Every node named by the shelters, the evacuation fleet and the evacuation zone exists
+    (raises :class:`NetworkError` naming the field); for ``sim.run.app.check_nodes``."""
+    for key, g in cfg.layout.shelters.items():
+        if g.home != "each_town" and not g.nodes:
+            net.idx(g.home, f"layout.shelters.{key}.home")
+        for i, n in enumerate(g.nodes):
+            net.idx(n, f"layout.shelters.{key}.nodes[{i}]")
+    for key, v in cfg.layout.evacuation.fleet.items():
+        if v.home != "each_town":
+            net.idx(v.home, f"layout.evacuation.fleet.{key}.home")
+    sc = cfg.scenario.evacuation
+    if sc is not None and (sc.district in sc.zones or len(sc.zones) == 1):
+        key = sc.district if sc.district in sc.zones else next(iter(sc.zones))
+        zone = sc.zones[key]
+        for name in ("nodes", "unsafe_nodes"):
+            for i, n in enumerate(getattr(zone, name)):
+                net.idx(n, f"scenario.evacuation.zones.{key}.{name}[{i}]")
+        for i, r in enumerate(zone.keep_open):
+            f = f"scenario.evacuation.zones.{key}.keep_open[{i}]"
+            net.edge_id(*road_ends(r, f), f)
+        pop = [float(net.population[net.index[n]]) * zone.weights.get(n, 1.0) for n in zone.nodes]
+        if zone.people > 0 and sum(pop) <= 0:
+            raise NetworkError(
+                f"scenario.evacuation.zones.{key}.nodes: the zone's towns have no residents "
+                "(population x weight is 0 everywhere), so nobody can be put at risk"
+            )
+
+
+def attach(world: World, cfg: Config, roads: RoadState) -> EvacuationService:
+    """Build the layout's shelters and evacuation fleet and start listening for orders."""
+    service = EvacuationService(world, cfg)
+    roads.listeners.append(service.on_network_change)
+    return service
+
+
+def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
+    """Evacuation measures of one replication (none when the scenario orders no evacuation)."""
+    from sim.evacuation.metrics import evacuation_kpis
+
+    orders = rep.timeline.of_type(EvacuationOrder)
+    if not orders:
+        return {}
+    return evacuation_kpis(events, orders, rep.horizon_min)
+
+
+def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``evac_curve``, ``evac_shelters``, ``evac_shelter_nodes``, ``evac_links``, ``evac_towns``."""
+    from sim.evacuation.metrics import evacuation_tables
+
+    orders = rep.timeline.of_type(EvacuationOrder)
+    if not orders:
+        return {}
+    return evacuation_tables(events, orders, rep.horizon_min)
+
+
+def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
+    """``evacuation_curve.png`` and ``shelter_occupancy.png``."""
+    from sim.evacuation.figures import evacuation_figures
+
+    if "evac_curve" in tables:
+        evacuation_figures(tables, conf, outdir)
+
+
+def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -> list[MapLayer]:
+    """Shelter sites used (first replication), sized by their places."""
+    shelters = tables.get("evac_shelter_nodes")
+    if shelters is None or not len(shelters):
+        return []
+    first = shelters[shelters["rep"] == shelters["rep"].min()] if "rep" in shelters else shelters
+    first = first[first["node"].isin(net.index)]
+    cap = first["capacity"].to_numpy(dtype=float)
+    sizes = 15 + 120 * np.sqrt(cap / max(cap.max(), 1.0))
+    return [
+        MapLayer(
+            "shelters (size = places)",
+            [net.index[n] for n in first["node"]],
+            [float(s) for s in sizes],
+            "h",
+            "#2ca02c",
+        )
+    ]

@@ -1,0 +1,73 @@
+"""Forest-fire response module: initial attack, escape, mop-up (see docs/fire_model.md).
+
+The module functions of the ResponseModule protocol; the processes are in ``service``, the
+containment model in ``containment``, measures in ``metrics`` and figures in ``figures``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.config import Config
+from sim.core.module import MapLayer
+from sim.core.places import expand_homes
+from sim.core.world import World
+from sim.fire.metrics import fire_kpis, fire_table
+from sim.fire.service import FireService
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.core.network import RoadNetwork
+    from sim.core.replication import Replication
+    from sim.core.roads import RoadState
+
+
+# ----------------------------------------------------------------------------- module API
+def attach(world: World, cfg: Config, roads: RoadState) -> FireService | None:
+    """Start the fire service if the layout has forest-fire forces."""
+    if cfg.layout.fire is None:
+        return None
+    return FireService(world, cfg.layout.fire)
+
+
+def check_nodes(cfg: Config, net) -> None:
+    """Team homes and watched zones named in ``layout.fire`` exist in the network."""
+    if cfg.layout.fire is None:
+        return
+    for key, team in cfg.layout.fire.teams.items():
+        expand_homes(net, f"layout.fire.teams.{key}", team.home, 1)
+    for i, z in enumerate(cfg.layout.fire.detection.camera_zones):
+        net.idx(z, f"layout.fire.detection.camera_zones[{i}]")
+
+
+def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
+    """Forest-fire measures of one replication (the plans' 24 h out rate and burned share).
+
+    Nothing when the scenario has no forest fires: a storm says nothing about fire targets.
+    """
+    if rep.cfg.layout.fire is None or rep.cfg.scenario.fire is None:
+        return {}
+    return fire_kpis(events, rep.cfg.district.forest_area_ha)
+
+
+def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``fires.csv``: one row per fire and replication."""
+    if rep.cfg.layout.fire is None or rep.cfg.scenario.fire is None:
+        return {}
+    return {"fires": fire_table(events)}
+
+
+def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
+    """``fire_time_to_out.png`` (with the 24 h line) and ``fire_burned_area.png`` by zone."""
+    if "fires" not in tables or tables["fires"].empty:
+        return
+    from sim.fire.figures import fire_burned_by_zone, fire_time_to_out
+
+    fire_time_to_out(tables["fires"], conf, outdir / "fire_time_to_out.png")
+    fire_burned_by_zone(tables["fires"], conf, outdir / "fire_burned_area.png")
+
+
+def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -> list[MapLayer]:
+    """Nothing beyond the network's own node kinds (depots, forest zones) is drawn."""
+    return []

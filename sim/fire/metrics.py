@@ -1,0 +1,74 @@
+"""Fire measures computed from the event log after a run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def fire_table(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per reported fire: report, first arrival, containment, out, area."""
+    import pandas as pd
+
+    rep = events[events.event == "fire_report"].set_index("entity")
+    out = pd.DataFrame(
+        {
+            "zone": rep["node"],
+            "danger": rep["info"],
+            "report": rep["t"],
+            "detection_min": rep["qty"],
+        }
+    )
+    arr = events[events.event == "fire_arrive"].groupby("ref").t.min()
+    teams = events[events.event == "fire_dispatch"].groupby("ref").size()
+    cont = events[events.event == "fire_contained"].set_index("entity")
+    esc = events[events.event == "fire_escaped"].set_index("entity")
+    done = events[events.event == "fire_out"].set_index("entity")
+    out["first_arrival"] = arr
+    out["teams_sent"] = teams
+    out["contained_ia"] = out.index.isin(cont.index)
+    out["escaped"] = out.index.isin(esc.index)
+    out["contained_t"] = cont["t"]
+    out["out_t"] = done["t"]
+    out["area_ha"] = done["qty"]
+    out["time_to_out_h"] = (out["out_t"] - out["report"]) / 60.0
+    out["teams_sent"] = out["teams_sent"].fillna(0).astype(int)
+    return out.rename_axis("fire").reset_index()
+
+
+def teams_committed_max(events: pd.DataFrame) -> float:
+    """Most forest teams committed at once (dispatched and not yet ready again)."""
+    ev = events[events.event.isin(["fire_dispatch", "fire_team_ready"])]
+    if ev.empty:
+        return 0.0
+    step = np.where(ev.event.to_numpy() == "fire_dispatch", 1, -1)
+    order = np.lexsort((step, ev.t.to_numpy()))  # at equal times a team is freed first
+    return float(np.cumsum(step[order]).max())
+
+
+def fire_kpis(events: pd.DataFrame, forest_area_ha: float) -> dict[str, float]:
+    """The fire KPIs of one replication's event log (shares over this replication's fires)."""
+    t = fire_table(events)
+    n = len(t)
+    nan = float("nan")
+    out24 = float((t["time_to_out_h"] <= 24.0).sum())
+    area = float(t["area_ha"].fillna(0.0).sum())
+    forest = forest_area_ha
+    return {
+        "fires": float(n),
+        "fires_out_24h": out24,
+        "fires_out_24h_share": out24 / n if n else nan,
+        "fires_contained_ia_share": float(t["contained_ia"].sum()) / n if n else nan,
+        "fires_escaped": float(t["escaped"].sum()),
+        "fires_not_out_at_end": float(t["out_t"].isna().sum()),
+        "fire_first_arrival_mean_min": float((t["first_arrival"] - t["report"]).mean())
+        if n
+        else nan,
+        "fire_teams_committed_max": teams_committed_max(events),
+        "burned_area_ha": area,
+        "burned_share_permille": 1000.0 * area / forest if forest > 0 else nan,
+    }

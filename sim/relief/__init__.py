@@ -1,0 +1,63 @@
+"""Relief logistics module: depots, stock by item, fleets, call-offs, the 24 h needs target.
+
+The module functions of the ResponseModule protocol; the processes are in ``service``
+(docs/relief_model.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.config import Config
+from sim.core.module import MapLayer
+from sim.core.world import World
+from sim.relief.service import ReliefService
+from sim.relief.service import check_nodes as check_nodes  # module function, re-exported
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.core.network import RoadNetwork
+    from sim.core.replication import Replication
+    from sim.core.roads import RoadState
+
+
+def attach(world: World, cfg: Config, roads: RoadState) -> ReliefService | None:
+    """Build depots, stock and fleets and start listening for sheltered people."""
+    if cfg.layout.relief is None:
+        return None
+    service = ReliefService(world, cfg)
+    roads.listeners.append(service.on_network_change)
+    return service
+
+
+def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
+    """Relief measures of one replication (see docs/relief_model.md)."""
+    from sim.relief.metrics import relief_kpis
+
+    return relief_kpis(rep.cfg, events, rep.horizon_min)
+
+
+def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``relief_groups``, ``relief_shelters``, ``relief_towns``, ``relief_stockouts``,
+    ``relief_vehicles``, ``relief_calloffs`` (CSV files over all replications)."""
+    from sim.relief.metrics import relief_tables
+
+    rc = rep.cfg.layout.relief
+    if rc is None:
+        return {}
+    return relief_tables(events, rc.target_h, rep.horizon_min)
+
+
+def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
+    """``relief_needs_met.png``: people sheltered and with needs met vs time."""
+    from sim.relief.figures import needs_met_figure
+
+    groups = tables.get("relief_groups")
+    if groups is not None and len(groups):
+        needs_met_figure(groups, conf, outdir / "relief_needs_met.png")
+
+
+def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -> list[MapLayer]:
+    """Nothing beyond the network's own node kinds (depots, forest zones) is drawn."""
+    return []

@@ -1,0 +1,187 @@
+"""Relief demand at shelters: groups of sheltered people and their kit orders.
+
+Each group that arrives at a shelter places a *kit order* (durable items per person plus
+``kit_days`` of food and water); while it stays it places a *ration order* every further
+day. Deliveries to a shelter fill its open orders first come, first served. A group's basic
+needs are met when its kit order is complete.
+
+People who leave take their unfilled demand with them (orders shrink). People who go home
+leave the durable items of a served kit in the shelter, as spare for later arrivals; people
+handed on to another shelter take what they hold with them (their kit, or the filled part of
+it), and their clock keeps running from their first arrival (``t0``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.relief.stock import EPS
+
+
+@dataclass
+class Group:
+    """People who arrived together (a household, a vehicle load, a village)."""
+
+    id: str
+    t: float  # arrival at this shelter
+    people: int  # still in the shelter
+    origin: str
+    met_t: float | None = None
+    t0: float = -1.0  # first arrival at any shelter (handed-on groups); -1: ``t``
+
+    def __post_init__(self) -> None:
+        if self.t0 < 0:
+            self.t0 = self.t
+
+
+@dataclass
+class Order:
+    """Items a group needs at its shelter."""
+
+    group: Group
+    t: float
+    kind: str  # kit | ration
+    need: np.ndarray
+    filled: np.ndarray
+
+    def open(self) -> np.ndarray:
+        return self.need - self.filled
+
+
+@dataclass
+class Shelter:
+    """One shelter's demand, what is on its way, and what it holds unassigned."""
+
+    id: str
+    node: int
+    seq: int
+    n_items: int
+    orders: list[Order] = field(default_factory=list)  # open orders, oldest first
+    groups: deque[Group] = field(default_factory=deque)  # present groups, oldest first
+    blocked: bool = False  # a 'relief_blocked' episode is open
+
+    def __post_init__(self) -> None:
+        z = np.zeros(self.n_items)
+        self.pipeline = z.copy()  # promised to or on vehicles heading here
+        self.spare = z.copy()  # delivered but not needed by any open order
+        self.open_need = z.copy()  # sum of open orders
+        self.need_total = z.copy()  # every order ever placed
+        self.received = z.copy()  # every delivery
+
+    # ---------------------------------------------------------------- demand
+    def add_order(self, order: Order) -> list[Group]:
+        """Place an order; spare stock fills it at once. Returns groups now met."""
+        self.orders.append(order)
+        self.open_need += order.open()
+        self.need_total += order.need
+        if np.any(self.spare > EPS):
+            return self.settle()
+        # no spare stock: the other open orders are unchanged, only the new one may be done
+        if np.all(order.open() <= EPS):
+            self.orders.pop()
+            self.open_need = np.maximum(self.open_need - order.open(), 0.0)
+            if order.kind == "kit" and order.group.met_t is None:
+                return [order.group]
+        return []
+
+    def unassigned(self) -> np.ndarray:
+        """Open demand not yet covered by vehicles on their way."""
+        return np.maximum(self.open_need - self.pipeline, 0.0)
+
+    def oldest_unassigned_t(self) -> float | None:
+        """Time of the oldest order that vehicles on their way do not cover (None: all)."""
+        cover = self.pipeline.copy()
+        for o in self.orders:
+            rest = o.open() - cover
+            if np.any(rest > EPS):
+                return o.t
+            cover = np.maximum(cover - o.open(), 0.0)
+        return None
+
+    def uncovered_orders(self) -> list[np.ndarray]:
+        """Per open order (oldest first), the part vehicles on their way do not cover."""
+        cover = self.pipeline.copy()
+        out = []
+        for o in self.orders:
+            op = o.open()
+            take = np.minimum(op, cover)
+            cover -= take
+            out.append(op - take)
+        return out
+
+    # ---------------------------------------------------------------- supply
+    def receive(self, qty: np.ndarray) -> list[Group]:
+        """A delivery arrives. Returns groups whose kit is now complete."""
+        self.pipeline = np.maximum(self.pipeline - qty, 0.0)
+        self.received += qty
+        self.spare += qty
+        return self.settle()
+
+    def settle(self) -> list[Group]:
+        """Fill open orders from spare stock, oldest first. Returns groups now met."""
+        met: list[Group] = []
+        has_spare = bool(np.any(self.spare > EPS))
+        keep: list[Order] = []
+        for o in self.orders:
+            if has_spare:
+                take = np.minimum(o.open(), self.spare)
+                o.filled += take
+                self.spare -= take
+                self.open_need -= take
+            if np.all(o.open() <= EPS):
+                self.open_need -= o.open()  # float dust
+                if o.kind == "kit" and o.group.met_t is None:
+                    met.append(o.group)
+                continue
+            keep.append(o)
+        self.orders = keep
+        self.open_need = np.maximum(self.open_need, 0.0)
+        self.spare = np.maximum(self.spare, 0.0)
+        return met
+
+    # ---------------------------------------------------------------- people leave
+    def leave(
+        self, people: int, durable_pp: np.ndarray, kit_pp: np.ndarray | None = None
+    ) -> tuple[list[tuple[Group, int, np.ndarray]], int]:
+        """``people`` leave, oldest groups first. Returns (group, how many, items they take)
+        and the people beyond those present.
+
+        Open orders of a group shrink with it. Going home (``kit_pp`` None): items filled
+        beyond the smaller need and the durable items of served people become spare. Handed
+        on (``kit_pp`` given): they take those filled items, or their whole kit if served.
+        """
+        gone: list[tuple[Group, int, np.ndarray]] = []
+        carry = kit_pp is not None
+        rest = int(people)
+        while rest > 0 and self.groups:
+            g = self.groups[0]
+            d = min(g.people, rest)
+            keep = (g.people - d) / g.people
+            taken = np.zeros_like(self.spare)
+            for o in self.orders:
+                if o.group is not g:
+                    continue
+                before = o.open()
+                o.need = o.need * keep
+                excess = np.maximum(o.filled - o.need, 0.0)
+                o.filled -= excess
+                taken += excess
+                self.open_need += o.open() - before
+            self.orders = [o for o in self.orders if np.any(o.need > EPS)]
+            if g.met_t is not None:
+                taken += kit_pp * d if carry else durable_pp * d
+            if carry:
+                taken = taken.copy()
+            else:
+                self.spare += taken
+                taken = np.zeros_like(taken)
+            g.people -= d
+            rest -= d
+            gone.append((g, d, taken))
+            if g.people == 0:
+                self.groups.popleft()
+        self.open_need = np.maximum(self.open_need, 0.0)
+        return gone, rest

@@ -1,0 +1,56 @@
+"""Relief figures: share of sheltered people whose basic needs are met over time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+
+
+def _cumulative(times: np.ndarray, weights: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Sum of ``weights`` with time <= each grid point."""
+    o = np.argsort(times)
+    cw = np.concatenate([[0.0], np.cumsum(weights[o])])
+    return cw[np.searchsorted(times[o], grid, side="right")]
+
+
+def needs_met_figure(groups: pd.DataFrame, conf: Config, path: Path) -> None:
+    """People sheltered and people with needs met vs time (mean over replications), and
+    the distribution of hours from first arrival to needs met, with the target line."""
+    from sim.core.plotting import plt
+
+    target = conf.layout.relief.target_h if conf.layout.relief else 24.0
+    reps = max(int(groups["rep"].nunique()), 1) if "rep" in groups else 1
+    counted = groups[groups["counted"].astype(bool)]
+    new = groups[groups["handed_on"].fillna("") == ""]
+    met = counted[counted["met_h"].notna()]
+    end = float(np.nanmax([groups["arrival_h"].max(), groups["met_h"].max()]))
+    grid = np.linspace(0.0, max(end, target) * 1.05, 400)
+    sheltered = _cumulative(new["arrival_h"].to_numpy(float), new["people"].to_numpy(float), grid)
+    served = _cumulative(met["met_h"].to_numpy(float), met["people_met"].to_numpy(float), grid)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    a1.plot(grid, sheltered / reps, drawstyle="steps-post", label="people sheltered")
+    a1.plot(grid, served / reps, drawstyle="steps-post", label="people with basic needs met")
+    first = float(np.nanmin(groups["arrival_h"]))
+    a1.axvline(first + target, color="grey", ls="--", label=f"first arrival + {target:g} h")
+    a1.set_xlabel("hours since scenario start")
+    a1.set_ylabel(f"people (mean of {reps} replications)")
+    a1.legend(loc="lower right")
+    h = met["hours_to_met"].to_numpy(dtype=float)
+    w = met["people_met"].to_numpy(dtype=float)
+    total = float(new["people"].sum())
+    if h.size and total > 0:
+        o = np.argsort(h)
+        a2.plot(h[o], np.cumsum(w[o]) / total, drawstyle="steps-post")
+    a2.axvline(target, color="grey", ls="--", label=f"target {target:g} h (002 L180)")
+    a2.set_xlabel("hours from first arrival at a shelter to kit complete")
+    a2.set_ylabel("share of sheltered people")
+    a2.set_ylim(0, 1)
+    a2.legend(loc="lower right")
+    fig.suptitle(f"{conf.district.name_en}: relief, layout {conf.layout.name}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,304 @@
+"""Relief measures, detail tables and the needs-met figure, from the event log only.
+
+Definitions (docs/relief_model.md):
+
+- each person is judged once, against the target ``T`` (24 h, 002 L180) counted from their
+  first arrival at a shelter: at that shelter, or, if they were handed on unmet before ``T``
+  was up, at the next one (people handed on with their kit, or after ``T``, are not judged
+  again); a group is judged if ``T`` has passed by the horizon or it was met earlier; people
+  who left unmet before the deadline are not judged where they left;
+- ``needs_met_24h_share`` = people met within ``T`` of first arrival / people judged;
+- ``needs_met_by_onset_24h_share``: the same with one deadline, ``T`` after the disaster onset
+  (first hazard event that is not a warning), over the people sheltered by then;
+- ``relief_stock_people``: people the initial district-level stock covers under the kit
+  (min over reserve items of stock / need per person); ``relief_stock_min_town_people``:
+  the same for the town/village stock of each remote town, smallest town.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.relief.stock import LOCAL_LEVELS, person_equivalents
+
+KPI_NAMES = (
+    "people_sheltered",
+    "people_handed_on",
+    "needs_met_24h_share",
+    "people_needs_met_24h",
+    "people_judged_24h",
+    "needs_met_by_onset_24h_share",
+    "needs_met_mean_h",
+    "needs_met_p90_h",
+    "people_needs_unmet_end",
+    "relief_stock_people",
+    "relief_stock_min_town_people",
+    "relief_trips",
+    "relief_tonnes_delivered",
+    "relief_truck_utilisation",
+    "relief_stockouts",
+    "relief_shortages",
+    "relief_calloffs",
+    "relief_deliveries_blocked",
+    "relief_trips_delayed",
+)
+GROUP_COLUMNS = [
+    "group",
+    "shelter",
+    "node",
+    "origin",
+    "arrival_h",
+    "first_arrival_h",
+    "handed_on",
+    "people",
+    "people_met",
+    "met_h",
+    "hours_to_met",
+    "met_in_target",
+    "left_unmet",
+    "counted",
+    "judged",
+]
+
+
+def reserve_per_person(cfg: Config) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Items, need per person of the reserve standard, and which items count in it."""
+    rc = cfg.layout.relief
+    items = list(rc.kit)
+    pp = np.array([k.per_person * (rc.reserve_days if k.per_day else 1.0) for k in rc.kit.values()])
+    counted = np.array([k.reserve for k in rc.kit.values()], dtype=bool)
+    return items, pp, counted
+
+
+def stock_kpis(cfg: Config, ev: pd.DataFrame) -> tuple[float, float]:
+    """(relief_stock_people, relief_stock_min_town_people) from the logged initial stock."""
+    items, pp, counted = reserve_per_person(cfg)
+    rows = ev[ev.event == "relief_stock"]
+    depots = ev[ev.event == "relief_depot"].set_index("entity")
+
+    def vector(sel: pd.DataFrame) -> np.ndarray:
+        s = sel.groupby("info").qty.sum()
+        return np.array([float(s.get(i, 0.0)) for i in items])
+
+    district = person_equivalents(vector(rows[rows.ref == "district"]), pp, counted)
+    remote = cfg.layout.relief.remote_towns
+    if not remote:
+        return district, float("nan")
+    local = rows[rows.ref.isin(LOCAL_LEVELS)]
+    town_of = depots["info"].to_dict()
+    towns = local.entity.map(town_of)
+    per_town = [person_equivalents(vector(local[towns == t]), pp, counted) for t in remote]
+    return district, float(np.min(per_town))
+
+
+def group_table(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.DataFrame:
+    """One row per group at a shelter: arrival, first arrival, needs met, who left unmet,
+    whether it counts (new arrivals, people handed on unmet in time) and is judged."""
+    arr = ev[ev.event == "relief_group"]
+    if arr.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    g = pd.DataFrame(
+        {
+            "group": arr.entity.to_numpy(),
+            "shelter": arr.ref.to_numpy(),
+            "node": arr.node.to_numpy(),
+            "origin": arr["info"].to_numpy(),
+            "arrival": arr.t.to_numpy(),
+            "people": arr.qty.to_numpy(),
+        }
+    ).set_index("group")
+    g["handed_on"] = ""
+    t0 = g["arrival"].to_dict()
+    for r in ev[ev.event == "relief_transfer_in"].itertuples():  # sources come first
+        t0[r.entity] = t0.get(r.ref, t0[r.entity])
+        g.loc[r.entity, "handed_on"] = r.info
+    g["first"] = g.index.map(t0)
+    met = (
+        ev[ev.event == "needs_met"]
+        .groupby("entity")
+        .agg(met=("t", "min"), people_met=("qty", "first"))
+    )
+    g = g.join(met)
+    target = target_h * 60.0
+    deadline = np.minimum(g["first"] + target, g["met"].fillna(np.inf))
+    left = ev[(ev.event == "relief_left") & (ev["info"] == "unmet")]
+    left = left.assign(deadline=left.entity.map(deadline))
+    g["left_unmet"] = left[left.t <= left.deadline].groupby("entity").qty.sum()
+    g["left_unmet"] = g["left_unmet"].fillna(0.0)
+    g["people_met"] = g["people_met"].fillna(0.0)
+    g["hours_to_met"] = (g["met"] - g["first"]) / 60.0
+    g["met_in_target"] = g["hours_to_met"] <= target_h + 1e-9
+    g["counted"] = g["handed_on"].isin(["", "unmet_in_time"])
+    g["judged"] = g["counted"] & ((g["first"] + target <= horizon_min) | g["met_in_target"])
+    g["arrival_h"] = g["arrival"] / 60.0
+    g["first_arrival_h"] = g["first"] / 60.0
+    g["met_h"] = g["met"] / 60.0
+    return g.reset_index()[GROUP_COLUMNS]
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    if values.size == 0 or weights.sum() <= 0:
+        return float("nan")
+    order = np.argsort(values)
+    cw = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cw, q * cw[-1])])
+
+
+def _share(ok: float, judged: float) -> float:
+    return ok / judged if judged > 0 else float("nan")
+
+
+def relief_kpis(cfg: Config, ev: pd.DataFrame, horizon_min: float) -> dict[str, float]:
+    """All relief KPIs of one replication (NaN where undefined)."""
+    out = dict.fromkeys(KPI_NAMES, float("nan"))
+    rc = cfg.layout.relief
+    if rc is None:
+        return out
+    out["relief_stock_people"], out["relief_stock_min_town_people"] = stock_kpis(cfg, ev)
+    g = group_table(ev, rc.target_h, horizon_min)
+    new = g[g["handed_on"] == ""] if len(g) else g
+    out["people_sheltered"] = float(new["people"].sum()) if len(g) else 0.0
+    out["people_handed_on"] = float(g["people"].sum() - out["people_sheltered"]) if len(g) else 0.0
+    out["people_needs_unmet_end"] = out["people_needs_met_24h"] = out["people_judged_24h"] = 0.0
+    if len(g):
+        j = g[g["judged"]]
+        ok = float(j.loc[j["met_in_target"], "people_met"].sum())
+        judged = float((j["people"] - j["left_unmet"]).sum())
+        out["needs_met_24h_share"] = _share(ok, judged)
+        out["people_needs_met_24h"], out["people_judged_24h"] = ok, judged
+        out["needs_met_by_onset_24h_share"] = _onset_share(ev, g, rc.target_h, horizon_min)
+        m = g[g["counted"] & g["met_h"].notna()]
+        w = m["people_met"].to_numpy(dtype=float)
+        h = m["hours_to_met"].to_numpy(dtype=float)
+        out["needs_met_mean_h"] = float(np.average(h, weights=w)) if w.sum() > 0 else float("nan")
+        out["needs_met_p90_h"] = _weighted_quantile(h, w, 0.9)
+        left = ev[ev.event == "relief_left"].groupby("entity").qty.sum()
+        unmet = g[g["met_h"].isna()]
+        out["people_needs_unmet_end"] = float(
+            (unmet["people"] - unmet["group"].map(left).fillna(0.0)).sum()
+        )
+    kg = {k: v.unit_kg for k, v in rc.kit.items()}
+    unload = ev[ev.event == "relief_unload"]
+    out["relief_trips"] = float((ev.event == "relief_dispatch").sum())
+    out["relief_tonnes_delivered"] = float((unload.qty * unload["info"].map(kg)).sum() / 1000.0)
+    out["relief_truck_utilisation"] = truck_utilisation(ev, horizon_min)
+    for name, event in (
+        ("relief_stockouts", "relief_stockout"),
+        ("relief_shortages", "relief_shortage"),
+        ("relief_calloffs", "relief_calloff"),
+        ("relief_deliveries_blocked", "relief_blocked"),
+        ("relief_trips_delayed", "relief_delayed"),
+    ):
+        out[name] = float((ev.event == event).sum())
+    return out
+
+
+def _onset_share(ev: pd.DataFrame, g: pd.DataFrame, target_h: float, horizon_min: float) -> float:
+    onset = ev.loc[ev.event == "relief_onset", "t"]
+    start = float(onset.iloc[0]) if len(onset) else float(g["first_arrival_h"].min() * 60.0)
+    deadline = start + target_h * 60.0
+    if deadline > horizon_min:
+        return float("nan")
+    arrived = g[g["counted"] & (g["first_arrival_h"] * 60.0 <= deadline)]
+    met = arrived["met_h"] * 60.0 <= deadline
+    left = ev[(ev.event == "relief_left") & (ev["info"] == "unmet") & (ev.t <= deadline)]
+    gone = arrived["group"].map(left.groupby("entity").qty.sum()).fillna(0.0)
+    # people met by the deadline / people there by then (not counting who left unmet)
+    judged = (arrived["people"] - gone).where(~met, arrived["people_met"])
+    return _share(arrived.loc[met, "people_met"].sum(), judged.sum())
+
+
+def truck_utilisation(ev: pd.DataFrame, horizon_min: float) -> float:
+    """Share of road-vehicle time from fleet ready to horizon spent on trips."""
+    veh = ev[(ev.event == "relief_vehicle") & (ev["info"] == "road")]
+    ready = ev[ev.event == "relief_ready"].groupby("entity").t.min()
+    if veh.empty or ready.empty:
+        return float("nan")
+    avail = (horizon_min - veh.ref.map(ready)).clip(lower=0).fillna(0.0).sum()
+    ids = set(veh.entity)
+    disp = ev[(ev.event == "relief_dispatch") & ev.entity.isin(ids)]
+    free = ev[(ev.event == "relief_free") & ev.entity.isin(ids)]
+    busy = free.qty.sum()
+    open_trips = len(disp) - len(free)
+    if open_trips > 0:  # trips still under way at the horizon
+        last = disp.groupby("entity").t.max()
+        n_free = free.groupby("entity").size()
+        n_disp = disp.groupby("entity").size()
+        running = n_disp.sub(n_free, fill_value=0) > 0
+        busy += float((horizon_min - last[running]).sum())
+    return float(busy / avail) if avail > 0 else float("nan")
+
+
+def relief_tables(ev: pd.DataFrame, target_h: float, horizon_min: float) -> dict[str, pd.DataFrame]:
+    """Detail tables of one replication."""
+    g = group_table(ev, target_h, horizon_min)
+    return {
+        "relief_groups": g,
+        "relief_shelters": _by(g, "shelter"),
+        "relief_towns": _by(g, "origin"),
+        "relief_stockouts": _stockouts(ev),
+        "relief_vehicles": _vehicles(ev, horizon_min),
+        "relief_calloffs": ev.loc[ev.event == "relief_calloff", ["entity", "t", "ref", "qty"]]
+        .rename(columns={"entity": "depot", "ref": "trigger", "qty": "items"})
+        .assign(t_h=lambda d: d.t / 60.0)
+        .drop(columns="t"),
+    }
+
+
+def _by(g: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Time to meet needs by shelter or by town of origin."""
+    cols = [key, "groups", "people", "first_arrival_h", "people_met_in_target", "judged_people",
+            "share_met_in_target", "mean_hours_to_met", "max_hours_to_met"]  # fmt: skip
+    if g.empty:
+        return pd.DataFrame(columns=cols)
+    g = g.assign(
+        ok=np.where(g["judged"] & g["met_in_target"], g["people_met"], 0.0),
+        jp=np.where(g["judged"], g["people"] - g["left_unmet"], 0.0),
+        wh=g["hours_to_met"].fillna(0.0) * g["people_met"],
+    )
+    out = g.groupby(key).agg(
+        groups=("group", "size"),
+        people=("people", "sum"),
+        first_arrival_h=("arrival_h", "min"),
+        people_met_in_target=("ok", "sum"),
+        judged_people=("jp", "sum"),
+        wh=("wh", "sum"),
+        pm=("people_met", "sum"),
+        max_hours_to_met=("hours_to_met", "max"),
+    )
+    out["share_met_in_target"] = out["people_met_in_target"] / out["judged_people"].where(
+        out["judged_people"] > 0
+    )
+    out["mean_hours_to_met"] = out["wh"] / out["pm"].where(out["pm"] > 0)
+    return out.reset_index()[cols]
+
+
+def _stockouts(ev: pd.DataFrame) -> pd.DataFrame:
+    s = ev[ev.event == "relief_stockout"]
+    return pd.DataFrame(
+        {
+            "depot": s.entity.to_numpy(),
+            "node": s.node.to_numpy(),
+            "item": s["info"].to_numpy(),
+            "t_h": s.t.to_numpy() / 60.0,
+        }
+    )
+
+
+def _vehicles(ev: pd.DataFrame, horizon_min: float) -> pd.DataFrame:
+    veh = ev[ev.event == "relief_vehicle"]
+    free = ev[ev.event == "relief_free"].groupby("entity").qty.agg(["size", "sum"])
+    kg = ev[ev.event == "relief_dispatch"].groupby("entity").qty.sum()
+    return pd.DataFrame(
+        {
+            "vehicle": veh.entity.to_numpy(),
+            "fleet": veh.ref.to_numpy(),
+            "mode": veh["info"].to_numpy(),
+            "base": veh.node.to_numpy(),
+            "trips": veh.entity.map(free["size"]).fillna(0).to_numpy(),
+            "kg_carried": veh.entity.map(kg).fillna(0.0).to_numpy(),
+            "busy_h": veh.entity.map(free["sum"]).fillna(0.0).to_numpy() / 60.0,
+        }
+    )

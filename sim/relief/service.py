@@ -1,0 +1,645 @@
+"""Relief logistics: depots, vehicles and suppliers bring the basic-needs kit to shelters.
+
+Demand comes from the evacuation side as :class:`~sim.core.signals.PeopleSheltered` signals
+(this module never imports evacuation code). Each arriving group orders its kit (durable
+items per person plus the first day of food and water) and, while it stays, a ration
+every further day (:mod:`sim.relief.demand`).
+
+Planning runs whenever something changes (demand, a vehicle free, stock arriving, a fleet
+ready, a road closed or reopened). Each round shares one budget (stock not yet promised plus
+call-offs on their way): orders are reserved their whole remaining kit, oldest first, and
+only reserved orders are served, so scarce stock completes kits instead of part-filling many.
+Shelters are served oldest unmet order first; for a
+shelter the planner takes the depot and free vehicle with the earliest arrival (vehicle ->
+depot -> shelter, current road times), preferring depots that hold every item still
+needed; the vehicle loads the shelter's oldest orders first, up to its weight and volume.
+Where no depot with stock has an open road to the shelter, boats or helicopters serving
+it are used; if there are none the shelter is logged as blocked until a vehicle gets through.
+
+A vehicle's trip: drive to the depot, load (fixed time + kg / handling rate), drive to the
+shelter, unload, then free at the shelter (re-tasked at once or driving home). Own and
+agreement fleets are called out at the first demand and ready after their activation
+delay. When open demand for an item exceeds available and incoming stock, call-offs go to
+the regional depots and agreement suppliers in config order (:mod:`sim.relief.stock`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from sim.config import Config
+from sim.core.events import EvacuationOrder, HazardEvent, WarningIssued
+from sim.core.signals import PeopleLeftShelter, PeopleSheltered
+from sim.core.streams import GAMMA_SHAPE
+from sim.core.world import World
+from sim.relief.demand import Group, Order, Shelter
+from sim.relief.stock import EPS, Depot, StockLedger
+from sim.relief.trucks import Vehicle, VehicleIndex, build_vehicles, direct_minutes
+
+if TYPE_CHECKING:
+    from sim.core.network import RoadNetwork
+
+
+@dataclass
+class HandedOn:
+    """People handed on from one shelter to another, on their way (matched by origin)."""
+
+    group: str  # the group they left
+    shelter: str  # the shelter they left
+    origin: str
+    people: int
+    t0: float  # their first arrival at a shelter
+    status: str  # met | unmet_in_time | unmet (left unmet after the target time)
+    carried: np.ndarray
+
+
+RETRY_MIN = 15.0  # a vehicle facing a closed route checks again after this many minutes
+DAY_MIN = 1440.0
+
+
+class ReliefService:
+    """Stock, vehicles and shelter demand of one replication; plans and runs deliveries."""
+
+    def __init__(self, world: World, cfg: Config) -> None:
+        layout, rc = cfg.layout, cfg.layout.relief
+        assert rc is not None
+        self.world, self.rc = world, rc
+        net = world.net
+        self.items = list(rc.kit)
+        kit = [rc.kit[i] for i in self.items]
+        self.unit_kg = np.array([k.unit_kg for k in kit], dtype=float)
+        self.unit_m3 = np.array([k.unit_m3 for k in kit], dtype=float)
+        per_day = np.array([k.per_day for k in kit], dtype=bool)
+        pp = np.array([k.per_person for k in kit], dtype=float)
+        self.durable_pp = np.where(per_day, 0.0, pp)
+        self.daily_pp = np.where(per_day, pp, 0.0)
+        self.kit_pp = self.durable_pp + rc.kit_days * self.daily_pp
+        check_nodes(cfg, net)
+        self.depots = [
+            Depot(key, slot, net.index[dc.node], dc.level, dc.town or dc.node, dc)
+            for slot, (key, dc) in enumerate(layout.depots.items())
+        ]
+        self.depot_nodes = np.array([d.node for d in self.depots], dtype=np.int64)
+        self.ledger = StockLedger(self.items, self.depots)
+        self.vehicles, self.fleets = build_vehicles(rc, self.depots, net)
+        self.vx = VehicleIndex(self.vehicles)
+        self.shelters: dict[str, Shelter] = {}
+        self.pending: dict[str, Shelter] = {}  # shelters with demand no vehicle covers yet
+        self.started = False
+        self.onset: float | None = None
+        self.called: set[int] = set()
+        self.incoming = np.zeros(len(self.items))  # called off, not yet arrived
+        self.shortage: set[int] = set()  # items in an open shortage episode
+        self.handed_on: dict[str, list[HandedOn]] = {}  # by destination shelter
+        self._groups = 0
+        self._last_plan: float | None = None
+        self._plan_due = False  # a deferred plan() is scheduled
+        self._hold_wake: dict[str, float] = {}  # shelter -> when a held load must go
+        self._log_initial_stock()
+        for v in self.vehicles:
+            world.log.log(0.0, "relief_vehicle", v.id, net.nodes[v.home], v.fleet,
+                          v.capacity_kg, v.mode)  # fmt: skip
+        world.subscribe(PeopleSheltered, self.on_sheltered)
+        world.subscribe(PeopleLeftShelter, self.on_left)
+        world.subscribe(HazardEvent, self.on_hazard)
+
+    def _log_initial_stock(self) -> None:
+        log, net = self.world.log, self.world.net
+        for d in self.depots:
+            node = net.nodes[d.node]
+            log.log(0.0, "relief_depot", d.key, node, d.level, 0.0, d.town)
+            qty = self.ledger.vec(d.cfg.stock)
+            self.ledger.put_initial(d.slot, qty)
+            for i in np.flatnonzero(qty > 0):
+                log.log(0.0, "relief_stock", d.key, node, d.level, float(qty[i]), self.items[i])
+
+    # ------------------------------------------------------------------ signals in
+    def on_hazard(self, ev: HazardEvent) -> None:
+        """The first hazard event that is neither a warning nor an evacuation order marks
+        the disaster onset: with an evacuation, the hazard reaching the zone (ZoneImpact)."""
+        if self.onset is None and not isinstance(ev, WarningIssued | EvacuationOrder):
+            self.onset = self.world.now
+            self.world.log.log(self.world.now, "relief_onset", ev.hazard)
+
+    def on_sheltered(self, ev: PeopleSheltered) -> None:
+        if ev.people <= 0:
+            return
+        net = self.world.net
+        s = self.shelters.get(ev.shelter)
+        if s is None:
+            node = net.idx(ev.node, f"PeopleSheltered.node of shelter '{ev.shelter}'")
+            s = Shelter(ev.shelter, node, len(self.shelters), len(self.items))
+            self.shelters[ev.shelter] = s
+        if not self.started:
+            self._start()
+        rest = int(ev.people)
+        queue = self.handed_on.get(ev.shelter)
+        while rest > 0 and queue:
+            rec = next((r for r in queue if r.origin == ev.origin), None)
+            if rec is None:
+                break  # not people handed on to this shelter: new arrivals
+            n = min(rest, rec.people)
+            carried = rec.carried * (n / rec.people)
+            rec.carried -= carried
+            rec.people -= n
+            if rec.people == 0:
+                queue.remove(rec)
+            self._arrive(s, ev, n, rec, carried)
+            rest -= n
+        if rest > 0:
+            self._arrive(s, ev, rest, None, None)
+        self.request_plan()
+
+    def _arrive(
+        self,
+        s: Shelter,
+        ev: PeopleSheltered,
+        n: int,
+        rec: HandedOn | None,
+        carried: np.ndarray | None,
+    ) -> None:
+        """A group arrives: log it, place its kit order (less what it carries)."""
+        w = self.world
+        self._groups += 1
+        t0 = w.now if rec is None else rec.t0
+        g = Group(f"{ev.shelter}#{self._groups}", w.now, n, ev.origin, t0=t0)
+        s.groups.append(g)
+        w.log.log(w.now, "relief_group", g.id, ev.node, ev.shelter, n, ev.origin)
+        need = n * self.kit_pp
+        filled = np.zeros_like(need)
+        if rec is not None:
+            w.log.log(w.now, "relief_transfer_in", g.id, ev.node, rec.group, n, rec.status)
+            filled = np.minimum(carried, need)
+            s.spare += carried - filled  # carried beyond the kit: extra rations
+            for i in np.flatnonzero(carried > 0):
+                w.log.log(w.now, "relief_carry", g.id, ev.node, rec.shelter, float(carried[i]),
+                          self.items[i])  # fmt: skip
+        self._order(s, g, "kit", need, filled)
+        if np.any(self.daily_pp > 0):
+            w.env.process(self._rations(s, g))
+
+    def on_left(self, ev: PeopleLeftShelter) -> None:
+        s = self.shelters.get(ev.shelter)
+        if s is None:
+            return
+        w = self.world
+        handed_on = bool(ev.destination)
+        gone, _ = s.leave(ev.people, self.durable_pp, self.kit_pp if handed_on else None)
+        deadline = self.rc.target_h * 60.0
+        for g, n, carried in gone:
+            info = "met" if g.met_t is not None else "unmet"
+            w.log.log(w.now, "relief_left", g.id, ev.node, s.id, n, info)
+            if handed_on:
+                status = info if g.met_t is not None or w.now > g.t0 + deadline else "unmet_in_time"
+                rec = HandedOn(g.id, s.id, g.origin, n, g.t0, status, carried)
+                self.handed_on.setdefault(ev.destination, []).append(rec)
+        self._met(s, s.settle())
+        if np.all(s.unassigned() <= EPS):
+            self.pending.pop(s.id, None)
+        self.request_plan()
+
+    def on_network_change(self) -> None:
+        self.request_plan()
+
+    # ------------------------------------------------------------------ demand
+    def _order(
+        self, s: Shelter, g: Group, kind: str, need: np.ndarray, filled: np.ndarray | None = None
+    ) -> None:
+        w = self.world
+        node = w.net.nodes[s.node]
+        filled = np.zeros_like(need) if filled is None else filled
+        net_need = need - filled
+        for i in np.flatnonzero(net_need > EPS):
+            w.log.log(w.now, "relief_need", s.id, node, g.id, float(net_need[i]), self.items[i])
+        self._met(s, s.add_order(Order(g, w.now, kind, need.copy(), filled.copy())))
+        if np.any(s.unassigned() > EPS):
+            self.pending[s.id] = s
+
+    def _rations(self, s: Shelter, g: Group):
+        """A ration order for every further day the group stays (days count from ``t0``)."""
+        env = self.world.env
+        due = g.t0 + self.rc.kit_days * DAY_MIN
+        while due <= env.now:
+            due += DAY_MIN
+        yield env.timeout(due - env.now)
+        while g.people > 0:
+            self._order(s, g, "ration", g.people * self.daily_pp)
+            self.request_plan()
+            yield env.timeout(DAY_MIN)
+
+    def _met(self, s: Shelter, groups: list[Group]) -> None:
+        w = self.world
+        for g in groups:
+            g.met_t = w.now
+            w.log.log(w.now, "needs_met", g.id, w.net.nodes[s.node], s.id, g.people, g.origin)
+
+    # ------------------------------------------------------------------ start, call-offs
+    def _start(self) -> None:
+        """First demand: call out every fleet and the first-demand call-offs."""
+        self.started = True
+        w = self.world
+        for key, slots in self.fleets.items():
+            mean = self.rc.fleets[key].activation_min
+            rng = w.streams(f"logistics/fleet/{key}")
+            # ASSUMPTION: call-out delay ~ Gamma(shape 4, mean activation_min), as for
+            # rescue-team assembly: right-skewed, rarely under a third of the mean.
+            delay = float(rng.gamma(GAMMA_SHAPE, mean / GAMMA_SHAPE)) if mean > 0 else 0.0
+            w.log.log(w.now, "relief_activate", key, "", "", delay, str(len(slots)))
+            w.env.process(self._activate(key, slots, delay))
+        for d in self.depots:
+            if d.cfg.calloff and d.cfg.calloff_trigger == "first_demand":
+                self._calloff(d, "first_demand")
+
+    def _activate(self, key: str, slots: list[int], delay: float):
+        if delay > 0:
+            yield self.world.env.timeout(delay)
+        self.vx.ready[slots] = True
+        self.world.log.log(self.world.now, "relief_ready", key, "", "", float(len(slots)))
+        self.request_plan()
+
+    def _calloff(self, d: Depot, trigger: str) -> None:
+        w = self.world
+        self.called.add(d.slot)
+        batch = self.ledger.vec(d.cfg.calloff)
+        self.incoming += batch * d.cfg.calloff_batches
+        total = float(batch.sum() * d.cfg.calloff_batches)
+        w.log.log(w.now, "relief_calloff", d.key, w.net.nodes[d.node], trigger, total, d.level)
+        w.env.process(self._supply(d, batch))
+
+    def _supply(self, d: Depot, batch: np.ndarray):
+        """Release the call-off batches (and carry them to ``deliver_to`` if set)."""
+        env = self.world.env
+        rng = self.world.streams(f"logistics/calloff/{d.key}")
+        mean = d.cfg.calloff_delay_min
+        # ASSUMPTION: call-off lead time ~ Gamma(shape 4, mean calloff_delay_min).
+        yield env.timeout(float(rng.gamma(GAMMA_SHAPE, mean / GAMMA_SHAPE)) if mean > 0 else 0.0)
+        for b in range(d.cfg.calloff_batches):
+            if b > 0:
+                yield env.timeout(d.cfg.calloff_interval_min)
+            if d.cfg.deliver_to:
+                target = next(x for x in self.depots if x.key == d.cfg.deliver_to)
+                env.process(self._haul(d, target, batch))
+            else:
+                self._replenish(d, d, batch)
+
+    def _haul(self, src: Depot, dst: Depot, batch: np.ndarray):
+        """The supplier's own transport brings a batch to a district depot."""
+        w, net = self.world, self.world.net
+        t = net.travel_time(src.node, dst.node)
+        while not math.isfinite(t):
+            yield w.env.timeout(RETRY_MIN)
+            t = net.travel_time(src.node, dst.node)
+        yield w.env.timeout(t)
+        self._replenish(dst, src, batch)
+
+    def _replenish(self, dst: Depot, src: Depot, batch: np.ndarray) -> None:
+        w = self.world
+        self.ledger.replenish(dst.slot, batch)
+        self.incoming = np.maximum(self.incoming - batch, 0.0)
+        node = w.net.nodes[dst.node]
+        for i in np.flatnonzero(batch > 0):
+            w.log.log(w.now, "relief_replenish", dst.key, node, src.key, float(batch[i]),
+                      self.items[i])  # fmt: skip
+        self.request_plan()
+
+    def _check_shortage(self) -> None:
+        """Call off from the next regional depot/supplier for items that run short."""
+        if not self.pending:
+            return
+        unassigned = np.sum([s.unassigned() for s in self.pending.values()], axis=0)
+        avail = self.ledger.available().sum(axis=0)
+        w = self.world
+        for i in np.flatnonzero(unassigned > avail + EPS):
+            if i not in self.shortage:
+                self.shortage.add(int(i))
+                gap = float(unassigned[i] - avail[i])
+                w.log.log(w.now, "relief_shortage", self.items[i], "", "", gap)
+        for i in list(self.shortage):
+            if unassigned[i] <= avail[i] + EPS:
+                self.shortage.discard(i)
+        for d in self.depots:
+            short = unassigned > avail + self.incoming + EPS
+            if not short.any():
+                return
+            if d.slot in self.called or d.cfg.calloff_trigger != "shortage":
+                continue
+            if np.any(short & (self.ledger.vec(d.cfg.calloff) > 0)):
+                self._calloff(d, "shortage")
+
+    # ------------------------------------------------------------------ planning
+    def request_plan(self) -> None:
+        """Plan soon: at once (after the other events of this instant) unless a plan ran
+        less than ``replan_min`` ago, then at the end of that interval; requests coalesce."""
+        if self._plan_due:
+            return
+        env = self.world.env
+        wait = 0.0
+        if self._last_plan is not None:
+            wait = max(0.0, self._last_plan + self.rc.replan_min - env.now)
+        self._plan_due = True
+        env.process(self._deferred_plan(wait))
+
+    def _deferred_plan(self, wait: float):
+        yield self.world.env.timeout(wait)
+        self._plan_due = False
+        self.plan()
+
+    def _wake_at(self, s: Shelter, t: float) -> None:
+        """Plan again at ``t`` (a held load's oldest order reaches ``max_hold_min``)."""
+        if self._hold_wake.get(s.id) == t:
+            return
+        self._hold_wake[s.id] = t
+        env = self.world.env
+
+        def wake():
+            yield env.timeout(max(0.0, t - env.now))
+            if self._hold_wake.get(s.id) == t:
+                del self._hold_wake[s.id]
+            self.request_plan()
+
+        env.process(wake())
+
+    def _worth_sending(self, s: Shelter, veh: Vehicle, load: np.ndarray, completes: bool) -> bool:
+        """Send a load of at least ``min_load_share`` of the vehicle's capacity, one that
+        completes a group's kit, or one whose oldest order has waited ``max_hold_min``."""
+        rc = self.rc
+        share = max(
+            float(load @ self.unit_kg) / veh.capacity_kg,
+            float(load @ self.unit_m3) / veh.capacity_m3,
+        )
+        if completes or share >= rc.min_load_share - EPS:
+            return True
+        oldest = s.oldest_unassigned_t()
+        due = (self.world.now if oldest is None else oldest) + rc.max_hold_min
+        if self.world.now >= due - EPS:
+            return True
+        self._wake_at(s, due)
+        return False
+
+    def plan(self) -> None:
+        """Send free vehicles to the shelters with the oldest uncovered demand, within this
+        round's budget (:meth:`_budget`): only orders whose whole remainder is reserved."""
+        self._last_plan = self.world.now
+        if self.pending and self.vx.free().any():
+            heap: list[tuple[float, int, Shelter]] = []
+            for s in list(self.pending.values()):
+                t = s.oldest_unassigned_t()
+                if t is None:
+                    del self.pending[s.id]
+                else:
+                    heap.append((t, s.seq, s))
+            allow = self._budget([h[2] for h in heap])
+            heap = [h for h in heap if np.any(allow[h[2].id] > EPS)]
+            heapq.heapify(heap)
+            while heap and self.vx.free().any():
+                s = heapq.heappop(heap)[2]
+                trip = self._choose(s, allow[s.id])
+                if trip is None:
+                    continue  # not this round: no stock, no vehicle or no road for it
+                veh = self.vehicles[trip[0]]
+                load, completes = self._load(s, trip[1], veh, allow[s.id])
+                if float(load @ self.unit_kg) <= EPS:
+                    continue
+                if not self._worth_sending(s, veh, load, completes):
+                    continue  # hold the small load: more demand may join it
+                self._dispatch(s, trip[0], trip[1], load)
+                allow[s.id] = np.maximum(allow[s.id] - load, 0.0)
+                t = s.oldest_unassigned_t()
+                if t is not None and np.any(allow[s.id] > EPS):
+                    heapq.heappush(heap, (t, s.seq, s))
+        self._check_shortage()
+
+    def _supply_exhausted(self) -> bool:
+        """No stock is on its way and no call-off is left that could still be made."""
+        if np.any(self.incoming > EPS):
+            return False
+        return all(
+            d.slot in self.called or d.cfg.calloff_trigger != "shortage" or not d.cfg.calloff
+            for d in self.depots
+        )
+
+    def _budget(self, shelters: list[Shelter]) -> dict[str, np.ndarray]:
+        """This round's shared budget: what each shelter may be sent (items).
+
+        The budget is the stock not yet promised to a vehicle (all depots) plus call-offs on
+        their way, by item. Open orders of every pending shelter are taken oldest first (ties:
+        shelter order); an order is reserved its whole uncovered remainder (durables and
+        consumables together) only if all of it fits in what is left, else it waits for
+        stock. Deliveries fill a shelter's orders oldest first, so behind an order that waits
+        the shelter's younger orders wait too; other shelters' younger orders may still fit.
+        Once supply is exhausted (nothing incoming, no call-off left), what no order can use
+        whole goes to the oldest waiting orders: nothing more will come for them to wait for.
+        """
+        budget = self.ledger.available().sum(axis=0) + self.incoming
+        allow = {s.id: np.zeros(len(self.items)) for s in shelters}
+        rows = []
+        for s in shelters:
+            for k, (o, rest) in enumerate(zip(s.orders, s.uncovered_orders(), strict=True)):
+                if np.any(rest > EPS):
+                    rows.append((o.t, s.seq, k, s, rest))
+        rows.sort(key=lambda r: r[:3])
+        waiting: set[str] = set()  # shelters with an order that waits this round
+        left = []
+        for _, _, _, s, rest in rows:
+            if s.id not in waiting and np.all(rest <= budget + EPS):
+                x = np.minimum(rest, budget)
+                budget -= x
+                allow[s.id] += x
+            else:
+                waiting.add(s.id)
+                left.append((s, rest))
+        if left and self._supply_exhausted():
+            for s, rest in left:
+                x = np.minimum(rest, budget)
+                budget -= x
+                allow[s.id] += x
+        return allow
+
+    def _choose(self, s: Shelter, allow: np.ndarray) -> tuple[int, int] | None:
+        """(vehicle slot, depot slot) for the next trip to ``s`` within ``allow``, or None."""
+        net, vx = self.world.net, self.vx
+        need = np.minimum(s.unassigned(), allow) > EPS
+        has = self.ledger.available()[:, need] > EPS
+        cand = has.any(axis=1)
+        if not cand.any():
+            return None  # nothing in stock: the shortage check calls off more
+        complete = has.all(axis=1)
+        t_ds = net.times_to(s.node)[self.depot_nodes]
+        free = vx.free()
+        road = np.flatnonzero(free & vx.road)
+        best: tuple[tuple[bool, float], int, int] | None = None
+        if road.size:
+            for d in np.flatnonzero(cand & np.isfinite(t_ds)):
+                t_vd = net.times_to(int(self.depot_nodes[d]))[vx.loc[road]]
+                f = vx.factor[road]
+                total = (t_vd + t_ds[d]) * f
+                lim = vx.max_leg[road]
+                ok = np.isfinite(total) & ((lim <= 0) | ((t_vd * f <= lim) & (t_ds[d] * f <= lim)))
+                if not ok.any():
+                    continue
+                k = int(np.argmin(np.where(ok, total, np.inf)))
+                key = (not complete[d], float(total[k]))
+                if best is None or key < best[0]:
+                    best = (key, int(road[k]), int(d))
+        if best is not None:
+            return best[1], best[2]
+        if np.any(cand & np.isfinite(t_ds)):
+            return None  # reachable by road: wait for a vehicle
+        for v in np.flatnonzero(free & ~vx.road):
+            veh = self.vehicles[v]
+            if not cand[veh.depot] or (veh.serves is not None and s.node not in veh.serves):
+                continue
+            t = direct_minutes(net, veh.home, s.node, veh.speed_kmh, veh.detour)
+            key = (not complete[veh.depot], t)
+            if best is None or key < best[0]:
+                best = (key, int(v), veh.depot)
+        if best is not None:
+            return best[1], best[2]
+        if not s.blocked:
+            s.blocked = True
+            w = self.world
+            kg = float(s.unassigned() @ self.unit_kg)
+            w.log.log(w.now, "relief_blocked", s.id, net.nodes[s.node], "", kg, "road")
+        return None
+
+    def _load(self, s: Shelter, d: int, v: Vehicle, allow: np.ndarray) -> tuple[np.ndarray, bool]:
+        """What vehicle ``v`` takes from depot ``d`` for ``s`` (oldest orders first, within
+        the shelter's budget ``allow``), and whether it completes some group's kit order."""
+        avail = np.minimum(self.ledger.available()[d], allow)
+        cap_kg, cap_m3 = v.capacity_kg, v.capacity_m3
+        load = np.zeros(len(self.items))
+        completes = False
+        for o, rest in zip(s.orders, s.uncovered_orders(), strict=True):
+            x = np.minimum(rest, avail)
+            kg, m3 = float(x @ self.unit_kg), float(x @ self.unit_m3)
+            if kg <= EPS and m3 <= EPS:
+                continue
+            f = min(1.0, cap_kg / kg if kg > 0 else math.inf, cap_m3 / m3 if m3 > 0 else math.inf)
+            x = x * f
+            if o.kind == "kit" and np.any(rest > EPS) and np.all(rest - x <= EPS):
+                completes = True
+            load += x
+            avail -= x
+            cap_kg -= float(x @ self.unit_kg)
+            cap_m3 -= float(x @ self.unit_m3)
+            if f < 1.0:
+                break
+        return load, completes
+
+    def _dispatch(self, s: Shelter, v: int, d: int, load: np.ndarray) -> None:
+        w, veh = self.world, self.vehicles[v]
+        self.ledger.reserve(d, load)
+        s.pipeline += load
+        s.blocked = False
+        if np.all(s.unassigned() <= EPS):
+            self.pending.pop(s.id, None)
+        self.vx.idle[v] = False
+        if veh.returning is not None and veh.returning.is_alive:
+            veh.returning.interrupt()
+        veh.returning = None
+        kg = float(load @ self.unit_kg)
+        w.log.log(w.now, "relief_dispatch", veh.id, w.net.nodes[veh.location], s.id, kg,
+                  self.depots[d].key)  # fmt: skip
+        trip = self._road_trip if veh.mode == "road" else self._direct_trip
+        w.env.process(trip(veh, self.depots[d], s, load))
+
+    # ------------------------------------------------------------------ trips
+    def _drive(self, veh: Vehicle, dest: int, ref: str):
+        w, net = self.world, self.world.net
+        t = net.travel_time(veh.location, dest)
+        if not math.isfinite(t):
+            w.log.log(w.now, "relief_delayed", veh.id, net.nodes[veh.location], ref)
+            while not math.isfinite(t):
+                yield w.env.timeout(RETRY_MIN)
+                t = net.travel_time(veh.location, dest)
+        yield w.env.timeout(t * veh.time_factor)
+        veh.location = dest
+
+    def _handle_min(self, load: np.ndarray) -> float:
+        return self.rc.load_fixed_min + float(load @ self.unit_kg) / self.rc.handle_kg_per_min
+
+    def _road_trip(self, veh: Vehicle, d: Depot, s: Shelter, load: np.ndarray):
+        w, env = self.world, self.world.env
+        start = w.now
+        yield from self._drive(veh, d.node, s.id)
+        yield env.timeout(self._handle_min(load))
+        self._take(veh, d, s, load)
+        yield from self._drive(veh, s.node, s.id)
+        yield env.timeout(self._handle_min(load))
+        self._hand_over(veh, s, load, start)
+        self.vx.loc[veh.slot] = s.node
+        self.vx.idle[veh.slot] = True
+        self.request_plan()
+        if self.vx.idle[veh.slot] and veh.location != veh.home:
+            veh.returning = env.process(self._return(veh))
+
+    def _direct_trip(self, veh: Vehicle, d: Depot, s: Shelter, load: np.ndarray):
+        """Boat or helicopter: load at base, go straight to the shelter and back."""
+        w, env, net = self.world, self.world.env, self.world.net
+        start = w.now
+        leg = direct_minutes(net, veh.home, s.node, veh.speed_kmh, veh.detour)
+        yield env.timeout(self._handle_min(load))
+        self._take(veh, d, s, load)
+        yield env.timeout(leg)
+        yield env.timeout(self._handle_min(load))
+        self._hand_over(veh, s, load, start)
+        yield env.timeout(leg)
+        self.vx.idle[veh.slot] = True
+        w.log.log(w.now, "relief_home", veh.id, net.nodes[veh.home])
+        self.request_plan()
+
+    def _take(self, veh: Vehicle, d: Depot, s: Shelter, load: np.ndarray) -> None:
+        w = self.world
+        node = w.net.nodes[d.node]
+        emptied = self.ledger.load(d.slot, load)
+        for i in np.flatnonzero(load > 0):
+            w.log.log(w.now, "relief_load", veh.id, node, d.key, float(load[i]), self.items[i])
+        for i in emptied:
+            w.log.log(w.now, "relief_stockout", d.key, node, s.id, 0.0, self.items[i])
+
+    def _hand_over(self, veh: Vehicle, s: Shelter, load: np.ndarray, start: float) -> None:
+        w = self.world
+        node = w.net.nodes[s.node]
+        self.ledger.unload(load)
+        for i in np.flatnonzero(load > 0):
+            w.log.log(w.now, "relief_unload", veh.id, node, s.id, float(load[i]), self.items[i])
+        self._met(s, s.receive(load))
+        w.log.log(w.now, "relief_free", veh.id, node, s.id, w.now - start, veh.mode)
+
+    def _return(self, veh: Vehicle):
+        w, net = self.world, self.world.net
+        t = net.travel_time(veh.location, veh.home)
+        if not math.isfinite(t):
+            return  # stays at the shelter until needed or the run ends
+        try:
+            yield w.env.timeout(t * veh.time_factor)
+        except simpy.Interrupt:
+            return  # re-tasked on the road: leaves from its last stop
+        veh.location = veh.home
+        veh.returning = None  # this process ends here: plan() may send the vehicle out again
+        self.vx.loc[veh.slot] = veh.home
+        w.log.log(w.now, "relief_home", veh.id, net.nodes[veh.home])
+        self.request_plan()
+
+
+# ---------------------------------------------------------------------- module interface
+def check_nodes(cfg: Config, net: RoadNetwork) -> None:
+    """Every node the relief config names exists (NetworkError naming the field)."""
+    layout = cfg.layout
+    for key, dc in layout.depots.items():
+        net.idx(dc.node, f"layout.depots.{key}.node")
+        if dc.town:
+            net.idx(dc.town, f"layout.depots.{key}.town")
+    if layout.relief is None:
+        return
+    for i, town in enumerate(layout.relief.remote_towns):
+        net.idx(town, f"layout.relief.remote_towns[{i}]")
+    for key, fc in layout.relief.fleets.items():
+        for i, n in enumerate(fc.serves):
+            net.idx(n, f"layout.relief.fleets.{key}.serves[{i}]")

@@ -1,0 +1,101 @@
+"""Rescue response module: teams, dispatch, access, mutual aid, road repair.
+
+The module functions of the ResponseModule protocol; the processes are in ``service``,
+teams in ``teams``, measures in ``metrics`` and figures in ``figures`` (docs/rescue_model.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from sim.config import Config
+from sim.core.module import MapLayer
+from sim.core.places import expand_homes
+from sim.core.world import World
+from sim.rescue.access import Router
+from sim.rescue.service import RescueService
+from sim.rescue.teams import build_teams
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.core.network import RoadNetwork
+    from sim.core.replication import Replication
+    from sim.core.roads import RoadState
+
+
+def check_nodes(cfg: Config, net: RoadNetwork) -> None:
+    """Every node the rescue layout names exists in the network (NetworkError if not)."""
+    lay = cfg.layout
+    for i, w in enumerate(lay.rescue.access.water_nodes):
+        net.idx(w, f"layout.rescue.access.water_nodes[{i}]")
+    if lay.mutual_aid is not None:
+        for key, c in lay.mutual_aid.centres.items():
+            net.idx(c.node, f"layout.mutual_aid.centres.{key}.node")
+    if lay.repair is not None:
+        for key, c in lay.repair.crews.items():
+            net.idx(c.home, f"layout.repair.crews.{key}.home")
+
+
+def attach(world: World, cfg: Config, roads: RoadState) -> RescueService:
+    """Build the layout's teams, mutual aid and repair crews, and start receiving incidents."""
+    from sim.rescue.mutual_aid import MutualAid, build_aid_teams
+    from sim.rescue.repair import RepairService
+
+    lay = cfg.layout
+    router = Router(world, lay.rescue.access)
+    router.start_hour = cfg.scenario.start_hour
+    sc = cfg.scenario
+    for s in (sc.storm, sc.cascade.storm if sc.cascade is not None else None):
+        if s is not None:
+            t0 = s.impact_start_h * 60.0
+            router.no_fly.append((t0, t0 + s.duration_h * 60.0))
+    teams = build_teams(lay, world)
+    aid_groups = build_aid_teams(lay.mutual_aid, world, len(teams)) if lay.mutual_aid else []
+    for _, _, group in aid_groups:
+        teams.extend(group)
+    service = RescueService(world, teams, lay.rescue, router, cfg.scenario.start_hour)
+    roads.listeners.append(service.on_network_change)
+    router.listeners.append(service.on_network_change)
+    if lay.mutual_aid is not None:
+        MutualAid(world, lay.mutual_aid, service, aid_groups)
+    if lay.repair is not None and lay.repair.crews:
+        RepairService(world, lay.repair, roads, router)
+    return service
+
+
+def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
+    """Rescue measures of one replication (see docs/rescue_model.md, 'Outputs')."""
+    from sim.rescue.metrics import rescue_kpis
+
+    return rescue_kpis(rep, events)
+
+
+def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """incidents.csv, rescue_teams.csv, rescue_by_town.csv, rescue_by_tier.csv."""
+    from sim.rescue.metrics import rescue_tables
+
+    return rescue_tables(rep, events)
+
+
+def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
+    """response_time_cdf.png (all and by first tier on scene), incident_map.png."""
+    from sim.rescue.figures import incident_map, response_cdf_by_tier
+
+    if "incidents" in tables and len(tables["incidents"]):
+        response_cdf_by_tier(tables["incidents"], conf, outdir / "response_time_cdf.png")
+        incident_map(tables, conf, outdir / "incident_map.png")
+
+
+def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -> list[MapLayer]:
+    """Team bases of the layout, sized by the number of teams based there."""
+    homes = Counter(
+        h
+        for key, tc in cfg.layout.teams.items()
+        for h in expand_homes(net, f"layout.teams.{key}", tc.home, tc.count)
+    )
+    idx = list(homes)
+    return [
+        MapLayer("team bases (size = teams)", idx, [20 + 15 * homes[i] for i in idx], "o", "black")
+    ]

@@ -1,0 +1,214 @@
+"""Dispatch: the incident queue and pluggable policies that pick teams for incidents.
+
+Incidents ("cases") wait in a priority queue (severity first, then alarm time). The queue is
+split by *capability class* (the set of capabilities a case needs) and by *level* (how far
+up the tiers a case has escalated), with a further split by node for teams that only serve
+their own town. A team that becomes free therefore looks only at the heads of the few heaps
+it can serve (classes x levels), never at all waiting incidents; a new or escalated case
+is matched against the free teams with one vectorised ``argmin`` over travel times.
+
+Invariant between events: no free team can serve any waiting case it can reach. Every event
+that could break it (case arrives or escalates, team freed/rested/activated, roads change)
+runs a match.
+
+Policies (``layout.rescue.dispatch``):
+
+- ``nearest``: nearest free capable team by travel time, any tier;
+- ``tiered``: escalation village -> town -> district -> regional. A case starts at a level
+  set by its severity and rises one level each ``escalate_after_min`` it waits; teams of a
+  tier above the case's level are not sent; village/town teams serve only their own town;
+- ``capability``: nearest, plus a penalty per capability the team has that the case does
+  not need (keeps scarce hazmat/water teams free for cases that need them).
+
+All policies match capabilities (a team must have every capability a case needs) and send
+``ceil(people / people_per_team)`` teams (at most ``max_teams_per_incident``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.config import RescueConfig
+from sim.core.events import Incident
+
+
+@dataclass(eq=False)
+class Case:
+    """Response-side state of one incident."""
+
+    inc: Incident
+    seq: int
+    node: int
+    cls: int
+    alarm: float
+    needed: int
+    level: int = 0
+    assigned: int = 0  # teams committed (mobilising, travelling or on scene)
+    work_left: float = 0.0  # reference-crew minutes still to do
+    rate: float = 0.0  # sum of the on-scene teams' work rates
+    last_t: float = 0.0
+    version: int = 0
+    qgen: int = 0  # queue entries carry the generation they were pushed with
+    done: bool = False
+    first_arrival: float = math.nan
+    escalating: bool = False  # an escalation timer is running
+    teams: set[int] = field(default_factory=set)  # slots committed
+    on_scene: set[int] = field(default_factory=set)
+    done_ev: object = None  # simpy.Event, succeeds when the work is finished
+
+    @property
+    def prio(self) -> tuple:
+        return (-self.inc.severity, self.alarm, self.seq)
+
+    @property
+    def open(self) -> bool:
+        """Still needs another team."""
+        return not self.done and self.assigned < self.needed
+
+
+class Policy:
+    """Nearest available capable team (the base policy)."""
+
+    name = "nearest"
+
+    def __init__(self, cfg: RescueConfig) -> None:
+        self.cfg = cfg
+
+    @property
+    def max_level(self) -> int:
+        return 0
+
+    def team_level(self, tier: str) -> int:
+        return 0
+
+    def is_local(self, tier: str) -> bool:
+        return False
+
+    def start_level(self, inc: Incident) -> int:
+        return 0
+
+    @property
+    def escalate_after_min(self) -> float | None:
+        return None
+
+    def cost(self, times: np.ndarray, spare: np.ndarray) -> np.ndarray:
+        """Ranking cost of each team for a case (``times``: travel minutes, inf = cannot)."""
+        return times
+
+    def teams_needed(self, inc: Incident) -> int:
+        c = self.cfg
+        return int(min(c.max_teams_per_incident, max(1, math.ceil(inc.people / c.people_per_team))))
+
+
+class TieredPolicy(Policy):
+    """Escalation village -> town -> district -> regional; local tiers serve their town."""
+
+    name = "tiered"
+
+    @property
+    def max_level(self) -> int:
+        return max(self.cfg.tiered.levels.values(), default=0)
+
+    def team_level(self, tier: str) -> int:
+        return int(self.cfg.tiered.levels[tier])
+
+    def is_local(self, tier: str) -> bool:
+        return tier in self.cfg.tiered.local_tiers
+
+    def start_level(self, inc: Incident) -> int:
+        sl = self.cfg.tiered.start_level
+        return int(sl[min(max(inc.severity, 1), len(sl)) - 1])
+
+    @property
+    def escalate_after_min(self) -> float | None:
+        return self.cfg.tiered.escalate_after_min
+
+
+class CapabilityPolicy(Policy):
+    """Nearest, penalising capabilities the case does not need."""
+
+    name = "capability"
+
+    def cost(self, times: np.ndarray, spare: np.ndarray) -> np.ndarray:
+        return times + self.cfg.capability_penalty_min * spare
+
+
+POLICIES: dict[str, type[Policy]] = {
+    "nearest": Policy,
+    "tiered": TieredPolicy,
+    "capability": CapabilityPolicy,
+}
+
+
+def make_policy(cfg: RescueConfig) -> Policy:
+    return POLICIES[cfg.dispatch](cfg)
+
+
+class WaitQueue:
+    """Open cases by (class, level) and, for local teams, by (class, level, node).
+
+    Entries are ``(prio, gen, case)``; an entry is valid while the case is open, still at
+    that level and ``gen == case.qgen`` (re-pushing a case invalidates its old entries).
+    """
+
+    def __init__(self, with_local: bool) -> None:
+        self.glob: dict[tuple[int, int], list] = {}
+        self.local: dict[tuple[int, int, int], list] | None = {} if with_local else None
+        self.pushes = 0  # entries pushed ...
+        self.pops = 0  # ... and popped (valid or stale): the work of matching teams
+
+    def push(self, case: Case) -> None:
+        case.qgen += 1
+        self.pushes += 1
+        entry = (case.prio, case.qgen, case.level, case)
+        heapq.heappush(self.glob.setdefault((case.cls, case.level), []), entry)
+        if self.local is not None:
+            heapq.heappush(self.local.setdefault((case.cls, case.level, case.node), []), entry)
+
+    @staticmethod
+    def _valid(entry) -> bool:
+        _, gen, level, case = entry
+        return case.open and gen == case.qgen and level == case.level
+
+    def _heap_keys(self, classes: list[int], levels: range, node: int | None) -> list[list]:
+        heaps = []
+        for c in classes:
+            for lv in levels:
+                h = (
+                    self.glob.get((c, lv)) if node is None else self.local.get((c, lv, node))  # type: ignore[union-attr]
+                )
+                if h:
+                    heaps.append(h)
+        return heaps
+
+    def candidates(
+        self, classes: list[int], levels: range, node: int | None
+    ) -> Iterator[tuple[list, tuple]]:
+        """``(heap, entry)`` of open cases a team can serve, best first (``entry[3]`` is the
+        case). Stale entries are dropped on the way; entries handed out are popped, and the
+        caller puts back the ones it did not take with :meth:`restore`.
+        """
+        heaps = self._heap_keys(classes, levels, node)
+        while True:
+            best_h, best = None, None
+            for h in heaps:
+                while h and not self._valid(h[0]):
+                    heapq.heappop(h)
+                    self.pops += 1
+                if h and (best is None or h[0] < best):
+                    best_h, best = h, h[0]
+            if best_h is None:
+                return
+            heapq.heappop(best_h)
+            self.pops += 1
+            yield best_h, best
+
+    @staticmethod
+    def restore(heap_entries: list[tuple[list, tuple]]) -> None:
+        for h, e in heap_entries:
+            heapq.heappush(h, e)

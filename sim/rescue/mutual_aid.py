@@ -1,0 +1,157 @@
+"""Mutual aid: regional emergency centres and neighbouring districts send teams on request.
+
+The Chongqing plan builds four regional emergency centres (Wanzhou, Qianjiang, Fuling,
+Yongchuan; 004 L181, L358); the networks hold them (and the central city, neighbouring
+districts) as external nodes ``ext_*`` joined to the district by long roads.
+
+A request goes out when local teams are exhausted: ``trigger_waiting`` incidents wait with
+no team free for them, one incident has waited ``trigger_wait_min``, or an incident needs a
+capability no local team has or it cannot be reached at all. Centres are asked nearest
+first (road time to the district's hubs); for a given incident a centre whose teams can
+serve and reach it is preferred (a helicopter for a town cut off by water). The centre's
+teams join the dispatch pool after an activation delay (gamma, mean ``activation_min``)
+and then travel the long road in (or fly). While pressure persists, the next centre is
+asked ``re_request_min`` after the last request.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.config import AidCentreConfig, MutualAidConfig
+from sim.core.streams import GAMMA_SHAPE
+
+if TYPE_CHECKING:
+    from sim.core.world import World
+    from sim.rescue.dispatch import Case
+    from sim.rescue.service import RescueService
+    from sim.rescue.teams import Team
+
+
+def build_aid_teams(
+    cfg: MutualAidConfig, world: World, first_slot: int
+) -> list[tuple[str, AidCentreConfig, list[Team]]]:
+    """The teams of every centre, inactive, at the centre's node: ``(key, cfg, teams)``."""
+    from sim.rescue.teams import make_team
+
+    out = []
+    slot = first_slot
+    for key, c in cfg.centres.items():
+        node = world.net.idx(c.node, f"layout.mutual_aid.centres.{key}.node")
+        group = []
+        for j in range(c.count):
+            team = make_team(key, j, c.count, c, node, slot, regional=True)
+            slot += 1
+            group.append(team)
+            world.assets.add("aid_team", team, team.id, node)
+        out.append((key, c, group))
+    return out
+
+
+class MutualAid:
+    """Watches the rescue service for exhaustion and activates centres' teams."""
+
+    def __init__(
+        self,
+        world: World,
+        cfg: MutualAidConfig,
+        service: RescueService,
+        groups: list[tuple[str, AidCentreConfig, list[Team]]],
+    ) -> None:
+        self.world = world
+        self.cfg = cfg
+        self.service = service
+        net = world.net
+        hubs = world.hubs or list(range(net.n))
+
+        def distance(item) -> float:
+            node = net.idx(item[1].node)
+            return float(np.min(net.times_from(node)[hubs]))
+
+        self.groups = sorted(groups, key=distance)  # nearest centre first
+        self.requested: set[str] = set()
+        self.last_request = -math.inf
+        service.waiting_hooks.append(self.on_waiting)
+
+    @property
+    def exhausted(self) -> bool:
+        return len(self.requested) == len(self.groups)
+
+    def on_waiting(self, case: Case) -> None:
+        """A case is left waiting for teams."""
+        if self.exhausted:
+            return
+        s = self.service
+        if not s.local_capable(case.cls) and not self._has_active(case.cls):
+            self.request("capability", case)
+        elif case in s.unreachable:
+            self.request("unreachable", case)
+        elif s.n_open >= self.cfg.trigger_waiting:
+            self.request("waiting", case)
+        else:
+            self._watch(case, self.cfg.trigger_wait_min)
+
+    def _watch(self, case: Case, after: float) -> None:
+        ev = self.world.env.timeout(after)
+        ev.callbacks.append(lambda _e: self._check_wait(case))
+
+    def _has_active(self, cls: int) -> bool:
+        s = self.service
+        return bool((s.cls_mask[cls] & s.active).any())
+
+    def _check_wait(self, case: Case) -> None:
+        """A watched case is still waiting: ask the next centre, and keep watching."""
+        if case.open and not self.exhausted:
+            self.request("unreachable" if case in self.service.unreachable else "wait_time", case)
+            self._watch(case, self.cfg.re_request_min)
+
+    def _can_help(self, group: list[Team], case: Case) -> bool:
+        """Some team of the group serves the case's class and can get there now."""
+        plan = self.service.router.plan
+        return any(
+            case.cls in t.classes and plan(t.home, case.node, t.modes, t.vehicles) is not None
+            for t in group
+        )
+
+    def request(self, reason: str, case: Case | None = None) -> None:
+        """Ask the next centre for its teams, preferring one that can serve ``case``.
+
+        Requests are at least ``re_request_min`` apart, except when no active team has the
+        capability a case needs or can reach it at all.
+        """
+        now = self.world.now
+        urgent = reason in ("capability", "unreachable")
+        if now - self.last_request < self.cfg.re_request_min and not urgent:
+            return
+        todo = [g for g in self.groups if g[0] not in self.requested]
+        if case is not None:
+            able = [g for g in todo if self._can_help(g[2], case)]
+            if urgent and not able:
+                return  # nobody left who could help this case: do not waste a request
+            todo = able or todo
+        if not todo:
+            return
+        key, c, teams = todo[0]
+        self.requested.add(key)
+        self.last_request = now
+        w = self.world
+        w.log.log(now, "aid_request", key, c.node, reason, float(len(teams)), c.tier)
+        w.env.process(self._activate(key, c, teams))
+        ev = w.env.timeout(self.cfg.re_request_min)
+        ev.callbacks.append(lambda _e: self._persisting())
+
+    def _persisting(self) -> None:
+        if not self.exhausted and self.service.n_open >= self.cfg.trigger_waiting:
+            self.request("persisting")
+
+    def _activate(self, key: str, c: AidCentreConfig, teams: list[Team]):
+        w = self.world
+        rng = w.streams(f"mutual_aid/{key}")
+        if c.activation_min > 0:
+            yield w.env.timeout(rng.gamma(GAMMA_SHAPE, c.activation_min / GAMMA_SHAPE))
+        for t in teams:
+            w.log.log(w.now, "aid_activated", t.id, c.node, key, float(t.headcount), t.tier)
+            self.service.activate(t)

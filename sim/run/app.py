@@ -1,0 +1,265 @@
+"""The application: typed config -> replications -> summary files in the run directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.config import Config, ConfigError, validate
+from sim.core.errors import NetworkError, UserError
+from sim.core.network import RoadNetwork
+from sim.core.paths import resolve_path
+from sim.modules import RESPONSE_MODULES
+from sim.run.experiment import Checkpoints, RepResult, run_replications
+from sim.run.figures import network_map
+from sim.run.report import write_report
+from sim.run.stats import mean_ci
+from sim.run.targets import FAIL, NOT_MODELLED, PASS, TargetResult, evaluate_all
+
+
+def typed_config(cfg: DictConfig) -> Config:
+    """The composed DictConfig as the typed :class:`Config` dataclass (validated)."""
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        raise UserError(omegaconf_message(exc)) from None
+    if not isinstance(obj, Config):
+        raise UserError("config does not follow the schema sim.config.Config")
+    try:
+        validate(obj)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    return obj
+
+
+def check_nodes(cfg: Config, net: RoadNetwork) -> None:
+    """Every node named in config exists in the network (each module checks its own)."""
+    from scenarios import check_nodes as check_hazard_nodes
+    from sim.core.places import expand_homes
+
+    if cfg.district.seat:
+        net.idx(cfg.district.seat, "district.seat")
+    for i, h in enumerate(cfg.layout.hubs):
+        net.idx(h, f"layout.hubs[{i}]")
+    for key, team in cfg.layout.teams.items():
+        expand_homes(net, f"layout.teams.{key}", team.home, 1)
+    if cfg.scenario.fire is not None:
+        for i, z in enumerate(cfg.scenario.fire.zones):
+            net.idx(z, f"scenario.fire.zones[{i}]")
+    check_hazard_nodes(cfg.scenario, net)
+    for module in RESPONSE_MODULES:
+        module.check_nodes(cfg, net)
+
+
+def prepare(cfg: DictConfig) -> tuple[Config, RoadNetwork]:
+    """Validate config and load the network; raise :class:`UserError` on any bad input."""
+    conf = typed_config(cfg)
+    try:
+        net = RoadNetwork.load(resolve_path(conf.district.network))
+    except NetworkError as exc:
+        raise UserError(f"district.network: {exc}") from None
+    try:
+        check_nodes(conf, net)
+    except NetworkError as exc:
+        raise UserError(str(exc)) from None
+    return conf, net
+
+
+def omegaconf_message(exc: BaseException) -> str:
+    """One line from an OmegaConf/Hydra exception chain: 'field: problem'."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OmegaConfBaseException) and getattr(seen, "full_key", None):
+            msg = str(getattr(seen, "msg", "") or seen).splitlines()[0]
+            return f"{seen.full_key}: {msg}"
+        seen = seen.__cause__ or seen.__context__
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def kpi_columns(results: list[RepResult]) -> dict[str, np.ndarray]:
+    """Per-replication KPI columns over the successful replications."""
+    ok = [r for r in results if not r.error]
+    frame = pd.DataFrame([r.kpis for r in ok])
+    return {c: frame[c].to_numpy(dtype=float) for c in frame.columns}
+
+
+def summarise(conf: Config, results: list[RepResult], verdicts: list[TargetResult]) -> dict:
+    """summary.json content: per-KPI mean, sd and 95% t-interval; target verdicts; failures."""
+    out = {}
+    for col, values in kpi_columns(results).items():
+        out[col] = {k: _clean(v) for k, v in mean_ci(values).items()}
+    failed = [
+        {"rep": r.rep, "seed": conf.experiment.seed, "spawn_key": [r.rep], "error": r.error}
+        for r in results
+        if r.error
+    ]
+    return {
+        "district": conf.district.name,
+        "scenario": conf.scenario.name,
+        "layout": conf.layout.name,
+        "seed": conf.experiment.seed,
+        "replications": len(results),
+        "replications_ok": len(results) - len(failed),
+        "hours": conf.scenario.hours or conf.experiment.hours,
+        "events_logged": int(sum(r.n_events for r in results)),
+        "targets": [v.as_dict() for v in verdicts],
+        "kpis": out,
+        "failed_replications": failed,
+    }
+
+
+def _clean(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def write_outputs(
+    conf: Config,
+    cfg: DictConfig,
+    results: list[RepResult],
+    verdicts: list[TargetResult],
+    outdir: Path,
+    net: RoadNetwork,
+    choices: dict[str, str] | None = None,
+) -> dict:
+    """Write config.yaml, summary.json, kpis.csv, the modules' tables and figures, events."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    summary = summarise(conf, results, verdicts)
+    pd.DataFrame([v.as_dict() for v in verdicts]).to_csv(
+        outdir / "targets.csv", index=False, encoding="utf-8-sig"
+    )
+    (outdir / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False), encoding="utf-8"
+    )
+    kpis = pd.DataFrame([{"rep": r.rep, **r.kpis} for r in results if not r.error])
+    kpis.to_csv(outdir / "kpis.csv", index=False, encoding="utf-8-sig")
+    tables: dict[str, pd.DataFrame] = {}
+    for name in dict.fromkeys(k for r in results for k in r.tables):
+        tables[name] = pd.concat(
+            [r.tables[name] for r in results if name in r.tables], ignore_index=True
+        )
+        tables[name].to_csv(outdir / f"{name}.csv", index=False, encoding="utf-8-sig")
+    if conf.experiment.save_events:
+        ev = pd.concat([r.events for r in results if r.events is not None], ignore_index=True)
+        if conf.experiment.events_format == "parquet":
+            ev.to_parquet(outdir / "events.parquet", index=False)
+        else:
+            ev.to_csv(outdir / "events.csv", index=False, encoding="utf-8-sig")
+    for module in RESPONSE_MODULES:
+        module.write_figures(tables, conf, outdir)
+    layers = [layer for m in RESPONSE_MODULES for layer in m.map_layers(conf, net, tables)]
+    network_map(net, conf, outdir / "network_map.png", tables.get("road_closures"), layers)
+    write_report(conf, summary, verdicts, outdir, choices or default_choices(conf))
+    return summary
+
+
+def format_table(summary: dict) -> str:
+    """The KPI table printed at the end of a run."""
+    lines = [
+        f"{summary['district']} / {summary['scenario']} / layout {summary['layout']}: "
+        f"{summary['replications']} replications, seed {summary['seed']}, "
+        f"{summary['hours']:g} h",
+        f"{'KPI':34s} {'mean':>10s}   95% CI",
+    ]
+    for name, est in summary["kpis"].items():
+        m, lo, hi = est["mean"], est["ci95_low"], est["ci95_high"]
+        if m is None:
+            lines.append(f"{name:34s} {'n/a':>10s}")
+            continue
+        ci = f"[{lo:.3g}, {hi:.3g}]" if lo is not None else ""
+        lines.append(f"{name:34s} {m:10.3f}   {ci}")
+    return "\n".join(lines)
+
+
+def default_choices(conf: Config) -> dict[str, str]:
+    """Config files used, when Hydra did not say (e.g. in tests)."""
+    return {
+        "district": conf.district.name,
+        "scenario": conf.scenario.name,
+        "layout": conf.layout.name,
+        "experiment": "default",
+    }
+
+
+def fingerprint(cfg: DictConfig) -> str:
+    """Hash of everything that changes a replication's numbers (not how many are run)."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    for key in (
+        "replications",
+        "executor",
+        "workers",
+        "scheduler",
+        "resume",
+        "sequential",
+        "batch",
+        "max_replications",
+    ):
+        data.get("experiment", {}).pop(key, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def run_experiment(
+    conf: Config, net: RoadNetwork, checkpoints: Checkpoints | None, progress: bool = True
+) -> tuple[list[RepResult], list[TargetResult]]:
+    """All replications and the verdicts; in sequential mode, batches until all are decided."""
+    ex = conf.experiment
+    try:
+        if not ex.sequential:
+            results = run_replications(conf, net, None, checkpoints, progress)
+            return results, evaluate_all(conf.district.targets, kpi_columns(results))
+        results: list[RepResult] = []
+        frozen: dict[str, TargetResult] = {}
+        while len(results) < ex.max_replications:
+            reps = range(len(results), min(len(results) + ex.batch, ex.max_replications))
+            results += run_replications(conf, net, reps, checkpoints, progress)
+            for v in evaluate_all(conf.district.targets, kpi_columns(results)):
+                if v.key not in frozen and v.verdict in (PASS, FAIL, NOT_MODELLED):
+                    frozen[v.key] = v
+            if len(frozen) == len(conf.district.targets):
+                break
+        final = evaluate_all(conf.district.targets, kpi_columns(results))
+        return results, [frozen.get(v.key, v) for v in final]
+    except ValueError as exc:  # checkpoint fingerprint mismatch
+        raise UserError(f"experiment.resume: {exc}") from None
+
+
+def format_verdicts(verdicts: list[TargetResult]) -> str:
+    """The plan-target table printed at the end of a run."""
+    lines = [f"{'target':26s} {'source':10s} {'estimate':>10s}  {'95% CI':22s} {'n':>4s}  verdict"]
+    for v in verdicts:
+        est = "n/a" if math.isnan(v.estimate) else f"{v.estimate:.4g}"
+        ci = "" if math.isnan(v.ci_low) else f"[{v.ci_low:.4g}, {v.ci_high:.4g}]"
+        goal = f"{v.comparator} {v.threshold:g}"
+        lines.append(
+            f"{v.key:26s} {v.source:10s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"
+        )
+    return "\n".join(lines)
+
+
+def run(cfg: DictConfig, outdir: Path, choices: dict[str, str] | None = None) -> dict:
+    """Run the configured experiment and write its outputs to ``outdir``."""
+    conf, net = prepare(cfg)
+    t0 = time.perf_counter()
+    checkpoints = Checkpoints(outdir / "replications", fingerprint(cfg))
+    results, verdicts = run_experiment(conf, net, checkpoints)
+    summary = write_outputs(conf, cfg, results, verdicts, outdir, net, choices)
+    wall = time.perf_counter() - t0
+    (outdir / "run_info.json").write_text(
+        json.dumps({"wall_time_s": round(wall, 3), "numpy": np.__version__}), encoding="utf-8"
+    )
+    print(format_table(summary))
+    print()
+    print(format_verdicts(verdicts))
+    for f in summary["failed_replications"]:
+        print(f"replication {f['rep']} FAILED (seed {f['seed']}): {f['error']}", file=sys.stderr)
+    print(f"outputs: {outdir}  ({wall:.1f} s)")
+    return summary

@@ -1,0 +1,109 @@
+"""Figures (PNG). Chinese names render with a CJK font if one is installed, else pinyin."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.config import Config  # noqa: E402
+from sim.core.module import MapLayer  # noqa: E402
+from sim.core.network import RoadNetwork  # noqa: E402
+from sim.core.plotting import draw_road, place_label, use_cjk_font
+
+_KIND_STYLE = {
+    "street": ("o", "#4c72b0", 40),
+    "town": ("o", "#4c72b0", 30),
+    "township": ("o", "#4c72b0", 22),
+    "depot": ("s", "#dd8452", 70),
+    "fire_station": ("^", "#c44e52", 70),
+    "regional_centre": ("D", "#8172b3", 60),
+    "forest_zone": ("P", "#55a868", 70),
+}
+
+
+def network_map(
+    net: RoadNetwork,
+    conf: Config,
+    path: Path,
+    closures: pd.DataFrame | None = None,
+    layers: list[MapLayer] | None = None,
+) -> None:
+    """Map of the network: towns, depots, stations, forest zones, closed roads and the
+    response modules' layers (team bases, shelters, ...).
+
+    Roads closed in any replication are drawn red, thicker the more often they closed.
+    """
+    use_cjk_font()
+    lat = np.asarray(net.node_attr["lat"], float)
+    lon = np.asarray(net.node_attr["lon"], float)
+    fig, ax = plt.subplots(figsize=(10, 7))
+    for e, (u, v) in enumerate(net.edges):
+        cls = net.edge_class[e]
+        ax.plot(
+            [lon[u], lon[v]],
+            [lat[u], lat[v]],
+            color="#999999",
+            lw=2.2 if cls == "expressway" else 0.9,
+            zorder=1,
+        )
+    if closures is not None and len(closures):
+        counts = Counter(closures["entity"])
+        reps = max(int(closures["rep"].nunique()), 1) if "rep" in closures else 1
+        for name, k in counts.items():
+            draw_road(ax, net, name, color="#d62728", lw=1 + 4 * k / reps, alpha=0.8, zorder=2)
+        ax.plot([], [], color="#d62728", lw=3, label="closed roads (thicker = more often)")
+    kinds = net.node_attr["kind"]
+    for kind, (marker, color, size) in _KIND_STYLE.items():
+        idx = [i for i in range(net.n) if kinds[i] == kind]
+        if idx:
+            ax.scatter(
+                lon[idx],
+                lat[idx],
+                marker=marker,
+                c=color,
+                s=size,
+                zorder=3,
+                label=kind.replace("_", " "),
+                edgecolors="white",
+                linewidths=0.5,
+            )
+    for layer in layers or []:
+        if not layer.nodes:
+            continue
+        ax.scatter(
+            lon[layer.nodes],
+            lat[layer.nodes],
+            s=layer.sizes or 40,
+            marker=layer.marker,
+            facecolors="none",
+            edgecolors=layer.colour,
+            linewidths=1.2 if layer.marker == "o" else 1.0,
+            zorder=4,
+            label=layer.label,
+        )
+    for i in range(net.n):
+        if kinds[i] in ("street", "town", "township", "regional_centre"):
+            ax.annotate(
+                place_label(net, i),
+                (lon[i], lat[i]),
+                fontsize=6,
+                xytext=(3, 3),
+                textcoords="offset points",
+                zorder=5,
+            )
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_aspect(1 / np.cos(np.radians(np.nanmean(lat))))
+    ax.ticklabel_format(useOffset=False)
+    ax.set_title(f"{conf.district.name_en} network, layout {conf.layout.name}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)

@@ -1,0 +1,66 @@
+"""Metrics computed after a run from the event log (pandas is fine here, not in the loop)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from sim.core.eventlog import alarms
+from sim.core.events import SEVERE_CONVECTION
+
+if TYPE_CHECKING:
+    from sim.core.replication import Replication
+
+
+def incident_table(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per alarmed incident: alarm time, node, people, first arrival, resolution."""
+    inc = alarms(events)
+    arr = (
+        events[events.event == "arrive"]
+        .groupby("ref")
+        .agg(first_arrival=("t", "min"), first_tier=("info", "first"))
+    )
+    res = (
+        events[events.event == "resolved"]
+        .groupby("entity")
+        .agg(resolved=("t", "max"), rescued=("qty", "max"))
+    )
+    out = inc.set_index("incident").join(arr).join(res)
+    out["response_min"] = out["first_arrival"] - out["alarm"]
+    out["rescued"] = out["rescued"].fillna(0.0)
+    return out.reset_index()
+
+
+def isolation_hours(events: pd.DataFrame, horizon_min: float) -> tuple[float, int, int]:
+    """Total town-hours isolated, towns ever isolated, most towns isolated at once."""
+    iso = events[events.event.isin(["isolated", "reconnected"])]
+    total, ever, worst, current = 0.0, set(), 0, {}
+    for t, ev, town in zip(iso.t, iso.event, iso.entity, strict=True):
+        if ev == "isolated":
+            current[town] = t
+            ever.add(town)
+            worst = max(worst, len(current))
+        else:
+            total += t - current.pop(town)
+    total += sum(horizon_min - t for t in current.values())
+    return total / 60.0, len(ever), worst
+
+
+def replication_kpis(rep: Replication) -> dict[str, float]:
+    """All KPIs of one replication (one row of kpis.csv): common ones, then each module's."""
+    from sim.modules import RESPONSE_MODULES
+
+    ev = rep.events()
+    iso_h, iso_ever, iso_max = isolation_hours(ev, rep.horizon_min)
+    warn = ev[(ev.event == "warning") & (ev.ref == SEVERE_CONVECTION)]
+    out = {
+        "warning_lead_min": float(warn.qty.min()) if len(warn) else float("nan"),
+        "roads_closed": float((ev.event == "road_close").sum()),
+        "towns_isolated_ever": float(iso_ever),
+        "towns_isolated_max": float(iso_max),
+        "town_isolation_hours": iso_h,
+    }
+    for module in RESPONSE_MODULES:
+        out.update(module.kpis(rep, ev))
+    return out
