@@ -47,6 +47,10 @@ def generate_timeline(scenario_cfg, net, streams) -> Timeline:
 
 def check_nodes(scenario_cfg, net) -> None:
     """Every node a hazard section names exists in the network (NetworkError if not)."""
+    fire = getattr(scenario_cfg, "fire", None)
+    if fire is not None:
+        for i, z in enumerate(fire.zones):
+            net.idx(z, f"scenario.fire.zones[{i}]")
     sections = [
         (f"scenario.{name}", getattr(scenario_cfg, name, None)) for name in ("flood", "landslide")
     ]

@@ -51,7 +51,7 @@ def module_name(path: Path) -> str:
 
 
 def imported_modules(tree: ast.AST, this: str) -> list[tuple[int, str]]:
-    """(line, module) of every import in ``tree``; ``from sim import x`` counts as sim.x."""
+    """(line, dotted name) of every import in ``tree``; ``from m import x`` gives ``m.x``."""
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -62,10 +62,8 @@ def imported_modules(tree: ast.AST, this: str) -> list[tuple[int, str]]:
                 mod = f"{base}.{node.module}" if node.module else base
             else:
                 mod = node.module or ""
-            if mod in ("sim", "scenarios"):
-                out += [(node.lineno, f"{mod}.{a.name}") for a in node.names]
-            else:
-                out.append((node.lineno, mod))
+            # the imported name may be a submodule: keep it; resolving strips what is not
+            out += [(node.lineno, f"{mod}.{a.name}") for a in node.names]
     return out
 
 
@@ -153,3 +151,69 @@ def test_dispatch_policy_names_have_one_home():
     from sim.rescue.dispatch import POLICIES
 
     assert tuple(POLICIES) == DISPATCH_POLICIES
+
+
+def import_graph(files: list[Path]) -> dict[str, set[str]]:
+    """Module -> project modules it imports when run (anywhere but under TYPE_CHECKING)."""
+    graph: dict[str, set[str]] = {}
+    for path in files:
+        this = module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        guarded = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
+        live = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+        live = [n for n in live if id(n) not in guarded]
+        mods = imported_modules(ast.Module(body=live, type_ignores=[]), this)
+        graph[this] = {m for _, m in mods if layer_of(m) is not None}
+    known = set(graph)
+
+    def resolve(m: str) -> str | None:
+        while m and m not in known:
+            m = m.rpartition(".")[0]
+        return m or None
+
+    return {a: {r for b in bs if (r := resolve(b)) and r != a} for a, bs in graph.items()}
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One import circle, or None. A package importing its own submodules is not a circle."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(a: str) -> list[str] | None:
+        state[a] = 1
+        stack.append(a)
+        for b in sorted(edges.get(a, ())):
+            if b.startswith(a + "."):
+                continue
+            if state.get(b) == 1:
+                return stack[stack.index(b) :] + [b]
+            if b not in state and (cycle := visit(b)):
+                return cycle
+        stack.pop()
+        state[a] = 2
+        return None
+
+    for a in sorted(edges):
+        if a not in state and (cycle := visit(a)):
+            return cycle
+    return None
+
+
+def test_no_import_circle_between_project_modules():
+    cycle = find_cycle(import_graph(project_files()))
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_cycle_finder_catches_a_planted_circle(tmp_path, monkeypatch):
+    for name, src in {"a": "from sim.core import b\n", "b": "def f():\n    from sim.core import a\n"}.items():
+        f = tmp_path / "sim" / "core" / f"{name}.py"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(src)
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    files = sorted((tmp_path / "sim").rglob("*.py"))
+    assert find_cycle(import_graph(files)) == ["sim.core.a", "sim.core.b", "sim.core.a"]

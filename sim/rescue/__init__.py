@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 def check_nodes(cfg: Config, net: RoadNetwork) -> None:
     """Every node the rescue layout names exists in the network (NetworkError if not)."""
     lay = cfg.layout
+    for key, team in lay.teams.items():
+        expand_homes(net, f"layout.teams.{key}", team.home, 1)
     for i, w in enumerate(lay.rescue.access.water_nodes):
         net.idx(w, f"layout.rescue.access.water_nodes[{i}]")
     if lay.mutual_aid is not None:

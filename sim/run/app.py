@@ -44,17 +44,11 @@ def typed_config(cfg: DictConfig) -> Config:
 def check_nodes(cfg: Config, net: RoadNetwork) -> None:
     """Every node named in config exists in the network (each module checks its own)."""
     from scenarios import check_nodes as check_hazard_nodes
-    from sim.core.places import expand_homes
 
     if cfg.district.seat:
         net.idx(cfg.district.seat, "district.seat")
     for i, h in enumerate(cfg.layout.hubs):
         net.idx(h, f"layout.hubs[{i}]")
-    for key, team in cfg.layout.teams.items():
-        expand_homes(net, f"layout.teams.{key}", team.home, 1)
-    if cfg.scenario.fire is not None:
-        for i, z in enumerate(cfg.scenario.fire.zones):
-            net.idx(z, f"scenario.fire.zones[{i}]")
     check_hazard_nodes(cfg.scenario, net)
     for module in RESPONSE_MODULES:
         module.check_nodes(cfg, net)
