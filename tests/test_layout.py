@@ -210,7 +210,10 @@ def test_no_import_circle_between_project_modules():
 
 
 def test_cycle_finder_catches_a_planted_circle(tmp_path, monkeypatch):
-    for name, src in {"a": "from sim.core import b\n", "b": "def f():\n    from sim.core import a\n"}.items():
+    for name, src in {
+        "a": "from sim.core import b\n",
+        "b": "def f():\n    from sim.core import a\n",
+    }.items():
         f = tmp_path / "sim" / "core" / f"{name}.py"
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(src)
