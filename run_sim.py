@@ -5,7 +5,7 @@ python run_sim.py district=fengdu experiment.replications=20
 python run_sim.py -m district=bishan,fengdu        # multirun
 """
 
-from sim.run.cli import main
+from sim.cli import main
 
 if __name__ == "__main__":
     main()

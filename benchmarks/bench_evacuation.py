@@ -35,10 +35,10 @@ from sim.run.replication import build_world  # noqa: E402
 
 
 def load(district: str, people: int, shelter_scale: float):
+    from sim.cli import compose_config
     from sim.core.network import RoadNetwork
     from sim.core.paths import CONF_DIR
     from sim.run.app import prepare
-    from sim.run.cli import compose_config
 
     net0 = RoadNetwork.load(Path(CONF_DIR).parent / "networks" / f"{district}.graphml")
     towns = [net0.nodes[i] for i in net0.nodes_of_kind(*SETTLEMENT_KINDS)]

@@ -126,8 +126,8 @@ def dispatch_setup(n_incidents: int, seed: int = 1) -> tuple[World, RescueServic
 
 
 def district_world(incidents_per_100k: float) -> World:
+    from sim.cli import compose_config
     from sim.run.app import prepare
-    from sim.run.cli import compose_config
     from sim.run.replication import build_world
 
     conf, net = prepare(compose_config([f"scenario.storm.incidents_per_100k={incidents_per_100k}"]))

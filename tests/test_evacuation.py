@@ -458,8 +458,8 @@ def test_more_buses_never_leave_more_people_behind_on_common_random_numbers():
 
 
 def test_shipped_flood_scenarios_run_for_every_district():
+    from sim.cli import compose_config
     from sim.run.app import prepare
-    from sim.run.cli import compose_config
 
     for district in ("fengdu", "bishan", "beibei", "nanan"):
         over = [f"district={district}", "scenario=flood_evacuation", "layout.relief=null"]

@@ -265,8 +265,8 @@ def test_cascade_couples_hazards_and_keeps_their_streams_apart():
 def test_cascade_disaster_is_the_same_for_every_layout():
     """Common random numbers: the response layout (30 vs 5 town teams, 3 vs 1 fire squads, no
     mutual aid) does not change the hazard timeline nor the logged road closures and incidents."""
+    from sim.cli import compose_config
     from sim.run.app import prepare
-    from sim.run.cli import compose_config
     from sim.run.replication import run_replication
 
     if not (ROOT / "networks" / "fengdu.graphml").exists():
@@ -363,8 +363,8 @@ def test_flood_without_a_river_reach_is_allowed_when_river_is_off():
 
 @pytest.mark.parametrize("district", ["bishan", "fengdu", "beibei", "nanan"])
 def test_shipped_scenarios_compose_and_name_existing_nodes(district):
+    from sim.cli import compose_config
     from sim.run.app import prepare
-    from sim.run.cli import compose_config
 
     if not (ROOT / "networks" / f"{district}.graphml").exists():
         pytest.skip("network not built")

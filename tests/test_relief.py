@@ -458,9 +458,9 @@ def test_same_seed_same_log_and_layouts_see_the_same_disaster():
     ],
 )
 def test_plan_layouts_stock_in_person_equivalents(district, lay, people, town):
+    from sim.cli import compose_config
     from sim.core.paths import resolve_path
     from sim.run.app import typed_config
-    from sim.run.cli import compose_config
 
     cfg = typed_config(compose_config([f"district={district}", f"layout={lay}"]))
     net = RoadNetwork.load(resolve_path(cfg.district.network))

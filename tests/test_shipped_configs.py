@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from sim.cli import compose_config
 from sim.core.paths import CONF_DIR
 from sim.run.app import prepare
-from sim.run.cli import compose_config
 from sim.run.experiment import run_one
 
 SCENARIOS = sorted(p.stem for p in (Path(CONF_DIR) / "scenario").glob("*.yaml"))
