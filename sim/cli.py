@@ -14,12 +14,13 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from sim.config import Config
 from sim.core.errors import UserError
 from sim.core.paths import CONF_DIR
 from sim.run.app import omegaconf_message, prepare, run
+from sim.run.audit import ScenarioRun, design_scenarios, run_audit
 
 # Flags after which Hydra does not run the task (help/info/completion): no pre-flight.
 _NO_RUN_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion", "-sc")
@@ -95,7 +96,7 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
 
 def preflight(argv: list[str]) -> None:
     """Compose and validate the config for the given overrides; raise UserError if bad."""
-    from hydra import compose, initialize_config_dir
+    from hydra import initialize_config_dir
 
     try:
         combos = expand_sweeps(user_overrides(argv))
@@ -103,11 +104,67 @@ def preflight(argv: list[str]) -> None:
         raise UserError(f"bad override: {str(exc).strip().splitlines()[0]}") from None
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         for overrides in combos:
-            try:
-                cfg = compose(config_name="config", overrides=overrides)
-            except Exception as exc:
-                raise UserError(_compose_message(exc, overrides)) from None
-            prepare(cfg)
+            cfg = _compose(overrides)
+            if cfg.scenario.name == "audit":
+                for run in audit_runs(overrides, cfg):
+                    prepare(run.cfg)
+            else:
+                prepare(cfg)
+
+
+def _compose(overrides: list[str]) -> DictConfig:
+    """Compose with Hydra's config loader (set up here if no caller did); UserError if bad."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    if not GlobalHydra.instance().is_initialized():
+        _register_schema()
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return _compose(overrides)
+    try:
+        return compose(config_name="config", overrides=list(overrides))
+    except Exception as exc:
+        raise UserError(_compose_message(exc, overrides)) from None
+
+
+def _key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def audit_runs(overrides: list[str], cfg: DictConfig) -> list[ScenarioRun]:
+    """The design scenarios of the audit, each composed with the user's overrides.
+
+    An override of a scenario section (``scenario.storm.closures_mean=10``) applies to every
+    design scenario that has the section and is reported as not applied to the others.
+    """
+    targets = cfg.district.targets
+    for key, t in targets.items():
+        if not t.get("scenario"):
+            raise UserError(
+                f"district.targets.{key}.scenario: the plan audit needs the design scenario "
+                "that judges this target (or run one scenario: scenario=NAME)"
+            )
+    plain = [o for o in overrides if _key(o) != "scenario"]
+    sections = [o for o in plain if _key(o).startswith("scenario.")]
+    rest = [o for o in plain if o not in sections]
+    experiment = next((o.split("=", 1)[1] for o in plain if _key(o) == "experiment"), "default")
+    runs = []
+    for name in design_scenarios(targets):
+        base = _compose([*rest, f"scenario={name}"])
+        keep, skipped = [], []
+        for o in sections:
+            parts = _key(o).split(".")
+            exists = len(parts) <= 2 or OmegaConf.select(base, ".".join(parts[:2])) is not None
+            (keep if exists else skipped).append(o)
+        composed = _compose([*rest, f"scenario={name}", *keep]) if keep else base
+        choices = {
+            "district": str(composed.district.name),
+            "scenario": name,
+            "layout": str(composed.layout.name),
+            "experiment": experiment,
+        }
+        runs.append(ScenarioRun(name, composed, choices, skipped))
+    return runs
 
 
 def _compose_message(exc: BaseException, overrides: list[str]) -> str:
@@ -130,7 +187,12 @@ def _hydra_task(cfg: DictConfig) -> None:
     try:
         hc = HydraConfig.get()
         choices = {g: str(c) for g, c in hc.runtime.choices.items() if not g.startswith("hydra")}
-        run(cfg, Path(hc.runtime.output_dir), choices)
+        outdir = Path(hc.runtime.output_dir)
+        overrides = [o for o in hc.overrides.task if not _key(o).startswith("hydra")]
+        if cfg.scenario.name == "audit":
+            run_audit(audit_runs(overrides, cfg), outdir, overrides)
+        else:
+            run(cfg, outdir, choices)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

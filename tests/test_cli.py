@@ -24,9 +24,38 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
-def test_default_run_writes_outputs_and_is_deterministic(tmp_path):
+def test_default_run_is_the_plan_audit(tmp_path):
+    """No scenario given: every target of the district judged on its design scenario."""
+    out = tmp_path / "audit"
+    r = run_cli("experiment.replications=2", "experiment.executor=serial", f"hydra.run.dir={out}")
+    assert r.returncode == 0, r.stderr
+    audit = json.loads((out / "summary.json").read_text())
+    assert audit["mode"] == "audit" and set(audit["scenarios"]) == {
+        "storm",
+        "fire_season",
+        "flood_evacuation",
+    }
+    keys = {t["key"]: t for t in audit["targets"]}
+    assert set(keys) == {
+        "warning_reach", "warning_lead", "rescue_response", "fires_out_24h", "burned_share",
+        "relief_stock", "relief_stock_remote_town", "relocation_sheltered",
+        "relocation_none_caught", "needs_met_24h",
+    }  # fmt: skip
+    assert all(t["verdict"] != "NOT MODELLED" for t in audit["targets"]), audit["targets"]
+    assert keys["warning_lead"]["verdict"] == "INPUT"
+    assert keys["relief_stock"]["provenance"] == "computed"
+    assert keys["relief_stock"]["contributors"]  # the limiting item is named
+    for scen in audit["scenarios"]:
+        assert (out / scen / "kpis.csv").exists() and (out / scen / "network_map.png").exists()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.index("Verdicts on the plan") < page.index("Plan inputs checked")
+    assert page.count("data:image/png;base64,") >= 6
+    assert "FAIL" in r.stdout and "[computed]" in r.stdout
+
+
+def test_single_scenario_run_writes_outputs_and_is_deterministic(tmp_path):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    r = run_cli(*FAST, f"hydra.run.dir={a}")
+    r = run_cli("scenario=storm", *FAST, f"hydra.run.dir={a}")
     assert r.returncode == 0, r.stderr
     for name in (
         "config.yaml",
@@ -39,11 +68,13 @@ def test_default_run_writes_outputs_and_is_deterministic(tmp_path):
         "network_map.png",
     ):
         assert (a / name).exists(), name
-    assert "verdict" in r.stdout and "warning_lead" in r.stdout
+    assert "verdict" in r.stdout and "warning_reach" in r.stdout
     assert (a / "kpis.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
-    assert run_cli(*FAST, f"hydra.run.dir={b}").returncode == 0
+    assert run_cli("scenario=storm", *FAST, f"hydra.run.dir={b}").returncode == 0
     assert (a / "summary.json").read_text() == (b / "summary.json").read_text()
-    assert run_cli(*FAST, "experiment.seed=99", f"hydra.run.dir={c}").returncode == 0
+    assert (
+        run_cli("scenario=storm", *FAST, "experiment.seed=99", f"hydra.run.dir={c}").returncode == 0
+    )
     sa, sc = (
         json.loads((a / "summary.json").read_text()),
         json.loads((c / "summary.json").read_text()),
@@ -51,8 +82,20 @@ def test_default_run_writes_outputs_and_is_deterministic(tmp_path):
     assert sa["kpis"] != sc["kpis"]
 
 
+def test_a_harsher_storm_changes_the_audit_verdict_table(tmp_path):
+    """scenario.storm.* overrides reach the storm design scenario of the audit (and only it)."""
+    from sim.cli import audit_runs, compose_config
+
+    base = compose_config([])
+    runs = {r.name: r for r in audit_runs(["scenario.storm.closures_mean=10"], base)}
+    assert runs["storm"].cfg.scenario.storm.closures_mean == 10
+    assert runs["fire_season"].skipped == ["scenario.storm.closures_mean=10"]
+
+
 def test_multirun_over_districts(tmp_path):
-    r = run_cli("-m", "district=bishan,fengdu", *FAST, f"hydra.sweep.dir={tmp_path}")
+    r = run_cli(
+        "-m", "district=bishan,fengdu", "scenario=storm", *FAST, f"hydra.sweep.dir={tmp_path}"
+    )
     assert r.returncode == 0, r.stderr
     summaries = sorted(tmp_path.glob("*/summary.json"))
     assert [json.loads(p.read_text())["district"] for p in summaries] == ["bishan", "fengdu"]
@@ -62,11 +105,15 @@ def test_resume_from_cli_matches_a_fresh_run(tmp_path):
     run_dir, fresh = tmp_path / "run", tmp_path / "fresh"
     assert (
         run_cli(
-            "experiment.replications=2", "experiment.executor=serial", f"hydra.run.dir={run_dir}"
+            "scenario=storm",
+            "experiment.replications=2",
+            "experiment.executor=serial",
+            f"hydra.run.dir={run_dir}",
         ).returncode
         == 0
     )
     r = run_cli(
+        "scenario=storm",
         "experiment.replications=4",
         "experiment.executor=serial",
         "experiment.resume=true",
@@ -75,7 +122,10 @@ def test_resume_from_cli_matches_a_fresh_run(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (
         run_cli(
-            "experiment.replications=4", "experiment.executor=serial", f"hydra.run.dir={fresh}"
+            "scenario=storm",
+            "experiment.replications=4",
+            "experiment.executor=serial",
+            f"hydra.run.dir={fresh}",
         ).returncode
         == 0
     )

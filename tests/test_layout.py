@@ -136,7 +136,16 @@ def test_downward_imports_are_allowed(tmp_path, monkeypatch):
 @pytest.mark.parametrize("module", RESPONSE_MODULES, ids=lambda m: m.__name__)
 def test_every_response_module_satisfies_the_protocol(module):
     assert isinstance(module, ResponseModule)
-    for name in ("check_nodes", "attach", "kpis", "tables", "write_figures", "map_layers"):
+    for name in (
+        "check_nodes",
+        "attach",
+        "kpis",
+        "tables",
+        "write_figures",
+        "map_layers",
+        "kpi_specs",
+        "contributors",
+    ):
         assert callable(getattr(module, name)), f"{module.__name__}.{name}"
 
 

@@ -40,10 +40,10 @@ def test_report_is_self_contained_with_verdicts_figures_and_assumptions(tmp_path
     choices = {"district": "bishan", "scenario": "storm", "layout": "bishan"}
     write_outputs(conf, OmegaConf.structured(conf), results, verdicts, tmp_path, NET, choices)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "warning 45 min ahead" in page and "PASS" in page and "NOT MODELLED" in page
+    assert "warning 45 min ahead" in page and "INPUT" in page and "NOT MODELLED" in page
     assert page.count("data:image/png;base64,") >= 2  # CDF and map embedded
     assert "ASSUMPTION" not in page  # reasons are shown, not the marker
-    assert any("life-saving window" in r for _, _, r in assumptions(choices))
+    assert any("life-saving window" in a.text for a in assumptions([choices]))
     assert "life-saving window" in page
     assert (tmp_path / "targets.csv").read_text(encoding="utf-8-sig").startswith("key,")
 
@@ -64,7 +64,10 @@ def test_assumptions_follow_the_defaults_lists_of_the_config_files():
     from sim.run.report import config_files
 
     files = config_files({"scenario": "cascade", "layout": "fengdu_prepositioned"})
-    names = {p.parent.name + "/" + p.stem for p in files}
+    names = {p.parent.name + "/" + p.stem for p, _ in files}
+    packages = {p.parent.name + "/" + p.stem: pkg for p, pkg in files}
+    assert packages["rivers/chongqing"] == "scenario.cascade.flood.rivers"
+    assert packages["layout/fengdu"] == "layout"
     assert {
         "scenario/cascade",
         "rivers/chongqing",

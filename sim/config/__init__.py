@@ -53,8 +53,12 @@ def validate(cfg: Config) -> None:
     if ex.events_format not in ("csv", "parquet"):
         raise ConfigError(f"experiment.events_format='{ex.events_format}': use csv or parquet")
     for key, t in cfg.district.targets.items():
-        if t.interval not in ("t", "bootstrap"):
+        if t.interval not in ("", "t", "bootstrap"):
             raise ConfigError(f"district.targets.{key}.interval='{t.interval}': use t or bootstrap")
+        if bool(t.numerator) != bool(t.denominator):
+            raise ConfigError(
+                f"district.targets.{key}: give both numerator and denominator, or neither"
+            )
         if t.comparator not in COMPARATORS:
             raise ConfigError(
                 f"district.targets.{key}.comparator='{t.comparator}': "

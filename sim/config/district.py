@@ -16,13 +16,16 @@ class TargetConfig:
     threshold: float = MISSING
     source: str = ""  # e.g. "000 L198"
     description: str = ""
-    # For pooled proportions (e.g. fires out within 24 h over all fires): the KPI columns
-    # summed over replications; the estimate is numerator/denominator with a Wilson interval.
+    # The design scenario (conf/scenario/<name>.yaml) that judges this target in the plan
+    # audit, the default run; a single-scenario run judges every target it produces.
+    scenario: str = ""
+    # A share pooled over events whose KPIs no module declares as a ratio: the KPI columns
+    # summed over replications (estimate numerator/denominator, replication-level bootstrap).
     numerator: str = ""
     denominator: str = ""
-    # Interval for a per-replication mean: "t" (Student) or "bootstrap" (percentile bootstrap,
-    # better for skewed metrics such as burned area, never below the smallest value).
-    interval: str = "t"
+    # Interval for a per-replication mean, overriding the KPI's own: "t" (Student, truncated
+    # to the metric's range) or "bootstrap" (BCa over replications, for skewed metrics).
+    interval: str = ""
 
 
 @dataclass

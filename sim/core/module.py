@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.config import Config
+    from sim.core.kpi import KpiSpec
     from sim.core.network import RoadNetwork
     from sim.core.replication import Replication
     from sim.core.roads import RoadState
@@ -52,6 +53,12 @@ class ResponseModule(Protocol):
 
     def write_figures(self, tables: dict[str, pd.DataFrame], conf: Config, outdir: Path) -> None:
         """PNG figures from the tables combined over replications."""
+
+    def kpi_specs(self) -> dict[str, KpiSpec]:
+        """How each KPI the module emits is estimated and read (range, ratio, provenance)."""
+
+    def contributors(self, metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
+        """For a failed target on one of the module's metrics: what drives it (a few lines)."""
 
     def map_layers(
         self, cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]

@@ -13,6 +13,7 @@ import numpy as np
 from sim.config import Config, road_ends
 from sim.core.errors import NetworkError
 from sim.core.events import EvacuationOrder
+from sim.core.kpi import KpiSpec, share
 from sim.core.module import MapLayer
 from sim.core.world import World
 from sim.evacuation.service import EvacuationService
@@ -62,23 +63,29 @@ def attach(world: World, cfg: Config, roads: RoadState) -> EvacuationService:
 
 
 def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
-    """Evacuation measures of one replication (none when the scenario orders no evacuation)."""
-    from sim.evacuation.metrics import evacuation_kpis
+    """Warning reach, and evacuation measures when the scenario orders an evacuation."""
+    from sim.evacuation.metrics import evacuation_kpis, warning_kpis
 
+    out = warning_kpis(events)
     orders = rep.timeline.of_type(EvacuationOrder)
-    if not orders:
-        return {}
-    return evacuation_kpis(events, orders, rep.horizon_min)
+    if orders:
+        out.update(evacuation_kpis(events, orders, rep.horizon_min))
+    return out
 
 
 def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``evac_curve``, ``evac_shelters``, ``evac_shelter_nodes``, ``evac_links``, ``evac_towns``."""
-    from sim.evacuation.metrics import evacuation_tables
+    """``warning_towns``; with an evacuation order also ``evac_curve``, ``evac_shelters``,
+    ``evac_shelter_nodes``, ``evac_links``, ``evac_towns``."""
+    from sim.evacuation.metrics import evacuation_tables, warning_towns
 
+    out: dict[str, pd.DataFrame] = {}
+    towns = warning_towns(events)
+    if len(towns):
+        out["warning_towns"] = towns
     orders = rep.timeline.of_type(EvacuationOrder)
-    if not orders:
-        return {}
-    return evacuation_tables(events, orders, rep.horizon_min)
+    if orders:
+        out.update(evacuation_tables(events, orders, rep.horizon_min))
+    return out
 
 
 def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
@@ -107,3 +114,49 @@ def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -
             "#2ca02c",
         )
     ]
+
+
+def kpi_specs() -> dict[str, KpiSpec]:
+    """Warning reach and evacuation shares are pooled over people."""
+    warn = ("layout.evacuation.channels", "scenario")
+    evac = ("layout.evacuation", "layout.shelters", "scenario")
+    return {
+        "warning_reached_in_time_share": share(
+            ("warning_reached_in_time", "warning_people"), reads=warn
+        ),
+        "evac_warned_share": share(("evac_warned_people", "evac_people_at_risk"), reads=evac),
+        "evac_sheltered_share": share(("evac_sheltered_people", "evac_people_at_risk"), reads=evac),
+        "evac_out_before_impact_share": share(
+            ("evac_out_before_impact_people", "evac_people_at_risk"), reads=evac
+        ),
+        "evac_evacuees_not_sheltered": KpiSpec(reads=evac),
+        "evac_caught_people": KpiSpec(reads=evac),
+        "evac_mean_time_to_shelter_h": KpiSpec(interval="bootstrap", reads=evac),
+    }
+
+
+def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What drives a failed warning or relocation target: the towns that fall short."""
+    reps = 1
+    if metric.startswith("warning_") and "warning_towns" in tables:
+        t = tables["warning_towns"]
+        reps = max(int(t["rep"].nunique()), 1)
+        short = (t["people"] - t["reached_in_time"]).groupby(t["town"]).sum() / reps
+        worst = short[short > 0].sort_values(ascending=False).head(3)
+        return [
+            f"{town}: {n:,.0f} residents a replication not warned before impact"
+            for town, n in worst.items()
+        ]
+    if metric.startswith("evac_") and "evac_towns" in tables:
+        t = tables["evac_towns"]
+        reps = max(int(t["rep"].nunique()), 1)
+        cols = [c for c in t.columns if c.startswith("caught")]
+        lost = (t["at_risk"] - t["out_before_impact"]).clip(lower=0)
+        caught = t[cols].sum(axis=1) if cols else lost
+        by = caught.groupby(t["town"]).sum() / reps
+        worst = by[by > 0].sort_values(ascending=False).head(3)
+        return [
+            f"{town}: {n:,.1f} people a replication caught by the hazard"
+            for town, n in worst.items()
+        ]
+    return []

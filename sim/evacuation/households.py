@@ -1,4 +1,4 @@
-"""Households of an evacuation order: sizes, warning, preparation and departure times.
+"""Households of an evacuation order: sizes, warning receipt, preparation, departures.
 
 Plans each town's departures in bulk (vectorised over households, binned into groups) before
 the processes run, so people move as groups, never one process each.
@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config import EvacuationLayoutConfig
 from sim.core.events import EvacuationOrder
-
-if TYPE_CHECKING:
-    pass
-
 
 MODES = ("car", "walk", "assist")
 
@@ -72,6 +67,44 @@ def _bin_rows(t: np.ndarray, key: np.ndarray, w: np.ndarray, t0: float, window: 
     ]
 
 
+def receipt_times(
+    sizes: list[np.ndarray],
+    town: np.ndarray,
+    t0: float,
+    channels: dict,
+    streams,
+    prefix: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """When each household first hears a warning issued at ``t0``, and through which channel.
+
+    ``sizes`` holds each town's household sizes and ``town`` the town of every household. A
+    household is reached by a channel with probability ``reach`` after its delay (door to door:
+    in random order at the workers' pace); it hears the warning at the earliest channel
+    (``inf``, channel -1: never). One stream ``<prefix><channel>`` per channel, drawn for every
+    household whatever the reach, so changing one channel keeps the others' draws (CRN).
+    """
+    n = len(town)
+    warn = np.full(n, np.inf)
+    first = np.full(n, -1, dtype=np.int64)
+    for c, (name, ch) in enumerate(channels.items()):
+        rng = streams(f"{prefix}{name}")
+        reached = rng.random(n) < ch.reach
+        if ch.door_to_door:
+            t = np.empty(n)
+            for j, s in enumerate(sizes):
+                idx = np.flatnonzero(town == j)
+                workers = max(1, math.ceil(ch.workers_per_1000 * int(s.sum()) / 1000.0))
+                per_min = workers * ch.households_per_worker_h / 60.0
+                t[idx] = t0 + ch.delay_min + (rng.permutation(len(idx)) + 1) / per_min
+        else:
+            t = t0 + rng.gamma(ch.delay_shape, ch.delay_min / ch.delay_shape, n)
+        t = np.where(reached, t, np.inf)
+        better = t < warn
+        warn = np.where(better, t, warn)
+        first = np.where(better, c, first)
+    return warn, first
+
+
 def plan_households(
     order: EvacuationOrder, net_index: dict[str, int], cfg: EvacuationLayoutConfig, streams
 ) -> list[TownPlan]:
@@ -88,26 +121,8 @@ def plan_households(
     n = len(size)
     t0 = order.t
 
-    warn = np.full(n, np.inf)
-    first = np.full(n, -1, dtype=np.int64)
+    warn, first = receipt_times(sizes, town, t0, cfg.channels, streams, "evacuation/warning/")
     names = list(cfg.channels)
-    for c, name in enumerate(names):
-        ch = cfg.channels[name]
-        rng = streams(f"evacuation/warning/{name}")
-        reached = rng.random(n) < ch.reach
-        if ch.door_to_door:
-            t = np.empty(n)
-            for j, s in enumerate(sizes):
-                idx = np.flatnonzero(town == j)
-                workers = max(1, math.ceil(ch.workers_per_1000 * int(s.sum()) / 1000.0))
-                per_min = workers * ch.households_per_worker_h / 60.0
-                t[idx] = t0 + ch.delay_min + (rng.permutation(len(idx)) + 1) / per_min
-        else:
-            t = t0 + rng.gamma(ch.delay_shape, ch.delay_min / ch.delay_shape, n)
-        t = np.where(reached, t, np.inf)
-        better = t < warn
-        warn = np.where(better, t, warn)
-        first = np.where(better, c, first)
 
     rng = streams("evacuation/behaviour")
     comply = rng.random(n) < cfg.comply_share

@@ -117,7 +117,9 @@ def evacuation_kpis(ev: pd.DataFrame, orders: list, horizon_min: float) -> dict[
     return {
         "evac_people_at_risk": at_risk,
         "evac_plan_people": float(plan),
+        "evac_warned_people": warned,
         "evac_warned_share": warned / at_risk if at_risk else NAN,
+        "evac_out_before_impact_people": out_before,
         "evac_out_before_impact_share": out_before / at_risk if at_risk else NAN,
         "evac_zone_clearance_h": (float(out.t.max()) - t0) / 60.0 if len(out) else NAN,
         "evac_sheltered_people": sheltered,
@@ -150,6 +152,31 @@ def evacuation_kpis(ev: pd.DataFrame, orders: list, horizon_min: float) -> dict[
         "evac_peak_occupancy_share": float(occ["peak_share"].max()) if len(occ) else NAN,
         "evac_max_link_delay_min": float(delays.max()) if len(delays) else 0.0,
     }
+
+
+def warning_kpis(ev: pd.DataFrame) -> dict[str, float]:
+    """Reach of public hazard warnings: residents warned, and those reached before impact."""
+    issued = _rows(ev, "public_warning")
+    if issued.empty:
+        return {}
+    people = float(issued.qty.sum())
+    in_time = float(_rows(ev, "public_warned_in_time").qty.sum())
+    return {
+        "warning_people": people,
+        "warning_reached_in_time": in_time,
+        "warning_reached_in_time_share": in_time / people if people else NAN,
+    }
+
+
+def warning_towns(ev: pd.DataFrame) -> pd.DataFrame:
+    """Per town: residents warned, reached before impact, and the share (worst first)."""
+    issued = _rows(ev, "public_warning").groupby("entity").qty.sum()
+    if issued.empty:
+        return pd.DataFrame(columns=["town", "people", "reached_in_time", "share"])
+    ok = _rows(ev, "public_warned_in_time").groupby("entity").qty.sum()
+    out = pd.DataFrame({"people": issued, "reached_in_time": ok.reindex(issued.index).fillna(0)})
+    out["share"] = out["reached_in_time"] / out["people"].where(out["people"] > 0)
+    return out.rename_axis("town").reset_index().sort_values("share", kind="stable")
 
 
 def _cum_at(t: np.ndarray, q: np.ndarray, grid: np.ndarray) -> np.ndarray:

@@ -39,11 +39,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import Config
-from sim.core.events import EvacuationOrder, ZoneImpact
+from sim.core.events import EvacuationOrder, WarningIssued, ZoneImpact
 from sim.core.places import towns_by_population
 from sim.core.signals import PeopleLeftShelter, PeopleSheltered
 from sim.core.world import World
-from sim.evacuation.households import Departure, TownPlan, plan_households
+from sim.evacuation.households import (
+    Departure,
+    TownPlan,
+    household_sizes,
+    plan_households,
+    receipt_times,
+)
 from sim.evacuation.link_queue import LinkQueue, Platoon
 from sim.evacuation.shelters import ShelterSystem, build_shelters
 
@@ -133,6 +139,7 @@ class EvacuationService:
         self._logged_sites = False
         world.subscribe(EvacuationOrder, self.on_order)
         world.subscribe(ZoneImpact, self.on_impact)
+        world.subscribe(WarningIssued, self.on_warning)
 
     def _build_fleet(self, cfg: Config) -> None:
         net = self.net
@@ -187,6 +194,33 @@ class EvacuationService:
         self._notify_room()
         for role in self.fleet:
             self._dispatch(role)
+
+    # ------------------------------------------------------------------ public warning
+    def on_warning(self, ev: WarningIssued) -> None:
+        """Disseminate a hazard warning to every resident of the warned towns.
+
+        The same channels as evacuation orders (broadcast, SMS, grid workers) reach each
+        household after their delays; the log keeps, per town, the residents warned and those
+        reached before the expected impact (``ev.t + ev.lead_min``). Streams
+        ``warning/public/<channel>`` are the warning's own (an order's draws do not change).
+        """
+        nodes = [self.net.index[n] for n in ev.nodes if n in self.net.index]
+        if not nodes or not self.cfg.channels:
+            return
+        sizes = [
+            household_sizes(int(self.net.population[i]), self.cfg.household_size) for i in nodes
+        ]
+        town = np.concatenate([np.full(len(s), j) for j, s in enumerate(sizes)]).astype(np.int64)
+        size = np.concatenate(sizes)
+        warn, _ = receipt_times(
+            sizes, town, ev.t, self.cfg.channels, self.world.streams, "warning/public/"
+        )
+        impact = ev.t + ev.lead_min
+        before = np.bincount(town, weights=size * (warn <= impact), minlength=len(nodes))
+        for j, i in enumerate(nodes):
+            people = int(sizes[j].sum())
+            self._log("public_warning", self.net.nodes[i], i, ev.level, people, f"{impact:.1f}")
+            self._log("public_warned_in_time", self.net.nodes[i], i, ev.level, float(before[j]))
 
     # ------------------------------------------------------------------ order
     def on_order(self, ev: EvacuationOrder) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.config import Config
+from sim.core.kpi import KpiSpec, share
 from sim.core.module import MapLayer
 from sim.core.places import expand_homes
 from sim.core.world import World
@@ -71,3 +72,29 @@ def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None
 def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -> list[MapLayer]:
     """Nothing beyond the network's own node kinds (depots, forest zones) is drawn."""
     return []
+
+
+def kpi_specs() -> dict[str, KpiSpec]:
+    """The 24 h out share is pooled over fires; burned area is skewed (BCa bootstrap)."""
+    reads = ("layout.fire", "scenario.fire", "district.forest_area_ha")
+    skewed = KpiSpec(interval="bootstrap", reads=reads)
+    return {
+        "fires_out_24h_share": share(("fires_out_24h", "fires"), reads=reads),
+        "burned_area_ha": skewed,
+        "burned_share_permille": KpiSpec(upper=1000.0, interval="bootstrap", reads=reads),
+        "fire_first_arrival_mean_min": KpiSpec(reads=reads),
+    }
+
+
+def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What drives a failed fire target: the zones with the fires that burn or last longest."""
+    fires = tables.get("fires")
+    if fires is None or fires.empty or not (metric.startswith("fire") or "burned" in metric):
+        return []
+    reps = max(int(fires["rep"].nunique()), 1)
+    if "burned" in metric:
+        by = fires.groupby("zone")["area_ha"].sum().sort_values(ascending=False) / reps
+        return [f"{z}: {a:,.1f} ha burned a replication" for z, a in by.head(3).items() if a > 0]
+    late = fires[~(fires["time_to_out_h"] <= 24.0)]
+    by = late.groupby("zone").size().sort_values(ascending=False) / reps
+    return [f"{z}: {n:.2f} fires a replication not out within 24 h" for z, n in by.head(3).items()]

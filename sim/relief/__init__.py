@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.config import Config
+from sim.core.kpi import COMPUTED, KpiSpec, share
 from sim.core.module import MapLayer
 from sim.core.world import World
 from sim.relief.service import ReliefService
@@ -40,13 +41,15 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
 
 def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """``relief_groups``, ``relief_shelters``, ``relief_towns``, ``relief_stockouts``,
-    ``relief_vehicles``, ``relief_calloffs`` (CSV files over all replications)."""
-    from sim.relief.metrics import relief_tables
+    ``relief_vehicles``, ``relief_calloffs``, ``relief_stock_coverage`` (over all replications)."""
+    from sim.relief.metrics import relief_tables, stock_coverage
 
     rc = rep.cfg.layout.relief
     if rc is None:
         return {}
-    return relief_tables(events, rc.target_h, rep.horizon_min)
+    out = relief_tables(events, rc.target_h, rep.horizon_min)
+    out["relief_stock_coverage"] = stock_coverage(rep.cfg, events)
+    return out
 
 
 def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
@@ -60,4 +63,38 @@ def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None
 
 def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -> list[MapLayer]:
     """Nothing beyond the network's own node kinds (depots, forest zones) is drawn."""
+    return []
+
+
+def kpi_specs() -> dict[str, KpiSpec]:
+    """Needs met is pooled over sheltered people; stock coverage is arithmetic on the layout."""
+    reads = ("layout.relief", "layout.depots", "layout.evacuation", "layout.shelters", "scenario")
+    stock = KpiSpec(provenance=COMPUTED, reads=("layout.relief.kit", "layout.depots"))
+    return {
+        "needs_met_24h_share": share(("people_needs_met_24h", "people_judged_24h"), reads=reads),
+        "needs_met_mean_h": KpiSpec(interval="bootstrap", reads=reads),
+        "relief_stock_people": stock,
+        "relief_stock_min_town_people": stock,
+    }
+
+
+def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What drives a failed relief target: the limiting stock item, the towns left unmet."""
+    if metric in ("relief_stock_people",) and "relief_stock_coverage" in tables:
+        cov = tables["relief_stock_coverage"]
+        cov = cov[(cov["rep"] == cov["rep"].min()) & cov["counted"]]
+        return [
+            f"{r.item} covers {r.people_covered:,.0f} people ({r.stock:,.0f} in district stock, "
+            f"{r.per_person:g} per person)"
+            for r in cov.head(2).itertuples()
+        ]
+    if metric.startswith("needs_met") and "relief_towns" in tables:
+        t = tables["relief_towns"]
+        unmet = (t["judged_people"] - t["people_met_in_target"]).groupby(t["origin"]).sum()
+        reps = max(int(t["rep"].nunique()), 1)
+        worst = unmet[unmet > 0].sort_values(ascending=False).head(3)
+        return [
+            f"{town}: {n / reps:,.0f} people a replication not served in time"
+            for town, n in worst.items()
+        ]
     return []

@@ -93,6 +93,28 @@ def stock_kpis(cfg: Config, ev: pd.DataFrame) -> tuple[float, float]:
     return district, float(np.min(per_town))
 
 
+def stock_coverage(cfg: Config, ev: pd.DataFrame) -> pd.DataFrame:
+    """Per kit item: district-level stock, need per person and people it covers (fewest first).
+
+    The item with the fewest people covered limits the reserve standard (relief_stock_people).
+    """
+    items, pp, counted = reserve_per_person(cfg)
+    rows = ev[(ev.event == "relief_stock") & (ev.ref == "district")]
+    stock = rows.groupby("info").qty.sum()
+    qty = np.array([float(stock.get(i, 0.0)) for i in items])
+    covers = np.divide(qty, pp, out=np.full(len(items), np.inf), where=pp > 0)
+    out = pd.DataFrame(
+        {
+            "item": items,
+            "stock": qty,
+            "per_person": pp,
+            "counted": counted,
+            "people_covered": covers,
+        }
+    )
+    return out.sort_values(["counted", "people_covered"], ascending=[False, True], kind="stable")
+
+
 def group_table(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.DataFrame:
     """One row per group at a shelter: arrival, first arrival, needs met, who left unmet,
     whether it counts (new arrivals, people handed on unmet in time) and is judged."""

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from sim.config import Config
+from sim.core.kpi import KpiSpec, share
 from sim.core.module import MapLayer
 from sim.core.places import expand_homes
 from sim.core.world import World
@@ -100,4 +101,31 @@ def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -
     idx = list(homes)
     return [
         MapLayer("team bases (size = teams)", idx, [20 + 15 * homes[i] for i in idx], "o", "black")
+    ]
+
+
+def kpi_specs() -> dict[str, KpiSpec]:
+    """Response times are simulated; the within-standard share is pooled over incidents."""
+    reads = ("layout.teams", "layout.rescue", "layout.mutual_aid", "layout.repair", "scenario")
+    spec = KpiSpec(reads=reads)
+    out = {k: spec for k in ("response_mean_min", "response_p50_min", "response_p90_min")}
+    out["share_within_standard"] = share(("incidents_within_standard", "incidents"), reads=reads)
+    out["people_not_reached"] = spec
+    out["incidents_not_reached_in_window"] = spec
+    return out
+
+
+def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What drives a failed rescue target: the towns with the slowest response."""
+    by_town = tables.get("rescue_by_town")
+    if by_town is None or by_town.empty or metric not in kpi_specs():
+        return []
+    late = by_town["incidents"] * (1 - by_town["share_within_standard"].fillna(0))
+    worst = late.groupby(by_town["town"]).sum().sort_values(ascending=False) / max(
+        int(by_town["rep"].nunique()), 1
+    )
+    return [
+        f"{t}: {n:.2f} incidents a replication not reached within the standard"
+        for t, n in worst.head(3).items()
+        if n > 0
     ]

@@ -92,6 +92,7 @@ def _rt_stats(df: pd.DataFrame, standard_min: float) -> dict[str, float]:
         "response_mean_min": float(rt.mean()) if rt.size else NAN,
         "response_p50_min": float(np.median(rt)) if rt.size else NAN,
         "response_p90_min": float(np.percentile(rt, 90)) if rt.size else NAN,
+        "incidents_within_standard": float((rt <= standard_min).sum()),
         "share_within_standard": float((rt <= standard_min).sum() / n) if n else NAN,
         "incidents_not_reached_in_window": float(n - df["reached_in_window"].sum()),
         "people_involved": float(df["people"].sum()),

@@ -16,14 +16,24 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import Config, ConfigError, validate
 from sim.core.errors import NetworkError, UserError
+from sim.core.kpi import KpiSpec, infer_spec
 from sim.core.network import RoadNetwork
 from sim.core.paths import resolve_path
 from sim.modules import RESPONSE_MODULES
 from sim.run.experiment import Checkpoints, RepResult, run_replications
 from sim.run.figures import network_map
+from sim.run.metrics import kpi_specs
 from sim.run.report import write_report
-from sim.run.stats import mean_ci
-from sim.run.targets import FAIL, NOT_MODELLED, PASS, TargetResult, evaluate_all
+from sim.run.stats import mean_interval
+from sim.run.targets import (
+    FAIL,
+    FINAL,
+    INCONCLUSIVE,
+    TargetResult,
+    estimate_metric,
+    evaluate_all,
+    is_plan_input,
+)
 
 
 def typed_config(cfg: DictConfig) -> Config:
@@ -86,11 +96,19 @@ def kpi_columns(results: list[RepResult]) -> dict[str, np.ndarray]:
     return {c: frame[c].to_numpy(dtype=float) for c in frame.columns}
 
 
-def summarise(conf: Config, results: list[RepResult], verdicts: list[TargetResult]) -> dict:
-    """summary.json content: per-KPI mean, sd and 95% t-interval; target verdicts; failures."""
+def kpi_estimates(kpis: dict[str, np.ndarray], specs: dict[str, KpiSpec]) -> dict[str, dict]:
+    """Every KPI's estimate, by the same method its targets use (one number per metric)."""
     out = {}
-    for col, values in kpi_columns(results).items():
-        out[col] = {k: _clean(v) for k, v in mean_ci(values).items()}
+    for name in kpis:
+        est = estimate_metric(name, kpis, specs.get(name) or infer_spec(name))
+        if isinstance(est, str):
+            est = mean_interval(kpis[name])  # a ratio with no events: the plain mean (NaN)
+        out[name] = est.as_dict()
+    return out
+
+
+def summarise(conf: Config, results: list[RepResult], verdicts: list[TargetResult]) -> dict:
+    """summary.json content: per-KPI estimate and 95% interval; target verdicts; failures."""
     failed = [
         {"rep": r.rep, "seed": conf.experiment.seed, "spawn_key": [r.rep], "error": r.error}
         for r in results
@@ -106,13 +124,27 @@ def summarise(conf: Config, results: list[RepResult], verdicts: list[TargetResul
         "hours": conf.scenario.hours or conf.experiment.hours,
         "events_logged": int(sum(r.n_events for r in results)),
         "targets": [v.as_dict() for v in verdicts],
-        "kpis": out,
+        "kpis": kpi_estimates(kpi_columns(results), kpi_specs()),
         "failed_replications": failed,
     }
 
 
-def _clean(v: float) -> float | None:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+def combine_tables(results: list[RepResult]) -> dict[str, pd.DataFrame]:
+    """Each detail table over all replications (its rows carry a ``rep`` column)."""
+    tables: dict[str, pd.DataFrame] = {}
+    for name in dict.fromkeys(k for r in results for k in r.tables):
+        tables[name] = pd.concat(
+            [r.tables[name] for r in results if name in r.tables], ignore_index=True
+        )
+    return tables
+
+
+def explain_failures(verdicts: list[TargetResult], tables: dict[str, pd.DataFrame]) -> None:
+    """Fill in, for every FAIL, what drives it (the module that owns the metric says)."""
+    for v in verdicts:
+        if v.verdict == FAIL:
+            for module in RESPONSE_MODULES:
+                v.contributors += module.contributors(v.metric, tables)
 
 
 def write_outputs(
@@ -123,10 +155,14 @@ def write_outputs(
     outdir: Path,
     net: RoadNetwork,
     choices: dict[str, str] | None = None,
+    report: bool = True,
 ) -> dict:
-    """Write config.yaml, summary.json, kpis.csv, the modules' tables and figures, events."""
+    """Write config.yaml, summary.json, targets.csv, kpis.csv, the modules' tables and
+    figures, the event log if asked, and (unless ``report`` is false) report.html."""
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
+    tables = combine_tables(results)
+    explain_failures(verdicts, tables)
     summary = summarise(conf, results, verdicts)
     pd.DataFrame([v.as_dict() for v in verdicts]).to_csv(
         outdir / "targets.csv", index=False, encoding="utf-8-sig"
@@ -136,12 +172,8 @@ def write_outputs(
     )
     kpis = pd.DataFrame([{"rep": r.rep, **r.kpis} for r in results if not r.error])
     kpis.to_csv(outdir / "kpis.csv", index=False, encoding="utf-8-sig")
-    tables: dict[str, pd.DataFrame] = {}
-    for name in dict.fromkeys(k for r in results for k in r.tables):
-        tables[name] = pd.concat(
-            [r.tables[name] for r in results if name in r.tables], ignore_index=True
-        )
-        tables[name].to_csv(outdir / f"{name}.csv", index=False, encoding="utf-8-sig")
+    for name, table in tables.items():
+        table.to_csv(outdir / f"{name}.csv", index=False, encoding="utf-8-sig")
     if conf.experiment.save_events:
         ev = pd.concat([r.events for r in results if r.events is not None], ignore_index=True)
         if conf.experiment.events_format == "parquet":
@@ -152,7 +184,8 @@ def write_outputs(
         module.write_figures(tables, conf, outdir)
     layers = [layer for m in RESPONSE_MODULES for layer in m.map_layers(conf, net, tables)]
     network_map(net, conf, outdir / "network_map.png", tables.get("road_closures"), layers)
-    write_report(conf, summary, verdicts, outdir, choices or default_choices(conf))
+    if report:
+        write_report(conf, summary, verdicts, outdir, choices or default_choices(conf))
     return summary
 
 
@@ -202,39 +235,71 @@ def fingerprint(cfg: DictConfig) -> str:
 
 
 def run_experiment(
-    conf: Config, net: RoadNetwork, checkpoints: Checkpoints | None, progress: bool = True
+    conf: Config,
+    net: RoadNetwork,
+    checkpoints: Checkpoints | None,
+    progress: bool = True,
+    targets: dict | None = None,
 ) -> tuple[list[RepResult], list[TargetResult]]:
-    """All replications and the verdicts; in sequential mode, batches until all are decided."""
+    """All replications and the verdicts of ``targets`` (default: all the district's).
+
+    In sequential mode, batches of ``experiment.batch`` replications run until every target
+    is decided, or until no undecided target can be decided within ``max_replications`` (its
+    estimate sits on the threshold, or it would need more): those say so in their note.
+    """
     ex = conf.experiment
+    targets = conf.district.targets if targets is None else targets
+    specs = kpi_specs()
     try:
         if not ex.sequential:
             results = run_replications(conf, net, None, checkpoints, progress)
-            return results, evaluate_all(conf.district.targets, kpi_columns(results))
+            return results, evaluate_all(targets, kpi_columns(results), specs)
         results: list[RepResult] = []
         frozen: dict[str, TargetResult] = {}
         while len(results) < ex.max_replications:
             reps = range(len(results), min(len(results) + ex.batch, ex.max_replications))
             results += run_replications(conf, net, reps, checkpoints, progress)
-            for v in evaluate_all(conf.district.targets, kpi_columns(results)):
-                if v.key not in frozen and v.verdict in (PASS, FAIL, NOT_MODELLED):
+            undecided = []
+            for v in evaluate_all(targets, kpi_columns(results), specs):
+                if v.key not in frozen and v.verdict in FINAL:
                     frozen[v.key] = v
-            if len(frozen) == len(conf.district.targets):
+                elif v.key not in frozen:
+                    undecided.append(v)
+            hopeless = [
+                v
+                for v in undecided
+                if v.replications_needed is None or v.replications_needed > ex.max_replications
+            ]
+            if len(undecided) == len(hopeless):
                 break
-        final = evaluate_all(conf.district.targets, kpi_columns(results))
-        return results, [frozen.get(v.key, v) for v in final]
+        final = evaluate_all(targets, kpi_columns(results), specs)
+        out = [frozen.get(v.key, v) for v in final]
+        for v in out:
+            if v.verdict == INCONCLUSIVE and len(results) < ex.max_replications:
+                v.note += f"; sequential mode stopped at {len(results)}: cannot decide it"
+                if v.replications_needed:
+                    v.note += f" within experiment.max_replications={ex.max_replications}"
+        return results, out
     except ValueError as exc:  # checkpoint fingerprint mismatch
         raise UserError(f"experiment.resume: {exc}") from None
 
 
 def format_verdicts(verdicts: list[TargetResult]) -> str:
-    """The plan-target table printed at the end of a run."""
-    lines = [f"{'target':26s} {'source':10s} {'estimate':>10s}  {'95% CI':22s} {'n':>4s}  verdict"]
-    for v in verdicts:
+    """The plan-target table printed at the end of a run (plan inputs apart, at the end)."""
+    lines = [
+        f"{'target':26s} {'source':10s} {'estimate':>10s}  {'95% CI':22s} {'n':>4s}  "
+        "verdict (goal) [provenance]"
+    ]
+    ordered = [v for v in verdicts if not is_plan_input(v)] + [
+        v for v in verdicts if is_plan_input(v)
+    ]
+    for v in ordered:
         est = "n/a" if math.isnan(v.estimate) else f"{v.estimate:.4g}"
         ci = "" if math.isnan(v.ci_low) else f"[{v.ci_low:.4g}, {v.ci_high:.4g}]"
         goal = f"{v.comparator} {v.threshold:g}"
         lines.append(
             f"{v.key:26s} {v.source:10s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"
+            f" [{v.provenance}]"
         )
     return "\n".join(lines)
 

@@ -8,6 +8,8 @@ import pandas as pd
 
 from sim.core.eventlog import alarms
 from sim.core.events import SEVERE_CONVECTION
+from sim.core.kpi import INPUT, KpiSpec
+from sim.modules import RESPONSE_MODULES
 
 if TYPE_CHECKING:
     from sim.core.replication import Replication
@@ -47,10 +49,25 @@ def isolation_hours(events: pd.DataFrame, horizon_min: float) -> tuple[float, in
     return total / 60.0, len(ever), worst
 
 
+COMMON_SPECS = {
+    # the configured lead of the severe-convection warning (scenario input, never a verdict)
+    "warning_lead_min": KpiSpec(provenance=INPUT, reads=("scenario",)),
+    "towns_isolated_ever": KpiSpec(reads=("scenario", "layout.repair")),
+    "towns_isolated_max": KpiSpec(reads=("scenario", "layout.repair")),
+    "town_isolation_hours": KpiSpec(interval="bootstrap", reads=("scenario", "layout.repair")),
+}
+
+
+def kpi_specs() -> dict[str, KpiSpec]:
+    """How every KPI is estimated: the common ones, then each response module's."""
+    out = dict(COMMON_SPECS)
+    for module in RESPONSE_MODULES:
+        out.update(module.kpi_specs())
+    return out
+
+
 def replication_kpis(rep: Replication) -> dict[str, float]:
     """All KPIs of one replication (one row of kpis.csv): common ones, then each module's."""
-    from sim.modules import RESPONSE_MODULES
-
     ev = rep.events()
     iso_h, iso_ever, iso_max = isolation_hours(ev, rep.horizon_min)
     warn = ev[(ev.event == "warning") & (ev.ref == SEVERE_CONVECTION)]

@@ -1,4 +1,11 @@
-"""The planner's report: one self-contained HTML file (figures embedded), no Python needed."""
+"""The planner's report: one self-contained HTML file (figures embedded), no Python needed.
+
+The verdict table comes first (simulated targets), then the plan inputs checked (targets
+computed from the layout, and configured inputs shown beside the plan's figure), the
+overrides used, one section per simulated scenario (what ran, KPIs, figures) and the
+assumptions of the config files actually composed, each whole, with the verdicts that read
+them.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +13,54 @@ import base64
 import html
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from sim.config import Config
+from sim.core.kpi import infer_spec
 from sim.core.paths import CONF_DIR
-from sim.run.targets import TargetResult
+from sim.run.metrics import kpi_specs
+from sim.run.targets import TargetResult, is_plan_input
 
 _VERDICT_COLOUR = {
     "PASS": "#2e7d32",
     "FAIL": "#c62828",
     "INCONCLUSIVE": "#ef6c00",
     "NOT MODELLED": "#757575",
+    "INPUT": "#455a64",
 }
+_GROUP_PACKAGE = {"district": "district", "layout": "layout", "scenario": "scenario"}
 
 
-def config_files(choices: dict[str, str]) -> list[Path]:
-    """The config files behind the chosen options, with the files their defaults pull in."""
-    todo = [CONF_DIR / g / f"{o}.yaml" for g, o in choices.items()]
-    seen: list[Path] = []
+@dataclass(frozen=True)
+class Assumption:
+    """One ``# ASSUMPTION`` note: where it stands, the setting it is about, its whole text."""
+
+    file: str
+    key: str  # dotted config path (e.g. layout.evacuation.channels.sms.reach), "" if a note
+    text: str
+
+
+@dataclass
+class Section:
+    """One simulated scenario of the report."""
+
+    conf: Config
+    summary: dict
+    folder: Path  # where its figures are
+    link: str = ""  # relative folder name in an audit ("" in a single run)
+
+
+def config_files(choices: dict[str, str]) -> list[tuple[Path, str]]:
+    """The config files behind the chosen options, with the files their defaults pull in,
+    each with the config package its keys land in (e.g. ``scenario.flood.rivers``)."""
+    todo = [(CONF_DIR / g / f"{o}.yaml", _GROUP_PACKAGE.get(g, g)) for g, o in choices.items()]
+    seen: list[tuple[Path, str]] = []
     while todo:
-        path = todo.pop(0)
-        if path in seen or not path.exists():
+        path, pkg = todo.pop(0)
+        if any(path == p for p, _ in seen) or not path.exists():
             continue
-        seen.append(path)
+        seen.append((path, pkg))
         text = path.read_text(encoding="utf-8")
         block = re.search(r"^defaults:\n((?:[ \t]+-.*\n?)+)", text, re.M)
         for line in block.group(1).splitlines() if block else []:
@@ -37,50 +69,302 @@ def config_files(choices: dict[str, str]) -> list[Path]:
                 continue
             if ":" in entry:  # - /group@package: option  or  - group: option
                 group, _, option = entry.partition(":")
-                group = group.split("@", 1)[0].strip()
+                group, _, package = group.strip().partition("@")
                 base = (
                     CONF_DIR / group.lstrip("/") if group.startswith("/") else path.parent / group
                 )
-                todo.append(base / f"{option.strip()}.yaml")
+                sub = f"{pkg}.{package}" if package else pkg
+                todo.append((base / f"{option.strip()}.yaml", sub))
             else:  # - option  (same group)
-                todo.append(path.parent / f"{entry}.yaml")
+                todo.append((path.parent / f"{entry}.yaml", pkg))
     return seen
 
 
-def assumptions(choices: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(file, setting, reason) for every ``ASSUMPTION`` note in the config files used."""
-    out = []
-    for path in config_files(choices):
-        name = str(path.relative_to(CONF_DIR))
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if "ASSUMPTION" not in line:
-                continue
-            setting = line.split("#", 1)[0].strip() if "#" in line else ""
-            reason = line.split("ASSUMPTION", 1)[1].lstrip(":").strip()
-            out.append((name, setting or "(note)", reason))
+_KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z0-9_\-]+)\s*:")
+
+
+def parse_assumptions(text: str, file: str, package: str) -> list[Assumption]:
+    """Every ASSUMPTION note of one YAML file, whole, with the dotted key it is about.
+
+    An inline note is about its line's key; a comment block that starts with ASSUMPTION runs
+    to the next setting and is about that setting.
+    """
+    out: list[Assumption] = []
+    stack: list[tuple[int, str]] = []
+    pending: list[str] | None = None
+
+    def path_for(line: str) -> str:
+        m = _KEY.match(line)
+        if not m:
+            return ".".join([package] + [k for _, k in stack])
+        indent = len(m.group(1))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, m.group(2)))
+        return ".".join([package] + [k for _, k in stack])
+
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            body = stripped.lstrip("#").strip()
+            if "ASSUMPTION" in body:
+                if pending:
+                    out.append(Assumption(file, "", " ".join(pending)))
+                pending = [body.split("ASSUMPTION", 1)[1].lstrip(":").strip()]
+            elif pending is not None:
+                pending.append(body)
+            continue
+        if not stripped:
+            if pending:
+                out.append(Assumption(file, "", " ".join(pending)))
+            pending = None
+            continue
+        key = path_for(line) if _KEY.match(line) else ""
+        if pending:
+            out.append(Assumption(file, key, " ".join(p for p in pending if p)))
+            pending = None
+        code, hash_, comment = line.partition("#")
+        if hash_ and "ASSUMPTION" in comment and _KEY.match(code):
+            out.append(Assumption(file, key, comment.split("ASSUMPTION", 1)[1].lstrip(":").strip()))
+    if pending:
+        out.append(Assumption(file, "", " ".join(pending)))
     return out
 
 
-def _fmt(x) -> str:
+def assumptions(choices_list: list[dict[str, str]]) -> list[Assumption]:
+    """The ASSUMPTION notes of every config file composed (no file twice)."""
+    out, seen = [], set()
+    for choices in choices_list:
+        for path, pkg in config_files(choices):
+            if path in seen:
+                continue
+            seen.add(path)
+            name = str(path.relative_to(CONF_DIR))
+            out += parse_assumptions(path.read_text(encoding="utf-8"), name, pkg)
+    return out
+
+
+def reads(v: TargetResult) -> tuple[str, ...]:
+    """Config prefixes the verdict's metric reads."""
+    spec = kpi_specs().get(v.metric) or infer_spec(v.metric)
+    return (*spec.reads, f"district.targets.{v.key}")
+
+
+def assumptions_read(v: TargetResult, notes: list[Assumption]) -> list[Assumption]:
+    """The notes about a setting under one of the prefixes the verdict reads."""
+    prefixes = reads(v)
+    return [a for a in notes if a.key and any(a.key.startswith(p) for p in prefixes)]
+
+
+def _fmt(x, digits: int = 4) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
-    return f"{x:.4g}" if isinstance(x, float) else html.escape(str(x))
+    if isinstance(x, float):
+        if abs(x) >= 1000:
+            return f"{x:,.0f}"
+        return f"{x:.{digits}g}"
+    return html.escape(str(x))
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def _ci(lo, hi) -> str:
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
+        return ""
+    return f"[{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    c = f' class="{cls}"' if cls else ""
+    return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     title = html.escape(path.stem.replace("_", " "))
-    return f'<figure><img alt="{title}" src="data:image/png;base64,{data}"><figcaption>{title}</figcaption></figure>'
+    return (
+        f'<figure><img alt="{title}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{title}</figcaption></figure>"
+    )
 
 
-def _all_zero(est: dict) -> bool:
-    return est["mean"] == 0 and est["sd"] in (0, 0.0, None)
+def _verdict(v: TargetResult) -> str:
+    colour = _VERDICT_COLOUR.get(v.verdict, "#000")
+    return f'<b style="color:{colour}">{v.verdict}</b>'
+
+
+def _why(v: TargetResult) -> str:
+    parts = [html.escape(v.method)]
+    if v.verdict == "FAIL" and not math.isnan(v.margin):
+        parts.append(f"misses by {_fmt(abs(v.margin))}")
+    if v.note:
+        parts.append(html.escape(v.note))
+    out = "; ".join(parts)
+    if v.contributors:
+        out += "<ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in v.contributors) + "</ul>"
+    return out
+
+
+def _reads_cell(v: TargetResult, notes: list[Assumption]) -> str:
+    used = assumptions_read(v, notes)
+    if not used:
+        return "none found"
+    keys = sorted({a.key for a in used})
+    items = "".join(f"<li><code>{html.escape(k)}</code></li>" for k in keys)
+    return f"<details><summary>{len(keys)} settings</summary><ul>{items}</ul></details>"
+
+
+def verdict_rows(verdicts: list[TargetResult], notes: list[Assumption]) -> list[list[str]]:
+    return [
+        [
+            html.escape(v.description or v.key) + f"<br><small><code>{v.key}</code></small>",
+            html.escape(v.source),
+            f"{html.escape(v.comparator)} {v.threshold:g}",
+            _fmt(v.estimate),
+            _ci(v.ci_low, v.ci_high),
+            _verdict(v),
+            html.escape(v.provenance),
+            html.escape(v.scenario),
+            str(v.n),
+            _why(v),
+            _reads_cell(v, notes),
+        ]
+        for v in verdicts
+    ]
+
+
+def kpi_rows(summary: dict) -> tuple[list[list[str]], list[str]]:
+    rows, zero = [], []
+    for k, e in summary["kpis"].items():
+        if not e["n"]:
+            continue
+        if e["mean"] == 0 and e.get("sd") in (0, 0.0):
+            zero.append(k)
+            continue
+        rows.append(
+            [
+                html.escape(k),
+                _fmt(e["mean"]),
+                _ci(e["ci95_low"], e["ci95_high"]),
+                str(e["n"]),
+                html.escape(e.get("method", "")),
+            ]
+        )
+    return rows, zero
+
+
+def _section_html(s: Section) -> str:
+    c, summ = s.conf, s.summary
+    rows, zero = kpi_rows(summ)
+    zero_html = f"<p>Zero in every replication: {html.escape(', '.join(zero))}.</p>" if zero else ""
+    figs = "".join(_img(p) for p in sorted(s.folder.glob("*.png"))) or "<p>No figures.</p>"
+    failed = summ.get("failed_replications", [])
+    failed_html = "".join(
+        "<p class='warn'>"
+        + html.escape(f"replication {f['rep']} failed (seed {f['seed']}): {f['error']}")
+        + "</p>"
+        for f in failed
+    )
+    where = f" (files in <code>{html.escape(s.link)}/</code>)" if s.link else ""
+    return f"""<h3>Scenario “{html.escape(c.scenario.name)}”{where}</h3>
+<p>{html.escape(c.scenario.description)}</p>
+<p>{summ["replications"]} replications ({summ["replications_ok"]} succeeded),
+{summ["hours"]:g} simulated hours each.</p>
+{failed_html}
+{_table(["KPI", "estimate", "95% CI", "n", "method"], rows)}
+{zero_html}
+<div class="figs">{figs}</div>"""
+
+
+_STYLE = """
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
+       max-width: 1200px; margin: 2em auto; color: #222; line-height: 1.45; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; } td ul { margin: 0.2em 0 0 1em; padding: 0; }
+figure { display: inline-block; margin: 0.5em; } img { max-width: 520px; }
+.warn { color: #c62828; } small { color: #666; }
+"""
+
+
+def render(
+    district: Config,
+    title: str,
+    sections: list[Section],
+    verdicts: list[TargetResult],
+    choices_list: list[dict[str, str]],
+    overrides: list[str],
+    notes_extra: str = "",
+) -> str:
+    """The whole report page."""
+    d, lay, ex = district.district, district.layout, district.experiment
+    notes = assumptions(choices_list)
+    judged = [v for v in verdicts if not is_plan_input(v)]
+    inputs = [v for v in verdicts if is_plan_input(v)]
+    header = [
+        "target",
+        "plan line",
+        "goal",
+        "estimate",
+        "95% CI",
+        "verdict",
+        "provenance",
+        "scenario",
+        "replications",
+        "method; why",
+        "assumptions it reads",
+    ]
+    counts = {k: sum(v.verdict == k for v in judged) for k in _VERDICT_COLOUR}
+    tally = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    teams = sum(t.count for t in lay.teams.values())
+    people = sum(t.count * t.headcount for t in lay.teams.values())
+    ov = (
+        "<ul>" + "".join(f"<li><code>{html.escape(o)}</code></li>" for o in overrides) + "</ul>"
+        if overrides
+        else "<p>None: the shipped configuration.</p>"
+    )
+    assum_rows = [
+        [
+            html.escape(a.file),
+            f"<code>{html.escape(a.key)}</code>" if a.key else "(note)",
+            html.escape(a.text),
+        ]
+        for a in notes
+    ]
+    body = "".join(_section_html(s) for s in sections)
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p><b>Resource layout “{html.escape(lay.name)}”.</b> {html.escape(lay.description)}
+({teams} rescue teams, {people} responders.) Seed {ex.seed}; every layout run with this seed
+faces the same disasters (common random numbers).</p>
+{notes_extra}
+<h2>Verdicts on the plan's targets</h2>
+<p>{tally or "No simulated target."} PASS: the whole 95% interval meets the target; FAIL: none of
+it does; INCONCLUSIVE: the interval straddles the threshold (the note says how many
+replications would decide it); NOT MODELLED: the scenario produces no such metric. Intervals
+treat the replication as the unit and respect each metric's range (docs/statistics.md).
+<i>simulated</i>: decided by the dynamics of the runs.</p>
+{_table(header, verdict_rows(judged, notes))}
+<h2>Plan inputs checked</h2>
+<p><i>computed</i>: arithmetic on the layout (no dynamics: the same in every replication);
+<i>input</i>: a configured value shown beside the plan's figure, never a verdict.</p>
+{_table(header, verdict_rows(inputs, notes)) if inputs else "<p>None.</p>"}
+<h2>Overrides used</h2>
+{ov}
+<h2>What was simulated</h2>
+<p>Road network <code>{html.escape(d.network)}</code>.</p>
+{body}
+<h2>Assumptions used</h2>
+<p>Every value below is not from the plans; the reason is the note in the config file, whole.
+Only the config files composed for this report are listed.</p>
+{_table(["config file", "setting", "assumption"], assum_rows)}
+<p>Output files: summary.json, targets.csv, kpis.csv (one row per replication) and the
+detail tables beside this report; CSV files are UTF-8 with BOM for Excel.</p>
+</body></html>
+"""
+    return re.sub(r"[ \t]+\n", "\n", page)
 
 
 def write_report(
@@ -89,109 +373,42 @@ def write_report(
     verdicts: list[TargetResult],
     outdir: Path,
     choices: dict[str, str],
+    overrides: list[str] | None = None,
 ) -> Path:
-    """Write ``report.html`` in ``outdir`` and return its path."""
-    d, s, lay, ex = conf.district, conf.scenario, conf.layout, conf.experiment
-    target_rows = []
-    for v in verdicts:
-        colour = _VERDICT_COLOUR.get(v.verdict, "#000")
-        ci = "" if math.isnan(v.ci_low) else f"[{v.ci_low:.4g}, {v.ci_high:.4g}]"
-        target_rows.append(
-            [
-                html.escape(v.description or v.key),
-                html.escape(v.metric),
-                f"{html.escape(v.comparator)} {v.threshold:g}",
-                _fmt(v.estimate),
-                ci,
-                str(v.n),
-                f'<b style="color:{colour}">{v.verdict}</b>',
-                html.escape(v.source),
-                html.escape(v.method + (f"; {v.note}" if v.note else "")),
-            ]
-        )
-    kpi_rows = [
-        [
-            html.escape(k),
-            _fmt(e["mean"]),
-            "" if e["ci95_low"] is None else f"[{e['ci95_low']:.4g}, {e['ci95_high']:.4g}]",
-            str(e["n"]),
-        ]
-        for k, e in summary["kpis"].items()
-        if e["n"] and not _all_zero(e)
-    ]
-    zero = [k for k, e in summary["kpis"].items() if e["n"] and _all_zero(e)]
-    zero_html = f"<p>Zero in every replication: {html.escape(', '.join(zero))}.</p>" if zero else ""
-    teams = sum(t.count for t in lay.teams.values())
-    people = sum(t.count * t.headcount for t in lay.teams.values())
-    failed = summary.get("failed_replications", [])
-    figures = "".join(_img(p) for p in sorted(outdir.glob("*.png")))
-    assum = assumptions(choices)
-    assum_rows = [[html.escape(f), html.escape(k), html.escape(r)] for f, k, r in assum]
-    failed_html = (
-        (
-            "<p class='warn'>"
-            + "<br>".join(
-                html.escape(f"replication {f['rep']} failed (seed {f['seed']}): {f['error']}")
-                for f in failed
-            )
-            + "</p>"
-        )
-        if failed
-        else ""
+    """Write ``report.html`` of a single-scenario run in ``outdir`` and return its path."""
+    d = conf.district
+    title = f"{d.name_zh} {d.name_en} — {conf.scenario.name}"
+    page = render(
+        conf, title, [Section(conf, summary, outdir)], verdicts, [choices], overrides or []
     )
-    page = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<title>{html.escape(d.name_zh)} {html.escape(d.name_en)}: {html.escape(s.name)}</title>
-<style>
-body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
-       max-width: 1100px; margin: 2em auto; color: #222; line-height: 1.45; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }}
-th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
-th {{ background: #f0f0f0; }}
-figure {{ display: inline-block; margin: 0.5em; }} img {{ max-width: 520px; }}
-.warn {{ color: #c62828; }}
-</style></head><body>
-<h1>{html.escape(d.name_zh)} {html.escape(d.name_en)} — {html.escape(s.name)}</h1>
-<h2>What was simulated</h2>
-<p><b>Scenario.</b> {html.escape(s.description)}</p>
-<p><b>Resource layout “{html.escape(lay.name)}”.</b> {html.escape(lay.description)}
-({teams} rescue teams, {people} responders.)</p>
-<p><b>Experiment.</b> {summary["replications"]} replications ({summary["replications_ok"]}
-succeeded), seed {ex.seed}, {summary["hours"]:g} simulated hours per replication, road network
-<code>{html.escape(d.network)}</code>. Layouts run with the same seed face the same disasters.</p>
-{failed_html}
-<h2>Plan targets</h2>
-<p>PASS: the whole 95% interval meets the target. FAIL: none of it does. INCONCLUSIVE: the
-interval straddles the threshold (run more replications). NOT MODELLED: this scenario does not
-produce the metric.</p>
-{
-        _table(
-            [
-                "target",
-                "metric",
-                "goal",
-                "estimate",
-                "95% CI",
-                "replications",
-                "verdict",
-                "source (seed line)",
-                "method",
-            ],
-            target_rows,
-        )
-    }
-<h2>Key performance indicators (mean over replications)</h2>
-{_table(["KPI", "mean", "95% CI", "n"], kpi_rows)}
-{zero_html}
-<h2>Figures</h2>
-{figures or "<p>No figures.</p>"}
-<h2>Assumptions used</h2>
-<p>Every value below is not from the plans; the reason is in the config file.</p>
-{_table(["config file", "setting", "assumption"], assum_rows)}
-<p>Output files: summary.json, targets.csv, kpis.csv (one row per replication) and the
-detail tables beside this report; CSV files are UTF-8 with BOM for Excel.</p>
-</body></html>
-"""
     path = outdir / "report.html"
-    path.write_text(re.sub(r"[ \t]+\n", "\n", page), encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_audit_report(
+    sections: list[Section],
+    verdicts: list[TargetResult],
+    outdir: Path,
+    choices_list: list[dict[str, str]],
+    overrides: list[str],
+    skipped: dict[str, list[str]],
+) -> Path:
+    """Write the plan audit's ``report.html``: every target on its design scenario."""
+    conf = sections[0].conf
+    d = conf.district
+    title = f"{d.name_zh} {d.name_en} — plan audit"
+    extra = ""
+    if any(skipped.values()):
+        items = "".join(
+            f"<li>{html.escape(s)}: {html.escape(', '.join(o))}</li>"
+            for s, o in skipped.items()
+            if o
+        )
+        extra = f"<p>Overrides not applied to a scenario without that section:</p><ul>{items}</ul>"
+    scen = ", ".join(s.conf.scenario.name for s in sections)
+    extra = f"<p><b>Plan audit.</b> Design scenarios run: {html.escape(scen)}.</p>" + extra
+    page = render(conf, title, sections, verdicts, choices_list, overrides, extra)
+    path = outdir / "report.html"
+    path.write_text(page, encoding="utf-8")
     return path

@@ -1,29 +1,165 @@
-"""Interval estimates over replications."""
+"""Interval estimates over replications: the replication is the unit of independence.
+
+Two kinds of estimate (docs/statistics.md gives the methods and their sources):
+
+- :func:`mean_interval`: the mean of a per-replication KPI. ``t``: a Student-t interval,
+  truncated to the metric's range (truncation keeps coverage, since the true mean lies in the
+  range; Mandelkern 2002). ``bootstrap``: a BCa bootstrap over replications (Efron 1987),
+  for skewed metrics; it never leaves the range of the data.
+- :func:`ratio_interval`: a share pooled over events (fires, people), ``sum(num)/sum(den)``
+  over replications. Events of one replication share one disaster, so the replication is
+  resampled as a whole (cluster bootstrap of the ratio estimator, Davison & Hinkley 1997
+  section 3.8, BCa); the interval lies in [0, 1] by construction.
+
+Every function returns an :class:`Estimate`; the KPI table, targets.csv and the report all
+use it, so one metric has one number everywhere.
+"""
 
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+LEVEL = 0.95
+RESAMPLES = 4999
+_SEED = 20261124  # fixed: the same data give the same bootstrap interval
 
 
-def mean_ci(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
-    """Mean, sample sd and Student-t confidence interval of the finite values."""
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate, its 95% interval (NaN when undefined), replications used, method."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+    method: str
+    sd: float = math.nan  # across replications (per-replication metrics only)
+
+    @property
+    def decided_interval(self) -> bool:
+        return not (math.isnan(self.low) or math.isnan(self.high))
+
+    def as_dict(self) -> dict:
+        def clean(x: float) -> float | None:
+            return None if x is None or math.isnan(x) else float(x)
+
+        return {
+            "mean": clean(self.value),
+            "sd": clean(self.sd),
+            "ci95_low": clean(self.low),
+            "ci95_high": clean(self.high),
+            "n": self.n,
+            "method": self.method,
+        }
+
+
+NAN_ESTIMATE = Estimate(math.nan, math.nan, math.nan, 0, "none")
+
+
+def _finite(values) -> np.ndarray:
     x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
+    return x[np.isfinite(x)]
+
+
+def _t_quantile(df: int, level: float) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + level / 2, df))
+
+
+def _bootstrap(data: tuple[np.ndarray, ...], statistic, level: float) -> tuple[float, float]:
+    """BCa bootstrap over replications (percentile where BCa is undefined)."""
+    from scipy import stats
+
+    for method in ("BCa", "percentile"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # degenerate resamples: handled by the NaN check
+            res = stats.bootstrap(
+                data,
+                statistic,
+                paired=len(data) > 1,
+                vectorized=True,
+                confidence_level=level,
+                n_resamples=RESAMPLES,
+                method=method,
+                random_state=np.random.default_rng(_SEED),
+            )
+        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+        if math.isfinite(lo) and math.isfinite(hi):
+            return lo, hi
+    return math.nan, math.nan
+
+
+def mean_interval(
+    values,
+    lower: float = 0.0,
+    upper: float = math.inf,
+    method: str = "t",
+    level: float = LEVEL,
+) -> Estimate:
+    """Mean over replications of a per-replication metric with a range-respecting interval."""
+    x = _finite(values)
     n = int(x.size)
     if n == 0:
-        return {
-            "mean": math.nan,
-            "sd": math.nan,
-            "ci95_low": math.nan,
-            "ci95_high": math.nan,
-            "n": 0,
-        }
+        return NAN_ESTIMATE
     m = float(x.mean())
     if n == 1:
-        return {"mean": m, "sd": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "n": 1}
+        return Estimate(m, math.nan, math.nan, 1, "single replication")
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return {"mean": m, "sd": sd, "ci95_low": m - half, "ci95_high": m + half, "n": n}
+    if sd == 0.0:
+        return Estimate(m, m, m, n, "constant over replications", 0.0)
+    if method == "bootstrap" and n >= 3:
+        lo, hi = _bootstrap((x,), lambda a, axis=-1: np.mean(a, axis=axis), level)
+        label = "mean (BCa bootstrap over replications)"
+    else:
+        half = _t_quantile(n - 1, level) * sd / math.sqrt(n)
+        lo, hi = m - half, m + half
+        label = "mean (t)"
+    if lo < lower or hi > upper:
+        label += ", truncated to range"
+    return Estimate(m, max(lo, lower), min(hi, upper), n, label, sd)
+
+
+def ratio_interval(num, den, level: float = LEVEL) -> Estimate:
+    """Pooled share sum(num)/sum(den) over replications, replication-level bootstrap."""
+    a = np.asarray(num, dtype=float)
+    b = np.asarray(den, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    n = int(a.size)
+    total = float(b.sum())
+    if n == 0 or total <= 0:
+        return Estimate(math.nan, math.nan, math.nan, n, "ratio (no events)")
+    r = float(a.sum() / total)
+    if n == 1:
+        return Estimate(r, math.nan, math.nan, 1, "ratio, single replication")
+    with_events = b > 0
+    shares = a[with_events] / b[with_events]
+    if np.all(shares == shares[0]):
+        return Estimate(r, r, r, n, "ratio, identical in every replication")
+
+    def stat(x, y, axis=-1):
+        s = np.sum(y, axis=axis)
+        return np.divide(np.sum(x, axis=axis), s, out=np.full(np.shape(s), np.nan), where=s > 0)
+
+    lo, hi = _bootstrap((a, b), stat, level)
+    return Estimate(r, max(lo, 0.0), min(hi, 1.0), n, "ratio (cluster bootstrap, BCa)")
+
+
+def replications_needed(est: Estimate, threshold: float) -> int | None:
+    """Replications at which the interval would clear ``threshold`` if the estimate held.
+
+    Half-widths shrink as 1/sqrt(n): n_needed = n * (half / |estimate - threshold|)^2.
+    None when the estimate sits on the threshold (no number of replications decides it).
+    """
+    if not est.decided_interval or est.n < 2:
+        return None
+    gap = abs(est.value - threshold)
+    if gap == 0:
+        return None
+    half = max(est.value - est.low, est.high - est.value)
+    return max(est.n + 1, math.ceil(est.n * (half / gap) ** 2))

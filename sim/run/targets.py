@@ -1,72 +1,33 @@
 """Plan targets: estimates with 95% intervals over replications, and verdicts.
 
-A target compares a metric with a threshold. The estimate and its interval depend on the
-metric's kind:
-
-- ``mean`` (default): the mean over replications of a per-replication KPI, with a Student-t
-  interval (replications are independent and identically distributed).
-- ``proportion``: a pooled share, e.g. fires out within 24 h over all fires of all
-  replications: the KPI columns named by ``numerator`` and ``denominator`` are summed and a
-  Wilson score interval is used.
+A target compares a metric with a threshold. How the metric is estimated comes from its
+:class:`~sim.core.kpi.KpiSpec` (declared by the module that emits it): a share pooled over
+events (fires, people) is a ratio with a replication-level bootstrap; any other metric is a
+mean over replications with a range-respecting interval (:mod:`sim.run.stats`).
 
 Verdict: PASS when the whole interval satisfies the comparator, FAIL when none of it does,
-INCONCLUSIVE when it straddles the threshold. A target at the edge of what is possible (a
-share >= 1.0, a count <= 0) can never have an interval wholly on the right side; it reads PASS
-when no replication shows a single failure, FAIL otherwise, and the report says so.
+INCONCLUSIVE when it straddles the threshold (with the replications it would take). NOT
+MODELLED when the scenario produces no such metric, or no event it is measured on (no fire,
+nobody sheltered): absent data is never INCONCLUSIVE. A target at the edge of what is possible
+(a share >= 1, a count <= 0) can never have an interval wholly on the right side: it reads
+PASS when no replication shows a single failure, FAIL otherwise. A metric that only echoes a
+configured input reads INPUT: it is shown, never judged.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
-from sim.run.stats import mean_ci
+from sim.core.kpi import COMPUTED, INPUT, SIMULATED, KpiSpec, infer_spec
+from sim.run.metrics import kpi_specs
+from sim.run.stats import Estimate, mean_interval, ratio_interval, replications_needed
 
 PASS, FAIL, INCONCLUSIVE, NOT_MODELLED = "PASS", "FAIL", "INCONCLUSIVE", "NOT MODELLED"
-
-
-def wilson_interval(successes: float, n: float, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (Wilson 1927)."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
-    # exact ends when all or none succeeded (rounding would otherwise leave 0.9999999999999999)
-    return (0.0 if successes <= 0 else lo, 1.0 if successes >= n else hi)
-
-
-def clopper_pearson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) interval for a binomial proportion."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    a = (1 - level) / 2
-    lo = 0.0 if successes == 0 else float(stats.beta.ppf(a, successes, n - successes + 1))
-    hi = 1.0 if successes == n else float(stats.beta.ppf(1 - a, successes + 1, n - successes))
-    return (lo, hi)
-
-
-def bootstrap_mean_ci(
-    values: np.ndarray, level: float = 0.95, resamples: int = 4999
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean (fixed seed: same data, same interval)."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    res = stats.bootstrap(
-        (x,),
-        np.mean,
-        confidence_level=level,
-        n_resamples=resamples,
-        method="percentile",
-        random_state=np.random.default_rng(20261124),
-    )
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+INPUT_ECHO = "INPUT"
+FINAL = (PASS, FAIL, NOT_MODELLED, INPUT_ECHO)
 
 
 def _holds(value: float, comparator: str, threshold: float) -> bool:
@@ -80,11 +41,14 @@ def _holds(value: float, comparator: str, threshold: float) -> bool:
 
 def verdict(estimate: float, low: float, high: float, comparator: str, threshold: float) -> str:
     """PASS / FAIL / INCONCLUSIVE from an interval [low, high] against the threshold."""
-    if any(math.isnan(x) for x in (estimate, low, high)):
-        return INCONCLUSIVE if not math.isnan(estimate) else NOT_MODELLED
-    if _holds(low, comparator, threshold) and _holds(high, comparator, threshold):
+    if math.isnan(estimate):
+        return NOT_MODELLED
+    if math.isnan(low) or math.isnan(high):
+        return INCONCLUSIVE
+    lo_ok, hi_ok = _holds(low, comparator, threshold), _holds(high, comparator, threshold)
+    if lo_ok and hi_ok:
         return PASS
-    if not _holds(low, comparator, threshold) and not _holds(high, comparator, threshold):
+    if not lo_ok and not hi_ok:
         return FAIL
     return INCONCLUSIVE
 
@@ -103,106 +67,149 @@ class TargetResult:
     n: int  # replications used
     verdict: str
     method: str
+    provenance: str = SIMULATED
+    scenario: str = ""  # the scenario that judged it
+    margin: float = math.nan  # estimate - threshold, positive = on the right side
+    replications_needed: int | None = None  # INCONCLUSIVE: replications that would decide it
     note: str = ""
+    contributors: list[str] = field(default_factory=list)  # FAIL: what drives it
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
-        for k in ("estimate", "ci_low", "ci_high"):
+        for k in ("estimate", "ci_low", "ci_high", "margin"):
             if isinstance(d[k], float) and math.isnan(d[k]):
                 d[k] = None
+        d["contributors"] = "; ".join(self.contributors)
         return d
 
 
-def evaluate(key: str, target, kpis: dict[str, np.ndarray]) -> TargetResult:
-    """Evaluate one target (a ``TargetConfig``) on per-replication KPI columns."""
+def estimate_metric(
+    metric: str, kpis: dict[str, np.ndarray], spec: KpiSpec, interval: str = ""
+) -> Estimate | str:
+    """The estimate of ``metric`` under ``spec``, or a reason why there is none."""
+    if spec.ratio:
+        num, den = spec.ratio
+        missing = [k for k in (num, den) if k not in kpis]
+        if missing:
+            return f"this scenario produces no KPI '{missing[0]}'"
+        est = ratio_interval(kpis[num], kpis[den])
+        if est.n == 0 or math.isnan(est.value):
+            reps = int(np.isfinite(np.asarray(kpis[den], float)).sum())
+            return f"no {den} in {reps} replications"
+        return est
+    if metric not in kpis:
+        return f"this scenario produces no KPI '{metric}'"
+    est = mean_interval(kpis[metric], spec.lower, spec.upper, interval or spec.interval)
+    if est.n == 0:
+        return "metric undefined in every replication"
+    return est
+
+
+def _spec_for(target, specs: dict[str, KpiSpec]) -> KpiSpec:
+    spec = specs.get(target.metric) or infer_spec(target.metric)
+    num, den = getattr(target, "numerator", ""), getattr(target, "denominator", "")
+    if num and den:
+        spec = KpiSpec(
+            lower=0.0,
+            upper=1.0,
+            ratio=(num, den),
+            provenance=spec.provenance,
+            reads=spec.reads,
+            unit="share",
+        )
+    return spec
+
+
+def _observed_failure(target, spec: KpiSpec, kpis: dict[str, np.ndarray]) -> bool:
+    """Any replication on the wrong side of an edge threshold."""
+    thr = float(target.threshold)
+    if spec.ratio:
+        num, den = (np.asarray(kpis[k], float) for k in spec.ratio)
+        ok = np.isfinite(num) & np.isfinite(den)
+        return bool(np.any(num[ok] < den[ok])) if target.comparator == ">=" else False
+    v = np.asarray(kpis[target.metric], float)
+    v = v[np.isfinite(v)]
+    return not all(_holds(x, target.comparator, thr) for x in v)
+
+
+def _at_edge(target, spec: KpiSpec) -> bool:
+    thr = float(target.threshold)
+    share_like = spec.upper == 1.0
+    return (target.comparator == ">=" and share_like and thr >= 1.0) or (
+        target.comparator == "<=" and thr <= spec.lower
+    )
+
+
+def evaluate(
+    key: str, target, kpis: dict[str, np.ndarray], specs: dict[str, KpiSpec] | None = None
+) -> TargetResult:
+    """Evaluate one target (a ``TargetConfig``) on per-replication KPI columns.
+
+    ``specs``: how each KPI is estimated (default: what the modules declare)."""
+    spec = _spec_for(target, kpi_specs() if specs is None else specs)
+    thr = float(target.threshold)
     base = dict(
         key=key,
         metric=target.metric,
         comparator=target.comparator,
-        threshold=float(target.threshold),
+        threshold=thr,
         source=target.source,
         description=target.description,
+        provenance=spec.provenance,
+        scenario=getattr(target, "scenario", ""),
     )
-
-    def undecided(n: int, verdict: str, method: str, note: str) -> TargetResult:
+    est = estimate_metric(target.metric, kpis, spec, getattr(target, "interval", ""))
+    if isinstance(est, str):
         nan = math.nan
+        n = len(next(iter(kpis.values()))) if kpis else 0
         return TargetResult(
             **base,
             estimate=nan,
             ci_low=nan,
             ci_high=nan,
             n=n,
-            verdict=verdict,
-            method=method,
-            note=note,
+            verdict=NOT_MODELLED,
+            method="none",
+            note=est,
         )
-
-    num, den = getattr(target, "numerator", ""), getattr(target, "denominator", "")
-    if num and den:
-        if num not in kpis or den not in kpis:
-            missing = num if num not in kpis else den
-            return undecided(0, NOT_MODELLED, "proportion", f"no KPI '{missing}' in this run")
-        x, n = float(np.nansum(kpis[num])), float(np.nansum(kpis[den]))
-        reps = int(np.isfinite(kpis[den]).sum())
-        if n == 0:
-            return undecided(
-                reps, INCONCLUSIVE, "proportion (Wilson)", f"no {den} in {reps} replications"
-            )
-        lo, hi = wilson_interval(x, n)
-        return _decide(
-            base,
-            x / n,
-            lo,
-            hi,
-            reps,
-            "proportion (Wilson)",
-            failures_possible=x < n,
-            pooled=f"{x:g}/{n:g}",
+    sign = 1.0 if target.comparator in (">=", ">") else -1.0
+    result = TargetResult(
+        **base,
+        estimate=est.value,
+        ci_low=est.low,
+        ci_high=est.high,
+        n=est.n,
+        verdict=verdict(est.value, est.low, est.high, target.comparator, thr),
+        method=est.method,
+        margin=sign * (est.value - thr),
+    )
+    if spec.provenance == INPUT:
+        result.verdict = INPUT_ECHO
+        result.note = "a configured input echoed back, not a simulated result"
+        return result
+    if _at_edge(target, spec):
+        failed = _observed_failure(target, spec, kpis)
+        result.verdict = FAIL if failed else PASS
+        result.note = "edge target: PASS only if no replication shows a single failure"
+        return result
+    if result.verdict == INCONCLUSIVE:
+        need = replications_needed(est, thr)
+        result.replications_needed = need
+        result.note = (
+            f"about {need} replications would decide it"
+            if need
+            else "the estimate sits on the threshold: more replications cannot decide it"
         )
-    if target.metric not in kpis:
-        return undecided(0, NOT_MODELLED, "mean (t)", f"no KPI '{target.metric}' in this scenario")
-    values = np.asarray(kpis[target.metric], dtype=float)
-    est = mean_ci(values)
-    method = "mean (t)"
-    if getattr(target, "interval", "t") == "bootstrap" and est["n"] >= 2 and est["sd"] > 0:
-        est["ci95_low"], est["ci95_high"] = bootstrap_mean_ci(values)
-        method = "mean (bootstrap)"
-    if est["n"] == 0:
-        return undecided(0, NOT_MODELLED, "mean (t)", "metric undefined in every replication")
-    lo, hi = est["ci95_low"], est["ci95_high"]
-    if est["n"] >= 2 and est["sd"] == 0:  # constant: the interval collapses to the value
-        lo = hi = est["mean"]
-    elif est["n"] == 1:
-        lo = hi = math.nan
-    finite = values[np.isfinite(values)]
-    ok = [_holds(v, target.comparator, float(target.threshold)) for v in finite]
-    return _decide(base, est["mean"], lo, hi, est["n"], method, failures_possible=not all(ok))
+    return result
 
 
-def _decide(
-    base: dict,
-    est: float,
-    lo: float,
-    hi: float,
-    n: int,
-    method: str,
-    failures_possible: bool,
-    pooled: str = "",
-) -> TargetResult:
-    v = verdict(est, lo, hi, base["comparator"], base["threshold"])
-    note = f"pooled {pooled}" if pooled else ""
-    share = method.startswith("prop") or base["metric"].endswith("_share")
-    at_edge = (base["comparator"] == ">=" and base["threshold"] >= 1.0 and share) or (
-        base["comparator"] == "<=" and base["threshold"] <= 0.0
-    )
-    if at_edge:  # no interval can lie wholly beyond the edge: judge by observed failures
-        v = FAIL if failures_possible else PASS
-        note = (note + "; " if note else "") + "edge target: PASS only if no failure was observed"
-    return TargetResult(
-        **base, estimate=est, ci_low=lo, ci_high=hi, n=n, verdict=v, method=method, note=note
-    )
-
-
-def evaluate_all(targets: dict, kpis: dict[str, np.ndarray]) -> list[TargetResult]:
+def evaluate_all(
+    targets: dict, kpis: dict[str, np.ndarray], specs: dict[str, KpiSpec] | None = None
+) -> list[TargetResult]:
     """Evaluate every configured target."""
-    return [evaluate(key, t, kpis) for key, t in targets.items()]
+    return [evaluate(key, t, kpis, specs) for key, t in targets.items()]
+
+
+def is_plan_input(v: TargetResult) -> bool:
+    """Rows of the report's 'plan inputs checked' table (computed or input provenance)."""
+    return v.provenance in (COMPUTED, INPUT)
