@@ -68,11 +68,14 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     orders = rep.timeline.of_type(EvacuationOrder)
     if not orders:
         return {}
-    return evacuation_kpis(events, orders, rep.horizon_min)
+    net = rep.world.net
+    population = float(net.graph.graph.get("population_total", 0) or net.population.sum())
+    return evacuation_kpis(events, orders, rep.horizon_min, population)
 
 
 def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``evac_curve``, ``evac_shelters``, ``evac_shelter_nodes``, ``evac_links``, ``evac_towns``."""
+    """``evac_curve``, ``evac_shelters``, ``evac_shelter_nodes``, ``evac_links``, ``evac_towns``,
+    ``evac_casualties`` (one row per incident handed to rescue for caught people)."""
     from sim.evacuation.metrics import evacuation_tables
 
     orders = rep.timeline.of_type(EvacuationOrder)
