@@ -54,7 +54,8 @@ def casualty_rule(kind: str, c: CasualtyConfig) -> CasualtyRule | None:
     caps, trapped, swept = CASUALTY_DEFAULTS.get(kind, CASUALTY_DEFAULTS["river_flood"])
     return CasualtyRule(
         capabilities=tuple(c.capabilities) if c.capabilities is not None else caps,
-        trapped_window_min=60.0 * (c.trapped_window_h if c.trapped_window_h is not None else trapped),
+        trapped_window_min=60.0
+        * (c.trapped_window_h if c.trapped_window_h is not None else trapped),
         swept_window_min=60.0 * (c.swept_window_h if c.swept_window_h is not None else swept),
         work_min_per_person=c.work_min_per_person,
         max_people=int(c.max_people),

@@ -105,10 +105,10 @@ from sim.config.fire import (  # noqa: E402
 )
 from sim.config.hazards import (  # noqa: E402
     CascadeConfig,
+    CasualtyConfig,
     ChemicalConfig,
     DangerClassConfig,
     EarthquakeConfig,
-    CasualtyConfig,
     EvacuationHazardConfig,
     EvacuationZoneConfig,
     FireScenarioConfig,

@@ -40,7 +40,8 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     inc = alarms(events).set_index("incident")
     meta = {e.id: (e.severity, e.window_min, e.t) for e in rep.timeline.of_type(Incident)}
     logged = incident_windows(events)  # incidents published by modules (caught evacuees)
-    meta.update(zip(logged.index, zip(logged.severity, logged.window_min, logged.occurred)))
+    rows = zip(logged.severity, logged.window_min, logged.occurred, strict=True)
+    meta.update(zip(logged.index, rows, strict=True))
     inc["severity"] = [meta.get(i, (0, NAN, NAN))[0] for i in inc.index]
     inc["window_min"] = [meta.get(i, (0, NAN, NAN))[1] for i in inc.index]
     inc["occurred"] = [meta.get(i, (0, NAN, NAN))[2] for i in inc.index]
