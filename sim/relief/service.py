@@ -90,6 +90,13 @@ class ReliefService:
         ]
         self.depot_nodes = np.array([d.node for d in self.depots], dtype=np.int64)
         self.ledger = StockLedger(self.items, self.depots)
+        # boats and helicopters load at their base depot or another depot of the same town
+        # (e.g. the supermarkets' call-off at the county seat): base slot -> depot slots
+        town = [town_of(net, d.node) for d in self.depots]
+        self.loading = {
+            d.slot: [x.slot for x in self.depots if town[x.slot] == town[d.slot]]
+            for d in self.depots
+        }
         self.vehicles, self.fleets = build_vehicles(
             rc, self.depots, net, cfg.scenario.start_hour, storm_windows(cfg.scenario)
         )
@@ -518,13 +525,16 @@ class ReliefService:
         eta_best = math.inf
         for v in np.flatnonzero(free & ~vx.road):
             veh = self.vehicles[v]
-            drop = self._drop(veh, s.node) if cand[veh.depot] else None
+            drop = self._drop(veh, s.node)
             if drop is None:
                 continue
-            eta = self._direct_eta(veh, self.depots[veh.depot], drop, kg, m3)
-            key = (not complete[veh.depot], eta)
-            if best is None or key < best[0]:
-                best, eta_best = (key, int(v), veh.depot), eta
+            for dep in self.loading[veh.depot]:  # depots of the base's town (its wharf side)
+                if not cand[dep]:
+                    continue
+                eta = self._direct_eta(veh, self.depots[dep], drop, kg, m3)
+                key = (not complete[dep], eta)
+                if best is None or key < best[0]:
+                    best, eta_best = (key, int(v), int(dep)), eta
         if best is not None:
             road_eta = self._road_eta(s, cand)
             if road_eta <= eta_best:
