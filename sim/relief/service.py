@@ -63,6 +63,9 @@ class HandedOn:
 
 
 RETRY_MIN = 15.0  # a vehicle facing a closed route checks again after this many minutes
+# ASSUMPTION: stock within half an hour's drive of a boat's or helicopter's base depot is
+# brought to its wharf or helipad for loading (the drive is not modelled)
+CRAFT_LOAD_MIN = 30.0
 DAY_MIN = 1440.0
 
 
@@ -90,11 +93,16 @@ class ReliefService:
         ]
         self.depot_nodes = np.array([d.node for d in self.depots], dtype=np.int64)
         self.ledger = StockLedger(self.items, self.depots)
-        # boats and helicopters load at their base depot or another depot of the same town
-        # (e.g. the supermarkets' call-off at the county seat): base slot -> depot slots
+        # boats and helicopters load at their base depot or at another depot of the same
+        # town or within CRAFT_LOAD_MIN by open road (its stock is trucked to the wharf or
+        # helipad, e.g. the supermarkets' call-off): base slot -> depot slots
         town = [town_of(net, d.node) for d in self.depots]
         self.loading = {
-            d.slot: [x.slot for x in self.depots if town[x.slot] == town[d.slot]]
+            d.slot: [
+                x.slot
+                for x in self.depots
+                if town[x.slot] == town[d.slot] or net.times_to(d.node)[x.node] <= CRAFT_LOAD_MIN
+            ]
             for d in self.depots
         }
         self.vehicles, self.fleets = build_vehicles(
