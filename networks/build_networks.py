@@ -1266,42 +1266,21 @@ EXTERNALS = [
             )
         ],
     ),
-    (
-        "bishan",
-        "ext_airbase_longxing",
-        "重庆市森林航空护林站龙兴基地(龙兴通用机场)",
-        "Chongqing forest aviation station, Longxing base (Longxing general-aviation airport)",
-        29.700,
-        106.830,
-        "ASSUMPTION: 龙兴镇, 渝北区 (approximate point, general geographic knowledge); used for "
-        "drawing and flight distances",
-        AIRBASE_ROLE,
-        [AIRBASE_LINK],
-    ),
-    (
-        "nanan",
-        "ext_airbase_longxing",
-        "重庆市森林航空护林站龙兴基地(龙兴通用机场)",
-        "Chongqing forest aviation station, Longxing base (Longxing general-aviation airport)",
-        29.700,
-        106.830,
-        "ASSUMPTION: 龙兴镇, 渝北区 (approximate point, general geographic knowledge); used for "
-        "drawing and flight distances",
-        AIRBASE_ROLE,
-        [AIRBASE_LINK],
-    ),
-    (
-        "beibei",
-        "ext_airbase_longxing",
-        "重庆市森林航空护林站龙兴基地(龙兴通用机场)",
-        "Chongqing forest aviation station, Longxing base (Longxing general-aviation airport)",
-        29.700,
-        106.830,
-        "ASSUMPTION: 龙兴镇, 渝北区 (approximate point, general geographic knowledge); used for "
-        "drawing and flight distances",
-        AIRBASE_ROLE,
-        [AIRBASE_LINK],
-    ),
+    *[
+        (
+            d,
+            "ext_airbase_longxing",
+            "重庆市森林航空护林站龙兴基地(龙兴通用机场)",
+            "Chongqing forest aviation station, Longxing base (Longxing general-aviation airport)",
+            29.700,
+            106.830,
+            "ASSUMPTION: 龙兴镇, 渝北区 (approximate point, general geographic knowledge); used "
+            "for drawing and flight distances",
+            AIRBASE_ROLE,
+            [AIRBASE_LINK],
+        )
+        for d in ("bishan", "nanan", "beibei")
+    ],
 ]
 
 # ---------------------------------------------------------------------------

@@ -258,9 +258,7 @@ def delivery_towns(ev: pd.DataFrame, g: pd.DataFrame, kg: dict[str, float] | Non
     if g.empty:
         return pd.DataFrame(columns=TOWN_COLUMNS)
     left = ev[ev.event == "relief_left"].groupby("entity").qty.sum()
-    x = g.assign(
-        ok=np.where(g["judged"] & g["met_in_target"], g["people_met"], 0.0),
-        jp=np.where(g["judged"], g["people"] - g["left_unmet"], 0.0),
+    x = _judged(g).assign(
         new=np.where(g["handed_on"] == "", g["people"], 0.0),
         unmet=np.where(g["met_h"].isna(), g["people"] - g["group"].map(left).fillna(0.0), 0.0),
     )
@@ -270,9 +268,7 @@ def delivery_towns(ev: pd.DataFrame, g: pd.DataFrame, kg: dict[str, float] | Non
         people_met_in_target=("ok", "sum"),
         unmet_end=("unmet", "sum"),
     )
-    out["share_met_in_target"] = out["people_met_in_target"] / out["judged_people"].where(
-        out["judged_people"] > 0
-    )
+    out["share_met_in_target"] = _met_share(out)
     out["unserved"] = out["unmet_end"] > 0
     if kg is not None:
         u = unload_kg(ev, kg)
@@ -340,17 +336,27 @@ def relief_tables(
     }
 
 
+def _judged(g: pd.DataFrame) -> pd.DataFrame:
+    """Group rows with ``ok`` (people met within the target, if judged) and ``jp`` (people
+    judged) columns."""
+    return g.assign(
+        ok=np.where(g["judged"] & g["met_in_target"], g["people_met"], 0.0),
+        jp=np.where(g["judged"], g["people"] - g["left_unmet"], 0.0),
+    )
+
+
+def _met_share(out: pd.DataFrame) -> pd.Series:
+    """people_met_in_target / judged_people (NaN where nobody was judged)."""
+    return out["people_met_in_target"] / out["judged_people"].where(out["judged_people"] > 0)
+
+
 def _by(g: pd.DataFrame, key: str) -> pd.DataFrame:
     """Time to meet needs by shelter or by town of origin."""
     cols = [key, "groups", "people", "first_arrival_h", "people_met_in_target", "judged_people",
             "share_met_in_target", "mean_hours_to_met", "max_hours_to_met"]  # fmt: skip
     if g.empty:
         return pd.DataFrame(columns=cols)
-    g = g.assign(
-        ok=np.where(g["judged"] & g["met_in_target"], g["people_met"], 0.0),
-        jp=np.where(g["judged"], g["people"] - g["left_unmet"], 0.0),
-        wh=g["hours_to_met"].fillna(0.0) * g["people_met"],
-    )
+    g = _judged(g).assign(wh=g["hours_to_met"].fillna(0.0) * g["people_met"])
     out = g.groupby(key).agg(
         groups=("group", "size"),
         people=("people", "sum"),
@@ -361,9 +367,7 @@ def _by(g: pd.DataFrame, key: str) -> pd.DataFrame:
         pm=("people_met", "sum"),
         max_hours_to_met=("hours_to_met", "max"),
     )
-    out["share_met_in_target"] = out["people_met_in_target"] / out["judged_people"].where(
-        out["judged_people"] > 0
-    )
+    out["share_met_in_target"] = _met_share(out)
     out["mean_hours_to_met"] = out["wh"] / out["pm"].where(out["pm"] > 0)
     return out.reset_index()[cols]
 
