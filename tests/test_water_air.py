@@ -328,3 +328,22 @@ def test_more_helicopters_never_more_deaths_on_common_random_numbers():
             deaths.append(casualty_kpis(world.log.frame(), 48 * 60.0, 1e6)["evac_deaths"])
         assert deaths[0] >= deaths[1] >= deaths[2], (seed, deaths)
         assert deaths[0] > deaths[2]
+
+
+def test_bad_craft_and_casualty_config_names_the_field():
+    from sim.config import CasualtyConfig, ConfigError, EvacuationHazardConfig, EvacuationZoneConfig
+
+    with pytest.raises(ConfigError, match=r"layout.relief.fleets.own: station"):
+        config({"own": FleetConfig(base="main", capacity_kg=1.0, capacity_m3=1.0, station="b")})
+    with pytest.raises(ConfigError, match=r"fleets.air.night_start_h=25"):
+        config({"air": craft("air", night_start_h=25.0)})
+    cfg = config({})
+    cfg.scenario.evacuation = EvacuationHazardConfig(
+        zones={"z": EvacuationZoneConfig(nodes=["c"], people=10)},
+        casualties=CasualtyConfig(swept_window_h=-1.0),
+    )
+    with pytest.raises(ConfigError, match=r"scenario.evacuation.casualties.swept_window_h"):
+        validate(cfg)
+    cfg.scenario.evacuation.casualties = CasualtyConfig(capabilities=["swimming"])
+    with pytest.raises(ConfigError, match=r"casualties.capabilities: unknown capability"):
+        validate(cfg)
