@@ -667,6 +667,13 @@ CALIBRATION = [
 # (district, id, kind, name_zh, name_en, town_name_zh, spur_m, source)
 # ---------------------------------------------------------------------------
 POI_SPUR_M = 500.0  # ASSUMPTION: in-town access from the seat point to the facility
+WHARF_SPUR_M = 500.0  # ASSUMPTION: seat point to the riverside wharf
+LZ_SPUR_M = 300.0  # ASSUMPTION: seat point to the landing ground (school sports ground)
+LZ_SOURCE = (
+    "ASSUMPTION: helicopter landing zone on a school sports ground at the seat; a landing point "
+    "needs only ~200 m2 and open sports grounds qualify (重庆晚报 2014-07-19 on the 重庆市通用机场布局规划, "
+    "mirror m.hngazk.cn/blog/327817)"
+)
 POIS = [
     (
         "bishan",
@@ -729,6 +736,122 @@ POIS = [
         "北温泉街道",
         POI_SPUR_M,
         "003 L31 (建成投用了区级应急物资库); ASSUMPTION: at the seat 北温泉街道",
+    ),
+    # --- wharves and helicopter landing zones (issue: relief/rescue by water and air) ----
+    # 水路/航空 relief when roads fail (004 L35, L247-L253; 002 L182, 003 L240).  The plans name
+    # no wharf or landing-zone site: every entry is an ASSUMPTION placed at the host seat point
+    # with a short spur (WHARF_SPUR_M / LZ_SPUR_M).
+    (
+        "fengdu",
+        "wharf_sanhe",
+        "wharf",
+        "丰都港县城码头",
+        "Fengdu county-town wharf (Yangtze)",
+        "三合街道",
+        WHARF_SPUR_M,
+        "ASSUMPTION: a Yangtze wharf at the county town 三合 (riverside seat, networks/README BANKS); "
+        "site inside the street not located",
+    ),
+    (
+        "fengdu",
+        "wharf_gaojia",
+        "wharf",
+        "高家镇码头",
+        "Gaojia wharf (Yangtze)",
+        "高家镇",
+        WHARF_SPUR_M,
+        "ASSUMPTION: riverside town downstream of the county town (flood zone of "
+        "conf/scenario/flood_evacuation.yaml); wharf site not located",
+    ),
+    (
+        "fengdu",
+        "wharf_shuanglu",
+        "wharf",
+        "双路镇码头",
+        "Shuanglu wharf (Yangtze)",
+        "双路镇",
+        WHARF_SPUR_M,
+        "ASSUMPTION: riverside town east of the seat on the south bank (BANKS); wharf site not located",
+    ),
+    (
+        "fengdu",
+        "lz_jilong",
+        "landing_zone",
+        "暨龙镇直升机临时起降点",
+        "Jilong helicopter landing zone",
+        "暨龙镇",
+        LZ_SPUR_M,
+        LZ_SOURCE,
+    ),
+    (
+        "fengdu",
+        "lz_wuping",
+        "landing_zone",
+        "武平镇直升机临时起降点",
+        "Wuping helicopter landing zone",
+        "武平镇",
+        LZ_SPUR_M,
+        LZ_SOURCE,
+    ),
+    (
+        "beibei",
+        "wharf_beibei",
+        "wharf",
+        "北碚嘉陵江码头(朝阳)",
+        "Beibei Jialing wharf (Chaoyang)",
+        "朝阳街道",
+        WHARF_SPUR_M,
+        "ASSUMPTION: a Jialing wharf in the old town 朝阳 on the city bank (BANKS); site not located",
+    ),
+    (
+        "beibei",
+        "wharf_chengjiang",
+        "wharf",
+        "澄江镇码头",
+        "Chengjiang wharf (Jialing, Wentang gorge)",
+        "澄江镇",
+        WHARF_SPUR_M,
+        "ASSUMPTION: gorge town on the Jialing below 缙云山 (gazetteer note); wharf site not located",
+    ),
+    (
+        "beibei",
+        "lz_jindaoxia",
+        "landing_zone",
+        "金刀峡镇直升机临时起降点",
+        "Jindaoxia helicopter landing zone",
+        "金刀峡镇",
+        LZ_SPUR_M,
+        LZ_SOURCE,
+    ),
+    (
+        "nanan",
+        "wharf_danzishi",
+        "wharf",
+        "弹子石码头",
+        "Danzishi wharf (Yangtze)",
+        "弹子石街道",
+        WHARF_SPUR_M,
+        "ASSUMPTION: Yangtze wharf on the 南滨路 riverside at 弹子石; site not located",
+    ),
+    (
+        "nanan",
+        "wharf_guangyang",
+        "wharf",
+        "广阳镇码头",
+        "Guangyang wharf (Yangtze)",
+        "广阳镇",
+        WHARF_SPUR_M,
+        "ASSUMPTION: downstream riverside town (flood zone of flood_evacuation.yaml); site not located",
+    ),
+    (
+        "bishan",
+        "lz_batang",
+        "landing_zone",
+        "八塘镇直升机临时起降点",
+        "Batang helicopter landing zone",
+        "八塘镇",
+        LZ_SPUR_M,
+        LZ_SOURCE,
     ),
 ]
 
@@ -883,6 +1006,24 @@ _EXT_COORD = (
     "ASSUMPTION: approximate city-centre coordinate (rounded, general geographic "
     "knowledge); used for drawing only - the edge length comes from length_source"
 )
+AIRBASE_ROLE = (
+    "004 L364 森林航空护林站 (municipal forest aviation station, helicopters for rescue and relief "
+    "004 L249): its 渝西 base is 龙兴通用机场 (消防界 2018(1), 刘育锋 et al., mirror "
+    "zgkjsz.com/page/2018/1021/8409260.shtml); 2 helicopters on standby there in April 2022 "
+    "(slcyfh.mem.gov.cn/Item/33229.aspx)"
+)
+AIRBASE_LINK = (
+    "ext_chongqing_centre",
+    "expressway",
+    "",
+    80,
+    2,
+    None,
+    1.3,
+    "ASSUMPTION: great-circle x 1.3 by expressway from the central city",
+)
+# Kinds of external nodes other than regional centres.
+EXTERNAL_KIND = {"ext_airbase_longxing": "air_base", "ext_wharf_geohazard": "wharf"}
 EXTERNALS = [
     (
         "bishan",
@@ -1055,6 +1196,55 @@ EXTERNALS = [
         ],
     ),
     (
+        "fengdu",
+        "ext_qianjiang",
+        "黔江区(区域应急中心)",
+        "Qianjiang (regional emergency centre)",
+        29.533,
+        108.771,
+        _EXT_COORD,
+        "004 L181/L358 (regional emergency centre for south-east Chongqing); the municipal forest "
+        "aviation station's 渝东南 base at 黔江武陵山机场 (消防界 2018(1), 刘育锋 et al., mirror "
+        "zgkjsz.com/page/2018/1021/8409260.shtml) is represented by this node",
+        [
+            (
+                "三合街道",
+                "expressway",
+                "G50 沪渝 / 石黔高速 (via 石柱)",
+                80,
+                2,
+                None,
+                1.6,
+                "ASSUMPTION: great-circle x 1.6 (mountain expressways via 石柱; route and length "
+                "not verified)",
+            )
+        ],
+    ),
+    (
+        "fengdu",
+        "ext_wharf_geohazard",
+        "地质灾害应急专用码头(三峡库区)",
+        "Geo-hazard emergency wharf (Three Gorges reservoir)",
+        30.790,
+        108.380,
+        "ASSUMPTION: 004 L363 plans a 地质灾害应急专用码头 without a site; placed on the Yangtze at "
+        "Wanzhou, where 长江万州航道处 keeps emergency boats for reservoir geo-hazards "
+        "(jszhaobiao.com 2025, '三峡库区地质灾害航运应急现场指挥部')",
+        "004 L363 (geo-hazard emergency wharf); boats of the reservoir area",
+        [
+            (
+                "ext_wanzhou",
+                "local",
+                "",
+                None,
+                None,
+                None,
+                1.3,
+                "ASSUMPTION: great-circle x 1.3 from the Wanzhou centre to the riverside wharf",
+            )
+        ],
+    ),
+    (
         "beibei",
         "ext_hechuan",
         "合川区",
@@ -1076,6 +1266,21 @@ EXTERNALS = [
             )
         ],
     ),
+    *[
+        (
+            d,
+            "ext_airbase_longxing",
+            "重庆市森林航空护林站龙兴基地(龙兴通用机场)",
+            "Chongqing forest aviation station, Longxing base (Longxing general-aviation airport)",
+            29.700,
+            106.830,
+            "ASSUMPTION: 龙兴镇, 渝北区 (approximate point, general geographic knowledge); used "
+            "for drawing and flight distances",
+            AIRBASE_ROLE,
+            [AIRBASE_LINK],
+        )
+        for d in ("bishan", "nanan", "beibei")
+    ],
 ]
 
 # ---------------------------------------------------------------------------
@@ -1640,7 +1845,7 @@ def build_district(district: str, gaz_dir: Path, include_planned: bool) -> nx.Gr
             continue
         add_node(
             eid,
-            kind="regional_centre",
+            kind=EXTERNAL_KIND.get(eid, "regional_centre"),
             name_zh=nz,
             name_en=ne,
             lat=lat,
@@ -1652,7 +1857,12 @@ def build_district(district: str, gaz_dir: Path, include_planned: bool) -> nx.Gr
             external=True,
         )
         for town_zh, cls, name, vd, lanes, km, fac, src in elinks:
-            gc = haversine_m(lat, lon, *coords[town_zh])
+            node_link = town_zh not in tid  # linked to another node id (external or POI)
+            if node_link:
+                end = G.nodes[town_zh]
+                gc = haversine_m(lat, lon, end["lat"], end["lon"])
+            else:
+                gc = haversine_m(lat, lon, *coords[town_zh])
             if km is not None:
                 length, f_used, lsrc = km * 1000.0, km * 1000.0 / gc, f"cited: {src}"
             else:
@@ -1661,12 +1871,12 @@ def build_district(district: str, gaz_dir: Path, include_planned: bool) -> nx.Gr
                 sp = float(vd)
                 cap = float(lanes * KHCM_EXPWY_PCPHPL[int(vd)])
             else:
-                terr = edge_terrain(town_zh, town_zh)
+                terr = terrain if node_link else edge_terrain(town_zh, town_zh)
                 sp = float(SPEED_KMH[cls][terr])
                 cap = cap_for(cls, terr)
             add_edge(
                 eid,
-                tid[town_zh],
+                town_zh if node_link else tid[town_zh],
                 length_m=length,
                 speed_kmh=sp,
                 road_class=cls,

@@ -59,6 +59,9 @@ KINDS = {
     "regional_centre",
     "forest_zone",
     "junction",
+    "wharf",
+    "landing_zone",
+    "air_base",
 }
 CLASSES = {"expressway", "national", "provincial", "county", "local"}
 PREFIX = {
@@ -67,7 +70,12 @@ PREFIX = {
     "regional_centre": "ext_",
     "forest_zone": "forest_",
     "junction": "junction_",
+    "wharf": "wharf_",
+    "landing_zone": "lz_",
+    "air_base": "ext_airbase_",
 }
+# kinds that may lie outside the district (node id ext_*)
+EXTERNAL_KINDS = {"regional_centre", "air_base", "wharf"}
 SETTLEMENT = {"street", "town", "township"}
 
 # Expected counts per kind (gazetteer divisions + curated POIs).
@@ -79,18 +87,39 @@ EXPECTED = {
         "fire_station": 1,
         "regional_centre": 2,
         "forest_zone": 3,
+        "landing_zone": 1,
+        "air_base": 1,
     },
-    "nanan": {"street": 8, "town": 7, "depot": 1, "regional_centre": 1, "forest_zone": 1},
+    "nanan": {
+        "street": 8,
+        "town": 7,
+        "depot": 1,
+        "regional_centre": 1,
+        "forest_zone": 1,
+        "wharf": 2,
+        "air_base": 1,
+    },
     "fengdu": {
         "street": 2,
         "town": 23,
         "township": 5,
         "depot": 1,
-        "regional_centre": 3,
+        "regional_centre": 4,
         "forest_zone": 3,
         "junction": 1,
+        "wharf": 4,
+        "landing_zone": 2,
     },
-    "beibei": {"street": 6, "town": 11, "depot": 1, "regional_centre": 2, "forest_zone": 2},
+    "beibei": {
+        "street": 6,
+        "town": 11,
+        "depot": 1,
+        "regional_centre": 2,
+        "forest_zone": 2,
+        "wharf": 2,
+        "landing_zone": 1,
+        "air_base": 1,
+    },
 }
 EXPECTED_SETTLEMENTS = {"bishan": 15, "nanan": 15, "fengdu": 30, "beibei": 17}
 
@@ -118,12 +147,14 @@ def check_file(path: Path) -> dict:
             assert _is(a[k], t), f"{d}:{n} {k}={a[k]!r} not {t.__name__}"
         assert n.isascii() and n == n.lower() and " " not in n, f"{d}: bad id {n}"
         assert a["kind"] in KINDS, f"{d}:{n} kind {a['kind']}"
-        if a["kind"] in PREFIX:
+        if a["kind"] in PREFIX and not a["external"]:
             assert n.startswith(PREFIX[a["kind"]]), f"{d}:{n} prefix"
         assert -90 <= a["lat"] <= 90 and -180 <= a["lon"] <= 180
         assert 28.5 < a["lat"] < 31.5 and 105.0 < a["lon"] < 109.0, f"{d}:{n} outside Chongqing"
         assert a["coord_source"] and a["population_source"], f"{d}:{n} empty source"
-        assert a["external"] == (a["kind"] == "regional_centre" and n.startswith("ext_")), n
+        assert a["external"] == n.startswith("ext_"), n
+        assert a["kind"] in EXTERNAL_KINDS or not a["external"], f"{d}:{n} external kind"
+        assert a["kind"] != "regional_centre" or a["external"], f"{d}:{n} regional centre inside"
         if a["kind"] in SETTLEMENT:
             assert a["population"] > 0 and a["town"] == n, f"{d}:{n} settlement"
         else:

@@ -16,11 +16,51 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import EvacuationHazardConfig, EvacuationZoneConfig, road_ends
-from sim.core.events import EvacuationOrder, HazardEvent, RoadClosure, WarningIssued, ZoneImpact
+from sim.config import CasualtyConfig, EvacuationHazardConfig, EvacuationZoneConfig, road_ends
+from sim.core.events import (
+    CasualtyRule,
+    EvacuationOrder,
+    HazardEvent,
+    RoadClosure,
+    WarningIssued,
+    ZoneImpact,
+)
 from sim.core.network import RoadNetwork
 
 HAZARD = "evacuation"
+
+# Follow-up of people caught by the hazard, by kind: (capabilities, survival window in hours
+# where they were caught, on a road). Defaults for scenario.evacuation.casualties.
+CASUALTY_DEFAULTS: dict[str, tuple[tuple[str, ...], float, float]] = {
+    # ASSUMPTION: trapped at home by rising water, people retreat upstairs/on roofs: 12 h,
+    # as for people trapped by water in conf/scenario/flood.yaml (window_h). Swept away on a
+    # road (vehicles are where most flood deaths happen: 49-63%, Ahmed, Haynes & Taylor 2020,
+    # J. Flood Risk Manage. 13(3) e12616): 3 h = the lower end of "3-12 h to exhaustion" in
+    # 21-27 C water (US Search and Rescue Task Force cold-water table, summer Yangtze water).
+    "river_flood": (("water_rescue",), 12.0, 3.0),
+    "flash_flood": (("water_rescue",), 12.0, 3.0),
+    # buried by a slope failure: "within 2 to 6 hours less than 50% of those buried are still
+    # alive" (Noji, Supercourse lec32971; as burial_window_h in conf/scenario/landslide.yaml)
+    "geo_hazard": (("collapse",), 6.0, 6.0),
+    # acute exposure: 2 h, as window_h_life in conf/scenario/chemical.yaml (ASSUMPTION)
+    "chemical": (("hazmat",), 2.0, 2.0),
+}
+
+
+def casualty_rule(kind: str, c: CasualtyConfig) -> CasualtyRule | None:
+    """The follow-up rule of an order of ``kind`` from the scenario's casualty section."""
+    if not c.enabled:
+        return None
+    caps, trapped, swept = CASUALTY_DEFAULTS.get(kind, CASUALTY_DEFAULTS["river_flood"])
+    return CasualtyRule(
+        capabilities=tuple(c.capabilities) if c.capabilities is not None else caps,
+        trapped_window_min=60.0
+        * (c.trapped_window_h if c.trapped_window_h is not None else trapped),
+        swept_window_min=60.0 * (c.swept_window_h if c.swept_window_h is not None else swept),
+        work_min_per_person=c.work_min_per_person,
+        max_people=int(c.max_people),
+        report_delay_min_mean=c.report_delay_min_mean,
+    )
 
 
 def select_zone(cfg: EvacuationHazardConfig) -> tuple[str, EvacuationZoneConfig]:
@@ -106,6 +146,7 @@ def generate(
             ),
             unsafe_nodes=tuple(net.nodes[i] for i in unsafe),
             plan_people=int(zone.plan_people),
+            casualties=casualty_rule(cfg.kind, cfg.casualties),
         ),
     ]
     events += [

@@ -109,6 +109,7 @@ from sim.config.fire import (  # noqa: E402
 )
 from sim.config.hazards import (  # noqa: E402
     CascadeConfig,
+    CasualtyConfig,
     ChemicalConfig,
     DangerClassConfig,
     EarthquakeConfig,
@@ -169,6 +170,7 @@ __all__ = [
     "EXECUTORS",
     "EarthquakeConfig",
     "EvacFleetConfig",
+    "CasualtyConfig",
     "EvacuationHazardConfig",
     "EvacuationLayoutConfig",
     "EvacuationZoneConfig",

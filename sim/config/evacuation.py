@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from omegaconf import MISSING
 
 from sim.config.checks import ConfigError, check_share, positive, road_ends, road_exposure
+from sim.config.teams import _check_capabilities
 
 if TYPE_CHECKING:
     from sim.config import Config
@@ -176,6 +177,15 @@ def validate_evacuation(cfg: Config) -> None:
             raise ConfigError(
                 f"{f}.closure_classes: '{c}' is not one of {', '.join(road_exposure())}"
             )
+    cas = sc.casualties
+    if cas.capabilities is not None:
+        _check_capabilities(cas.capabilities, f"{f}.casualties.capabilities")
+    for name in ("trapped_window_h", "swept_window_h"):
+        if getattr(cas, name) is not None:
+            positive(getattr(cas, name), f"{f}.casualties.{name}")
+    positive(cas.work_min_per_person, f"{f}.casualties.work_min_per_person")
+    positive(cas.max_people, f"{f}.casualties.max_people")
+    positive(cas.report_delay_min_mean, f"{f}.casualties.report_delay_min_mean", allow_zero=True)
     for key, z in sc.zones.items():
         fz = f"{f}.zones.{key}"
         if not z.nodes:

@@ -193,6 +193,27 @@ class EvacuationZoneConfig:
 
 
 @dataclass
+class CasualtyConfig:
+    """People caught by the hazard during an evacuation become rescue incidents.
+
+    ``None`` values take the kind's default (scenarios/evacuation.py ``CASUALTY_DEFAULTS``,
+    with sources): the capability a team needs and the survival windows of people caught
+    where they were (home, assembly point: ``trapped_window_h``) and on a road
+    (``swept_window_h``). People caught together are split into incidents of at most
+    ``max_people`` (a building, a stretch of road).
+    """
+
+    enabled: bool = True
+    capabilities: list[str] | None = None
+    trapped_window_h: float | None = None
+    swept_window_h: float | None = None
+    # ASSUMPTION: a reference crew needs 20 min per person to get them out by boat/ladder
+    work_min_per_person: float = 20.0
+    max_people: int = 20  # ASSUMPTION: one incident per building or road stretch of 20
+    report_delay_min_mean: float = 15.0  # ASSUMPTION: phone call or neighbours (110/119)
+
+
+@dataclass
 class EvacuationHazardConfig:
     """A hazard that forces an evacuation: order with lead time, impact, flooded roads."""
 
@@ -208,6 +229,7 @@ class EvacuationHazardConfig:
         default_factory=lambda: ["national", "provincial", "county", "local"]
     )
     closed_h: float = 48.0  # how long flooded roads stay closed
+    casualties: CasualtyConfig = field(default_factory=CasualtyConfig)  # caught -> rescue
 
 
 @dataclass

@@ -73,6 +73,15 @@ class FleetConfig:
     detour: float = 1.0  # water/air only
     max_leg_min: float = 0.0  # > 0: serves only shelters within this drive of depot and itself
     serves: list[str] = field(default_factory=list)
+    # water/air only: where the craft waits before its first sortie (an air base, a regional
+    # centre's wharf; '' = at its base depot); it positions to the base depot to load
+    station: str = ""
+    turnaround_min: float = 0.0  # water/air: refuel and crew check at the base after a sortie
+    # no departures between these clock hours (equal: none), nor in a storm's impact window
+    # when ``weather_limited`` (a grounded helicopter waits)
+    night_start_h: float = 0.0
+    night_end_h: float = 0.0
+    weather_limited: bool = False
     source: str = ""
 
 
@@ -152,6 +161,20 @@ def validate_relief(layout: LayoutConfig) -> None:
             positive(fl.speed_kmh, f"{f}.speed_kmh")
             if fl.detour < 1:
                 raise ConfigError(f"{f}.detour={fl.detour}: must be >= 1")
+        elif (
+            fl.station
+            or fl.turnaround_min
+            or fl.weather_limited
+            or fl.night_start_h != fl.night_end_h
+        ):
+            raise ConfigError(
+                f"{f}: station, turnaround_min, night hours and weather_limited are for "
+                "water/air fleets only (mode road)"
+            )
+        positive(fl.turnaround_min, f"{f}.turnaround_min", allow_zero=True)
+        for name in ("night_start_h", "night_end_h"):
+            if not 0 <= getattr(fl, name) < 24:
+                raise ConfigError(f"{f}.{name}={getattr(fl, name)}: must be within [0, 24)")
     for name in ("kit_days", "reserve_days", "target_h", "handle_kg_per_min"):
         positive(getattr(relief, name), f"layout.relief.{name}")
     positive(relief.load_fixed_min, "layout.relief.load_fixed_min", allow_zero=True)

@@ -78,3 +78,30 @@ def alarms(events: pd.DataFrame) -> pd.DataFrame:
             "ref": "hazard",
         }
     )
+
+
+# Row written by a module that publishes an Incident during the run (not in the hazard
+# timeline): t = occurrence, entity = incident id, node, ref = kind, qty = survival window
+# in minutes, info = severity. Rescue measures read windows of such incidents from it.
+INCIDENT_WINDOW = "incident_window"
+
+
+def incident_windows(events: pd.DataFrame) -> pd.DataFrame:
+    """Incidents announced in the log: index incident id, columns occurred, window_min,
+    severity, kind, node (empty if none)."""
+    w = events[events.event == INCIDENT_WINDOW]
+    return pd.DataFrame(
+        {
+            "occurred": w.t.to_numpy(dtype=float),
+            "window_min": w.qty.to_numpy(dtype=float),
+            "severity": pd.to_numeric(w["info"], errors="coerce").fillna(0).astype(int).to_numpy(),
+            "kind": w.ref.to_numpy(),
+            "node": w.node.to_numpy(),
+        },
+        index=pd.Index(w.entity.to_numpy(), name="incident"),
+    )
+
+
+def first_arrivals(events: pd.DataFrame) -> pd.Series:
+    """Time the first team arrived at each incident (``arrive`` rows, by incident id)."""
+    return events[events.event == "arrive"].groupby("ref")["t"].min()

@@ -83,6 +83,21 @@ class Ignition(HazardEvent):
 
 
 @dataclass(frozen=True)
+class CasualtyRule:
+    """How people caught by an evacuation's hazard are followed up: each group becomes
+    rescue :class:`Incident` s of at most ``max_people`` needing ``capabilities``, with a
+    survival window from the moment they were caught (``trapped_window_min`` where they were,
+    ``swept_window_min`` on a road) and ``work_min_per_person`` for a reference crew."""
+
+    capabilities: tuple[str, ...] = ("water_rescue",)
+    trapped_window_min: float = 720.0
+    swept_window_min: float = 180.0
+    work_min_per_person: float = 20.0
+    max_people: int = 20
+    report_delay_min_mean: float = 15.0
+
+
+@dataclass(frozen=True)
 class EvacuationOrder(HazardEvent):
     """People at risk must leave before the expected impact (紧急转移).
 
@@ -98,6 +113,7 @@ class EvacuationOrder(HazardEvent):
     at_risk: tuple[tuple[str, int], ...] = ()
     unsafe_nodes: tuple[str, ...] = ()
     plan_people: int = 0
+    casualties: CasualtyRule | None = None  # None: caught people are not followed up
 
 
 @dataclass(frozen=True)

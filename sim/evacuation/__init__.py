@@ -69,13 +69,16 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     out = warning_kpis(events)
     orders = rep.timeline.of_type(EvacuationOrder)
     if orders:
-        out.update(evacuation_kpis(events, orders, rep.horizon_min))
+        net = rep.world.net
+        population = float(net.graph.graph.get("population_total", 0) or net.population.sum())
+        out.update(evacuation_kpis(events, orders, rep.horizon_min, population))
     return out
 
 
 def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """``warning_towns``; with an evacuation order also ``evac_curve``, ``evac_shelters``,
-    ``evac_shelter_nodes``, ``evac_links``, ``evac_towns``."""
+    ``evac_shelter_nodes``, ``evac_links``, ``evac_towns``, ``evac_casualties`` (one row per
+    incident handed to rescue for caught people)."""
     from sim.evacuation.metrics import evacuation_tables, warning_towns
 
     out: dict[str, pd.DataFrame] = {}

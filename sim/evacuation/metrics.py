@@ -7,13 +7,23 @@ ready / warned people who stay),
 (info ``<type>/<mode>``; mode ``transfer`` for people handed on), ``shelter_transfer``,
 ``turned_away``, ``no_shelter`` / ``wait_end``, ``caught_by_hazard`` (ref ``home``,
 ``road:<road>``, ...; info ``transfer`` when caught while handed on between shelters),
-``evac_impact``, ``shelter_site`` (capacity), ``link_delay``.
+``evac_impact``, ``shelter_site`` (capacity), ``link_delay``, ``casualty`` (an incident
+handed to rescue for caught people) with its ``incident_window`` row, and the rescue
+module's ``arrive`` rows for those incidents.
+
+Casualties (the plans' zero-death and casualty targets: Nan'an 001, Bishan 000 L76): every
+caught person is in one casualty incident with a survival window from the moment they were
+caught. At the horizon each is *rescued* (a team arrived within the window), *not reached in
+time* (the window ended with no team there: counted as a death, an ASSUMPTION of the model;
+the window's sources are in scenarios/evacuation.py) or *awaiting rescue* (window still open).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from sim.core.eventlog import first_arrivals, incident_windows
 
 NAN = float("nan")
 CURVE_STEP_MIN = 15.0
@@ -85,8 +95,62 @@ def shelter_nodes(ev: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("node").reset_index()
 
 
-def evacuation_kpis(ev: pd.DataFrame, orders: list, horizon_min: float) -> dict[str, float]:
-    """One replication's evacuation KPIs (one row of kpis.csv)."""
+CASUALTY_COLUMNS = ["incident", "group", "node", "kind", "people", "caught_h", "window_h",
+                    "first_arrival_h", "status"]  # fmt: skip
+
+
+def casualty_table(ev: pd.DataFrame, horizon_min: float) -> pd.DataFrame:
+    """One row per casualty incident: when and where people were caught, their survival
+    window, the first team's arrival and the outcome at the horizon (rescued, not reached in
+    time, awaiting rescue)."""
+    cas = _rows(ev, "casualty")
+    if cas.empty:
+        return pd.DataFrame(columns=CASUALTY_COLUMNS)
+    win = incident_windows(ev)["window_min"]
+    arr = first_arrivals(ev)
+    t = cas.t.to_numpy(dtype=float)
+    w = cas.entity.map(win).to_numpy(dtype=float)
+    a = cas.entity.map(arr).to_numpy(dtype=float)
+    deadline = t + w
+    rescued = ~np.isnan(a) & (a <= deadline + 1e-9)
+    late = ~rescued & (deadline <= horizon_min)
+    status = np.where(rescued, "rescued", np.where(late, "not_reached_in_time", "awaiting"))
+    return pd.DataFrame(
+        {
+            "incident": cas.entity.to_numpy(),
+            "group": cas.ref.to_numpy(),
+            "node": cas.node.to_numpy(),
+            "kind": cas["info"].to_numpy(),
+            "people": cas.qty.to_numpy(dtype=float),
+            "caught_h": t / 60.0,
+            "window_h": w / 60.0,
+            "first_arrival_h": a / 60.0,
+            "status": status,
+        }
+    )
+
+
+def casualty_kpis(ev: pd.DataFrame, horizon_min: float, population: float) -> dict[str, float]:
+    """People caught, rescued in time, not reached in time (= deaths), awaiting rescue."""
+    c = casualty_table(ev, horizon_min)
+    by = c.groupby("status")["people"].sum() if len(c) else pd.Series(dtype=float)
+    deaths = float(by.get("not_reached_in_time", 0.0))
+    return {
+        "evac_casualty_incidents": float(len(c)),
+        "evac_caught_followed": float(c["people"].sum()) if len(c) else 0.0,
+        "evac_caught_rescued": float(by.get("rescued", 0.0)),
+        "evac_caught_not_reached_in_time": deaths,
+        "evac_caught_awaiting_rescue": float(by.get("awaiting", 0.0)),
+        "evac_deaths": deaths,
+        "evac_deaths_per_million": deaths / population * 1e6 if population > 0 else NAN,
+    }
+
+
+def evacuation_kpis(
+    ev: pd.DataFrame, orders: list, horizon_min: float, population: float = 0.0
+) -> dict[str, float]:
+    """One replication's evacuation KPIs (one row of kpis.csv); ``population``: district
+    residents, for deaths per million (000 L76)."""
     t0 = min(o.t for o in orders)
     plan = max(o.plan_people for o in orders)
     at_risk = float(_rows(ev, "at_risk").qty.sum())
@@ -151,6 +215,7 @@ def evacuation_kpis(ev: pd.DataFrame, orders: list, horizon_min: float) -> dict[
         "evac_shelters_full": float(occ["full"].sum()) if len(occ) else 0.0,
         "evac_peak_occupancy_share": float(occ["peak_share"].max()) if len(occ) else NAN,
         "evac_max_link_delay_min": float(delays.max()) if len(delays) else 0.0,
+        **casualty_kpis(ev, horizon_min, population),
     }
 
 
@@ -247,12 +312,13 @@ def town_table(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def evacuation_tables(ev: pd.DataFrame, orders: list, horizon_min: float) -> dict:
-    """``evac_curve``, ``evac_shelters``, ``evac_shelter_nodes``, ``evac_links`` and
-    ``evac_towns`` of one replication."""
+    """``evac_curve``, ``evac_shelters``, ``evac_shelter_nodes``, ``evac_links``,
+    ``evac_towns`` and ``evac_casualties`` of one replication."""
     return {
         "evac_curve": evacuation_curve(ev, orders, horizon_min),
         "evac_shelters": occupancy(ev),
         "evac_shelter_nodes": shelter_nodes(ev),
         "evac_links": link_table(ev),
         "evac_towns": town_table(ev),
+        "evac_casualties": casualty_table(ev, horizon_min),
     }

@@ -24,6 +24,11 @@ never learns which hazard made the order.
 5. Impact. People still at home (not warned, not complying, preparing, waiting for help) or on
    the way out of a town's at-risk area when the hazard reaches it are caught, as are people
    waiting at a node wholly in the zone.
+6. Casualties followed through. Under the order's :class:`CasualtyRule` every caught group
+   becomes rescue :class:`Incident` s (at most ``max_people`` each) published on the World
+   bus, as hazard incidents are: the rescue module sends teams without knowing where they
+   came from. Their survival window runs from the moment they were caught (shorter on a
+   road); whether a team got there in time is judged from the log (metrics).
 
 Everything is logged with the one schema; KPIs, tables and figures come from the log
 (:mod:`sim.evacuation.metrics`).
@@ -39,7 +44,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import Config
-from sim.core.events import EvacuationOrder, WarningIssued, ZoneImpact
+from sim.core.eventlog import INCIDENT_WINDOW
+from sim.core.events import CasualtyRule, EvacuationOrder, Incident, WarningIssued, ZoneImpact
 from sim.core.places import towns_by_population
 from sim.core.signals import PeopleLeftShelter, PeopleSheltered
 from sim.core.world import World
@@ -127,6 +133,10 @@ class EvacuationService:
         self.active: dict[str, Group] = {}
         self.at_risk = 0
         self.caught_people = 0
+        self.casualty_people = 0  # caught people handed to rescue as incidents
+        self.rules: dict[str, CasualtyRule | None] = {}
+        self._last_rule: CasualtyRule | None = None
+        self._cas_rng = None
         self._seq = 0
         self._room = self.env.event()
         self.fleet: dict[str, list[Vehicle]] = {"bus": [], "assist": []}
@@ -239,6 +249,7 @@ class EvacuationService:
             {net.index[n] for n in ev.unsafe_nodes},
         )
         self.orders[ev.id] = st
+        self.rules[ev.id] = self._last_rule = ev.casualties
         for i in st.unsafe:
             self.banned[i] = True
         total = sum(p.people for p in plans)
@@ -323,8 +334,47 @@ class EvacuationService:
         # info: the order's kind, or "transfer" for people caught while being handed on
         kind = self.orders[g.order].kind if g.order in self.orders else "transfer"
         self._log("caught_by_hazard", g.id, g.node, where, g.people, kind)
+        self._casualties(g.order, g.node, g.people, where, g.id)
         g.people = 0
         g.state = "done"
+
+    def _casualties(self, oid: str, node: int, people: int, where: str, gid: str) -> None:
+        """Hand ``people`` caught at ``node`` to rescue: incidents of at most ``max_people``
+        with a survival window from now (people handed on between shelters use the rule of
+        the latest order)."""
+        rule = self.rules.get(oid, self._last_rule)
+        if rule is None or people <= 0:
+            return
+        if self._cas_rng is None:
+            self._cas_rng = self.world.streams("evacuation/casualties")
+        on_road = where.startswith("road:")
+        window = rule.swept_window_min if on_road else rule.trapped_window_min
+        kind = "caught_on_road" if on_road else "caught_trapped"
+        name = self.net.nodes[node]
+        k, left = 0, int(people)
+        while left > 0:
+            n = min(left, max(1, rule.max_people))
+            left -= n
+            k += 1
+            mean = rule.report_delay_min_mean
+            delay = float(self._cas_rng.exponential(mean)) if mean > 0 else 0.0
+            inc = Incident(
+                t=self.env.now,
+                hazard="evacuation",
+                id=f"cas-{gid}-{k}",
+                node=name,
+                kind=kind,
+                severity=3,
+                people=n,
+                capabilities=rule.capabilities,
+                work_min=n * rule.work_min_per_person,
+                window_min=window,
+                report_delay_min=delay,
+            )
+            self.casualty_people += n
+            self._log("casualty", inc.id, node, gid, n, kind)
+            self.world.log.log(self.env.now, INCIDENT_WINDOW, inc.id, name, kind, window, "3")
+            self.world.publish(inc)
 
     # ------------------------------------------------------------------ own car / walking
     def _car(self, g: Group):
@@ -676,6 +726,7 @@ class EvacuationService:
             st.home[x] = 0
             self.caught_people += home
             self._log("caught_by_hazard", f"{st.id}:{ev.node}", x, "home", home, st.kind)
+            self._casualties(st.id, x, home, "home", f"{st.id}:{ev.node}")
         for role in self.fleet:  # requests of people who were still at home
             q = self.demand[role].get(x)
             if q:

@@ -40,25 +40,32 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
 
 
 def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``relief_groups``, ``relief_shelters``, ``relief_towns``, ``relief_stockouts``,
-    ``relief_vehicles``, ``relief_calloffs``, ``relief_stock_coverage`` (over all replications)."""
+    """``relief_groups``, ``relief_delivery_towns`` (by shelter node: served in time, unserved,
+    trips and kg by mode), ``relief_shelters``, ``relief_towns`` (by town of origin),
+    ``relief_stockouts``, ``relief_vehicles``, ``relief_calloffs``, ``relief_stock_coverage``
+    (CSV files, all replications)."""
     from sim.relief.metrics import relief_tables, stock_coverage
 
     rc = rep.cfg.layout.relief
     if rc is None:
         return {}
-    out = relief_tables(events, rc.target_h, rep.horizon_min)
+    kg = {k: v.unit_kg for k, v in rc.kit.items()}
+    out = relief_tables(events, rc.target_h, rep.horizon_min, kg)
     out["relief_stock_coverage"] = stock_coverage(rep.cfg, events)
     return out
 
 
 def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
-    """``relief_needs_met.png``: people sheltered and with needs met vs time."""
-    from sim.relief.figures import needs_met_figure
+    """``relief_needs_met.png`` (people sheltered and with needs met vs time) and
+    ``relief_by_mode.png`` (tonnes delivered to each shelter town by road, water and air)."""
+    from sim.relief.figures import delivery_modes_figure, needs_met_figure
 
     groups = tables.get("relief_groups")
     if groups is not None and len(groups):
         needs_met_figure(groups, conf, outdir / "relief_needs_met.png")
+    towns = tables.get("relief_delivery_towns")
+    if towns is not None and len(towns):
+        delivery_modes_figure(towns, conf, outdir / "relief_by_mode.png")
 
 
 def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -> list[MapLayer]:

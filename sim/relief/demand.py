@@ -62,6 +62,7 @@ class Shelter:
     orders: list[Order] = field(default_factory=list)  # open orders, oldest first
     groups: deque[Group] = field(default_factory=deque)  # present groups, oldest first
     blocked: bool = False  # a 'relief_blocked' episode is open
+    waiting_road: bool = False  # a 'relief_wait_road' episode is open (cheaper than flying)
 
     def __post_init__(self) -> None:
         z = np.zeros(self.n_items)

@@ -54,3 +54,45 @@ def needs_met_figure(groups: pd.DataFrame, conf: Config, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+MODE_COLOURS = {"road": "#4c72b0", "water": "#55a868", "air": "#c44e52"}
+
+
+def delivery_modes_figure(towns: pd.DataFrame, conf: Config, path: Path) -> None:
+    """Tonnes delivered to each shelter node by road, water and air (mean over replications),
+    and the share of judged people served within the target; unserved towns in red."""
+    from sim.core.plotting import plt
+
+    reps = max(int(towns["rep"].nunique()), 1) if "rep" in towns else 1
+    agg = towns.groupby("node").agg(
+        {**{f"kg_{m}": "sum" for m in MODE_COLOURS}, "judged_people": "sum",
+         "people_met_in_target": "sum", "unmet_end": "sum"}
+    )  # fmt: skip
+    agg = agg.sort_values("judged_people")
+    y = np.arange(len(agg))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 0.8 + 0.35 * max(len(agg), 3)), sharey=True)
+    left = np.zeros(len(agg))
+    for m, colour in MODE_COLOURS.items():
+        t = agg[f"kg_{m}"].to_numpy(float) / 1000.0 / reps
+        a1.barh(y, t, left=left, color=colour, label=m)
+        left += t
+    a1.set_yticks(y)
+    a1.set_yticklabels(agg.index)
+    for lab, unmet in zip(a1.get_yticklabels(), agg["unmet_end"], strict=True):
+        if unmet > 0:
+            lab.set_color("red")
+    a1.set_xlabel(f"tonnes delivered (mean of {reps} replications)")
+    a1.legend(loc="lower right")
+    share = agg["people_met_in_target"] / agg["judged_people"].where(agg["judged_people"] > 0)
+    a2.barh(y, share.fillna(0.0).to_numpy(float), color="grey")
+    target = conf.layout.relief.target_h if conf.layout.relief else 24.0
+    a2.set_xlabel(f"share of judged people served within {target:g} h")
+    a2.set_xlim(0, 1)
+    fig.suptitle(
+        f"{conf.district.name_en}: relief by mode, layout {conf.layout.name} "
+        "(red: people still without their kit at the end)"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -12,7 +12,12 @@ Definitions (docs/relief_model.md):
   (first hazard event that is not a warning), over the people sheltered by then;
 - ``relief_stock_people``: people the initial district-level stock covers under the kit
   (min over reserve items of stock / need per person); ``relief_stock_min_town_people``:
-  the same for the town/village stock of each remote town, smallest town.
+  the same for the town/village stock of each remote town, smallest town;
+- deliveries by mode (road, water, air: the mode of the vehicle): trips dispatched and
+  tonnes unloaded; ``relief_towns_unserved``: shelter nodes (towns) where some sheltered
+  people still lacked their kit at the horizon; ``relief_towns_unmet_24h``: shelter nodes
+  with a judged person not served within ``T``; ``relief_grounded_h``: hours boats and
+  helicopters waited on the ground for their operating window (night, storm).
 """
 
 from __future__ import annotations
@@ -43,7 +48,19 @@ KPI_NAMES = (
     "relief_calloffs",
     "relief_deliveries_blocked",
     "relief_trips_delayed",
+    "relief_trips_road",
+    "relief_trips_water",
+    "relief_trips_air",
+    "relief_tonnes_road",
+    "relief_tonnes_water",
+    "relief_tonnes_air",
+    "relief_waits_for_road",
+    "relief_grounded_h",
+    "relief_towns_sheltering",
+    "relief_towns_unserved",
+    "relief_towns_unmet_24h",
 )
+MODES = ("road", "water", "air")
 GROUP_COLUMNS = [
     "group",
     "shelter",
@@ -206,6 +223,17 @@ def relief_kpis(cfg: Config, ev: pd.DataFrame, horizon_min: float) -> dict[str, 
     out["relief_trips"] = float((ev.event == "relief_dispatch").sum())
     out["relief_tonnes_delivered"] = float((unload.qty * unload["info"].map(kg)).sum() / 1000.0)
     out["relief_truck_utilisation"] = truck_utilisation(ev, horizon_min)
+    out.update(mode_kpis(ev, kg))
+    towns = delivery_towns(ev, g)
+    out["relief_towns_sheltering"] = float(len(towns))
+    out["relief_towns_unserved"] = float((towns["unmet_end"] > 0).sum()) if len(towns) else 0.0
+    out["relief_towns_unmet_24h"] = (
+        float((towns["judged_people"] > towns["people_met_in_target"] + 1e-9).sum())
+        if len(towns)
+        else 0.0
+    )
+    out["relief_waits_for_road"] = float((ev.event == "relief_wait_road").sum())
+    out["relief_grounded_h"] = float(ev.loc[ev.event == "relief_grounded", "qty"].sum() / 60.0)
     for name, event in (
         ("relief_stockouts", "relief_stockout"),
         ("relief_shortages", "relief_shortage"),
@@ -215,6 +243,64 @@ def relief_kpis(cfg: Config, ev: pd.DataFrame, horizon_min: float) -> dict[str, 
     ):
         out[name] = float((ev.event == event).sum())
     return out
+
+
+def vehicle_modes(ev: pd.DataFrame) -> dict[str, str]:
+    """Vehicle id -> mode (road, water, air) from the ``relief_vehicle`` rows."""
+    veh = ev[ev.event == "relief_vehicle"]
+    return dict(zip(veh.entity, veh["info"], strict=True))
+
+
+def unload_kg(ev: pd.DataFrame, kg: dict[str, float]) -> pd.DataFrame:
+    """``relief_unload`` rows with the vehicle's mode and the kilograms unloaded."""
+    u = ev[ev.event == "relief_unload"]
+    return u.assign(mode=u.entity.map(vehicle_modes(ev)), kg=u.qty * u["info"].map(kg))
+
+
+def mode_kpis(ev: pd.DataFrame, kg: dict[str, float]) -> dict[str, float]:
+    """Trips dispatched and tonnes unloaded by road, water and air."""
+    modes = vehicle_modes(ev)
+    disp = ev.loc[ev.event == "relief_dispatch", "entity"].map(modes)
+    tonnes = unload_kg(ev, kg).groupby("mode")["kg"].sum() / 1000.0
+    out = {}
+    for m in MODES:
+        out[f"relief_trips_{m}"] = float((disp == m).sum())
+        out[f"relief_tonnes_{m}"] = float(tonnes.get(m, 0.0))
+    return out
+
+
+TOWN_COLUMNS = ["node", "people", "judged_people", "people_met_in_target", "share_met_in_target",
+                "unmet_end", "unserved", "first_delivery_h"] + [
+    f"{k}_{m}" for m in MODES for k in ("trips", "kg")]  # fmt: skip
+
+
+def delivery_towns(ev: pd.DataFrame, g: pd.DataFrame, kg: dict[str, float] | None = None):
+    """Per shelter node (town): people sheltered there, judged and served within the target,
+    people still unmet at the horizon (``unserved``), and trips and kg by mode."""
+    if g.empty:
+        return pd.DataFrame(columns=TOWN_COLUMNS)
+    left = ev[ev.event == "relief_left"].groupby("entity").qty.sum()
+    x = _judged(g).assign(
+        new=np.where(g["handed_on"] == "", g["people"], 0.0),
+        unmet=np.where(g["met_h"].isna(), g["people"] - g["group"].map(left).fillna(0.0), 0.0),
+    )
+    out = x.groupby("node").agg(
+        people=("new", "sum"),
+        judged_people=("jp", "sum"),
+        people_met_in_target=("ok", "sum"),
+        unmet_end=("unmet", "sum"),
+    )
+    out["share_met_in_target"] = _met_share(out)
+    out["unserved"] = out["unmet_end"] > 0
+    if kg is not None:
+        u = unload_kg(ev, kg)
+        out["first_delivery_h"] = u.groupby("node").t.min() / 60.0
+        trips = u.drop_duplicates(["t", "entity", "ref"])
+        for m in MODES:
+            out[f"trips_{m}"] = trips[trips["mode"] == m].groupby("node").size()
+            out[f"kg_{m}"] = u[u["mode"] == m].groupby("node")["kg"].sum()
+        out = out.fillna({c: 0.0 for c in out.columns if c.startswith(("trips_", "kg_"))})
+    return out.rename_axis("node").reset_index().reindex(columns=TOWN_COLUMNS)
 
 
 def _onset_share(ev: pd.DataFrame, g: pd.DataFrame, target_h: float, horizon_min: float) -> float:
@@ -253,11 +339,14 @@ def truck_utilisation(ev: pd.DataFrame, horizon_min: float) -> float:
     return float(busy / avail) if avail > 0 else float("nan")
 
 
-def relief_tables(ev: pd.DataFrame, target_h: float, horizon_min: float) -> dict[str, pd.DataFrame]:
-    """Detail tables of one replication."""
+def relief_tables(
+    ev: pd.DataFrame, target_h: float, horizon_min: float, kg: dict[str, float] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Detail tables of one replication (``kg``: unit weight by item, for the mode table)."""
     g = group_table(ev, target_h, horizon_min)
     return {
         "relief_groups": g,
+        "relief_delivery_towns": delivery_towns(ev, g, kg or {}),
         "relief_shelters": _by(g, "shelter"),
         "relief_towns": _by(g, "origin"),
         "relief_stockouts": _stockouts(ev),
@@ -269,17 +358,27 @@ def relief_tables(ev: pd.DataFrame, target_h: float, horizon_min: float) -> dict
     }
 
 
+def _judged(g: pd.DataFrame) -> pd.DataFrame:
+    """Group rows with ``ok`` (people met within the target, if judged) and ``jp`` (people
+    judged) columns."""
+    return g.assign(
+        ok=np.where(g["judged"] & g["met_in_target"], g["people_met"], 0.0),
+        jp=np.where(g["judged"], g["people"] - g["left_unmet"], 0.0),
+    )
+
+
+def _met_share(out: pd.DataFrame) -> pd.Series:
+    """people_met_in_target / judged_people (NaN where nobody was judged)."""
+    return out["people_met_in_target"] / out["judged_people"].where(out["judged_people"] > 0)
+
+
 def _by(g: pd.DataFrame, key: str) -> pd.DataFrame:
     """Time to meet needs by shelter or by town of origin."""
     cols = [key, "groups", "people", "first_arrival_h", "people_met_in_target", "judged_people",
             "share_met_in_target", "mean_hours_to_met", "max_hours_to_met"]  # fmt: skip
     if g.empty:
         return pd.DataFrame(columns=cols)
-    g = g.assign(
-        ok=np.where(g["judged"] & g["met_in_target"], g["people_met"], 0.0),
-        jp=np.where(g["judged"], g["people"] - g["left_unmet"], 0.0),
-        wh=g["hours_to_met"].fillna(0.0) * g["people_met"],
-    )
+    g = _judged(g).assign(wh=g["hours_to_met"].fillna(0.0) * g["people_met"])
     out = g.groupby(key).agg(
         groups=("group", "size"),
         people=("people", "sum"),
@@ -290,9 +389,7 @@ def _by(g: pd.DataFrame, key: str) -> pd.DataFrame:
         pm=("people_met", "sum"),
         max_hours_to_met=("hours_to_met", "max"),
     )
-    out["share_met_in_target"] = out["people_met_in_target"] / out["judged_people"].where(
-        out["judged_people"] > 0
-    )
+    out["share_met_in_target"] = _met_share(out)
     out["mean_hours_to_met"] = out["wh"] / out["pm"].where(out["pm"] > 0)
     return out.reset_index()[cols]
 

@@ -32,15 +32,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from sim.config import Config
-from sim.core.events import EvacuationOrder, HazardEvent, WarningIssued
+from sim.core.events import EvacuationOrder, HazardEvent, RoadClosure, WarningIssued
+from sim.core.flight import storm_windows
 from sim.core.signals import PeopleLeftShelter, PeopleSheltered
 from sim.core.streams import GAMMA_SHAPE
 from sim.core.world import World
 from sim.relief.demand import Group, Order, Shelter
 from sim.relief.stock import EPS, Depot, StockLedger
-from sim.relief.trucks import Vehicle, VehicleIndex, build_vehicles, direct_minutes
+from sim.relief.trucks import Vehicle, VehicleIndex, build_vehicles, direct_minutes, town_of
 
 if TYPE_CHECKING:
     from sim.core.network import RoadNetwork
@@ -60,6 +63,9 @@ class HandedOn:
 
 
 RETRY_MIN = 15.0  # a vehicle facing a closed route checks again after this many minutes
+# ASSUMPTION: stock within half an hour's drive of a boat's or helicopter's base depot is
+# brought to its wharf or helipad for loading (the drive is not modelled)
+CRAFT_LOAD_MIN = 30.0
 DAY_MIN = 1440.0
 
 
@@ -87,7 +93,21 @@ class ReliefService:
         ]
         self.depot_nodes = np.array([d.node for d in self.depots], dtype=np.int64)
         self.ledger = StockLedger(self.items, self.depots)
-        self.vehicles, self.fleets = build_vehicles(rc, self.depots, net)
+        # boats and helicopters load at their base depot or at another depot of the same
+        # town or within CRAFT_LOAD_MIN by open road (its stock is trucked to the wharf or
+        # helipad, e.g. the supermarkets' call-off): base slot -> depot slots
+        town = [town_of(net, d.node) for d in self.depots]
+        self.loading = {
+            d.slot: [
+                x.slot
+                for x in self.depots
+                if town[x.slot] == town[d.slot] or net.times_to(d.node)[x.node] <= CRAFT_LOAD_MIN
+            ]
+            for d in self.depots
+        }
+        self.vehicles, self.fleets = build_vehicles(
+            rc, self.depots, net, cfg.scenario.start_hour, storm_windows(cfg.scenario)
+        )
         self.vx = VehicleIndex(self.vehicles)
         self.shelters: dict[str, Shelter] = {}
         self.pending: dict[str, Shelter] = {}  # shelters with demand no vehicle covers yet
@@ -101,6 +121,12 @@ class ReliefService:
         self._last_plan: float | None = None
         self._plan_due = False  # a deferred plan() is scheduled
         self._hold_wake: dict[str, float] = {}  # shelter -> when a held load must go
+        # expected reopening of each closed road (the closure's own clearing time, or the
+        # repair work of one reference crew: the road authority's estimate, no queueing)
+        self.expected_open: dict[int, float] = {}
+        self._reopen_memo: dict[tuple, float] = {}
+        road = [v.time_factor for v in self.vehicles if v.mode == "road"]
+        self._truck_factor = min(road) if road else 1.0
         self._log_initial_stock()
         for v in self.vehicles:
             world.log.log(0.0, "relief_vehicle", v.id, net.nodes[v.home], v.fleet,
@@ -108,6 +134,7 @@ class ReliefService:
         world.subscribe(PeopleSheltered, self.on_sheltered)
         world.subscribe(PeopleLeftShelter, self.on_left)
         world.subscribe(HazardEvent, self.on_hazard)
+        world.subscribe(RoadClosure, self.on_closure)
 
     def _log_initial_stock(self) -> None:
         log, net = self.world.log, self.world.net
@@ -126,6 +153,13 @@ class ReliefService:
         if self.onset is None and not isinstance(ev, WarningIssued | EvacuationOrder):
             self.onset = self.world.now
             self.world.log.log(self.world.now, "relief_onset", ev.hazard)
+
+    def on_closure(self, ev: RoadClosure) -> None:
+        """Remember when a closed road is expected to reopen (for the wait-or-fly choice)."""
+        e = self.world.net.edge_id(ev.u, ev.v, field_name=f"{ev.hazard} road closure")
+        lasts = ev.clear_min if math.isfinite(ev.clear_min) else ev.repair_min
+        t = self.world.now + (lasts if lasts > 0 else math.inf)
+        self.expected_open[e] = max(self.expected_open.get(e, -math.inf), t)
 
     def on_sheltered(self, ev: PeopleSheltered) -> None:
         if ev.people <= 0:
@@ -491,15 +525,34 @@ class ReliefService:
             return best[1], best[2]
         if np.any(cand & np.isfinite(t_ds)):
             return None  # reachable by road: wait for a vehicle
+        # Cut off by road (local stock, if any, was used above by the town's own vehicle):
+        # the boat or helicopter that completes the shelter's demand first, unless waiting
+        # for the road to reopen is expected to be as quick.
+        kg = float(np.minimum(s.unassigned(), allow) @ self.unit_kg)
+        m3 = float(np.minimum(s.unassigned(), allow) @ self.unit_m3)
+        eta_best = math.inf
         for v in np.flatnonzero(free & ~vx.road):
             veh = self.vehicles[v]
-            if not cand[veh.depot] or (veh.serves is not None and s.node not in veh.serves):
+            drop = self._drop(veh, s.node)
+            if drop is None:
                 continue
-            t = direct_minutes(net, veh.home, s.node, veh.speed_kmh, veh.detour)
-            key = (not complete[veh.depot], t)
-            if best is None or key < best[0]:
-                best = (key, int(v), veh.depot)
+            for dep in self.loading[veh.depot]:  # depots of the base's town (its wharf side)
+                if not cand[dep]:
+                    continue
+                eta = self._direct_eta(veh, self.depots[dep], drop, kg, m3)
+                key = (not complete[dep], eta)
+                if best is None or key < best[0]:
+                    best, eta_best = (key, int(v), int(dep)), eta
         if best is not None:
+            road_eta = self._road_eta(s, cand)
+            if road_eta <= eta_best:
+                if not s.waiting_road:
+                    s.waiting_road = True
+                    w = self.world
+                    w.log.log(w.now, "relief_wait_road", s.id, net.nodes[s.node], "",
+                              (road_eta - w.now) / 60.0, f"{(eta_best - w.now) / 60.0:.2f}")  # fmt: skip
+                return None
+            s.waiting_road = False
             return best[1], best[2]
         if not s.blocked:
             s.blocked = True
@@ -507,6 +560,79 @@ class ReliefService:
             kg = float(s.unassigned() @ self.unit_kg)
             w.log.log(w.now, "relief_blocked", s.id, net.nodes[s.node], "", kg, "road")
         return None
+
+    # ------------------------------------------------------------------ water and air
+    def _drop(self, veh: Vehicle, node: int) -> tuple[int, float] | None:
+        """Where craft ``veh`` can put a load down for shelter node ``node`` and the minutes
+        on the ground from there (a wharf or landing zone of the same town), or None."""
+        if veh.serves is None or node in veh.serves:
+            return node, 0.0
+        net = self.world.net
+        best: tuple[int, float] | None = None
+        for d in veh.drops.get(town_of(net, node), ()):
+            t = float(net.times_to(node)[d])
+            if math.isfinite(t) and (best is None or t < best[1]):
+                best = (d, t)
+        return best
+
+    def _direct_eta(
+        self, veh: Vehicle, depot: Depot, drop: tuple[int, float], kg: float, m3: float
+    ) -> float:
+        """Expected time craft ``veh`` has brought ``kg``/``m3`` to the drop point: wait for
+        its operating window, position to the depot, then as many sorties as its capacity
+        needs (later sorties' waits are not foreseen)."""
+        net, now = self.world.net, self.world.now
+        t = veh.window.resumes(now) if veh.window is not None else now
+        t += direct_minutes(net, veh.location, depot.node, veh.speed_kmh, veh.detour)
+        leg = direct_minutes(net, depot.node, drop[0], veh.speed_kmh, veh.detour)
+        trips = max(1, math.ceil(max(kg / veh.capacity_kg, m3 / veh.capacity_m3) - 1e-9))
+        load_kg = min(kg, veh.capacity_kg)
+        handle = self.rc.load_fixed_min + load_kg / self.rc.handle_kg_per_min
+        first = t + handle + leg + drop[1] + handle
+        cycle = 2 * handle + 2 * leg + drop[1] + veh.turnaround_min
+        return first + (trips - 1) * cycle
+
+    def _road_eta(self, s: Shelter, cand: np.ndarray) -> float:
+        """Expected arrival of a truck at ``s`` once the roads reopen: the earliest expected
+        reopening at which some depot with stock has a route again, plus the drive and the
+        handling (inf: not foreseeable, e.g. a closure nobody has estimated)."""
+        closed = self.world.net.closed
+        depots = tuple(int(x) for x in self.depot_nodes[cand])
+        key = (closed, s.node, depots)
+        got = self._reopen_memo.get(key)
+        if got is None:
+            if len(self._reopen_memo) > 256:
+                self._reopen_memo.clear()
+            got = self._reopen_memo[key] = self._reopen(closed, s.node, depots)
+        opens, drive = got
+        if not math.isfinite(opens + drive):
+            return math.inf
+        return max(opens, self.world.now) + drive * self._truck_factor + 2 * self.rc.load_fixed_min
+
+    def _reopen(
+        self, closed: frozenset[int], dest: int, depots: tuple[int, ...]
+    ) -> tuple[float, float]:
+        """(time, drive minutes): reopen the closed roads in order of expected reopening
+        until a depot in ``depots`` reaches ``dest`` again."""
+        net = self.world.net
+        order = sorted(closed, key=lambda e: self.expected_open.get(e, math.inf))
+        still = set(closed)
+        for e in order:
+            t_open = self.expected_open.get(e, math.inf)
+            if not math.isfinite(t_open):
+                break
+            still.discard(e)
+            keep = np.ones(len(net.edges), dtype=bool)
+            if still:
+                keep[list(still)] = False
+            u, v, w = net.edge_u[keep], net.edge_v[keep], net.edge_time_min[keep]
+            if not net.directed:
+                u, v, w = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w])
+            m = csr_matrix((w, (v, u)), shape=(net.n, net.n))  # reversed: times *to* dest
+            drive = float(np.min(dijkstra(m, indices=dest)[list(depots)])) if depots else math.inf
+            if math.isfinite(drive):
+                return t_open, drive
+        return math.inf, math.inf
 
     def _load(self, s: Shelter, d: int, v: Vehicle, allow: np.ndarray) -> tuple[np.ndarray, bool]:
         """What vehicle ``v`` takes from depot ``d`` for ``s`` (oldest orders first, within
@@ -536,7 +662,7 @@ class ReliefService:
         w, veh = self.world, self.vehicles[v]
         self.ledger.reserve(d, load)
         s.pipeline += load
-        s.blocked = False
+        s.blocked = s.waiting_road = False
         if np.all(s.unassigned() <= EPS):
             self.pending.pop(s.id, None)
         self.vx.idle[v] = False
@@ -546,8 +672,12 @@ class ReliefService:
         kg = float(load @ self.unit_kg)
         w.log.log(w.now, "relief_dispatch", veh.id, w.net.nodes[veh.location], s.id, kg,
                   self.depots[d].key)  # fmt: skip
-        trip = self._road_trip if veh.mode == "road" else self._direct_trip
-        w.env.process(trip(veh, self.depots[d], s, load))
+        if veh.mode == "road":
+            w.env.process(self._road_trip(veh, self.depots[d], s, load))
+        else:
+            drop = self._drop(veh, s.node)
+            assert drop is not None  # _choose only picks craft that can serve the shelter
+            w.env.process(self._direct_trip(veh, self.depots[d], s, load, drop))
 
     # ------------------------------------------------------------------ trips
     def _drive(self, veh: Vehicle, dest: int, ref: str):
@@ -579,20 +709,44 @@ class ReliefService:
         if self.vx.idle[veh.slot] and veh.location != veh.home:
             veh.returning = env.process(self._return(veh))
 
-    def _direct_trip(self, veh: Vehicle, d: Depot, s: Shelter, load: np.ndarray):
-        """Boat or helicopter: load at base, go straight to the shelter and back."""
-        w, env, net = self.world, self.world.env, self.world.net
+    def _direct_trip(
+        self, veh: Vehicle, d: Depot, s: Shelter, load: np.ndarray, drop: tuple[int, float]
+    ):
+        """Boat or helicopter: (position to the base depot,) load, go straight to the drop
+        point (the shelter, or a wharf/landing zone of its town, then on the ground), unload,
+        return to the base depot and turn round. It sets off only inside its operating window
+        (no night flights, none in a storm): a grounded craft waits."""
+        w, env = self.world, self.world.env
         start = w.now
-        leg = direct_minutes(net, veh.home, s.node, veh.speed_kmh, veh.detour)
+        if veh.location != d.node:  # from its station (air base, regional wharf)
+            yield from self._sail(veh, d.node, s.id)
         yield env.timeout(self._handle_min(load))
         self._take(veh, d, s, load)
-        yield env.timeout(leg)
+        yield from self._sail(veh, drop[0], s.id)
+        if drop[1] > 0:
+            yield env.timeout(drop[1])  # carried from the wharf/landing zone to the shelter
         yield env.timeout(self._handle_min(load))
         self._hand_over(veh, s, load, start)
-        yield env.timeout(leg)
+        yield from self._sail(veh, d.node, "base")
+        if veh.turnaround_min > 0:
+            yield env.timeout(veh.turnaround_min)
+        self.vx.loc[veh.slot] = veh.location
         self.vx.idle[veh.slot] = True
-        w.log.log(w.now, "relief_home", veh.id, net.nodes[veh.home])
+        w.log.log(w.now, "relief_home", veh.id, w.net.nodes[veh.location])
         self.request_plan()
+
+    def _sail(self, veh: Vehicle, dest: int, ref: str):
+        """Move craft ``veh`` straight to ``dest``, waiting on the ground for its window."""
+        w = self.world
+        if veh.window is not None:
+            t = veh.window.resumes(w.now)
+            if t > w.now:
+                w.log.log(w.now, "relief_grounded", veh.id, w.net.nodes[veh.location], ref,
+                          t - w.now, veh.mode)  # fmt: skip
+                yield w.env.timeout(t - w.now)
+        minutes = direct_minutes(w.net, veh.location, dest, veh.speed_kmh, veh.detour)
+        yield w.env.timeout(minutes)
+        veh.location = dest
 
     def _take(self, veh: Vehicle, d: Depot, s: Shelter, load: np.ndarray) -> None:
         w = self.world

@@ -14,6 +14,7 @@ import numpy as np
 import simpy
 
 from sim.config import FleetConfig, ReliefConfig
+from sim.core.flight import OperatingWindow
 from sim.core.network import RoadNetwork, great_circle_m
 from sim.relief.stock import LOCAL_LEVELS, Depot
 
@@ -37,12 +38,29 @@ class Vehicle:
     serves: frozenset[int] | None  # water/air: reachable nodes (None: any)
     location: int = 0
     returning: simpy.Process | None = field(default=None, repr=False)
+    turnaround_min: float = 0.0  # water/air: after each sortie, at the base
+    window: OperatingWindow | None = None  # water/air: when it may set off (None: always)
+    drops: dict[str, list[int]] = field(default_factory=dict)  # town -> served nodes in it
+
+
+def town_of(net: RoadNetwork, node: int) -> str:
+    """The town/street a node belongs to (its ``town`` attribute, else the node itself)."""
+    return str(net.attr(node, "town") or net.nodes[node])
 
 
 def build_vehicles(
-    relief: ReliefConfig, depots: list[Depot], net: RoadNetwork
+    relief: ReliefConfig,
+    depots: list[Depot],
+    net: RoadNetwork,
+    start_hour: float = 8.0,
+    storms: list[tuple[float, float]] | None = None,
 ) -> tuple[list[Vehicle], dict[str, list[int]]]:
-    """Vehicles of every fleet, and the vehicle slots of each fleet."""
+    """Vehicles of every fleet, and the vehicle slots of each fleet.
+
+    Water and air craft get their operating window (night hours, storm windows when
+    ``weather_limited``), their station and, per town, the served nodes (wharves, landing
+    zones) they can drop a load at.
+    """
     by_key = {d.key: d for d in depots}
     vehicles: list[Vehicle] = []
     fleets: dict[str, list[int]] = {}
@@ -57,13 +75,27 @@ def build_vehicles(
             if fc.serves
             else None
         )
+        window = None
+        if fc.mode != "road" and (fc.night_start_h != fc.night_end_h or fc.weather_limited):
+            window = OperatingWindow(
+                start_hour, fc.night_start_h, fc.night_end_h,
+                list(storms or []) if fc.weather_limited else [],
+            )  # fmt: skip
+        drops: dict[str, list[int]] = {}
+        for n in sorted(serves or ()):
+            drops.setdefault(town_of(net, n), []).append(n)
+        station = net.idx(fc.station, f"layout.relief.fleets.{key}.station") if fc.station else -1
         slots = []
         for base in bases:
             prefix = f"{key}_{base.key}" if fc.base == "each_town_depot" else key
             for j in range(fc.count):
                 name = prefix if fc.count == 1 else f"{prefix}_{j + 1:03d}"
                 slots.append(len(vehicles))
-                vehicles.append(_vehicle(name, key, len(vehicles), fc, base, serves))
+                v = _vehicle(name, key, len(vehicles), fc, base, serves)
+                v.window, v.drops = window, drops
+                if station >= 0:
+                    v.location = station
+                vehicles.append(v)
         fleets[key] = slots
     return vehicles, fleets
 
@@ -86,6 +118,7 @@ def _vehicle(
         max_leg_min=fc.max_leg_min,
         serves=serves,
         location=base.node,
+        turnaround_min=fc.turnaround_min,
     )
 
 
@@ -104,7 +137,7 @@ class VehicleIndex:
     def __init__(self, vehicles: list[Vehicle]) -> None:
         self.vehicles = vehicles
         n = len(vehicles)
-        self.loc = np.array([v.home for v in vehicles], dtype=np.int64)
+        self.loc = np.array([v.location for v in vehicles], dtype=np.int64)
         self.ready = np.zeros(n, dtype=bool)  # fleet activated
         self.idle = np.ones(n, dtype=bool)  # not on a trip
         self.road = np.array([v.mode == "road" for v in vehicles], dtype=bool)

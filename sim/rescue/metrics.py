@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.core.eventlog import alarms
+from sim.core.eventlog import alarms, incident_windows
 from sim.core.events import Incident
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     net = rep.world.net
     inc = alarms(events).set_index("incident")
     meta = {e.id: (e.severity, e.window_min, e.t) for e in rep.timeline.of_type(Incident)}
+    logged = incident_windows(events)  # incidents published by modules (caught evacuees)
+    rows = zip(logged.severity, logged.window_min, logged.occurred, strict=True)
+    meta.update(zip(logged.index, rows, strict=True))
     inc["severity"] = [meta.get(i, (0, NAN, NAN))[0] for i in inc.index]
     inc["window_min"] = [meta.get(i, (0, NAN, NAN))[1] for i in inc.index]
     inc["occurred"] = [meta.get(i, (0, NAN, NAN))[2] for i in inc.index]
@@ -188,6 +191,13 @@ def rescue_kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     out["people_reached_in_window"] = float(inc.loc[inc["reached_in_window"], "people"].sum())
     out["people_in_progress"] = float(inc.loc[inc["status"] == "in_progress", "people"].sum())
     out["people_not_reached"] = float(inc.loc[inc["status"] == "not_reached", "people"].sum())
+    # ASSUMPTION (docs/rescue_model.md): people of an incident whose survival window ended
+    # before any team was there are counted as deaths
+    expired = inc["occurred"].fillna(inc["alarm"]) + inc["window_min"] <= rep.horizon_min
+    out["deaths"] = float(inc.loc[expired & ~inc["reached_in_window"], "people"].sum())
+    mode = inc["first_mode"].replace({"walk": "foot"})
+    for m in ("road", "foot", "water", "air", "on_site"):
+        out[f"people_rescued_by_{m}"] = float(inc.loc[mode == m, "rescued"].sum())
     teams = team_table(events, rep)
     local = teams[~teams["regional"]] if len(teams) else teams
     out["team_utilisation"] = (
