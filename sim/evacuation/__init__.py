@@ -134,6 +134,7 @@ def kpi_specs() -> dict[str, KpiSpec]:
         ),
         "evac_evacuees_not_sheltered": KpiSpec(reads=evac),
         "evac_caught_people": KpiSpec(reads=evac),
+        "evac_deaths": KpiSpec(reads=(*evac, "layout.teams", "layout.rescue")),
         "evac_mean_time_to_shelter_h": KpiSpec(interval="bootstrap", reads=evac),
     }
 
