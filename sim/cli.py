@@ -227,12 +227,12 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
 
     base = [o for o in overrides if not _key(o).startswith(("compare", "search"))]
     if cfg.get("search") is not None:
-        named = dict(cfg.search.baselines)
+        named = dict(cfg.search.baselines or {})
         return [(n, _with(base, shlex.split(str(v)))) for n, v in named.items()]
     out = [(str(n), _with(base, [f"layout={n}"])) for n in cfg.compare.layouts]
     if not out:
         out.append((str(cfg.layout.name), base))
-    for name, text in cfg.compare.variants.items():
+    for name, text in (cfg.compare.variants or {}).items():
         try:
             extra = shlex.split(str(text))
         except ValueError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sim.config.checks import ConfigError, positive
 
@@ -36,7 +37,9 @@ class CompareConfig:
     """
 
     layouts: list[str] = field(default_factory=list)
-    variants: dict[str, str] = field(default_factory=dict)
+    variants: Any = (
+        None  # dict name -> overrides; Any (not a typed dict) so `compare.variants={...}` sets it
+    )
     baseline: str = ""  # name of the baseline alternative ('' = the first)
     alpha: float = 0.05  # family-wise error rate of the calls
     correction: str = "bonferroni"  # bonferroni | holm | none (more than one comparison)
@@ -62,7 +65,7 @@ class SearchConfig:
     cover_min: float = 60.0  # max_cover: a demand node is covered within this drive
     solver: str = "highs"  # highs | cbc (PuLP)
     alternatives: int = 4  # analytic layouts per demand weighting carried to simulation
-    baselines: dict[str, str] = field(default_factory=dict)  # name -> overrides to compare with
+    baselines: Any = None  # dict name -> overrides to compare with (Any: settable as {...})
     reference: str = ""  # baseline the gain is measured against ('' = the first baseline)
     objective: str = "needs_met_mean_h"  # KPI column the selection optimises
     sense: str = "min"  # min | max
@@ -83,6 +86,7 @@ SOLVERS = ("highs", "cbc")
 def validate_modes(compare: CompareConfig | None, search: SearchConfig | None) -> None:
     """Checks of the ``compare`` and ``search`` sections (when present)."""
     if compare is not None:
+        _check_named_overrides(compare.variants, "compare.variants")
         if compare.correction not in ("bonferroni", "holm", "none"):
             raise ConfigError(
                 f"compare.correction='{compare.correction}': use bonferroni, holm or none"
@@ -91,6 +95,7 @@ def validate_modes(compare: CompareConfig | None, search: SearchConfig | None) -
             raise ConfigError(f"compare.alpha={compare.alpha}: must be between 0 and 1")
     if search is None:
         return
+    _check_named_overrides(search.baselines, "search.baselines")
     if search.place not in PLACE_KINDS:
         raise ConfigError(f"search.place='{search.place}': use {', '.join(PLACE_KINDS)}")
     if search.method not in SEARCH_METHODS:
@@ -116,3 +121,14 @@ def validate_modes(compare: CompareConfig | None, search: SearchConfig | None) -
         raise ConfigError(f"search.n0={search.n0}: needs at least 2 first-stage replications")
     if not 0 <= search.background_share <= 1:
         raise ConfigError(f"search.background_share={search.background_share}: must be in [0, 1]")
+
+
+def _check_named_overrides(value: Any, field_name: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ConfigError(
+            f"{field_name}: must map names to override strings, e.g. {{name: 'a.b=1'}}"
+        )

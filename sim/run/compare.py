@@ -497,14 +497,17 @@ def write_comparison(
     (outdir / "report.html").write_text(page, encoding="utf-8")
 
 
-def format_comparison(table: pd.DataFrame) -> str:
-    """The target differences printed at the end of a compare run."""
-    t = table[table.kind == "target"]
+def format_comparison(table: pd.DataFrame, max_kpis: int = 15) -> str:
+    """Target differences (modelled ones) and the KPIs that moved, printed after a run."""
     lines = [
-        f"{'target':24s} {'alternative':22s} {'alt':>9s} {'base':>9s} {'diff':>9s}  "
+        f"{'target / KPI':30s} {'alternative':22s} {'alt':>9s} {'base':>9s} {'diff':>9s}  "
         f"{'paired CI':24s} {'unpaired CI':24s} call"
     ]
-    for _, r in t.iterrows():
+    est = table[["estimate_alt", "estimate_base"]].astype(float)
+    modelled = table[np.isfinite(est).any(axis=1)]
+    t = modelled[modelled.kind == "target"]
+    k = modelled[(modelled.kind == "kpi") & ~modelled["call"].isin(["indistinguishable", "n/a"])]
+    for _, r in pd.concat([t, k.head(max_kpis)]).iterrows():
         pc = f"[{_fmt(r.paired_low)}, {_fmt(r.paired_high)}]" if math.isfinite(r.paired_low) else ""
         uc = (
             f"[{_fmt(r.unpaired_low)}, {_fmt(r.unpaired_high)}]"
@@ -512,9 +515,11 @@ def format_comparison(table: pd.DataFrame) -> str:
             else ""
         )
         lines.append(
-            f"{r.metric:24s} {r.alternative:22s} {_fmt(r.estimate_alt):>9s} "
+            f"{r.metric:30s} {r.alternative:22s} {_fmt(r.estimate_alt):>9s} "
             f"{_fmt(r.estimate_base):>9s} {_fmt(r['diff']):>9s}  {pc:24s} {uc:24s} {r['call']}"
         )
+    if len(k) > max_kpis:
+        lines.append(f"... {len(k) - max_kpis} more KPIs differ: see comparison.csv")
     return "\n".join(lines)
 
 

@@ -29,6 +29,7 @@ import itertools
 import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,6 +150,12 @@ def solve_sites(
     ``cover_min`` of an open or fixed site (ties broken by the p-median cost). ``exclude``:
     layouts already found (no-good cuts). Returns (chosen candidate rows, objective).
     """
+    with warnings.catch_warnings():  # PuLP 3.x announces its 4.0 API on every variable
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _solve_sites(cost, weight, p, fixed_cost, method, cover_min, solver, exclude)
+
+
+def _solve_sites(cost, weight, p, fixed_cost, method, cover_min, solver, exclude):
     import pulp
 
     nc, nd = cost.shape
@@ -166,7 +173,7 @@ def solve_sites(
         for d in range(nd)
         if c[j, d] < f[d]  # a site farther than the fixed ones never serves d
     }
-    x0 = [pulp.LpVariable(f"x0_{d}", lowBound=0, upBound=1) for d in range(nd)]
+    x0 = [pulp.LpVariable(f"fixed_{d}", lowBound=0, upBound=1) for d in range(nd)]
     for d in range(nd):
         prob += pulp.lpSum(x[j, d] for j in range(nc) if (j, d) in x) + x0[d] == 1
     for (j, _d), var in x.items():
@@ -455,18 +462,23 @@ def run_search(
         range(len(alts)),
         key=lambda i: (i != sel.best, i not in sel.survivors, -sign * sel.means[i]),
     )
-    designed = [i for i in order if alts[i].description not in ("baseline",)]
-    top = designed[: s.report_top]
-    final_idx = [alts.index(a) for a in alts if a.name == reference]
-    final_idx += [
-        i for i in range(len(alts)) if alts[i].description == "baseline" and i not in final_idx
-    ]
-    final_idx += [i for i in top if i not in final_idx]
-    # final comparison on the same replications: as many as the winner, within the budget
+    keep = [b.name for b in baselines] + [base.name]  # always in the final comparison
+    designed = [i for i in order if alts[i].name not in keep]
+    final_idx = [i for i, a in enumerate(alts) if a.name == reference]
+    final_idx += [i for i, a in enumerate(alts) if a.name in keep and i not in final_idx]
+    final_idx += [i for i in designed[: s.report_top] if i not in final_idx]
+    # final comparison on common replications: the rest of the budget, at least as many as
+    # the winner has (fewer only if the budget cannot bring the others that far)
     left = s.budget_runs - runner.runs
     have = {i: len(runner.frames[alts[i].name]) for i in final_idx}
+
+    def cost(n: int) -> int:
+        return sum(max(0, n - h) for h in have.values())
+
     n_final = max(have.values())
-    while n_final > min(have.values()) and sum(max(0, n_final - h) for h in have.values()) > left:
+    while cost(n_final + 1) <= left:
+        n_final += 1
+    while n_final > min(have.values()) and cost(n_final) > left:
         n_final -= 1
     for i in final_idx:
         if have[i] < n_final:
