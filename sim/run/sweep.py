@@ -27,6 +27,8 @@ class MultirunSummary(Callback):
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         try:
+            if str(config.hydra.mode) != "RunMode.MULTIRUN":
+                return  # a single run: nothing to summarise
             outdir = Path(config.hydra.runtime.output_dir)
             overrides = list(job_return.overrides or [])
         except Exception:  # not in a job context: nothing to record
