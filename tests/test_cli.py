@@ -101,17 +101,18 @@ def test_multirun_over_districts(tmp_path):
     assert [json.loads(p.read_text())["district"] for p in summaries] == ["bishan", "fengdu"]
     # run folders are named by their overrides; one table of all runs in the sweep folder
     assert sorted(p.parent.name for p in summaries) == [
-        "district=bishan,experiment.replications=3",
-        "district=fengdu,experiment.replications=3",
+        "district=bishan,experiment.replications=3,scenario=storm",
+        "district=fengdu,experiment.replications=3,scenario=storm",
     ]
     table = (tmp_path / "multirun_summary.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert table[0].startswith("run,district,experiment.replications,")
+    assert table[0].startswith("run,district,scenario,experiment.replications,")
     assert len(table) == 3 and "relief_stock.verdict" in table[0]
 
 
 def test_compare_mode_from_the_command_line(tmp_path):
     r = run_cli(
         "experiment=compare",
+        "scenario=storm",
         *FAST,
         "compare.variants={more_teams: 'layout.teams.community.count=44'}",
         f"hydra.run.dir={tmp_path}",
@@ -122,6 +123,7 @@ def test_compare_mode_from_the_command_line(tmp_path):
     assert rows[0].startswith("metric,kind,") and ",more_teams,bishan," in rows[1]
     bad = run_cli(
         "experiment=compare",
+        "scenario=storm",
         *FAST,
         "compare.variants={oops: 'layout.teams.nosuch.count=3'}",
         f"hydra.run.dir={tmp_path / 'bad'}",
