@@ -110,6 +110,7 @@ def preflight(argv: list[str]) -> None:
                     prepare(run.cfg)
             else:
                 prepare(cfg)
+            alternatives(cfg, overrides)  # compare/search: every alternative composes
 
 
 def _compose(overrides: list[str]) -> DictConfig:
@@ -189,6 +190,8 @@ def _hydra_task(cfg: DictConfig) -> None:
         choices = {g: str(c) for g, c in hc.runtime.choices.items() if not g.startswith("hydra")}
         outdir = Path(hc.runtime.output_dir)
         overrides = [o for o in hc.overrides.task if not _key(o).startswith("hydra")]
+        if cfg.get("compare") is not None or cfg.get("search") is not None:
+            return run_analyst_mode(cfg, outdir, overrides)
         if cfg.scenario.name == "audit":
             run_audit(audit_runs(overrides, cfg), outdir, overrides)
         else:
@@ -209,3 +212,67 @@ def main(argv: list[str] | None = None) -> None:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
     _hydra_task()
+
+
+# ------------------------------------------------------------- compare and search modes
+def _with(base: list[str], extra: list[str]) -> list[str]:
+    """``base`` overrides with ``extra`` replacing any of the same key."""
+    keys = {_key(o) for o in extra}
+    return [o for o in base if _key(o) not in keys] + extra
+
+
+def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[str, list[str]]]:
+    """(name, overrides) of every alternative of a compare run or baseline of a search."""
+    import shlex
+
+    base = [o for o in overrides if not _key(o).startswith(("compare", "search"))]
+    if cfg.get("search") is not None:
+        named = dict(cfg.search.baselines or {})
+        return [(n, _with(base, shlex.split(str(v)))) for n, v in named.items()]
+    out = [(str(n), _with(base, [f"layout={n}"])) for n in cfg.compare.layouts]
+    if not out:
+        out.append((str(cfg.layout.name), base))
+    for name, text in (cfg.compare.variants or {}).items():
+        try:
+            extra = shlex.split(str(text))
+        except ValueError as exc:
+            raise UserError(f"compare.variants.{name}: {exc}") from None
+        out.append((str(name), _with(base, extra)))
+    return out
+
+
+def alternatives(cfg: DictConfig, overrides: list[str]) -> list:
+    """Compose and validate every alternative; raise UserError naming the bad one."""
+    from sim.run.compare import Alternative
+
+    if cfg.get("compare") is None and cfg.get("search") is None:
+        return []
+    if cfg.scenario.name == "audit":
+        mode = "search" if cfg.get("search") is not None else "compare"
+        raise UserError(f"{mode}: choose the scenario to compare on (scenario=NAME), not the audit")
+    out = []
+    for name, ovr in alternative_overrides(cfg, overrides):
+        where = f"search.baselines.{name}" if cfg.get("search") is not None else f"compare: {name}"
+        try:
+            conf, net = prepare(_compose(ovr))
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}") from None
+        extra = [o for o in ovr if o not in overrides]
+        out.append(Alternative(name, extra, conf, net))
+    return out
+
+
+def run_analyst_mode(cfg: DictConfig, outdir: Path, overrides: list[str]) -> None:
+    """``experiment=compare`` / ``experiment=search``: compose the alternatives, then run."""
+    conf, net = prepare(cfg)
+    alts = alternatives(cfg, overrides)
+    if conf.search is not None:
+        from sim.run.compare import Alternative
+        from sim.run.search import run_search
+
+        run_search(Alternative(conf.layout.name, [], conf, net), alts, conf.search, outdir)
+        return
+    c = conf.compare
+    from sim.run.compare import run_compare
+
+    run_compare(alts, outdir, c.baseline, c.alpha, c.correction, list(c.kpis))

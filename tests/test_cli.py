@@ -99,6 +99,37 @@ def test_multirun_over_districts(tmp_path):
     assert r.returncode == 0, r.stderr
     summaries = sorted(tmp_path.glob("*/summary.json"))
     assert [json.loads(p.read_text())["district"] for p in summaries] == ["bishan", "fengdu"]
+    # run folders are named by their overrides; one table of all runs in the sweep folder
+    assert sorted(p.parent.name for p in summaries) == [
+        "district=bishan,experiment.replications=3,scenario=storm",
+        "district=fengdu,experiment.replications=3,scenario=storm",
+    ]
+    table = (tmp_path / "multirun_summary.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert table[0].startswith("run,district,scenario,experiment.replications,")
+    assert len(table) == 3 and "relief_stock.verdict" in table[0]
+
+
+def test_compare_mode_from_the_command_line(tmp_path):
+    r = run_cli(
+        "experiment=compare",
+        "scenario=storm",
+        *FAST,
+        "compare.variants={more_teams: 'layout.teams.community.count=44'}",
+        f"hydra.run.dir={tmp_path}",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "paired CI" in r.stdout and "more_teams" in r.stdout
+    rows = (tmp_path / "comparison.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("metric,kind,") and ",more_teams,bishan," in rows[1]
+    bad = run_cli(
+        "experiment=compare",
+        "scenario=storm",
+        *FAST,
+        "compare.variants={oops: 'layout.teams.nosuch.count=3'}",
+        f"hydra.run.dir={tmp_path / 'bad'}",
+    )
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert bad.stderr.startswith("error: compare: oops:") and not (tmp_path / "bad").exists()
 
 
 def test_resume_from_cli_matches_a_fresh_run(tmp_path):

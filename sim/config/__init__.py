@@ -21,7 +21,13 @@ from omegaconf import MISSING
 from sim.config.checks import COMPARATORS, ConfigError, positive
 from sim.config.district import DistrictConfig
 from sim.config.evacuation import validate_evacuation
-from sim.config.experiment import EXECUTORS, ExperimentConfig
+from sim.config.experiment import (
+    EXECUTORS,
+    CompareConfig,
+    ExperimentConfig,
+    SearchConfig,
+    validate_modes,
+)
 from sim.config.fire import validate_fire
 from sim.config.hazards import ScenarioConfig, _check_storm, validate_hazards
 from sim.config.layout import LayoutConfig
@@ -35,11 +41,14 @@ class Config:
     scenario: ScenarioConfig = MISSING
     layout: LayoutConfig = MISSING
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    compare: CompareConfig | None = None  # compare mode (conf/experiment/compare.yaml)
+    search: SearchConfig | None = None  # layout search (conf/experiment/search.yaml)
 
 
 def validate(cfg: Config) -> None:
     """Semantic checks that the schema's types cannot express."""
     validate_fire(cfg)
+    validate_modes(cfg.compare, cfg.search)
     ex = cfg.experiment
     positive(ex.replications, "experiment.replications")
     positive(ex.hours, "experiment.hours")
@@ -158,6 +167,7 @@ __all__ = [
     "COMPARATORS",
     "CascadeConfig",
     "ChemicalConfig",
+    "CompareConfig",
     "Config",
     "ConfigError",
     "DEPOT_LEVELS",
@@ -195,6 +205,7 @@ __all__ = [
     "RiverReachConfig",
     "SHELTER_TYPES",
     "ScenarioConfig",
+    "SearchConfig",
     "ShelterGroupConfig",
     "StageConfig",
     "StormConfig",

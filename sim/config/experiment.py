@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.config.checks import ConfigError, positive
 
 
 @dataclass
@@ -22,3 +25,110 @@ class ExperimentConfig:
 
 
 EXECUTORS = ("serial", "processes", "dask")
+
+
+@dataclass
+class CompareConfig:
+    """``compare``: alternatives run on common random numbers (sim/run/compare.py).
+
+    Alternatives are the ``layouts`` (conf/layout options) and the ``variants`` (name ->
+    overrides, space-separated, applied to the composed config). With no ``layouts`` the
+    composed config itself is the first alternative, named after its layout.
+    """
+
+    layouts: list[str] = field(default_factory=list)
+    variants: Any = (
+        None  # dict name -> overrides; Any (not a typed dict) so `compare.variants={...}` sets it
+    )
+    baseline: str = ""  # name of the baseline alternative ('' = the first)
+    alpha: float = 0.05  # family-wise error rate of the calls
+    correction: str = "bonferroni"  # bonferroni | holm | none (more than one comparison)
+    kpis: list[str] = field(default_factory=list)  # KPIs to compare ([] = all)
+
+
+@dataclass
+class SearchConfig:
+    """``search``: where to place depots, teams or trucks (sim/run/search.py).
+
+    ``items`` are keys of the layout entries to move: ``layout.depots.<key>.node``
+    (place=depots), ``layout.teams.<key>.home`` (teams) or ``layout.relief.fleets.<key>.base``
+    (trucks: candidate bases are the layout's stock-holding depots).
+    """
+
+    place: str = "depots"  # depots | teams | trucks
+    items: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=lambda: ["town", "township", "street"])
+    exclude: list[str] = field(default_factory=list)  # nodes never proposed
+    demand: list[str] = field(default_factory=lambda: ["scenario", "population"])
+    background_share: float = 0.1  # demand=scenario: weight spread over all towns by population
+    method: str = "p_median"  # p_median | max_cover
+    cover_min: float = 60.0  # max_cover: a demand node is covered within this drive
+    solver: str = "highs"  # highs | cbc (PuLP)
+    alternatives: int = 4  # analytic layouts per demand weighting carried to simulation
+    baselines: Any = None  # dict name -> overrides to compare with (Any: settable as {...})
+    reference: str = ""  # baseline the gain is measured against ('' = the first baseline)
+    objective: str = "needs_met_mean_h"  # KPI column the selection optimises
+    sense: str = "min"  # min | max
+    delta: float = 0.25  # indifference zone of the selection, in the objective's unit
+    alpha: float = 0.05  # 1 - alpha = probability of correct selection (KN)
+    n0: int = 10  # first-stage replications of every alternative
+    batch: int = 5  # replications fetched per sequential step
+    budget_runs: int = 300  # replications in all (selection + final comparison)
+    report_top: int = 3  # best layouts in the final paired comparison
+
+
+PLACE_KINDS = ("depots", "teams", "trucks")
+SEARCH_METHODS = ("p_median", "max_cover")
+SEARCH_DEMAND = ("scenario", "population")
+SOLVERS = ("highs", "cbc")
+
+
+def validate_modes(compare: CompareConfig | None, search: SearchConfig | None) -> None:
+    """Checks of the ``compare`` and ``search`` sections (when present)."""
+    if compare is not None:
+        _check_named_overrides(compare.variants, "compare.variants")
+        if compare.correction not in ("bonferroni", "holm", "none"):
+            raise ConfigError(
+                f"compare.correction='{compare.correction}': use bonferroni, holm or none"
+            )
+        if not 0 < compare.alpha < 1:
+            raise ConfigError(f"compare.alpha={compare.alpha}: must be between 0 and 1")
+    if search is None:
+        return
+    _check_named_overrides(search.baselines, "search.baselines")
+    if search.place not in PLACE_KINDS:
+        raise ConfigError(f"search.place='{search.place}': use {', '.join(PLACE_KINDS)}")
+    if search.method not in SEARCH_METHODS:
+        raise ConfigError(f"search.method='{search.method}': use {', '.join(SEARCH_METHODS)}")
+    if search.solver not in SOLVERS:
+        raise ConfigError(f"search.solver='{search.solver}': use {', '.join(SOLVERS)}")
+    for d in search.demand:
+        if d not in SEARCH_DEMAND:
+            raise ConfigError(f"search.demand: '{d}' is not one of {', '.join(SEARCH_DEMAND)}")
+    if search.sense not in ("min", "max"):
+        raise ConfigError(f"search.sense='{search.sense}': use min or max")
+    if not search.items:
+        raise ConfigError("search.items: name the layout entries to place")
+    if not 0 < search.alpha < 1:
+        raise ConfigError(f"search.alpha={search.alpha}: must be between 0 and 1")
+    positive(search.delta, "search.delta")
+    positive(search.alternatives, "search.alternatives")
+    positive(search.budget_runs, "search.budget_runs")
+    positive(search.batch, "search.batch")
+    positive(search.report_top, "search.report_top")
+    positive(search.cover_min, "search.cover_min")
+    if search.n0 < 2:
+        raise ConfigError(f"search.n0={search.n0}: needs at least 2 first-stage replications")
+    if not 0 <= search.background_share <= 1:
+        raise ConfigError(f"search.background_share={search.background_share}: must be in [0, 1]")
+
+
+def _check_named_overrides(value: Any, field_name: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ConfigError(
+            f"{field_name}: must map names to override strings, e.g. {{name: 'a.b=1'}}"
+        )

@@ -1,0 +1,548 @@
+"""Compare mode: alternatives (layouts or overrides) on common random numbers.
+
+Every alternative runs the same replications with the same seed, so replication *r* of each
+faces the same hazards (``Streams(seed, rep)``); differences between alternatives are
+differences of the alternatives. For every plan target and KPI this reports each
+alternative's estimate, the paired difference to the baseline with its interval, the
+unpaired (Welch) interval for comparison and the variance reduction pairing bought, and calls
+each alternative better, worse or indistinguishable with a family-wise correction over the
+comparisons against the baseline (Bonferroni, or Holm's step-down). Method: docs/compare.md.
+
+The alternatives arrive composed (``sim.cli`` composes configs; this layer never does).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.core.errors import UserError
+from sim.core.network import RoadNetwork
+from sim.run.experiment import RepResult, run_replications
+from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
+from sim.run.targets import evaluate_all
+
+CORRECTIONS = ("bonferroni", "holm", "none")
+
+
+@dataclass
+class Alternative:
+    """One alternative: a name, the overrides that made it, its typed config and network."""
+
+    name: str
+    overrides: list[str]
+    conf: Config
+    net: RoadNetwork
+    description: str = ""
+
+
+@dataclass
+class Metric:
+    """What is compared: a plan target or a KPI column."""
+
+    key: str
+    kind: str  # target | kpi
+    column: str
+    better: str = ""  # higher | lower | '' (no direction known)
+    numerator: str = ""
+    denominator: str = ""
+    source: str = ""
+    comparator: str = ""
+    threshold: float = math.nan
+    description: str = ""
+
+    @property
+    def pooled(self) -> bool:
+        return bool(self.numerator and self.denominator)
+
+
+@dataclass
+class Outcome:
+    """The replications of every alternative, aligned by replication number."""
+
+    alternatives: list[Alternative]
+    frames: dict[str, pd.DataFrame]  # name -> KPI frame indexed by rep (NaN: failed)
+    results: dict[str, list[RepResult]] = field(default_factory=dict)
+
+    def column(self, name: str, col: str) -> np.ndarray:
+        f = self.frames[name]
+        return f[col].to_numpy(dtype=float) if col in f else np.full(len(f), np.nan)
+
+
+def direction(comparator: str) -> str:
+    """Which way is better for a target with this comparator."""
+    return "higher" if comparator in (">=", ">") else "lower" if comparator in ("<=", "<") else ""
+
+
+def check_crn(alts: list[Alternative]) -> None:
+    """Alternatives must share seed, replications and horizon: else they are not paired."""
+    if len(alts) < 2:
+        raise UserError("compare: needs at least two alternatives (layouts or variants)")
+    names = [a.name for a in alts]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UserError(f"compare: alternative name '{dup[0]}' used twice")
+    ref = alts[0].conf.experiment
+    for a in alts[1:]:
+        ex = a.conf.experiment
+        for fld in ("seed", "replications", "hours"):
+            if getattr(ex, fld) != getattr(ref, fld):
+                raise UserError(
+                    f"compare: alternative '{a.name}' changes experiment.{fld} "
+                    f"({getattr(ex, fld)} vs {getattr(ref, fld)}); alternatives must share "
+                    "seed, replications and horizon (common random numbers)"
+                )
+
+
+def kpi_frame(results: list[RepResult], reps: list[int]) -> pd.DataFrame:
+    """KPIs by replication number (rows of failed replications are NaN)."""
+    ok = [r for r in results if not r.error]
+    frame = pd.DataFrame([r.kpis for r in ok], index=[r.rep for r in ok], dtype=float)
+    return frame.reindex(reps)
+
+
+def run_alternatives(
+    alts: list[Alternative], reps: list[int] | None = None, progress: bool = True
+) -> Outcome:
+    """Run every alternative on the same replications (``reps``, default all)."""
+    reps = list(range(alts[0].conf.experiment.replications) if reps is None else reps)
+    frames, results = {}, {}
+    for a in alts:
+        if progress:
+            print(f"alternative {a.name}: {len(reps)} replications", file=sys.stderr)
+        res = run_replications(a.conf, a.net, reps, None, progress)
+        for r in res:
+            if r.error:
+                print(f"{a.name}: replication {r.rep} FAILED: {r.error}", file=sys.stderr)
+        frames[a.name], results[a.name] = kpi_frame(res, reps), res
+    return Outcome(alts, frames, results)
+
+
+def metrics_of(conf: Config, kpi_names: list[str], wanted: list[str] | None = None) -> list[Metric]:
+    """The targets of the (baseline) district, then every KPI (or those in ``wanted``)."""
+    out = []
+    target_metrics = {}
+    for key, t in conf.district.targets.items():
+        m = Metric(
+            key=key,
+            kind="target",
+            column=t.metric,
+            better=direction(t.comparator),
+            numerator=getattr(t, "numerator", "") or "",
+            denominator=getattr(t, "denominator", "") or "",
+            source=t.source,
+            comparator=t.comparator,
+            threshold=float(t.threshold),
+            description=t.description,
+        )
+        out.append(m)
+        target_metrics[t.metric] = m.better
+    for col in kpi_names:
+        if wanted and col not in wanted:
+            continue
+        out.append(Metric(key=col, kind="kpi", column=col, better=target_metrics.get(col, "")))
+    return out
+
+
+def _estimate(o: Outcome, name: str, m: Metric) -> float:
+    if m.pooled:
+        y, x = o.column(name, m.numerator), o.column(name, m.denominator)
+        ok = np.isfinite(y) & np.isfinite(x)
+        return float(y[ok].sum() / x[ok].sum()) if ok.any() and x[ok].sum() > 0 else math.nan
+    v = o.column(name, m.column)
+    return float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
+
+
+def _diffs(o: Outcome, alt: str, base: str, m: Metric, level: float) -> tuple[Diff, Diff]:
+    if m.pooled:
+        return ratio_paired(
+            o.column(alt, m.numerator),
+            o.column(alt, m.denominator),
+            o.column(base, m.numerator),
+            o.column(base, m.denominator),
+            level,
+        )
+    a, b = o.column(alt, m.column), o.column(base, m.column)
+    ok = np.isfinite(a) & np.isfinite(b)  # Welch on the same replications as the pairs
+    return paired(a, b, level), welch(a[ok], b[ok], level)
+
+
+def _call(diff: Diff, significant: bool, better: str) -> str:
+    if not math.isfinite(diff.estimate):
+        return "n/a"
+    if not significant or diff.estimate == 0:
+        return "indistinguishable"
+    up = diff.estimate > 0
+    if not better:
+        return "higher" if up else "lower"
+    return "better" if up == (better == "higher") else "worse"
+
+
+def analyse(
+    o: Outcome,
+    baseline: str,
+    alpha: float = 0.05,
+    correction: str = "bonferroni",
+    wanted: list[str] | None = None,
+) -> pd.DataFrame:
+    """One row per (metric, alternative other than the baseline): the comparison table."""
+    if correction not in CORRECTIONS:
+        raise UserError(f"compare.correction='{correction}': use {', '.join(CORRECTIONS)}")
+    names = [a.name for a in o.alternatives]
+    if baseline not in names:
+        raise UserError(f"compare.baseline='{baseline}': not an alternative ({', '.join(names)})")
+    base_alt = o.alternatives[names.index(baseline)]
+    others = [n for n in names if n != baseline]
+    m_cmp = len(others)
+    level = 1 - alpha / m_cmp if correction != "none" and m_cmp > 1 else 1 - alpha
+    kpi_names = list(dict.fromkeys(c for n in names for c in o.frames[n].columns))
+    verdicts = {
+        n: {v.key: v for v in evaluate_all(a.conf.district.targets, _columns(o.frames[n]))}
+        for n, a in zip(names, o.alternatives, strict=True)
+    }
+    rows = []
+    for m in metrics_of(base_alt.conf, kpi_names, wanted):
+        diffs = [_diffs(o, n, baseline, m, level) for n in others]
+        pvals = [d[0].p for d in diffs]
+        if correction == "holm":
+            sig = holm(pvals, alpha)
+        elif correction == "bonferroni":
+            sig = bonferroni(pvals, alpha)
+        else:
+            sig = [math.isfinite(p) and p <= alpha for p in pvals]
+        for n, (dp, du), s in zip(others, diffs, sig, strict=True):
+            wp, wu = dp.high - dp.low, du.high - du.low
+            ratio = wp / wu if wu > 0 else math.nan
+            vr = 1 - (dp.se / du.se) ** 2 if du.se and du.se > 0 else math.nan
+            va, vb = verdicts[n].get(m.key), verdicts[baseline].get(m.key)
+            rows.append(
+                {
+                    "metric": m.key,
+                    "kind": m.kind,
+                    "column": m.column,
+                    "source": m.source,
+                    "target": f"{m.comparator} {m.threshold:g}" if m.kind == "target" else "",
+                    "better_is": m.better,
+                    "alternative": n,
+                    "baseline": baseline,
+                    "n_pairs": dp.n,
+                    "estimate_alt": _estimate(o, n, m),
+                    "estimate_base": _estimate(o, baseline, m),
+                    "verdict_alt": va.verdict if va and m.kind == "target" else "",
+                    "verdict_base": vb.verdict if vb and m.kind == "target" else "",
+                    "diff": dp.estimate,
+                    "paired_low": dp.low,
+                    "paired_high": dp.high,
+                    "unpaired_low": du.low,
+                    "unpaired_high": du.high,
+                    "width_ratio": ratio,
+                    "variance_reduction": vr,
+                    "p_paired": dp.p,
+                    "level": level,
+                    "correction": correction if m_cmp > 1 else "none (one comparison)",
+                    "call": _call(dp, s, m.better),
+                    "method": "pooled ratio, delta method" if m.pooled else "paired t",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    ok = frame.dropna(how="all")
+    return {c: ok[c].to_numpy(dtype=float) for c in ok.columns}
+
+
+# ------------------------------------------------------------------------- outputs
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def diff_figure(table: pd.DataFrame, kind: str, title: str, max_panels: int = 24) -> bytes | None:
+    """Paired (thick) and unpaired (thin) intervals of each alternative's difference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = table[(table.kind == kind) & np.isfinite(table["diff"].astype(float))]
+    if kind == "kpi":  # only KPIs where something differs
+        moved = t.groupby("metric")["diff"].apply(lambda s: bool((s.abs() > 0).any()))
+        t = t[t.metric.isin(moved[moved].index)]
+    metrics = list(dict.fromkeys(t.metric))[:max_panels]
+    if not metrics:
+        return None
+    cols = min(3, len(metrics))
+    rows = math.ceil(len(metrics) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 0.5 + 1.9 * rows), squeeze=False)
+    colour = {"better": "#2e7d32", "worse": "#c62828", "higher": "#1565c0", "lower": "#6a1b9a"}
+    for ax, name in zip(axes.flat, metrics, strict=False):
+        sub = t[t.metric == name].reset_index(drop=True)
+        y = np.arange(len(sub))[::-1]
+        for yi, (_, r) in zip(y, sub.iterrows(), strict=True):
+            c = colour.get(r["call"], "#616161")
+            if math.isfinite(r["unpaired_low"]):
+                ax.plot([r.unpaired_low, r.unpaired_high], [yi, yi], color=c, lw=1, alpha=0.45)
+            if math.isfinite(r["paired_low"]):
+                ax.plot([r.paired_low, r.paired_high], [yi, yi], color=c, lw=5, alpha=0.85)
+            ax.plot([r["diff"]], [yi], "o", color="black", ms=4)
+        ax.axvline(0, color="#9e9e9e", lw=1, ls="--")
+        ax.set_yticks(y, list(sub.alternative))
+        better = sub.better_is.iloc[0]
+        ax.set_title(f"{name}" + (f" ({better} is better)" if better else ""), fontsize=9)
+        ax.tick_params(labelsize=8)
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    data = _png(fig)
+    plt.close(fig)
+    return data
+
+
+def _fmt(x, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return ""
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return html.escape(str(x))
+
+
+def html_table(header: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+_CALL_STYLE = {"better": "#2e7d32", "worse": "#c62828"}
+
+
+def diff_rows(table: pd.DataFrame) -> list[list]:
+    """Rows for the HTML difference table."""
+    out = []
+    for _, r in table.iterrows():
+        out.append(
+            [
+                r.metric,
+                r.alternative,
+                r.estimate_alt,
+                r.estimate_base,
+                r["diff"],
+                f"[{_fmt(r.paired_low)}, {_fmt(r.paired_high)}]" if r.n_pairs > 1 else "",
+                f"[{_fmt(r.unpaired_low)}, {_fmt(r.unpaired_high)}]" if r.n_pairs > 1 else "",
+                r.width_ratio,
+                r["call"],
+            ]
+        )
+    return out
+
+
+DIFF_HEADER = [
+    "metric",
+    "alternative",
+    "alternative estimate",
+    "baseline estimate",
+    "difference",
+    "paired interval",
+    "unpaired (Welch) interval",
+    "paired / unpaired width",
+    "call",
+]
+
+CSS = (
+    "body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#212121}"
+    "table{border-collapse:collapse;margin:1em 0;font-size:13px}"
+    "td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}th{background:#eee}"
+    "img{max-width:100%}.note{color:#555;font-size:13px}"
+)
+
+
+def html_page(title: str, sections: list[tuple[str, str]]) -> str:
+    """A self-contained HTML page from (heading, html) sections."""
+    body = "".join(f"<h2>{html.escape(h)}</h2>{s}" if h else s for h, s in sections)
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def img_tag(png: bytes | None, alt: str) -> str:
+    if png is None:
+        return ""
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+
+
+def comparison_sections(
+    o: Outcome, table: pd.DataFrame, baseline: str, alpha: float
+) -> tuple[list[tuple[str, str]], bytes | None, bytes | None]:
+    """Report sections: alternatives, target verdicts, differences, figures, method."""
+    a0 = o.alternatives[0].conf
+    alt_rows = [
+        [
+            a.name + (" (baseline)" if a.name == baseline else ""),
+            " ".join(a.overrides) or "(as composed)",
+            a.conf.layout.name,
+            a.description or a.conf.layout.description,
+            int(o.frames[a.name].notna().any(axis=1).sum()),
+        ]
+        for a in o.alternatives
+    ]
+    targets = table[table.kind == "target"]
+    level = float(table.level.iloc[0]) if len(table) else 1 - alpha
+    corr = str(table.correction.iloc[0]) if len(table) else "none"
+    verdict_rows = []
+    for key in dict.fromkeys(targets.metric):
+        sub = targets[targets.metric == key]
+        first = sub.iloc[0]
+        row = [key, first.source, first.target, f"{_fmt(first.estimate_base)} {first.verdict_base}"]
+        row += [f"{_fmt(r.estimate_alt)} {r.verdict_alt}" for _, r in sub.iterrows()]
+        verdict_rows.append(row)
+    others = [a.name for a in o.alternatives if a.name != baseline]
+    intro = (
+        f"<p>{a0.district.name} / {a0.scenario.name}: {len(o.alternatives)} alternatives, "
+        f"{a0.experiment.replications} replications each, seed {a0.experiment.seed}, on common "
+        f"random numbers (replication r of every alternative faces the same hazards). Differences "
+        f"are alternative minus baseline <b>{html.escape(baseline)}</b>; intervals at "
+        f"{level:.4g} ({html.escape(corr)}: family-wise {1 - alpha:.0%} over the {len(others)} "
+        "comparisons with the baseline). Simulated figures.</p>"
+    )
+    method = (
+        "<p class='note'>Paired interval: Student t on the per-replication differences (CRN; the "
+        "replication is the unit). Unpaired: Welch's interval on the same replications, as if "
+        "the alternatives had been run with independent seeds; 'paired / unpaired width' below 1 "
+        "is what common random numbers bought. Pooled shares (numerator/denominator targets) "
+        "compare the pooled ratios, linearised per replication (delta method, Cochran 1977). "
+        "Calls: better/worse when the corrected test rejects 'no difference' (Bonferroni: Dunn "
+        "1961; Holm 1979), else indistinguishable; for a KPI with no known direction, higher/"
+        "lower. See docs/compare.md.</p>"
+    )
+    t_png = diff_figure(table, "target", "Plan targets: difference to the baseline")
+    k_png = diff_figure(table, "kpi", "KPIs that differ: difference to the baseline")
+    return (
+        [
+            ("", intro),
+            (
+                "Alternatives",
+                html_table(
+                    ["name", "overrides", "layout", "description", "replications ok"], alt_rows
+                ),
+            ),
+            (
+                "Plan targets per alternative",
+                html_table(
+                    ["target", "source", "goal", f"{baseline} (baseline)", *others], verdict_rows
+                ),
+            ),
+            ("Target differences to the baseline", html_table(DIFF_HEADER, diff_rows(targets))),
+            ("", img_tag(t_png, "target differences")),
+            (
+                "KPI differences to the baseline",
+                html_table(DIFF_HEADER, diff_rows(table[table.kind == "kpi"])),
+            ),
+            ("", img_tag(k_png, "kpi differences")),
+            ("Method", method),
+        ],
+        t_png,
+        k_png,
+    )
+
+
+def write_comparison(
+    o: Outcome,
+    table: pd.DataFrame,
+    baseline: str,
+    alpha: float,
+    outdir: Path,
+    title: str = "Comparison of alternatives",
+    extra: list[tuple[str, str]] | None = None,
+) -> None:
+    """comparison.csv, kpis.csv (long: one row per alternative and replication), figures, report."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    table.to_csv(outdir / "comparison.csv", index=False, encoding="utf-8-sig")
+    long = pd.concat(
+        [f.rename_axis("rep").reset_index().assign(alternative=n) for n, f in o.frames.items()],
+        ignore_index=True,
+    )
+    long = long[
+        ["alternative", "rep", *[c for c in long.columns if c not in ("alternative", "rep")]]
+    ]
+    long.to_csv(outdir / "kpis.csv", index=False, encoding="utf-8-sig")
+    sections, t_png, k_png = comparison_sections(o, table, baseline, alpha)
+    for name, png in (("compare_targets.png", t_png), ("compare_kpis.png", k_png)):
+        if png is not None:
+            (outdir / name).write_bytes(png)
+    (outdir / "alternatives.json").write_text(
+        json.dumps(
+            [
+                {"name": a.name, "overrides": a.overrides, "layout": a.conf.layout.name}
+                for a in o.alternatives
+            ],
+            indent=2,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    page = html_page(title, (extra or []) + sections)
+    (outdir / "report.html").write_text(page, encoding="utf-8")
+
+
+def format_comparison(table: pd.DataFrame, max_kpis: int = 15) -> str:
+    """Target differences (modelled ones) and the KPIs that moved, printed after a run."""
+    lines = [
+        f"{'target / KPI':30s} {'alternative':22s} {'alt':>9s} {'base':>9s} {'diff':>9s}  "
+        f"{'paired CI':24s} {'unpaired CI':24s} call"
+    ]
+    est = table[["estimate_alt", "estimate_base"]].astype(float)
+    modelled = table[np.isfinite(est).any(axis=1)]
+    t = modelled[modelled.kind == "target"]
+    k = modelled[(modelled.kind == "kpi") & ~modelled["call"].isin(["indistinguishable", "n/a"])]
+    for _, r in pd.concat([t, k.head(max_kpis)]).iterrows():
+        pc = f"[{_fmt(r.paired_low)}, {_fmt(r.paired_high)}]" if math.isfinite(r.paired_low) else ""
+        uc = (
+            f"[{_fmt(r.unpaired_low)}, {_fmt(r.unpaired_high)}]"
+            if math.isfinite(r.unpaired_low)
+            else ""
+        )
+        lines.append(
+            f"{r.metric:30s} {r.alternative:22s} {_fmt(r.estimate_alt):>9s} "
+            f"{_fmt(r.estimate_base):>9s} {_fmt(r['diff']):>9s}  {pc:24s} {uc:24s} {r['call']}"
+        )
+    if len(k) > max_kpis:
+        lines.append(f"... {len(k) - max_kpis} more KPIs differ: see comparison.csv")
+    return "\n".join(lines)
+
+
+def run_compare(
+    alts: list[Alternative],
+    outdir: Path,
+    baseline: str = "",
+    alpha: float = 0.05,
+    correction: str = "bonferroni",
+    kpis: list[str] | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Compare mode end to end: run, analyse, write outputs; returns the comparison table."""
+    check_crn(alts)
+    baseline = baseline or alts[0].name
+    if baseline not in [a.name for a in alts]:
+        raise UserError(
+            f"compare.baseline='{baseline}': not an alternative ({', '.join(a.name for a in alts)})"
+        )
+    o = run_alternatives(alts, progress=progress)
+    table = analyse(o, baseline, alpha, correction, kpis)
+    write_comparison(o, table, baseline, alpha, outdir)
+    if progress:
+        print(format_comparison(table))
+        print(f"outputs: {outdir}")
+    return table

@@ -1,0 +1,572 @@
+"""Layout search: where to put N depots, teams or trucks.
+
+1. **Candidates** are network nodes of the configured kinds (town seats, streets; or the
+   layout's depots when placing trucks), minus excluded nodes and sites already holding
+   the same kind of resource.
+2. **Analytic first cut**: a p-median (Hakimi 1964; ReVelle & Swain 1970) or maximal
+   covering (Church & ReVelle 1974) model on free-flow road travel times from site to
+   demand node, weighted by the population at risk, solved as a MILP with PuLP and HiGHS or
+   CBC. Sites already in the layout (e.g. the county depot) stay open and serve whoever is
+   nearer to them. The ``alternatives`` best distinct layouts come from re-solving with a
+   no-good cut on each found layout.
+3. **Refinement by simulation** on common random numbers: the analytic layouts, the layout
+   as composed and the baselines (e.g. the plan layout) run the same replications, and Kim &
+   Nelson's fully sequential procedure (``sim.run.paired.kn_select``) selects the best on the
+   objective KPI within a budget of replications.
+4. **Final comparison**: the best layouts and the baselines on the same replications,
+   analysed by ``sim.run.compare`` (paired gain over the reference with its interval).
+
+Outputs: ``search_candidates.csv``, ``search_selection.csv``, ``best_overrides.txt``,
+``comparison.csv``, ``kpis.csv``, ``report.html``. Method: docs/compare.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import html
+import itertools
+import math
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config, SearchConfig
+from sim.core.errors import NetworkError, UserError
+from sim.core.network import RoadNetwork
+from sim.core.places import SETTLEMENT_KINDS
+from sim.run.app import check_nodes
+from sim.run.compare import (
+    Alternative,
+    Outcome,
+    analyse,
+    format_comparison,
+    html_table,
+    kpi_frame,
+    write_comparison,
+)
+from sim.run.experiment import run_replications
+from sim.run.paired import kn_select
+
+STOCK_LEVELS = ("district", "town", "village")
+
+
+# ------------------------------------------------------------------------ the analytic cut
+@dataclass
+class Layout:
+    """Sites (node indices, one per item) from the analytic cut."""
+
+    name: str
+    sites: list[int]
+    demand: str
+    method: str
+    rank: int
+    objective: float  # the model's objective (weighted minutes, or people covered)
+
+
+def demand_weights(conf: Config, net: RoadNetwork, mode: str, background: float) -> np.ndarray:
+    """People at risk per node.
+
+    ``population``: every town/street's population. ``scenario``: the expected people at
+    risk of the scenario's evacuation zone (split over the zone's nodes in proportion to
+    population x weight, as ``scenarios/evacuation.py`` draws them), plus ``background`` of
+    that total spread over all towns by population (sites serve other disasters too); falls
+    back to ``population`` when the scenario has no evacuation zone for the district.
+    """
+    towns = net.nodes_of_kind(*SETTLEMENT_KINDS)
+    pop = np.zeros(net.n)
+    pop[towns] = net.population[towns].astype(float)
+    if mode == "population":
+        return pop
+    evac = getattr(conf.scenario, "evacuation", None)
+    zone = evac.zones.get(evac.district) if evac is not None else None
+    if zone is None or not zone.nodes:
+        return pop
+    idx = [net.idx(n, "scenario.evacuation.zones.nodes") for n in zone.nodes]
+    w = np.array([float(zone.weights.get(n, 1.0)) for n in zone.nodes])
+    p = net.population[idx].astype(float)
+    if zone.people > 0:
+        risk = min(float(zone.people), p.sum()) * (p * w) / max((p * w).sum(), 1e-12)
+    else:
+        risk = np.clip(zone.share_of_population * w, 0.0, 1.0) * p
+    out = np.zeros(net.n)
+    np.add.at(out, idx, risk)
+    if background > 0 and pop.sum() > 0:
+        total = out.sum()
+        out = (1 - background) * out + background * total * pop / pop.sum()
+    return out
+
+
+def travel_matrix(net: RoadNetwork, sources: list[int], dests: list[int]) -> np.ndarray:
+    """Free-flow travel minutes from each source to each destination."""
+    return np.array([net.times_from(s)[dests] for s in sources], dtype=float)
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _solver(name: str):
+    try:
+        import pulp
+    except ImportError:
+        raise UserError("search: needs PuLP (pip install -e '.[search]')") from None
+    if name == "highs":
+        s = pulp.HiGHS(msg=False)
+        if not s.available():
+            raise UserError("search.solver=highs: needs highspy (pip install -e '.[search]')")
+        return s
+    return pulp.PULP_CBC_CMD(msg=False)
+
+
+def solve_sites(
+    cost: np.ndarray,
+    weight: np.ndarray,
+    p: int,
+    fixed_cost: np.ndarray | None = None,
+    method: str = "p_median",
+    cover_min: float = 60.0,
+    solver: str = "highs",
+    exclude: list[list[int]] | None = None,
+) -> tuple[list[int], float]:
+    """Open ``p`` of the candidate rows of ``cost`` (candidates x demand nodes).
+
+    p-median: minimise sum_d w_d * (travel time from the nearest open site, or from the
+    fixed sites ``fixed_cost[d]`` if nearer). Max cover: maximise the weight within
+    ``cover_min`` of an open or fixed site (ties broken by the p-median cost). ``exclude``:
+    layouts already found (no-good cuts). Returns (chosen candidate rows, objective).
+    """
+    with warnings.catch_warnings():  # PuLP 3.x announces its 4.0 API on every variable
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _solve_sites(cost, weight, p, fixed_cost, method, cover_min, solver, exclude)
+
+
+def _solve_sites(cost, weight, p, fixed_cost, method, cover_min, solver, exclude):
+    import pulp
+
+    nc, nd = cost.shape
+    if p > nc:
+        raise UserError(f"search: {p} sites wanted but only {nc} candidates")
+    fixed = np.full(nd, np.inf) if fixed_cost is None else np.asarray(fixed_cost, dtype=float)
+    big = float(np.nanmax(np.where(np.isfinite(cost), cost, 0))) * 10 + 1e3
+    c = np.where(np.isfinite(cost), cost, big)
+    f = np.where(np.isfinite(fixed), fixed, big)
+    prob = pulp.LpProblem("sites", pulp.LpMinimize if method == "p_median" else pulp.LpMaximize)
+    y = [pulp.LpVariable(f"y{j}", cat="Binary") for j in range(nc)]
+    x = {
+        (j, d): pulp.LpVariable(f"x{j}_{d}", lowBound=0, upBound=1)
+        for j in range(nc)
+        for d in range(nd)
+        if c[j, d] < f[d]  # a site farther than the fixed ones never serves d
+    }
+    x0 = [pulp.LpVariable(f"fixed_{d}", lowBound=0, upBound=1) for d in range(nd)]
+    for d in range(nd):
+        prob += pulp.lpSum(x[j, d] for j in range(nc) if (j, d) in x) + x0[d] == 1
+    for (j, _d), var in x.items():
+        prob += var <= y[j]
+    prob += pulp.lpSum(y) == p
+    for layout in exclude or []:
+        prob += pulp.lpSum(y[j] for j in layout) <= p - 1
+    wcost = pulp.lpSum(weight[d] * c[j, d] * x[j, d] for (j, d) in x) + pulp.lpSum(
+        weight[d] * f[d] * x0[d] for d in range(nd)
+    )
+    if method == "p_median":
+        prob += wcost
+    else:
+        cover = [pulp.LpVariable(f"z{d}", lowBound=0, upBound=1) for d in range(nd)]
+        for d in range(nd):
+            near = [y[j] for j in range(nc) if c[j, d] <= cover_min]
+            prob += cover[d] <= pulp.lpSum(near) + (1 if f[d] <= cover_min else 0)
+        eps = 1e-6 / max(float(big * weight.sum()), 1.0)
+        prob += pulp.lpSum(weight[d] * cover[d] for d in range(nd)) - eps * wcost
+    with _quiet_stdout():  # highspy prints a banner on its own file descriptor
+        status = prob.solve(_solver(solver))
+    if pulp.LpStatus[status] != "Optimal":
+        return [], math.nan
+    chosen = sorted(j for j in range(nc) if (y[j].value() or 0) > 0.5)
+    return chosen, float(pulp.value(prob.objective))
+
+
+def layout_cost(
+    cost: np.ndarray, weight: np.ndarray, rows: list[int], fixed_cost: np.ndarray | None = None
+) -> float:
+    """The p-median objective of a given set of candidate rows (for checks and tables)."""
+    best = cost[rows].min(axis=0) if rows else np.full(cost.shape[1], np.inf)
+    if fixed_cost is not None:
+        best = np.minimum(best, fixed_cost)
+    return float((weight * best).sum())
+
+
+def brute_force_p_median(
+    cost: np.ndarray, weight: np.ndarray, p: int, fixed_cost: np.ndarray | None = None
+) -> tuple[list[int], float]:
+    """The p-median optimum by enumeration (small cases: a check of :func:`solve_sites`)."""
+    best = min(
+        itertools.combinations(range(cost.shape[0]), p),
+        key=lambda rows: layout_cost(cost, weight, list(rows), fixed_cost),
+    )
+    return list(best), layout_cost(cost, weight, list(best), fixed_cost)
+
+
+# ------------------------------------------------------------------- what is being placed
+def _items(conf: Config, s: SearchConfig) -> dict:
+    place = s.place
+    table = {
+        "depots": conf.layout.depots,
+        "teams": conf.layout.teams,
+        "trucks": conf.layout.relief.fleets if conf.layout.relief is not None else {},
+    }[place]
+    section = {
+        "depots": "layout.depots",
+        "teams": "layout.teams",
+        "trucks": "layout.relief.fleets",
+    }[place]
+    for key in s.items:
+        if key not in table:
+            raise UserError(f"search.items: '{key}' is not in {section} ({', '.join(table)})")
+    return table
+
+
+def _stock_depots(conf: Config) -> dict[str, str]:
+    """Depot key -> node of the layout's stock-holding depots."""
+    return {
+        k: d.node
+        for k, d in conf.layout.depots.items()
+        if d.level in STOCK_LEVELS and any(v > 0 for v in d.stock.values())
+    }
+
+
+def candidates(conf: Config, net: RoadNetwork, s: SearchConfig) -> tuple[list[int], list[int]]:
+    """(candidate nodes, fixed nodes: the same kind of resource, staying where it is)."""
+    _items(conf, s)
+    exclude = {net.idx(n, "search.exclude") for n in s.exclude}
+    if s.place == "trucks":
+        nodes = sorted({net.idx(n, "layout.depots") for n in _stock_depots(conf).values()})
+        return [n for n in nodes if n not in exclude], []
+    if s.place == "depots":
+        fixed = sorted(
+            {
+                net.idx(n, "layout.depots")
+                for k, n in _stock_depots(conf).items()
+                if k not in s.items
+            }
+        )
+    else:
+        fixed = []
+    nodes = [i for i in net.nodes_of_kind(*s.candidates) if i not in exclude and i not in fixed]
+    if len(nodes) < len(s.items):
+        raise UserError(
+            f"search.candidates: {len(nodes)} candidate nodes of kinds "
+            f"{', '.join(s.candidates)} for {len(s.items)} items"
+        )
+    return nodes, fixed
+
+
+def place(conf: Config, net: RoadNetwork, s: SearchConfig, sites: list[int]) -> Config:
+    """A copy of ``conf`` with item k of ``s.items`` at ``sites[k]``."""
+    out = copy.deepcopy(conf)
+    table = _items(out, s)
+    by_node = {v: k for k, v in _stock_depots(conf).items()}
+    for key, site in zip(s.items, sites, strict=True):
+        node = net.nodes[site]
+        if s.place == "depots":
+            table[key].node = node
+        elif s.place == "teams":
+            table[key].home = node
+        else:
+            table[key].base = by_node[node]
+    try:
+        check_nodes(out, net)
+    except NetworkError as exc:
+        raise UserError(str(exc)) from None
+    return out
+
+
+def overrides_of(s: SearchConfig, net: RoadNetwork, conf: Config, sites: list[int]) -> list[str]:
+    """The command-line overrides that put the items at ``sites``."""
+    by_node = {v: k for k, v in _stock_depots(conf).items()}
+    out = []
+    for key, site in zip(s.items, sites, strict=True):
+        if s.place == "depots":
+            out.append(f"layout.depots.{key}.node={net.nodes[site]}")
+        elif s.place == "teams":
+            out.append(f"layout.teams.{key}.home={net.nodes[site]}")
+        else:
+            out.append(f"layout.relief.fleets.{key}.base={by_node[net.nodes[site]]}")
+    return out
+
+
+def current_sites(conf: Config, net: RoadNetwork, s: SearchConfig) -> list[int]:
+    """Where the items are in the composed layout."""
+    table = _items(conf, s)
+    deps = _stock_depots(conf)
+    out = []
+    for key in s.items:
+        item = table[key]
+        node = {"depots": "node", "teams": "home"}.get(s.place)
+        if node is not None:
+            value = getattr(item, node)
+            out.append(net.idx(value, f"search.items.{key}") if value != "each_town" else -1)
+        else:
+            out.append(net.idx(deps.get(item.base, ""), f"search.items.{key}"))
+    return out
+
+
+def analytic_layouts(
+    conf: Config, net: RoadNetwork, s: SearchConfig
+) -> tuple[list[Layout], pd.DataFrame]:
+    """The analytic cut: the best distinct layouts for each demand weighting."""
+    cand, fixed = candidates(conf, net, s)
+    p = len(s.items)
+    layouts: list[Layout] = []
+    seen: set[tuple[int, ...]] = set()
+    weights = {d: demand_weights(conf, net, d, s.background_share) for d in s.demand}
+    rows = []
+    for dmode, w_all in weights.items():
+        dem = [i for i in range(net.n) if w_all[i] > 0]
+        cost = travel_matrix(net, cand, dem)
+        fixed_cost = travel_matrix(net, fixed, dem).min(axis=0) if fixed else None
+        w = w_all[dem]
+        found: list[list[int]] = []
+        for rank in range(1, s.alternatives + 1):
+            rows_, obj = solve_sites(cost, w, p, fixed_cost, s.method, s.cover_min, s.solver, found)
+            if not rows_:
+                break
+            found.append(rows_)
+            sites = [cand[j] for j in rows_]
+            key = tuple(sorted(sites))
+            if key in seen:
+                continue
+            seen.add(key)
+            layouts.append(Layout(f"{s.method}_{dmode}_{rank}", sites, dmode, s.method, rank, obj))
+    for lay in layouts:
+        row = {
+            "layout": lay.name,
+            "demand": lay.demand,
+            "method": lay.method,
+            "rank": lay.rank,
+            "objective": lay.objective,
+            "sites": " ".join(net.nodes[i] for i in lay.sites),
+            "sites_zh": " ".join(str(net.attr(i, "name_zh")) for i in lay.sites),
+        }
+        for dmode, w_all in weights.items():
+            dem = [i for i in range(net.n) if w_all[i] > 0]
+            open_nodes = lay.sites + fixed
+            t = travel_matrix(net, open_nodes, dem).min(axis=0)
+            w = w_all[dem]
+            row[f"mean_travel_min_{dmode}"] = float((w * t).sum() / w.sum())
+            row[f"within_{s.cover_min:g}min_{dmode}"] = float(w[t <= s.cover_min].sum() / w.sum())
+        rows.append(row)
+    return layouts, pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------- simulation stage
+class Runner:
+    """Runs replications of the alternatives on demand and keeps every KPI by replication."""
+
+    def __init__(self, alts: list[Alternative], objective: str) -> None:
+        self.alts = alts
+        self.objective = objective
+        self.frames: dict[str, pd.DataFrame] = {a.name: pd.DataFrame() for a in alts}
+        self.runs = 0
+
+    def run(self, i: int, r0: int, r1: int) -> None:
+        a = self.alts[i]
+        reps = list(range(r0, r1))
+        res = run_replications(a.conf, a.net, reps, None, False)
+        for r in res:
+            if r.error:
+                raise UserError(f"search: {a.name} replication {r.rep} failed: {r.error}")
+        self.frames[a.name] = pd.concat([self.frames[a.name], kpi_frame(res, reps)])
+        self.runs += len(reps)
+
+    def draw(self, idx: list[int], r0: int, r1: int) -> np.ndarray:
+        out = []
+        for i in idx:
+            name = self.alts[i].name
+            have = len(self.frames[name])
+            if have < r1:
+                self.run(i, have, r1)
+            f = self.frames[name]
+            if self.objective not in f:
+                raise UserError(
+                    f"search.objective='{self.objective}': no such KPI in this scenario "
+                    f"(e.g. {', '.join(list(f.columns)[:6])})"
+                )
+            v = f[self.objective].to_numpy(dtype=float)[r0:r1]
+            if not np.isfinite(v).all():
+                raise UserError(
+                    f"search.objective='{self.objective}' undefined in a replication of {name}"
+                )
+            out.append(v)
+        print(
+            f"search: {self.runs} replications run ({len(idx)} alternatives in contention)",
+            file=sys.stderr,
+        )
+        return np.array(out)
+
+
+def run_search(
+    base: Alternative, baselines: list[Alternative], s: SearchConfig, outdir: Path
+) -> dict:
+    """Layout search end to end; writes its outputs to ``outdir`` and returns a summary."""
+    conf, net = base.conf, base.net
+    layouts, cand_table = analytic_layouts(conf, net, s)
+    if not layouts:
+        raise UserError("search: the analytic model found no layout (check candidates)")
+    now = current_sites(conf, net, s)
+    alts: list[Alternative] = []
+    for b in baselines:
+        alts.append(Alternative(b.name, b.overrides, b.conf, b.net, "baseline"))
+    names = {a.name for a in alts}
+    if -1 not in now and base.name not in names:
+        alts.append(Alternative(base.name, [], conf, net, f"layout {conf.layout.name} as composed"))
+    sites_of = {base.name: now}
+    for lay in layouts:
+        if -1 not in now and sorted(lay.sites) == sorted(now):
+            continue  # the composed layout already holds these sites
+        c = place(conf, net, s, lay.sites)
+        ovr = overrides_of(s, net, conf, lay.sites)
+        alts.append(Alternative(lay.name, ovr, c, net, f"{lay.method} on {lay.demand} demand"))
+        sites_of[lay.name] = lay.sites
+    reference = s.reference or (baselines[0].name if baselines else alts[0].name)
+    if reference not in [a.name for a in alts]:
+        raise UserError(f"search.reference='{reference}': not a baseline ({', '.join(names)})")
+    runner = Runner(alts, s.objective)
+    budget_kn = int(s.budget_runs * 0.75)  # ASSUMPTION: a quarter kept for the final comparison
+    if budget_kn < s.n0 * len(alts):
+        raise UserError(
+            f"search.budget_runs={s.budget_runs}: the first stage alone needs "
+            f"{s.n0} x {len(alts)} alternatives = {s.n0 * len(alts)} runs (plus a quarter "
+            "for the final comparison)"
+        )
+    sel = kn_select(
+        runner.draw, len(alts), s.n0, s.delta, s.alpha, s.sense == "max", budget_kn, s.batch
+    )
+    sign = 1 if s.sense == "max" else -1
+    order = sorted(
+        range(len(alts)),
+        key=lambda i: (i != sel.best, i not in sel.survivors, -sign * sel.means[i]),
+    )
+    keep = [b.name for b in baselines] + [base.name]  # always in the final comparison
+    designed = [i for i in order if alts[i].name not in keep]
+    final_idx = [i for i, a in enumerate(alts) if a.name == reference]
+    final_idx += [i for i, a in enumerate(alts) if a.name in keep and i not in final_idx]
+    final_idx += [i for i in designed[: s.report_top] if i not in final_idx]
+    # final comparison on common replications: the rest of the budget, at least as many as
+    # the winner has (fewer only if the budget cannot bring the others that far)
+    left = s.budget_runs - runner.runs
+    have = {i: len(runner.frames[alts[i].name]) for i in final_idx}
+
+    def cost(n: int) -> int:
+        return sum(max(0, n - h) for h in have.values())
+
+    n_final = max(have.values())
+    while cost(n_final + 1) <= left:
+        n_final += 1
+    while n_final > min(have.values()) and cost(n_final) > left:
+        n_final -= 1
+    for i in final_idx:
+        if have[i] < n_final:
+            runner.run(i, have[i], n_final)
+    final = [alts[i] for i in final_idx]
+    o = Outcome(final, {a.name: runner.frames[a.name].iloc[:n_final] for a in final})
+    table = analyse(o, reference, s.alpha, "bonferroni")
+    sel_rows = []
+    for i, a in enumerate(alts):
+        sites = sites_of.get(a.name)
+        sel_rows.append(
+            {
+                "alternative": a.name,
+                "description": a.description,
+                "sites": " ".join(net.nodes[j] for j in sites) if sites and -1 not in sites else "",
+                "sites_zh": " ".join(str(net.attr(j, "name_zh")) for j in sites)
+                if sites and -1 not in sites
+                else "",
+                "replications": sel.reps[i],
+                f"mean_{s.objective}": sel.means[i],
+                "eliminated_after": sel.eliminated_at[i] or "",
+                "status": "selected"
+                if i == sel.best
+                else ("survivor" if i in sel.survivors else "eliminated"),
+                "overrides": " ".join(a.overrides),
+            }
+        )
+    sel_table = pd.DataFrame(sel_rows)
+    outdir.mkdir(parents=True, exist_ok=True)
+    cand_table.to_csv(outdir / "search_candidates.csv", index=False, encoding="utf-8-sig")
+    sel_table.to_csv(outdir / "search_selection.csv", index=False, encoding="utf-8-sig")
+    best = alts[sel.best]
+    (outdir / "best_overrides.txt").write_text(" ".join(best.overrides) + "\n", encoding="utf-8")
+    gain = table[(table.column == s.objective) & (table.alternative == best.name)]
+    summary = {
+        "best": best.name,
+        "best_overrides": best.overrides,
+        "guaranteed": sel.guaranteed,
+        "runs": runner.runs,
+        "final_replications": n_final,
+        "objective": s.objective,
+        "reference": reference,
+        "gain": gain.iloc[0].to_dict() if len(gain) else {},
+    }
+    note = (
+        f"<p>Objective <b>{html.escape(s.objective)}</b> ({s.sense}imise), indifference zone "
+        f"&delta; = {s.delta:g}, 1 - &alpha; = {1 - s.alpha:.0%}. Kim & Nelson (2001) "
+        f"sequential selection: {sel.runs} replications; "
+        + (
+            "it ended by itself, so the selected layout is the best with probability >= "
+            f"{1 - s.alpha:.0%} if it beats every other by at least &delta;."
+            if sel.guaranteed
+            else f"the budget stopped it with {len(sel.survivors)} layouts in contention: the one "
+            "with the best sample mean is shown (no probability guarantee; raise "
+            "search.budget_runs)."
+        )
+        + f" Final comparison: {n_final} common replications, {runner.runs} runs in all "
+        f"(budget {s.budget_runs}).</p><p>Best layout: <code>{html.escape(' '.join(best.overrides) or best.name)}</code></p>"
+    )
+    cand_cols = list(cand_table.columns)
+    extra = [
+        (
+            "Analytic first cut",
+            f"<p>{html.escape(s.method)} on free-flow travel times, "
+            f"{len(s.items)} {html.escape(s.place)} ({', '.join(s.items)}), solver "
+            f"{html.escape(s.solver)} via PuLP.</p>"
+            + html_table(cand_cols, cand_table.values.tolist()),
+        ),
+        (
+            "Selection by simulation (common random numbers)",
+            note + html_table(list(sel_table.columns), sel_table.values.tolist()),
+        ),
+    ]
+    write_comparison(o, table, reference, s.alpha, outdir, "Layout search", extra)
+    print(cand_table[["layout", "objective", "sites"]].to_string(index=False))
+    print(
+        sel_table[["alternative", "replications", f"mean_{s.objective}", "status"]].to_string(
+            index=False
+        )
+    )
+    print(format_comparison(table))
+    if len(gain):
+        g = gain.iloc[0]
+        print(
+            f"best: {best.name} ({' '.join(best.overrides)})\n"
+            f"{s.objective}: {g.estimate_alt:.4g} vs {reference} {g.estimate_base:.4g}; "
+            f"paired difference {g['diff']:.4g} [{g.paired_low:.4g}, {g.paired_high:.4g}] "
+            f"(unpaired [{g.unpaired_low:.4g}, {g.unpaired_high:.4g}]), {g.n_pairs} pairs"
+        )
+    print(f"outputs: {outdir}  ({runner.runs} replications)")
+    return summary

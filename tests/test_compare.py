@@ -1,0 +1,193 @@
+"""Compare mode: pairing on common random numbers, paired statistics, multirun summary."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.run.compare import Alternative, analyse, run_alternatives, run_compare
+from sim.run.paired import bonferroni, holm, kn_select, paired, ratio_paired, welch
+from sim.run.sweep import multirun_table
+from tests.test_model import NET, make_config
+
+HAZARD_EVENTS = ("incident", "road_close", "warning")
+
+
+def _alts(teams=(1, 3), reps: int = 4, save_events: bool = False) -> list[Alternative]:
+    out = []
+    for k in teams:
+        cfg = make_config(teams=k)
+        cfg.experiment.replications = reps
+        cfg.experiment.save_events = save_events
+        out.append(Alternative(f"{k}teams", [f"layout.teams.t.count={k}"], cfg, NET))
+    return out
+
+
+def test_pairing_gives_every_alternative_identical_hazards():
+    o = run_alternatives(_alts(save_events=True), progress=False)
+    cols = ["t", "entity", "node", "qty"]
+    one, three = o.results["1teams"], o.results["3teams"]
+    assert [r.rep for r in one] == [r.rep for r in three] == [0, 1, 2, 3]
+    for r1, r3 in zip(one, three, strict=True):
+        e1, e3 = r1.events, r3.events
+        for kind in HAZARD_EVENTS:
+            pd.testing.assert_frame_equal(
+                e1[e1.event == kind][cols].reset_index(drop=True),
+                e3[e3.event == kind][cols].reset_index(drop=True),
+            )
+        assert len(e1[e1.event == "incident"]) > 0
+    # the responses do differ: the layouts are different
+    assert (
+        o.frames["1teams"]["response_mean_min"].mean()
+        > o.frames["3teams"]["response_mean_min"].mean()
+    )
+
+
+def test_paired_interval_is_narrower_under_positive_correlation():
+    rng = np.random.default_rng(1)
+    common = rng.normal(50, 10, 30)  # the shared disaster dominates both alternatives
+    base = common + rng.normal(0, 1, 30)
+    alt = common - 2.0 + rng.normal(0, 1, 30)
+    p, u = paired(alt, base), welch(alt, base)
+    assert p.estimate == pytest.approx(u.estimate)
+    assert (p.high - p.low) < 0.3 * (u.high - u.low)
+    assert p.high < 0 < u.high  # pairing finds the gain the unpaired interval misses
+    # independent draws: no gain from pairing (the widths are alike)
+    a, b = rng.normal(0, 1, 200), rng.normal(0, 1, 200)
+    ratio = (paired(a, b).high - paired(a, b).low) / (welch(a, b).high - welch(a, b).low)
+    assert 0.85 < ratio < 1.15
+
+
+def test_paired_t_interval_covers_at_its_level():
+    rng = np.random.default_rng(7)
+    hits = 0
+    for _ in range(400):
+        c = rng.normal(0, 3, 8)
+        d = paired(c + 1.0 + rng.normal(0, 1, 8), c + rng.normal(0, 1, 8))
+        hits += d.low <= 1.0 <= d.high
+    assert abs(hits / 400 - 0.95) < 0.035
+
+
+def test_ratio_estimator_with_constant_denominators_is_the_paired_t_of_the_ratios():
+    rng = np.random.default_rng(3)
+    x = np.full(12, 50.0)
+    ya, yb = rng.binomial(50, 0.9, 12).astype(float), rng.binomial(50, 0.8, 12).astype(float)
+    pr, ur = ratio_paired(ya, x, yb, x)
+    pt = paired(ya / 50, yb / 50)
+    assert pr.estimate == pytest.approx(pt.estimate)
+    assert (pr.low, pr.high) == pytest.approx((pt.low, pt.high))
+    assert ur.high - ur.low > 0
+
+
+def test_holm_and_bonferroni():
+    p = [0.01, 0.04, 0.03, 0.5]
+    assert bonferroni(p, 0.05) == [True, False, False, False]
+    # Holm: 0.01 <= 0.05/4, 0.03 > 0.05/3 stops
+    assert holm(p, 0.05) == [True, False, False, False]
+    assert holm([0.01, 0.02, 0.04], 0.05) == [True, True, True]
+    assert bonferroni([0.01, 0.02, 0.04], 0.05) == [True, False, False]
+
+
+@pytest.mark.parametrize("maximise", [True, False])
+def test_kn_selects_the_planted_best_at_its_stated_rate(maximise):
+    """Slippage configuration: the best is delta better than 4 equal others, CRN (rho=0.5)."""
+    k, n0, delta, alpha, trials = 5, 10, 1.0, 0.05, 300
+    rng = np.random.default_rng(2026)
+    mu = np.zeros(k)
+    best = 2
+    mu[best] = delta if maximise else -delta
+    correct, runs = 0, []
+    for _ in range(trials):
+        data = (
+            rng.normal(0, 1, (1, 400)) * math.sqrt(0.5) * 2
+            + rng.normal(0, 1, (k, 400)) * math.sqrt(0.5) * 2
+        )
+        data += mu[:, None]
+
+        def draw(idx, r0, r1, data=data):
+            return data[idx, r0:r1]
+
+        sel = kn_select(draw, k, n0, delta, alpha, maximise=maximise, batch=3)
+        assert sel.guaranteed
+        correct += sel.best == best
+        runs.append(sel.runs)
+    pcs = correct / trials
+    # stated: P(correct selection) >= 1 - alpha; allow 3 binomial standard errors
+    assert pcs >= 1 - alpha - 3 * math.sqrt(alpha * (1 - alpha) / trials)
+    assert np.mean(runs) < k * 400  # it stops early, not at the end of the data
+
+
+def test_kn_respects_its_budget_and_says_so():
+    rng = np.random.default_rng(5)
+    data = rng.normal(0, 1, (4, 500))  # all equal: KN would run long
+
+    sel = kn_select(lambda i, a, b: data[i, a:b], 4, 10, 0.01, 0.05, max_runs=80, batch=5)
+    assert sel.runs <= 80
+    assert not sel.guaranteed
+    assert sel.best in sel.survivors
+
+
+def test_compare_end_to_end_writes_report_and_table(tmp_path):
+    alts = _alts(teams=(1, 2, 4), reps=6)
+    for a in alts:
+        a.conf.scenario.storm.incidents_per_100k = 400.0
+    table = run_compare(alts, tmp_path, progress=False)
+    for name in ("comparison.csv", "report.html", "kpis.csv", "compare_kpis.png"):
+        assert (tmp_path / name).exists(), name
+    csv = pd.read_csv(tmp_path / "comparison.csv", encoding="utf-8-sig")
+    assert set(csv.alternative) == {"2teams", "4teams"} and set(csv.baseline) == {"1teams"}
+    rt = table[(table.metric == "response_mean_min")].set_index("alternative")
+    assert (rt["diff"] < 0).all() and (rt["call"] == "lower").all()
+    assert rt.width_ratio.max() < 1  # common random numbers narrowed the interval
+    assert rt.width_ratio["2teams"] < 0.5
+    assert rt.level.iloc[0] == pytest.approx(1 - 0.05 / 2)  # Bonferroni over two comparisons
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html and "Welch" in html
+
+
+def test_analyse_calls_on_a_target_direction():
+    alts = _alts(teams=(1, 4))
+    alts[0].conf.district.targets = {}
+    from sim.config import TargetConfig
+
+    for a in alts:
+        a.conf.district.targets = {
+            "rt": TargetConfig(
+                metric="response_mean_min", comparator="<=", threshold=30, source="test"
+            )
+        }
+    o = run_alternatives(alts, progress=False)
+    t = analyse(o, "1teams")
+    row = t[(t.metric == "rt") & (t.kind == "target")].iloc[0]
+    assert row.better_is == "lower" and row["call"] == "better"
+
+
+def test_multirun_table_reads_summaries_and_overrides(tmp_path):
+    for i, n in enumerate((11, 22)):
+        d = tmp_path / f"layout.teams.community.count={n}"
+        d.mkdir()
+        (d / "overrides.json").write_text(
+            json.dumps([f"layout.teams.community.count={n}", "district=bishan"])
+        )
+        summary = {
+            "targets": [
+                {
+                    "key": "warning_lead",
+                    "estimate": 45.0 + i,
+                    "ci_low": 44.0,
+                    "ci_high": 46.0,
+                    "verdict": "PASS",
+                }
+            ],
+            "kpis": {"response_mean_min": {"mean": 30.0 - i}},
+        }
+        (d / "summary.json").write_text(json.dumps(summary))
+    t = multirun_table(tmp_path)
+    assert list(t.columns[:3]) == ["run", "layout.teams.community.count", "district"]
+    assert list(t["layout.teams.community.count"]) == ["11", "22"]
+    assert list(t["warning_lead.estimate"]) == [45.0, 46.0]
+    assert list(t["response_mean_min"]) == [30.0, 29.0]

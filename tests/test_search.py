@@ -1,0 +1,119 @@
+"""Layout search: the analytic cut finds the known optimum; the search runs end to end."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from sim.config import SearchConfig
+from sim.run.compare import Alternative
+from sim.run.search import (
+    analytic_layouts,
+    brute_force_p_median,
+    demand_weights,
+    layout_cost,
+    place,
+    run_search,
+    solve_sites,
+)
+from tests.test_model import NET, make_config
+
+
+def _case(seed: int, nc: int = 9, nd: int = 14):
+    rng = np.random.default_rng(seed)
+    xy_c, xy_d = rng.uniform(0, 100, (nc, 2)), rng.uniform(0, 100, (nd, 2))
+    cost = np.linalg.norm(xy_c[:, None, :] - xy_d[None, :, :], axis=2)
+    return cost, rng.integers(1, 50, nd).astype(float)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_p_median_finds_the_brute_force_optimum(seed, solver):
+    cost, w = _case(seed)
+    rows, obj = solve_sites(cost, w, 3, solver=solver)
+    best_rows, best = brute_force_p_median(cost, w, 3)
+    assert obj == pytest.approx(best, rel=1e-6)
+    assert layout_cost(cost, w, rows) == pytest.approx(best, rel=1e-6)
+    assert sorted(rows) == sorted(best_rows)  # continuous coordinates: a unique optimum
+
+
+def test_p_median_with_fixed_sites_and_second_best():
+    cost, w = _case(5)
+    fixed = cost[0]  # candidate 0 is an existing depot that stays
+    cost = cost[1:]
+    rows, obj = solve_sites(cost, w, 2, fixed_cost=fixed)
+    assert obj == pytest.approx(brute_force_p_median(cost, w, 2, fixed)[1], rel=1e-6)
+    # the no-good cut gives the second-best layout
+    rows2, obj2 = solve_sites(cost, w, 2, fixed_cost=fixed, exclude=[rows])
+    ranked = sorted(
+        layout_cost(cost, w, list(c), fixed) for c in itertools.combinations(range(len(cost)), 2)
+    )
+    assert obj2 == pytest.approx(ranked[1], rel=1e-6)
+    assert sorted(rows2) != sorted(rows)
+
+
+def test_max_cover_covers_as_much_as_enumeration():
+    cost, w = _case(8)
+    rows, _ = solve_sites(cost, w, 2, method="max_cover", cover_min=30.0)
+    covered = lambda r: w[(cost[list(r)] <= 30.0).any(axis=0)].sum()  # noqa: E731
+    best = max(covered(c) for c in itertools.combinations(range(len(cost)), 2))
+    assert covered(rows) == pytest.approx(best)
+
+
+def _line_search(**kw) -> SearchConfig:
+    base = dict(
+        place="teams",
+        items=["t"],
+        candidates=["town"],
+        demand=["population"],
+        alternatives=3,
+        objective="response_mean_min",
+        sense="min",
+        delta=5.0,
+        n0=3,
+        batch=2,
+        budget_runs=40,
+        report_top=2,
+    )
+    base.update(kw)
+    return SearchConfig(**base)
+
+
+def test_line_network_analytic_cut_puts_the_team_in_the_middle():
+    conf = make_config(teams=1)
+    s = _line_search()
+    w = demand_weights(conf, NET, "population", 0.0)
+    assert w[NET.idx("depot")] == 0 and w[NET.idx("a")] == 1000
+    layouts, table = analytic_layouts(conf, NET, s)
+    # towns a, b, c at 0, 20, 50 min along the line (via a-b-c): b minimises the sum
+    assert [NET.nodes[i] for i in layouts[0].sites] == ["b"]
+    assert len(layouts) == 3 and len(table) == 3
+    moved = place(conf, NET, s, layouts[0].sites)
+    assert moved.layout.teams["t"].home == "b" and conf.layout.teams["t"].home == "depot"
+
+
+def test_search_end_to_end_on_a_small_network(tmp_path):
+    conf = make_config(teams=1)
+    conf.experiment.replications = 3
+    s = _line_search()
+    summary = run_search(Alternative("as_composed", [], conf, NET), [], s, tmp_path)
+    for name in (
+        "search_candidates.csv",
+        "search_selection.csv",
+        "comparison.csv",
+        "report.html",
+        "best_overrides.txt",
+    ):
+        assert (tmp_path / name).exists(), name
+    assert summary["runs"] <= s.budget_runs
+    assert summary["best"] in (
+        "as_composed",
+        "p_median_population_1",
+        "p_median_population_2",
+        "p_median_population_3",
+    )
+    assert "layout.teams.t.home=" in (tmp_path / "best_overrides.txt").read_text() or (
+        summary["best"] == "as_composed"
+    )
