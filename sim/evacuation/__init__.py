@@ -121,7 +121,7 @@ def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -
 
 def kpi_specs() -> dict[str, KpiSpec]:
     """Warning reach and evacuation shares are pooled over people."""
-    warn = ("layout.evacuation.channels", "scenario")
+    warn = ("layout.evacuation.channels", "layout.evacuation.household_size", "scenario.storm")
     evac = ("layout.evacuation", "layout.shelters", "scenario")
     return {
         "warning_reached_in_time_share": share(
