@@ -124,8 +124,18 @@ class MselBuilder:
         rest = cand.drop(first.index).sort_values(
             ["priority", "size", "t"], ascending=[True, False, True], kind="stable"
         )
-        keep = pd.concat([first, rest.head(max(max_injects - 1, 0))])
-        return keep.sort_values(["t", "priority"], kind="stable")
+        # round robin over kinds (most important kind first) so that one kind of event
+        # (eight towns cut off at once) cannot crowd the others out of the MSEL
+        queues = [list(g.index) for _, g in rest.groupby("event", sort=False)]
+        order: list = []
+        while queues and len(order) < max_injects - 1:
+            for q in queues:
+                if q and len(order) < max_injects - 1:
+                    order.append(q.pop(0))
+            queues = [q for q in queues if q]
+        keep = pd.concat([first, rest.loc[order]])
+        # time order; at equal times the log's order (a road closes before a town is cut off)
+        return keep.assign(_row=keep.index).sort_values(["t", "_row"], kind="stable")
 
     # ------------------------------------------------------------------ expected values
     def sim_value(self, measure: str, key: str, t: float) -> float | None:
@@ -762,6 +772,10 @@ def contingencies(inj: dict, next_same_place: dict | None) -> list[dict]:
                 "zh": f"若{wz}内未完成“{a['zh']}”：由上级（市应急管理局）来电询问进展并要求说明原因；记录为未达到基准。",
                 "en": f"If '{a['en']}' is not done within {we}: the municipal emergency bureau calls to "
                 "ask for progress and reasons; record as not meeting the benchmark.",
+                "player": {
+                    "zh": f"【市应急管理局】请立即报告“{a['zh']}”的进展情况及原因。",
+                    "en": f"[Municipal emergency bureau] Report now on the progress of: {a['en']}.",
+                },
             }
         )
     if next_same_place is not None:
