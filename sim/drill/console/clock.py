@@ -91,8 +91,8 @@ class DrillClock:
         t0 = self.now()
         done = {r["seq"] for r in self.store.released() if r["kind"] == "inject"}
         due = [(m, s) for m, s in self.schedule if s not in done]
-        for _m, s in [x for x in due if x[0] <= t0]:  # fell due while paused or down
-            self.release(s, t0, "catch-up")
+        for m, s in [x for x in due if x[0] <= t0]:  # due now, or fell due while down
+            self.release(s, t0, "clock" if t0 - m < 0.01 else "catch-up")
         pending = [x for x in due if x[0] > t0]
         env = simpy.rt.RealtimeEnvironment(initial_time=t0, factor=60.0 / self.speed, strict=False)
 
