@@ -69,6 +69,15 @@ class Benchmark:
         }
 
 
+def fmt_minutes(x: float | None) -> tuple[str, str]:
+    """A duration in words (zh, en): minutes below 3 h, else hours; None/inf = never."""
+    if x is None or not math.isfinite(x):
+        return "未发生", "never"
+    if x >= 180:
+        return f"{x / 60:.1f} 小时", f"{x / 60:.1f} h"
+    return f"{x:.0f} 分钟", f"{x:.0f} min"
+
+
 def _num(x: float) -> float | None:
     """JSON-safe number: inf (never happened) becomes None."""
     return None if x is None or not math.isfinite(x) else round(float(x), 2)

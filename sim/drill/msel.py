@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.drill.measures import fmt_minutes
 from sim.drill.names import Name, Namer
 
 # inject kind -> (priority: lower is kept first, core capability zh, en)
@@ -63,14 +64,6 @@ def _hm(minutes: float) -> str:
     sign = "-" if m < 0 else "+"
     m = abs(m)
     return f"T{sign}{m // 60:02d}:{m % 60:02d}"
-
-
-def _dur(minutes: float | None) -> tuple[str, str]:
-    if minutes is None or not math.isfinite(minutes):
-        return "未发生", "never"
-    if minutes >= 120:
-        return f"{minutes / 60:.1f}小时", f"{minutes / 60:.1f} h"
-    return f"{minutes:.0f}分钟", f"{minutes:.0f} min"
 
 
 @dataclass
@@ -763,7 +756,7 @@ def contingencies(inj: dict, next_same_place: dict | None) -> list[dict]:
             when = a["sim_min"]
         if when is None:
             continue
-        wz, we = _dur(when)
+        wz, we = fmt_minutes(when)
         out.append(
             {
                 "for": a["id"],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import math
 
 import pandas as pd
 
@@ -17,7 +16,7 @@ from sim.config import Config
 from sim.core.network import RoadNetwork
 from sim.core.streams import Streams
 from sim.drill.draw import DrillDraw
-from sim.drill.measures import MEASURES, Benchmark, benchmark, measure_rows
+from sim.drill.measures import MEASURES, Benchmark, benchmark, fmt_minutes, measure_rows
 from sim.drill.msel import DrillClock, MselBuilder, contingencies
 from sim.drill.names import Namer
 from sim.run.experiment import run_replications
@@ -45,20 +44,12 @@ def benchmark_rows(conf: Config, net: RoadNetwork, n: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _fmt_min(x: float | None) -> tuple[str, str]:
-    if x is None or not math.isfinite(x):
-        return "未发生", "never"
-    if x >= 180:
-        return f"{x / 60:.1f} 小时", f"{x / 60:.1f} h"
-    return f"{x:.0f} 分钟", f"{x:.0f} min"
-
-
 def benchmark_text(action: dict) -> dict:
     """The benchmark an evaluator judges an action against, in words."""
     std = action.get("standard")
     b = action.get("benchmark")
     if std and std["kind"] == "limit":
-        z, e = _fmt_min(std["limit_min"])
+        z, e = fmt_minutes(std["limit_min"])
         return {
             "zh": f"预案标准：≤ {z}（{std['source']}）",
             "en": f"plan standard: <= {e} ({std['source']})",
@@ -72,7 +63,7 @@ def benchmark_text(action: dict) -> dict:
     if std and std["kind"] == "lead":
         lead = std["lead_min"]
         need = std.get("threshold", 45.0)
-        z, e = _fmt_min(max(lead - need, 0.0))
+        z, e = fmt_minutes(max(lead - need, 0.0))
         src = std.get("source", "")
         return {
             "zh": f"预案标准：预警提前量 ≥ {need:.0f} 分钟（{src}）；本次提前 {lead:.0f} 分钟，转发须在 {z} 内",
@@ -80,8 +71,8 @@ def benchmark_text(action: dict) -> dict:
             f"{lead:.0f} min ahead, so pass it on within {e}",
         }
     if b:
-        mz, me = _fmt_min(b["median"])
-        pz, pe = _fmt_min(b["p90"])
+        mz, me = fmt_minutes(b["median"])
+        pz, pe = fmt_minutes(b["p90"])
         return {
             "zh": f"模拟中位数 {mz}，90%分位 {pz}（{b['n']} 次事件，{b['reps']} 次重复模拟）",
             "en": f"simulated median {me}, P90 {pe} ({b['n']} events over {b['reps']} replications)",

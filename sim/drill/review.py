@@ -12,6 +12,7 @@ own line. Written as HTML (opens without Python) and XLSX.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -92,9 +93,14 @@ def _load(drill: Path, passphrase_env: str) -> tuple[dict, object]:
 def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> list[dict]:
     """One review row per expected action (the last observation of each action counts)."""
     rel = {r["seq"]: r for r in released if r["kind"] == "inject"}
-    obs: dict[str, dict] = {}
+    obs: dict[str, dict] = {}  # the last timed entry of each action
+    qty: dict[str, int] = {}  # the last number of people entered (people standards)
     for o in observations:
-        obs[o["row_id"]] = o
+        m = re.fullmatch(r"(\d+) people", o["observed_text"] or "")
+        if o["observed_min"] is None and m:
+            qty[o["row_id"]] = int(m.group(1))
+        else:
+            obs[o["row_id"]] = o
     t0 = float(pkg["clock"]["startex_t_min"])
     sched = {i["seq"]: float(i["t_min"]) - t0 for i in pkg["msel"]}
     injects = {i["seq"]: i for i in pkg["msel"]}
@@ -111,21 +117,22 @@ def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> li
         verdict = ""
         if elapsed is not None and std.get("kind") == "limit":
             verdict = "met" if elapsed <= std["limit_min"] else "not met"
+        elif std.get("kind") == "people" and r["id"] in qty:
+            verdict = "met" if qty[r["id"]] >= std["min_people"] else "not met"
         elif elapsed is not None and std.get("kind") == "lead":
             verdict = (
                 "met" if std["lead_min"] - elapsed >= std.get("threshold", 45.0) else "not met"
             )
-        status = (
-            "not released"
-            if rr is None
-            else "not observed"
-            if elapsed is None
-            else "outside standard"
-            if verdict == "not met"
-            else "slower than P90"
-            if (b and b.get("p90") is not None and elapsed > b["p90"])
-            else "ok"
-        )
+        if rr is None:
+            status = "not released"
+        elif verdict == "not met":
+            status = "outside standard"
+        elif elapsed is None:
+            status = "ok" if verdict == "met" else "not observed"
+        elif b and b.get("p90") is not None and elapsed > b["p90"]:
+            status = "slower than P90"
+        else:
+            status = "ok"
         out.append(
             {
                 "id": r["id"],
@@ -138,7 +145,8 @@ def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> li
                 "scheduled_min": sched.get(r["seq"]),
                 "released_min": rr["drill_min"] if rr else None,
                 "released_how": rr["how"] if rr else "",
-                "observed": o["observed_text"] if o else "",
+                "observed": (o["observed_text"] if o else "")
+                + (f" ({qty[r['id']]} people)" if r["id"] in qty else ""),
                 "notes": o["notes"] if o else "",
                 "elapsed_min": elapsed,
                 "sim_min": r["sim_min"],

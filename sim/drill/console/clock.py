@@ -57,7 +57,7 @@ class DrillClock:
     def start(self) -> None:
         if self.state() == "ready":
             self.store.set_clock("running", 0.0, time.time(), self.speed)
-        self.resume_thread()
+        self.resume_thread(overdue="clock")
 
     def pause(self) -> None:
         if self.state() == "running":
@@ -68,31 +68,36 @@ class DrillClock:
         if self.state() == "paused":
             _, m, _, speed = self.store.clock()
             self.store.set_clock("running", m, time.time(), speed)
-            self.resume_thread()
+            self.resume_thread(overdue="clock")
 
     def end(self) -> None:
         self._gen += 1
         self.store.set_clock("ended", self.now(), time.time(), self.speed)
 
-    def resume_thread(self) -> None:
-        """(Re)start the SimPy thread from the current drill minute (also after a restart)."""
+    def resume_thread(self, overdue: str = "catch-up") -> None:
+        """(Re)start the SimPy thread from the current drill minute.
+
+        Injects already due are released at once, marked ``overdue``: ``clock`` when the
+        controller starts or resumes (thread start-up jitter only), ``catch-up`` when a
+        restarted console finds injects that fell due while it was down.
+        """
         if self.state() != "running":
             return
         self._gen += 1
         gen = self._gen
-        self._thread = threading.Thread(target=self._run, args=(gen,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(gen, overdue), daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._gen += 1
 
     # ------------------------------------------------------------------ the SimPy loop
-    def _run(self, gen: int) -> None:
+    def _run(self, gen: int, overdue: str) -> None:
         t0 = self.now()
         done = {r["seq"] for r in self.store.released() if r["kind"] == "inject"}
         due = [(m, s) for m, s in self.schedule if s not in done]
-        for m, s in [x for x in due if x[0] <= t0]:  # due now, or fell due while down
-            self.release(s, t0, "clock" if t0 - m < 0.01 else "catch-up")
+        for _m, s in [x for x in due if x[0] <= t0]:
+            self.release(s, t0, overdue)
         pending = [x for x in due if x[0] > t0]
         env = simpy.rt.RealtimeEnvironment(initial_time=t0, factor=60.0 / self.speed, strict=False)
 

@@ -49,7 +49,7 @@ function render(s){const key=JSON.stringify([s.rows.map(r=>r.id),s.observations.
  const obs={}; s.observations.forEach(o=>{(obs[o.row_id]=obs[o.row_id]||[]).push(o)});
  $('#rows').innerHTML=s.rows.map(r=>`<tr id="row-${e(r.id)}"><td>${e(r.id)}</td><td>${e(r.clock)}</td><td>${bi(r.action)}<br><i>${e(r.who)} ${e(r.plan_source)}</i></td>
  <td>${bi(r.benchmark_text)}</td><td class=obs>${(obs[r.id]||[]).map(o=>`<div class=observed>${e(o.observed_text)} ${e(o.evaluator)} ${e(o.notes)}</div>`).join('')}
- <input size=6 placeholder="HH:MM" id="t-${e(r.id)}"> <input size=14 placeholder="备注 notes" id="n-${e(r.id)}">
+ <input size=8 placeholder="${r.people?'HH:MM / 人数':'HH:MM'}" id="t-${e(r.id)}"> <input size=14 placeholder="备注 notes" id="n-${e(r.id)}">
  <button onclick="rec('${e(r.id)}')">记录 record</button></td></tr>`).join('');}
 function rec(id){post('/api/observe',{row_id:id,observed:$('#t-'+id).value,notes:$('#n-'+id).value,evaluator:$('#who').value})}
 """,
@@ -67,7 +67,8 @@ BODY = {
     ),
     "evaluator": (
         "<p>评估人 Evaluator: <input id=who size=12></p><p class=small>输入实际完成的情景时钟时间"
-        "（HH:MM），留空则记录当前时刻。Type the clock time observed (HH:MM); empty = now.</p>"
+        "（HH:MM），留空则记录当前时刻；人数标准一栏可填人数。Type the clock time observed "
+        "(HH:MM; empty = now); where the standard is a number of people, type that number.</p>"
         "<table><tr><th>编号 ID</th><th>注入时刻 Inject</th><th>预期行动 Expected action</th>"
         "<th>基准 Benchmark</th><th>记录 Observed</th></tr><tbody id=rows></tbody></table>"
     ),

@@ -36,6 +36,7 @@ class Console:
         self.startex = dt.datetime.fromisoformat(pkg["clock"]["start"]) + dt.timedelta(minutes=t0)
         self.inj = {i["seq"]: i for i in pkg["msel"]}
         self.cards = {c["seq"]: c for c in pkg["player_cards"]}
+        self.rows = {r["id"]: r for r in pkg["evaluator"]}
         sched = [(float(i["t_min"]) - t0, i["seq"]) for i in pkg["msel"]]
         end = float(pkg["clock"]["window_h"]) * 60.0
         end = max(end, max((m for m, _ in sched), default=0.0))
@@ -131,6 +132,7 @@ class Console:
                         "benchmark_text",
                     )
                 }
+                | {"people": (r.get("standard") or {}).get("kind") == "people"}
                 for r in rows
             ]
             out["observations"] = self.store.observations()
@@ -233,9 +235,15 @@ def create_app(console: Console) -> FastAPI:
         role = need(request, "evaluator")
         body = await request.json()
         row = str(body.get("row_id", ""))
-        if row not in {r["id"] for r in console.pkg["evaluator"]}:
+        if row not in console.rows:
             raise HTTPException(404, "no such evaluator row")
         text = str(body.get("observed", "")).strip()[:40]
+        who, notes = str(body.get("evaluator", ""))[:60], str(body.get("notes", ""))[:2000]
+        std = console.rows[row].get("standard") or {}
+        if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
+            oid = console.store.observe(row, None, f"{int(text)} people", who, notes)
+            console.store.audit(role, f"observe {row}")
+            return {"id": oid, "people": int(text)}
         when = console.clock.now() if not text else console.drill_min_of(text)
         if when is None:
             raise HTTPException(400, "observed time: use HH:MM or YYYY-MM-DD HH:MM")
@@ -243,8 +251,8 @@ def create_app(console: Console) -> FastAPI:
             row,
             when,
             text or console.clock_text(when),
-            str(body.get("evaluator", ""))[:60],
-            str(body.get("notes", ""))[:2000],
+            who,
+            notes,
         )
         console.store.audit(role, f"observe {row}")
         return {"id": oid, "observed_min": when}
