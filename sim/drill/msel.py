@@ -45,7 +45,33 @@ CAUSES: dict[str, tuple[str, str]] = {
     "landslide debris": ("滑坡体掩埋", "landslide debris"),
     "earthquake damage": ("地震损毁", "earthquake damage"),
     "hazmat cordon": ("危化品事故警戒封闭", "hazardous-chemical cordon"),
+    "flash flood": ("山洪冲毁淹没", "a flash flood"),
 }
+# causes that carry a name after the kind: "river_flood (长江 Yangtze)", "landslide (S109 ...)"
+CAUSE_PREFIXES: dict[str, tuple[str, str]] = {
+    "river_flood": ("江河洪水淹没", "river flood water"),
+    "river flood": ("江河洪水淹没", "river flood water"),
+    "geo_hazard": ("地质灾害", "a slope failure"),
+    "chemical": ("危化品泄漏警戒封闭", "a hazardous-chemical cordon"),
+    "landslide": ("滑坡", "a landslide"),
+    "flood": ("洪水淹没", "flood water"),
+}
+
+
+def cause_name(cause: str) -> tuple[str, str]:
+    """A road-closure cause of the event log in words (zh, en)."""
+    if cause in CAUSES:
+        return CAUSES[cause]
+    head, _, rest = cause.partition(" (")
+    if not rest and cause.endswith(" flood"):  # a barrier-lake outburst: "<slide> flood"
+        return "堰塞湖溃决洪水", "a barrier-lake outburst flood"
+    for key, (zh, en) in CAUSE_PREFIXES.items():
+        if head.startswith(key):
+            name = rest.rstrip(")")
+            return (f"{zh}（{name}）", f"{en} ({name})") if name else (zh, en)
+    return cause, cause
+
+
 DANGER: dict[str, tuple[str, str]] = {
     "low": ("低", "low"),
     "moderate": ("中", "moderate"),
@@ -93,9 +119,11 @@ class MselBuilder:
         """Rows of the log that become injects, with their priority."""
         ev = self.ev
         pick = ev[ev.event.isin(KINDS)].copy()
-        # one stock-out inject per depot and item, one escalation per incident
+        # one stock-out inject per depot (it lists the items out then), one escalation per incident
         first = ~pick.duplicated(subset=["event", "entity", "info"], keep="first")
-        first &= ~((pick.event == "escalate") & pick.duplicated(["event", "entity"]))
+        first &= ~(
+            pick.event.isin(["escalate", "relief_stockout"]) & pick.duplicated(["event", "entity"])
+        )
         pick = pick[first]
         # relief: the first group to reach each shelter (the cue that basic needs are due)
         grp = pick.event == "relief_group"
@@ -316,7 +344,7 @@ class MselBuilder:
 
     def _w_road_close(self, row, clock):
         road = self.nm.road(str(row.entity))
-        cause = CAUSES.get(str(row.ref), (str(row.ref), str(row.ref)))
+        cause = cause_name(str(row.ref))
         t = float(row.t)
         crews = self._dispatched("repair_dispatch", str(row.entity))
         acts = []
@@ -574,7 +602,13 @@ class MselBuilder:
 
     def _w_relief_stockout(self, row, clock):
         name, src = self.nm.depot(str(row.entity))
-        item = self.nm.item(str(row["info"]))
+        same = self.ev[
+            (self.ev.event == "relief_stockout")
+            & (self.ev.entity == row.entity)
+            & ((self.ev.t - float(row.t)).abs() < 1.0)
+        ]
+        items = [self.nm.item(str(i)) for i in dict.fromkeys(same["info"])]
+        item = Name("、".join(i.zh for i in items), ", ".join(i.en for i in items))
         return {
             "synopsis": _n(f"{name.zh}{item.zh}已发完。", f"{name.en} has run out of {item.en}."),
             "inject": _n(
