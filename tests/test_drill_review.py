@@ -145,3 +145,58 @@ def test_clock_continues_after_a_restart_and_catches_up(tmp_path):
     assert again.state() == "ended"
     again.pause()  # pausing an ended drill changes nothing
     assert again.state() == "ended"
+
+
+def test_msel_writes_injects_from_a_known_log():
+    """A hand-made log: names from the network, one stock-out inject per depot, the 45-min
+    standard only on severe-convection warnings, every kind kept when injects are capped."""
+    import pandas as pd
+
+    from sim.cli import compose_config
+    from sim.drill.measures import measure_rows
+    from sim.drill.msel import DrillClock, MselBuilder
+    from sim.drill.names import Namer
+    from sim.run.app import prepare
+
+    conf, net = prepare(compose_config(["district=beibei"]))
+    rows = [
+        (10.0, "warning", "storm", "", "severe convection", 45.0, "17 towns"),
+        (12.0, "warning", "flood", "", "river flood 嘉陵江 Jialing", 600.0, "6 towns"),
+        (
+            20.0,
+            "road_close",
+            "tiansheng_jiedao--chaoyang_jiedao",
+            "tiansheng_jiedao",
+            "storm debris/slip",
+            300.0,
+            "",
+        ),
+        *[
+            (30.0 + i, "isolated", t, t, "", 1000.0, "")
+            for i, t in enumerate(["jingguan_zhen", "liuyin_zhen", "sansheng_zhen", "dawan_zhen"])
+        ],
+        (40.0, "incident", "storm-0001", "xiema_jiedao", "storm", 5.0, "rescue"),
+        (40.0, "dispatch", "town_teams_003", "xiema_jiedao", "storm-0001", 0.0, "town"),
+        (55.0, "arrive", "town_teams_003", "xiema_jiedao", "storm-0001", 0.0, "town"),
+        (60.0, "relief_stockout", "district", "depot_district", "s1", 0.0, "tent"),
+        (60.0, "relief_stockout", "district", "depot_district", "s1", 0.0, "quilt"),
+        (90.0, "relief_stockout", "district", "depot_district", "s2", 0.0, "tent"),
+    ]
+    ev = pd.DataFrame(rows, columns=["t", "event", "entity", "node", "ref", "qty", "info"])
+    b = MselBuilder(ev, Namer(net, conf), measure_rows(ev))
+    chosen = b.select(window_min=600.0, max_injects=6)
+    assert set(chosen.event) == {"warning", "road_close", "isolated", "incident", "relief_stockout"}
+    clock = DrillClock(pd.Timestamp("2027-06-01 14:00").to_pydatetime(), 10.0)
+    inj = [b.inject(r, clock) for _, r in b.select(600.0, 40).iterrows()]
+    kinds = [i["kind"] for i in inj]
+    assert kinds.count("relief_stockout") == 1
+    stock = next(i for i in inj if i["kind"] == "relief_stockout")
+    assert "帐篷、棉被" in stock["inject"]["zh"] and "tents, quilts" in stock["inject"]["en"]
+    road = next(i for i in inj if i["kind"] == "road_close")
+    assert "G212" in road["inject"]["zh"] and "天生街道" in road["inject"]["zh"]
+    warn = [i for i in inj if i["kind"] == "warning"]
+    assert warn[0]["expected"][0]["standard"] == {"kind": "lead", "lead_min": 45.0}
+    assert warn[1]["expected"][0]["standard"] is None and "嘉陵江" in warn[1]["inject"]["zh"]
+    fire = next(i for i in inj if i["kind"] == "incident")
+    assert "歇马街道" in fire["inject"]["zh"] and fire["expected"][1]["sim_min"] == 15.0
+    assert inj[0]["clock"] == "2027-06-01 14:10" and inj[0]["scenario_time"] == "T+00:00"

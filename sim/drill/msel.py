@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.core.events import SEVERE_CONVECTION
 from sim.drill.measures import fmt_minutes
 from sim.drill.names import Name, Namer
 
@@ -68,7 +69,9 @@ def cause_name(cause: str) -> tuple[str, str]:
     for key, (zh, en) in CAUSE_PREFIXES.items():
         if head.startswith(key):
             name = rest.rstrip(")")
-            return (f"{zh}（{name}）", f"{en} ({name})") if name else (zh, en)
+            if not name or name == head:  # "geo_hazard (geo_hazard)": no river name
+                return zh, en
+            return f"{zh}（{name}）", f"{en} ({name})"
     return cause, cause
 
 
@@ -125,6 +128,8 @@ class MselBuilder:
             pick.event.isin(["escalate", "relief_stockout"]) & pick.duplicated(["event", "entity"])
         )
         pick = pick[first]
+        restates = (pick.event == "warning") & pick.ref.astype(str).str.endswith("evacuation order")
+        pick = pick[~restates]
         # relief: the first group to reach each shelter (the cue that basic needs are due)
         grp = pick.event == "relief_group"
         dup_shelter = pick[grp].duplicated(subset=["ref"], keep="first")
@@ -230,19 +235,47 @@ class MselBuilder:
         lead = float(row.qty)
         impact = clock.hhmm(float(row.t) + lead)
         d = self.nm.district()
+        level = str(row.ref)
+        convective = level == SEVERE_CONVECTION
+        if convective:  # the plans' 45-minute standard is for severe convection only
+            who = _n("区气象台", "district weather office")
+            what = _n(
+                f"预计{impact}起全区将出现雷暴大风、短时强降水等强对流天气，影响{n_towns}个街镇，请做好防范。",
+                f"Thunderstorms with gales and intense short-duration rain expected from {impact}, "
+                f"affecting {n_towns} towns/streets. Take precautions.",
+            )
+            syn = _n("强对流天气预警", "severe-convection warning")
+        elif level.startswith("river flood"):
+            river = level.removeprefix("river flood").strip()
+            who = _n("区水利局（水文站）", "district water bureau (hydrological station)")
+            what = _n(
+                f"{river}将出现超警戒洪水，预计{impact}前后洪峰影响{n_towns}个街镇，请做好防范和转移准备。",
+                f"{river} will rise above the warning stage; the crest reaches {n_towns} towns "
+                f"about {impact}. Prepare to move people.",
+            )
+            syn = _n(f"{river}洪水预警", f"flood warning on {river}")
+        else:  # a barrier lake behind a landslide, or another hazard's warning
+            town = self.nm.node(self.nm.town_of(str(row.node))) if str(row.node) else d
+            who = _n(
+                "区规划自然资源局（群测群防员）",
+                "district natural-resources bureau (hazard monitor)",
+            )
+            what = _n(
+                f"{town.zh}一带滑坡堵塞河道形成堰塞湖，预计{impact}前后淹没下游道路和房屋。",
+                f"A landslide has dammed a stream near {town.en}; the water is expected to flood "
+                f"roads and houses downstream about {impact}.",
+            )
+            syn = _n("地质灾害（堰塞湖）预警", "geo-hazard (barrier lake) warning")
         return {
             "synopsis": _n(
-                f"区气象台发布强对流天气预警，影响{n_towns}个街镇，预计{impact}前后开始影响，提前量{lead:.0f}分钟。",
-                f"The district weather office warns of severe convection for {n_towns} towns, "
-                f"impact from about {impact}: {lead:.0f} min of lead time.",
+                f"{who['zh']}发布{syn['zh']}，影响{n_towns}个街镇，预计{impact}前后开始影响，提前量{lead:.0f}分钟。",
+                f"The {who['en']} issues a {syn['en']} for {n_towns} towns, impact from about "
+                f"{impact}: {lead:.0f} min of lead time.",
             ),
             "inject": _n(
-                f"【{d.zh}气象台】预计{impact}起全区将出现雷暴大风、短时强降水等强对流天气，"
-                f"影响{n_towns}个街镇，请做好防范。",
-                f"[{d.en} weather office] Thunderstorms with gales and intense short-duration "
-                f"rain expected from {impact}, affecting {n_towns} towns/streets. Take precautions.",
+                f"【{d.zh}{who['zh']}】{what['zh']}", f"[{d.en} {who['en']}] {what['en']}"
             ),
-            "from": _n("区气象台（导调组模拟）", "district weather office (played by control)"),
+            "from": _n(f"{who['zh']}（导调组模拟）", f"{who['en']} (played by control)"),
             "to": _n(EOC.zh, EOC.en),
             "method": _n("预警信息发布平台短信 + 电话", "warning-platform SMS + phone call"),
             "expected": [
@@ -255,7 +288,7 @@ class MselBuilder:
                     "warning_relay",
                     str(row.entity),
                     float(row.t),
-                    standard={"kind": "lead", "lead_min": lead},
+                    standard={"kind": "lead", "lead_min": lead} if convective else None,
                 )
             ],
             "evaluator_notes": _n(
