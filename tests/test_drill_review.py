@@ -132,6 +132,13 @@ def test_clock_continues_after_a_restart_and_catches_up(tmp_path):
     clock = DrillClock(store, sched, release, speed=600.0, end_min=120.0)  # 0.1 s per minute
     clock.start()
     time.sleep(0.6)
+    clock.pause()
+    held = clock.now()
+    time.sleep(0.3)
+    assert clock.state() == "paused" and clock.now() == held  # a paused clock stands still
+    clock.resume()
+    time.sleep(0.1)
+    assert clock.now() > held
     clock.stop()  # the console dies here
     assert [s for s, _ in got] == [1, 2]
     store.set_clock("running", 70.0, time.time(), 600.0)  # it was down while #3 fell due

@@ -583,10 +583,9 @@ class MselBuilder:
             "expected": [
                 self._action(
                     "A",
-                    "调拨救灾物资，保障安置群众基本生活",
-                    "Send relief stock so the sheltered people's basic needs are met",
+                    *self._relief_source(shelter, float(row.t), town),
                     "relief",
-                    std["source"] if std else "",
+                    self._relief_plan_line(shelter, float(row.t), std),
                     "needs_met",
                     str(row.entity),
                     float(row.t),
@@ -598,6 +597,34 @@ class MselBuilder:
                 "Record the relief order and delivery at the shelter; basic needs within 24 h where the plan sets it.",
             ),
         }
+
+    def _first_dispatch(self, shelter: str, t: float) -> tuple[str, str] | None:
+        """(vehicle, depot key) of the first relief trip the simulation sent to ``shelter``."""
+        d = self.ev[(self.ev.event == "relief_dispatch") & (self.ev.ref == shelter)]
+        d = d[d.t >= t - 1e-6]
+        return None if d.empty else (str(d.entity.iloc[0]), str(d["info"].iloc[0]))
+
+    def _relief_source(self, shelter: str, t: float, town: Name) -> tuple[str, str]:
+        hit = self._first_dispatch(shelter, t)
+        if hit is None:
+            return (
+                f"保障{town.zh}安置点群众基本生活（模拟中由安置点现有物资保障）",
+                f"Meet the basic needs of the people at {town.en} (in the simulation the "
+                "shelter's own stock sufficed)",
+            )
+        veh, depot = hit
+        name, _ = self.nm.depot(depot)
+        return (
+            f"从{name.zh}调派车辆（{veh}）运送救灾物资至{town.zh}安置点",
+            f"Send relief from {name.en} by vehicle {veh} to the shelter at {town.en}",
+        )
+
+    def _relief_plan_line(self, shelter: str, t: float, std: dict | None) -> str:
+        hit = self._first_dispatch(shelter, t)
+        lines = [self.nm.depot(hit[1])[1]] if hit else []
+        if std and not any(std["source"] in x for x in lines):
+            lines.append(std["source"])
+        return "; ".join(x for x in dict.fromkeys(lines) if x)
 
     def _w_relief_calloff(self, row, clock):
         name, src = self.nm.depot(str(row.entity))
@@ -654,6 +681,18 @@ class MselBuilder:
             "expected": [
                 self._action(
                     "A",
+                    *self._restock(str(row.entity), float(row.t), item),
+                    "relief",
+                    src,
+                    "",
+                    str(row.entity),
+                    float(row.t),
+                )
+            ]
+            if self._restock_source(str(row.entity), float(row.t))
+            else [
+                self._action(
+                    "A",
                     f"从其他储备点或协议企业调配{item.zh}",
                     f"Obtain {item.en} from another depot or an agreement supplier",
                     "relief",
@@ -667,6 +706,19 @@ class MselBuilder:
                 "记录替代货源与调配时刻。", "Record the alternative source and when it was ordered."
             ),
         }
+
+    def _restock_source(self, depot: str, t: float) -> str:
+        """The depot or supplier that refilled ``depot`` after ``t`` in the simulation."""
+        ev = self.ev[self.ev.t >= t]
+        rep = ev[(ev.event == "relief_replenish") & (ev.entity == depot)]
+        if len(rep):
+            return str(rep.ref.iloc[0])
+        call = ev[ev.event == "relief_calloff"]
+        return str(call.entity.iloc[0]) if len(call) else ""
+
+    def _restock(self, depot: str, t: float, item: Name) -> tuple[str, str]:
+        src, _ = self.nm.depot(self._restock_source(depot, t))
+        return f"从{src.zh}补充{item.zh}", f"Restock {item.en} from {src.en}"
 
     def _w_evac_order(self, row, clock):
         people = int(row.qty)

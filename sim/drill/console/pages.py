@@ -35,7 +35,7 @@ function render(s){$('#cards').innerHTML=s.cards.length?cards(s):'<p class=small
 """,
     "controller": """
 function render(s){
- const n=s.next; $('#next').innerHTML=n?`下一注入 next: #${n.seq} in ${n.in_min.toFixed(1)} min (drill)`:'全部注入已发布 all injects released';
+ const n=s.next; $('#next').innerHTML=n?`下一注入 next: #${n.seq} in ${n.in_min.toFixed(1)} drill min (${Math.max(0,n.in_min*60/s.speed).toFixed(0)} s)`:'全部注入已发布 all injects released';
  const cr=new Set(s.contingencies_released.map(x=>x.join('.')));
  $('#msel').innerHTML=s.msel.map(i=>`<tr class="${i.released?'rel':(n&&n.seq==i.seq?'due':'')}" id="inj-${i.seq}"><td>${i.seq}</td><td>${e(i.scenario_time)}<br>${e(i.clock)}</td>
  <td>${bi(i.synopsis)}</td><td>${bi(i.inject)}</td><td>${i.expected.map(a=>`<b>${i.seq}${e(a.id)}</b> ${bi(a)}<br><i>${bi(a.benchmark_text)}</i>`).join('<br>')}</td>
