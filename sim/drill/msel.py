@@ -273,7 +273,8 @@ class MselBuilder:
                 f"{impact}: {lead:.0f} min of lead time.",
             ),
             "inject": _n(
-                f"【{d.zh}{who['zh']}】{what['zh']}", f"[{d.en} {who['en']}] {what['en']}"
+                f"【{d.zh}{who['zh'].removeprefix('区')}】{what['zh']}",  # 北碚区气象台, not 北碚区区
+                f"[{d.en} {who['en']}] {what['en']}",
             ),
             "from": _n(f"{who['zh']}（导调组模拟）", f"{who['en']} (played by control)"),
             "to": _n(EOC.zh, EOC.en),
