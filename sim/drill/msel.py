@@ -233,7 +233,9 @@ class MselBuilder:
     def _w_warning(self, row, clock):
         n_towns = str(row["info"]).split()[0]
         lead = float(row.qty)
-        impact = clock.hhmm(float(row.t) + lead)
+        t_hit = float(row.t) + lead
+        same_day = clock.clock(t_hit)[:10] == clock.clock(float(row.t))[:10]
+        impact = clock.hhmm(t_hit) if same_day else clock.clock(t_hit)
         d = self.nm.district()
         level = str(row.ref)
         convective = level == SEVERE_CONVECTION
@@ -740,9 +742,9 @@ class MselBuilder:
                 f"Impact expected from {clock.clock(impact)} at {en}: {people} people must be moved.",
             ),
             "inject": _n(
-                f"【区防汛抗旱（地灾）指挥部】预计{clock.hhmm(impact)}起{zh}将受影响，"
+                f"【区防汛抗旱（地灾）指挥部】预计{clock.clock(impact)}起{zh}将受影响，"
                 f"请立即组织约{people}名群众紧急转移。",
-                f"[District flood/geo-hazard HQ] {en} will be hit from {clock.hhmm(impact)}; "
+                f"[District flood/geo-hazard HQ] {en} will be hit from {clock.clock(impact)}; "
                 f"move about {people} people now.",
             ),
             "from": _n("区防汛抗旱指挥部（导调组模拟）", "district flood HQ (played by control)"),
