@@ -19,16 +19,17 @@ from openpyxl import Workbook
 
 from sim.core.errors import UserError
 from sim.drill.measures import percentile_of
+from sim.drill.names import TIER_LABELS
 from sim.drill.sheets import _sheet, bi, esc, header, page
 
 # measure -> recommendation (zh, en); {src} = the plan line of the action
 ADVICE: dict[str, tuple[str, str]] = {
     "first_depart": (
-        "复核{who}队伍的接警、集结和出动机制（{src}）",
+        "复核{who}的接警、集结和出动机制（{src}）",
         "Review call-out and assembly of the {who} teams ({src})",
     ),
     "first_arrival": (
-        "优化{who}队伍的布点与路线，考虑前置力量，绕开中断道路（{src}）",
+        "优化{who}的布点与路线，考虑前置力量，绕开中断道路（{src}）",
         "Re-site or pre-position {who} teams and plan routes around closed roads ({src})",
     ),
     "resolved": ("复核现场救援力量配置（{src}）", "Review the on-scene rescue capacity ({src})"),
@@ -177,7 +178,7 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
     if row["who"]:
         out.append(
             {
-                "zh": f"承担层级：{row['who']}（{row['plan_source'] or '预案未列明'}）",
+                "zh": f"承担层级：{TIER_LABELS.get(row['who'], (row['who'], ''))[0]}（{row['plan_source'] or '预案未列明'}）",
                 "en": f"tier in charge: {row['who']} ({row['plan_source'] or 'not in the plan'})",
             }
         )
@@ -209,8 +210,9 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
 def recommendation(row: dict, pkg: dict) -> dict:
     zh, en = ADVICE.get(row["measure"], ADVICE[""])
     src = row["plan_source"] or pkg["scenario"].get("source") or "the plan"
+    who_zh = TIER_LABELS.get(row["who"], (row["who"], ""))[0] if row["who"] else "相关"
     return {
-        "zh": zh.format(who=row["who"] or "相关", src=src),
+        "zh": zh.format(who=who_zh, src=src),
         "en": en.format(who=row["who"] or "the", src=src),
     }
 
