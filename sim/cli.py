@@ -190,6 +190,8 @@ def _hydra_task(cfg: DictConfig) -> None:
         choices = {g: str(c) for g, c in hc.runtime.choices.items() if not g.startswith("hydra")}
         outdir = Path(hc.runtime.output_dir)
         overrides = [o for o in hc.overrides.task if not _key(o).startswith("hydra")]
+        if cfg.experiment.mode == "drill":
+            return _run_drill(cfg, outdir, overrides)
         if cfg.get("compare") is not None or cfg.get("search") is not None:
             return run_analyst_mode(cfg, outdir, overrides)
         if cfg.scenario.name == "audit":
@@ -199,6 +201,13 @@ def _hydra_task(cfg: DictConfig) -> None:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+
+
+def _run_drill(cfg: DictConfig, outdir: Path, overrides: list[str]) -> None:
+    """``experiment=drill``: the drill mode composes the drawn scenario itself."""
+    from sim.drill.mode import run_drill
+
+    run_drill(cfg, outdir, overrides, _compose)
 
 
 def main(argv: list[str] | None = None) -> None:

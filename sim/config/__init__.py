@@ -26,6 +26,7 @@ from sim.config.experiment import (
     CompareConfig,
     ExperimentConfig,
     SearchConfig,
+    validate_drill,
     validate_modes,
 )
 from sim.config.fire import validate_fire
@@ -61,6 +62,7 @@ def validate(cfg: Config) -> None:
         )
     if ex.events_format not in ("csv", "parquet"):
         raise ConfigError(f"experiment.events_format='{ex.events_format}': use csv or parquet")
+    validate_drill(ex)
     for key, t in cfg.district.targets.items():
         if t.interval not in ("", "t", "bootstrap"):
             raise ConfigError(f"district.targets.{key}.interval='{t.interval}': use t or bootstrap")
@@ -110,6 +112,9 @@ from sim.config.evacuation import (  # noqa: E402
     WarningChannelConfig,
 )
 from sim.config.experiment import (  # noqa: E402
+    DRILL_MODES,
+    DrillConfig,
+    DrillHazardConfig,
     ExperimentConfig,
 )
 from sim.config.fire import (  # noqa: E402
@@ -172,9 +177,12 @@ __all__ = [
     "ConfigError",
     "DEPOT_LEVELS",
     "DISPATCH_POLICIES",
+    "DRILL_MODES",
     "DangerClassConfig",
     "DepotConfig",
     "DistrictConfig",
+    "DrillConfig",
+    "DrillHazardConfig",
     "EVAC_KINDS",
     "EVAC_ROLES",
     "EXECUTORS",
@@ -223,6 +231,7 @@ __all__ = [
     "validate",
     "validate_evacuation",
     "validate_fire",
+    "validate_drill",
     "validate_hazards",
     "validate_relief",
     "validate_rescue",

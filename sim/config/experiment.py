@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config.checks import ConfigError, positive
+
+
+@dataclass
+class DrillHazardConfig:
+    """One hazard of the drill menu: which scenario it runs, how likely, when in the year/day.
+
+    ``likelihood`` maps a district name to a relative weight (a district not listed never
+    draws it); ``month_weights`` are 12 relative weights, January first; ``start_hours`` is
+    the clock window ``[from, to)`` the scenario's start hour is drawn from ([] keeps the
+    scenario's own ``start_hour``); ``overrides`` are extra Hydra overrides for the drill.
+    """
+
+    scenario: str = ""  # conf/scenario option ('' = the menu key)
+    likelihood: dict[str, float] = field(default_factory=dict)
+    month_weights: list[float] = field(default_factory=lambda: [1.0] * 12)
+    start_hours: list[float] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+    label_zh: str = ""
+    label_en: str = ""
+    source: str = ""
+
+
+@dataclass
+class DrillConfig:
+    """Drill mode (``experiment=drill``): the secret draw, the MSEL and the seal."""
+
+    benchmark_replications: int = 30  # replications behind each simulated median / P90
+    window_h: float = 24.0  # scenario hours covered by the MSEL, from the first alarm
+    max_injects: int = 40  # injects kept in the MSEL (most important first, then in time order)
+    not_before: str = ""  # ISO date: the drill date is drawn from here on ('' = tomorrow)
+    horizon_days: int = 365  # ... within this many days
+    passphrase_env: str = "DRILL_PASSPHRASE"  # environment variable holding the passphrase
+    hazards: dict[str, DrillHazardConfig] = field(default_factory=dict)
 
 
 @dataclass
@@ -22,6 +56,8 @@ class ExperimentConfig:
     batch: int = 10  # sequential: replications per batch
     max_replications: int = 200  # sequential: cap
     resume: bool = False  # reuse finished replications checkpointed in the run directory
+    mode: str = "run"  # run | drill (experiment=drill: a sealed double-blind drill package)
+    drill: DrillConfig = field(default_factory=DrillConfig)
 
 
 EXECUTORS = ("serial", "processes", "dask")
@@ -132,3 +168,34 @@ def _check_named_overrides(value: Any, field_name: str) -> None:
         raise ConfigError(
             f"{field_name}: must map names to override strings, e.g. {{name: 'a.b=1'}}"
         )
+
+
+DRILL_MODES = ("run", "drill")
+
+
+def validate_drill(ex: ExperimentConfig) -> None:
+    """Checks of ``experiment.mode`` and ``experiment.drill`` (ConfigError names the field)."""
+    if ex.mode not in DRILL_MODES:
+        raise ConfigError(f"experiment.mode='{ex.mode}': must be one of {', '.join(DRILL_MODES)}")
+    d = ex.drill
+    positive(d.benchmark_replications, "experiment.drill.benchmark_replications")
+    positive(d.window_h, "experiment.drill.window_h")
+    positive(d.max_injects, "experiment.drill.max_injects")
+    positive(d.horizon_days, "experiment.drill.horizon_days")
+    if d.not_before:
+        try:
+            datetime.date.fromisoformat(d.not_before)
+        except ValueError:
+            raise ConfigError(
+                f"experiment.drill.not_before='{d.not_before}': use an ISO date (2027-05-01)"
+            ) from None
+    for key, h in d.hazards.items():
+        f = f"experiment.drill.hazards.{key}"
+        if len(h.month_weights) != 12 or min(h.month_weights) < 0 or sum(h.month_weights) <= 0:
+            raise ConfigError(f"{f}.month_weights: need 12 weights >= 0, not all 0")
+        if any(w < 0 for w in h.likelihood.values()):
+            raise ConfigError(f"{f}.likelihood: weights must be >= 0")
+        if h.start_hours and not (
+            len(h.start_hours) == 2 and 0 <= h.start_hours[0] < h.start_hours[1] <= 24
+        ):
+            raise ConfigError(f"{f}.start_hours={h.start_hours}: use [from, to) within 0-24")

@@ -1,0 +1,1 @@
+"""The live drill console: drill clock (SimPy real time), SQLite records, web views."""

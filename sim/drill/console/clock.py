@@ -1,0 +1,121 @@
+"""The drill clock: SimPy's real-time environment releasing injects on time.
+
+Drill minute 0 is STARTEX (the first inject). ``simpy.rt.RealtimeEnvironment`` with
+``factor = 60 / speed`` seconds per drill minute paces the releases (speed 60 = one drill hour
+per real minute, for rehearsal). The clock state (running/paused, drill minute at an anchor
+wall time, speed) is in SQLite, so a restarted console continues the same drill: injects that
+fell due while it was down are released at once, marked ``catch-up``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import simpy.rt
+
+TICK_S = 0.1  # real seconds between checks for pause/stop while waiting for the next inject
+
+
+class DrillClock:
+    """Runs a SimPy real-time environment in a thread; pausing stops it, resuming restarts it."""
+
+    def __init__(
+        self,
+        store,
+        schedule: list[tuple[float, int]],
+        release: Callable,
+        speed: float,
+        end_min: float,
+    ) -> None:
+        self.store = store
+        self.schedule = sorted(schedule)  # (drill minute, seq)
+        self.release = release  # release(seq, drill_min, how)
+        self.end_min = end_min
+        self._gen = 0
+        self._thread: threading.Thread | None = None
+        if store.clock() is None:
+            store.set_clock("ready", 0.0, time.time(), float(speed))
+
+    # ------------------------------------------------------------------ state
+    @property
+    def speed(self) -> float:
+        return self.store.clock()[3]
+
+    def state(self) -> str:
+        return self.store.clock()[0]
+
+    def now(self) -> float:
+        """The drill minute now."""
+        state, m, wall, speed = self.store.clock()
+        if state == "running":
+            return min(m + (time.time() - wall) * speed / 60.0, self.end_min)
+        return m
+
+    # ------------------------------------------------------------------ control
+    def start(self) -> None:
+        if self.state() == "ready":
+            self.store.set_clock("running", 0.0, time.time(), self.speed)
+        self.resume_thread(overdue="clock")
+
+    def pause(self) -> None:
+        if self.state() == "running":
+            self._gen += 1
+            self.store.set_clock("paused", self.now(), time.time(), self.speed)
+
+    def resume(self) -> None:
+        if self.state() == "paused":
+            _, m, _, speed = self.store.clock()
+            self.store.set_clock("running", m, time.time(), speed)
+            self.resume_thread(overdue="clock")
+
+    def end(self) -> None:
+        self._gen += 1
+        self.store.set_clock("ended", self.now(), time.time(), self.speed)
+
+    def resume_thread(self, overdue: str = "catch-up") -> None:
+        """(Re)start the SimPy thread from the current drill minute.
+
+        Injects already due are released at once, marked ``overdue``: ``clock`` when the
+        controller starts or resumes (thread start-up jitter only), ``catch-up`` when a
+        restarted console finds injects that fell due while it was down.
+        """
+        if self.state() != "running":
+            return
+        self._gen += 1
+        gen = self._gen
+        self._thread = threading.Thread(target=self._run, args=(gen, overdue), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._gen += 1
+
+    # ------------------------------------------------------------------ the SimPy loop
+    def _run(self, gen: int, overdue: str) -> None:
+        t0 = self.now()
+        done = {r["seq"] for r in self.store.released() if r["kind"] == "inject"}
+        due = [(m, s) for m, s in self.schedule if s not in done]
+        for _m, s in [x for x in due if x[0] <= t0]:
+            self.release(s, t0, overdue)
+        pending = [x for x in due if x[0] > t0]
+        env = simpy.rt.RealtimeEnvironment(initial_time=t0, factor=60.0 / self.speed, strict=False)
+
+        def releases():
+            for m, s in pending:
+                yield env.timeout(m - env.now)
+                if gen != self._gen:
+                    return
+                self.release(s, env.now, "clock")
+            yield env.timeout(max(self.end_min - env.now, 0.0))
+            if gen == self._gen:
+                self.store.set_clock("ended", self.end_min, time.time(), self.speed)
+
+        def ticks():  # wake up often so that a pause is noticed within TICK_S
+            while gen == self._gen:
+                yield env.timeout(TICK_S * self.speed / 60.0)
+
+        proc = env.process(releases())
+        env.process(ticks())
+        while gen == self._gen and proc.is_alive:
+            env.step()

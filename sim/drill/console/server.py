@@ -1,0 +1,315 @@
+"""The drill console: a FastAPI application served by uvicorn (127.0.0.1 by default).
+
+Three roles behind per-drill access codes (made at the first start and printed once; only
+their SHA-256 is stored): the controller sees the MSEL, the countdown to the next inject,
+releases injects on time or by hand, inserts contingency injects, pauses and resumes; the
+player view shows only the cards released so far (the server never sends an unreleased
+inject to it); evaluators record observed times against the evaluator sheet. Every action
+is committed to SQLite at once (:mod:`sim.drill.console.store`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from sim.core.errors import UserError
+from sim.drill.console.clock import DrillClock
+from sim.drill.console.pages import login_page, role_page
+from sim.drill.console.store import Store
+
+COOKIE = "drill_session"
+
+
+class Console:
+    """The drill's state: package, store and clock, and what each role may see."""
+
+    def __init__(self, pkg: dict, store: Store, speed: float) -> None:
+        self.pkg = pkg
+        self.store = store
+        t0 = float(pkg["clock"]["startex_t_min"])
+        self.startex = dt.datetime.fromisoformat(pkg["clock"]["start"]) + dt.timedelta(minutes=t0)
+        self.inj = {i["seq"]: i for i in pkg["msel"]}
+        self.cards = {c["seq"]: c for c in pkg["player_cards"]}
+        self.rows = {r["id"]: r for r in pkg["evaluator"]}
+        sched = [(float(i["t_min"]) - t0, i["seq"]) for i in pkg["msel"]]
+        end = float(pkg["clock"]["window_h"]) * 60.0
+        end = max(end, max((m for m, _ in sched), default=0.0))
+        self.clock = DrillClock(store, sched, self.release_inject, speed, end)
+
+    def clock_text(self, drill_min: float) -> str:
+        return (self.startex + dt.timedelta(minutes=drill_min)).strftime("%Y-%m-%d %H:%M")
+
+    def drill_min_of(self, text: str) -> float | None:
+        """Drill minute of an observed clock time ('HH:MM' or 'YYYY-MM-DD HH:MM'); None if bad."""
+        text = text.strip()
+        now = self.startex + dt.timedelta(minutes=self.clock.now())
+        try:
+            if len(text) <= 5:
+                h, m = (int(x) for x in text.split(":"))
+                cands = [
+                    dt.datetime.combine(now.date() + dt.timedelta(days=d), dt.time(h, m))
+                    for d in (-1, 0, 1)
+                ]
+                when = min(cands, key=lambda c: abs((c - now).total_seconds()))
+            else:
+                when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return (when - self.startex).total_seconds() / 60.0
+
+    # ------------------------------------------------------------------ actions
+    def release_inject(self, seq: int, drill_min: float, how: str) -> bool:
+        card = {**self.cards[seq], "released_clock": self.clock_text(drill_min)}
+        return self.store.release(seq, "inject", None, drill_min, how, card)
+
+    def release_contingency(self, seq: int, k: int) -> bool:
+        c = self.inj[seq]["contingency"][k]
+        if "player" not in c:
+            raise HTTPException(400, "this contingency releases another inject: release it")
+        now = self.clock.now()
+        card = {
+            "card": f"C{seq}.{k + 1}",
+            "seq": seq,
+            "clock": self.clock_text(now),
+            "released_clock": self.clock_text(now),
+            "from": {
+                "zh": "市应急管理局（导调组模拟）",
+                "en": "municipal emergency bureau (control)",
+            },
+            "to": self.inj[seq]["to"],
+            "method": {"zh": "电话", "en": "phone call"},
+            "zh": c["player"]["zh"],
+            "en": c["player"]["en"],
+        }
+        return self.store.release(seq, "contingency", k, now, "manual", card)
+
+    # ------------------------------------------------------------------ views
+    def state(self, role: str) -> dict:
+        now = self.clock.now()
+        out = {
+            "role": role,
+            "drill_id": self.pkg["drill_id"],
+            "district": self.pkg["district"],
+            "state": self.clock.state(),
+            "speed": self.clock.speed,
+            "drill_min": round(now, 2),
+            "clock": self.clock_text(now),
+        }
+        rel = self.store.released()
+        out["cards"] = [r["card"] | {"how": r["how"]} for r in rel]
+        if role == "player":
+            return out
+        done = {r["seq"] for r in rel if r["kind"] == "inject"}
+        t0 = float(self.pkg["clock"]["startex_t_min"])
+        if role == "controller":
+            nxt = [i for i in self.pkg["msel"] if i["seq"] not in done]
+            out["msel"] = [i | {"released": i["seq"] in done} for i in self.pkg["msel"]]
+            out["next"] = None
+            if nxt:
+                n = nxt[0]
+                out["next"] = {"seq": n["seq"], "in_min": round(float(n["t_min"]) - t0 - now, 2)}
+            out["contingencies_released"] = [
+                [r["seq"], r["contingency"]] for r in rel if r["kind"] == "contingency"
+            ]
+        if role == "evaluator":
+            rows = [r for r in self.pkg["evaluator"] if r["seq"] in done]
+            out["rows"] = [
+                {
+                    k: r[k]
+                    for k in (
+                        "id",
+                        "seq",
+                        "clock",
+                        "action",
+                        "who",
+                        "plan_source",
+                        "benchmark_text",
+                    )
+                }
+                | {"people": (r.get("standard") or {}).get("kind") == "people"}
+                for r in rows
+            ]
+            out["observations"] = self.store.observations()
+        return out
+
+
+def create_app(console: Console) -> FastAPI:
+    """The web application of one drill."""
+    app = FastAPI(
+        title=f"drill console {console.pkg['drill_id']}",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+
+    def role_of(request: Request) -> str | None:
+        return console.store.session_role(request.cookies.get(COOKIE))
+
+    def need(request: Request, *roles: str) -> str:
+        role = role_of(request)
+        if role is None or role not in roles:
+            raise HTTPException(403, "not allowed for this access code")
+        return role
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request):
+        role = role_of(request)
+        if role:
+            return RedirectResponse(f"/{role}", status_code=303)
+        return HTMLResponse(login_page(console.pkg, ""))
+
+    @app.post("/login")
+    def login(code: str = Form(...)):
+        role = console.store.role_for_code(code)
+        if role is None:
+            time.sleep(0.5)  # slow down guessing
+            return HTMLResponse(login_page(console.pkg, "访问码错误 · access code refused"), 403)
+        console.store.audit(role, "login")
+        resp = RedirectResponse(f"/{role}", status_code=303)
+        resp.set_cookie(COOKIE, console.store.new_session(role), httponly=True, samesite="strict")
+        return resp
+
+    @app.get("/logout")
+    def logout():
+        resp = RedirectResponse("/", status_code=303)
+        resp.delete_cookie(COOKIE)
+        return resp
+
+    for view in ("controller", "player", "evaluator"):
+
+        def page(request: Request, view: str = view):
+            role = role_of(request)
+            if role != view:
+                return HTMLResponse(
+                    login_page(console.pkg, "请先输入访问码 · enter your access code"), 403
+                )
+            return HTMLResponse(role_page(console.pkg, view))
+
+        app.add_api_route(f"/{view}", page, methods=["GET"], response_class=HTMLResponse)
+
+    @app.get("/api/state")
+    def state(request: Request):
+        return JSONResponse(console.state(need(request, "controller", "player", "evaluator")))
+
+    @app.post("/api/clock/{action}")
+    def clock(action: str, request: Request):
+        role = need(request, "controller")
+        act = {
+            "start": console.clock.start,
+            "pause": console.clock.pause,
+            "resume": console.clock.resume,
+            "end": console.clock.end,
+        }.get(action)
+        if act is None:
+            raise HTTPException(404, "unknown clock action")
+        act()
+        console.store.audit(role, f"clock {action}")
+        return {"state": console.clock.state()}
+
+    @app.post("/api/release/{seq}")
+    def release(seq: int, request: Request):
+        role = need(request, "controller")
+        if seq not in console.inj:
+            raise HTTPException(404, "no such inject")
+        ok = console.release_inject(seq, console.clock.now(), "manual")
+        console.store.audit(role, f"release {seq}")
+        return {"released": ok}
+
+    @app.post("/api/contingency/{seq}/{k}")
+    def contingency(seq: int, k: int, request: Request):
+        role = need(request, "controller")
+        if seq not in console.inj or not 0 <= k < len(console.inj[seq]["contingency"]):
+            raise HTTPException(404, "no such contingency inject")
+        ok = console.release_contingency(seq, k)
+        console.store.audit(role, f"contingency {seq}.{k}")
+        return {"released": ok}
+
+    @app.post("/api/observe")
+    async def observe(request: Request):
+        role = need(request, "evaluator")
+        body = await request.json()
+        row = str(body.get("row_id", ""))
+        if row not in console.rows:
+            raise HTTPException(404, "no such evaluator row")
+        text = str(body.get("observed", "")).strip()[:40]
+        who, notes = str(body.get("evaluator", ""))[:60], str(body.get("notes", ""))[:2000]
+        std = console.rows[row].get("standard") or {}
+        if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
+            oid = console.store.observe(row, None, f"{int(text)} people", who, notes)
+            console.store.audit(role, f"observe {row}")
+            return {"id": oid, "people": int(text)}
+        when = console.clock.now() if not text else console.drill_min_of(text)
+        if when is None:
+            raise HTTPException(400, "observed time: use HH:MM or YYYY-MM-DD HH:MM")
+        oid = console.store.observe(
+            row,
+            when,
+            text or console.clock_text(when),
+            who,
+            notes,
+        )
+        console.store.audit(role, f"observe {row}")
+        return {"id": oid, "observed_min": when}
+
+    return app
+
+
+def open_console(
+    sealed: Path, db: Path | None, speed: float, passphrase_env: str, sha256: str | None
+) -> tuple[Console, dict[str, str] | None]:
+    """Unseal (recorded), open or create the drill's SQLite file, set up the clock."""
+    from sim.drill.mode import load_sealed
+    from sim.drill.seal import passphrase_for, record_opening
+
+    passphrase, _ = passphrase_for(passphrase_env, new=False)
+    pkg, digest = load_sealed(Path(sealed), passphrase, sha256)
+    db = Path(db) if db else Path(sealed).with_name(f"{pkg['drill_id']}.sqlite")
+    store = Store(db)
+    known = store.meta("drill_id")
+    if known is not None and known != pkg["drill_id"]:
+        raise UserError(f"{db}: belongs to drill {known}, not {pkg['drill_id']}")
+    if known is None:
+        store.set_meta("drill_id", pkg["drill_id"])
+        store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
+        store.set_meta("sha256", digest)
+    record_opening(Path(sealed), digest, db)
+    codes = store.ensure_codes()
+    console = Console(pkg, store, speed)
+    console.clock.resume_thread()  # a restart continues a running drill
+    return console, codes
+
+
+def serve(
+    sealed: Path,
+    host: str,
+    port: int,
+    speed: float,
+    db: Path | None,
+    passphrase_env: str,
+    sha256: str | None,
+) -> None:
+    """``python -m sim.drill serve``: run the console until interrupted."""
+    import uvicorn
+
+    if speed <= 0:
+        raise UserError(f"--speed={speed}: must be > 0")
+    console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
+    print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
+    if codes:
+        for role, code in codes.items():
+            print(f"access code {role}: {code}", flush=True)
+    else:
+        print("access codes: as printed at the first start of this drill", flush=True)
+    print(
+        f"drill console: http://{host}:{port}/  (clock {console.clock.state()}, "
+        f"speed {console.clock.speed:g}x)",
+        flush=True,
+    )
+    uvicorn.run(create_app(console), host=host, port=port, log_level="warning")
+    console.clock.stop()

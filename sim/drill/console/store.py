@@ -1,0 +1,179 @@
+"""Durable drill records in SQLite: every release, observation and clock change is committed
+as it happens (WAL journal, synchronous=FULL), so a crash or a closed tab loses nothing and
+the console restarts where it stopped."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS codes (role TEXT PRIMARY KEY, code_sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, role TEXT NOT NULL, created REAL);
+CREATE TABLE IF NOT EXISTS clock (
+  id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, anchor_min REAL NOT NULL,
+  anchor_wall REAL NOT NULL, speed REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS released (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, kind TEXT NOT NULL,
+  contingency INTEGER, drill_min REAL NOT NULL, wall REAL NOT NULL, how TEXT NOT NULL,
+  card TEXT NOT NULL, UNIQUE (seq, kind, contingency));
+CREATE TABLE IF NOT EXISTS observations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, row_id TEXT NOT NULL, observed_min REAL,
+  observed_text TEXT NOT NULL, evaluator TEXT NOT NULL, notes TEXT NOT NULL, wall REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, wall REAL NOT NULL, role TEXT NOT NULL, what TEXT NOT NULL);
+"""
+ROLES = ("controller", "player", "evaluator")
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
+
+
+class Store:
+    """The drill's SQLite file. Thread-safe (one connection, one lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.lock = threading.RLock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # ------------------------------------------------------------------ meta, package
+    def meta(self, key: str) -> str | None:
+        with self.lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def package(self) -> dict | None:
+        raw = self.meta("package")
+        return None if raw is None else json.loads(raw)
+
+    # ------------------------------------------------------------------ access codes
+    def ensure_codes(self) -> dict[str, str] | None:
+        """Make the three access codes at the first start (returned once), else None."""
+        with self.lock:
+            if self.db.execute("SELECT COUNT(*) FROM codes").fetchone()[0] == len(ROLES):
+                return None
+            codes = {r: secrets.token_urlsafe(6) for r in ROLES}
+            for r, c in codes.items():
+                self.db.execute("INSERT OR REPLACE INTO codes VALUES (?, ?)", (r, code_hash(c)))
+            return codes
+
+    def role_for_code(self, code: str) -> str | None:
+        h = code_hash(code)
+        with self.lock:
+            rows = self.db.execute("SELECT role, code_sha256 FROM codes").fetchall()
+        for role, stored in rows:
+            if secrets.compare_digest(stored, h):
+                return role
+        return None
+
+    def new_session(self, role: str) -> str:
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self.db.execute("INSERT INTO sessions VALUES (?, ?, ?)", (token, role, time.time()))
+        return token
+
+    def session_role(self, token: str | None) -> str | None:
+        if not token:
+            return None
+        with self.lock:
+            row = self.db.execute("SELECT role FROM sessions WHERE token=?", (token,)).fetchone()
+        return None if row is None else row[0]
+
+    # ------------------------------------------------------------------ clock
+    def clock(self) -> tuple[str, float, float, float] | None:
+        with self.lock:
+            return self.db.execute(
+                "SELECT state, anchor_min, anchor_wall, speed FROM clock WHERE id=1"
+            ).fetchone()
+
+    def set_clock(self, state: str, anchor_min: float, anchor_wall: float, speed: float) -> None:
+        with self.lock:
+            self.db.execute(
+                "INSERT OR REPLACE INTO clock VALUES (1, ?, ?, ?, ?)",
+                (state, anchor_min, anchor_wall, speed),
+            )
+
+    # ------------------------------------------------------------------ releases
+    def release(
+        self, seq: int, kind: str, contingency: int | None, drill_min: float, how: str, card: dict
+    ) -> bool:
+        """Record a release; False if it was released before."""
+        with self.lock:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO released (seq, kind, contingency, drill_min, wall, how, card)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seq,
+                    kind,
+                    -1 if contingency is None else contingency,
+                    drill_min,
+                    time.time(),
+                    how,
+                    json.dumps(card, ensure_ascii=False),
+                ),
+            )
+            return cur.rowcount == 1
+
+    def released(self) -> list[dict]:
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT seq, kind, contingency, drill_min, wall, how, card FROM released ORDER BY id"
+            ).fetchall()
+        return [
+            {
+                "seq": s,
+                "kind": k,
+                "contingency": None if c == -1 else c,
+                "drill_min": m,
+                "wall": w,
+                "how": h,
+                "card": json.loads(card),
+            }
+            for s, k, c, m, w, h, card in rows
+        ]
+
+    # ------------------------------------------------------------------ observations
+    def observe(
+        self, row_id: str, observed_min: float | None, text: str, evaluator: str, notes: str
+    ) -> int:
+        with self.lock:
+            cur = self.db.execute(
+                "INSERT INTO observations (row_id, observed_min, observed_text, evaluator, notes,"
+                " wall) VALUES (?, ?, ?, ?, ?, ?)",
+                (row_id, observed_min, text, evaluator, notes, time.time()),
+            )
+            return int(cur.lastrowid)
+
+    def observations(self) -> list[dict]:
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT id, row_id, observed_min, observed_text, evaluator, notes, wall "
+                "FROM observations ORDER BY id"
+            ).fetchall()
+        keys = ("id", "row_id", "observed_min", "observed_text", "evaluator", "notes", "wall")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def audit(self, role: str, what: str) -> None:
+        with self.lock:
+            self.db.execute(
+                "INSERT INTO audit (wall, role, what) VALUES (?, ?, ?)", (time.time(), role, what)
+            )

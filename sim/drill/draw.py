@@ -1,0 +1,107 @@
+"""The secret draw of a double-blind drill: seed, hazard, date and start time.
+
+The seed comes from the operating system's CSPRNG (:mod:`secrets`) and is never printed;
+everything else is drawn from it through the named stream ``drill/draw`` of
+:class:`sim.core.streams.Streams`, so the same secret seed (and the same config) gives the
+same drill, and nobody who lacks the seed can say which hazard was drawn. The place is drawn
+by the hazard generator itself from its own risk model (population for storm and earthquake
+incidents, registered geo-hazard points, forest area, tanker traffic by road class) with
+the same secret seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from sim.config import DrillConfig, DrillHazardConfig
+from sim.core.errors import UserError
+from sim.core.streams import Streams
+
+
+@dataclass(frozen=True)
+class DrillDraw:
+    """What was drawn: the drill's identity inside the seal."""
+
+    secret_seed: int
+    hazard: str  # key of experiment.drill.hazards ('' when a scenario outside the menu was given)
+    scenario: str  # conf/scenario option
+    drawn: bool  # True: drawn by likelihood; False: given by the designer
+    date: str  # ISO date of the drill
+    start_hour: float | None  # clock hour at scenario minute 0 (None: the scenario's own)
+    likelihood: dict[str, float]  # normalised weights the hazard was drawn with
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def new_secret_seed() -> int:
+    """A fresh 63-bit seed from the OS's cryptographic random source."""
+    return secrets.randbits(63)
+
+
+def _weights(menu: dict[str, DrillHazardConfig], district: str) -> dict[str, float]:
+    w = {k: float(h.likelihood.get(district, 0.0)) for k, h in menu.items()}
+    total = sum(w.values())
+    if total <= 0:
+        raise UserError(
+            f"experiment.drill.hazards: no hazard has a likelihood for district '{district}'"
+        )
+    return {k: v / total for k, v in w.items() if v > 0}
+
+
+def draw_drill(
+    secret_seed: int,
+    district: str,
+    drill: DrillConfig,
+    given_scenario: str | None,
+    today: dt.date,
+) -> DrillDraw:
+    """Draw hazard (unless given), date and start hour from ``secret_seed``."""
+    rng: np.random.Generator = Streams(secret_seed, 0)("drill/draw")
+    menu = drill.hazards
+    likelihood = _weights(menu, district) if menu else {}
+    if given_scenario:
+        hits = [k for k, h in menu.items() if (h.scenario or k) == given_scenario]
+        hazard = hits[0] if hits else ""
+        scenario, drawn = given_scenario, False
+    else:
+        if not likelihood:
+            raise UserError("experiment.drill.hazards: empty; give scenario=... or a hazard menu")
+        keys = sorted(likelihood)
+        hazard = str(rng.choice(keys, p=[likelihood[k] for k in keys]))
+        scenario, drawn = menu[hazard].scenario or hazard, True
+    h = menu.get(hazard) if hazard else None
+    first = dt.date.fromisoformat(drill.not_before) if drill.not_before else today
+    days = [first + dt.timedelta(days=i) for i in range(drill.horizon_days)]
+    months = h.month_weights if h is not None else [1.0] * 12
+    w = np.array([months[d.month - 1] for d in days], dtype=float)
+    if w.sum() <= 0:
+        raise UserError(
+            f"experiment.drill.hazards.{hazard}.month_weights: no day of its season falls "
+            f"within {drill.horizon_days} days from {first}"
+        )
+    date = days[int(rng.choice(len(days), p=w / w.sum()))]
+    start_hour = None
+    if h is not None and h.start_hours:
+        lo, hi = h.start_hours
+        # whole 5-minute steps, strictly before 24:00
+        steps = int(round((hi - lo) * 12))
+        start_hour = lo + int(rng.integers(0, max(steps, 1))) / 12.0
+    return DrillDraw(
+        int(secret_seed), hazard, scenario, drawn, date.isoformat(), start_hour, likelihood
+    )
+
+
+def drill_overrides(draw: DrillDraw, drill: DrillConfig) -> list[str]:
+    """Hydra overrides that turn the drawn hazard into the drill's scenario config."""
+    out = [f"scenario={draw.scenario}", f"scenario.name={draw.scenario}"]
+    h = drill.hazards.get(draw.hazard) if draw.hazard else None
+    if h is not None:
+        out += list(h.overrides)
+    if draw.start_hour is not None:
+        out.append(f"scenario.start_hour={draw.start_hour:.6f}")
+    return out

@@ -1,0 +1,145 @@
+"""Bilingual names of the places, roads, teams and depots a drill inject speaks of.
+
+Every name comes from the network file (``name_zh``/``name_en`` of a node, ``name`` of a
+road) or from the layout config (team tier, depot level, the plan line in ``source``), so
+an inject can never mention a town or road the district does not have.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sim.config import Config
+from sim.core.network import RoadNetwork
+
+# tier -> (zh, en): rescue tiers of the plans (sim/config/teams.py), forest-fire tiers
+# (sim/config/fire.py), mutual-aid centres, repair crews
+TIER_LABELS: dict[str, tuple[str, str]] = {
+    "village": ("村（社区）救援队", "village rescue team"),
+    "town": ("街镇综合应急救援队", "town/street rescue team"),
+    "district": ("区县综合应急救援队", "district comprehensive rescue team"),
+    "professional": ("专业救援队", "professional rescue team"),
+    "fire_rescue": ("消防救援站", "fire-rescue station"),
+    "militia": ("民兵应急分队", "militia emergency unit"),
+    "regional": ("区域应急救援中心队伍", "regional mutual-aid team"),
+    "semi_professional": ("半专业森林扑火队", "semi-professional forest-fire team"),
+    "volunteer": ("志愿扑火队", "volunteer fire team"),
+    "repair": ("道路抢通队", "road-repair crew"),
+}
+FOREST_TIER_LABELS = {"professional": ("森林消防专业队", "professional forest-fire team")}
+DEPOT_LEVELS: dict[str, tuple[str, str]] = {
+    "district": ("区县级应急物资库", "district relief depot"),
+    "town": ("街镇物资储备点", "town/street storage point"),
+    "village": ("村级物资储备点", "village storage point"),
+    "regional": ("区域物资储备库", "regional reserve depot"),
+    "supplier": ("协议供应企业", "agreement supplier"),
+}
+ITEM_LABELS: dict[str, tuple[str, str]] = {
+    "tent": ("帐篷", "tents"),
+    "quilt": ("棉被", "quilts"),
+    "folding_bed": ("折叠床", "folding beds"),
+    "food_ration": ("食品", "food rations"),
+    "drinking_water": ("饮用水", "drinking water"),
+    "clothing": ("衣物", "clothing"),
+}
+INCIDENT_KINDS: dict[str, tuple[str, str]] = {
+    "rescue": ("群众被困", "people trapped"),
+    "water_rescue": ("群众被洪水围困", "people cut off by water"),
+    "collapse": ("房屋倒塌人员被埋压", "building collapse with people buried"),
+    "hazmat": ("危险化学品泄漏人员中毒", "hazardous-chemical exposure"),
+    "burial": ("滑坡掩埋房屋", "houses buried by a landslide"),
+    "medical": ("人员受伤", "people injured"),
+}
+_SUFFIX = re.compile(r"_(\d{3})$")
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name in Chinese and English."""
+
+    zh: str
+    en: str
+
+
+class Namer:
+    """Names of nodes, roads, teams and depots of one district and layout."""
+
+    def __init__(self, net: RoadNetwork, cfg: Config) -> None:
+        self.net = net
+        self.cfg = cfg
+
+    def node(self, node_id: str) -> Name:
+        """A node's name from the network file (the id itself if it is not a node)."""
+        i = self.net.index.get(str(node_id))
+        if i is None:
+            return Name(str(node_id), str(node_id))
+        return Name(str(self.net.attr(i, "name_zh")), str(self.net.attr(i, "name_en")))
+
+    def town_of(self, node_id: str) -> str:
+        """The town/street a point of interest belongs to (the node itself for a town)."""
+        i = self.net.index.get(str(node_id))
+        if i is None:
+            return str(node_id)
+        return str(self.net.attr(i, "town") or node_id)
+
+    def road(self, edge_name: str) -> Name:
+        """``u--v`` as a road: its own name (G212, a bridge) where the network has one."""
+        u, _, v = str(edge_name).partition("--")
+        a, b = self.node(u), self.node(v)
+        own = ""
+        if self.net.graph.has_edge(u, v):
+            own = str(self.net.graph.edges[u, v].get("name") or "")
+        zh = f"{a.zh}至{b.zh}道路"
+        en = f"the road between {a.en} and {b.en}"
+        if own:
+            zh, en = f"{own}（{a.zh}—{b.zh}段）", f"{own} ({a.en}–{b.en})"
+        return Name(zh, en)
+
+    def team_key(self, team_id: str) -> str:
+        return _SUFFIX.sub("", str(team_id))
+
+    def team(self, team_id: str, tier: str = "") -> tuple[Name, str, str]:
+        """(name, tier, plan source) of a team id such as ``town_teams_007``."""
+        key = self.team_key(team_id)
+        lay = self.cfg.layout
+        tc = lay.teams.get(key) or (lay.fire.teams.get(key) if lay.fire else None)
+        source, forest = "", False
+        if tc is not None:
+            tier, source = tier or tc.tier, tc.source
+            forest = lay.fire is not None and key in lay.fire.teams
+        elif lay.mutual_aid is not None and key in lay.mutual_aid.centres:
+            c = lay.mutual_aid.centres[key]
+            tier, source = tier or "regional", c.source
+            where = self.node(c.node)
+            zh, en = TIER_LABELS["regional"]
+            return Name(f"{where.zh}{zh}", f"{en} from {where.en}"), tier, source
+        elif lay.repair is not None and key in lay.repair.crews:
+            tier, source = "repair", lay.repair.crews[key].source
+        labels = FOREST_TIER_LABELS if forest and tier in FOREST_TIER_LABELS else TIER_LABELS
+        zh, en = labels.get(tier, (tier, tier))
+        m = _SUFFIX.search(str(team_id))
+        zh_num = f" {int(m.group(1))}号" if m else ""
+        en_num = f" {int(m.group(1))}" if m else ""
+        return Name(f"{zh}{zh_num}（{key}）", f"{en}{en_num} ({key})"), tier, source
+
+    def depot(self, key: str) -> tuple[Name, str]:
+        """(name, plan source) of a depot key of the layout."""
+        d = self.cfg.layout.depots.get(key)
+        if d is None:
+            return Name(key, key), ""
+        zh, en = DEPOT_LEVELS.get(d.level, (d.level, d.level))
+        where = self.node(d.node)
+        return Name(f"{zh}（{key}，{where.zh}）", f"{en} ({key}, {where.en})"), d.source
+
+    def item(self, item: str) -> Name:
+        zh, en = ITEM_LABELS.get(item, (item, item.replace("_", " ")))
+        return Name(zh, en)
+
+    def incident_kind(self, kind: str) -> Name:
+        zh, en = INCIDENT_KINDS.get(kind, (kind, kind.replace("_", " ")))
+        return Name(zh, en)
+
+    def district(self) -> Name:
+        d = self.cfg.district
+        return Name(d.name_zh or d.name, d.name_en or d.name)

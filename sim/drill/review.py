@@ -1,0 +1,351 @@
+"""After-action review of a drill run in the console (``python -m sim.drill review``).
+
+For every expected action: when its inject was released, when the evaluators observed the
+action, the elapsed time, and where that time falls in the simulated distribution of the
+same scenario (mid-rank percentile over the benchmark replications' events) and against the
+plan standard where there is one. Gaps (standard missed, slower than the simulated P90, or
+never observed) get their likely causes - the team tier and plan line of the expected
+action, the roads closed at the time, the depot - and a recommendation keyed to the plan's
+own line. Written as HTML (opens without Python) and XLSX.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from sim.core.errors import UserError
+from sim.drill.measures import percentile_of
+from sim.drill.names import TIER_LABELS
+from sim.drill.sheets import _sheet, bi, esc, header, page
+
+# measure -> recommendation (zh, en); {src} = the plan line of the action
+ADVICE: dict[str, tuple[str, str]] = {
+    "first_depart": (
+        "复核{who}的接警、集结和出动机制（{src}）",
+        "Review call-out and assembly of the {who} teams ({src})",
+    ),
+    "first_arrival": (
+        "优化{who}的布点与路线，考虑前置力量，绕开中断道路（{src}）",
+        "Re-site or pre-position {who} teams and plan routes around closed roads ({src})",
+    ),
+    "resolved": ("复核现场救援力量配置（{src}）", "Review the on-scene rescue capacity ({src})"),
+    "repair_on_site": (
+        "复核道路抢通队伍备勤与调派（{src}）",
+        "Review road-repair crew standby and dispatch ({src})",
+    ),
+    "road_reopen": ("复核抢通保通安排（{src}）", "Review the road clearance arrangements ({src})"),
+    "isolation": (
+        "复核孤岛街镇本地储备与水路、空中通道（{src}）",
+        "Review local stock and water/air access of cut-off towns ({src})",
+    ),
+    "aid_arrival": (
+        "复核跨区域支援请求条件与集结地（{src}）",
+        "Review the mutual-aid trigger and staging ({src})",
+    ),
+    "fire_first_arrival": (
+        "复核扑火队伍布点与出动（{src}）",
+        "Review forest-fire team sites and call-out ({src})",
+    ),
+    "fire_out": (
+        "复核扑火力量与增援机制，确保24小时内扑灭（{src}）",
+        "Review suppression forces and reinforcement for out-within-24 h ({src})",
+    ),
+    "evac_sheltered_90": (
+        "复核转移令、运力与安置点开放（{src}）",
+        "Review the order, transport and shelter opening ({src})",
+    ),
+    "needs_met": (
+        "复核物资储备与向安置点配送，确保24小时内保障基本生活（{src}）",
+        "Review relief stock and delivery to shelters for basic needs within 24 h ({src})",
+    ),
+    "warning_relay": (
+        "缩短预警转发链条，保证提前量（{src}）",
+        "Shorten the warning relay chain to keep the lead time ({src})",
+    ),
+    "": ("复核相关预案条款（{src}）", "Review the plan provision ({src})"),
+}
+
+
+def _load(drill: Path, passphrase_env: str) -> tuple[dict, object]:
+    from sim.drill.console.store import Store
+
+    drill = Path(drill)
+    if drill.suffix != ".sqlite":
+        from sim.drill.mode import load_sealed
+        from sim.drill.seal import passphrase_for
+
+        pkg, _ = load_sealed(drill, passphrase_for(passphrase_env, new=False)[0])
+        drill = drill.with_name(f"{pkg['drill_id']}.sqlite")
+    if not drill.is_file():
+        raise UserError(
+            f"{drill}: no drill records (run the console first: python -m sim.drill serve)"
+        )
+    store = Store(drill)
+    pkg = store.package()
+    if pkg is None:
+        raise UserError(f"{drill}: holds no drill package")
+    return pkg, store
+
+
+def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> list[dict]:
+    """One review row per expected action (the last observation of each action counts)."""
+    rel = {r["seq"]: r for r in released if r["kind"] == "inject"}
+    obs: dict[str, dict] = {}  # the last timed entry of each action
+    qty: dict[str, int] = {}  # the last number of people entered (people standards)
+    for o in observations:
+        m = re.fullmatch(r"(\d+) people", o["observed_text"] or "")
+        if o["observed_min"] is None and m:
+            qty[o["row_id"]] = int(m.group(1))
+        else:
+            obs[o["row_id"]] = o
+    t0 = float(pkg["clock"]["startex_t_min"])
+    sched = {i["seq"]: float(i["t_min"]) - t0 for i in pkg["msel"]}
+    injects = {i["seq"]: i for i in pkg["msel"]}
+    out = []
+    for r in pkg["evaluator"]:
+        b = pkg["benchmarks"].get(r.get("benchmark_key") or "", None)
+        rr = rel.get(r["seq"])
+        o = obs.get(r["id"])
+        elapsed = None
+        if rr is not None and o is not None and o["observed_min"] is not None:
+            elapsed = float(o["observed_min"]) - float(rr["drill_min"])
+        pct = percentile_of(b["sample"], elapsed) if (b and elapsed is not None) else None
+        std = r.get("standard") or {}
+        verdict = ""
+        if elapsed is not None and std.get("kind") == "limit":
+            verdict = "met" if elapsed <= std["limit_min"] else "not met"
+        elif std.get("kind") == "people" and r["id"] in qty:
+            verdict = "met" if qty[r["id"]] >= std["min_people"] else "not met"
+        elif elapsed is not None and std.get("kind") == "lead":
+            verdict = (
+                "met" if std["lead_min"] - elapsed >= std.get("threshold", 45.0) else "not met"
+            )
+        if rr is None:
+            status = "not released"
+        elif verdict == "not met":
+            status = "outside standard"
+        elif elapsed is None:
+            status = "ok" if verdict == "met" else "not observed"
+        elif b and b.get("p90") is not None and elapsed > b["p90"]:
+            status = "slower than P90"
+        else:
+            status = "ok"
+        out.append(
+            {
+                "id": r["id"],
+                "seq": r["seq"],
+                "action": r["action"],
+                "who": r["who"],
+                "plan_source": r["plan_source"],
+                "measure": r["measure"],
+                "place": r["place"],
+                "scheduled_min": sched.get(r["seq"]),
+                "released_min": rr["drill_min"] if rr else None,
+                "released_how": rr["how"] if rr else "",
+                "observed": (o["observed_text"] if o else "")
+                + (f" ({qty[r['id']]} people)" if r["id"] in qty else ""),
+                "notes": o["notes"] if o else "",
+                "elapsed_min": elapsed,
+                "sim_min": r["sim_min"],
+                "median": b["median"] if b else None,
+                "p90": b["p90"] if b else None,
+                "p10": _q(b["sample"], 0.1) if b else None,
+                "percentile": pct,
+                "standard": r["benchmark_text"] if std else None,
+                "verdict": verdict,
+                "status": status,
+                "causes": _causes(r, injects, pkg, rr),
+            }
+        )
+    return out
+
+
+def _q(sample: list, q: float) -> float | None:
+    vals = sorted(math.inf if v is None else v for v in sample)
+    if not vals:
+        return None
+    v = vals[min(int(q * len(vals)), len(vals) - 1)]
+    return None if not math.isfinite(v) else v
+
+
+def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]:
+    """Likely causes of a gap: the tier and plan line, roads closed then, the depot."""
+    out = []
+    if row["who"]:
+        out.append(
+            {
+                "zh": f"承担层级：{TIER_LABELS.get(row['who'], (row['who'], ''))[0]}（{row['plan_source'] or '预案未列明'}）",
+                "en": f"tier in charge: {row['who']} ({row['plan_source'] or 'not in the plan'})",
+            }
+        )
+    t = injects[row["seq"]]["t_min"]
+    for inj in pkg["msel"]:
+        if inj["kind"] != "road_close" or inj["t_min"] > t:
+            continue
+        reopen = next(
+            (a.get("sim_min") for a in inj["expected"] if a["measure"] == "road_reopen"), None
+        )
+        if reopen is None or inj["t_min"] + reopen > t:
+            out.append(
+                {
+                    "zh": f"当时道路中断：{inj['inject']['zh'].split('】')[-1]}",
+                    "en": f"road closed at the time: {inj['synopsis']['en']}",
+                }
+            )
+    if (
+        row["measure"] == "needs_met"
+        or "depot" in row["action"]["en"]
+        or "supplier" in row["action"]["en"]
+    ):
+        out.append(
+            {"zh": f"物资来源：{row['action']['zh']}", "en": f"supply: {row['action']['en']}"}
+        )
+    return out[:5]
+
+
+def recommendation(row: dict, pkg: dict) -> dict:
+    zh, en = ADVICE.get(row["measure"], ADVICE[""])
+    src = row["plan_source"] or pkg["scenario"].get("source") or "the plan"
+    who_zh = TIER_LABELS.get(row["who"], (row["who"], ""))[0] if row["who"] else "相关"
+    return {
+        "zh": zh.format(who=who_zh, src=src),
+        "en": en.format(who=row["who"] or "the", src=src),
+    }
+
+
+def _fmt(m: float | None) -> str:
+    if m is None or (isinstance(m, float) and not math.isfinite(m)):
+        return ""
+    return f"{m:.0f}"
+
+
+def _strip(r: dict) -> str:
+    """An inline SVG: the simulated P10-P90 bar, the median tick and the observed time."""
+    vals = [v for v in (r["p10"], r["p90"], r["median"], r["elapsed_min"]) if v is not None]
+    if not vals:
+        return ""
+    hi = max(vals) * 1.15 or 1.0
+    x = lambda v: 4 + 192 * v / hi  # noqa: E731
+    svg = ["<svg width=200 height=22 role=img>"]
+    if r["p10"] is not None and r["p90"] is not None:
+        svg.append(
+            f"<rect x={x(r['p10']):.1f} y=7 width={max(x(r['p90']) - x(r['p10']), 1):.1f} height=8 fill='#a8c5e6'/>"
+        )
+    if r["median"] is not None:
+        svg.append(
+            f"<line x1={x(r['median']):.1f} x2={x(r['median']):.1f} y1=4 y2=18 stroke='#1d3557' stroke-width=2/>"
+        )
+    if r["elapsed_min"] is not None:
+        col = "#2a9d8f" if r["status"] == "ok" else "#c1121f"
+        svg.append(f"<circle cx={x(r['elapsed_min']):.1f} cy=11 r=5 fill='{col}'/>")
+    return "".join(svg) + "</svg>"
+
+
+def review_html(pkg: dict, rows: list[dict]) -> str:
+    n = len(rows)
+    cnt = {
+        s: sum(r["status"] == s for r in rows)
+        for s in ("ok", "slower than P90", "outside standard", "not observed", "not released")
+    }
+    summary = " · ".join(f"{k}: {v}" for k, v in cnt.items())
+    head = (
+        "<tr><th>ID</th><th>预期行动 Expected action</th><th>发布 Released (drill min)</th>"
+        "<th>观察 Observed</th><th>用时 Elapsed (min)</th><th>本次模拟 Sim (min)</th>"
+        "<th>模拟中位数 / P90</th><th>百分位 Percentile</th><th>预案标准 Standard</th>"
+        "<th>分布 Distribution</th><th>结论 Status</th></tr>"
+    )
+    body = []
+    for r in rows:
+        pct = "" if r["percentile"] is None else f"P{r['percentile']:.0f}"
+        std = "" if not r["standard"] else f"{bi(r['standard'])}<br><b>{esc(r['verdict'])}</b>"
+        body.append(
+            f"<tr><td>{esc(r['id'])}</td><td>{bi(r['action'])}</td>"
+            f"<td>{_fmt(r['released_min'])} {esc(r['released_how'])}</td><td>{esc(r['observed'])}</td>"
+            f"<td>{_fmt(r['elapsed_min'])}</td><td>{_fmt(r['sim_min'])}</td>"
+            f"<td>{_fmt(r['median'])} / {_fmt(r['p90'])}</td><td>{pct}</td><td>{std}</td>"
+            f"<td>{_strip(r)}</td><td>{esc(r['status'])}</td></tr>"
+        )
+    gaps = [r for r in rows if r["status"] not in ("ok", "not released")]
+    glist = []
+    for r in gaps:
+        rec = recommendation(r, pkg)
+        causes = "".join(f"<li>{bi(c)}</li>" for c in r["causes"])
+        glist.append(
+            f"<li><b>{esc(r['id'])}</b> {bi(r['action'])} — <b>{esc(r['status'])}</b>"
+            f"<ul>{causes}</ul><p>建议 Recommendation: {bi(rec)}</p></li>"
+        )
+    html = (
+        header(pkg)
+        + f"<h2>复盘评估 After-action review</h2><p class=meta>{n} expected actions · {esc(summary)}. "
+        "Percentile: where the observed time falls among the simulated times of the same scenario "
+        f"({esc(pkg['simulation'].get('benchmark_replications'))} replications, events pooled; "
+        "never reached counts as slowest). Bar: simulated P10-P90, tick: median, dot: observed.</p>"
+        f"<table>{head}{''.join(body)}</table>"
+        f"<h2>差距与原因 Gaps and likely causes</h2><ol>{''.join(glist) or '<li>none</li>'}</ol>"
+    )
+    return page(f"Review {pkg['drill_id']}", html, secret=False)
+
+
+def review_xlsx(pkg: dict, rows: list[dict], path: Path) -> None:
+    cols = [
+        ("ID", 7),
+        ("Expected action", 50),
+        ("Tier", 12),
+        ("Plan line", 12),
+        ("Released (drill min)", 12),
+        ("Observed", 16),
+        ("Elapsed (min)", 10),
+        ("Sim this drill (min)", 10),
+        ("Sim median (min)", 10),
+        ("Sim P90 (min)", 10),
+        ("Percentile", 10),
+        ("Standard", 40),
+        ("Verdict", 10),
+        ("Status", 16),
+        ("Likely causes", 50),
+        ("Recommendation", 50),
+        ("Notes", 30),
+    ]
+    data = []
+    for r in rows:
+        data.append(
+            [
+                r["id"],
+                f"{r['action']['zh']}\n{r['action']['en']}",
+                r["who"],
+                r["plan_source"],
+                r["released_min"],
+                r["observed"],
+                r["elapsed_min"],
+                r["sim_min"],
+                r["median"],
+                r["p90"],
+                None if r["percentile"] is None else round(r["percentile"], 1),
+                r["standard"]["en"] if r["standard"] else "",
+                r["verdict"],
+                r["status"],
+                "\n".join(c["en"] for c in r["causes"]),
+                recommendation(r, pkg)["en"] if r["status"] not in ("ok", "not released") else "",
+                r["notes"],
+            ]
+        )
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "review", cols, data)
+    wb.save(path)
+
+
+def review(drill: Path, out: Path | None, passphrase_env: str = "DRILL_PASSPHRASE") -> Path:
+    """Write ``review.html`` and ``review.xlsx`` for a drill's records."""
+    pkg, store = _load(drill, passphrase_env)
+    rows = review_rows(pkg, store.released(), store.observations())
+    out = Path(out) if out else Path(store.path).with_name(f"{pkg['drill_id']}_review")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "review.html").write_text(review_html(pkg, rows), encoding="utf-8")
+    review_xlsx(pkg, rows, out / "review.xlsx")
+    print(f"review of {pkg['drill_id']}: {out / 'review.html'}, {out / 'review.xlsx'}")
+    return out

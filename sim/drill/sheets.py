@@ -1,0 +1,239 @@
+"""Printable documents of an opened drill package: MSEL, player cards, evaluator sheet.
+
+HTML files open in any browser and print cleanly (A4, one player card per page); the
+evaluator sheet and the MSEL are also written as XLSX (openpyxl) for typing in times.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;color:#111}
+h1{font-size:1.4em;margin:.2em 0} h2{font-size:1.1em;margin:1em 0 .3em}
+table{border-collapse:collapse;width:100%;font-size:.82em}
+th,td{border:1px solid #999;padding:4px 6px;vertical-align:top;text-align:left}
+th{background:#e8eef5} .en{color:#444;font-size:.92em} .meta{color:#333;font-size:.9em}
+.secret{border:2px solid #b00;color:#b00;padding:.3em .6em;display:inline-block;font-weight:bold}
+.card{border:2px solid #333;border-radius:6px;padding:1em 1.2em;margin:1em 0;page-break-after:always;max-width:42em}
+.card .no{font-size:.9em;color:#555} .card .msg{font-size:1.25em;margin:.6em 0}
+td.obs{min-width:7em} .cont{font-size:.9em;color:#333}
+@media print{body{margin:0} .noprint{display:none} tr{page-break-inside:avoid}}
+"""
+
+
+def esc(x: object) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def bi(d: dict | None) -> str:
+    """A bilingual {'zh','en'} record as HTML."""
+    if not d:
+        return ""
+    return f"{esc(d.get('zh'))}<br><span class=en>{esc(d.get('en'))}</span>"
+
+
+def page(title: str, body: str, secret: bool) -> str:
+    flag = "<p class=secret>导调组机密 CONTROLLER ONLY</p>" if secret else ""
+    return (
+        f"<!doctype html><html lang=zh><head><meta charset=utf-8><title>{esc(title)}</title>"
+        f"<style>{CSS}</style></head><body>{flag}{body}</body></html>"
+    )
+
+
+def header(pkg: dict) -> str:
+    d, s, c = pkg["district"], pkg["scenario"], pkg["clock"]
+    how = "按可能性随机抽取" if s["drawn"] else "由设计人员指定"
+    how_en = "drawn by likelihood" if s["drawn"] else "given by the designer"
+    return (
+        f"<h1>{esc(d['zh'])} 双盲应急演练 {esc(pkg['drill_id'])}</h1>"
+        f"<p class=meta>{esc(d['en'])} double-blind drill · 情景 scenario: "
+        f"{esc(s['label_zh'])} / {esc(s['label_en'])} ({esc(how)}, {esc(how_en)}) · "
+        f"演练开始 STARTEX {esc(c['startex'])} · 情景时长 window {c['window_h']:g} h · "
+        f"地点 focus {esc(pkg['focus'].get('zh'))} {esc(pkg['focus'].get('en'))}</p>"
+    )
+
+
+def msel_html(pkg: dict) -> str:
+    rows = []
+    for inj in pkg["msel"]:
+        acts = "".join(
+            f"<p><b>{esc(inj['seq'])}{esc(a['id'])}</b> {bi(a)}"
+            f"<br><i>{esc(a['who'])} {esc(a['plan_source'])}</i><br>{bi(a['benchmark_text'])}</p>"
+            for a in inj["expected"]
+        )
+        cont = "".join(
+            f"<p class=cont>[{esc(c['when'])}] {esc(c['zh'])}<br><span class=en>{esc(c['en'])}</span></p>"
+            for c in inj.get("contingency", [])
+        )
+        rows.append(
+            f"<tr><td>{inj['seq']}</td><td>{esc(inj['scenario_time'])}</td><td>{esc(inj['clock'])}</td>"
+            f"<td>{bi(inj['synopsis'])}</td><td>{bi(inj['inject'])}</td>"
+            f"<td>{bi(inj['from'])}</td><td>{bi(inj['to'])}</td><td>{bi(inj['method'])}</td>"
+            f"<td>{acts}</td><td>{bi(inj['capability'])}</td><td>{bi(inj['evaluator_notes'])}</td>"
+            f"<td>{cont}</td></tr>"
+        )
+    head = (
+        "<tr><th>序号<br>Seq</th><th>情景时间<br>Scenario time</th><th>时钟时间<br>Clock</th>"
+        "<th>事件概要<br>Synopsis</th><th>注入内容<br>Inject</th><th>发出<br>From</th>"
+        "<th>接收<br>To</th><th>方式<br>Method</th><th>预期行动与基准<br>Expected action, benchmark</th>"
+        "<th>核心能力<br>Core capability</th><th>评估要点<br>Evaluator notes</th>"
+        "<th>应变注入<br>Contingency</th></tr>"
+    )
+    body = header(pkg) + f"<h2>主情景事件清单 MSEL</h2><table>{head}{''.join(rows)}</table>"
+    return page(f"MSEL {pkg['drill_id']}", body, secret=True)
+
+
+def cards_html(pkg: dict, upto: int | None = None) -> str:
+    """Player cards; ``upto`` = only the first n (what players may know at that moment)."""
+    cards = pkg["player_cards"][: upto if upto is not None else None]
+    out = [f"<h1>{esc(pkg['district']['zh'])} 应急演练 · 参演人员信息卡 Player cards</h1>"]
+    for c in cards:
+        out.append(
+            f"<div class=card><div class=no>信息卡 Card {c['card']} · {esc(c['clock'])} · "
+            f"{bi(c['method'])}</div><div class=no>发出 From: {bi(c['from'])} → 接收 To: {bi(c['to'])}</div>"
+            f"<div class=msg>{esc(c['zh'])}</div><div class=en>{esc(c['en'])}</div></div>"
+        )
+    return page(f"Player cards {pkg['drill_id']}", "".join(out), secret=False)
+
+
+EVAL_COLS = [
+    ("id", "编号 ID", 7),
+    ("clock", "注入时刻 Inject clock", 17),
+    ("place", "地点 Place", 16),
+    ("action", "预期行动 Expected action", 48),
+    ("who", "层级 Tier", 12),
+    ("plan_source", "预案依据 Plan line", 12),
+    ("benchmark", "基准 Benchmark", 44),
+    ("observed", "实际完成时刻 Observed (HH:MM)", 16),
+    ("notes", "评估记录 Notes", 36),
+]
+
+
+def _cell(row: dict, key: str, lang: str = "both") -> str:
+    if key == "place":
+        return f"{row['place'].get('zh', '')} {row['place'].get('en', '')}"
+    if key == "action":
+        return f"{row['action']['zh']}\n{row['action']['en']}"
+    if key == "benchmark":
+        return f"{row['benchmark_text']['zh']}\n{row['benchmark_text']['en']}"
+    return "" if row.get(key) is None else str(row.get(key))
+
+
+def evaluator_html(pkg: dict) -> str:
+    head = "".join(f"<th>{esc(t)}</th>" for _, t, _ in EVAL_COLS)
+    rows = []
+    for r in pkg["evaluator"]:
+        cells = []
+        for key, _, _ in EVAL_COLS:
+            cls = " class=obs" if key in ("observed", "notes") else ""
+            cells.append(f"<td{cls}>{esc(_cell(r, key)).replace(chr(10), '<br>')}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    body = (
+        header(pkg)
+        + "<h2>评估表 Evaluator sheet</h2><p class=meta>填写实际完成时刻（HH:MM，时钟时间）。"
+        "Write the clock time the action was observed.</p>"
+        + f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    )
+    return page(f"Evaluator sheet {pkg['drill_id']}", body, secret=True)
+
+
+def _sheet(wb: Workbook, title: str, cols: list[tuple[str, int]], rows: list[list]) -> None:
+    ws = wb.create_sheet(title)
+    ws.append([c for c, _ in cols])
+    for i, (_, w) in enumerate(cols, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="E8EEF5")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for r in rows:
+        ws.append(r)
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "B2"
+
+
+def evaluator_xlsx(pkg: dict, path: Path) -> None:
+    wb = Workbook()
+    wb.remove(wb.active)
+    rows = [[_cell(r, k) for k, _, _ in EVAL_COLS] for r in pkg["evaluator"]]
+    _sheet(wb, "evaluator", [(t, w) for _, t, w in EVAL_COLS], rows)
+    info = wb.create_sheet("drill")
+    for k, v in (
+        ("drill", pkg["drill_id"]),
+        ("district", f"{pkg['district']['zh']} {pkg['district']['en']}"),
+        ("STARTEX", pkg["clock"]["startex"]),
+        ("scenario", f"{pkg['scenario']['label_zh']} / {pkg['scenario']['label_en']}"),
+    ):
+        info.append([k, v])
+    wb.save(path)
+
+
+def msel_xlsx(pkg: dict, path: Path) -> None:
+    cols = [
+        ("Seq", 6),
+        ("Scenario time", 10),
+        ("Clock", 17),
+        ("Synopsis", 40),
+        ("Inject", 50),
+        ("From", 24),
+        ("To", 24),
+        ("Method", 18),
+        ("Expected action", 50),
+        ("Benchmark", 44),
+        ("Core capability", 24),
+        ("Evaluator notes", 40),
+        ("Contingency", 50),
+    ]
+    rows = []
+    for inj in pkg["msel"]:
+        acts = "\n".join(f"{inj['seq']}{a['id']} {a['zh']} / {a['en']}" for a in inj["expected"])
+        bench = "\n".join(
+            f"{inj['seq']}{a['id']} {a['benchmark_text']['en']}" for a in inj["expected"]
+        )
+        cont = "\n".join(f"[{c['when']}] {c['en']}" for c in inj.get("contingency", []))
+        rows.append(
+            [
+                inj["seq"],
+                inj["scenario_time"],
+                inj["clock"],
+                f"{inj['synopsis']['zh']}\n{inj['synopsis']['en']}",
+                f"{inj['inject']['zh']}\n{inj['inject']['en']}",
+                inj["from"]["en"],
+                inj["to"]["en"],
+                inj["method"]["en"],
+                acts,
+                bench,
+                inj["capability"]["en"],
+                inj["evaluator_notes"]["en"],
+                cont,
+            ]
+        )
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "MSEL", cols, rows)
+    wb.save(path)
+
+
+def write_documents(pkg: dict, out: Path) -> list[Path]:
+    """Write every printable document of an opened package into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "msel.html": msel_html(pkg),
+        "player_cards.html": cards_html(pkg),
+        "evaluator_sheet.html": evaluator_html(pkg),
+    }
+    written = []
+    for name, text in files.items():
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
+    evaluator_xlsx(pkg, out / "evaluator_sheet.xlsx")
+    msel_xlsx(pkg, out / "msel.xlsx")
+    return [*written, out / "evaluator_sheet.xlsx", out / "msel.xlsx"]

@@ -1,0 +1,287 @@
+"""Drill console and after-action review in a real browser (issue 16).
+
+Playwright drives Debian's chromium (/usr/bin/chromium, installed by .ci/run); Playwright's
+own browser download is never used. Without chromium these tests skip with a message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.cli import compose_config
+from sim.drill.mode import make_package
+from sim.drill.seal import seal
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASS = "console test passphrase"
+# an earthquake drill whose injects fall within 24 drill minutes: 24 s at 60x
+BASE = [
+    "experiment=drill",
+    "district=beibei",
+    "scenario=earthquake",
+    "experiment.drill.window_h=0.4",
+    "experiment.drill.max_injects=8",
+    "experiment.drill.benchmark_replications=3",
+    "experiment.executor=serial",
+    "experiment.drill.not_before=2027-01-01",
+]
+SHOTS = (
+    Path(os.environ.get("DRILL_SCREENSHOTS", "")) if os.environ.get("DRILL_SCREENSHOTS") else None
+)
+
+playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        "chromium not installed (apt-get install chromium): browser tests skipped",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> tuple[dict, Path]:
+    pkg = make_package(compose_config, BASE, 42, "drill-browser")
+    assert len(pkg["msel"]) >= 4
+    assert max(i["t_min"] for i in pkg["msel"]) - pkg["clock"]["startex_t_min"] <= 24
+    path = tmp_path_factory.mktemp("drill") / "drill-browser.sealed"
+    seal(pkg, PASS, path, {"drill_id": "drill-browser", "district": "beibei"})
+    return pkg, path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``python -m sim.drill serve`` in a subprocess on a free loopback port."""
+
+    def __init__(self, sealed: Path, db: Path, speed: float = 60.0) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sim.drill",
+                "serve",
+                str(sealed),
+                "--port",
+                str(self.port),
+                "--speed",
+                str(speed),
+                "--db",
+                str(db),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DRILL_PASSPHRASE": PASS},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.codes: dict[str, str] = {}
+        deadline = time.time() + 30
+        for line in self.proc.stdout:
+            if line.startswith("access code "):
+                role, code = line.removeprefix("access code ").split(": ")
+                self.codes[role] = code.strip()
+            if line.startswith("drill console:"):
+                break
+            assert time.time() < deadline, "server did not start"
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("server did not listen")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def login(browser, url: str, code: str):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(url + "/")
+    page.fill("input[name=code]", code)
+    page.click("button[type=submit]")
+    return page
+
+
+def shot(page, name: str) -> None:
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def shared_server(package, tmp_path_factory):
+    srv = Server(package[1], tmp_path_factory.mktemp("db") / "d.sqlite")
+    yield srv
+    srv.stop()
+
+
+def test_wrong_access_code_is_refused(browser, shared_server):
+    srv = shared_server
+    page = login(browser, srv.url, "not-a-code")
+    assert "access code refused" in page.content()
+    assert page.url.endswith("/login")
+    for view in ("/player", "/controller", "/evaluator"):
+        page.goto(srv.url + view)
+        assert "enter your access code" in page.content()
+    assert page.request.get(srv.url + "/api/state").status == 403
+    player = login(browser, srv.url, srv.codes["player"])
+    assert player.url.endswith("/player")
+    assert player.request.get(srv.url + "/api/state").ok
+    player.goto(srv.url + "/controller")  # a player's code does not open the controller view
+    assert "enter your access code" in player.content()
+    assert player.request.post(srv.url + "/api/release/1").status == 403
+
+
+def test_controller_releases_an_inject_and_the_player_sees_only_that(
+    browser, package, shared_server
+):
+    pkg, srv = package[0], shared_server
+    ctl = login(browser, srv.url, srv.codes["controller"])
+    ply = login(browser, srv.url, srv.codes["player"])
+    ctl.wait_for_selector("button[data-release]")
+    ply.wait_for_selector("text=waiting for the control team")
+    last = pkg["msel"][-1]
+    ctl.click(f"button[data-release='{last['seq']}']")
+    ply.wait_for_selector(f"text={last['inject']['en']}", timeout=5000)
+    shot(ctl, "controller")
+    shot(ply, "player_one_card")
+    html = ply.content()
+    state = json.dumps(ply.request.get(srv.url + "/api/state").json(), ensure_ascii=False)
+    for inj in pkg["msel"][:-1]:  # never released: not on the page, not in the data
+        for lang in ("zh", "en"):
+            if inj["inject"][lang] != last["inject"][lang]:
+                assert inj["inject"][lang] not in html
+                assert inj["inject"][lang] not in state
+    for inj in pkg["msel"]:
+        assert inj["synopsis"]["en"] not in html + state
+        assert all(a["en"] not in html + state for a in inj["expected"])
+    assert len(ply.query_selector_all(".card")) == 1
+
+
+def test_an_evaluators_entry_survives_a_server_restart(browser, package, tmp_path):
+    pkg, sealed = package
+    db = tmp_path / "d.sqlite"
+    srv = Server(sealed, db)
+    codes = dict(srv.codes)
+    try:
+        ctl = login(browser, srv.url, codes["controller"])
+        ctl.wait_for_selector("button[data-release='1']")
+        ctl.click("button[data-release='1']")
+        ev = login(browser, srv.url, codes["evaluator"])
+        row = pkg["evaluator"][0]["id"]
+        ev.wait_for_selector(f"#row-{row}")
+        ev.fill("#who", "专家甲")
+        ev.fill(f"#t-{row}", "02:10")
+        ev.fill(f"#n-{row}", "observed from the duty desk")
+        ev.click(f"#row-{row} button")
+        ev.wait_for_selector("text=observed from the duty desk")
+    finally:
+        srv.stop()  # the evaluator never pressed anything else: the record is already on disk
+    srv = Server(sealed, db)
+    try:
+        assert srv.codes == {}  # codes are made once per drill and kept (hashed)
+        ev = login(browser, srv.url, codes["evaluator"])
+        ev.wait_for_selector("text=observed from the duty desk")
+        assert "02:10" in ev.content() and "专家甲" in ev.content()
+        shot(ev, "evaluator_after_restart")
+    finally:
+        srv.stop()
+
+
+def test_a_drill_runs_end_to_end_at_60x_and_is_reviewed(browser, package, tmp_path):
+    pkg, sealed = package
+    db = tmp_path / "d.sqlite"
+    srv = Server(sealed, db, speed=60)
+    try:
+        ctl = login(browser, srv.url, srv.codes["controller"])
+        ply = login(browser, srv.url, srv.codes["player"])
+        ev = login(browser, srv.url, srv.codes["evaluator"])
+        ctl.wait_for_selector("text=STARTEX")
+        t0 = time.time()
+        ctl.click("text=STARTEX")
+        first = pkg["evaluator"][0]["id"]
+        ev.wait_for_selector(f"#row-{first}", timeout=5000)
+        ev.fill("#who", "evaluator B")
+        ev.click(f"#row-{first} button")  # empty time = now
+        ev.wait_for_selector(f"#row-{first} .observed")
+        c = pkg["msel"][0]["contingency"]
+        k = next(i for i, x in enumerate(c) if "player" in x)
+        assert ctl.request.post(f"{srv.url}/api/contingency/1/{k}").ok
+        ply.wait_for_selector("text=Municipal emergency bureau", timeout=5000)
+        deadline = t0 + 40
+        while time.time() < deadline:
+            s = ctl.request.get(srv.url + "/api/state").json()
+            if s["state"] == "ended":
+                break
+            time.sleep(0.5)
+        assert s["state"] == "ended", s
+        assert time.time() - t0 < 40
+        last = pkg["evaluator"][-1]["id"]
+        ev.wait_for_selector(f"#row-{last}", timeout=5000)
+        ev.click(f"#row-{last} button")
+        ev.wait_for_selector(f"#row-{last} .observed")
+        ply.reload()
+        ply.wait_for_selector(".card")
+        assert len(ply.query_selector_all(".card")) == len(pkg["msel"]) + 1
+        shot(ply, "player_end")
+        shot(ctl, "controller_end")
+        released = {c["seq"]: c for c in s["cards"] if not str(c["card"]).startswith("C")}
+        assert set(released) == {i["seq"] for i in pkg["msel"]}
+        assert all(c["how"] == "clock" for c in released.values())
+    finally:
+        srv.stop()
+    out = tmp_path / "review"
+    r = subprocess.run(
+        [sys.executable, "-m", "sim.drill", "review", str(db), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    html = (out / "review.html").read_text(encoding="utf-8")
+    assert "After-action review" in html and "Gaps and likely causes" in html
+    assert html.count("<svg") >= 1 and "not observed" in html
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out / "review.xlsx")["review"]
+    assert ws.max_row == 1 + len(pkg["evaluator"])
+    pct = [ws.cell(i, 11).value for i in range(2, ws.max_row + 1)]
+    assert any(p is not None for p in pct)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto((out / "review.html").as_uri())
+    shot(page, "review")

@@ -1,0 +1,230 @@
+"""Drill packages (issue 15): secret draw, MSEL from the event log, player cards, seal."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from sim.cli import compose_config
+from sim.config import DrillConfig, DrillHazardConfig
+from sim.drill.draw import draw_drill
+from sim.drill.mode import load_sealed, make_package, plan_drill
+from sim.drill.seal import SealError, seal, unseal
+from sim.drill.sheets import cards_html
+from sim.run.replication import run_replication
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = [
+    "experiment=drill",
+    "district=beibei",
+    "experiment.drill.benchmark_replications=3",
+    "experiment.executor=serial",
+    "experiment.drill.not_before=2027-01-01",
+]
+SEED_A, SEED_B = 123456789, 987654321
+
+
+@pytest.fixture(scope="module")
+def pkg_a() -> dict:
+    return make_package(compose_config, BASE, SEED_A, "drill-test")
+
+
+@pytest.fixture(scope="module")
+def pkg_b() -> dict:
+    return make_package(compose_config, BASE, SEED_B, "drill-test")
+
+
+def test_same_secret_seed_reproduces_the_package(pkg_a):
+    again = make_package(compose_config, BASE, SEED_A, "drill-test")
+    assert json.dumps(again, sort_keys=True) == json.dumps(pkg_a, sort_keys=True)
+
+
+def test_two_secret_seeds_give_different_drills(pkg_a, pkg_b):
+    assert pkg_a["secret"]["seed"] != pkg_b["secret"]["seed"]
+    a = [(i["t_min"], i["inject"]["en"]) for i in pkg_a["msel"]]
+    b = [(i["t_min"], i["inject"]["en"]) for i in pkg_b["msel"]]
+    assert a != b
+    assert (pkg_a["draw"]["date"], pkg_a["clock"]["start"]) != (
+        pkg_b["draw"]["date"],
+        pkg_b["clock"]["start"],
+    )
+
+
+def test_msel_has_the_hseep_fields(pkg_a):
+    assert len(pkg_a["msel"]) >= 3
+    for i, inj in enumerate(pkg_a["msel"], start=1):
+        assert inj["seq"] == i
+        for f in (
+            "scenario_time",
+            "clock",
+            "synopsis",
+            "inject",
+            "from",
+            "to",
+            "method",
+            "expected",
+            "capability",
+            "evaluator_notes",
+            "contingency",
+        ):
+            assert inj[f], f
+        for lang in ("zh", "en"):
+            assert inj["inject"][lang] and inj["synopsis"][lang]
+        for a in inj["expected"]:
+            assert a["benchmark_text"]["en"]
+    assert pkg_a["msel"][0]["scenario_time"] == "T+00:00"
+    times = [i["t_min"] for i in pkg_a["msel"]]
+    assert times == sorted(times)
+
+
+def test_every_inject_time_and_place_comes_from_the_event_log(pkg_a):
+    conf, net, _, _ = plan_drill(compose_config, BASE, pkg_a["secret"]["seed"], dt.date(2027, 1, 1))
+    conf.experiment.seed = pkg_a["secret"]["seed"]
+    ev = run_replication(conf, net, pkg_a["secret"]["replication"]).events()
+    rows = set(
+        zip(ev.t.round(6), ev.event, ev.entity.astype(str), ev.node.astype(str), strict=True)
+    )
+    names_zh = set(net.node_attr["name_zh"])
+    for inj in pkg_a["msel"]:
+        s = inj["source_event"]
+        assert (round(s["t"], 6), s["event"], s["entity"], s["node"]) in rows, s
+        assert abs(inj["t_min"] - s["t"]) < 1e-3
+        assert inj["place"]["node"] in net.index
+        assert inj["place"]["zh"] in names_zh
+        if inj["kind"] == "road_close":
+            u, _, v = s["entity"].partition("--")
+            assert net.graph.has_edge(u, v)
+
+
+def test_player_cards_reveal_nothing_of_a_later_inject(pkg_a):
+    msel, cards = pkg_a["msel"], pkg_a["player_cards"]
+    assert [c["seq"] for c in cards] == [i["seq"] for i in msel]
+    for k, card in enumerate(cards):
+        text = json.dumps(card, ensure_ascii=False)
+        page = cards_html(pkg_a, upto=k + 1)
+        for later in msel[k + 1 :]:
+            for lang in ("zh", "en"):
+                if later["inject"][lang] != msel[k]["inject"][lang]:
+                    assert later["inject"][lang] not in text
+                    assert later["inject"][lang] not in page
+        for inj in msel:  # no controller-only field on any card
+            for a in inj["expected"]:
+                assert a["en"] not in page and a["benchmark_text"]["en"] not in page
+            assert inj["synopsis"]["en"] not in page
+    assert set(cards[0]) == {"card", "seq", "clock", "from", "to", "method", "zh", "en"}
+
+
+def test_seal_needs_the_passphrase_and_refuses_a_modified_file(tmp_path, pkg_a):
+    path = tmp_path / "d.sealed"
+    digest = seal(pkg_a, "a good passphrase", path, {"drill_id": "d", "district": "beibei"})
+    assert len(digest) == 64 and (tmp_path / "d.sealed.sha256").read_text().startswith(digest)
+    assert pkg_a["scenario"]["label_en"] not in path.read_text()
+    assert unseal(path, "a good passphrase") == pkg_a
+    with pytest.raises(SealError, match="wrong passphrase"):
+        unseal(path, "another passphrase")
+    env = json.loads(path.read_text())
+    ct = bytearray(env["ciphertext"].encode())
+    ct[100] = ord("A") if ct[100] != ord("A") else ord("B")
+    bad = tmp_path / "bad.sealed"
+    bad.write_text(json.dumps({**env, "ciphertext": ct.decode()}))
+    with pytest.raises(SealError):
+        unseal(bad, "a good passphrase")
+    bad.write_text(json.dumps({**env, "district": "bishan"}))  # header is authenticated too
+    with pytest.raises(SealError, match="modified"):
+        unseal(bad, "a good passphrase")
+    with pytest.raises(SealError, match="does not match"):
+        load_sealed(path, "a good passphrase", sha256="0" * 64)
+
+
+def test_hazard_is_drawn_by_likelihood_in_its_season():
+    menu = {
+        "storm": DrillHazardConfig(
+            likelihood={"x": 3.0}, month_weights=[0] * 4 + [1] * 5 + [0] * 3, start_hours=[12, 21]
+        ),
+        "earthquake": DrillHazardConfig(likelihood={"x": 1.0}, start_hours=[0, 24]),
+        "fire": DrillHazardConfig(likelihood={"y": 1.0}),
+    }
+    cfg = DrillConfig(hazards=menu, not_before="2027-01-01")
+    draws = [draw_drill(s, "x", cfg, None, dt.date(2027, 1, 1)) for s in range(2000)]
+    n = collections.Counter(d.hazard for d in draws)
+    assert set(n) == {"storm", "earthquake"}  # 'fire' has no likelihood in district x
+    assert 0.71 < n["storm"] / 2000 < 0.79  # 3:1 (binomial sd ~ 0.01)
+    for d in draws:
+        if d.hazard == "storm":
+            assert 5 <= dt.date.fromisoformat(d.date).month <= 9
+            assert 12 <= d.start_hour < 21
+        assert 0 <= d.start_hour < 24
+    given = draw_drill(1, "x", cfg, "earthquake", dt.date(2027, 1, 1))
+    assert given.scenario == "earthquake" and not given.drawn
+
+
+def _run(args: list[str], env: dict, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_drill_mode_end_to_end_keeps_the_scenario_secret(tmp_path):
+    env = {**os.environ, "DRILL_PASSPHRASE": "end-to-end pass"}
+    out = tmp_path / "run"
+    r = _run([sys.executable, "run_sim.py", *BASE, f"hydra.run.dir={out}"], env, ROOT)
+    assert r.returncode == 0, r.stderr
+    sealed = next(out.glob("drill-*.sealed"))
+    assert "sha256: " in r.stdout
+    assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".log")) == sorted(
+        ["README.txt", sealed.name, sealed.name + ".sha256"]
+    )
+    o = _run(
+        [sys.executable, "-m", "sim.drill", "open", str(sealed), "--out", str(tmp_path / "o")],
+        env,
+        ROOT,
+    )
+    assert o.returncode == 0, o.stderr
+    pkg = json.loads((tmp_path / "o" / "package.json").read_text(encoding="utf-8"))
+    for secret in (
+        pkg["scenario"]["option"],
+        pkg["scenario"]["label_en"],
+        pkg["draw"]["date"],
+        str(pkg["secret"]["seed"]),
+    ):
+        assert secret not in r.stdout + r.stderr
+        assert secret not in (out / "README.txt").read_text()
+    log = (out / (sealed.name + ".openings.jsonl")).read_text().splitlines()
+    assert len(log) == 1 and json.loads(log[0])["sha256"] in r.stdout
+    ws = load_workbook(tmp_path / "o" / "evaluator_sheet.xlsx")["evaluator"]
+    assert ws.max_row == 1 + len(pkg["evaluator"]) and ws.max_row > 2
+    assert "Observed" in ws.cell(1, 8).value
+    html = (tmp_path / "o" / "evaluator_sheet.html").read_text(encoding="utf-8")
+    assert pkg["evaluator"][0]["action"]["zh"] in html
+    bad = _run(
+        [sys.executable, "-m", "sim.drill", "open", str(sealed), "--out", str(tmp_path / "o2")],
+        {**env, "DRILL_PASSPHRASE": "not the passphrase"},
+        ROOT,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: cannot open")
+    assert "Traceback" not in bad.stderr
+
+
+def test_bad_drill_option_is_one_line_exit_2(tmp_path):
+    r = _run(
+        [
+            sys.executable,
+            "run_sim.py",
+            "experiment=drill",
+            "experiment.drill.window_h=-1",
+            f"hydra.run.dir={tmp_path / 'x'}",
+        ],
+        dict(os.environ),
+        ROOT,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: experiment.drill.window_h: must be > 0" or (
+        r.stderr.count("\n") == 1 and "experiment.drill.window_h" in r.stderr
+    )
+    assert not (tmp_path / "x").exists()
