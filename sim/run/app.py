@@ -35,7 +35,6 @@ from sim.run.targets import (
     is_plan_input,
 )
 
-
 AUDIT_PLACEHOLDERS = (
     "storm",
     "fire",
