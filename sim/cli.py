@@ -192,6 +192,16 @@ def _hydra_task(cfg: DictConfig) -> None:
         overrides = [o for o in hc.overrides.task if not _key(o).startswith("hydra")]
         if cfg.experiment.mode == "drill":
             return _run_drill(cfg, outdir, overrides)
+        if cfg.get("robustness") is not None:  # experiment=robustness (sim/run/robustness.py)
+            from sim.run.robustness import run_robustness
+
+            audit = cfg.scenario.name == "audit"
+            runs = (
+                audit_runs(overrides, cfg)
+                if audit
+                else [ScenarioRun(str(cfg.scenario.name), cfg, choices)]
+            )
+            return run_robustness(runs, outdir, overrides)
         if cfg.get("compare") is not None or cfg.get("search") is not None:
             return run_analyst_mode(cfg, outdir, overrides)
         if cfg.scenario.name == "audit":

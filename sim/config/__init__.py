@@ -25,15 +25,18 @@ from sim.config.experiment import (
     EXECUTORS,
     CompareConfig,
     ExperimentConfig,
+    RobustnessConfig,
     SearchConfig,
     validate_drill,
     validate_modes,
+    validate_robustness,
 )
 from sim.config.fire import validate_fire
 from sim.config.hazards import ScenarioConfig, _check_storm, validate_hazards
 from sim.config.layout import LayoutConfig
 from sim.config.relief import validate_relief
 from sim.config.rescue import validate_rescue
+from sim.config.uncertainty import UncertaintyRange, validate_uncertainty
 
 
 @dataclass
@@ -44,12 +47,16 @@ class Config:
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     compare: CompareConfig | None = None  # compare mode (conf/experiment/compare.yaml)
     search: SearchConfig | None = None  # layout search (conf/experiment/search.yaml)
+    robustness: RobustnessConfig | None = None  # conf/experiment/robustness.yaml
 
 
 def validate(cfg: Config) -> None:
     """Semantic checks that the schema's types cannot express."""
     validate_fire(cfg)
     validate_modes(cfg.compare, cfg.search)
+    validate_robustness(cfg.robustness)
+    validate_uncertainty(cfg, cfg.layout.uncertainty, "layout")
+    validate_uncertainty(cfg, cfg.scenario.uncertainty, "scenario")
     ex = cfg.experiment
     positive(ex.replications, "experiment.replications")
     positive(ex.hours, "experiment.hours")
@@ -207,6 +214,7 @@ __all__ = [
     "MutualAidConfig",
     "REPAIR_PRIORITIES",
     "ReliefConfig",
+    "RobustnessConfig",
     "RepairConfig",
     "RepairCrewConfig",
     "RescueConfig",
@@ -221,6 +229,7 @@ __all__ = [
     "TargetConfig",
     "TeamConfig",
     "TieredConfig",
+    "UncertaintyRange",
     "WarningChannelConfig",
     "check_prob",
     "check_share",

@@ -113,6 +113,38 @@ class SearchConfig:
     report_top: int = 3  # best layouts in the final paired comparison
 
 
+@dataclass
+class RobustnessConfig:
+    """``robustness``: screen the ranged assumptions against the targets (sim/run/robustness.py).
+
+    One-at-a-time (``oat``): every ranged key at its low and high end, the rest at base, on
+    common random numbers; where a verdict changes between base and an end, bisection finds
+    the value where it flips. ``morris``: Morris elementary effects (SALib) in addition.
+    """
+
+    method: str = "oat"  # oat | morris
+    bisect_steps: int = 3  # bisection steps per flip (bracket = range / 2**steps)
+    keys: list[str] = field(default_factory=list)  # ranged keys to screen ([] = all)
+    targets: list[str] = field(default_factory=list)  # targets to screen ([] = all)
+    morris_trajectories: int = 4  # morris: trajectories (runs = trajectories x (keys + 1))
+    morris_levels: int = 4  # morris: grid levels
+
+
+ROBUSTNESS_METHODS = ("oat", "morris")
+
+
+def validate_robustness(rob: RobustnessConfig | None) -> None:
+    """Checks of the ``robustness`` section (when present)."""
+    if rob is None:
+        return
+    if rob.method not in ROBUSTNESS_METHODS:
+        raise ConfigError(f"robustness.method='{rob.method}': use {', '.join(ROBUSTNESS_METHODS)}")
+    positive(rob.bisect_steps, "robustness.bisect_steps", allow_zero=True)
+    positive(rob.morris_trajectories, "robustness.morris_trajectories")
+    if rob.morris_levels < 2:
+        raise ConfigError(f"robustness.morris_levels={rob.morris_levels}: needs at least 2")
+
+
 PLACE_KINDS = ("depots", "teams", "trucks")
 SEARCH_METHODS = ("p_median", "max_cover")
 SEARCH_DEMAND = ("scenario", "population")

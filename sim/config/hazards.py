@@ -9,6 +9,7 @@ from omegaconf import MISSING
 
 from sim.config.checks import ConfigError, check_prob, positive, road_exposure
 from sim.config.teams import _check_capabilities
+from sim.config.uncertainty import UncertaintyRange
 
 
 @dataclass
@@ -246,6 +247,8 @@ class ScenarioConfig:
     chemical: ChemicalConfig | None = None
     cascade: CascadeConfig | None = None
     evacuation: EvacuationHazardConfig | None = None  # scenarios/evacuation.py
+    # plausible ranges of assumed settings (sim/config/uncertainty.py)
+    uncertainty: dict[str, UncertaintyRange] = field(default_factory=dict)
 
 
 def validate_hazards(sc: ScenarioConfig) -> None:

@@ -11,6 +11,7 @@ from sim.config.fire import FireLayoutConfig
 from sim.config.relief import DepotConfig, ReliefConfig
 from sim.config.rescue import MutualAidConfig, RepairConfig, RescueConfig
 from sim.config.teams import TeamConfig
+from sim.config.uncertainty import UncertaintyRange
 
 
 @dataclass
@@ -29,3 +30,6 @@ class LayoutConfig:
         default_factory=dict
     )  # sim/evacuation/shelters.py
     evacuation: EvacuationLayoutConfig = field(default_factory=EvacuationLayoutConfig)
+    # plausible ranges of assumed settings (dotted config key -> range), screened by
+    # experiment=robustness (sim/config/uncertainty.py)
+    uncertainty: dict[str, UncertaintyRange] = field(default_factory=dict)

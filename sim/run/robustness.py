@@ -1,0 +1,529 @@
+"""Which assumptions decide each verdict: one-at-a-time screening on common random numbers.
+
+Every ranged assumption (``uncertainty:`` of the layout and scenario files) is set to its low
+and its high end, the others kept at base, and every target that reads it is judged again on
+its design scenario, with the same seed and replications (common random numbers: the same
+disasters, so a change of verdict is the assumption's doing, not sampling noise). Where the
+verdict at an end differs from the base verdict, bisection between the base value and that
+end (on the same replications) brackets the value where it flips. Influence is the change of
+the target's estimate across the range, |estimate(high) - estimate(low)| (the "swing" of a
+tornado diagram; Saltelli et al. 2008, *Global Sensitivity Analysis: The Primer*, ch. 1 and 3;
+Howard 1988 for tornado diagrams). With ``robustness.method=morris`` the Morris elementary
+effects (Morris 1991; Campolongo et al. 2007 mu*) over all ranged keys are added (SALib).
+
+Labels: "robust" (same verdict at every value screened), "hinges on X (flips at v)", or "not
+screened" (no ranged assumption is read by the target, or the verdict is an input echo).
+
+Cost: for each design scenario, 1 + 2 x (ranged keys it reads) screening runs + up to
+``bisect_steps`` per flip, each of ``experiment.replications`` replications.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config, ConfigError, UncertaintyRange, validate
+from sim.config.uncertainty import config_value, set_config_value
+from sim.core.errors import UserError
+from sim.core.kpi import infer_spec
+from sim.core.network import RoadNetwork
+from sim.run.metrics import kpi_specs
+from sim.run.targets import INPUT_ECHO, TargetResult
+
+ROBUST, NOT_SCREENED = "robust", "not screened"
+
+# judge(conf) -> verdicts of the case's targets, keyed by target
+Judge = Callable[[Config], dict[str, TargetResult]]
+
+
+@dataclass
+class Case:
+    """One design scenario: its config, network and the targets it judges."""
+
+    name: str
+    conf: Config
+    net: RoadNetwork | None
+    targets: dict
+
+
+@dataclass
+class Point:
+    """A target judged with one assumption at one value."""
+
+    key: str
+    side: str  # low | high | bisect
+    value: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+    verdict: str
+
+
+@dataclass
+class Flip:
+    """The verdict changes between ``inside`` (base verdict) and ``outside`` (``to``)."""
+
+    key: str
+    side: str  # low | high
+    inside: float  # last value screened with the base verdict
+    outside: float  # first value screened with the other verdict
+    to: str
+
+    @property
+    def at(self) -> float:
+        """Midpoint of the bracket: the flip value reported."""
+        return 0.5 * (self.inside + self.outside)
+
+
+@dataclass
+class TargetScreen:
+    """Robustness of one target's verdict."""
+
+    key: str
+    scenario: str
+    metric: str
+    comparator: str
+    threshold: float
+    base: Point
+    points: list[Point] = field(default_factory=list)
+    flips: list[Flip] = field(default_factory=list)
+    influence: list[tuple[str, float]] = field(default_factory=list)  # (key, swing), largest first
+    screened: list[str] = field(default_factory=list)  # ranged keys the target reads
+    morris: dict[str, dict] = field(default_factory=dict)  # key -> mu_star, sigma
+
+    @property
+    def label(self) -> str:
+        if not self.screened or self.base.verdict == INPUT_ECHO:
+            return NOT_SCREENED
+        if not self.flips:
+            return ROBUST
+        parts = []
+        for key in dict.fromkeys(f.key for f in self.flips):
+            at = ", ".join(
+                f"{f.to} at {_num(f.at)} [{_num(min(f.inside, f.outside))}, "
+                f"{_num(max(f.inside, f.outside))}]"
+                for f in self.flips
+                if f.key == key
+            )
+            parts.append(f"{key} ({at})")
+        return "hinges on " + "; ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {
+            "target": self.key,
+            "scenario": self.scenario,
+            "metric": self.metric,
+            "goal": f"{self.comparator} {self.threshold:g}",
+            "base": _clean(self.base.__dict__),
+            "label": self.label,
+            "screened": self.screened,
+            "points": [_clean(p.__dict__) for p in self.points],
+            "flips": [{**f.__dict__, "at": f.at} for f in self.flips],
+            "influence": [{"key": k, "swing": _none(s)} for k, s in self.influence],
+            "morris": self.morris,
+        }
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _none(x):
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def _clean(d: dict) -> dict:
+    return {k: _none(v) for k, v in d.items()}
+
+
+def _point(key: str, side: str, value: float, v: TargetResult) -> Point:
+    return Point(key, side, value, v.estimate, v.ci_low, v.ci_high, v.verdict)
+
+
+def reads_key(target, key: str) -> bool:
+    """Does the target's metric read the config ``key`` (its KPI spec's ``reads`` prefixes)?"""
+    spec = kpi_specs().get(target.metric) or infer_spec(target.metric)
+    prefixes = (*spec.reads, "district.targets")
+    return any(key == p or key.startswith(p.rstrip(".") + ".") for p in prefixes)
+
+
+def with_value(conf: Config, key: str, value: float) -> Config:
+    """A copy of ``conf`` with ``key`` set to ``value`` (an int key stays an int); validated."""
+    out = copy.deepcopy(conf)
+    base = config_value(conf, key)
+    if isinstance(base, int) and not isinstance(base, bool):
+        value = int(round(value))
+    set_config_value(out, key, value)
+    try:
+        validate(out)
+    except ConfigError as exc:
+        raise UserError(f"uncertainty: {key}={value}: {exc}") from None
+    return out
+
+
+def _cast(conf: Config, key: str, value: float) -> float:
+    base = config_value(conf, key)
+    return int(round(value)) if isinstance(base, int) and not isinstance(base, bool) else value
+
+
+def bisect_flip(
+    judge_at: Callable[[float], str],
+    base_value: float,
+    end_value: float,
+    base_verdict: str,
+    steps: int,
+    integer: bool = False,
+) -> tuple[float, float, str]:
+    """Bracket where the verdict leaves ``base_verdict`` between base and end (on CRN).
+
+    ``judge_at(x)`` gives the verdict at ``x``; the end is known to differ. Returns
+    (inside, outside, verdict at outside) with ``|outside - inside| = |end - base| / 2**steps``
+    (or 1 for an integer key). For a verdict monotone in ``x`` the flip lies in the bracket."""
+    inside, outside = base_value, end_value
+    to = judge_at(end_value)
+    for _ in range(steps):
+        if integer and abs(outside - inside) <= 1:
+            break
+        mid = 0.5 * (inside + outside)
+        if integer:
+            mid = int(round(mid))
+            if mid in (inside, outside):
+                break
+        v = judge_at(mid)
+        if v == base_verdict:
+            inside = mid
+        else:
+            outside, to = mid, v
+    return inside, outside, to
+
+
+def screen_case(
+    case: Case,
+    ranges: dict[str, UncertaintyRange],
+    judge: Judge,
+    steps: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> list[TargetScreen]:
+    """Screen every ranged key the case's targets read: low/high, then bisect the flips."""
+    cache: dict[tuple[str, float], dict[str, TargetResult]] = {}
+
+    def at(key: str, value: float) -> dict[str, TargetResult]:
+        value = _cast(case.conf, key, value)
+        if (key, value) not in cache:
+            if progress:
+                progress(f"{case.name}: {key}={_num(value)}")
+            cache[(key, value)] = judge(with_value(case.conf, key, value))
+        return cache[(key, value)]
+
+    base = judge(case.conf)
+    keys = [k for k in ranges if any(reads_key(t, k) for t in case.targets.values())]
+    out = []
+    for tkey, target in case.targets.items():
+        b = base[tkey]
+        out.append(
+            TargetScreen(
+                tkey,
+                case.name,
+                target.metric,
+                target.comparator,
+                float(target.threshold),
+                _point("", "base", math.nan, b),
+                screened=[k for k in keys if reads_key(target, k)],
+            )
+        )
+    for key in keys:
+        r = ranges[key]
+        base_value = config_value(case.conf, key)
+        ends = {"low": at(key, r.low), "high": at(key, r.high)}
+        for ts in out:
+            if key not in ts.screened:
+                continue
+            lo, hi = ends["low"][ts.key], ends["high"][ts.key]
+            ts.points += [
+                _point(key, "low", _cast(case.conf, key, r.low), lo),
+                _point(key, "high", _cast(case.conf, key, r.high), hi),
+            ]
+            swing = abs(hi.estimate - lo.estimate)
+            ts.influence.append((key, swing))
+            if ts.base.verdict == INPUT_ECHO:
+                continue
+            for side, end, v in (("low", r.low, lo), ("high", r.high, hi)):
+                if v.verdict == ts.base.verdict:
+                    continue
+                inside, outside, to = bisect_flip(
+                    lambda x, k=key, t=ts.key: at(k, x)[t].verdict,
+                    base_value,
+                    _cast(case.conf, key, end),
+                    ts.base.verdict,
+                    steps,
+                    integer=isinstance(base_value, int),
+                )
+                ts.flips.append(Flip(key, side, inside, outside, to))
+    for ts in out:
+        ends = {(p.key, p.value) for p in ts.points}
+        for (k, val), res in cache.items():
+            if k in ts.screened and (k, val) not in ends:
+                ts.points.append(_point(k, "bisect", val, res[ts.key]))
+    for ts in out:
+        ts.influence.sort(key=lambda kv: -1.0 if math.isnan(kv[1]) else -kv[1])
+    return out
+
+
+def experiment_judge(case: Case, progress: bool = False) -> Judge:
+    """Judge the case's targets by running its replications (the configured executor)."""
+    from sim.run.app import run_experiment
+
+    def judge(conf: Config) -> dict[str, TargetResult]:
+        _, verdicts = run_experiment(conf, case.net, None, progress, targets=case.targets)
+        return {v.key: v for v in verdicts}
+
+    return judge
+
+
+def case_ranges(case: Case, keys: list[str] | None = None) -> dict[str, UncertaintyRange]:
+    """The ranges of the case's layout and scenario (scenario wins on a shared key)."""
+    ranges = {**case.conf.layout.uncertainty, **case.conf.scenario.uncertainty}
+    return {k: r for k, r in ranges.items() if not keys or k in keys}
+
+
+# ------------------------------------------------------------------------- Morris (SALib)
+def morris_case(
+    case: Case,
+    ranges: dict[str, UncertaintyRange],
+    judge: Judge,
+    trajectories: int,
+    levels: int,
+    seed: int,
+) -> dict[str, dict[str, dict]]:
+    """Morris elementary effects of every ranged key on every target's estimate (SALib).
+
+    Returns target -> key -> {mu_star, sigma}. Runs: trajectories x (keys + 1)."""
+    try:
+        from SALib.analyze import morris as morris_analyze
+        from SALib.sample import morris as morris_sample
+    except ImportError:
+        raise UserError(
+            'robustness.method=morris needs SALib: pip install -e ".[robust]"'
+        ) from None
+    keys = [k for k in ranges if any(reads_key(t, k) for t in case.targets.values())]
+    if len(keys) < 2:
+        return {}
+    problem = {
+        "num_vars": len(keys),
+        "names": keys,
+        "bounds": [[ranges[k].low, ranges[k].high] for k in keys],
+    }
+    x = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    rows = []
+    for row in x:
+        conf = case.conf
+        for k, v in zip(keys, row, strict=True):
+            conf = with_value(conf, k, float(v))
+        rows.append(judge(conf))
+    out: dict[str, dict[str, dict]] = {}
+    for tkey in case.targets:
+        y = [r[tkey].estimate for r in rows]
+        if any(math.isnan(v) for v in y):
+            continue
+        res = morris_analyze.analyze(problem, x, np.asarray(y), num_levels=levels, seed=seed)
+        out[tkey] = {
+            k: {"mu_star": float(m), "sigma": float(s)}
+            for k, m, s in zip(keys, res["mu_star"], res["sigma"], strict=True)
+        }
+    return out
+
+
+# ------------------------------------------------------------------------------- outputs
+def screen_rows(screens: list[TargetScreen]) -> list[dict]:
+    """robustness.csv: one row per target and value screened."""
+    rows = []
+    for ts in screens:
+        common = {
+            "target": ts.key,
+            "scenario": ts.scenario,
+            "metric": ts.metric,
+            "goal": f"{ts.comparator} {ts.threshold:g}",
+            "label": ts.label,
+        }
+        rows.append({**common, **_clean(ts.base.__dict__), "key": "", "side": "base"})
+        for p in ts.points:
+            rows.append({**common, **_clean(p.__dict__)})
+    return rows
+
+
+def tornado(ts: TargetScreen, path: Path) -> Path | None:
+    """Tornado figure: the estimate across each assumption's range, threshold line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [k for k, _ in ts.influence]
+    if not keys or math.isnan(ts.base.estimate):
+        return None
+    ends = {(p.key, p.side): p for p in ts.points}
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(keys) + 1.6))
+    for i, k in enumerate(reversed(keys)):
+        for side, colour in (("low", "#1f77b4"), ("high", "#ff7f0e")):
+            p = ends.get((k, side))
+            if p is None or math.isnan(p.estimate):
+                continue
+            ax.barh(
+                i,
+                p.estimate - ts.base.estimate,
+                left=ts.base.estimate,
+                color=colour,
+                alpha=0.8,
+                label=side if i == 0 else None,
+            )
+            ax.text(p.estimate, i, f" {_num(p.value)}", va="center", fontsize=7)
+    ax.set_yticks(range(len(keys)), list(reversed(keys)), fontsize=7)
+    ax.axvline(ts.base.estimate, color="black", lw=1, label="base estimate")
+    ax.axvline(
+        ts.threshold,
+        color="#c62828",
+        ls="--",
+        lw=1.5,
+        label=f"threshold {ts.comparator} {ts.threshold:g}",
+    )
+    ax.set_xlabel(ts.metric)
+    ax.set_title(f"{ts.key} ({ts.scenario}): {ts.label}"[:110], fontsize=8)
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_robustness(screens: list[TargetScreen], outdir: Path, meta: dict) -> dict:
+    """robustness.csv, robustness.json, tornado_<target>.png and report.html in ``outdir``."""
+    import html
+
+    from sim.run.report import _img, _table
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(screen_rows(screens)).to_csv(
+        outdir / "robustness.csv", index=False, encoding="utf-8-sig"
+    )
+    data = {**meta, "targets": [ts.as_dict() for ts in screens]}
+    (outdir / "robustness.json").write_text(
+        json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    rows, figs = [], []
+    for ts in screens:
+        top = ", ".join(f"{k} ({_num(s)})" for k, s in ts.influence[:3] if not math.isnan(s))
+        rows.append(
+            [
+                html.escape(ts.key),
+                html.escape(ts.scenario),
+                f"{ts.comparator} {ts.threshold:g}",
+                _num(ts.base.estimate),
+                ts.base.verdict,
+                html.escape(", ".join(sorted({p.verdict for p in ts.points})) or "-"),
+                html.escape(ts.label),
+                html.escape(top or "-"),
+            ]
+        )
+        fig = tornado(ts, outdir / f"tornado_{ts.key}.png")
+        if fig is not None:
+            figs.append(_img(fig))
+    table = _table(
+        [
+            "target",
+            "design scenario",
+            "goal",
+            "base estimate",
+            "base verdict",
+            "verdicts across ranges",
+            "label",
+            "most influential (swing)",
+        ],
+        rows,
+    )
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Verdict robustness</title>"
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px}table{border-collapse:collapse}"
+        "img{max-width:100%}</style></head><body>"
+        f"<h1>{html.escape(str(meta.get('district', '')))}: which assumptions decide each verdict</h1>"
+        f"<p>One-at-a-time screening on common random numbers (seed {meta.get('seed')}, "
+        f"{meta.get('replications')} replications per point, {meta.get('runs')} runs, "
+        f"{meta.get('wall_time_s')} s). Every ranged assumption at its low and high end, "
+        "the others at base; where a verdict changes, bisection on the same replications "
+        "brackets the flip value. docs/robustness.md explains the labels.</p>"
+        f"{table}<h2>Tornado figures</h2>{''.join(figs)}</body></html>"
+    )
+    (outdir / "report.html").write_text(page, encoding="utf-8")
+    return data
+
+
+def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
+    """``experiment=robustness``: screen every design scenario of ``runs`` (sim.run.audit
+    ScenarioRun) and write the outputs to ``outdir``."""
+    from sim.run.app import prepare
+
+    t0 = time.perf_counter()
+    screens: list[TargetScreen] = []
+    runs_made = 0
+    conf0 = None
+    for run in runs:
+        conf, net = prepare(run.cfg)
+        conf0 = conf0 or conf
+        rob = conf.robustness
+        targets = {k: t for k, t in conf.district.targets.items() if t.scenario == run.name}
+        targets = targets or dict(conf.district.targets)
+        if rob.targets:
+            targets = {k: t for k, t in targets.items() if k in rob.targets}
+        if not targets:
+            continue
+        case = Case(run.name, conf, net, targets)
+        inner = experiment_judge(case)
+        count = [0]
+
+        def judge(c: Config, inner=inner, count=count) -> dict[str, TargetResult]:
+            count[0] += 1
+            return inner(c)
+
+        ranges = case_ranges(case, list(rob.keys))
+        found = screen_case(case, ranges, judge, rob.bisect_steps, progress=print)
+        if rob.method == "morris":
+            mor = morris_case(
+                case,
+                ranges,
+                judge,
+                rob.morris_trajectories,
+                rob.morris_levels,
+                conf.experiment.seed,
+            )
+            for ts in found:
+                ts.morris = mor.get(ts.key, {})
+        screens += found
+        runs_made += count[0]
+        print(f"{run.name}: {count[0]} runs of {conf.experiment.replications} replications")
+    wall = round(time.perf_counter() - t0, 1)
+    meta = {
+        "mode": "robustness",
+        "district": conf0.district.name if conf0 else "",
+        "layout": conf0.layout.name if conf0 else "",
+        "seed": conf0.experiment.seed if conf0 else None,
+        "replications": conf0.experiment.replications if conf0 else None,
+        "method": conf0.robustness.method if conf0 else "",
+        "runs": runs_made,
+        "wall_time_s": wall,
+        "overrides": overrides,
+    }
+    data = write_robustness(screens, outdir, meta)
+    print()
+    for ts in screens:
+        print(f"{ts.key:26s} {ts.base.verdict:13s} {ts.label}")
+    print(f"{runs_made} runs, {wall} s; outputs: {outdir}")
+    return data

@@ -1,0 +1,137 @@
+"""Robustness screening: planted decisive assumption found, no-effect one not flagged,
+bisection brackets the true flip, common random numbers make screenings repeatable."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from sim.config import TargetConfig, UncertaintyRange, validate
+from sim.config.checks import ConfigError
+from sim.run.robustness import (
+    NOT_SCREENED,
+    ROBUST,
+    Case,
+    bisect_flip,
+    experiment_judge,
+    screen_case,
+    write_robustness,
+)
+from sim.run.targets import evaluate
+from tests.test_model import NET, make_config
+
+STD = "layout.rescue.response_standard_min"
+PENALTY = "layout.rescue.capability_penalty_min"  # only read by dispatch=capability: no effect here
+
+
+def _case(threshold: float = 0.6, reps: int = 3) -> Case:
+    conf = make_config(teams=1)
+    conf.experiment.replications = reps
+    conf.layout.rescue.response_standard_min = 60.0
+    targets = {
+        "response": TargetConfig(
+            metric="share_within_standard", comparator=">=", threshold=threshold, scenario="storm"
+        ),
+        "lead": TargetConfig(metric="warning_lead_min", threshold=30.0, scenario="storm"),
+    }
+    conf.district.targets = targets
+    return Case("storm", conf, NET, targets)
+
+
+RANGES = {
+    STD: UncertaintyRange(20.0, 240.0, "test"),
+    PENALTY: UncertaintyRange(0.0, 60.0, "test"),
+}
+
+
+def _synthetic_judge(true_flip: float):
+    """A known monotone case: the estimate rises with the standard, the penalty does nothing."""
+    calls = []
+
+    def judge(conf):
+        calls.append(conf.layout.rescue.response_standard_min)
+        x = conf.layout.rescue.response_standard_min
+        value = 1.0 / (1.0 + math.exp(-(x - true_flip) / 10.0))  # 0.5 exactly at true_flip
+        kpis = {
+            "incidents_within_standard": np.full(4, 100.0 * value),
+            "incidents": np.full(4, 100.0),
+            "warning_lead_min": np.full(4, 45.0),
+        }
+        t = conf.district.targets
+        return {k: evaluate(k, t[k], kpis) for k in t}
+
+    return judge, calls
+
+
+def test_planted_decisive_assumption_is_found_and_no_effect_one_is_not_flagged():
+    case = _case(threshold=0.5)
+    judge, _ = _synthetic_judge(true_flip=45.0)
+    screens = {s.key: s for s in screen_case(case, RANGES, judge, steps=4)}
+    r = screens["response"]
+    assert r.base.verdict == "PASS"  # 60 > 45
+    assert {f.key for f in r.flips} == {STD}  # the penalty never flips it
+    assert r.flips[0].side == "low" and r.flips[0].to == "FAIL"
+    assert r.label.startswith(f"hinges on {STD}")
+    assert PENALTY not in r.label
+    assert r.influence[0][0] == STD and r.influence[1] == (PENALTY, 0.0)
+    assert screens["lead"].label == NOT_SCREENED  # a configured input is never judged
+
+
+@pytest.mark.parametrize("true_flip", [31.7, 47.0, 58.2])
+def test_bisection_brackets_the_true_flip_on_a_monotone_case(true_flip):
+    verdict = lambda x: "PASS" if x > true_flip else "FAIL"  # noqa: E731
+    inside, outside, to = bisect_flip(verdict, 60.0, 20.0, "PASS", steps=5)
+    assert to == "FAIL"
+    assert outside <= true_flip <= inside
+    assert inside - outside == pytest.approx(40.0 / 2**5)
+    # through the screening, with a synthetic estimate crossing the threshold at true_flip
+    case = _case(threshold=0.5)
+    judge, _ = _synthetic_judge(true_flip)
+    (flip,) = screen_case(case, {STD: RANGES[STD]}, judge, steps=5)[0].flips
+    assert min(flip.inside, flip.outside) <= true_flip <= max(flip.inside, flip.outside)
+
+
+def test_integer_keys_bisect_on_integers():
+    verdict = lambda x: "PASS" if x >= 3 else "FAIL"  # noqa: E731
+    inside, outside, _ = bisect_flip(verdict, 8, 1, "PASS", steps=10, integer=True)
+    assert (inside, outside) == (3, 2)
+
+
+def test_screening_on_the_simulator_finds_the_standard_and_repeats_exactly_on_crn(tmp_path):
+    case = _case(threshold=0.6, reps=2)
+    runs = []
+    for _ in range(2):
+        judge = experiment_judge(case)
+        runs.append(screen_case(case, RANGES, judge, steps=2))
+    a, b = ([s.as_dict() for s in r] for r in runs)
+    assert a == b  # same seed, same replications: identical screening
+    r = runs[0][0]
+    swing = dict(r.influence)
+    assert swing[PENALTY] == 0.0  # no effect under nearest dispatch, exactly (CRN)
+    assert swing[STD] > 0.0
+    # the share within the standard never falls as the standard is relaxed (same arrivals)
+    pts = sorted((p.value, p.estimate) for p in r.points if p.key == STD)
+    assert all(e1 <= e2 + 1e-12 for (_, e1), (_, e2) in zip(pts, pts[1:], strict=False))
+    assert PENALTY not in r.label
+    data = write_robustness(runs[0], tmp_path, {"district": "line", "runs": 1})
+    assert (tmp_path / "robustness.csv").exists() and (tmp_path / "report.html").exists()
+    saved = json.loads((tmp_path / "robustness.json").read_text(encoding="utf-8"))
+    assert saved["targets"][0]["label"] == data["targets"][0]["label"]
+    if r.label != ROBUST:
+        assert (tmp_path / "tornado_response.png").exists()
+
+
+def test_bad_range_is_one_clear_config_error():
+    conf = make_config()
+    conf.layout.uncertainty = {STD: UncertaintyRange(90.0, 120.0, "x")}
+    with pytest.raises(ConfigError, match="outside"):
+        validate(conf)
+    conf.layout.uncertainty = {"layout.rescue.nowhere": UncertaintyRange(1.0, 2.0, "x")}
+    with pytest.raises(ConfigError, match="no config key"):
+        validate(conf)
+    conf.layout.uncertainty = {STD: UncertaintyRange(30.0, 120.0, "")}
+    with pytest.raises(ConfigError, match="source"):
+        validate(conf)
