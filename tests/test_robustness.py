@@ -135,3 +135,44 @@ def test_bad_range_is_one_clear_config_error():
     conf.layout.uncertainty = {STD: UncertaintyRange(30.0, 120.0, "")}
     with pytest.raises(ConfigError, match="source"):
         validate(conf)
+
+
+def test_morris_ranks_the_decisive_assumption_and_gives_zero_to_the_inert_one():
+    pytest.importorskip("SALib")
+    from sim.run.robustness import morris_case
+
+    case = _case(threshold=0.5)
+    judge, calls = _synthetic_judge(true_flip=45.0)
+    out = morris_case(case, RANGES, judge, trajectories=4, levels=4, seed=3)
+    assert len(calls) == 4 * (len(RANGES) + 1)  # runs = trajectories x (keys + 1)
+    assert out["response"][STD]["mu_star"] > 0.05
+    assert out["response"][PENALTY]["mu_star"] == 0.0
+
+
+def test_audit_labels_come_from_a_robustness_json(tmp_path):
+    from sim.core.errors import UserError
+    from sim.run.robustness import apply_labels, load_labels
+
+    case = _case(threshold=0.5)
+    judge, _ = _synthetic_judge(true_flip=45.0)
+    screens = screen_case(case, RANGES, judge, steps=2)
+    write_robustness(screens, tmp_path, {"district": "line"})
+    labels = load_labels(str(tmp_path / "robustness.json"))
+    verdicts = list(judge(case.conf).values())
+    apply_labels(verdicts, labels)
+    by_key = {v.key: v.note for v in verdicts}
+    assert f"robustness: hinges on {STD}" in by_key["response"]
+    assert by_key["lead"].endswith("robustness: not screened")
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(UserError, match="robustness_from"):
+        load_labels(str(tmp_path / "bad.json"))
+
+
+def test_bad_robustness_setting_fails_preflight_with_one_line(capsys):
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["experiment=robustness", "district=fengdu", "robustness.method=sobol"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: robustness.method='sobol': use oat, morris"

@@ -58,6 +58,7 @@ class ExperimentConfig:
     resume: bool = False  # reuse finished replications checkpointed in the run directory
     mode: str = "run"  # run | drill (experiment=drill: a sealed double-blind drill package)
     drill: DrillConfig = field(default_factory=DrillConfig)
+    robustness_from: str = ""  # a robustness.json: the audit shows each verdict's label
 
 
 EXECUTORS = ("serial", "processes", "dask")

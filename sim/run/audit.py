@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.run.app import fingerprint, format_verdicts, prepare, run_experiment, write_outputs
 from sim.run.experiment import Checkpoints
 from sim.run.report import Section, write_audit_report
+from sim.run.robustness import apply_labels, load_labels
 from sim.run.targets import TargetResult
 
 
@@ -40,6 +41,9 @@ def design_scenarios(targets: dict) -> list[str]:
 def run_audit(runs: list[ScenarioRun], outdir: Path, overrides: list[str]) -> dict:
     """Run every design scenario and write the audit's outputs to ``outdir``."""
     t0 = time.perf_counter()
+    labels = None
+    if runs and runs[0].cfg.experiment.get("robustness_from"):  # an earlier robustness run
+        labels = load_labels(str(runs[0].cfg.experiment.robustness_from))
     outdir.mkdir(parents=True, exist_ok=True)
     verdicts: dict[str, TargetResult] = {}
     sections, summaries = [], {}
@@ -59,6 +63,8 @@ def run_audit(runs: list[ScenarioRun], outdir: Path, overrides: list[str]) -> di
         print(f"{run.name}: {summary['replications_ok']}/{summary['replications']} replications")
     ordered = [verdicts[k] for k in district_targets if k in verdicts]
     first = sections[0].conf
+    if labels is not None:
+        apply_labels(ordered, labels)
     (outdir / "config.yaml").write_text(
         OmegaConf.to_yaml(runs[0].cfg, resolve=True), encoding="utf-8"
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -218,6 +219,8 @@ def screen_case(
 
     def at(key: str, value: float) -> dict[str, TargetResult]:
         value = _cast(case.conf, key, value)
+        if value == config_value(case.conf, key):
+            return base  # the base value: already run
         if (key, value) not in cache:
             if progress:
                 progress(f"{case.name}: {key}={_num(value)}")
@@ -396,7 +399,7 @@ def tornado(ts: TargetScreen, path: Path) -> Path | None:
         label=f"threshold {ts.comparator} {ts.threshold:g}",
     )
     ax.set_xlabel(ts.metric)
-    ax.set_title(f"{ts.key} ({ts.scenario}): {ts.label}"[:110], fontsize=8)
+    ax.set_title(textwrap.fill(f"{ts.key} ({ts.scenario}): {ts.label}", 100), fontsize=8)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -464,6 +467,26 @@ def write_robustness(screens: list[TargetScreen], outdir: Path, meta: dict) -> d
     )
     (outdir / "report.html").write_text(page, encoding="utf-8")
     return data
+
+
+def load_labels(path: str) -> dict[str, str]:
+    """Target -> label from a robustness.json (data only: parsed as JSON); UserError if bad."""
+    from sim.core.paths import resolve_path
+
+    try:
+        data = json.loads(resolve_path(path).read_text(encoding="utf-8"))
+        return {str(t["target"]): str(t["label"]) for t in data["targets"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(
+            f"experiment.robustness_from={path}: not a robustness.json ({exc})"
+        ) from None
+
+
+def apply_labels(verdicts: list[TargetResult], labels: dict[str, str]) -> None:
+    """Add each verdict's robustness label to its note (report, targets.csv)."""
+    for v in verdicts:
+        label = labels.get(v.key, NOT_SCREENED)
+        v.note = f"{v.note}; robustness: {label}" if v.note else f"robustness: {label}"
 
 
 def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
