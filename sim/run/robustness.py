@@ -12,7 +12,8 @@ Howard 1988 for tornado diagrams). With ``robustness.method=morris`` the Morris 
 effects (Morris 1991; Campolongo et al. 2007 mu*) over all ranged keys are added (SALib).
 
 Labels: "robust" (same verdict at every value screened), "hinges on X (flips at v)", or "not
-screened" (no ranged assumption is read by the target, or the verdict is an input echo).
+screened" (no ranged assumption is read by the target, or the verdict is an input echo or
+NOT MODELLED).
 
 Cost: for each design scenario, 1 + 2 x (ranged keys it reads) screening runs + up to
 ``bisect_steps`` per flip, each of ``experiment.replications`` replications.
@@ -38,7 +39,7 @@ from sim.core.errors import UserError
 from sim.core.kpi import infer_spec
 from sim.core.network import RoadNetwork
 from sim.run.metrics import kpi_specs
-from sim.run.targets import INPUT_ECHO, TargetResult
+from sim.run.targets import INPUT_ECHO, NOT_MODELLED, TargetResult
 
 ROBUST, NOT_SCREENED = "robust", "not screened"
 
@@ -103,7 +104,7 @@ class TargetScreen:
 
     @property
     def label(self) -> str:
-        if not self.screened or self.base.verdict == INPUT_ECHO:
+        if not self.screened or self.base.verdict in (INPUT_ECHO, NOT_MODELLED):
             return NOT_SCREENED
         if not self.flips:
             return ROBUST
@@ -501,6 +502,7 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
     for run in runs:
         conf, net = prepare(run.cfg)
         conf0 = conf0 or conf
+        conf.experiment.sequential = False  # every point on the same replications (CRN)
         rob = conf.robustness
         targets = {k: t for k, t in conf.district.targets.items() if t.scenario == run.name}
         targets = targets or dict(conf.district.targets)
