@@ -135,6 +135,10 @@ def test_bad_range_is_one_clear_config_error():
     conf.layout.uncertainty = {STD: UncertaintyRange(30.0, 120.0, "")}
     with pytest.raises(ConfigError, match="source"):
         validate(conf)
+    # a range in a section switched off (layout.relief=null) is simply not screened
+    conf.layout.relief = None
+    conf.layout.uncertainty = {"layout.relief.kit.tent.per_person": UncertaintyRange(0, 1, "x")}
+    validate(conf)
 
 
 def test_morris_ranks_the_decisive_assumption_and_gives_zero_to_the_inert_one():

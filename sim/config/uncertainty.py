@@ -26,12 +26,19 @@ class UncertaintyRange:
     source: str = ""  # citation, or ``ASSUMPTION: <reason>``
 
 
+class SectionOff(KeyError):
+    """The key lies in a section that is switched off (``None``, e.g. ``layout.relief=null``)."""
+
+
 def config_value(cfg: Any, key: str) -> Any:
     """The value at the dotted ``key`` of a typed config (attributes and dict keys).
 
-    Raises KeyError naming the first missing part."""
+    Raises KeyError naming the first missing part (:class:`SectionOff` if a section on the
+    way is switched off)."""
     node = cfg
     for part in key.split("."):
+        if node is None:
+            raise SectionOff(part)
         if isinstance(node, dict):
             if part not in node:
                 raise KeyError(part)
@@ -59,6 +66,8 @@ def validate_uncertainty(cfg: Any, ranges: dict[str, UncertaintyRange], where: s
         name = f"{where}.uncertainty.{key}"
         try:
             value = config_value(cfg, key)
+        except SectionOff:
+            continue  # its section is off in this config: nothing to screen
         except KeyError as exc:
             raise ConfigError(f"{name}: no config key '{key}' (missing '{exc.args[0]}')") from None
         if isinstance(value, bool) or not isinstance(value, int | float):

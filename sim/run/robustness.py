@@ -229,7 +229,11 @@ def screen_case(
         return cache[(key, value)]
 
     base = judge(case.conf)
-    keys = [k for k in ranges if any(reads_key(t, k) for t in case.targets.values())]
+    keys = [
+        k
+        for k in ranges
+        if _on(case.conf, k) and any(reads_key(t, k) for t in case.targets.values())
+    ]
     out = []
     for tkey, target in case.targets.items():
         b = base[tkey]
@@ -296,7 +300,16 @@ def experiment_judge(case: Case, progress: bool = False) -> Judge:
 def case_ranges(case: Case, keys: list[str] | None = None) -> dict[str, UncertaintyRange]:
     """The ranges of the case's layout and scenario (scenario wins on a shared key)."""
     ranges = {**case.conf.layout.uncertainty, **case.conf.scenario.uncertainty}
-    return {k: r for k, r in ranges.items() if not keys or k in keys}
+    return {k: r for k, r in ranges.items() if (not keys or k in keys) and _on(case.conf, k)}
+
+
+def _on(conf: Config, key: str) -> bool:
+    """The key exists in this config (its section is not switched off)."""
+    try:
+        config_value(conf, key)
+    except KeyError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------- Morris (SALib)
