@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from scenarios import fire as fire_scenario
@@ -194,3 +197,112 @@ def test_first_team_sent_is_the_earliest_to_arrive_not_the_closest():
     ev = world.log.frame()
     # volunteers: 10 min drive + 45 min call-out; crew: 40 min drive + 5 min turnout
     assert ev[ev.event == "fire_dispatch"].entity.tolist()[0] == "crew"
+
+
+# ----------------------------------------------------------------- monotone dispatch
+# Expert expectation on common random numbers: adding a forest team, or making one faster
+# (shorter call-out) or stronger (more people), never makes any fire of the season burn more
+# or go out later. Seeded sweep over random small layouts and seasons.
+
+
+def monotone_graph() -> nx.Graph:
+    g = line_graph()
+    for z, at, minutes in (("f1", "c", 10), ("f2", "a", 15)):
+        node(g, z, kind="forest_zone", pop=0)
+        g.nodes[z].update(forest_area_ha=1.0e6, walk_in_m=300.0)  # the zone never burns out
+        road(g, at, z, minutes)
+    return g
+
+
+MONO_NET = RoadNetwork(monotone_graph(), source="monotone")
+MONO_RATES = {"professional": 0.4, "semi_professional": 0.27, "volunteer": 0.13}
+
+
+def monotone_teams(rng: np.random.Generator) -> dict[str, TeamConfig]:
+    teams = {}
+    for k in range(int(rng.integers(2, 5))):
+        teams[f"t{k}"] = TeamConfig(
+            tier=str(rng.choice(list(MONO_RATES))),
+            home=str(rng.choice(["depot", "a", "b", "c"])),
+            headcount=int(rng.integers(8, 31)),
+            assembly_min=float(rng.uniform(5.0, 60.0)),
+        )
+    return teams
+
+
+def monotone_config(teams: dict[str, TeamConfig], seed: int) -> Config:
+    fc = FireLayoutConfig(
+        teams=teams,
+        production_m_min_per_person=dict(MONO_RATES),
+        detection=FireDetectionConfig(camera_delay_min_mean=15.0, other_delay_min_mean=15.0),
+        initial_attack_teams=2,
+        max_teams_per_fire=4,
+    )
+    sc = FireScenarioConfig(
+        mode="season",
+        season_days=60,
+        fires_per_season=6.0,
+        classes={
+            "moderate": DangerClassConfig(p_day=0.6, ignition_weight=1.0, head_ros_m_min=1.0),
+            "high": DangerClassConfig(p_day=0.4, ignition_weight=3.0, head_ros_m_min=3.0),
+        },
+    )
+    return Config(
+        district=DistrictConfig(name="m", network="<memory>", forest_area_ha=2.0e6),
+        scenario=ScenarioConfig(name="fire", fire=sc, hours=64 * 24.0),
+        layout=LayoutConfig(name="m", fire=fc),
+        experiment=ExperimentConfig(replications=1, seed=seed, executor="serial"),
+    )
+
+
+def monotone_variants(rng: np.random.Generator, teams: dict[str, TeamConfig]):
+    """(label, teams) with one team added, one made faster and one made stronger."""
+    key = str(rng.choice(list(teams)))
+    added = dict(teams)
+    added["extra"] = monotone_teams(rng)["t0"]
+    faster = dict(teams)
+    faster[key] = dataclasses.replace(teams[key], assembly_min=teams[key].assembly_min * 0.5)
+    stronger = dict(teams)
+    stronger[key] = dataclasses.replace(teams[key], headcount=teams[key].headcount + 10)
+    return [
+        (f"add {describe({'extra': added['extra']})}", added),
+        (f"{key} call-out x0.5", faster),
+        (f"{key} +10 people", stronger),
+    ]
+
+
+def describe(teams: dict[str, TeamConfig]) -> str:
+    return ", ".join(
+        f"{k}={t.tier}@{t.home}x{t.headcount}/{t.assembly_min:.0f}min" for k, t in teams.items()
+    )
+
+
+def season_outcome(cfg: Config) -> pd.DataFrame:
+    t = run_one(cfg, MONO_NET, 0).tables["fires"].set_index("fire")
+    return t[["area_ha", "out_t"]].fillna(np.inf)
+
+
+def monotone_violations(cases: range) -> list[str]:
+    bad = []
+    for case in cases:
+        rng = np.random.default_rng(case)
+        teams = monotone_teams(rng)
+        base = season_outcome(monotone_config(teams, seed=case))
+        for label, better in monotone_variants(rng, teams):
+            got = season_outcome(monotone_config(better, seed=case))
+            assert got.index.equals(base.index)  # common random numbers: the same fires
+            worse = (got.area_ha > base.area_ha * (1 + 1e-9) + 1e-9) | (
+                got.out_t > base.out_t + 1e-6
+            )
+            for fire in got.index[worse]:
+                bad.append(
+                    f"case {case}: {label}: {fire} burned {base.area_ha[fire]:.3g} -> "
+                    f"{got.area_ha[fire]:.3g} ha, out {base.out_t[fire]:.0f} -> "
+                    f"{got.out_t[fire]:.0f} min; base teams {describe(teams)}"
+                )
+    return bad
+
+
+def test_more_faster_or_stronger_teams_never_make_a_fire_worse():
+    bad = monotone_violations(range(40))
+    assert not bad, f"{len(bad)} fires got worse, e.g.\n" + "\n".join(bad[:5])
