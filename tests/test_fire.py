@@ -3,6 +3,7 @@ attack, shared zone forest, damaged area, monotone dispatch on common random num
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import math
 
@@ -42,7 +43,7 @@ from sim.fire.tactics import (
     predict,
 )
 from sim.run.experiment import run_one
-from tests.conftest import line_graph, node, road
+from tests.conftest import ROOT, line_graph, node, road
 
 
 def forest_graph(area_ha: float = 5000.0) -> nx.Graph:
@@ -546,3 +547,119 @@ def test_more_faster_or_stronger_teams_never_make_a_fire_worse():
     bad, contested, checked = monotone_violations(range(24))
     assert checked > 200  # most fires of the sweep are checked strictly
     assert not bad, f"{len(bad)} fires got worse, e.g.\n" + "\n".join(bad[:5])
+
+
+# ----------------------------------------------------------------- calibration
+# docs/fire_calibration.md: the shipped fire_season, run for the four districts, scaled to the
+# municipality, against Chongqing's recorded years (docs/data/fire_statistics.csv).
+# `python -m pytest tests/test_fire.py -k calibration -s` prints the figures.
+STATS = ROOT / "docs" / "data" / "fire_statistics.csv"
+DISTRICTS = ("bishan", "nanan", "fengdu", "beibei")
+YEAR_MIN = 365 * 1440.0
+
+
+def statistics() -> dict[tuple[str, str, str], float]:
+    with STATS.open(encoding="utf-8") as f:
+        return {(r["scope"], r["year"], r["metric"]): float(r["value"]) for r in csv.DictReader(f)}
+
+
+def recorded_range() -> dict[str, tuple[float, float]]:
+    """Chongqing's recorded full years: fires a year and damaged share (per mille)."""
+    s = statistics()
+    fires = [s["chongqing", y, "fires"] for y in ("2014", "2015", "2022")]
+    fires.append(s["chongqing", "2021-2024", "fires"] / s["chongqing", "2021-2024", "years"])
+    share = {
+        "2014": s["chongqing", "2014", "damaged_area"] / s["chongqing", "2015", "forest_area"],
+        "2022": s["chongqing", "2022", "damaged_area"] / s["chongqing", "2022", "forest_area"],
+        "2021-2024": s["chongqing", "2021-2024", "damaged_area"]
+        / s["chongqing", "2021-2024", "years"]
+        / s["chongqing", "2022", "forest_area"],
+    }
+    return {
+        "fires": (min(fires), max(fires)),
+        "share": (1000 * min(share.values()), 1000 * max(share.values())),
+    }
+
+
+def yearbook_lognormal() -> tuple[float, float]:
+    """Lognormal (ln ha) of damaged area matching the national 2000-2005 size classes: the
+    share under 1 ha and the share over 100 ha."""
+    from scipy.special import ndtri
+
+    s = statistics()
+    years = [str(y) for y in range(2000, 2006)]
+    n = sum(s["china", y, "fires"] for y in years)
+    under1 = sum(s["china", y, "fires_under_1ha"] for y in years) / n
+    over100 = (
+        sum(s["china", y, "fires_100_1000ha"] + s["china", y, "fires_over_1000ha"] for y in years)
+        / n
+    )
+    z1, z100 = float(ndtri(under1)), float(ndtri(1 - over100))
+    sigma = math.log(100.0) / (z100 - z1)
+    return -z1 * sigma, sigma
+
+
+def simulate_years(district: str, years: int, seed: int = 1):
+    """The shipped fire_season of ``district``, ``years`` fire years back to back."""
+    from sim.cli import compose_config
+    from sim.run.app import prepare
+
+    cfg, net = prepare(compose_config([f"district={district}", "scenario=fire_season"]))
+    sc = cfg.scenario.fire
+    world = World(net.fresh(), Streams(seed, 0), hubs=[0])
+    FireService(world, cfg.layout.fire, sc)
+    igns = [
+        dataclasses.replace(e, t=e.t + y * YEAR_MIN, id=f"y{y}-{e.id}")
+        for y in range(years)
+        for e in fire_scenario.generate(sc, net, Streams(seed, y)("hazard/fire"))
+    ]
+    world.env.process(world.replay(igns))
+    world.env.run(until=years * YEAR_MIN + 10 * 1440.0)
+    return cfg, fire_table(world.log.frame(), sc.damaged_per_burned)
+
+
+def municipal_year(years: int) -> dict[str, float]:
+    """Simulated fires of the four districts scaled to Chongqing's forest (449.5万 ha):
+    fires a year per risk-weighted hectare, and the mean damaged area per fire."""
+    forest = statistics()["chongqing", "2022", "forest_area"]
+    tables, weighted = [], 0.0
+    for d in DISTRICTS:
+        cfg, t = simulate_years(d, years)
+        sc = cfg.scenario.fire
+        weighted += sc.forest_area_ha * sc.risk()
+        tables.append(t.assign(district=d))
+    allf = pd.concat(tables)
+    fires = len(allf) / years / weighted * forest
+    per_fire = float(allf.damaged_ha.mean())
+    return {
+        "fires": fires,
+        "damaged_per_fire_ha": per_fire,
+        "share": 1000 * fires * per_fire / forest,
+        "out_24h": float((allf.time_to_out_h <= 24.0).mean()),
+        "under_1ha": float((allf.damaged_ha < 1.0).mean()),
+        "n": float(len(allf)),
+    }
+
+
+def test_calibration_size_distribution_is_the_yearbook_fit():
+    import yaml
+
+    mu, sigma = yearbook_lognormal()
+    for name in ("fire_season", "fire_extreme_day"):
+        text = (ROOT / "conf" / "scenario" / f"{name}.yaml").read_text(encoding="utf-8")
+        size = yaml.safe_load(text)["fire"]["size"]
+        assert size["log_mean"] == pytest.approx(mu, abs=0.01)
+        assert size["log_sd"] == pytest.approx(sigma, abs=0.01)
+
+
+def test_calibration_simulated_municipal_year_within_the_record():
+    rec = recorded_range()
+    sim = municipal_year(years=100)
+    print(
+        f"\nrecorded: fires/yr {rec['fires'][0]:.0f}-{rec['fires'][1]:.0f}, "
+        f"damaged share {rec['share'][0]:.4f}-{rec['share'][1]:.4f} per mille"
+    )
+    print("simulated (municipal scale): " + ", ".join(f"{k} {v:.4g}" for k, v in sim.items()))
+    assert sim["n"] > 80  # enough simulated fires to say something
+    assert rec["fires"][0] <= sim["fires"] <= rec["fires"][1]
+    assert rec["share"][0] <= sim["share"] <= rec["share"][1]
