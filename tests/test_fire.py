@@ -629,6 +629,12 @@ def municipal_year(years: int) -> dict[str, float]:
         weighted += sc.forest_area_ha * sc.risk()
         tables.append(t.assign(district=d))
     allf = pd.concat(tables)
+    for d, t in allf.groupby("district", sort=False):
+        print(
+            f"{d}: {len(t) / years:.3f} fires/yr, out in 24 h {np.mean(t.time_to_out_h <= 24):.3f},"
+            f" escaped {t.escaped.mean():.3f}, damaged {t.damaged_ha.mean():.2f} ha/fire"
+            f" (median {t.damaged_ha.median():.2f}, max {t.damaged_ha.max():.0f})"
+        )
     fires = len(allf) / years / weighted * forest
     per_fire = float(allf.damaged_ha.mean())
     return {

@@ -17,11 +17,20 @@ if TYPE_CHECKING:
 # Plans' 24-hour standard (24小时森林火灾扑灭率): out within 24 h of the report.
 OUT_WITHIN_H = 24.0
 
+COLUMNS = (
+    "fire", "zone", "danger", "report", "detection_min", "first_arrival", "teams_sent",
+    "helicopters_sent", "contained_ia", "escaped", "contained_t", "out_t", "area_ha",
+    "damaged_ha", "time_to_out_h",
+)  # fmt: skip
+
 
 def fire_table(events: pd.DataFrame, damaged_per_burned: float = 1.0) -> pd.DataFrame:
     """One row per reported fire: report, first arrival, containment, out, areas, units."""
     import pandas as pd
 
+    events = events[events.event.str.startswith("fire_")]
+    if events.empty:  # most fire years of a district have no fire
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS})
     rep = events[events.event == "fire_report"].set_index("entity")
     out = pd.DataFrame(
         {
