@@ -182,7 +182,7 @@ def test_the_strong_far_team_is_sent_not_only_the_near_weak_ones():
 
 
 # ----------------------------------------------------------------- aviation, reinforcement
-AIR = FireAviationConfig(base="b", base_lat=29.6, base_lon=106.2, availability=1.0)
+AIR = FireAviationConfig(base="b", availability=1.0)
 
 
 def test_helicopter_flies_in_daylight_only():

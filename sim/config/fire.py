@@ -64,9 +64,7 @@ class FireEquipmentConfig:
 class FireAviationConfig:
     """Helicopters of the municipal forest aviation station (004 L364) for this district."""
 
-    base: str = ""  # name of the base (for reports)
-    base_lat: float = MISSING
-    base_lon: float = MISSING
+    base: str = MISSING  # network node of the station's base (e.g. ext_airbase_longxing)
     helicopters: int = 1  # helicopters the station can commit to this district at once
     availability: float = 0.6  # chance a requested helicopter is free (other districts, upkeep)
     dispatch_min: float = 20.0  # call to airborne
@@ -146,8 +144,6 @@ def validate_fire(cfg: Config) -> None:
             positive(getattr(av, name), f"{w}.{name}")
         for name in ("dispatch_min", "dip_km", "held_m_per_t", "turnaround_min"):
             positive(getattr(av, name), f"{w}.{name}", allow_zero=True)
-        if not -90 <= av.base_lat <= 90 or not -180 <= av.base_lon <= 180:
-            raise ConfigError(f"{w}.base_lat/base_lon: not a position on Earth")
         if not 0 <= av.daylight_start_h < av.daylight_end_h <= 24:
             raise ConfigError(f"{w}.daylight_start_h/daylight_end_h: need 0 <= start < end <= 24")
     rates = lf.production_m_min_per_person

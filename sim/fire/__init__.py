@@ -40,6 +40,8 @@ def check_nodes(cfg: Config, net) -> None:
         expand_homes(net, f"layout.fire.teams.{key}", team.home, 1)
     for i, z in enumerate(cfg.layout.fire.detection.camera_zones):
         net.idx(z, f"layout.fire.detection.camera_zones[{i}]")
+    if cfg.layout.fire.aviation is not None:
+        net.idx(cfg.layout.fire.aviation.base, "layout.fire.aviation.base")
 
 
 def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:

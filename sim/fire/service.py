@@ -133,6 +133,7 @@ class FireService:
         self.team_free = np.ones(len(self.teams), dtype=bool)
         av = cfg.aviation
         self.helis = [Helicopter(f"heli_{k + 1}", k) for k in range(av.helicopters if av else 0)]
+        self.air_base = net.idx(av.base, "layout.fire.aviation.base") if av else -1
         self.heli_free = np.ones(len(self.helis), dtype=bool)
         self.diurnal = diurnal_cosine(cfg.diurnal_peak_hour, cfg.diurnal_min_multiplier)
         self.camera_zones = set(cfg.detection.camera_zones)
@@ -222,14 +223,24 @@ class FireService:
         ea = fc.ea_line_factor * nominal_production(fc, team.cfg)
         return Unit(team.id, team.cfg.role, arrival, tuple(pieces), team.cfg.headcount, ea)
 
+    def _flight_min(self, node: int) -> float:
+        """Helicopter flight between the station's base and ``node`` (great circle), min."""
+        net, av = self.world.net, self.cfg.aviation
+        a, b = self.air_base, node
+        km = great_circle_m(
+            float(net.attr(a, "lat")),
+            float(net.attr(a, "lon")),
+            float(net.attr(b, "lat")),
+            float(net.attr(b, "lon")),
+        )
+        return km / 1000.0 / av.speed_kmh * 60.0
+
     def _heli_unit(self, heli: Helicopter, fire: Fire) -> Unit | None:
-        av, net, now = self.cfg.aviation, self.world.net, self.world.env.now
+        av, now = self.cfg.aviation, self.world.env.now
         u = float(self.world.streams(f"fire/aviation/{fire.ign.id}/{heli.id}").uniform())
         if u >= av.availability:
             return None  # busy elsewhere in the municipality, upkeep or weather
-        lat, lon = net.attr(fire.node, "lat"), net.attr(fire.node, "lon")
-        flight = great_circle_m(av.base_lat, av.base_lon, float(lat), float(lon)) / 1000.0
-        flight = flight / av.speed_kmh * 60.0
+        flight = self._flight_min(fire.node)
         clock = (fire.ign.clock_h + (now - fire.ign.t) / 60.0) % 24.0
         days = daylight_windows(
             now, clock, av.daylight_start_h, av.daylight_end_h, AIR_DAYS * DAY_MIN
@@ -309,12 +320,9 @@ class FireService:
     def _back(self, asset: FireTeam | Helicopter, fire: Fire, worked_h: float):
         w = self.world
         if isinstance(asset, Helicopter):
-            av = self.cfg.aviation
-            lat, lon = w.net.attr(fire.node, "lat"), w.net.attr(fire.node, "lon")
-            km = great_circle_m(av.base_lat, av.base_lon, float(lat), float(lon)) / 1000.0
-            yield w.env.timeout(km / av.speed_kmh * 60.0 + av.turnaround_min)
+            yield w.env.timeout(self._flight_min(fire.node) + self.cfg.aviation.turnaround_min)
             self.heli_free[asset.slot] = True
-            w.log.log(w.env.now, "fire_team_ready", asset.id, av.base)
+            w.log.log(w.env.now, "fire_team_ready", asset.id, self.cfg.aviation.base)
         else:
             travel = w.net.travel_time(fire.node, asset.home)
             rest = min(self.cfg.rest_ratio * worked_h, self.cfg.rest_max_h) * 60.0
