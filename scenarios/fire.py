@@ -1,6 +1,7 @@
 """Forest-fire ignitions: a fire year of danger-class days, or one extreme day.
 
-Season (the plans' targets are yearly): the expected number of fires in the district is
+Season (the plans' targets are yearly): ``years`` independent fire years back to back. In each,
+the expected number of fires in the district is
 ``fires_per_10kha_year`` x forest area / 10,000 ha x the district's risk multiplier; each
 period of the year (winter-spring fire-prevention period, summer heat-drought, the rest) takes
 its ``fire_share`` of them. Every day of a period draws a fire-danger class (independently,
@@ -80,7 +81,7 @@ def generate(cfg, net: RoadNetwork, rng: np.random.Generator) -> list[HazardEven
         return events
     w = np.array([cfg.classes[c].ignition_weight for c in names], float)
     first_day = 0
-    for per in cfg.periods.values():
+    for per in [p for _ in range(cfg.years) for p in cfg.periods.values()]:
         p = np.array([per.p_day.get(c, 0.0) for c in names], float)
         p = p / p.sum()
         mean_w = float(p @ w)

@@ -600,20 +600,16 @@ def yearbook_lognormal() -> tuple[float, float]:
 
 
 def simulate_years(district: str, years: int, seed: int = 1):
-    """The shipped fire_season of ``district``, ``years`` fire years back to back."""
+    """The shipped fire_season of ``district`` run for ``years`` fire years in one World."""
     from sim.cli import compose_config
     from sim.run.app import prepare
 
     cfg, net = prepare(compose_config([f"district={district}", "scenario=fire_season"]))
-    sc = cfg.scenario.fire
-    world = World(net.fresh(), Streams(seed, 0), hubs=[0])
+    sc = dataclasses.replace(cfg.scenario.fire, years=years)
+    streams = Streams(seed, 0)
+    world = World(net.fresh(), streams, hubs=[0])
     FireService(world, cfg.layout.fire, sc)
-    igns = [
-        dataclasses.replace(e, t=e.t + y * YEAR_MIN, id=f"y{y}-{e.id}")
-        for y in range(years)
-        for e in fire_scenario.generate(sc, net, Streams(seed, y)("hazard/fire"))
-    ]
-    world.env.process(world.replay(igns))
+    world.env.process(world.replay(fire_scenario.generate(sc, net, streams("hazard/fire"))))
     world.env.run(until=years * YEAR_MIN + 10 * 1440.0)
     return cfg, fire_table(world.log.frame(), sc.damaged_per_burned)
 

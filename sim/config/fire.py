@@ -106,6 +106,14 @@ def validate_fire(cfg: Config) -> None:
     f = cfg.scenario.fire
     if f is not None:
         _check_fire_scenario(f)
+        if f.mode == "season":
+            need = f.years * sum(p.days for p in f.periods.values()) * 24.0
+            hours = cfg.scenario.hours or cfg.experiment.hours
+            if hours < need:
+                raise ConfigError(
+                    f"scenario.hours={hours:g}: {f.years} fire years of "
+                    f"{need / f.years / 24:g} days need at least {need:g} h (set scenario.hours)"
+                )
     lf = cfg.layout.fire
     if lf is None:
         return
@@ -189,6 +197,7 @@ def _check_fire_scenario(f) -> None:
     if f.mode == "season":
         if not f.periods:
             raise ConfigError("scenario.fire.periods: a season needs at least one period")
+        positive(f.years, "scenario.fire.years")
         total = 0.0
         for name, per in f.periods.items():
             w = f"scenario.fire.periods.{name}"

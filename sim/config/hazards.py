@@ -388,10 +388,12 @@ class FireScenarioConfig:
     """Forest-fire ignitions: a fire year (periods of danger-class days) or one extreme day.
 
     Season: the expected number of fires is ``fires_per_10kha_year`` x forest area / 10,000 ha
-    x the district's risk multiplier x the summed ``fire_share`` of the periods.
+    x the district's risk multiplier x the summed ``fire_share`` of the periods, in each of the
+    ``years`` independent fire years of a replication (the periods' days make one year).
     """
 
     mode: str = "season"  # season | extreme_day
+    years: int = 1  # fire years per replication (season); KPIs of area are per year
     start_clock_h: float = 0.0  # clock hour at scenario time 0
     district: str = ""  # conf: ${district.name} (selects the district_risk entry)
     forest_area_ha: float = 0.0  # conf: ${district.forest_area_ha}

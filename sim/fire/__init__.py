@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from sim.core.roads import RoadState
 
 
+def fire_years(cfg: Config) -> int:
+    """Fire years in one replication: the season's ``years``; 1 for an extreme day."""
+    sc = cfg.scenario.fire
+    return sc.years if sc is not None and sc.mode == "season" else 1
+
+
 # ----------------------------------------------------------------------------- module API
 def attach(world: World, cfg: Config, roads: RoadState) -> FireService | None:
     """Start the fire service if the layout has forest-fire forces."""
@@ -51,8 +57,9 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     """
     if rep.cfg.layout.fire is None or rep.cfg.scenario.fire is None:
         return {}
+    sc = rep.cfg.scenario.fire
     return fire_kpis(
-        events, rep.cfg.district.forest_area_ha, rep.cfg.scenario.fire.damaged_per_burned
+        events, rep.cfg.district.forest_area_ha, sc.damaged_per_burned, fire_years(rep.cfg)
     )
 
 

@@ -72,18 +72,23 @@ def teams_committed_max(events: pd.DataFrame) -> float:
 
 
 def fire_kpis(
-    events: pd.DataFrame, forest_area_ha: float, damaged_per_burned: float = 1.0
+    events: pd.DataFrame, forest_area_ha: float, damaged_per_burned: float = 1.0, years: int = 1
 ) -> dict[str, float]:
-    """The fire KPIs of one replication's event log (shares over this replication's fires)."""
+    """The fire KPIs of one replication's event log.
+
+    Counts and shares are over this replication's fires; areas and area shares are per fire
+    year (a ``fire_season`` replication holds ``years`` independent fire years).
+    """
     t = fire_table(events, damaged_per_burned)
     n = len(t)
     nan = float("nan")
     out24 = float((t["time_to_out_h"] <= OUT_WITHIN_H).sum())
-    area = float(t["area_ha"].fillna(0.0).sum())
-    damaged = float(t["damaged_ha"].fillna(0.0).sum())
+    area = float(t["area_ha"].fillna(0.0).sum()) / years
+    damaged = float(t["damaged_ha"].fillna(0.0).sum()) / years
     forest = forest_area_ha
     return {
         "fires": float(n),
+        "fires_per_year": n / years,
         "fires_out_24h": out24,
         "fires_out_24h_share": out24 / n if n else nan,
         "fires_contained_ia": float(t["contained_ia"].sum()),
