@@ -286,7 +286,7 @@ class FireService:
         w, env = self.world, self.world.env
         if isinstance(asset, Helicopter):
             self.heli_free[asset.slot] = False
-            tier, home = AVIATION, ""
+            tier, home = AVIATION, self.cfg.aviation.base
         else:
             self.team_free[asset.slot] = False
             tier, home = asset.cfg.tier, w.net.nodes[asset.home]
