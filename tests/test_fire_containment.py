@@ -24,14 +24,11 @@ from sim.fire.containment import (
     Resource,
     contain,
     diurnal_cosine,
-    extended_attack,
     free_area_ha,
     free_perimeter_m,
     head_distance,
     lb_anderson1983,
     lb_fbp,
-    mopup_duration_min,
-    water_production_factor,
 )
 
 # --------------------------------------------------------------------------- helpers
@@ -549,56 +546,3 @@ def test_contain_is_fast():
     for _ in range(n):
         contain(sp, res)
     assert (time.perf_counter() - t0) / n < 5e-3
-
-
-# --------------------------------------------------------------------------- auxiliaries
-
-
-def test_mopup_monotone():
-    assert mopup_duration_min(1000, 10) < mopup_duration_min(2000, 10)
-    assert mopup_duration_min(1000, 20) < mopup_duration_min(1000, 10)
-    assert mopup_duration_min(1000, 20, 40.0) < mopup_duration_min(1000, 20, 20.0)
-    # doubling crew halves the variable part
-    d1 = mopup_duration_min(1200, 10, setup_min=0.0)
-    assert mopup_duration_min(1200, 20, setup_min=0.0) == pytest.approx(d1 / 2)
-    with pytest.raises(ValueError):
-        mopup_duration_min(100, 0)
-
-
-@settings(database=None)
-@given(a=st.floats(0.0, 20.0), b=st.floats(0.0, 20.0), tank=st.floats(100.0, 10000.0))
-def test_water_factor_bounds_and_monotone(a, b, tank):
-    fa = water_production_factor(a, tank_l=tank)
-    fb = water_production_factor(b, tank_l=tank)
-    assert 0.0 < fa <= 1.0 and 0.0 < fb <= 1.0
-    if a + 1e-9 < b:
-        assert fb < fa
-
-
-def test_water_factor_values():
-    # defaults: 100 min applying, 5 min filling, 8.4 min driving per km of distance
-    assert water_production_factor(0.0) == pytest.approx(100 / 105)
-    assert water_production_factor(2.0) == pytest.approx(100 / (105 + 16.8))
-    assert water_production_factor(3.0) < water_production_factor(1.0) < 1.0
-
-
-def test_extended_attack_deterministic_and_sane():
-    a = extended_attack(np.random.default_rng(42), 120.0)
-    b = extended_attack(np.random.default_rng(42), 120.0)
-    assert a == b
-    rng = np.random.default_rng(7)
-    draws = np.array([extended_attack(rng, 50.0, p_contain_per_day=0.3) for _ in range(4000)])
-    assert (draws[:, 0] >= 50.0).all() and (draws[:, 1] >= 0.0).all()
-    # mean burning days = 1/p = 3.33 -> mean duration (N - 0.5) days
-    assert draws[:, 1].mean() / 1440 == pytest.approx(1 / 0.3 - 0.5, rel=0.06)
-    # longer fires grow more
-    long = draws[draws[:, 1] > 3 * 1440, 0]
-    short = draws[draws[:, 1] < 1440, 0]
-    assert np.median(long) > np.median(short)
-    # defaults: median growth ratio ~2
-    med = np.median([extended_attack(rng, 1.0)[0] for _ in range(4000)])
-    assert 1.5 < med < 2.6
-    capped = [extended_attack(rng, 50.0, max_final_area_ha=80.0)[0] for _ in range(200)]
-    assert max(capped) <= 80.0 and min(capped) >= 50.0
-    c = extended_attack(np.random.default_rng(1), 10.0, log_growth_mean_per_day=0.0)
-    assert c[0] == 10.0

@@ -348,26 +348,76 @@ def _check_storm(s: StormConfig, f: str) -> None:
 
 @dataclass
 class DangerClassConfig:
-    """One daily fire-danger class: how likely the day is, ignitions and fire behaviour."""
+    """One daily fire-danger class: ignitions on such a day and their fire behaviour.
 
-    p_day: float = MISSING  # share of season days in this class
+    ``p_day`` is used by ``extreme_day`` and by a season without ``periods``; a period's own
+    ``p_day`` (share of its days in each class) takes precedence.
+    """
+
+    p_day: float = 0.0  # share of days in this class (see above)
     ignition_weight: float = 1.0  # relative ignition rate on such a day
     head_ros_m_min: float = MISSING  # median head rate of spread at the day's peak
     lb_ratio: float = 2.0  # length-to-breadth ratio of the fire ellipse
 
 
 @dataclass
+class FirePeriodConfig:
+    """A part of the fire year (e.g. the winter-spring fire-prevention period).
+
+    ``fire_share``: share of the year's fires that start in it; ``p_day``: share of its days
+    in each danger class (class name -> share).
+    """
+
+    days: int = MISSING
+    fire_share: float = MISSING
+    p_day: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class FireSizeConfig:
+    """Recorded fire-size distribution (lognormal in ha) used for escaped fires.
+
+    An escaped fire of area a ends at a size drawn from the recorded distribution of fires
+    larger than a (sim/fire/tactics.py); ``log_mean``/``log_sd`` are of *damaged* area in ln ha,
+    as the statistics count it.
+    """
+
+    log_mean: float = -0.19
+    log_sd: float = 1.79
+
+
+@dataclass
 class FireScenarioConfig:
-    """Forest-fire ignitions: a season of days with danger classes, or one extreme day."""
+    """Forest-fire ignitions: a fire year (periods of danger-class days) or one extreme day.
+
+    Season: the expected number of fires is ``fires_per_10kha_year`` x forest area / 10,000 ha
+    x the district's risk multiplier x the summed ``fire_share`` of the periods, in each of the
+    ``years`` independent fire years of a replication (the periods' days make one year).
+    """
 
     mode: str = "season"  # season | extreme_day
+    years: int = 1  # fire years per replication (season); KPIs of area are per year
     start_clock_h: float = 0.0  # clock hour at scenario time 0
-    season_days: int = 90
-    fires_per_season: float = 10.0
-    extreme_ignitions_mean: float = 6.0
+    district: str = ""  # conf: ${district.name} (selects the district_risk entry)
+    forest_area_ha: float = 0.0  # conf: ${district.forest_area_ha}
+    fires_per_10kha_year: float = 0.033
+    district_risk: dict[str, float] = field(default_factory=dict)  # district -> multiplier
+    periods: dict[str, FirePeriodConfig] = field(default_factory=dict)
+    extreme_ignitions_mean: float = 3.0
     extreme_class: str = "extreme"
     ignition_hour_mean: float = 14.0
     ignition_hour_sd: float = 3.0
     ros_sigma: float = 0.5  # lognormal spread of head ROS around the class median
     zones: list[str] = field(default_factory=list)  # forest-zone nodes; [] = all forest_zone nodes
     classes: dict[str, DangerClassConfig] = field(default_factory=dict)
+    damaged_per_burned: float = 0.3  # 受害森林面积 / 过火面积
+    fuel_consumed_kg_m2: float = 1.5  # flaming-front fuel consumption (Byram intensity)
+    size: FireSizeConfig = field(default_factory=FireSizeConfig)
+
+    def risk(self) -> float:
+        """The district's ignition multiplier (1 when not listed)."""
+        return float(self.district_risk.get(self.district, 1.0))
+
+    def fires_per_year(self) -> float:
+        """Expected fires per year in the district (before the periods' shares)."""
+        return self.fires_per_10kha_year * self.forest_area_ha / 1.0e4 * self.risk()

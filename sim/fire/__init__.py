@@ -24,12 +24,18 @@ if TYPE_CHECKING:
     from sim.core.roads import RoadState
 
 
+def fire_years(cfg: Config) -> int:
+    """Fire years in one replication: the season's ``years``; 1 for an extreme day."""
+    sc = cfg.scenario.fire
+    return sc.years if sc is not None and sc.mode == "season" else 1
+
+
 # ----------------------------------------------------------------------------- module API
 def attach(world: World, cfg: Config, roads: RoadState) -> FireService | None:
     """Start the fire service if the layout has forest-fire forces."""
     if cfg.layout.fire is None:
         return None
-    return FireService(world, cfg.layout.fire)
+    return FireService(world, cfg.layout.fire, cfg.scenario.fire)
 
 
 def check_nodes(cfg: Config, net) -> None:
@@ -40,6 +46,8 @@ def check_nodes(cfg: Config, net) -> None:
         expand_homes(net, f"layout.fire.teams.{key}", team.home, 1)
     for i, z in enumerate(cfg.layout.fire.detection.camera_zones):
         net.idx(z, f"layout.fire.detection.camera_zones[{i}]")
+    if cfg.layout.fire.aviation is not None:
+        net.idx(cfg.layout.fire.aviation.base, "layout.fire.aviation.base")
 
 
 def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
@@ -49,14 +57,17 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     """
     if rep.cfg.layout.fire is None or rep.cfg.scenario.fire is None:
         return {}
-    return fire_kpis(events, rep.cfg.district.forest_area_ha)
+    sc = rep.cfg.scenario.fire
+    return fire_kpis(
+        events, rep.cfg.district.forest_area_ha, sc.damaged_per_burned, fire_years(rep.cfg)
+    )
 
 
 def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """``fires.csv``: one row per fire and replication."""
     if rep.cfg.layout.fire is None or rep.cfg.scenario.fire is None:
         return {}
-    return {"fires": fire_table(events)}
+    return {"fires": fire_table(events, rep.cfg.scenario.fire.damaged_per_burned)}
 
 
 def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
@@ -75,13 +86,18 @@ def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -
 
 
 def kpi_specs() -> dict[str, KpiSpec]:
-    """The 24 h out share is pooled over fires; burned area is skewed (BCa bootstrap)."""
+    """The 24 h out share is pooled over fires; burned and damaged area are skewed (BCa
+    bootstrap); the 受害率 target reads the damaged share."""
     reads = ("layout.fire", "scenario.fire", "district.forest_area_ha")
     skewed = KpiSpec(interval="bootstrap", reads=reads)
+    permille = KpiSpec(upper=1000.0, interval="bootstrap", reads=reads, unit="permille")
     return {
         "fires_out_24h_share": share(("fires_out_24h", "fires"), reads=reads),
+        "fires_contained_ia_share": share(("fires_contained_ia", "fires"), reads=reads),
         "burned_area_ha": skewed,
-        "burned_share_permille": KpiSpec(upper=1000.0, interval="bootstrap", reads=reads),
+        "damaged_area_ha": skewed,
+        "burned_share_permille": permille,
+        "damaged_share_permille": permille,
         "fire_first_arrival_mean_min": KpiSpec(reads=reads),
     }
 
@@ -89,12 +105,18 @@ def kpi_specs() -> dict[str, KpiSpec]:
 def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
     """What drives a failed fire target: the zones with the fires that burn or last longest."""
     fires = tables.get("fires")
-    if fires is None or fires.empty or not (metric.startswith("fire") or "burned" in metric):
+    area = "damaged_ha" if "damaged" in metric else "area_ha"
+    if (
+        fires is None
+        or fires.empty
+        or not (metric.startswith("fire") or "_share_permille" in metric or "area_ha" in metric)
+    ):
         return []
     reps = max(int(fires["rep"].nunique()), 1)
-    if "burned" in metric:
-        by = fires.groupby("zone")["area_ha"].sum().sort_values(ascending=False) / reps
-        return [f"{z}: {a:,.1f} ha burned a replication" for z, a in by.head(3).items() if a > 0]
+    if "burned" in metric or "damaged" in metric:
+        word = "damaged" if area == "damaged_ha" else "burned"
+        by = fires.groupby("zone")[area].sum().sort_values(ascending=False) / reps
+        return [f"{z}: {a:,.1f} ha {word} a replication" for z, a in by.head(3).items() if a > 0]
     late = fires[~(fires["time_to_out_h"] <= 24.0)]
     by = late.groupby("zone").size().sort_values(ascending=False) / reps
     return [f"{z}: {n:.2f} fires a replication not out within 24 h" for z, n in by.head(3).items()]

@@ -15,8 +15,8 @@ Pure-Python model module (no SimPy) for the district emergency simulator.
   with an embedded Dormand-Prince 5(4) scheme written here (scipy's ``solve_ivp`` has
   too much per-call overhead for Monte Carlo use).  When the ROS rises during an
   attack, crews may be pushed back or overrun (see :func:`contain`).
-* Mop-up time, a water refill-cycle production factor and a stochastic
-  extended-attack model for escaped fires complete the module.
+* What happens after containment or escape (mop-up, extended attack) and the Chinese
+  kit that supplies the production are in ``sim.fire.tactics``.
 
 Anything estimated rather than taken from a source is marked ``ASSUMPTION:``.
 See ``docs/fire_model.md`` for equations, sources and the validation.
@@ -30,29 +30,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 from scipy.special import ellipe, ellipeinc
 
 __all__ = [
     "CHAIN_M",
     "DEFAULT_MAX_AREA_HA",
     "DEFAULT_MAX_TIME_MIN",
-    "DEFAULT_MOPUP_RATE_M_PER_PERSON_H",
-    "DEFAULT_MOPUP_SETUP_MIN",
     "IRPG_CREW_PRODUCTION_M_MIN",
     "ContainmentResult",
     "FireSpread",
     "Resource",
     "contain",
     "diurnal_cosine",
-    "extended_attack",
     "free_area_ha",
     "free_perimeter_m",
     "head_distance",
     "lb_anderson1983",
     "lb_fbp",
-    "mopup_duration_min",
-    "water_production_factor",
 ]
 
 #: Surveyor's chain in metres (US fireline production tables are in chains/hour).
@@ -76,13 +70,6 @@ IRPG_CREW_PRODUCTION_M_MIN: dict[str, tuple[float, float]] = {
     "fm5_brush": (6 * CHAIN_M / 60, 4 * CHAIN_M / 60),
     "fm10_timber_litter_understory": (6 * CHAIN_M / 60, 4 * CHAIN_M / 60),
 }
-
-#: ASSUMPTION: mop-up rate, metres of fire perimeter made safe per person-hour
-#: (edge worked ~30 m deep).  No published rate was found; chosen so that a
-#: 20-person crew mops up ~400 m of edge per hour.
-DEFAULT_MOPUP_RATE_M_PER_PERSON_H = 20.0
-#: ASSUMPTION: fixed mop-up overhead (final inspection walk-round, hand-over), min.
-DEFAULT_MOPUP_SETUP_MIN = 30.0
 
 # Arrivals at t = 0 would meet a fire of zero size (degenerate ODE); they are
 # treated as arriving this many minutes after ignition.
@@ -802,109 +789,3 @@ def _hour_slope(spread: FireSpread, t_min: float) -> float:
     k = min(int(c), 23)
     d = spread.diurnal
     return d[(k + 1) % 24] - d[k]
-
-
-# --------------------------------------------------------------------------- mop-up etc.
-
-
-def mopup_duration_min(
-    perimeter_m: float,
-    crew_size: int,
-    rate_m_per_person_h: float = DEFAULT_MOPUP_RATE_M_PER_PERSON_H,
-    *,
-    setup_min: float = DEFAULT_MOPUP_SETUP_MIN,
-) -> float:
-    """Mop-up duration (min) = setup + 60 * perimeter / (crew_size * rate).
-
-    ASSUMPTION: mop-up works along the edge at a constant rate per person (no
-    crowding losses); defaults in ``DEFAULT_MOPUP_*`` (no published rate found).
-    """
-    if crew_size <= 0:
-        raise ValueError("crew_size must be positive")
-    if rate_m_per_person_h <= 0.0:
-        raise ValueError("rate_m_per_person_h must be positive")
-    if perimeter_m < 0.0:
-        raise ValueError("perimeter_m must be >= 0")
-    return setup_min + 60.0 * perimeter_m / (crew_size * rate_m_per_person_h)
-
-
-def water_production_factor(
-    water_distance_km: float,
-    *,
-    tank_l: float = 2000.0,
-    application_l_per_m: float = 2.0,
-    nominal_production_m_min: float = 10.0,
-    fill_rate_l_min: float = 400.0,
-    travel_speed_km_h: float = 20.0,
-    route_factor: float = 1.4,
-) -> float:
-    """Fraction of nominal line production a water-dependent resource sustains.
-
-    One refill cycle = apply a full tank (tank / application litres-per-metre of
-    line, at the nominal production rate) + drive to the water source and back
-    (2 * distance * route_factor / speed) + fill (tank / fill rate):
-
-        factor = T_apply / (T_apply + T_travel + T_fill)   in (0, 1].
-
-    ``water_distance_km`` is the straight-line distance to the water point (the
-    Nan'an plan asks for fire-water points within 1-2 km in key areas and 2-3 km
-    elsewhere).  ASSUMPTION: all defaults (a 2 m^3 light forest engine, 2 L of water
-    per metre of knocked-down edge, 10 m/min nominal wet-line production, a 400 L/min
-    portable pump, 20 km/h on forest roads, road distance 1.4 x straight line).
-    """
-    if water_distance_km < 0.0:
-        raise ValueError("water_distance_km must be >= 0")
-    for name, v in (
-        ("tank_l", tank_l),
-        ("application_l_per_m", application_l_per_m),
-        ("nominal_production_m_min", nominal_production_m_min),
-        ("fill_rate_l_min", fill_rate_l_min),
-        ("travel_speed_km_h", travel_speed_km_h),
-        ("route_factor", route_factor),
-    ):
-        if not v > 0.0:
-            raise ValueError(f"{name} must be positive")
-    t_apply = tank_l / application_l_per_m / nominal_production_m_min
-    t_travel = 2.0 * water_distance_km * route_factor / travel_speed_km_h * 60.0
-    t_fill = tank_l / fill_rate_l_min
-    return t_apply / (t_apply + t_travel + t_fill)
-
-
-def extended_attack(
-    rng: np.random.Generator,
-    area_at_escape_ha: float,
-    *,
-    p_contain_per_day: float = 0.4,
-    log_growth_mean_per_day: float = 0.4,
-    log_growth_shape: float = 1.0,
-    max_final_area_ha: float | None = None,
-) -> tuple[float, float]:
-    """Final area (ha) and extended-attack duration (min) of an escaped fire.
-
-    Daily model in the spirit of Finney et al. (2009, For. Sci. 55:249), who model
-    large-fire containment as a daily probability: the number of burning days is
-    N ~ Geometric(p_contain_per_day) (N >= 1); the total log growth over N days is
-    Gamma(N * shape, scale = mean/shape) (a sum of N iid daily Gamma log-growths),
-    so final = area_at_escape * exp(G); containment falls uniformly within day N:
-    duration = 1440 (N - 1 + U).  Fire sizes come out heavy-tailed, as observed
-    (Strauss et al. 1989).  ASSUMPTION: parameter values (defaults give a median
-    final/escape area ratio of ~2, 90th percentile ~10, median duration ~35 h) -
-    calibrate to local escaped-fire records and cap with ``max_final_area_ha`` (e.g.
-    the forest patch area).  Uses only ``rng``.
-    """
-    if area_at_escape_ha < 0.0:
-        raise ValueError("area_at_escape_ha must be >= 0")
-    if not 0.0 < p_contain_per_day <= 1.0:
-        raise ValueError("p_contain_per_day must be in (0, 1]")
-    if log_growth_mean_per_day < 0.0 or log_growth_shape <= 0.0:
-        raise ValueError("invalid growth parameters")
-    n_days = int(rng.geometric(p_contain_per_day))
-    if log_growth_mean_per_day > 0.0:
-        g = float(rng.gamma(n_days * log_growth_shape, log_growth_mean_per_day / log_growth_shape))
-    else:
-        g = 0.0
-    frac = float(rng.uniform())
-    final = area_at_escape_ha * math.exp(g)
-    if max_final_area_ha is not None:
-        final = max(area_at_escape_ha, min(final, max_final_area_ha))
-    return final, 1440.0 * (n_days - 1 + frac)

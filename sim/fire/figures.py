@@ -1,4 +1,4 @@
-"""Fire figures: time to out against the 24 h line, burned area by zone."""
+"""Fire figures: time to out against the 24 h line, burned and damaged area by zone."""
 
 from __future__ import annotations
 
@@ -35,14 +35,23 @@ def fire_time_to_out(fires: pd.DataFrame, conf: Config, path: Path) -> None:
 
 
 def fire_burned_by_zone(fires: pd.DataFrame, conf: Config, path: Path) -> None:
-    """Mean burned area per replication by forest zone."""
+    """Mean burned (过火) and damaged (受害) forest area per fire year by forest zone."""
     use_cjk_font()
+    sc = conf.scenario.fire
+    years = sc.years if sc is not None and sc.mode == "season" else 1
     reps = max(int(fires["rep"].nunique()), 1) if "rep" in fires else 1
-    by_zone = fires.groupby("zone")["area_ha"].sum().sort_values() / reps
-    fig, ax = plt.subplots(figsize=(6, 0.5 * len(by_zone) + 1.5))
-    ax.barh(by_zone.index, by_zone.to_numpy(), color="#dd8452")
-    ax.set_xlabel("burned area per replication (ha, mean)")
-    ax.set_title(f"{conf.district.name_en}: burned area by forest zone")
+    by_zone = fires.groupby("zone")[["area_ha", "damaged_ha"]].sum().sort_values("area_ha")
+    by_zone = by_zone / (reps * years)
+    y = np.arange(len(by_zone))
+    fig, ax = plt.subplots(figsize=(6, 0.6 * len(by_zone) + 1.5))
+    ax.barh(y + 0.2, by_zone["area_ha"].to_numpy(), 0.4, color="#dd8452", label="burned")
+    ax.barh(y - 0.2, by_zone["damaged_ha"].to_numpy(), 0.4, color="#8c564b", label="damaged forest")
+    ax.set_yticks(y, by_zone.index)
+    ax.set_xlabel(
+        "area per fire year (ha, mean)" if years > 1 else "area per replication (ha, mean)"
+    )
+    ax.set_title(f"{conf.district.name_en}: burned and damaged area by forest zone")
+    ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
