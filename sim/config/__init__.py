@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
-from sim.config.checks import COMPARATORS, ConfigError, positive
-from sim.config.district import DistrictConfig
+from sim.config.checks import COMPARATORS, ConfigError, check_numbers, positive
+from sim.config.district import DistrictConfig, validate_district
 from sim.config.evacuation import validate_evacuation
 from sim.config.experiment import (
     EXECUTORS,
@@ -27,6 +27,7 @@ from sim.config.experiment import (
     ExperimentConfig,
     SearchConfig,
     validate_drill,
+    validate_experiment,
     validate_modes,
 )
 from sim.config.fire import validate_fire
@@ -47,34 +48,17 @@ class Config:
 
 
 def validate(cfg: Config) -> None:
-    """Semantic checks that the schema's types cannot express."""
+    """Semantic checks that the schema's types cannot express.
+
+    First every number anywhere (finite, not huge, >= 0 unless signed) and unknown keys, then
+    each section's own ranges and references.
+    """
+    check_numbers(cfg)  # finite, not huge, no unknown keys
+    validate_experiment(cfg.experiment)
+    validate_district(cfg.district)
     validate_fire(cfg)
     validate_modes(cfg.compare, cfg.search)
-    ex = cfg.experiment
-    positive(ex.replications, "experiment.replications")
-    positive(ex.hours, "experiment.hours")
-    positive(ex.workers, "experiment.workers", allow_zero=True)
-    positive(ex.batch, "experiment.batch")
-    positive(ex.max_replications, "experiment.max_replications")
-    if ex.executor not in EXECUTORS:
-        raise ConfigError(
-            f"experiment.executor='{ex.executor}': must be one of {', '.join(EXECUTORS)}"
-        )
-    if ex.events_format not in ("csv", "parquet"):
-        raise ConfigError(f"experiment.events_format='{ex.events_format}': use csv or parquet")
-    validate_drill(ex)
-    for key, t in cfg.district.targets.items():
-        if t.interval not in ("", "t", "bootstrap"):
-            raise ConfigError(f"district.targets.{key}.interval='{t.interval}': use t or bootstrap")
-        if bool(t.numerator) != bool(t.denominator):
-            raise ConfigError(
-                f"district.targets.{key}: give both numerator and denominator, or neither"
-            )
-        if t.comparator not in COMPARATORS:
-            raise ConfigError(
-                f"district.targets.{key}.comparator='{t.comparator}': "
-                f"must be one of {', '.join(COMPARATORS)}"
-            )
+    validate_drill(cfg.experiment)
     for key, team in cfg.layout.teams.items():
         positive(team.count, f"layout.teams.{key}.count", allow_zero=True)
         positive(team.headcount, f"layout.teams.{key}.headcount")
@@ -89,6 +73,7 @@ def validate(cfg: Config) -> None:
     validate_evacuation(cfg)
     if cfg.scenario.storm is not None:
         _check_storm(cfg.scenario.storm, "scenario.storm")
+    check_numbers(cfg, signs=True)  # what the sections did not cover: nothing negative
 
 
 # re-exports: every schema class and shared check under sim.config

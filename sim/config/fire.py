@@ -58,6 +58,11 @@ def validate_fire(cfg: Config) -> None:
                 raise ConfigError(f"scenario.fire.classes.{k}.lb_ratio: must be >= 1")
         if sum(c.p_day for c in f.classes.values()) <= 0:
             raise ConfigError("scenario.fire.classes: p_day must not all be 0")
+        for name in ("start_clock_h", "ignition_hour_mean"):
+            if not 0 <= getattr(f, name) < 24:
+                raise ConfigError(
+                    f"scenario.fire.{name}={getattr(f, name)}: must be within [0, 24)"
+                )
         if f.mode == "extreme_day" and f.extreme_class not in f.classes:
             raise ConfigError(f"scenario.fire.extreme_class='{f.extreme_class}': not in classes")
     lf = cfg.layout.fire
@@ -70,6 +75,26 @@ def validate_fire(cfg: Config) -> None:
         positive(lf.water_distance_km, "layout.fire.water_distance_km", allow_zero=True)
         if not 0 <= lf.water_dependent_share <= 1:
             raise ConfigError("layout.fire.water_dependent_share: must be within [0, 1]")
+        # ASSUMPTION: floors of 1% (night-time spread as a share of the afternoon peak; daily
+        # chance that an escaped fire is contained, i.e. 100 days expected): smaller values
+        # describe no fire and overflow the growth model
+        if not 0.01 <= lf.diurnal_min_multiplier <= 1:
+            raise ConfigError(
+                f"layout.fire.diurnal_min_multiplier={lf.diurnal_min_multiplier}: "
+                "must be within [0.01, 1] (a share of the afternoon peak)"
+            )
+        if not 0 <= lf.diurnal_peak_hour < 24:
+            raise ConfigError(
+                f"layout.fire.diurnal_peak_hour={lf.diurnal_peak_hour}: must be within [0, 24)"
+            )
+        if not 0.01 <= lf.ea_p_contain_per_day <= 1:
+            raise ConfigError(
+                f"layout.fire.ea_p_contain_per_day={lf.ea_p_contain_per_day}: "
+                "must be within [0.01, 1]"
+            )
+        positive(lf.max_teams_per_fire, "layout.fire.max_teams_per_fire")
+        for tier, rate in lf.production_m_min_per_person.items():
+            positive(rate, f"layout.fire.production_m_min_per_person.{tier}")
         for k, team in lf.teams.items():
             positive(team.count, f"layout.fire.teams.{k}.count", allow_zero=True)
             positive(team.headcount, f"layout.fire.teams.{k}.headcount")
