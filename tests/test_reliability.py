@@ -40,7 +40,7 @@ CONF = ROOT / "conf"
 def bad(overrides: list[str]) -> str:
     """The one-line UserError that the overrides give (fails if they are accepted)."""
     with pytest.raises(UserError) as info:
-        prepare(compose_config(overrides))
+        prepare(compose_config(["scenario=storm", *overrides]))
     msg = str(info.value)
     assert "\n" not in msg and msg
     return msg
@@ -91,27 +91,38 @@ def test_huge_non_finite_and_negative_numbers_are_one_line(override, message):
 
 def test_replication_cap_is_configurable():
     conf, _ = prepare(
-        compose_config(["experiment.replications=20000", "experiment.max_replications_cap=20000"])
+        compose_config(
+            [
+                "scenario=storm",
+                "experiment.replications=20000",
+                "experiment.max_replications_cap=20000",
+            ]
+        )
     )
     assert conf.experiment.replications == 20000
 
 
 def test_misspelt_target_metric_and_missing_threshold():
-    msg = bad(["district.targets.warning_lead.metric=warnin_lead_min"])
+    msg = bad(["district.targets.warning_lead.metric=warnin_lead_min"])  # storm judges it
     assert "district.targets.warning_lead.metric='warnin_lead_min': no such KPI" in msg
     assert "did you mean warning_lead_min" in msg
-    msg = bad(["district.targets.fires_out_24h.denominator=fire"])
+    msg = bad(
+        [
+            "district.targets.fires_out_24h.numerator=fires_out_24h",
+            "district.targets.fires_out_24h.denominator=fire",
+        ]
+    )
     assert "district.targets.fires_out_24h.denominator='fire': no such KPI" in msg
 
 
 def test_target_without_threshold_in_a_user_file(tmp_path):
     ucd = _user_dir(tmp_path, lambda t: t.replace("    threshold: 45\n", "", 1))
     with pytest.raises(UserError) as info:
-        preflight(["--config-dir", str(ucd), "district=mine", "layout=bishan"])
+        preflight(["--config-dir", str(ucd), "district=mine", "layout=bishan", "scenario=storm"])
     msg = str(info.value)
     assert msg.startswith("district.targets.warning_lead.threshold:") and "missing mandatory" in msg
     with pytest.raises(UserError, match=r"^district\.targets\.mine\.metric: Invalid type"):
-        preflight(["+district.targets.mine.metric=incidents"])
+        preflight(["scenario=storm", "+district.targets.mine.metric=incidents"])
 
 
 @pytest.mark.parametrize(
@@ -128,20 +139,22 @@ def test_unknown_key_appended_with_plus_is_refused(override, field):
 
 def test_bad_override_syntax_names_the_field():
     with pytest.raises(UserError, match=r"^experiment\.seed: bad override syntax"):
-        preflight(["experiment.seed=[1,2"])
+        preflight(["scenario=storm", "experiment.seed=[1,2"])
     with pytest.raises(UserError, match=r"^layout\.teams\.community\.count: bad override syntax"):
-        preflight(["layout.teams.community.count=5)"])
+        preflight(["scenario=storm", "layout.teams.community.count=5)"])
 
 
 def test_sweep_with_a_bad_member_past_the_64th_is_caught(tmp_path):
     seeds = ",".join(str(s) for s in range(MAX_PREFLIGHT_COMBOS + 6))
-    argv = ["-m", f"experiment.seed={seeds},-5", f"hydra.sweep.dir={tmp_path / 'sw'}"]
+    argv = ["-m", "scenario=storm", f"experiment.seed={seeds},-5"]
+    argv.append(f"hydra.sweep.dir={tmp_path / 'sw'}")
     with pytest.raises(UserError, match=r"experiment\.seed=-5: must be >= 0"):
         preflight(argv)
     # more combinations than the cap: each member of each sweep is still validated
     counts = ",".join(str(c) for c in range(1, 10))
     argv = [
         "-m",
+        "scenario=storm",
         f"layout.teams.community.count={counts}",
         "scenario.storm.closures_mean=1,2,3,4,5,6,7,8,nan",
         f"hydra.sweep.dir={tmp_path / 'sw2'}",
@@ -152,7 +165,7 @@ def test_sweep_with_a_bad_member_past_the_64th_is_caught(tmp_path):
 
 
 def test_group_sweep_with_a_bad_district_value(tmp_path):
-    argv = ["-m", "district=bishan,fengdu", "layout.teams.community.count=2"]
+    argv = ["-m", "scenario=storm", "district=bishan,fengdu", "layout.teams.community.count=2"]
     with pytest.raises(UserError, match=r"layout\.teams\.community"):  # Fengdu has no such team
         preflight([*argv, f"hydra.sweep.dir={tmp_path / 'sw'}"])
 
@@ -169,7 +182,9 @@ def _user_dir(tmp_path: Path, text_edit=None, name: str = "mine") -> Path:
 
 def test_user_config_dir_is_honoured(tmp_path):
     ucd = _user_dir(tmp_path)
-    preflight(["--config-dir", str(ucd), "district=mine", "layout=bishan"])  # no error
+    preflight(
+        ["--config-dir", str(ucd), "district=mine", "layout=bishan", "scenario=storm"]
+    )  # no error
     with pytest.raises(UserError, match="--config-dir .*: no such folder"):
         preflight(["--config-dir", str(tmp_path / "nowhere"), "district=mine"])
 
@@ -195,7 +210,8 @@ def test_user_config_dir_is_honoured(tmp_path):
 def test_duplicate_keys_and_tabs_name_file_line_and_field(tmp_path, cli, edit, message):
     ucd = _user_dir(tmp_path, edit)
     out = tmp_path / "out"
-    code, err = cli(["--config-dir", str(ucd), "district=mine", f"hydra.run.dir={out}"])
+    argv = ["--config-dir", str(ucd), "district=mine", "scenario=storm", f"hydra.run.dir={out}"]
+    code, err = cli(argv)
     assert code == 2
     line = one_line(err)
     assert str(ucd / "district" / "mine.yaml") in line
@@ -214,7 +230,7 @@ def _bomb(levels: int = 9) -> str:
 def test_yaml_alias_bomb_in_a_district_file_is_refused_fast(tmp_path, cli):
     ucd = _user_dir(tmp_path, lambda t: t + _bomb())
     t0 = time.perf_counter()
-    code, err = cli(["--config-dir", str(ucd), "district=mine"])
+    code, err = cli(["--config-dir", str(ucd), "district=mine", "scenario=storm"])
     assert code == 2 and time.perf_counter() - t0 < 30
     assert f"aliases expand to more than {MAX_NODES:,} values" in one_line(err)
     # a recursive alias and an oversized file are refused too
@@ -247,9 +263,9 @@ def test_resolvers_are_refused_and_never_reach_outputs(tmp_path, monkeypatch):
     assert "district.name_zh: resolver '${oc.env:...}' is not allowed" in msg
     ucd = _user_dir(tmp_path, lambda t: t.replace("name_zh: 璧山区", "name_zh: ${oc.env:HOME}"))
     with pytest.raises(UserError, match=r"district\.name_zh: resolver"):
-        preflight(["--config-dir", str(ucd), "district=mine", "layout=bishan"])
+        preflight(["--config-dir", str(ucd), "district=mine", "layout=bishan", "scenario=storm"])
     # plain interpolations (the shipped configs use them) stay fine
-    prepare(compose_config(["scenario=flood"]))
+    prepare(compose_config(["scenario=flood"]))  # flood.district: ${district.name}
 
 
 # ------------------------------------------------------------------ output folders
@@ -257,7 +273,7 @@ def test_earlier_run_folder_is_not_reused_without_resume(tmp_path, cli):
     run = tmp_path / "run"
     run.mkdir()
     (run / "summary.json").write_text('{"earlier": true}')
-    code, err = cli(["experiment.replications=1", f"hydra.run.dir={run}"])
+    code, err = cli(["scenario=storm", "experiment.replications=1", f"hydra.run.dir={run}"])
     assert code == 2
     assert "holds an earlier run (summary.json)" in one_line(err)
     assert "experiment.resume=true" in err
@@ -269,7 +285,7 @@ def test_earlier_sweep_folder_is_not_reused_without_resume(tmp_path, cli):
     sweep = tmp_path / "sweep"
     (sweep / "0_bishan_storm_bishan").mkdir(parents=True)
     (sweep / "multirun.yaml").write_text("earlier")
-    code, err = cli(["-m", "experiment.seed=1,2", f"hydra.sweep.dir={sweep}"])
+    code, err = cli(["-m", "scenario=storm", "experiment.seed=1,2", f"hydra.sweep.dir={sweep}"])
     assert code == 2 and "hydra.sweep.dir=" in one_line(err) and "earlier run" in err
     assert (sweep / "multirun.yaml").read_text() == "earlier"
 
@@ -282,12 +298,12 @@ def test_unwritable_output_folders_are_one_line(tmp_path, cli):
         (str(afile / "sub"), f"cannot be created, {afile} is not a folder"),
     ]
     for folder, message in cases:
-        code, err = cli([f"hydra.run.dir={folder}"])
+        code, err = cli(["scenario=storm", f"hydra.run.dir={folder}"])
         assert code == 2 and message in one_line(err)
     ro = tmp_path / "ro"
     ro.mkdir()
     with _read_only(ro):
-        code, err = cli([f"hydra.run.dir={ro / 'run'}"])
+        code, err = cli(["scenario=storm", f"hydra.run.dir={ro / 'run'}"])
         assert code == 2 and f"cannot write in {ro}" in one_line(err)
         with pytest.raises(OutputError, match=rf"^{ro}/.*(not permitted|Permission denied)"):
             atomic_write_text(ro / "x.json", "{}", ro)
@@ -323,7 +339,7 @@ def test_scheduler_that_is_not_an_address_leaves_no_run_folder(tmp_path, cli):
         ("tcp://host:99999", "not a scheduler address"),
         ("tcp://127.0.0.1:1", "experiment.scheduler=tcp://127.0.0.1:1: cannot connect"),
     ]:
-        argv = ["experiment.executor=dask", f"experiment.scheduler={address}"]
+        argv = ["scenario=storm", "experiment.executor=dask", f"experiment.scheduler={address}"]
         code, err = cli([*argv, f"hydra.run.dir={out}"])
         assert code == 2 and message in one_line(err)
         assert not out.exists()
@@ -336,7 +352,7 @@ def test_symlinks_planted_in_the_run_folder_are_refused(tmp_path, cli):
     run = tmp_path / "run"
     run.mkdir()
     (run / "summary.json").symlink_to(victim)
-    code, err = cli(["experiment.resume=true", f"hydra.run.dir={run}"])
+    code, err = cli(["scenario=storm", "experiment.resume=true", f"hydra.run.dir={run}"])
     assert code == 2 and "summary.json: is a symbolic link" in one_line(err)
     assert victim.read_text() == "precious"
     # a link made after the pre-flight check (or one planted in replications/) is refused
@@ -445,7 +461,8 @@ def test_resume_in_the_cli_refuses_an_edited_checkpoint(checkpointed, cli):
     head, _, payload = p.read_bytes().partition(b"\n")
     p.write_bytes(head + b"\n" + payload.replace(b'"rep":0', b'"rep":0 ', 1))
     before = {q.name: q.read_bytes() for q in (run / "replications").iterdir()}
-    argv = ["experiment.replications=2", "experiment.executor=serial", "experiment.resume=true"]
+    argv = ["scenario=storm", "experiment.replications=2", "experiment.executor=serial"]
+    argv.append("experiment.resume=true")
     code, err = cli([*argv, f"hydra.run.dir={run}"])
     assert code == 2
     assert "rep_00000.json: signature does not match" in one_line(err)
@@ -510,7 +527,8 @@ def test_every_replication_failed_exits_1_with_one_line(tmp_path, monkeypatch, c
 
     monkeypatch.setattr(experiment, "run_one", boom)
     run = tmp_path / "run"
-    argv = ["experiment.replications=2", "experiment.executor=serial", f"hydra.run.dir={run}"]
+    argv = ["scenario=storm", "experiment.replications=2", "experiment.executor=serial"]
+    argv.append(f"hydra.run.dir={run}")
     monkeypatch.setattr(sys, "argv", ["run_sim.py", *argv])
     code, err = cli(argv)
     assert code == 1
@@ -532,7 +550,7 @@ def test_max_failed_share_allows_some_failures(tmp_path, monkeypatch):
         return real(cfg, net, rep)
 
     monkeypatch.setattr(experiment, "run_one", flaky)
-    base = ["experiment.replications=2", "experiment.executor=serial"]
+    base = ["scenario=storm", "experiment.replications=2", "experiment.executor=serial"]
     with pytest.raises(RunFailed, match="1 of 2 replications failed"):
         run(compose_config(base), tmp_path / "a")
     summary = run(compose_config([*base, "experiment.max_failed_share=0.5"]), tmp_path / "b")
@@ -676,7 +694,7 @@ def _numeric_fields(overrides: list[str]) -> list[str]:
     return sorted(out)
 
 
-STORM = ["experiment.replications=1", "experiment.executor=serial"]
+STORM = ["scenario=storm", "experiment.replications=1", "experiment.executor=serial"]
 _BASES: dict = {}
 
 
