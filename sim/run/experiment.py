@@ -202,18 +202,19 @@ def _processes(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepRe
         clean = False
         try:
             while (todo or suspects or inflight) and not broken:
+                chunk, alone = [], False
                 try:
                     if suspects:
                         if not inflight:
-                            chunk = [suspects.popleft()]
+                            chunk, alone = [suspects.popleft()], True
                             inflight[pool.submit(_run_in_worker, chunk)] = (chunk, True)
                     else:
                         while todo and len(inflight) < 2 * workers:
                             n = batcher.size(len(todo))
                             chunk = [todo.popleft() for _ in range(min(n, len(todo)))]
                             inflight[pool.submit(_run_in_worker, chunk)] = (chunk, False)
-                except BrokenProcessPool:
-                    todo.extendleft(reversed(chunk))
+                except BrokenProcessPool:  # broke before this chunk was even submitted
+                    (suspects if alone else todo).extendleft(reversed(chunk))
                     broken = True
                     break
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
@@ -229,8 +230,10 @@ def _processes(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepRe
                         batcher.record(len(chunk), seconds)
                     yield from results
             if broken:
-                for chunk, alone in inflight.values():
-                    if alone:  # it ran by itself and its worker died again
+                for fut, (chunk, alone) in inflight.items():
+                    if fut.done() and not fut.cancelled() and fut.exception() is None:
+                        yield from fut.result()[0]  # finished before the pool broke
+                    elif alone:  # it ran by itself and its worker died again
                         yield from (lost(r) for r in chunk)
                     else:
                         suspects.extend(chunk)
