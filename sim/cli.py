@@ -1,26 +1,45 @@
 """Command line: a pre-flight check of the overrides, then Hydra's own main.
 
-Hydra reports bad overrides with several lines and exit status 1. Planners need one line
-and exit status 2, *before* any run directory is created, so the overrides are first
-composed and validated here with Hydra's compose API (every combination of a ``-m`` sweep,
-up to a cap), and only then handed to ``hydra.main``.
+Hydra reports bad overrides with several lines and exit status 1, and creates the run folder
+before the task sees the config. Planners need one line and exit status 2 *before* any run
+folder exists, so :func:`preflight` first
+
+1. parses every override on its own (a syntax error names the override's field),
+2. checks every YAML file of the config folders (``conf/`` and a ``--config-dir``) for size,
+   syntax, tabs, duplicate keys and alias bombs (file, line and field in the message),
+3. composes the config for every combination of config-group choices of a ``-m`` sweep and
+   validates every value of every sweep (all combinations while there are at most
+   :data:`MAX_PREFLIGHT_COMBOS`, else each member on its own, so a bad value past the
+   64th member is still caught before anything runs),
+4. checks the output folder (``hydra.run.dir`` / ``hydra.sweep.dir``): creatable and
+   writable, not an earlier run unless ``experiment.resume=true``, no planted symlinks,
+5. checks that a Dask scheduler address answers,
+
+and only then hands over to ``hydra.main``. Exit status: 2 bad input, 1 too many failed
+replications, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
+import signal
+import socket
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.config import Config
-from sim.core.errors import UserError
+from sim.config import Config, ConfigError
+from sim.config.experiment import scheduler_address
+from sim.config.yamlfiles import check_config_dir
+from sim.core.errors import RunFailed, UserError
 from sim.core.paths import CONF_DIR
 from sim.run.app import omegaconf_message, prepare, run
 from sim.run.audit import ScenarioRun, design_scenarios, run_audit
+from sim.run.outputs import check_run_folder, os_error_line
 
 # Flags after which Hydra does not run the task (help/info/completion): no pre-flight.
 _NO_RUN_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion", "-sc")
@@ -76,13 +95,38 @@ def user_overrides(argv: list[str]) -> list[str]:
     return out
 
 
-def expand_sweeps(overrides: list[str]) -> list[list[str]]:
-    """Every combination of sweep values (``a=x,y``) as plain override lists."""
+def _flag(argv: list[str], *names: str) -> str | None:
+    """The value of a ``--flag value`` / ``--flag=value`` option (last one wins)."""
+    value = None
+    for i, a in enumerate(argv):
+        for n in names:
+            if a == n and i + 1 < len(argv):
+                value = argv[i + 1]
+            elif a.startswith(n + "="):
+                value = a.split("=", 1)[1]
+    return value
+
+
+def _parse(overrides: list[str]) -> list:
+    """Hydra's parse of each override; a syntax error names the override's field."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    parsed = OverridesParser.create().parse_overrides(overrides)
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed.extend(parser.parse_overrides([text]))
+        except Exception as exc:
+            key = text.split("=", 1)[0].lstrip("+~") or text
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{key}: bad override syntax in '{text}' ({reason})") from None
+    return parsed
+
+
+def expand_sweeps(overrides: list[str]) -> list[list[str]]:
+    """Every combination of sweep values (``a=x,y``) as plain override lists (up to the cap)."""
     choices: list[list[str]] = []
-    for o in parsed:
+    for o in _parse(overrides):
         key = o.get_key_element()
         if key.lstrip("+~").startswith("hydra"):
             continue
@@ -94,26 +138,116 @@ def expand_sweeps(overrides: list[str]) -> list[list[str]]:
     return [list(c) for c in itertools.islice(combos, MAX_PREFLIGHT_COMBOS)]
 
 
+class _Preflight:
+    """The config folders of a command line and the composition of its overrides."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.multirun = any(a in ("-m", "--multirun") for a in argv)
+        self.config_name = _flag(argv, "--config-name", "-cn") or "config"
+        cp = _flag(argv, "--config-path", "-cp")
+        here = Path(__file__).resolve().parent  # Hydra: relative to the file of hydra.main
+        self.conf_dir = CONF_DIR if cp is None else (here / cp).resolve()
+        cd = _flag(argv, "--config-dir", "-cd")
+        self.extra_dirs = [] if cd is None else [Path(cd).expanduser().resolve()]
+        self._nets: dict = {}
+        self.yaml_problems: dict[Path, str] = {}
+
+    def check_files(self) -> None:
+        for d in (self.conf_dir, *self.extra_dirs):
+            if not d.is_dir():
+                flag = "--config-path" if d == self.conf_dir else "--config-dir"
+                raise UserError(f"{flag} {d}: no such folder")
+            try:
+                self.yaml_problems.update(check_config_dir(d))
+            except ConfigError as exc:
+                raise UserError(str(exc)) from None
+
+    @property
+    def search(self) -> list[str]:
+        """The override that adds a ``--config-dir`` to the search path of a compose."""
+        if not self.extra_dirs:
+            return []
+        return [f"hydra.searchpath=[{','.join('file://' + str(d) for d in self.extra_dirs)}]"]
+
+    def compose(self, overrides: list[str]) -> DictConfig:
+        from hydra import compose
+
+        try:
+            return compose(
+                config_name=self.config_name,
+                overrides=[*overrides, *self.search],
+                return_hydra_config=True,
+            )
+        except Exception as exc:
+            raise UserError(_compose_message(exc, overrides, self.yaml_problems)) from None
+
+    def validate(self, job: DictConfig, overrides: list[str]) -> None:
+        """Typed config, network and nodes of one composed job config (networks cached);
+        for the plan audit, of every design scenario composed with the same overrides; for
+        compare and search, of every alternative."""
+        if job.scenario.name == "audit":
+            for r in audit_runs([*overrides, *self.search], job, self.yaml_problems):
+                prepare(r.cfg, self._nets)
+        else:
+            prepare(job, self._nets)
+        alternatives(job, [*overrides, *self.search])
+
+
+def _job(cfg: DictConfig) -> DictConfig:
+    """A copy of a composed config without its ``hydra`` node (what the task receives)."""
+    job = copy.deepcopy(cfg)
+    with open_dict(job):
+        job.pop("hydra", None)
+    return job
+
+
+def _is_group(key: str, dirs: list[Path]) -> bool:
+    return any((d / key.lstrip("+~")).is_dir() for d in dirs)
+
+
 def preflight(argv: list[str]) -> None:
     """Compose and validate the config for the given overrides; raise UserError if bad."""
     from hydra import initialize_config_dir
 
-    try:
-        combos = expand_sweeps(user_overrides(argv))
-    except Exception as exc:  # override syntax errors
-        raise UserError(f"bad override: {str(exc).strip().splitlines()[0]}") from None
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for overrides in combos:
-            cfg = _compose(overrides)
-            if cfg.scenario.name == "audit":
-                for run in audit_runs(overrides, cfg):
-                    prepare(run.cfg)
-            else:
-                prepare(cfg)
-            alternatives(cfg, overrides)  # compare/search: every alternative composes
+    _register_schema()
+    pf = _Preflight(argv)
+    parsed = _parse(user_overrides(argv))
+    pf.check_files()
+    dirs = [pf.conf_dir, *pf.extra_dirs]
+    groups, values = [], []  # (sweep members as override strings) per override
+    for o in parsed:
+        key = o.get_key_element()
+        members = (
+            [f"{key}={v}" for v in o.sweep_string_iterator()]
+            if o.is_sweep_override()
+            else [o.input_line]
+        )
+        is_hydra = key.lstrip("+~").startswith("hydra")
+        (groups if is_hydra or _is_group(key, dirs) else values).append(members)
+    with initialize_config_dir(config_dir=str(pf.conf_dir), version_base="1.3"):
+        first_values = [m[0] for m in values]
+        combos = list(itertools.product(*values)) if values else [()]
+        for group_choice in itertools.product(*groups) if groups else [()]:
+            base = pf.compose([*group_choice, *first_values])
+            job = _job(base)
+            pf.validate(job, [*group_choice, *first_values])
+            if len(combos) <= MAX_PREFLIGHT_COMBOS:
+                variants = [list(c) for c in combos[1:]]
+            else:  # too many to try all: each member of each sweep once
+                variants = [[m] for members in values for m in members[1:]]
+            for variant in variants:
+                over = [*group_choice, *_with(first_values, variant)]
+                pf.validate(apply_overrides(job, variant), over)
+        if _flag(argv, "--cfg", "-c") is None:  # --cfg only prints: no folder is made
+            _check_outputs(base, pf.multirun)
 
 
-def _compose(overrides: list[str]) -> DictConfig:
+def _key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def _compose(overrides: list[str], yaml_problems: dict[Path, str] | None = None) -> DictConfig:
     """Compose with Hydra's config loader (set up here if no caller did); UserError if bad."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -121,18 +255,16 @@ def _compose(overrides: list[str]) -> DictConfig:
     if not GlobalHydra.instance().is_initialized():
         _register_schema()
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            return _compose(overrides)
+            return _compose(overrides, yaml_problems)
     try:
         return compose(config_name="config", overrides=list(overrides))
     except Exception as exc:
-        raise UserError(_compose_message(exc, overrides)) from None
+        raise UserError(_compose_message(exc, overrides, yaml_problems)) from None
 
 
-def _key(override: str) -> str:
-    return override.split("=", 1)[0].lstrip("+~")
-
-
-def audit_runs(overrides: list[str], cfg: DictConfig) -> list[ScenarioRun]:
+def audit_runs(
+    overrides: list[str], cfg: DictConfig, yaml_problems: dict[Path, str] | None = None
+) -> list[ScenarioRun]:
     """The design scenarios of the audit, each composed with the user's overrides.
 
     An override of a scenario section (``scenario.storm.closures_mean=10``) applies to every
@@ -151,13 +283,13 @@ def audit_runs(overrides: list[str], cfg: DictConfig) -> list[ScenarioRun]:
     experiment = next((o.split("=", 1)[1] for o in plain if _key(o) == "experiment"), "default")
     runs = []
     for name in design_scenarios(targets):
-        base = _compose([*rest, f"scenario={name}"])
+        base = _compose([*rest, f"scenario={name}"], yaml_problems)
         keep, skipped = [], []
         for o in sections:
             parts = _key(o).split(".")
             exists = len(parts) <= 2 or OmegaConf.select(base, ".".join(parts[:2])) is not None
             (keep if exists else skipped).append(o)
-        composed = _compose([*rest, f"scenario={name}", *keep]) if keep else base
+        composed = _compose([*rest, f"scenario={name}", *keep], yaml_problems) if keep else base
         choices = {
             "district": str(composed.district.name),
             "scenario": name,
@@ -168,7 +300,47 @@ def audit_runs(overrides: list[str], cfg: DictConfig) -> list[ScenarioRun]:
     return runs
 
 
-def _compose_message(exc: BaseException, overrides: list[str]) -> str:
+def apply_overrides(base: DictConfig, overrides: list[str]) -> DictConfig:
+    """``base`` with more value overrides applied as Hydra applies them after composing."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    cfg = copy.deepcopy(base)
+    # '+key=v' added by the base already: replace it (Hydra would refuse a second add)
+    texts = ["+" + t if t.startswith("+") and not t.startswith("++") else t for t in overrides]
+    parsed = OverridesParser.create().parse_overrides(texts)
+    try:
+        ConfigLoaderImpl._apply_overrides_to_config(parsed, cfg)
+    except Exception as exc:
+        raise UserError(_compose_message(exc, overrides)) from None
+    return cfg
+
+
+def _check_outputs(cfg: DictConfig, multirun: bool) -> None:
+    """The run (or sweep) folder and, for Dask, the scheduler: before Hydra creates anything."""
+    ex = cfg.experiment
+    field = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    try:
+        folder = Path(str(OmegaConf.select(cfg, field)))
+    except Exception:  # an interpolation only Hydra can fill in at launch: nothing to check
+        folder = None
+    if folder is not None:
+        check_run_folder(folder, bool(ex.resume), field)
+    if ex.executor == "dask" and ex.scheduler:
+        proto, host, port = scheduler_address(str(ex.scheduler))
+        if proto == "tcp":
+            try:
+                socket.create_connection((host, port or 8786), timeout=3).close()
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+                raise UserError(
+                    f"experiment.scheduler={ex.scheduler}: cannot connect ({reason})"
+                ) from None
+
+
+def _compose_message(
+    exc: BaseException, overrides: list[str], yaml_problems: dict[Path, str] | None = None
+) -> str:
     text = str(exc)
     if "Could not find" in text and "Available options" in text:
         # e.g. In 'config': Could not find 'district/nowhere' ... Available options in 'district':
@@ -180,15 +352,48 @@ def _compose_message(exc: BaseException, overrides: list[str]) -> str:
                 break
             opts.append(line.strip())
         return f"{group}={option}: no such {group} (available: {', '.join(opts)})"
+    seen: BaseException | None = exc
+    while seen is not None:  # a YAML error: the file and line are in its marks
+        mark = getattr(seen, "problem_mark", None)
+        if mark is not None:
+            known = (yaml_problems or {}).get(Path(str(mark.name)).resolve())
+            if known:
+                return known
+            problem = str(getattr(seen, "problem", "") or "YAML error")
+            return f"{mark.name}:{mark.line + 1}: {problem}"
+        seen = seen.__cause__ or seen.__context__
+    if "Could not override" in text or "Could not append" in text or "Could not delete" in text:
+        return text.strip().splitlines()[0]
+    if text.startswith("Error merging override "):  # name the override's own field
+        line = text.removeprefix("Error merging override ").strip().splitlines()[0]
+        key = line.split("=", 1)[0].lstrip("+~")
+        inner = exc.__cause__ or exc.__context__
+        msg = str(getattr(inner, "msg", "") or inner or text).strip().splitlines()[0]
+        return f"{key}: {msg}"
     return omegaconf_message(exc)
+
+
+def _interrupted(outdir: Path | None) -> None:
+    """One line after Ctrl-C: what was kept and how to resume."""
+    if outdir is not None and (outdir / "replications").is_dir():
+        n = len(list((outdir / "replications").glob("rep_*.json")))
+        print(
+            f"interrupted: {n} finished replications kept in {outdir / 'replications'}; "
+            f"resume with the same overrides plus hydra.run.dir={outdir} experiment.resume=true",
+            file=sys.stderr,
+        )
+    else:
+        print("interrupted: nothing was kept", file=sys.stderr)
+    sys.exit(130)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _hydra_task(cfg: DictConfig) -> None:
+    outdir = None
     try:
         hc = HydraConfig.get()
-        choices = {g: str(c) for g, c in hc.runtime.choices.items() if not g.startswith("hydra")}
         outdir = Path(hc.runtime.output_dir)
+        choices = {g: str(c) for g, c in hc.runtime.choices.items() if not g.startswith("hydra")}
         overrides = [o for o in hc.overrides.task if not _key(o).startswith("hydra")]
         if cfg.experiment.mode == "drill":
             return _run_drill(cfg, outdir, overrides)
@@ -211,6 +416,18 @@ def _hydra_task(cfg: DictConfig) -> None:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except OSError as exc:  # a write the output layer did not anticipate
+        print(f"error: {os_error_line(exc, outdir)}", file=sys.stderr)
+        sys.exit(2)
+    except RunFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _interrupted(outdir)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _run_drill(cfg: DictConfig, outdir: Path, overrides: list[str]) -> None:
@@ -224,13 +441,17 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python run_sim.py``."""
     argv = sys.argv[1:] if argv is None else argv
     _register_schema()
-    if not any(a in _NO_RUN_FLAGS or a.startswith("--shell-completion") for a in argv):
-        try:
-            preflight(argv)
-        except UserError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
-    _hydra_task()
+    signal.signal(signal.SIGTERM, _terminate)  # `kill`: stop as cleanly as after Ctrl-C
+    try:
+        if not any(a in _NO_RUN_FLAGS or a.startswith("--shell-completion") for a in argv):
+            try:
+                preflight(argv)
+            except UserError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                sys.exit(2)
+        _hydra_task()
+    except KeyboardInterrupt:
+        _interrupted(None)
 
 
 # ------------------------------------------------------------- compare and search modes

@@ -12,6 +12,20 @@ from sim.core.network import RoadNetwork
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _checkpoint_key_outside_home(tmp_path_factory):
+    """Tests sign checkpoints with a key in a temporary config home, not the user's own."""
+    import os
+
+    old = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config_home"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old
+
+
 def node(g: nx.Graph, n: str, kind: str = "town", pop: int = 1000, lat=29.5, lon=106.2) -> None:
     g.add_node(n, kind=kind, name_zh=n, name_en=n, lat=lat, lon=lon, population=pop)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
-from sim.config.checks import COMPARATORS, ConfigError, positive
-from sim.config.district import DistrictConfig
+from sim.config.checks import COMPARATORS, ConfigError, check_numbers, positive
+from sim.config.district import DistrictConfig, validate_district
 from sim.config.evacuation import validate_evacuation
 from sim.config.experiment import (
     EXECUTORS,
@@ -28,6 +28,7 @@ from sim.config.experiment import (
     RobustnessConfig,
     SearchConfig,
     validate_drill,
+    validate_experiment,
     validate_modes,
     validate_robustness,
 )
@@ -51,7 +52,14 @@ class Config:
 
 
 def validate(cfg: Config) -> None:
-    """Semantic checks that the schema's types cannot express."""
+    """Semantic checks that the schema's types cannot express.
+
+    First every number anywhere (finite, not huge, >= 0 unless signed) and unknown keys, then
+    each section's own ranges and references.
+    """
+    check_numbers(cfg)  # finite, not huge, no unknown keys
+    validate_experiment(cfg.experiment)
+    validate_district(cfg.district)
     validate_fire(cfg)
     validate_modes(cfg.compare, cfg.search)
     validate_robustness(cfg.robustness)
@@ -96,6 +104,7 @@ def validate(cfg: Config) -> None:
     validate_evacuation(cfg)
     if cfg.scenario.storm is not None:
         _check_storm(cfg.scenario.storm, "scenario.storm")
+    check_numbers(cfg, signs=True)  # what the sections did not cover: nothing negative
 
 
 # re-exports: every schema class and shared check under sim.config

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
+from sim.config.checks import COMPARATORS, ConfigError
+
 
 @dataclass
 class TargetConfig:
@@ -38,3 +40,27 @@ class DistrictConfig:
     seat: str = ""  # node id of the district seat
     forest_area_ha: float = 0.0  # total forest area (denominator of the burned share)
     targets: dict[str, TargetConfig] = field(default_factory=dict)
+
+
+INTERVALS = ("t", "bootstrap")
+
+
+def validate_district(d: DistrictConfig) -> None:
+    """Targets: a metric, a known comparator and interval, numerator and denominator together.
+
+    Whether the metric is a KPI some module can produce is checked by the run code
+    (``sim.run.app.check_targets``), which knows the modules; this layer imports none.
+    """
+    for key, t in d.targets.items():
+        f = f"district.targets.{key}"
+        if not t.metric.strip():
+            raise ConfigError(f"{f}.metric: name the KPI the target judges")
+        if t.interval not in ("", *INTERVALS):
+            raise ConfigError(f"{f}.interval='{t.interval}': use t or bootstrap")
+        if t.comparator not in COMPARATORS:
+            raise ConfigError(
+                f"{f}.comparator='{t.comparator}': must be one of {', '.join(COMPARATORS)}"
+            )
+        if bool(t.numerator) != bool(t.denominator):
+            missing = "denominator" if t.numerator else "numerator"
+            raise ConfigError(f"{f}.{missing}: give numerator and denominator together")

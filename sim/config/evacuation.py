@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 from omegaconf import MISSING
 
-from sim.config.checks import ConfigError, check_share, positive, road_ends, road_exposure
+from sim.config.checks import (
+    ConfigError,
+    at_least,
+    check_share,
+    positive,
+    road_ends,
+    road_exposure,
+)
 from sim.config.teams import _check_capabilities
 
 if TYPE_CHECKING:
@@ -115,6 +122,8 @@ def validate_evacuation(cfg: Config) -> None:
         for name in ("capacity", "total_capacity", "area_m2"):
             positive(getattr(g, name), f"{f}.{name}", allow_zero=True)
         positive(g.m2_per_person, f"{f}.m2_per_person")
+        # ASSUMPTION: a standing person takes about 0.25 m2; less is a unit slip (m2 vs ha)
+        at_least(g.m2_per_person, f"{f}.m2_per_person", 0.25, "a person needs floor space")
         if g.capacity == 0 and g.total_capacity == 0 and g.area_m2 == 0:
             raise ConfigError(f"{f}: give capacity, total_capacity or area_m2")
     ev = cfg.layout.evacuation
@@ -151,6 +160,11 @@ def validate_evacuation(cfg: Config) -> None:
         positive(getattr(ev, name), f"{f}.{name}")
     for name in ("prep_sigma", "walk_km", "emergency_hold_h", "stuck_min"):
         positive(getattr(ev, name), f"{f}.{name}", allow_zero=True)
+    at_least(ev.household_size, f"{f}.household_size", 1.0, "a household has one person at least")
+    # ASSUMPTION: floors of a road lane and a vehicle (lanes = capacity / lane capacity, road
+    # storage = length x lanes / vehicle length); below them a value is a unit slip
+    at_least(ev.lane_capacity_vph, f"{f}.lane_capacity_vph", 100.0, "vehicles per hour per lane")
+    at_least(ev.vehicle_length_m, f"{f}.vehicle_length_m", 1.0, "metres of road per vehicle")
     for name in ("first_types", "handover_types"):
         for t in getattr(ev, name):
             if t not in SHELTER_TYPES:
@@ -191,6 +205,11 @@ def validate_evacuation(cfg: Config) -> None:
         if not z.nodes:
             raise ConfigError(f"{fz}.nodes: list at least one town/street")
         positive(z.people, f"{fz}.people", allow_zero=True)
+        pop = cfg.district.population_total
+        if key == (sc.district or key) and pop and z.people > pop:
+            raise ConfigError(
+                f"{fz}.people={z.people}: more than the district's population ({pop})"
+            )
         check_share(z.share_of_population, f"{fz}.share_of_population")
         if z.people == 0 and z.share_of_population == 0:
             raise ConfigError(f"{fz}: give people or share_of_population")

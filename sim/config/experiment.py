@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.config.checks import ConfigError, positive
+from sim.config.checks import ConfigError, at_most, check_share, positive
 
 
 @dataclass
@@ -59,9 +60,61 @@ class ExperimentConfig:
     mode: str = "run"  # run | drill (experiment=drill: a sealed double-blind drill package)
     drill: DrillConfig = field(default_factory=DrillConfig)
     robustness_from: str = ""  # a robustness.json: the audit shows each verdict's label
+    # ASSUMPTION: 10,000 replications are far beyond what a verdict needs; more is a typo
+    # (10**9 would run for years) unless the user raises this cap on purpose.
+    max_replications_cap: int = 10000
+    # share of replications that may fail before the run ends with exit status 1; 0: any
+    # failure does (a verdict over the survivors only would be biased). Outputs are written.
+    max_failed_share: float = 0.0
+    reps_per_task: int = 0  # replications per worker task (0: automatic, see experiment.py)
 
 
 EXECUTORS = ("serial", "processes", "dask")
+
+# ASSUMPTION: a horizon of more than 400 days (a whole-year fire season plus its tail) is a
+# typo; the cap keeps a mistyped horizon from running for days.
+MAX_HOURS = 24.0 * 400
+MAX_WORKERS = 1024  # a local pool or local Dask cluster larger than this is a typo
+
+_ADDRESS = re.compile(
+    r"^(tcp|tls|ws|wss|ucx|inproc)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?/?$"
+)
+
+
+def scheduler_address(address: str) -> tuple[str, str, int | None]:
+    """``tcp://host:8786`` -> ("tcp", "host", 8786); ConfigError naming the field if not one."""
+    m = _ADDRESS.match(address)
+    port = int(m.group(3)[1:]) if m and m.group(3) else None
+    if not m or (port is not None and not 0 < port < 65536):
+        raise ConfigError(
+            f"experiment.scheduler={address!r}: not a scheduler address "
+            "(give protocol://host:port, e.g. tcp://10.0.0.5:8786, or '' for a local cluster)"
+        )
+    return m.group(1), m.group(2).strip("[]"), port
+
+
+def validate_experiment(ex: ExperimentConfig) -> None:
+    """Counts, caps, the executor and the scheduler address of ``experiment``."""
+    positive(ex.max_replications_cap, "experiment.max_replications_cap")
+    cap_why = "raise experiment.max_replications_cap if you mean it"
+    for name in ("replications", "batch", "max_replications"):
+        positive(getattr(ex, name), f"experiment.{name}")
+        at_most(getattr(ex, name), f"experiment.{name}", ex.max_replications_cap, cap_why)
+    positive(ex.hours, "experiment.hours")
+    at_most(ex.hours, "experiment.hours", MAX_HOURS)
+    positive(ex.workers, "experiment.workers", allow_zero=True)
+    at_most(ex.workers, "experiment.workers", MAX_WORKERS)
+    positive(ex.reps_per_task, "experiment.reps_per_task", allow_zero=True)
+    at_most(ex.reps_per_task, "experiment.reps_per_task", ex.max_replications_cap)
+    check_share(ex.max_failed_share, "experiment.max_failed_share")
+    if ex.executor not in EXECUTORS:
+        raise ConfigError(
+            f"experiment.executor='{ex.executor}': must be one of {', '.join(EXECUTORS)}"
+        )
+    if ex.events_format not in ("csv", "parquet"):
+        raise ConfigError(f"experiment.events_format='{ex.events_format}': use csv or parquet")
+    if ex.scheduler:
+        scheduler_address(ex.scheduler)
 
 
 @dataclass

@@ -281,8 +281,13 @@ def validate_hazards(sc: ScenarioConfig) -> None:
             positive(getattr(q, name), f"scenario.earthquake.{name}", allow_zero=True)
         for name in ("people_per_site_mean", "people_dispersion", "work_min_per_person"):
             positive(getattr(q, name), f"scenario.earthquake.{name}")
-        for name in ("window_h", "repair_h_median", "att_c", "sites_growth_per_degree"):
+        for name in ("window_h", "repair_h_median", "att_c"):
             positive(getattr(q, name), f"scenario.earthquake.{name}")
+        if q.sites_growth_per_degree < 1:  # < 1 would put more collapses at lower intensity
+            raise ConfigError(
+                f"scenario.earthquake.sites_growth_per_degree={q.sites_growth_per_degree}: "
+                "must be >= 1"
+            )
         check_prob(q.road_damage_prob_at_8, "scenario.earthquake.road_damage_prob_at_8")
     ch = sc.chemical
     if ch is not None:

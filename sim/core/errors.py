@@ -17,4 +17,23 @@ class NetworkError(ValueError):
     """A problem with a network file or a node/road named in config (one-line message)."""
 
 
-__all__ = ["ConfigError", "NetworkError", "UserError"]
+class OutputError(UserError):
+    """A run folder or output file that cannot be written safely (one line naming the path)."""
+
+
+class CheckpointError(UserError):
+    """A checkpoint in a run folder that is refused: unsigned, altered, foreign or malformed."""
+
+
+class RunFailed(Exception):
+    """The run finished but more replications failed than allowed: one line, exit status 1."""
+
+
+__all__ = [
+    "CheckpointError",
+    "ConfigError",
+    "NetworkError",
+    "OutputError",
+    "RunFailed",
+    "UserError",
+]

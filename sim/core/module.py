@@ -39,6 +39,10 @@ class MapLayer:
 class ResponseModule(Protocol):
     """What a replication and the run code may ask of a response module."""
 
+    #: Every KPI name ``kpis`` can return (targets naming anything else are refused before a
+    #: run; tests/test_reliability.py checks the list against what the module emits).
+    KPI_NAMES: tuple[str, ...]
+
     def check_nodes(self, cfg: Config, net: RoadNetwork) -> None:
         """Raise NetworkError naming the field if a node the module's config names is missing."""
 

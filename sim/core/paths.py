@@ -15,3 +15,15 @@ def resolve_path(p: str) -> Path:
         return path
     alt = PROJECT_ROOT / path
     return alt if alt.exists() else path
+
+
+# The secret key that signs checkpoints lives outside every run folder (sim/run/checkpoints.py).
+KEY_ENV = "DISTRICT_SIM_KEY"  # the key itself (>= 16 characters); overrides the key file
+
+
+def key_file() -> Path:
+    """``$XDG_CONFIG_HOME/district-sim/key`` (default ``~/.config/district-sim/key``)."""
+    import os
+
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "district-sim" / "key"

@@ -26,6 +26,48 @@ if TYPE_CHECKING:
     from sim.core.roads import RoadState
 
 
+# Every KPI ``kpis`` can return (ResponseModule.KPI_NAMES; targets are checked against it).
+KPI_NAMES = (
+    "evac_casualty_incidents",
+    "evac_caught_at_home",
+    "evac_caught_awaiting_rescue",
+    "evac_caught_followed",
+    "evac_caught_not_reached_in_time",
+    "evac_caught_on_road",
+    "evac_caught_people",
+    "evac_caught_rescued",
+    "evac_complied_people",
+    "evac_deaths",
+    "evac_deaths_per_million",
+    "evac_evacuees_not_sheltered",
+    "evac_in_shelter_max",
+    "evac_max_link_delay_min",
+    "evac_mean_time_to_shelter_h",
+    "evac_never_sheltered",
+    "evac_out_before_impact_people",
+    "evac_out_before_impact_share",
+    "evac_peak_occupancy_share",
+    "evac_people_at_risk",
+    "evac_plan_people",
+    "evac_refused",
+    "evac_shelter_clearance_h",
+    "evac_sheltered_by_impact",
+    "evac_sheltered_people",
+    "evac_sheltered_share",
+    "evac_shelters_full",
+    "evac_time_to_90pct_sheltered_h",
+    "evac_time_to_plan_people_h",
+    "evac_turned_away_people",
+    "evac_unsheltered_person_h",
+    "evac_warned_people",
+    "evac_warned_share",
+    "evac_zone_clearance_h",
+    "warning_people",
+    "warning_reached_in_time",
+    "warning_reached_in_time_share",
+)
+
+
 def check_nodes(cfg: Config, net) -> None:
     """Every node named by the shelters, the evacuation fleet and the evacuation zone exists
     (raises :class:`NetworkError` naming the field); for ``sim.run.app.check_nodes``."""

@@ -31,6 +31,21 @@ def fire_years(cfg: Config) -> int:
 
 
 # ----------------------------------------------------------------------------- module API
+# Every KPI ``kpis`` can return (ResponseModule.KPI_NAMES; targets are checked against it).
+KPI_NAMES = (
+    "fires",
+    "fires_out_24h",
+    "fires_out_24h_share",
+    "fires_contained_ia_share",
+    "fires_escaped",
+    "fires_not_out_at_end",
+    "fire_first_arrival_mean_min",
+    "fire_teams_committed_max",
+    "burned_area_ha",
+    "burned_share_permille",
+)
+
+
 def attach(world: World, cfg: Config, roads: RoadState) -> FireService | None:
     """Start the fire service if the layout has forest-fire forces."""
     if cfg.layout.fire is None:

@@ -12,6 +12,7 @@ from sim.config import Config
 from sim.core.kpi import COMPUTED, KpiSpec, share
 from sim.core.module import MapLayer
 from sim.core.world import World
+from sim.relief.metrics import KPI_NAMES as KPI_NAMES  # ResponseModule.KPI_NAMES, one home
 from sim.relief.service import ReliefService
 from sim.relief.service import check_nodes as check_nodes  # module function, re-exported
 

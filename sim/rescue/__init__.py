@@ -26,6 +26,46 @@ if TYPE_CHECKING:
     from sim.core.roads import RoadState
 
 
+# Every KPI ``kpis`` can return (ResponseModule.KPI_NAMES; targets are checked against it).
+KPI_NAMES = (
+    "aid_dispatches",
+    "aid_requests",
+    "aid_teams_activated",
+    "deaths",
+    "first_aid_request_h",
+    "incidents",
+    "incidents_escalated",
+    "incidents_multi_team",
+    "incidents_not_reached_in_window",
+    "incidents_reached",
+    "incidents_within_standard",
+    "people_in_progress",
+    "people_involved",
+    "people_not_reached",
+    "people_reached_in_window",
+    "people_rescued",
+    "people_rescued_by_air",
+    "people_rescued_by_foot",
+    "people_rescued_by_on_site",
+    "people_rescued_by_road",
+    "people_rescued_by_water",
+    "repair_wait_mean_h",
+    "reroutes",
+    "response_mean_min",
+    "response_p50_min",
+    "response_p90_min",
+    "roads_repaired",
+    "roads_to_repair",
+    "share_first_on_scene_aid",
+    "share_within_standard",
+    "team_utilisation",
+    "teams_relieved",
+    "trips_air",
+    "trips_foot",
+    "trips_water",
+)
+
+
 def check_nodes(cfg: Config, net: RoadNetwork) -> None:
     """Every node the rescue layout names exists in the network (NetworkError if not)."""
     lay = cfg.layout

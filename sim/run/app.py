@@ -7,6 +7,7 @@ import json
 import math
 import sys
 import time
+from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +16,24 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import Config, ConfigError, validate
-from sim.core.errors import NetworkError, UserError
+from sim.config.checks import refuse_resolvers
+from sim.core.errors import NetworkError, RunFailed, UserError
 from sim.core.kpi import KpiSpec, infer_spec
 from sim.core.network import RoadNetwork
 from sim.core.paths import resolve_path
 from sim.modules import RESPONSE_MODULES
-from sim.run.experiment import Checkpoints, RepResult, run_replications
+from sim.run.checkpoints import Checkpoints
+from sim.run.experiment import RepResult, run_replications
 from sim.run.figures import network_map
 from sim.run.metrics import kpi_specs
+from sim.run.outputs import (
+    atomic_write_text,
+    check_run_folder,
+    discard,
+    one_line_os_errors,
+    publish,
+    staging,
+)
 from sim.run.report import write_report
 from sim.run.stats import mean_interval
 from sim.run.targets import (
@@ -58,9 +69,12 @@ def typed_config(cfg: DictConfig) -> Config:
         for section in AUDIT_PLACEHOLDERS:
             cfg.scenario[section] = None
     try:
+        refuse_resolvers(OmegaConf.to_container(cfg, resolve=False))  # before anything resolves
         obj = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as exc:
         raise UserError(omegaconf_message(exc)) from None
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
     if not isinstance(obj, Config):
         raise UserError("config does not follow the schema sim.config.Config")
     try:
@@ -83,18 +97,49 @@ def check_nodes(cfg: Config, net: RoadNetwork) -> None:
         module.check_nodes(cfg, net)
 
 
-def prepare(cfg: DictConfig) -> tuple[Config, RoadNetwork]:
-    """Validate config and load the network; raise :class:`UserError` on any bad input."""
+def prepare(cfg: DictConfig, nets: dict | None = None) -> tuple[Config, RoadNetwork]:
+    """Validate config and load the network; raise :class:`UserError` on any bad input.
+
+    ``nets`` caches loaded networks by path (the pre-flight check of a sweep loads each once).
+    """
     conf = typed_config(cfg)
+    path = resolve_path(conf.district.network)
     try:
-        net = RoadNetwork.load(resolve_path(conf.district.network))
+        net = nets[path] if nets is not None and path in nets else RoadNetwork.load(path)
     except NetworkError as exc:
         raise UserError(f"district.network: {exc}") from None
+    if nets is not None:
+        nets[path] = net
     try:
         check_nodes(conf, net)
     except NetworkError as exc:
         raise UserError(str(exc)) from None
+    check_targets(conf)
     return conf, net
+
+
+def known_kpis() -> set[str]:
+    """Every KPI a replication can produce: the run's own and each module's ``KPI_NAMES``."""
+    from sim.run.metrics import RUN_KPI_NAMES
+
+    return set(RUN_KPI_NAMES).union(*(m.KPI_NAMES for m in RESPONSE_MODULES))
+
+
+def check_targets(conf: Config) -> None:
+    """Each target's metric (and numerator/denominator) is a KPI some module produces.
+
+    Checked before anything runs, against the names the modules declare, so that a misspelt
+    metric is an error and not a silent NOT MODELLED (which means: this scenario does not
+    exercise that module).
+    """
+    names = known_kpis()
+    for key, t in conf.district.targets.items():
+        for part in ("metric", "numerator", "denominator"):
+            value = getattr(t, part)
+            if value and value not in names:
+                near = get_close_matches(value, sorted(names), n=1)
+                hint = f" (did you mean {near[0]}?)" if near else " (see the KPI list in README)"
+                raise UserError(f"district.targets.{key}.{part}={value!r}: no such KPI{hint}")
 
 
 def omegaconf_message(exc: BaseException) -> str:
@@ -326,14 +371,21 @@ def format_verdicts(verdicts: list[TargetResult]) -> str:
 def run(cfg: DictConfig, outdir: Path, choices: dict[str, str] | None = None) -> dict:
     """Run the configured experiment and write its outputs to ``outdir``."""
     conf, net = prepare(cfg)
+    check_run_folder(outdir, conf.experiment.resume)  # earlier run, links, writable
     t0 = time.perf_counter()
-    checkpoints = Checkpoints(outdir / "replications", fingerprint(cfg))
+    checkpoints = Checkpoints(outdir / "replications", fingerprint(cfg), root=outdir)
     results, verdicts = run_experiment(conf, net, checkpoints)
-    summary = write_outputs(conf, cfg, results, verdicts, outdir, net, choices)
+    stage = staging(outdir)  # every output is written here, then renamed into outdir
+    try:
+        with one_line_os_errors(outdir):
+            summary = write_outputs(conf, cfg, results, verdicts, stage, net, choices)
+        publish(stage, outdir)
+    finally:
+        discard(stage)
     wall = time.perf_counter() - t0
-    (outdir / "run_info.json").write_text(
-        json.dumps({"wall_time_s": round(wall, 3), "numpy": np.__version__}), encoding="utf-8"
-    )
+    info = json.dumps({"wall_time_s": round(wall, 3), "numpy": np.__version__})
+    atomic_write_text(outdir / "run_info.json", info, outdir)
+    check_failures(conf, summary, outdir)
     print(format_table(summary))
     print()
     print(format_verdicts(verdicts))
@@ -341,3 +393,16 @@ def run(cfg: DictConfig, outdir: Path, choices: dict[str, str] | None = None) ->
         print(f"replication {f['rep']} FAILED (seed {f['seed']}): {f['error']}", file=sys.stderr)
     print(f"outputs: {outdir}  ({wall:.1f} s)")
     return summary
+
+
+def check_failures(conf: Config, summary: dict, outdir: Path) -> None:
+    """RunFailed (one line, exit 1) if more replications failed than experiment.max_failed_share."""
+    failed, n = summary["failed_replications"], summary["replications"]
+    if not failed or len(failed) <= conf.experiment.max_failed_share * n:
+        return
+    f = failed[0]
+    raise RunFailed(
+        f"{len(failed)} of {n} replications failed (allowed share "
+        f"experiment.max_failed_share={conf.experiment.max_failed_share:g}); first: replication "
+        f"{f['rep']} (seed {f['seed']}): {f['error']}; all in {outdir / 'summary.json'}"
+    )

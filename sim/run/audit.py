@@ -16,8 +16,16 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.run.app import fingerprint, format_verdicts, prepare, run_experiment, write_outputs
-from sim.run.experiment import Checkpoints
+from sim.run.app import (
+    check_failures,
+    fingerprint,
+    format_verdicts,
+    prepare,
+    run_experiment,
+    write_outputs,
+)
+from sim.run.checkpoints import Checkpoints
+from sim.run.outputs import atomic_write_text, discard, one_line_os_errors, publish, staging
 from sim.run.report import Section, write_audit_report
 from sim.run.robustness import apply_labels, load_labels
 from sim.run.targets import TargetResult
@@ -44,16 +52,44 @@ def run_audit(runs: list[ScenarioRun], outdir: Path, overrides: list[str]) -> di
     labels = None
     if runs and runs[0].cfg.experiment.get("robustness_from"):  # an earlier robustness run
         labels = load_labels(str(runs[0].cfg.experiment.robustness_from))
-    outdir.mkdir(parents=True, exist_ok=True)
+    final, outdir = outdir, staging(outdir)  # outputs go to a private folder, then are published
+    try:
+        with one_line_os_errors(final):
+            audit = _run_audit(runs, outdir, overrides, final, labels)
+        publish(outdir, final)
+    finally:
+        discard(outdir)
+    wall = time.perf_counter() - t0
+    atomic_write_text(final / "run_info.json", json.dumps({"wall_time_s": round(wall, 3)}), final)
+    for name, summary in audit["scenarios"].items():
+        check_failures(audit["confs"][name], summary, final / name)
+    ordered = audit.pop("verdicts")
+    first = audit.pop("confs")[runs[0].name]
+    print()
+    print(
+        f"{first.district.name_en} plan audit, layout {first.layout.name}, seed {first.experiment.seed}"
+    )
+    print(format_verdicts(ordered))
+    print(f"outputs: {final}  ({wall:.1f} s)")
+    return audit
+
+
+def _run_audit(
+    runs: list[ScenarioRun], outdir: Path, overrides: list[str], final: Path, labels
+) -> dict:
+    """The scenarios' runs (checkpoints in ``final``) and the audit's files (in ``outdir``)."""
     verdicts: dict[str, TargetResult] = {}
-    sections, summaries = [], {}
+    sections, summaries, confs = [], {}, {}
     district_targets = None
     for run in runs:
         conf, net = prepare(run.cfg)
+        confs[run.name] = conf
         district_targets = conf.district.targets
         targets = {k: t for k, t in conf.district.targets.items() if t.scenario == run.name}
         sub = outdir / run.name
-        checkpoints = Checkpoints(sub / "replications", fingerprint(run.cfg))
+        checkpoints = Checkpoints(
+            final / run.name / "replications", fingerprint(run.cfg), root=final
+        )
         results, judged = run_experiment(conf, net, checkpoints, targets=targets)
         summary = write_outputs(conf, run.cfg, results, judged, sub, net, run.choices, report=False)
         for v in judged:
@@ -93,14 +129,4 @@ def run_audit(runs: list[ScenarioRun], outdir: Path, overrides: list[str]) -> di
         overrides,
         {r.name: r.skipped for r in runs},
     )
-    wall = time.perf_counter() - t0
-    (outdir / "run_info.json").write_text(
-        json.dumps({"wall_time_s": round(wall, 3)}), encoding="utf-8"
-    )
-    print()
-    print(
-        f"{first.district.name_en} plan audit, layout {first.layout.name}, seed {first.experiment.seed}"
-    )
-    print(format_verdicts(ordered))
-    print(f"outputs: {outdir}  ({wall:.1f} s)")
-    return audit
+    return {**audit, "verdicts": ordered, "confs": confs}

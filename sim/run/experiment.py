@@ -5,20 +5,45 @@ streams come from ``SeedSequence(seed)`` with spawn key ``(rep, stream)``, so th
 which workers finish does not matter and common random numbers hold across layouts.
 
 A replication that raises is recorded with its error and the others still finish. With a
-checkpoint directory every finished replication is pickled there at once, so an interrupted
-run resumes without redoing them (``experiment.resume=true``).
+checkpoint folder every finished replication is saved there at once (signed JSON,
+:mod:`sim.run.checkpoints`), so an interrupted run resumes without redoing them
+(``experiment.resume=true``).
+
+Faults the executors survive:
+
+- **A worker process dies** (killed, out of memory, a crash in native code): the process pool
+  breaks, every task in flight is lost. Those replications are re-run one at a time in a
+  fresh pool; one that kills its worker again is recorded as failed (with its replication
+  number and seed, in ``summary.json``) and the others finish. On Dask the scheduler re-runs a
+  lost task elsewhere (``retries``); a task that kills worker after worker ends as a failed
+  replication.
+- **Ctrl-C** (or SIGTERM): workers ignore SIGINT, the main process terminates them, and the
+  replications already checkpointed stay resumable. No worker outlives the run: each one
+  also watches its parent and exits when the parent is gone (even after ``kill -9``).
+- **Dask data**: the config and network travel with each task (a few tens of kB), so no
+  worker holds the only copy of shared data; a lost worker costs only its own tasks.
+
+Short replications are grouped into tasks (``experiment.reps_per_task``; 0 = automatic: a
+task lasts at least about half a second once the first replications have been timed) so
+the per-task overhead stays small.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import pickle
+import signal
 import sys
+import threading
+import time
 import traceback
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -29,10 +54,13 @@ from sim.modules import RESPONSE_MODULES
 from sim.run.metrics import replication_kpis
 from sim.run.replication import run_replication
 
+if TYPE_CHECKING:
+    from sim.run.checkpoints import Checkpoints
+
 
 @dataclass
 class RepResult:
-    """The picklable outcome of one replication."""
+    """The outcome of one replication (sent between processes; saved as signed JSON)."""
 
     rep: int
     kpis: dict[str, float]
@@ -62,20 +90,74 @@ def run_one_safe(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:
         return run_one(cfg, net, rep)
     except Exception as exc:  # a model bug or an impossible draw must not sink the others
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        msg = f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"
+        text = " ".join(str(exc).split())  # one line
+        msg = f"{type(exc).__name__}: {text} (at {Path(where.filename).name}:{where.lineno})"
         return RepResult(rep, {}, error=msg)
 
 
 # ---------------------------------------------------------------------------- executors
+LOST_WORKER = "worker process died while running this replication (killed or out of memory?)"
+TASK_SECONDS = 0.5  # automatic batching: aim for tasks at least this long
 _WORKER: dict = {}
 
 
-def _init_worker(cfg: Config, net: RoadNetwork) -> None:
+def _watch_parent(parent: int) -> None:
+    """Exit this worker as soon as its parent is gone (no orphans after ``kill -9``)."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(3)
+        time.sleep(0.5)
+
+
+def _init_worker(cfg: Config, net: RoadNetwork, parent: int) -> None:
     _WORKER["cfg"], _WORKER["net"] = cfg, net
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process stops us with SIGTERM
+    try:  # Linux: the kernel also sends SIGTERM when the parent dies
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
-def _run_in_worker(rep: int) -> RepResult:
-    return run_one_safe(_WORKER["cfg"], _WORKER["net"], rep)
+def run_chunk(cfg: Config, net: RoadNetwork, reps: list[int]) -> tuple[list[RepResult], float]:
+    """Run replications ``reps`` one after the other; also the seconds they took."""
+    t0 = time.perf_counter()
+    results = [run_one_safe(cfg, net, r) for r in reps]
+    return results, time.perf_counter() - t0
+
+
+def _run_in_worker(reps: list[int]) -> tuple[list[RepResult], float]:
+    return run_chunk(_WORKER["cfg"], _WORKER["net"], reps)
+
+
+def lost(rep: int, why: str = LOST_WORKER) -> RepResult:
+    """A replication recorded as failed because its worker was lost."""
+    return RepResult(rep, {}, error=why)
+
+
+class Batcher:
+    """Chooses replications per task: fixed, or sized from the timed replications."""
+
+    def __init__(self, fixed: int, workers: int) -> None:
+        self.fixed, self.workers = fixed, workers
+        self.reps, self.seconds = 0, 0.0
+
+    def record(self, n: int, seconds: float) -> None:
+        self.reps += n
+        self.seconds += seconds
+
+    def size(self, remaining: int) -> int:
+        if self.fixed:
+            return self.fixed
+        if self.reps < self.workers:  # not timed yet: one replication per task
+            return 1
+        per_rep = self.seconds / self.reps
+        want = math.ceil(TASK_SECONDS / per_rep) if per_rep > 0 else remaining
+        fair = math.ceil(remaining / (2 * self.workers))  # keep every worker busy to the end
+        return max(1, min(want, fair))
 
 
 def _serial(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]:
@@ -83,12 +165,82 @@ def _serial(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResul
         yield run_one_safe(cfg, net, r)
 
 
+def _pool(cfg: Config, net: RoadNetwork, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(cfg, net, os.getpid()))
+
+
+def _stop_pool(pool: ProcessPoolExecutor, wait_for_tasks: bool) -> None:
+    """Shut the pool down; unless waiting, terminate its workers (no orphans, no stragglers)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if wait_for_tasks:
+        pool.shutdown(wait=True)
+        return
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5)
+    if manager is not None:  # let it finish before exit (its wake-up pipe races with atexit)
+        manager.join(timeout=10)
+
+
 def _processes(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]:
+    """Local process pool that survives a dead worker (see the module docstring)."""
     workers = min(cfg.experiment.workers or os.cpu_count() or 1, len(reps))
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(cfg, net)) as pool:
-        futures = [pool.submit(_run_in_worker, r) for r in reps]
-        for fut in as_completed(futures):
-            yield fut.result()
+    batcher = Batcher(cfg.experiment.reps_per_task, workers)
+    todo = deque(reps)
+    suspects: deque[int] = deque()  # in flight when a worker died: re-run one at a time
+    while todo or suspects:
+        pool = _pool(cfg, net, workers)
+        inflight: dict[Future, tuple[list[int], bool]] = {}
+        broken = False
+        clean = False
+        try:
+            while (todo or suspects or inflight) and not broken:
+                chunk, alone = [], False
+                try:
+                    if suspects:
+                        if not inflight:
+                            chunk, alone = [suspects.popleft()], True
+                            inflight[pool.submit(_run_in_worker, chunk)] = (chunk, True)
+                    else:
+                        while todo and len(inflight) < 2 * workers:
+                            n = batcher.size(len(todo))
+                            chunk = [todo.popleft() for _ in range(min(n, len(todo)))]
+                            inflight[pool.submit(_run_in_worker, chunk)] = (chunk, False)
+                except BrokenProcessPool:  # broke before this chunk was even submitted
+                    (suspects if alone else todo).extendleft(reversed(chunk))
+                    broken = True
+                    break
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    chunk, alone = inflight.pop(fut)
+                    try:
+                        results, seconds = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        inflight[fut] = (chunk, alone)  # handled with the others below
+                        continue
+                    if not alone:
+                        batcher.record(len(chunk), seconds)
+                    yield from results
+            if broken:
+                for fut, (chunk, alone) in inflight.items():
+                    if fut.done() and not fut.cancelled() and fut.exception() is None:
+                        yield from fut.result()[0]  # finished before the pool broke
+                    elif alone:  # it ran by itself and its worker died again
+                        yield from (lost(r) for r in chunk)
+                    else:
+                        suspects.extend(chunk)
+                inflight.clear()
+            clean = not broken
+        finally:
+            _stop_pool(pool, wait_for_tasks=clean)
 
 
 def _dask(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]:
@@ -104,7 +256,7 @@ def _dask(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]
     if ex.scheduler:
         try:
             client = Client(ex.scheduler, timeout="5s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise UserError(
                 f"experiment.scheduler={ex.scheduler}: cannot connect ({msg})"
@@ -119,10 +271,32 @@ def _dask(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]
         )
         client = Client(cluster)
     try:
-        cfg_f, net_f = client.scatter([cfg, net], broadcast=True)
-        futures = [client.submit(run_one_safe, cfg_f, net_f, r, pure=False) for r in reps]
-        for fut in dask_completed(futures):
-            yield fut.result()
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        size = ex.reps_per_task or max(1, math.ceil(len(reps) / (4 * workers)))
+
+        # cfg and net go with every task (no scatter): no worker holds the only copy.
+        def submit(chunk: list[int]) -> Future:
+            return client.submit(run_chunk, cfg, net, chunk, pure=False)
+
+        futures = {}
+        for i in range(0, len(reps), size):
+            chunk = reps[i : i + size]
+            futures[submit(chunk)] = chunk
+        pending = dask_completed(list(futures))
+        for fut in pending:
+            chunk = futures.pop(fut)
+            try:
+                results, _ = fut.result()
+            except Exception as exc:  # KilledWorker and friends: the task's worker was lost
+                if len(chunk) > 1:  # retry its replications one by one
+                    for r in chunk:
+                        new = submit([r])
+                        futures[new] = [r]
+                        pending.add(new)
+                    continue
+                why = f"{LOST_WORKER}: {type(exc).__name__}"
+                results = [lost(chunk[0], why)]
+            yield from results
     finally:
         client.close()
         if cluster is not None:
@@ -130,47 +304,6 @@ def _dask(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]
 
 
 EXECUTORS = {"serial": _serial, "processes": _processes, "dask": _dask}
-
-
-# ---------------------------------------------------------------------------- checkpoints
-class Checkpoints:
-    """Finished replications pickled in ``<run dir>/replications/``, keyed by a fingerprint."""
-
-    def __init__(self, folder: Path, fingerprint: str) -> None:
-        self.folder = folder
-        self.fingerprint = fingerprint
-
-    def _path(self, rep: int) -> Path:
-        return self.folder / f"rep_{rep:05d}.pkl"
-
-    def existing(self) -> dict[int, RepResult]:
-        """Finished replications made with the same fingerprint (raises ValueError if not)."""
-        fp = self.folder / "fingerprint.txt"
-        if not fp.exists():
-            return {}
-        if fp.read_text().strip() != self.fingerprint:
-            raise ValueError(f"checkpoints in {self.folder} were made with a different config")
-        out = {}
-        for p in sorted(self.folder.glob("rep_*.pkl")):
-            try:
-                with p.open("rb") as fh:
-                    res: RepResult = pickle.load(fh)
-            except (pickle.UnpicklingError, ImportError, AttributeError, EOFError) as exc:
-                raise ValueError(
-                    f"checkpoint {p.name} in {self.folder} cannot be read by this version "
-                    f"({type(exc).__name__}); start a new run folder"
-                ) from None
-            if not res.error:
-                out[res.rep] = res
-        return out
-
-    def save(self, res: RepResult) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "fingerprint.txt").write_text(self.fingerprint)
-        tmp = self._path(res.rep).with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(res, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(self._path(res.rep))
 
 
 class Progress:

@@ -66,6 +66,16 @@ def kpi_specs() -> dict[str, KpiSpec]:
     return out
 
 
+# The KPIs computed here for every replication (each module declares its own in KPI_NAMES).
+RUN_KPI_NAMES = (
+    "warning_lead_min",
+    "roads_closed",
+    "towns_isolated_ever",
+    "towns_isolated_max",
+    "town_isolation_hours",
+)
+
+
 def replication_kpis(rep: Replication) -> dict[str, float]:
     """All KPIs of one replication (one row of kpis.csv): common ones, then each module's."""
     ev = rep.events()
