@@ -594,7 +594,7 @@ def new_district(
     d.targets = list(_targets(d, flood))
     district = {
         "name": name,
-        "name_zh": name,
+        "name_zh": "",
         "name_en": name.replace("_", " ").title(),
         "network": str(net_path.relative_to(root))
         if net_path.is_relative_to(root)

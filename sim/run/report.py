@@ -156,6 +156,11 @@ def assumptions_read(v: TargetResult, notes: list[Assumption]) -> list[Assumptio
     return [a for a in notes if a.key and any(a.key.startswith(p) for p in prefixes)]
 
 
+def district_title(d) -> str:
+    """The district's names as configured (Chinese and English, either may be empty)."""
+    return " ".join(n for n in (d.name_zh, d.name_en) if n) or d.name
+
+
 def _fmt(x, digits: int = 4) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
@@ -377,7 +382,7 @@ def write_report(
 ) -> Path:
     """Write ``report.html`` of a single-scenario run in ``outdir`` and return its path."""
     d = conf.district
-    title = f"{d.name_zh} {d.name_en} — {conf.scenario.name}"
+    title = f"{district_title(d)} — {conf.scenario.name}"
     page = render(
         conf, title, [Section(conf, summary, outdir)], verdicts, [choices], overrides or []
     )
@@ -397,7 +402,7 @@ def write_audit_report(
     """Write the plan audit's ``report.html``: every target on its design scenario."""
     conf = sections[0].conf
     d = conf.district
-    title = f"{d.name_zh} {d.name_en} — plan audit"
+    title = f"{district_title(d)} — plan audit"
     extra = ""
     if any(skipped.values()):
         items = "".join(
