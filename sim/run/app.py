@@ -23,7 +23,7 @@ from sim.modules import RESPONSE_MODULES
 from sim.run.experiment import Checkpoints, RepResult, run_replications
 from sim.run.figures import network_map
 from sim.run.metrics import kpi_specs
-from sim.run.report import write_report
+from sim.run.report import human_number, write_report
 from sim.run.stats import mean_interval
 from sim.run.targets import (
     FAIL,
@@ -221,8 +221,8 @@ def format_table(summary: dict) -> str:
         if m is None:
             lines.append(f"{name:34s} {'n/a':>10s}")
             continue
-        ci = f"[{lo:.3g}, {hi:.3g}]" if lo is not None else ""
-        lines.append(f"{name:34s} {m:10.3f}   {ci}")
+        ci = f"[{human_number(lo)}, {human_number(hi)}]" if lo is not None else ""
+        lines.append(f"{name:34s} {human_number(m):>10s}   {ci}")
     return "\n".join(lines)
 
 
@@ -313,8 +313,8 @@ def format_verdicts(verdicts: list[TargetResult]) -> str:
         v for v in verdicts if is_plan_input(v)
     ]
     for v in ordered:
-        est = "n/a" if math.isnan(v.estimate) else f"{v.estimate:.4g}"
-        ci = "" if math.isnan(v.ci_low) else f"[{v.ci_low:.4g}, {v.ci_high:.4g}]"
+        est = human_number(v.estimate)
+        ci = "" if math.isnan(v.ci_low) else f"[{human_number(v.ci_low)}, {human_number(v.ci_high)}]"
         goal = f"{v.comparator} {v.threshold:g}"
         lines.append(
             f"{v.key:26s} {v.source:10s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"

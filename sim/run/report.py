@@ -161,13 +161,25 @@ def district_title(d) -> str:
     return " ".join(n for n in (d.name_zh, d.name_en) if n) or d.name
 
 
-def _fmt(x, digits: int = 4) -> str:
+def human_number(x, digits: int = 4) -> str:
+    """A number as people read it: 4,073 (not 4.07e+03), 0.9391, 12, 0.00002; None/NaN n/a."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
-    if isinstance(x, float):
-        if abs(x) >= 1000:
-            return f"{x:,.0f}"
-        return f"{x:.{digits}g}"
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if abs(x) >= 1000 or x == round(x):
+        return f"{x:,.0f}"
+    text = f"{x:.{digits}g}"
+    if "e" in text:  # tiny values: fixed point with the same significant digits
+        places = digits - 1 - math.floor(math.log10(abs(x)))
+        text = f"{x:.{places}f}".rstrip("0")
+    return text
+
+
+def _fmt(x, digits: int = 4) -> str:
+    if x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)):
+        return human_number(x, digits)
     return html.escape(str(x))
 
 
