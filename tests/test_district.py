@@ -158,3 +158,11 @@ def test_each_town_error_is_exit_2_from_the_command_line(tmp_path, district_name
     r = run("run_sim.py", f"district={district_name}", "experiment.replications=1")
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
     assert "each_town: no town/street of the network has residents" in r.stderr
+
+
+def test_help_is_short_and_lists_groups_options_and_examples():
+    r = run("run_sim.py", "--help")
+    assert r.returncode == 0
+    assert "district: beibei, bishan" in r.stdout and "scenario: audit" in r.stdout
+    assert "python -m sim.district new" in r.stdout and "--cfg job" in r.stdout
+    assert len(r.stdout.splitlines()) < 40
