@@ -84,6 +84,10 @@ def test_new_district_from_osm_runs_its_plan_audit(tmp_path, district_name):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert f"<h1>{district_name.replace('_', ' ').title()} — plan audit</h1>" in page
     assert "璧山" not in page  # nothing of the template district but the cited target lines
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(out / "tables.xlsx", read_only=True).sheetnames
+    assert "targets" in sheets and "storm.kpis" in sheets and "fire_season.fires" in sheets
 
 
 def test_no_settlements_is_one_clear_error(tmp_path, district_name):

@@ -161,6 +161,40 @@ def district_title(d) -> str:
     return " ".join(n for n in (d.name_zh, d.name_en) if n) or d.name
 
 
+# Tables too large for a planner's workbook stay CSV only.
+WORKBOOK_SKIP = ("events.csv",)
+
+
+def write_workbook(outdir: Path) -> Path | None:
+    """``tables.xlsx``: every CSV table of the run (audit: of every design scenario), one sheet
+    each, named ``scenario.table`` (Excel's 31-character limit); None without openpyxl."""
+    try:
+        import openpyxl  # noqa: F401  (pandas' xlsx engine; the ``report`` extra)
+    except ImportError:
+        return None
+    import pandas as pd
+
+    files = sorted(
+        p
+        for p in outdir.rglob("*.csv")
+        if p.name not in WORKBOOK_SKIP and "replications" not in p.relative_to(outdir).parts
+    )
+    if not files:
+        return None
+    path = outdir / "tables.xlsx"
+    used: set[str] = set()
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for f in files:
+            rel = f.relative_to(outdir).with_suffix("")
+            name = re.sub(r"[\\[\]:*?/]", "_", ".".join(rel.parts))[:31]
+            k = 2
+            while name in used:
+                name, k = f"{name[:28]}~{k}", k + 1
+            used.add(name)
+            pd.read_csv(f, encoding="utf-8-sig").to_excel(xl, sheet_name=name, index=False)
+    return path
+
+
 def human_number(x, digits: int = 4) -> str:
     """A number as people read it: 4,073 (not 4.07e+03), 0.9391, 12, 0.00002; None/NaN n/a."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -378,7 +412,8 @@ treat the replication as the unit and respect each metric's range (docs/statisti
 Only the config files composed for this report are listed.</p>
 {_table(["config file", "setting", "assumption"], assum_rows)}
 <p>Output files: summary.json, targets.csv, kpis.csv (one row per replication) and the
-detail tables beside this report; CSV files are UTF-8 with BOM for Excel.</p>
+detail tables beside this report; CSV files are UTF-8 with BOM for Excel; tables.xlsx holds
+every table in one workbook.</p>
 </body></html>
 """
     return re.sub(r"[ \t]+\n", "\n", page)
@@ -400,6 +435,7 @@ def write_report(
     )
     path = outdir / "report.html"
     path.write_text(page, encoding="utf-8")
+    write_workbook(outdir)
     return path
 
 
@@ -428,4 +464,6 @@ def write_audit_report(
     page = render(conf, title, sections, verdicts, choices_list, overrides, extra)
     path = outdir / "report.html"
     path.write_text(page, encoding="utf-8")
+    write_workbook(outdir)
+    write_workbook(outdir)
     return path
