@@ -314,7 +314,9 @@ def format_verdicts(verdicts: list[TargetResult]) -> str:
     ]
     for v in ordered:
         est = human_number(v.estimate)
-        ci = "" if math.isnan(v.ci_low) else f"[{human_number(v.ci_low)}, {human_number(v.ci_high)}]"
+        ci = (
+            "" if math.isnan(v.ci_low) else f"[{human_number(v.ci_low)}, {human_number(v.ci_high)}]"
+        )
         goal = f"{v.comparator} {v.threshold:g}"
         lines.append(
             f"{v.key:26s} {v.source:10s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"
