@@ -170,3 +170,18 @@ def test_help_is_short_and_lists_groups_options_and_examples():
     assert "district: beibei, bishan" in r.stdout and "scenario: audit" in r.stdout
     assert "python -m sim.district new" in r.stdout and "--cfg job" in r.stdout
     assert len(r.stdout.splitlines()) < 40
+
+
+def test_console_shows_only_kpis_with_something_to_say():
+    from sim.run.app import format_table
+
+    est = {"mean": 4073.0, "ci95_low": 4073.0, "ci95_high": 4073.0}
+    zero = {"mean": 0.0, "ci95_low": 0.0, "ci95_high": 0.0}
+    na = {"mean": None, "ci95_low": None, "ci95_high": None}
+    summary = {"district": "x", "scenario": "storm", "layout": "x", "replications": 2,
+               "seed": 1, "hours": 72.0,
+               "kpis": {"relief_stock_people": est, "fire_count": zero, "relief_trips_air": na}}  # fmt: skip
+    text = format_table(summary)
+    assert "relief_stock_people                     4,073   [4,073, 4,073]" in text
+    assert "fire_count" not in text and "relief_trips_air" not in text
+    assert "(2 more KPIs are 0 or n/a in every replication" in text
