@@ -24,6 +24,7 @@ RESPONSE = ("sim.rescue", "sim.fire", "sim.evacuation", "sim.relief")
 ALLOWED = {
     "sim.config": set(),
     "sim.core": {"sim.config"},
+    "sim.district": {"sim.config", "sim.core"},  # python -m sim.district new (a tool)
     "scenarios": {"sim.config", "sim.core"},
     **{r: {"sim.config", "sim.core"} for r in RESPONSE},
     "sim.modules": {"sim.config", "sim.core", *RESPONSE},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from omegaconf import OmegaConf
 
 import sim.core.plotting as figures
@@ -75,3 +76,14 @@ def test_assumptions_follow_the_defaults_lists_of_the_config_files():
         "layout/fengdu_prepositioned",
         "layout/fengdu",
     } <= names
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(4073.0, "4,073"), (4.07e3, "4,070"), (0.93912, "0.9391"), (12.0, "12"), (2e-5, "0.00002"),
+     (1697.4, "1,697"), (-3.5, "-3.5"), (float("nan"), "n/a"), (None, "n/a"), (5000, "5,000")],
+)  # fmt: skip
+def test_numbers_are_formatted_for_people(x, text):
+    from sim.run.report import human_number
+
+    assert human_number(x) == text

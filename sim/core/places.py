@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.core.errors import NetworkError
 from sim.core.network import RoadNetwork
 
 # The level below the district (镇 / 乡 / 街道): the nodes that hold people.
@@ -13,6 +14,24 @@ def towns_by_population(net: RoadNetwork) -> list[int]:
     return sorted(net.nodes_of_kind(*SETTLEMENT_KINDS), key=lambda i: -net.population[i])
 
 
+def settled_towns(net: RoadNetwork, field_name: str) -> list[int]:
+    """Towns by population for an ``each_town`` setting; NetworkError naming ``field_name``
+    when the network has no town/street nodes or none of them has residents."""
+    towns = towns_by_population(net)
+    if not towns:
+        raise NetworkError(
+            f"{field_name}=each_town: the network has no towns/streets (nodes of kind "
+            f"{', '.join(SETTLEMENT_KINDS)}); name a node id instead, or add towns to the network"
+        )
+    if all(net.population[i] <= 0 for i in towns):
+        raise NetworkError(
+            f"{field_name}=each_town: no town/street of the network has residents "
+            "(population 0 everywhere); set node populations (e.g. python -m sim.district new "
+            "... --population CSV) or name a node id"
+        )
+    return towns
+
+
 def expand_homes(net: RoadNetwork, field_name: str, home: str, count: int) -> list[int]:
     """Home node of each of ``count`` units.
 
@@ -20,6 +39,6 @@ def expand_homes(net: RoadNetwork, field_name: str, home: str, count: int) -> li
     order of population, wrapping round so extra units go to the most populous first.
     """
     if home == "each_town":
-        towns = towns_by_population(net)
+        towns = settled_towns(net, f"{field_name}.home")
         return [towns[i % len(towns)] for i in range(count)]
     return [net.idx(home, f"{field_name}.home")] * count

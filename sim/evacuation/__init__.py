@@ -15,6 +15,7 @@ from sim.core.errors import NetworkError
 from sim.core.events import EvacuationOrder
 from sim.core.kpi import KpiSpec, share
 from sim.core.module import MapLayer
+from sim.core.places import settled_towns
 from sim.core.world import World
 from sim.evacuation.service import EvacuationService
 
@@ -72,12 +73,16 @@ def check_nodes(cfg: Config, net) -> None:
     """Every node named by the shelters, the evacuation fleet and the evacuation zone exists
     (raises :class:`NetworkError` naming the field); for ``sim.run.app.check_nodes``."""
     for key, g in cfg.layout.shelters.items():
-        if g.home != "each_town" and not g.nodes:
+        if g.home == "each_town" and not g.nodes:
+            settled_towns(net, f"layout.shelters.{key}.home")
+        elif not g.nodes:
             net.idx(g.home, f"layout.shelters.{key}.home")
         for i, n in enumerate(g.nodes):
             net.idx(n, f"layout.shelters.{key}.nodes[{i}]")
     for key, v in cfg.layout.evacuation.fleet.items():
-        if v.home != "each_town":
+        if v.home == "each_town":
+            settled_towns(net, f"layout.evacuation.fleet.{key}.home")
+        else:
             net.idx(v.home, f"layout.evacuation.fleet.{key}.home")
     sc = cfg.scenario.evacuation
     if sc is not None and (sc.district in sc.zones or len(sc.zones) == 1):

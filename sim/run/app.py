@@ -34,7 +34,7 @@ from sim.run.outputs import (
     publish,
     staging,
 )
-from sim.run.report import write_report
+from sim.run.report import human_number, write_report
 from sim.run.stats import mean_interval
 from sim.run.targets import (
     FAIL,
@@ -261,14 +261,29 @@ def format_table(summary: dict) -> str:
         f"{summary['hours']:g} h",
         f"{'KPI':34s} {'mean':>10s}   95% CI",
     ]
+    idle = [n for n, e in summary["kpis"].items() if idle_kpi(e)]  # targets table: all of them
     for name, est in summary["kpis"].items():
+        if name in idle:
+            continue
         m, lo, hi = est["mean"], est["ci95_low"], est["ci95_high"]
         if m is None:
             lines.append(f"{name:34s} {'n/a':>10s}")
             continue
-        ci = f"[{lo:.3g}, {hi:.3g}]" if lo is not None else ""
-        lines.append(f"{name:34s} {m:10.3f}   {ci}")
+        ci = f"[{human_number(lo)}, {human_number(hi)}]" if lo is not None else ""
+        lines.append(f"{name:34s} {human_number(m):>10s}   {ci}")
+    if idle:
+        lines.append(
+            f"({len(idle)} more KPIs are 0 or n/a in every replication: measures of modules this "
+            "scenario does not use; all in kpis.csv)"
+        )
     return "\n".join(lines)
+
+
+def idle_kpi(est: dict) -> bool:
+    """A KPI that is n/a, or 0 with a [0, 0] interval, over all replications."""
+    return est["mean"] is None or (
+        est["mean"] == 0 and not est["ci95_low"] and not est["ci95_high"]
+    )
 
 
 def default_choices(conf: Config) -> dict[str, str]:
@@ -350,19 +365,22 @@ def run_experiment(
 
 def format_verdicts(verdicts: list[TargetResult]) -> str:
     """The plan-target table printed at the end of a run (plan inputs apart, at the end)."""
+    w = min(max([10, *(len(v.source) for v in verdicts)]), 28)  # long sources cut with ~
     lines = [
-        f"{'target':26s} {'source':10s} {'estimate':>10s}  {'95% CI':22s} {'n':>4s}  "
+        f"{'target':26s} {'source':{w}s} {'estimate':>10s}  {'95% CI':22s} {'n':>4s}  "
         "verdict (goal) [provenance]"
     ]
     ordered = [v for v in verdicts if not is_plan_input(v)] + [
         v for v in verdicts if is_plan_input(v)
     ]
     for v in ordered:
-        est = "n/a" if math.isnan(v.estimate) else f"{v.estimate:.4g}"
-        ci = "" if math.isnan(v.ci_low) else f"[{v.ci_low:.4g}, {v.ci_high:.4g}]"
+        est = human_number(v.estimate)
+        ci = (
+            "" if math.isnan(v.ci_low) else f"[{human_number(v.ci_low)}, {human_number(v.ci_high)}]"
+        )
         goal = f"{v.comparator} {v.threshold:g}"
         lines.append(
-            f"{v.key:26s} {v.source:10s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"
+            f"{v.key:26s} {v.source if len(v.source) <= w else v.source[: w - 1] + '~':{w}s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"
             f" [{v.provenance}]"
         )
     return "\n".join(lines)

@@ -28,6 +28,49 @@ _KIND_STYLE = {
 }
 
 
+# Node kinds that sit outside the district (mutual-aid centres, air bases): not framed.
+FAR_KINDS = ("regional_centre", "air_base")
+
+
+def frame_on_district(ax, net: RoadNetwork, lat: np.ndarray, lon: np.ndarray) -> int:
+    """Limit the axes to the district's own nodes (5% margin), add a scale bar, keep the
+    aspect true at the district's latitude; returns how many far-off nodes fall outside."""
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    kinds = net.node_attr["kind"]
+    inside = [
+        i for i in range(net.n) if kinds[i] not in FAR_KINDS and not net.attr(i, "external")
+    ] or list(range(net.n))
+    x0, x1 = float(np.nanmin(lon[inside])), float(np.nanmax(lon[inside]))
+    y0, y1 = float(np.nanmin(lat[inside])), float(np.nanmax(lat[inside]))
+    pad = 0.05 * max(x1 - x0, y1 - y0, 0.005)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
+    mid = np.radians((y0 + y1) / 2)
+    ax.set_aspect(1 / np.cos(mid))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+    km_per_deg = 111.32 * np.cos(mid)
+    span_km = (x1 - x0 + 2 * pad) * km_per_deg
+    bar_km = next((k for k in (50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1) if k <= span_km / 4), 0.1)
+    label = f"{bar_km:g} km"
+    ax.add_artist(
+        AnchoredSizeBar(
+            ax.transData,
+            bar_km / km_per_deg,
+            label,
+            "lower right",
+            pad=0.5,
+            frameon=False,
+            size_vertical=0,
+            fontproperties={"size": 7},
+        )
+    )
+    box = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
+    return sum(
+        1 for i in range(net.n) if not (box[0] <= lon[i] <= box[1] and box[2] <= lat[i] <= box[3])
+    )
+
+
 def network_map(
     net: RoadNetwork,
     conf: Config,
@@ -100,7 +143,17 @@ def network_map(
             )
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
-    ax.set_aspect(1 / np.cos(np.radians(np.nanmean(lat))))
+    outside = frame_on_district(ax, net, lat, lon)
+    if outside:
+        ax.text(
+            0.01,
+            0.99,
+            f"{outside} far-off node(s) (regional centres, air bases) outside the frame",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=6,
+            color="#555555",
+        )
     ax.ticklabel_format(useOffset=False)
     ax.set_title(f"{conf.district.name_en} network, layout {conf.layout.name}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)

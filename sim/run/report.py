@@ -156,13 +156,64 @@ def assumptions_read(v: TargetResult, notes: list[Assumption]) -> list[Assumptio
     return [a for a in notes if a.key and any(a.key.startswith(p) for p in prefixes)]
 
 
-def _fmt(x, digits: int = 4) -> str:
+def district_title(d) -> str:
+    """The district's names as configured (Chinese and English, either may be empty)."""
+    return " ".join(n for n in (d.name_zh, d.name_en) if n) or d.name
+
+
+# Tables too large for a planner's workbook stay CSV only.
+WORKBOOK_SKIP = ("events.csv",)
+
+
+def write_workbook(outdir: Path) -> Path | None:
+    """``tables.xlsx``: every CSV table of the run (audit: of every design scenario), one sheet
+    each, named ``scenario.table`` (Excel's 31-character limit); None without openpyxl."""
+    try:
+        import openpyxl  # noqa: F401  (pandas' xlsx engine; the ``report`` extra)
+    except ImportError:
+        return None
+    import pandas as pd
+
+    files = sorted(
+        p
+        for p in outdir.rglob("*.csv")
+        if p.name not in WORKBOOK_SKIP and "replications" not in p.relative_to(outdir).parts
+    )
+    if not files:
+        return None
+    path = outdir / "tables.xlsx"
+    used: set[str] = set()
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        for f in files:
+            rel = f.relative_to(outdir).with_suffix("")
+            name = re.sub(r"[\\[\]:*?/]", "_", ".".join(rel.parts))[:31]
+            k = 2
+            while name in used:
+                name, k = f"{name[:28]}~{k}", k + 1
+            used.add(name)
+            pd.read_csv(f, encoding="utf-8-sig").to_excel(xl, sheet_name=name, index=False)
+    return path
+
+
+def human_number(x, digits: int = 4) -> str:
+    """A number as people read it: 4,073 (not 4.07e+03), 0.9391, 12, 0.00002; None/NaN n/a."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
-    if isinstance(x, float):
-        if abs(x) >= 1000:
-            return f"{x:,.0f}"
-        return f"{x:.{digits}g}"
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if abs(x) >= 1000 or x == round(x):
+        return f"{x:,.0f}"
+    text = f"{x:.{digits}g}"
+    if "e" in text:  # tiny values: fixed point with the same significant digits
+        places = digits - 1 - math.floor(math.log10(abs(x)))
+        text = f"{x:.{places}f}".rstrip("0")
+    return text
+
+
+def _fmt(x, digits: int = 4) -> str:
+    if x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)):
+        return human_number(x, digits)
     return html.escape(str(x))
 
 
@@ -361,7 +412,8 @@ treat the replication as the unit and respect each metric's range (docs/statisti
 Only the config files composed for this report are listed.</p>
 {_table(["config file", "setting", "assumption"], assum_rows)}
 <p>Output files: summary.json, targets.csv, kpis.csv (one row per replication) and the
-detail tables beside this report; CSV files are UTF-8 with BOM for Excel.</p>
+detail tables beside this report; CSV files are UTF-8 with BOM for Excel; tables.xlsx holds
+every table in one workbook.</p>
 </body></html>
 """
     return re.sub(r"[ \t]+\n", "\n", page)
@@ -377,12 +429,13 @@ def write_report(
 ) -> Path:
     """Write ``report.html`` of a single-scenario run in ``outdir`` and return its path."""
     d = conf.district
-    title = f"{d.name_zh} {d.name_en} — {conf.scenario.name}"
+    title = f"{district_title(d)} — {conf.scenario.name}"
     page = render(
         conf, title, [Section(conf, summary, outdir)], verdicts, [choices], overrides or []
     )
     path = outdir / "report.html"
     path.write_text(page, encoding="utf-8")
+    write_workbook(outdir)
     return path
 
 
@@ -397,7 +450,7 @@ def write_audit_report(
     """Write the plan audit's ``report.html``: every target on its design scenario."""
     conf = sections[0].conf
     d = conf.district
-    title = f"{d.name_zh} {d.name_en} — plan audit"
+    title = f"{district_title(d)} — plan audit"
     extra = ""
     if any(skipped.values()):
         items = "".join(
@@ -411,4 +464,6 @@ def write_audit_report(
     page = render(conf, title, sections, verdicts, choices_list, overrides, extra)
     path = outdir / "report.html"
     path.write_text(page, encoding="utf-8")
+    write_workbook(outdir)
+    write_workbook(outdir)
     return path

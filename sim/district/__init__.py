@@ -1,0 +1,1 @@
+"""Bring your own district: ``python -m sim.district new NAME --network FILE`` (build.py)."""
