@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from sim.core.eventlog import EventLog
 from sim.core.events import HazardEvent
@@ -37,6 +39,23 @@ class Assets:
         return self.by_kind.get(kind, [])
 
 
+class Call:
+    """A bare event in the SimPy queue that calls ``fn(call)`` when processed.
+
+    What ``env.timeout(delay)`` plus a callback does, without the Timeout machinery: the
+    hot paths of the response modules schedule many of these. ``arg`` is for the callee;
+    a callee that may be cancelled compares the call with the one it last scheduled.
+    """
+
+    __slots__ = ("callbacks", "arg", "_ok", "_value")
+
+    def __init__(self, fn: Callable[[Call], None], arg: Any = None) -> None:
+        self.callbacks: list | None = [fn]
+        self.arg = arg
+        self._ok = True
+        self._value = None
+
+
 class World:
     """One replication's simulation state."""
 
@@ -52,6 +71,21 @@ class World:
     @property
     def now(self) -> float:
         return self.env.now
+
+    def call_in(
+        self, delay: float, fn: Callable[[Call], None], arg: Any = None, urgent: bool = False
+    ) -> Call:
+        """Call ``fn(call)`` after ``delay`` minutes, in SimPy's order of events.
+
+        Ordered exactly like ``env.timeout(delay)`` with a callback, or, with ``urgent`` (and
+        ``delay`` 0), like the start of a process or an interrupt: before the ordinary
+        events of the same instant. (Pass an integer 0 where SimPy would schedule an event
+        of its own "now": at time 0 the clock then stays the integer 0, as SimPy's does.)
+        """
+        env = self.env
+        call = Call(fn, arg)
+        heappush(env._queue, (env._now + delay, URGENT if urgent else NORMAL, next(env._eid), call))
+        return call
 
     def subscribe(self, event_type: type, handler: Callable[[HazardEvent], None]) -> None:
         """Call ``handler(event)`` for every published event that is an ``event_type``."""

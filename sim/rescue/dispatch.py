@@ -29,7 +29,6 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,38 +36,72 @@ from sim.config import RescueConfig
 from sim.core.events import Incident
 
 
-@dataclass(eq=False)
 class Case:
-    """Response-side state of one incident."""
+    """Response-side state of one incident (a plain class with slots: one per incident)."""
 
-    inc: Incident
-    seq: int
-    node: int
-    cls: int
-    alarm: float
-    needed: int
-    level: int = 0
-    assigned: int = 0  # teams committed (mobilising, travelling or on scene)
-    work_left: float = 0.0  # reference-crew minutes still to do
-    rate: float = 0.0  # sum of the on-scene teams' work rates
-    last_t: float = 0.0
-    version: int = 0
-    qgen: int = 0  # queue entries carry the generation they were pushed with
-    done: bool = False
-    first_arrival: float = math.nan
-    escalating: bool = False  # an escalation timer is running
-    teams: set[int] = field(default_factory=set)  # slots committed
-    on_scene: set[int] = field(default_factory=set)
-    done_ev: object = None  # simpy.Event, succeeds when the work is finished
+    __slots__ = (
+        "inc",
+        "seq",
+        "node",
+        "cls",
+        "alarm",
+        "needed",
+        "level",
+        "assigned",
+        "work_left",
+        "rate",
+        "last_t",
+        "version",
+        "qgen",
+        "done",
+        "first_arrival",
+        "escalating",
+        "teams",
+        "on_scene",
+        "waiters",
+        "prio",
+    )
 
-    @property
-    def prio(self) -> tuple:
-        return (-self.inc.severity, self.alarm, self.seq)
+    def __init__(
+        self,
+        inc: Incident,
+        seq: int,
+        node: int,
+        cls: int,
+        alarm: float,
+        needed: int,
+        level: int = 0,
+        work_left: float = 0.0,
+        last_t: float = 0.0,
+    ) -> None:
+        self.inc = inc
+        self.seq = seq
+        self.node = node
+        self.cls = cls
+        self.alarm = alarm
+        self.needed = needed
+        self.level = level
+        self.assigned = 0  # teams committed (mobilising, travelling or on scene)
+        self.work_left = work_left  # reference-crew minutes still to do
+        self.rate = 0.0  # sum of the on-scene teams' work rates
+        self.last_t = last_t
+        self.version = 0
+        self.qgen = 0  # queue entries carry the generation they were pushed with
+        self.done = False
+        self.first_arrival = math.nan
+        self.escalating = False  # an escalation timer is running
+        self.teams: set[int] = set()  # slots committed
+        self.on_scene: set[int] = set()
+        self.waiters: list = []  # teams on scene waiting for the end of the work, in order
+        self.prio: tuple = (-inc.severity, alarm, seq)  # queue order: severity, then alarm
 
     @property
     def open(self) -> bool:
         """Still needs another team."""
         return not self.done and self.assigned < self.needed
+
+    def __repr__(self) -> str:
+        return f"Case({self.inc.id}, node={self.node}, assigned={self.assigned}/{self.needed})"
 
 
 class Policy:
