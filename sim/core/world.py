@@ -97,8 +97,28 @@ class World:
             for handler in self._subscribers.get(typ, ()):
                 handler(event)
 
+    def start_replay(self, events: list[HazardEvent] | tuple[HazardEvent, ...]) -> None:
+        """Publish each hazard event at its time: ``env.process(self.replay(events))`` as a
+        chain of calls (the same order of events, without a process resumed per event)."""
+        todo = sorted(events, key=lambda e: e.t)
+        self.call_in(0, self._replay_step, [todo, 0, False], urgent=True)
+
+    def _replay_step(self, call: Call) -> None:
+        state = call.arg
+        todo, i, due = state
+        env = self.env
+        while i < len(todo):
+            ev = todo[i]
+            if not due and ev.t > env._now:
+                state[1], state[2] = i, True
+                self.call_in(ev.t - env._now, self._replay_step, state)
+                return
+            due = False  # (woken for it: published even if the clock is a rounding short)
+            self.publish(ev)
+            i += 1
+
     def replay(self, events: list[HazardEvent] | tuple[HazardEvent, ...]):
-        """SimPy process: publish each hazard event at its time."""
+        """SimPy process: publish each hazard event at its time (see :meth:`start_replay`)."""
         env = self.env
         for ev in sorted(events, key=lambda e: e.t):
             if ev.t > env.now:

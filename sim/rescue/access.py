@@ -38,6 +38,7 @@ IMPASSABLE_WORDS = (*FLOOD_WORDS, "cordon", "hazmat", "chemical")
 
 ROAD, FOOT, WALK = "road", "foot", "walk"  # land route kinds (walk: a team without vehicles)
 OPEN: tuple = (frozenset(), frozenset())  # closure state with every road open
+ROUTE_CACHE_SIZE = 100_000  # routes (node lists) kept before the cache starts afresh
 
 
 def is_flood(cause: str) -> bool:
@@ -73,7 +74,16 @@ class Plan:
     )
 
     def __init__(
-        self, minutes: float, mode: str, land_kind: str, land_to: int, land_min: float, key: tuple
+        self,
+        minutes: float,
+        mode: str,
+        land_kind: str,
+        land_to: int,
+        land_min: float,
+        key: tuple,
+        origin: int = -1,
+        dest: int = -1,
+        t: float = math.nan,
     ) -> None:
         self.minutes = minutes
         self.mode = mode
@@ -81,9 +91,9 @@ class Plan:
         self.land_to = land_to
         self.land_min = land_min
         self.key = key
-        self.origin = -1
-        self.dest = -1
-        self.t = math.nan
+        self.origin = origin
+        self.dest = dest
+        self.t = t
 
     def __repr__(self) -> str:
         return f"Plan({self.mode} {self.origin}->{self.dest} {self.minutes:.1f} min)"
@@ -144,6 +154,8 @@ class Router:
         self.rows = RowCache(net.rows.max_bytes // 2)
         self._key: tuple = OPEN
         self._key_v: tuple = (-1, -1)
+        self._routes: dict[tuple, tuple[list[int], list[float]]] = {}  # see route()
+        self._profiles: dict[tuple, tuple[str, bool, bool, bool]] = {}  # see _profile()
         self._air: dict[tuple[int, int], float] = {}  # (from, to) -> helicopter minutes
         self._boat: dict[int, np.ndarray] = {}  # dest -> boat minutes from each water node
         lat = np.radians(np.asarray(net.node_attr["lat"], dtype=float))
@@ -340,22 +352,32 @@ class Router:
             return False
         return not net.directed or math.isfinite(self.row_to(kind, b, key)[a])
 
-    def route(self, kind: str, origin: int, dest: int, key: tuple) -> tuple[list[int], np.ndarray]:
-        """Nodes of the shortest ``kind`` route under ``key`` and the minutes to reach each."""
+    def route(self, kind: str, origin: int, dest: int, key: tuple) -> tuple[list[int], list[float]]:
+        """Nodes of the shortest ``kind`` route under ``key`` and the minutes to reach each
+        (cached: teams on the same road home are rerouted many times)."""
         st = self._state(key)
-        rk = (st["uid"], kind, "from", origin)
-        got = self.rows.get(rk)
-        if got is None:
-            got = dijkstra(self._matrix(key, kind), indices=origin, return_predecessors=True)
-            self.rows.put(rk, got)
-        dist, pred = got
+        rk = (st["uid"], kind, origin, dest)
+        got = self._routes.get(rk)
+        if got is not None:
+            return got
+        fk = (st["uid"], kind, "from", origin)
+        tree = self.rows.get(fk)
+        if tree is None:
+            tree = dijkstra(self._matrix(key, kind), indices=origin, return_predecessors=True)
+            self.rows.put(fk, tree)
+        dist, pred = tree
         if not math.isfinite(dist[dest]):
-            return [], np.empty(0)
-        nodes = [dest]
-        while nodes[-1] != origin:
-            nodes.append(int(pred[nodes[-1]]))
-        nodes.reverse()
-        return nodes, dist[nodes]
+            got = ([], [])
+        else:
+            nodes = [dest]
+            while nodes[-1] != origin:
+                nodes.append(int(pred[nodes[-1]]))
+            nodes.reverse()
+            got = (nodes, dist[nodes].tolist())
+        if len(self._routes) >= ROUTE_CACHE_SIZE:
+            self._routes.clear()
+        self._routes[rk] = got
+        return got
 
     def passable(self, kind: str, e: int) -> bool:
         """Can a ``kind`` route use road ``e`` now?"""
@@ -423,25 +445,42 @@ class Router:
                     out[sel] = np.minimum(out[sel], t)
         return out
 
+    def _profile(self, modes: frozenset[str], vehicles: int) -> tuple[str, bool, bool, bool]:
+        """(land route kind, has a land mode, can fly, can boat) of a team."""
+        prof = self._profiles.get((modes, vehicles))
+        if prof is None:
+            land = WALK if vehicles == 0 else (FOOT if "foot" in modes else ROAD)
+            has_land = "road" in modes or "foot" in modes or vehicles == 0
+            prof = (land, has_land, "air" in modes, "water" in modes)
+            self._profiles[(modes, vehicles)] = prof
+        return prof
+
     def plan(self, loc: int, dest: int, modes: frozenset[str], vehicles: int) -> Plan | None:
         """The fastest way from node ``loc`` to ``dest`` with the team's modes (None: none)."""
-        key = self.key()
-        land = WALK if vehicles == 0 else (FOOT if "foot" in modes else ROAD)
+        key = OPEN if not self.net._closed else self.key()
+        prof = self._profiles.get((modes, vehicles))
+        land, has_land, air, water = prof or self._profile(modes, vehicles)
         best: Plan | None = None
-        if "road" in modes or "foot" in modes or vehicles == 0:
-            t = float(self.row_to(land, dest, key)[loc])
+        now = self.world.env._now
+        if has_land:
+            if key is OPEN and land != WALK:
+                t = float(self.net.times_to(dest)[loc])  # (what row_to gives for OPEN)
+            else:
+                t = float(self.row_to(land, dest, key)[loc])
             if loc == dest:
                 t += self.cfg.local_min
-            if math.isfinite(t):
+            if t < math.inf:
                 mode = land
                 if land == FOOT and (key is OPEN or t >= self.row_to(ROAD, dest)[loc]):
                     mode = ROAD  # nothing walked: a plain road trip
-                best = Plan(t, mode, land, dest, t, key)
-        if "air" in modes and not self.grounded():
+                best = Plan(t, mode, land, dest, t, key, loc, dest, now)
+                if not air and not water:
+                    return best
+        if air and not self.grounded():
             t = self.air_time(loc, dest)
             if math.isfinite(t) and (best is None or t < best.minutes):
                 best = Plan(t, "air", "", loc, 0.0, key)
-        if "water" in modes and self.water[dest] and self.water_idx.size:
+        if water and self.water[dest] and self.water_idx.size:
             boat = self.boat_leg(dest).tolist()
             for j, w in enumerate(self.water_idx.tolist()):
                 t_land = float(self.row_to(land, w, key)[loc])
@@ -449,16 +488,16 @@ class Router:
                 if math.isfinite(t) and (best is None or t < best.minutes):
                     best = Plan(t, "water", land, int(w), t_land, key)
         if best is not None:
-            best.origin, best.dest, best.t = loc, dest, self.world.env.now
+            best.origin, best.dest, best.t = loc, dest, now
         return best
 
     def can_reach(self, loc: int, dest: int, modes: frozenset[str], vehicles: int) -> bool:
         """Whether :meth:`plan` would find a way (without planning; same side effects)."""
-        land = WALK if vehicles == 0 else (FOOT if "foot" in modes else ROAD)
-        if ("road" in modes or "foot" in modes or vehicles == 0) and self.reach(land, loc, dest):
+        land, has_land, air, water = self._profile(modes, vehicles)
+        if has_land and self.reach(land, loc, dest):
             return True
-        if "air" in modes and not self.grounded():
+        if air and not self.grounded():
             return True
-        if "water" in modes and self.water[dest] and self.water_idx.size:
+        if water and self.water[dest] and self.water_idx.size:
             return any(self.reach(land, loc, w) for w in self.water_idx.tolist())
         return False

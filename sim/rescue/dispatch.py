@@ -59,7 +59,6 @@ class Case:
         "teams",
         "on_scene",
         "waiters",
-        "prio",
     )
 
     def __init__(
@@ -93,7 +92,11 @@ class Case:
         self.teams: set[int] = set()  # slots committed
         self.on_scene: set[int] = set()
         self.waiters: list = []  # teams on scene waiting for the end of the work, in order
-        self.prio: tuple = (-inc.severity, alarm, seq)  # queue order: severity, then alarm
+
+    @property
+    def prio(self) -> tuple:
+        """Queue order: severity first, then alarm time (and arrival order)."""
+        return (-self.inc.severity, self.alarm, self.seq)
 
     @property
     def open(self) -> bool:

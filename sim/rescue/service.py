@@ -34,15 +34,19 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_right
+from heapq import heappush
+
+from simpy.events import NORMAL, URGENT
 
 from sim.config import RescueConfig
 from sim.core.events import Incident
 from sim.core.streams import GAMMA_SHAPE
 from sim.core.world import Call, World
-from sim.rescue.access import FOOT, ROAD, WALK, Router
+from sim.rescue.access import FOOT, ROAD, WALK, Plan, Router
 from sim.rescue.dispatch import Case, WaitQueue, make_policy
 from sim.rescue.mobilisation import Mobiliser, expected_assembly_min
-from sim.rescue.teams import Team, Trip
+from sim.rescue.teams import Team
 
 # What a team's activity waits for (Team.phase).
 START, ASSEMBLY, TRIP, ROAD_END, ROADS, SCENE, REST = range(1, 8)
@@ -69,6 +73,8 @@ class RescueService:
         self.policy = make_policy(cfg)
         self.mob = Mobiliser(world, cfg.mobilisation, start_hour)
         self._row = world.log.rows.append  # the event log's rows (see EventLog.log)
+        self._q = world.env._queue  # events are pushed here directly (World.call_in inlined)
+        self._eid = world.env._eid
         self._names = world.net.nodes
         self.duty_min = cfg.mobilisation.max_duty_h * 60.0
         self.local_min = self.router.cfg.local_min
@@ -158,8 +164,8 @@ class RescueService:
     def on_incident(self, inc: Incident) -> None:
         if inc.report_delay_min > 0:
             self.world.call_in(inc.report_delay_min, self._alarm_call, inc)
-        else:
-            self._alarm(inc)
+            return
+        self._alarm(inc)
 
     def _alarm_call(self, call: Call) -> None:
         self._alarm(call.arg)
@@ -177,15 +183,15 @@ class RescueService:
             self.class_of(caps) if cid is None else cid,
             now,
             self.policy.teams_needed(inc),
-            self.policy.start_level(inc),
+            self.policy.start_level(inc) if self.max_level else 0,
             inc.work_min,
             now,
         )
         self._seq += 1
         self.open_cases.add(case)
-        self.queue.push(case)
         self.match_case(case)
-        if case.open:
+        if case.open:  # (queued only now: nothing reads the queue while it is matched)
+            self.queue.push(case)
             self._left_waiting(case)
 
     def _left_waiting(self, case: Case) -> None:
@@ -210,9 +216,9 @@ class RescueService:
         case.level += 1
         w = self.world
         self._row((w.now, "escalate", case.inc.id, case.inc.node, "", case.level, ""))
-        self.queue.push(case)
         self.match_case(case)
         if case.open:
+            self.queue.push(case)
             self._left_waiting(case)
 
     # ------------------------------------------------------------- matching
@@ -271,7 +277,11 @@ class RescueService:
         need = case.needed - case.assigned
         if need <= 0 or case.done:
             return
-        cands = self.eligible(case)
+        avail = self.available
+        if self.max_level or self.any_local:
+            cands = self.eligible(case)
+        else:
+            cands = [j for j in self.cls_slots[case.cls] if avail[j]]
         if not cands:
             return
         dest = case.node
@@ -314,8 +324,8 @@ class RescueService:
     def match_team(self, team: Team) -> None:
         """A team became free: give it the best open case it can serve and reach."""
         slot = team.slot
-        if not self.available[slot]:
-            return
+        if not self.available[slot] or not self.open_cases:
+            return  # (nothing waits: the queue holds only void entries)
         levels = range(self.level[slot], self.max_level + 1)
         node = team.home if self.local[slot] else None
         skipped: list = []
@@ -366,7 +376,7 @@ class RescueService:
         self.available[team.slot] = False
         case.assigned += 1
         case.teams.add(team.slot)
-        if not case.open:
+        if case.assigned >= case.needed or case.done:  # (no longer open)
             self.open_cases.discard(case)
             self.unreachable.discard(case)
         team.case = case
@@ -396,9 +406,10 @@ class RescueService:
     def _start(self, team: Team, fn) -> None:
         """Begin a new activity of ``team`` with ``fn(team)`` in an urgent zero-delay call
         (where SimPy would initialise a process)."""
-        team.act = next(_act_ids)
+        team.act = act = next(_act_ids)
         team.phase = START
-        team.ev = self.world.call_in(0, self._started, (team, team.act, fn), urgent=True)
+        team.ev = c = Call(self._started, (team, act, fn))
+        heappush(self._q, (self.env._now, URGENT, next(self._eid), c))
 
     @staticmethod
     def _started(call: Call) -> None:
@@ -519,7 +530,16 @@ class RescueService:
         self._row((now, "arrive", team.id, case.inc.node, case.inc.id, 0.0, team.tier))
         if math.isnan(case.first_arrival):
             case.first_arrival = now
-        self._join(case, team)
+        # join: the work goes on at the sum of the crews' rates (_progress, _schedule inlined)
+        case.work_left = max(case.work_left - case.rate * (now - case.last_t), 0.0)
+        case.last_t = now
+        team.rate = min(team.crew / self.cfg.ref_crew, self.cfg.max_crew_speedup)
+        case.rate += max(team.rate, 1e-9)
+        case.on_scene.add(team.slot)
+        case.version += 1
+        if case.rate > 0:
+            c = Call(self._complete, (case, case.version))
+            heappush(self._q, (now + case.work_left / case.rate, NORMAL, next(self._eid), c))
         team.phase = SCENE
         team.cond = False
         case.waiters.append(team)
@@ -542,9 +562,11 @@ class RescueService:
         if team.act == act:
             self._scene_over(team)
 
-    def _work_done(self, call: Call) -> None:
+    def _work_done_call(self, call: Call) -> None:
+        self._work_done(call.arg)
+
+    def _work_done(self, case: Case) -> None:
         """The work on a case is finished: its teams on scene go on, in order of arrival."""
-        case = call.arg
         waiters, case.waiters = case.waiters, []
         if self.duty_min > 0:
             for team in waiters:
@@ -585,7 +607,7 @@ class RescueService:
         team.case = None
         team.rate = 0.0
         team.phase = 0
-        if how == "relieved" or self._duty_over(team):
+        if how == "relieved" or (self.duty_min > 0 and self._duty_over(team)):
             team.state = "resting"
             self._start(team, self._rest_start)
             return
@@ -692,10 +714,11 @@ class RescueService:
                 plan.mode,
             )
         )
-        team.trip = Trip(plan, team.location, dest, now)
+        team.trip = plan  # (planned here and now: origin, dest and departure are the plan's)
         self.travelling[team.slot] = team
         team.phase = TRIP
-        team.ev = self.world.call_in(plan.minutes, self._trip_end, team)
+        team.ev = c = Call(self._trip_end, team)
+        heappush(self._q, (now + plan.minutes, NORMAL, next(self._eid), c))
 
     def _trip_end(self, call: Call) -> None:
         team = call.arg
@@ -705,7 +728,8 @@ class RescueService:
         team.trip = None
         self.travelling.pop(team.slot, None)
         team.location = team.go_dest
-        self._go_done(team, True)
+        then, team.go_then = team.go_then, None
+        then(team, True)
 
     def _trip_interrupted(self, team: Team, stop: bool) -> None:
         """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
@@ -745,33 +769,34 @@ class RescueService:
                 team.ev = None
                 self._go_step(team)
 
-    def _stop_point(self, trip: Trip, now: float) -> tuple[int, float]:
-        """Where a travelling team can stop or replan, and how long it takes to get there."""
-        plan = trip.plan
-        elapsed = now - trip.depart
+    def _stop_point(self, plan: Plan, now: float) -> tuple[int, float]:
+        """Where a team travelling by ``plan`` can stop or replan, and how long it takes to
+        get there."""
+        elapsed = now - plan.t
         if not plan.land_kind or elapsed >= plan.land_min:
-            return trip.dest, max(trip.depart + plan.minutes - now, 0.0)
-        nodes, cum = self.router.route(plan.land_kind, trip.origin, plan.land_to, plan.key)
+            return plan.dest, max(plan.t + plan.minutes - now, 0.0)
+        nodes, cum = self.router.route(plan.land_kind, plan.origin, plan.land_to, plan.key)
         if len(nodes) < 2:
-            return trip.origin, 0.0
-        k = int(cum.searchsorted(elapsed, side="right")) - 1
+            return plan.origin, 0.0
+        k = bisect_right(cum, elapsed) - 1
         if k >= len(nodes) - 1:
             return nodes[-1], 0.0
-        e = self.world.net.edge_id(nodes[k], nodes[k + 1])
-        if self.router.passable(plan.land_kind, e):
-            return nodes[k + 1], float(cum[k + 1] - elapsed)
-        return nodes[k], float(elapsed - cum[k])
+        net = self.world.net
+        if not net._closed or self.router.passable(
+            plan.land_kind, net.edge_id(nodes[k], nodes[k + 1])
+        ):
+            return nodes[k + 1], cum[k + 1] - elapsed
+        return nodes[k], elapsed - cum[k]
 
     def _blocked_ahead(self, team: Team) -> bool:
-        trip = team.trip
-        if trip is None or not trip.plan.land_kind:
+        plan = team.trip
+        if plan is None or not plan.land_kind:
             return False
-        plan = trip.plan
-        elapsed = self.world.now - trip.depart
+        elapsed = self.world.now - plan.t
         if elapsed >= plan.land_min:
             return False
-        nodes, cum = self.router.route(plan.land_kind, trip.origin, plan.land_to, plan.key)
-        k = max(int(cum.searchsorted(elapsed, side="right")) - 1, 0)
+        nodes, cum = self.router.route(plan.land_kind, plan.origin, plan.land_to, plan.key)
+        k = max(bisect_right(cum, elapsed) - 1, 0)
         net = self.world.net
         return any(
             not self.router.passable(plan.land_kind, net.edge_id(a, b))
@@ -812,9 +837,9 @@ class RescueService:
     def _reopen(self, case: Case) -> None:
         if case.open and case not in self.open_cases:
             self.open_cases.add(case)
-            self.queue.push(case)
             self.match_case(case)
             if case.open:
+                self.queue.push(case)
                 self._left_waiting(case)
 
     def _complete(self, call: Call) -> None:
@@ -824,15 +849,27 @@ class RescueService:
         now = self.env._now
         case.done = True
         case.work_left = 0.0
-        ids = "+".join(self.teams[s].id for s in sorted(case.on_scene))
+        on = case.on_scene
+        ids = (
+            self.teams[next(iter(on))].id
+            if len(on) == 1
+            else "+".join(self.teams[s].id for s in sorted(on))
+        )
         self._row(
             (now, "resolved", case.inc.id, case.inc.node, ids, case.inc.people, case.inc.kind)
         )
         self.open_cases.discard(case)
         self.unreachable.discard(case)
-        for slot in sorted(case.teams - case.on_scene):
-            self._stop(self.teams[slot])
-        self.world.call_in(0, self._work_done, case)  # (SimPy: the case's done event)
+        if len(case.teams) != len(case.on_scene):
+            for slot in sorted(case.teams - case.on_scene):
+                self._stop(self.teams[slot])
+        q = self._q
+        if q and q[0][0] <= now:
+            self.world.call_in(0, self._work_done_call, case)  # (SimPy: the case's done event)
+        else:
+            # Nothing else can happen at this instant before the done event would be
+            # processed (the queue holds only later events): go on at once, same order.
+            self._work_done(case)
 
     # ------------------------------------------------------------- roads change
     def on_network_change(self) -> None:

@@ -43,7 +43,7 @@ class Team:
     worked: float = 0.0  # minutes of on-scene work since the last rest
     case: Case | None = field(default=None, repr=False)
     pending: Case | None = field(default=None, repr=False)  # re-tasked while returning
-    trip: Trip | None = field(default=None, repr=False)
+    trip: Plan | None = field(default=None, repr=False)  # the trip under way (its plan)
     plan: Plan | None = field(default=None, repr=False)  # planned at dispatch, for reuse
     classes: list[int] = field(default_factory=list)  # capability classes it can serve
     # the cycle as the service runs it (one activity at a time: task, return or rest)
@@ -79,14 +79,6 @@ class Team:
         self._at_home = value
         if self.flags is not None:  # keep the dispatcher's vector in step
             self.flags[self.slot] = value
-
-
-@dataclass(slots=True)
-class Trip:
-    plan: Plan
-    origin: int
-    dest: int
-    depart: float
 
 
 def make_team(key: str, j: int, count: int, tc, home: int, slot: int, regional=False) -> Team:
