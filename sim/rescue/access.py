@@ -335,22 +335,61 @@ class Router:
             self.rows.put(rk, r)
         return r
 
-    def reach(self, kind: str, a: int, b: int) -> bool:
-        """Whether node ``b`` can be reached from ``a`` by land route ``kind`` now (the same
-        answer as a finite ``row_to(kind, b)[a]``, from connected components)."""
-        net = self.net
-        if not net._closed:
-            return True  # the network is connected (checked when loaded)
+    def labels(self, kind: str) -> list[int] | None:
+        """Connected component of every node by land route ``kind`` under the current
+        closures (weakly connected on a directed network); None while every road is open
+        (the network is connected: checked when loaded)."""
+        if not self.net._closed:
+            return None
         key = self.key()
         labels = self._state(key)["labels"]
         lab = labels.get(kind)
         if lab is None:
             m = self._matrix(key, kind)
-            _, lab = connected_components(m, directed=net.directed, connection="weak")
-            labels[kind] = lab = lab.tolist()
+            _, arr = connected_components(m, directed=self.net.directed, connection="weak")
+            labels[kind] = lab = arr.tolist()
+            labels[(kind, "water")] = {lab[w] for w in self.water_idx.tolist()}
+        return lab
+
+    def water_labels(self, kind: str) -> set[int]:
+        """Components (see :meth:`labels`) that hold a water node (a boat can be launched)."""
+        self.labels(kind)
+        return self._state(self.key())["labels"][(kind, "water")]
+
+    def reach(self, kind: str, a: int, b: int) -> bool:
+        """Whether node ``b`` can be reached from ``a`` by land route ``kind`` now (the same
+        answer as a finite ``row_to(kind, b)[a]``, from connected components)."""
+        lab = self.labels(kind)
+        if lab is None:
+            return True
         if lab[a] != lab[b]:
             return False
-        return not net.directed or math.isfinite(self.row_to(kind, b, key)[a])
+        return not self.net.directed or math.isfinite(self.row_to(kind, b)[a])
+
+    def reach_sig(self, loc: int, modes: frozenset[str], vehicles: int) -> tuple | None:
+        """What decides where a team at ``loc`` can go now: two teams with the same answer
+        reach the same nodes (:meth:`reaches`). None on a directed network (components do
+        not decide it there)."""
+        if self.net.directed:
+            return None
+        land, has_land, air, water = self._profile(modes, vehicles)
+        lab = self.labels(land) if has_land or water else None
+        here = -1 if lab is None else lab[loc]
+        return (
+            land if has_land else None,
+            here,
+            air and not self.grounded(),
+            water and self.water_idx.size > 0 and (lab is None or here in self.water_labels(land)),
+        )
+
+    def reaches(self, sig: tuple, dest: int) -> bool:
+        """Whether a team with reach signature ``sig`` can get to ``dest`` (as can_reach)."""
+        land, here, air_ok, boat_ok = sig
+        if land is not None:
+            lab = self.labels(land)
+            if lab is None or lab[dest] == here:
+                return True
+        return air_ok or (boat_ok and bool(self.water[dest]))
 
     def route(self, kind: str, origin: int, dest: int, key: tuple) -> tuple[list[int], list[float]]:
         """Nodes of the shortest ``kind`` route under ``key`` and the minutes to reach each

@@ -36,6 +36,7 @@ import itertools
 import math
 from bisect import bisect_right
 from heapq import heappush
+from operator import attrgetter
 
 from simpy.events import NORMAL, URGENT
 
@@ -52,6 +53,7 @@ from sim.rescue.teams import Team
 START, ASSEMBLY, TRIP, ROAD_END, ROADS, SCENE, REST = range(1, 8)
 
 _act_ids = itertools.count(1)
+_prio = attrgetter("prio")
 
 
 class RescueService:
@@ -76,6 +78,7 @@ class RescueService:
         self._q = world.env._queue  # events are pushed here directly (World.call_in inlined)
         self._eid = world.env._eid
         self._names = world.net.nodes
+        self._index = world.net.index
         self.duty_min = cfg.mobilisation.max_duty_h * 60.0
         self.local_min = self.router.cfg.local_min
         n = len(teams)
@@ -97,6 +100,8 @@ class RescueService:
         self.local = [self.policy.is_local(t.tier) for t in teams]
         self.any_local = any(self.local)
         self.max_level = self.policy.max_level
+        # Policy.teams_needed, inlined in _alarm (the same for every policy)
+        self._per_team, self._max_teams = cfg.people_per_team, cfg.max_teams_per_incident
         self.cost_spare = self.policy.name == "capability"
         # land route kind of each team (None: no land mode), helicopter, boat
         self.land_kind = [
@@ -114,11 +119,17 @@ class RescueService:
         self.class_ids: dict[frozenset[str], int] = {}
         self._cls_of_caps: dict[tuple[str, ...], int] = {}
         self.cls_slots: list[list[int]] = []  # teams with the capabilities of each class
+        self.cls_kind: list[str | None] = []  # their land route kind if all go by land only
         self.cls_local_any: list[bool] = []
         self.spare: list[list[float]] = []
         self.queue = WaitQueue(with_local=self.any_local)
         self.open_cases: set[Case] = set()
         self.unreachable: set[Case] = set()
+        # Reachability index: cases a freed team found out of reach, by closure state and
+        # reach signature (Router.reach_sig); teams alike skip them without a check. A case
+        # in it is in self.unreachable while it waits (only a road change, which clears
+        # this, takes it out).
+        self._cut_off: dict[tuple, set[Case]] = {}
         self.travelling: dict[int, Team] = {}
         self.waiting_hooks: list = []  # called with a case that is left waiting
         self._road_waiters: list[tuple[Team, object]] = []  # cut-off teams, in order
@@ -139,6 +150,9 @@ class RescueService:
             self.class_ids[key] = cid
             slots = [t.slot for t in self.teams if key <= t.capabilities]
             self.cls_slots.append(slots)
+            kinds = {self.land[j] for j in slots}
+            simple = len(kinds) == 1 and not any(self.air[j] or self.boat[j] for j in slots)
+            self.cls_kind.append(kinds.pop() if simple else None)
             self.cls_local_any.append(any(not self.teams[j].regional for j in slots))
             self.spare.append([float(len(t.capabilities - key)) for t in self.teams])
             for j in slots:
@@ -179,10 +193,10 @@ class RescueService:
         case = Case(
             inc,
             self._seq,
-            self.world.net.index[inc.node],
+            self._index[inc.node],
             self.class_of(caps) if cid is None else cid,
             now,
-            self.policy.teams_needed(inc),
+            int(min(self._max_teams, max(1, math.ceil(inc.people / self._per_team)))),
             self.policy.start_level(inc) if self.max_level else 0,
             inc.work_min,
             now,
@@ -292,6 +306,32 @@ class RescueService:
         arrival = self.arrival
         spare = self.spare[case.cls] if self.cost_spare else None
         pen = self.cfg.capability_penalty_min
+        kind = self.cls_kind[case.cls]
+        if need == 1 and kind is not None and spare is None:
+            # every team of the class goes by land only, the same way: arrival() inlined
+            row = self.router.row_to(kind, dest)
+            loc, needs, mob, nf, lm = (
+                self.loc,
+                self.needs_assembly,
+                self.mob_mean,
+                self.night_factor,
+                self.local_min,
+            )
+            best, best_c = -1, math.inf
+            for j in cands:
+                p = loc[j]
+                c = row[p]
+                if p == dest and lm:
+                    c += lm
+                if needs[j]:
+                    c = c + mob[j] * (nf[j] if night else 1.0)
+                if c < best_c:
+                    best, best_c = j, c
+            if best < 0:
+                self.unreachable.add(case)
+                return
+            self.assign(self.teams[best], case)
+            return
         if need == 1:
             best, best_c = -1, math.inf
             for j in cands:
@@ -321,41 +361,78 @@ class RescueService:
         if sent == 0:
             self.unreachable.add(case)
 
-    def match_team(self, team: Team) -> None:
+    def match_team(self, team: Team, tail: bool = False) -> None:
         """A team became free: give it the best open case it can serve and reach."""
         slot = team.slot
         if not self.available[slot] or not self.open_cases:
             return  # (nothing waits: the queue holds only void entries)
         levels = range(self.level[slot], self.max_level + 1)
         node = team.home if self.local[slot] else None
-        skipped: list = []
         r = self.router
-        first = True
-        for h, entry in self.queue.candidates(team.classes, levels, node):
-            case = entry[3]
-            skipped.append((h, entry))
-            if first and self.air[slot]:
-                r.grounded()  # planning checks the sky (and schedules the wake-up)
-            first = False
-            if r.can_reach(team.location, case.node, team.modes, team.vehicles):
+        if not self.world.net._closed and self.land[slot] is not None:
+            # every road open and the team goes by land: it can reach any case, so the
+            # best one is taken (without popping it off and pushing it back)
+            case = self.queue.first(team.classes, levels, node)
+            if case is not None:
+                team.plan = r.plan(team.location, case.node, team.modes, team.vehicles)
+                self.assign(team, case, tail)
+            return
+        # Scan the waiting cases it can serve, best first, for the first it can reach (the
+        # loop of WaitQueue.candidates, inlined: after a road change it may meet thousands).
+        q = self.queue
+        parts = q._parts(team.classes, levels, node)
+        pos = [0] * len(parts)
+        sig = memo = None
+        while True:
+            best, best_k = None, -1
+            for k, part in enumerate(parts):
+                i = pos[k]
+                while i < len(part):
+                    e = part[i]
+                    c = e[3]
+                    if not c.done and c.assigned < c.needed and e[1] == c.qgen and e[2] == c.level:
+                        break
+                    del part[i]  # void entry
+                    q.pops += 1
+                else:
+                    continue
+                if best is None or e < best:
+                    best, best_k = e, k
+            if best is None:
+                return
+            pos[best_k] += 1
+            case = best[3]
+            if sig is None:
+                # (planning would check the sky first: grounded() schedules the wake-up)
+                sig = r.reach_sig(team.location, team.modes, team.vehicles) or ()
+                if sig:
+                    memo = self._cut_off.setdefault((r.key(), sig), set())
+            if memo is not None and case in memo:
+                continue  # known to be out of its reach (and in self.unreachable already)
+            if (
+                r.reaches(sig, case.node)
+                if sig
+                else r.can_reach(team.location, case.node, team.modes, team.vehicles)
+            ):
                 plan = r.plan(team.location, case.node, team.modes, team.vehicles)
                 team.plan = plan  # reused by the trip if nothing changes before departure
-                self.assign(team, case)
-                break
+                self.assign(team, case, tail)
+                return
             self.unreachable.add(case)
-        self.queue.restore(skipped)
+            if memo is not None:
+                memo.add(case)
 
-    def set_available(self, team: Team, stand_down: bool = True) -> None:
+    def set_available(self, team: Team, stand_down: bool = True, tail: bool = False) -> None:
         """``team`` can take work again: match it, else send it home (or stand it down there)."""
         slot = team.slot
         self.available[slot] = True
         self.loc[slot] = team.location
-        self.match_team(team)
+        self.match_team(team, tail)
         if not self.available[slot]:
             return
         if team.location != team.home:
             team.state = "returning"
-            self._start(team, self._return_start)
+            self._start(team, self._return_start, tail)
         elif team.state != "home" and not stand_down:
             team.state = "idle"
         elif team.state != "home":
@@ -372,7 +449,7 @@ class RescueService:
         self.set_available(team, stand_down=False)
 
     # ------------------------------------------------------------- assignment
-    def assign(self, team: Team, case: Case) -> None:
+    def assign(self, team: Team, case: Case, tail: bool = False) -> None:
         self.available[team.slot] = False
         case.assigned += 1
         case.teams.add(team.slot)
@@ -394,19 +471,31 @@ class RescueService:
         if team.state == "returning" and team.act:
             team.pending = case
             self._interrupt(team, "stop")
-        elif team.at_home and self.direct_start[team.slot]:
+        elif self.needs_assembly[team.slot] and self.direct_start[team.slot]:  # (at home)
             # Called out from home: the first assembly stage starts now. (Starting it in a
             # zero-delay call, as a process would, changes nothing: the team's own random
             # stream, and a draw > 0 puts the next event in the future.)
             team.act = next(_act_ids)
             self._task_start(team)
         else:
-            self._start(team, self._task_start)
+            self._start(team, self._task_start, tail)
 
-    def _start(self, team: Team, fn) -> None:
+    def _start(self, team: Team, fn, tail: bool = False) -> None:
         """Begin a new activity of ``team`` with ``fn(team)`` in an urgent zero-delay call
-        (where SimPy would initialise a process)."""
+        (where SimPy would initialise a process).
+
+        ``tail``: nothing observable is left to do in the event being processed (the caller
+        knows). Then, unless an urgent event of this instant is queued (it would come
+        first), the call would be the very next event, and ``fn`` runs at once instead.
+        """
         team.act = act = next(_act_ids)
+        if tail:
+            q = self._q
+            if not q or q[0][0] > self.env._now or q[0][1] != URGENT:
+                team.phase = 0
+                team.ev = None
+                fn(team)
+                return
         team.phase = START
         team.ev = c = Call(self._started, (team, act, fn))
         heappush(self._q, (self.env._now, URGENT, next(self._eid), c))
@@ -560,13 +649,16 @@ class RescueService:
     def _scene_over_call(self, call: Call) -> None:
         team, act = call.arg
         if team.act == act:
-            self._scene_over(team)
+            self._scene_over(team, tail=True)  # (the last thing this event does)
 
     def _work_done_call(self, call: Call) -> None:
         self._work_done(call.arg)
 
-    def _work_done(self, case: Case) -> None:
-        """The work on a case is finished: its teams on scene go on, in order of arrival."""
+    def _work_done(self, case: Case, tail: bool = False) -> None:
+        """The work on a case is finished: its teams on scene go on, in order of arrival.
+
+        ``tail``: called as the last thing of the event being processed.
+        """
         waiters, case.waiters = case.waiters, []
         if self.duty_min > 0:
             for team in waiters:
@@ -574,11 +666,12 @@ class RescueService:
                     team.cond = True
                     self.world.call_in(0, self._scene_over_call, (team, team.act))
         else:
-            for team in waiters:
+            last = len(waiters) - 1
+            for i, team in enumerate(waiters):
                 if team.phase == SCENE and team.case is case:
-                    self._scene_over(team)
+                    self._scene_over(team, tail and i == last)
 
-    def _scene_over(self, team: Team) -> None:
+    def _scene_over(self, team: Team, tail: bool = False) -> None:
         """The team's part on scene ends: the work is done, or its duty limit is reached."""
         case = team.case
         act = team.act
@@ -589,13 +682,13 @@ class RescueService:
             if not case.done:
                 self._leave(case, team)
                 self._row((now, "relieved", team.id, case.inc.node, case.inc.id, 0.0, ""))
-                self._end(team, case, "relieved")
+                self._end(team, case, "relieved", tail)
                 self._finish(team, act)
                 return
-        self._end(team, case, "done")
+        self._end(team, case, "done", tail)
         self._finish(team, act)
 
-    def _end(self, team: Team, case: Case, how: str) -> None:
+    def _end(self, team: Team, case: Case, how: str, tail: bool = False) -> None:
         """The team's part in ``case`` is over: log, then rest, re-task or go home."""
         if how != "done" and how != "relieved":
             case.teams.discard(team.slot)
@@ -609,10 +702,10 @@ class RescueService:
         team.phase = 0
         if how == "relieved" or (self.duty_min > 0 and self._duty_over(team)):
             team.state = "resting"
-            self._start(team, self._rest_start)
+            self._start(team, self._rest_start, tail)
             return
         team.state = "idle"
-        self.set_available(team)
+        self.set_available(team, tail=tail)
 
     def _duty_over(self, team: Team) -> bool:
         """Whether the team has worked its limit since the last rest (tolerance for rounding)."""
@@ -869,17 +962,28 @@ class RescueService:
         else:
             # Nothing else can happen at this instant before the done event would be
             # processed (the queue holds only later events): go on at once, same order.
-            self._work_done(case)
+            self._work_done(case, tail=True)
 
     # ------------------------------------------------------------- roads change
     def on_network_change(self) -> None:
         """Roads changed: wake cut-off teams, reroute blocked trips, retry unreachable cases."""
         waiters, self._road_waiters = self._road_waiters, []
         self.world.call_in(0, self._roads_changed, waiters)
+        self._cut_off.clear()
         for team in list(self.travelling.values()):
             if self._blocked_ahead(team) and team.act:
                 self._interrupt(team, "reroute")
-        for case in sorted(self.unreachable, key=lambda c: c.prio):
-            self.unreachable.discard(case)
-            if case.open:
-                self.match_case(case)
+        # Retry the cases no team could reach, best first. (Each leaves the set and comes
+        # back only if its own match fails again: clearing it first is the same.) No team
+        # is freed meanwhile, so a class found without a free team is skipped after that.
+        todo = sorted(self.unreachable, key=_prio)
+        self.unreachable.clear()
+        avail, busy_classes = self.available, set()
+        for case in todo:
+            cls = case.cls
+            if cls in busy_classes or case.done or case.assigned >= case.needed:
+                continue
+            if not any(avail[j] for j in self.cls_slots[cls]):
+                busy_classes.add(cls)
+                continue
+            self.match_case(case)
