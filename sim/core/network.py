@@ -56,6 +56,8 @@ _CACHE_SIZE = 64  # sparse matrices of this many closure sets are kept
 ROW_CACHE_BYTES = 256 * 2**20
 
 _state_ids = itertools.count()  # unique id of each closure state (keys its rows)
+_LOADED: OrderedDict[tuple, RoadNetwork] = OrderedDict()  # see RoadNetwork.load
+_LOADED_MAX = 4
 
 
 class RowCache:
@@ -165,10 +167,27 @@ class RoadNetwork:
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, path: str | Path) -> RoadNetwork:
-        """Load a GraphML file, or an OpenStreetMap XML file (``.osm``/``.xml``, needs osmnx)."""
+        """Load a GraphML file, or an OpenStreetMap XML file (``.osm``/``.xml``, needs osmnx).
+
+        A file loaded before in this process (same path, size and modification time) is
+        not read again: a fresh copy of the network is returned (the pre-flight check, the
+        run and the figures each ask for it; a 20,000-node file takes seconds to parse).
+        """
         p = Path(path)
         if not p.exists():
             raise NetworkError(f"network file '{p}' does not exist")
+        st = p.stat()
+        key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+        net = _LOADED.get(key)
+        if net is None:
+            net = cls._read(p)
+            _LOADED[key] = net
+            while len(_LOADED) > _LOADED_MAX:
+                _LOADED.popitem(last=False)
+        return net.fresh()
+
+    @classmethod
+    def _read(cls, p: Path) -> RoadNetwork:
         suffix = p.suffix.lower()
         if suffix in (".osm", ".xml"):
             from sim.core.osm_import import graph_from_osm_xml
@@ -287,9 +306,10 @@ class RoadNetwork:
         return st
 
     # ------------------------------------------------------------------ queries
-    def _from(self, src: int) -> tuple[np.ndarray, np.ndarray]:
-        """(times, predecessors) of a Dijkstra from ``src`` under the current closures."""
-        st = self._cur or self._state()
+    def _from(self, src: int, st: _ClosureState | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(times, predecessors) of a Dijkstra from ``src`` under the current closures (or
+        those of state ``st``)."""
+        st = st or self._cur or self._state()
         got = self.rows.get((st.uid, src))
         if got is None:
             dist, pred = dijkstra(st.forward, indices=src, return_predecessors=True)
@@ -319,6 +339,18 @@ class RoadNetwork:
             row = dijkstra(st.backward, indices=dst)
             self.rows.put((st.uid, "to", dst), row)
         return row
+
+    def open_tree(self, src: int) -> tuple[np.ndarray, np.ndarray]:
+        """(times, predecessors) from ``src`` with every road open, whatever is closed now
+        (the same arrays as :meth:`times_from` gives when nothing is closed)."""
+        st = self._cache.get(frozenset())
+        if st is None:
+            saved, self._closed, self._cur = self._closed, set(), None
+            try:
+                st = self._state()
+            finally:
+                self._closed, self._cur = saved, None
+        return self._from(src, st)
 
     def travel_time(self, origin: int, dest: int) -> float:
         """Shortest travel time in minutes between two node indices (``inf`` if cut off)."""

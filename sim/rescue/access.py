@@ -399,11 +399,16 @@ class Router:
         got = self._routes.get(rk)
         if got is not None:
             return got
-        fk = (st["uid"], kind, "from", origin)
-        tree = self.rows.get(fk)
-        if tree is None:
-            tree = dijkstra(self._matrix(key, kind), indices=origin, return_predecessors=True)
-            self.rows.put(fk, tree)
+        if key is OPEN and kind != WALK:
+            # every road open: the network's own tree from there (the same matrix, so the
+            # same arrays; shared by replications and with the network's rows)
+            tree = self.net.open_tree(origin)
+        else:
+            fk = (st["uid"], kind, "from", origin)
+            tree = self.rows.get(fk)
+            if tree is None:
+                tree = dijkstra(self._matrix(key, kind), indices=origin, return_predecessors=True)
+                self.rows.put(fk, tree)
         dist, pred = tree
         if not math.isfinite(dist[dest]):
             got = ([], [])
