@@ -136,14 +136,57 @@ def _hydra_task(cfg: DictConfig) -> None:
         sys.exit(2)
 
 
+def _check_at_compose() -> None:
+    """Make Hydra's own composition of a single run the pre-flight check (composed once).
+
+    Hydra composes the config before it creates the run directory; checking that config
+    right there gives the pre-flight's one-line errors (exit 2, nothing written) without
+    composing it a second time. (A multirun sweep is still checked up front by
+    :func:`preflight`: every combination before the first job.)
+    """
+    from hydra._internal.hydra import Hydra
+    from hydra.errors import OverrideParseException
+    from omegaconf import open_dict, read_write
+
+    compose = Hydra.compose_config
+    if getattr(compose, "checked", False):
+        return
+
+    def compose_config(self, config_name, overrides, run_mode, *args, **kwargs):
+        try:
+            cfg = compose(self, config_name, overrides, run_mode, *args, **kwargs)
+        except OverrideParseException as exc:
+            _fail(f"bad override: {str(exc).strip().splitlines()[0]}")
+        except Exception as exc:
+            _fail(_compose_message(exc, list(overrides)))
+        job = cfg.copy()
+        with read_write(job), open_dict(job):
+            del job["hydra"]
+        try:
+            prepare(job)
+        except UserError as exc:
+            _fail(str(exc))
+        return cfg
+
+    compose_config.checked = True  # type: ignore[attr-defined]
+    Hydra.compose_config = compose_config  # type: ignore[method-assign]
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python run_sim.py``."""
     argv = sys.argv[1:] if argv is None else argv
     _register_schema()
     if not any(a in _NO_RUN_FLAGS or a.startswith("--shell-completion") for a in argv):
-        try:
-            preflight(argv)
-        except UserError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
+        if "-m" in argv or "--multirun" in argv:
+            try:
+                preflight(argv)
+            except UserError as exc:
+                _fail(str(exc))
+        else:
+            _check_at_compose()
     _hydra_task()

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from sim.config import Config
+from sim.core.module import MapLayer
+from sim.core.network import RoadNetwork
 
-from sim.config import Config  # noqa: E402
-from sim.core.module import MapLayer  # noqa: E402
-from sim.core.network import RoadNetwork  # noqa: E402
-from sim.core.plotting import draw_roads, place_label, road_index, use_cjk_font
+if TYPE_CHECKING:
+    import pandas as pd
 
 _KIND_STYLE = {
     "street": ("o", "#4c72b0", 40),
@@ -40,6 +38,10 @@ def network_map(
 
     Roads closed in any replication are drawn red, thicker the more often they closed.
     """
+    # matplotlib is imported here, not with the module: a run that fails its checks, or a
+    # benchmark, does not pay for it
+    from sim.core.plotting import draw_roads, place_label, plt, road_index, use_cjk_font
+
     use_cjk_font()
     lat = np.asarray(net.node_attr["lat"], float)
     lon = np.asarray(net.node_attr["lon"], float)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
@@ -25,5 +24,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
     if n == 1:
         return {"mean": m, "sd": math.nan, "ci95_low": math.nan, "ci95_high": math.nan, "n": 1}
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    from scipy.special import stdtrit  # (= scipy.stats.t.ppf, without importing scipy.stats)
+
+    half = float(stdtrit(n - 1, 0.5 + level / 2)) * sd / math.sqrt(n)
     return {"mean": m, "sd": sd, "ci95_low": m - half, "ci95_high": m + half, "n": n}

@@ -21,7 +21,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from sim.run.stats import mean_ci
 
@@ -32,7 +31,9 @@ def wilson_interval(successes: float, n: float, level: float = 0.95) -> tuple[fl
     """Wilson score interval for a binomial proportion (Wilson 1927)."""
     if n <= 0:
         return (math.nan, math.nan)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    from scipy.special import ndtri  # (= scipy.stats.norm.ppf, without scipy.stats)
+
+    z = float(ndtri(0.5 + level / 2))
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -46,6 +47,8 @@ def clopper_pearson_interval(successes: int, n: int, level: float = 0.95) -> tup
     """Exact (Clopper-Pearson) interval for a binomial proportion."""
     if n <= 0:
         return (math.nan, math.nan)
+    from scipy import stats
+
     a = (1 - level) / 2
     lo = 0.0 if successes == 0 else float(stats.beta.ppf(a, successes, n - successes + 1))
     hi = 1.0 if successes == n else float(stats.beta.ppf(1 - a, successes + 1, n - successes))
@@ -58,6 +61,8 @@ def bootstrap_mean_ci(
     """Percentile bootstrap interval of the mean (fixed seed: same data, same interval)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
+    from scipy import stats
+
     res = stats.bootstrap(
         (x,),
         np.mean,
