@@ -182,3 +182,31 @@ def test_osm_xml_offline_import(tmp_path):
     t = net.travel_time(net.index["1"], net.index["3"])
     assert 0 < t < 5  # ~1.2 km of primary road
     assert {"national", "county", "local"} <= set(net.edge_class)
+
+
+def test_row_cache_stays_within_its_budget_and_rows_come_back_the_same():
+    """Rows are evicted least recently used first; a recomputed row is bit for bit equal."""
+    g = _random_graph(40, [(u, (u * 7 + 3) % 40, 3.0 + u) for u in range(40)])
+    full = RoadNetwork(g)
+    first = {k: full.times_from(k) for k in range(40)}
+    net = RoadNetwork(g)
+    net.rows.max_bytes = int(5.5 * full.rows.bytes / len(full.rows))  # five rows fit
+    for k in range(40):
+        net.times_from(k)
+    assert len(net.rows) == 5 and net.rows.bytes <= net.rows.max_bytes
+    assert net.rows.evictions == 35
+    net.times_from(35)  # the oldest cached: now the most recent ...
+    net.times_from(0)  # ... so this evicts 36, not 35
+    assert net.rows.get((net._state().uid, 35)) is not None
+    assert net.rows.get((net._state().uid, 36)) is None
+    for k in range(40):
+        assert np.array_equal(net.times_from(k), first[k])
+
+
+def test_a_network_file_is_parsed_once_and_each_load_is_a_fresh_copy(line_graphml):
+    a = RoadNetwork.load(line_graphml)
+    a.close(0)
+    b = RoadNetwork.load(line_graphml)
+    assert b is not a and b.graph is a.graph  # not parsed again ...
+    assert b.closed == frozenset() and a.closed == frozenset({0})  # ... but its own closures
+    assert b.travel_time(0, 3) == RoadNetwork(line_graph()).travel_time(0, 3)

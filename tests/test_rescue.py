@@ -527,6 +527,43 @@ def test_closing_roads_never_shortens_a_trip(n, closed, flooded, seed):
     assert np.all(foot >= foot_dry - 1e-9)  # water on a blocked road only makes it worse
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(min_value=4, max_value=9),
+    st.lists(st.integers(min_value=0, max_value=40), max_size=8),
+    st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+    st.integers(min_value=0, max_value=10_000),
+)
+def test_reachability_index_agrees_with_planning(n, closed, flooded, seed):
+    """A team can reach a node by components (can_reach, reach signature) exactly when a trip
+    can be planned there, for every mode mix, with roads closed and flooded."""
+    rng = np.random.default_rng(seed)
+    g = nx.connected_watts_strogatz_graph(n, 2, 0.5, seed=int(seed))
+    h = nx.Graph()
+    for i in g.nodes:
+        node(h, f"n{i}", lat=29.5 + 0.0001 * i, lon=106.2)  # (distinct points for flying)
+    for u, v in g.edges:
+        road(h, f"n{u}", f"n{v}", float(rng.uniform(1, 30)))
+    net = RoadNetwork(h)
+    w = World(net, Streams(0, 0), hubs=[0])
+    router = Router(w, AccessConfig(water_nodes=[f"n{i}" for i in range(0, n, 3)]))
+    m = len(net.edges)
+    for e in closed:
+        net.close(e % m)
+    for e in flooded:
+        if e % m in net._closed:
+            router.flooded[e % m] = 1
+    mode_sets = [{"road"}, {"road", "foot"}, {"water"}, {"road", "water"}, {"air"}, {"foot"}]
+    for modes in map(frozenset, mode_sets):
+        for vehicles in (0, 1):
+            for a in range(n):
+                sig = router.reach_sig(a, modes, vehicles)
+                for b in range(n):
+                    can = router.plan(a, b, modes, vehicles) is not None
+                    assert router.can_reach(a, b, modes, vehicles) == can
+                    assert router.reaches(sig, b) == can
+
+
 def test_mutual_aid_is_requested_when_local_teams_are_exhausted():
     aid = MutualAidConfig(
         trigger_waiting=3,

@@ -6,9 +6,10 @@ After the run, :meth:`EventLog.frame` turns it into a pandas DataFrame with one 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Event(NamedTuple):
@@ -60,6 +61,8 @@ class EventLog:
 
     def frame(self) -> pd.DataFrame:
         """The log as a DataFrame (columns :data:`COLUMNS`), in time order of logging."""
+        import pandas as pd
+
         df = pd.DataFrame.from_records(self.rows, columns=COLUMNS)
         df["t"] = df["t"].astype(float)
         df["qty"] = df["qty"].astype(float)

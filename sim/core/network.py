@@ -4,14 +4,22 @@ The event loop never touches networkx: a :class:`RoadNetwork` turns the graph in
 arrays once, and answers travel-time questions from shortest-path rows computed with
 ``scipy.sparse.csgraph.dijkstra``. Rows are cached per *set of closed roads*, so closing a
 road and reopening it brings back the cached answers without recomputation.
+
+Memory is bounded: rows live in one least-recently-used :class:`RowCache` with a byte budget
+(:data:`ROW_CACHE_BYTES`), shared by the fresh copies a run makes for its replications (a
+row depends only on the network and the closed roads, never on the replication), and the
+sparse matrices of at most :data:`_CACHE_SIZE` closure sets are kept. A row is only ever
+computed in one way (a Dijkstra rooted at the node it is asked for), so an evicted row comes
+back bit for bit the same.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -42,18 +50,60 @@ MAX_SPEED_KMH = 150.0
 STRAIGHT_LINE_SLACK = 0.9
 EARTH_RADIUS_M = 6_371_008.8
 
-_CACHE_SIZE = 64
+_CACHE_SIZE = 64  # sparse matrices of this many closure sets are kept
+# ASSUMPTION: 256 MB of shortest-path rows per network (1,600 full rows of a 20,000-node
+# network, every row of a district network); a run stays well under 1 GB with it.
+ROW_CACHE_BYTES = 256 * 2**20
+
+_state_ids = itertools.count()  # unique id of each closure state (keys its rows)
+_LOADED: OrderedDict[tuple, RoadNetwork] = OrderedDict()  # see RoadNetwork.load
+_LOADED_MAX = 4
 
 
-@dataclass
+class RowCache:
+    """Arrays by key up to ``max_bytes`` in total; the least recently used go first."""
+
+    def __init__(self, max_bytes: int = ROW_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.evictions = 0
+        self._d: OrderedDict[Hashable, tuple] = OrderedDict()
+
+    def get(self, key: Hashable):
+        """The value stored under ``key`` (now the most recently used), or None."""
+        v = self._d.get(key)
+        if v is not None:
+            self._d.move_to_end(key)
+        return v
+
+    def put(self, key: Hashable, value) -> None:
+        """Store ``value`` (an array or a tuple of arrays), evicting old entries to fit."""
+        nbytes = sum(a.nbytes for a in value) if isinstance(value, tuple) else value.nbytes
+        old = self._d.pop(key, None)
+        if old is not None:
+            self.bytes -= _nbytes(old)
+        self._d[key] = value
+        self.bytes += nbytes
+        while self.bytes > self.max_bytes and len(self._d) > 1:
+            _, v = self._d.popitem(last=False)
+            self.bytes -= _nbytes(v)
+            self.evictions += 1
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+def _nbytes(value) -> int:
+    return sum(a.nbytes for a in value) if isinstance(value, tuple) else value.nbytes
+
+
+@dataclass(eq=False)
 class _ClosureState:
-    """Shortest-path data for one set of closed roads."""
+    """The sparse matrices of one set of closed roads; its rows are in the RowCache."""
 
     forward: csr_matrix
     backward: csr_matrix | None  # None for undirected networks (times_to == times_from)
-    rows_from: dict[int, np.ndarray] = field(default_factory=dict)
-    rows_to: dict[int, np.ndarray] = field(default_factory=dict)
-    preds: dict[int, np.ndarray] = field(default_factory=dict)
+    uid: int = -1
 
 
 class RoadNetwork:
@@ -106,7 +156,10 @@ class RoadNetwork:
         self.edge_class = cls
         self.edge_time_min = self.edge_length_m / 1000.0 / self.edge_speed_kmh * 60.0
         self._closed: set[int] = set()
+        self.closure_version = 0  # bumped whenever a road closes or reopens
+        self._cur: _ClosureState | None = None  # state of the current closures (cached)
         self._cache: OrderedDict[frozenset[int], _ClosureState] = OrderedDict()
+        self.rows = RowCache()
         self.matrix_builds = 0  # how many closure sets needed a fresh sparse matrix
         reach = self._state().forward
         self._check_connected(reach)
@@ -114,10 +167,27 @@ class RoadNetwork:
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, path: str | Path) -> RoadNetwork:
-        """Load a GraphML file, or an OpenStreetMap XML file (``.osm``/``.xml``, needs osmnx)."""
+        """Load a GraphML file, or an OpenStreetMap XML file (``.osm``/``.xml``, needs osmnx).
+
+        A file loaded before in this process (same path, size and modification time) is
+        not read again: a fresh copy of the network is returned (the pre-flight check, the
+        run and the figures each ask for it; a 20,000-node file takes seconds to parse).
+        """
         p = Path(path)
         if not p.exists():
             raise NetworkError(f"network file '{p}' does not exist")
+        st = p.stat()
+        key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+        net = _LOADED.get(key)
+        if net is None:
+            net = cls._read(p)
+            _LOADED[key] = net
+            while len(_LOADED) > _LOADED_MAX:
+                _LOADED.popitem(last=False)
+        return net.fresh()
+
+    @classmethod
+    def _read(cls, p: Path) -> RoadNetwork:
         suffix = p.suffix.lower()
         if suffix in (".osm", ".xml"):
             from sim.core.osm_import import graph_from_osm_xml
@@ -139,9 +209,11 @@ class RoadNetwork:
         new = object.__new__(RoadNetwork)
         new.__dict__.update(self.__dict__)
         new._closed = set()
+        new.closure_version = 0
+        new._cur = None
         base = self._cache.get(frozenset())  # open-network rows are reused, never mutated
         new._cache = OrderedDict() if base is None else OrderedDict({frozenset(): base})
-        new.matrix_builds = 0
+        new.matrix_builds = 0  # new.rows is shared: a row depends on the closures only
         return new
 
     # ------------------------------------------------------------------ lookup
@@ -194,6 +266,8 @@ class RoadNetwork:
         if e in self._closed:
             return False
         self._closed.add(e)
+        self.closure_version += 1
+        self._cur = None
         return True
 
     def reopen(self, e: int) -> bool:
@@ -201,13 +275,19 @@ class RoadNetwork:
         if e not in self._closed:
             return False
         self._closed.discard(e)
+        self.closure_version += 1
+        self._cur = None
         return True
 
     def _state(self) -> _ClosureState:
+        st = self._cur
+        if st is not None:
+            return st
         key = frozenset(self._closed)
         st = self._cache.get(key)
         if st is not None:
             self._cache.move_to_end(key)
+            self._cur = st
             return st
         mask = np.ones(len(self.edges), dtype=bool)
         if key:
@@ -217,35 +297,60 @@ class RoadNetwork:
             u, v, w = np.concatenate([u, v]), np.concatenate([v, u]), np.concatenate([w, w])
         fwd = csr_matrix((w, (u, v)), shape=(self.n, self.n))
         bwd = None if not self.directed else csr_matrix((w, (v, u)), shape=(self.n, self.n))
-        st = _ClosureState(fwd, bwd)
+        st = _ClosureState(fwd, bwd, next(_state_ids))
         self._cache[key] = st
+        self._cur = st
         self.matrix_builds += 1
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return st
 
     # ------------------------------------------------------------------ queries
+    def _from(self, src: int, st: _ClosureState | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(times, predecessors) of a Dijkstra from ``src`` under the current closures (or
+        those of state ``st``)."""
+        st = st or self._cur or self._state()
+        got = self.rows.get((st.uid, src))
+        if got is None:
+            dist, pred = dijkstra(st.forward, indices=src, return_predecessors=True)
+            got = (dist, pred)
+            self.rows.put((st.uid, src), got)
+        return got
+
     def times_from(self, src: int) -> np.ndarray:
         """Travel times (minutes) from node ``src`` to every node; ``inf`` if unreachable."""
-        st = self._state()
-        row = st.rows_from.get(src)
-        if row is None:
-            dist, pred = dijkstra(st.forward, indices=src, return_predecessors=True)
-            st.rows_from[src] = row = dist
-            st.preds[src] = pred
-            if not self.directed:
-                st.rows_to[src] = dist
-        return row
+        st = self._cur or self._state()
+        got = self.rows.get((st.uid, src))
+        return got[0] if got is not None else self._from(src)[0]
 
     def times_to(self, dst: int) -> np.ndarray:
         """Travel times (minutes) from every node to ``dst``; ``inf`` if unreachable."""
+        st = self._cur or self._state()
         if not self.directed:
-            return self.times_from(dst)
-        st = self._state()
-        row = st.rows_to.get(dst)
+            d = self.rows._d  # (RowCache.get inlined: the hot path of dispatch)
+            k = (st.uid, dst)
+            got = d.get(k)
+            if got is None:
+                return self._from(dst)[0]
+            d.move_to_end(k)
+            return got[0]
+        row = self.rows.get((st.uid, "to", dst))
         if row is None:
-            st.rows_to[dst] = row = dijkstra(st.backward, indices=dst)
+            row = dijkstra(st.backward, indices=dst)
+            self.rows.put((st.uid, "to", dst), row)
         return row
+
+    def open_tree(self, src: int) -> tuple[np.ndarray, np.ndarray]:
+        """(times, predecessors) from ``src`` with every road open, whatever is closed now
+        (the same arrays as :meth:`times_from` gives when nothing is closed)."""
+        st = self._cache.get(frozenset())
+        if st is None:
+            saved, self._closed, self._cur = self._closed, set(), None
+            try:
+                st = self._state()
+            finally:
+                self._closed, self._cur = saved, None
+        return self._from(src, st)
 
     def travel_time(self, origin: int, dest: int) -> float:
         """Shortest travel time in minutes between two node indices (``inf`` if cut off)."""
@@ -253,8 +358,7 @@ class RoadNetwork:
 
     def path(self, origin: int, dest: int) -> list[int]:
         """Node indices of a shortest path (empty if unreachable)."""
-        self.times_from(origin)
-        pred = self._state().preds[origin]
+        pred = self._from(origin)[1]
         if origin != dest and pred[dest] < 0:
             return []
         out = [dest]

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
+from sim.core.errors import NetworkError  # noqa: E402
 from sim.core.network import RoadNetwork  # noqa: E402
 
 _CJK_HINTS = (
@@ -43,15 +44,40 @@ def place_label(net: RoadNetwork, i: int) -> str:
     return en or net.nodes[i]
 
 
-def draw_road(ax, net: RoadNetwork, name: str, **style) -> bool:
-    """Draw the road named ``u--v`` (as in the event log) on a lon/lat axis."""
-    a, _, b = name.partition("--")
-    if a not in net.index or b not in net.index:
-        return False
-    u, v = net.index[a], net.index[b]
-    lat, lon = net.node_attr["lat"], net.node_attr["lon"]
-    ax.plot([lon[u], lon[v]], [lat[u], lat[v]], **style)
-    return True
+def road_segments(net: RoadNetwork, edges=None):
+    """Line segments ``[(lon, lat), (lon, lat)]`` of roads ``edges`` (all if None): an
+    ``(n, 2, 2)`` array for a matplotlib ``LineCollection``."""
+    import numpy as np
+
+    lat = np.asarray(net.node_attr["lat"], float)
+    lon = np.asarray(net.node_attr["lon"], float)
+    u = net.edge_u if edges is None else net.edge_u[edges]
+    v = net.edge_v if edges is None else net.edge_v[edges]
+    return np.stack([np.column_stack([lon[u], lat[u]]), np.column_stack([lon[v], lat[v]])], 1)
+
+
+def road_index(net: RoadNetwork, names) -> list[int]:
+    """Edge index of each road named ``u--v`` (as in the event log); unknown names skipped."""
+    out = []
+    for name in names:
+        a, _, b = str(name).partition("--")
+        if a in net.index and b in net.index:
+            try:
+                out.append(net.edge_id(a, b))
+            except NetworkError:  # no road between them (a road of another network)
+                continue
+    return out
+
+
+def draw_roads(ax, net: RoadNetwork, edges=None, widths=1.0, **style):
+    """Draw roads ``edges`` (all if None) as one ``LineCollection`` (one artist: a network
+    of 20,000 roads draws in a fraction of a second); ``widths`` per road or one number."""
+    from matplotlib.collections import LineCollection
+
+    lc = LineCollection(road_segments(net, edges), linewidths=widths, **style)
+    ax.add_collection(lc)
+    ax.autoscale_view()
+    return lc
 
 
 def use_cjk_font() -> None:

@@ -23,7 +23,19 @@ class Replication:
     cfg: Config
 
     def events(self) -> pd.DataFrame:
-        return self.world.log.frame()
+        """The event log as a DataFrame (built once: the log is final; do not modify it)."""
+        ev = self.__dict__.get("_events")
+        if ev is None or len(ev) != len(self.world.log):
+            ev = self.__dict__["_events"] = self.world.log.frame()
+        return ev
+
+    def memo(self, key, fn):
+        """``fn()``, computed once per replication under ``key`` (a table that the KPIs and
+        the tables of a module both derive from the log)."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = fn()
+        return cache[key]
 
 
 def hub_nodes(cfg: Config, net: RoadNetwork) -> list[int]:

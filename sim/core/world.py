@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from sim.core.eventlog import EventLog
 from sim.core.events import HazardEvent
@@ -37,6 +39,23 @@ class Assets:
         return self.by_kind.get(kind, [])
 
 
+class Call:
+    """A bare event in the SimPy queue that calls ``fn(call)`` when processed.
+
+    What ``env.timeout(delay)`` plus a callback does, without the Timeout machinery: the
+    hot paths of the response modules schedule many of these. ``arg`` is for the callee;
+    a callee that may be cancelled compares the call with the one it last scheduled.
+    """
+
+    __slots__ = ("callbacks", "arg", "_ok", "_value")
+
+    def __init__(self, fn: Callable[[Call], None], arg: Any = None) -> None:
+        self.callbacks: list | None = [fn]
+        self.arg = arg
+        self._ok = True
+        self._value = None
+
+
 class World:
     """One replication's simulation state."""
 
@@ -53,6 +72,21 @@ class World:
     def now(self) -> float:
         return self.env.now
 
+    def call_in(
+        self, delay: float, fn: Callable[[Call], None], arg: Any = None, urgent: bool = False
+    ) -> Call:
+        """Call ``fn(call)`` after ``delay`` minutes, in SimPy's order of events.
+
+        Ordered exactly like ``env.timeout(delay)`` with a callback, or, with ``urgent`` (and
+        ``delay`` 0), like the start of a process or an interrupt: before the ordinary
+        events of the same instant. (Pass an integer 0 where SimPy would schedule an event
+        of its own "now": at time 0 the clock then stays the integer 0, as SimPy's does.)
+        """
+        env = self.env
+        call = Call(fn, arg)
+        heappush(env._queue, (env._now + delay, URGENT if urgent else NORMAL, next(env._eid), call))
+        return call
+
     def subscribe(self, event_type: type, handler: Callable[[HazardEvent], None]) -> None:
         """Call ``handler(event)`` for every published event that is an ``event_type``."""
         self._subscribers[event_type].append(handler)
@@ -63,8 +97,28 @@ class World:
             for handler in self._subscribers.get(typ, ()):
                 handler(event)
 
+    def start_replay(self, events: list[HazardEvent] | tuple[HazardEvent, ...]) -> None:
+        """Publish each hazard event at its time: ``env.process(self.replay(events))`` as a
+        chain of calls (the same order of events, without a process resumed per event)."""
+        todo = sorted(events, key=lambda e: e.t)
+        self.call_in(0, self._replay_step, [todo, 0, False], urgent=True)
+
+    def _replay_step(self, call: Call) -> None:
+        state = call.arg
+        todo, i, due = state
+        env = self.env
+        while i < len(todo):
+            ev = todo[i]
+            if not due and ev.t > env._now:
+                state[1], state[2] = i, True
+                self.call_in(ev.t - env._now, self._replay_step, state)
+                return
+            due = False  # (woken for it: published even if the clock is a rounding short)
+            self.publish(ev)
+            i += 1
+
     def replay(self, events: list[HazardEvent] | tuple[HazardEvent, ...]):
-        """SimPy process: publish each hazard event at its time."""
+        """SimPy process: publish each hazard event at its time (see :meth:`start_replay`)."""
         env = self.env
         for ev in sorted(events, key=lambda e: e.t):
             if ev.t > env.now:

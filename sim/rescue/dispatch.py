@@ -5,7 +5,7 @@ split by *capability class* (the set of capabilities a case needs) and by *level
 up the tiers a case has escalated), with a further split by node for teams that only serve
 their own town. A team that becomes free therefore looks only at the heads of the few heaps
 it can serve (classes x levels), never at all waiting incidents; a new or escalated case
-is matched against the free teams with one vectorised ``argmin`` over travel times.
+is matched against the free teams of its class by expected arrival.
 
 Invariant between events: no free team can serve any waiting case it can reach. Every event
 that could break it (case arrives or escalates, team freed/rested/activated, roads change)
@@ -26,10 +26,9 @@ All policies match capabilities (a team must have every capability a case needs)
 
 from __future__ import annotations
 
-import heapq
 import math
+from bisect import insort
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,38 +36,72 @@ from sim.config import RescueConfig
 from sim.core.events import Incident
 
 
-@dataclass(eq=False)
 class Case:
-    """Response-side state of one incident."""
+    """Response-side state of one incident (a plain class with slots: one per incident)."""
 
-    inc: Incident
-    seq: int
-    node: int
-    cls: int
-    alarm: float
-    needed: int
-    level: int = 0
-    assigned: int = 0  # teams committed (mobilising, travelling or on scene)
-    work_left: float = 0.0  # reference-crew minutes still to do
-    rate: float = 0.0  # sum of the on-scene teams' work rates
-    last_t: float = 0.0
-    version: int = 0
-    qgen: int = 0  # queue entries carry the generation they were pushed with
-    done: bool = False
-    first_arrival: float = math.nan
-    escalating: bool = False  # an escalation timer is running
-    teams: set[int] = field(default_factory=set)  # slots committed
-    on_scene: set[int] = field(default_factory=set)
-    done_ev: object = None  # simpy.Event, succeeds when the work is finished
+    __slots__ = (
+        "inc",
+        "seq",
+        "node",
+        "cls",
+        "alarm",
+        "needed",
+        "level",
+        "assigned",
+        "work_left",
+        "rate",
+        "last_t",
+        "version",
+        "qgen",
+        "done",
+        "first_arrival",
+        "escalating",
+        "teams",
+        "on_scene",
+        "waiters",
+        "prio",
+    )
 
-    @property
-    def prio(self) -> tuple:
-        return (-self.inc.severity, self.alarm, self.seq)
+    def __init__(
+        self,
+        inc: Incident,
+        seq: int,
+        node: int,
+        cls: int,
+        alarm: float,
+        needed: int,
+        level: int = 0,
+        work_left: float = 0.0,
+        last_t: float = 0.0,
+    ) -> None:
+        self.inc = inc
+        self.seq = seq
+        self.node = node
+        self.cls = cls
+        self.alarm = alarm
+        self.needed = needed
+        self.level = level
+        self.assigned = 0  # teams committed (mobilising, travelling or on scene)
+        self.work_left = work_left  # reference-crew minutes still to do
+        self.rate = 0.0  # sum of the on-scene teams' work rates
+        self.last_t = last_t
+        self.version = 0
+        self.qgen = 0  # queue entries carry the generation they were pushed with
+        self.done = False
+        self.first_arrival = math.nan
+        self.escalating = False  # an escalation timer is running
+        self.teams: set[int] = set()  # slots committed
+        self.on_scene: set[int] = set()
+        self.waiters: list = []  # teams on scene waiting for the end of the work, in order
+        self.prio: tuple = (-inc.severity, alarm, seq)  # queue order: severity, then alarm
 
     @property
     def open(self) -> bool:
         """Still needs another team."""
         return not self.done and self.assigned < self.needed
+
+    def __repr__(self) -> str:
+        return f"Case({self.inc.id}, node={self.node}, assigned={self.assigned}/{self.needed})"
 
 
 class Policy:
@@ -152,63 +185,88 @@ def make_policy(cfg: RescueConfig) -> Policy:
 class WaitQueue:
     """Open cases by (class, level) and, for local teams, by (class, level, node).
 
-    Entries are ``(prio, gen, case)``; an entry is valid while the case is open, still at
-    that level and ``gen == case.qgen`` (re-pushing a case invalidates its old entries).
+    Each part is a list kept sorted by priority (``bisect.insort``): a team scans it in
+    order without taking entries off and putting them back. Entries are
+    ``(prio, gen, level, case)``; an entry is valid while the case is open, still at that
+    level and ``gen == case.qgen`` (re-pushing a case invalidates its old entries); invalid
+    entries are dropped when a scan meets them.
     """
 
     def __init__(self, with_local: bool) -> None:
         self.glob: dict[tuple[int, int], list] = {}
         self.local: dict[tuple[int, int, int], list] | None = {} if with_local else None
         self.pushes = 0  # entries pushed ...
-        self.pops = 0  # ... and popped (valid or stale): the work of matching teams
+        self.pops = 0  # ... and dropped once void: the upkeep of the queue
 
     def push(self, case: Case) -> None:
         case.qgen += 1
         self.pushes += 1
         entry = (case.prio, case.qgen, case.level, case)
-        heapq.heappush(self.glob.setdefault((case.cls, case.level), []), entry)
+        insort(self.glob.setdefault((case.cls, case.level), []), entry)
         if self.local is not None:
-            heapq.heappush(self.local.setdefault((case.cls, case.level, case.node), []), entry)
+            insort(self.local.setdefault((case.cls, case.level, case.node), []), entry)
 
     @staticmethod
     def _valid(entry) -> bool:
         _, gen, level, case = entry
-        return case.open and gen == case.qgen and level == case.level
+        return (
+            not case.done
+            and case.assigned < case.needed
+            and gen == case.qgen
+            and level == case.level
+        )
 
-    def _heap_keys(self, classes: list[int], levels: range, node: int | None) -> list[list]:
-        heaps = []
+    def _parts(self, classes: list[int], levels: range, node: int | None) -> list[list]:
+        parts = []
         for c in classes:
             for lv in levels:
                 h = (
                     self.glob.get((c, lv)) if node is None else self.local.get((c, lv, node))  # type: ignore[union-attr]
                 )
                 if h:
-                    heaps.append(h)
-        return heaps
+                    parts.append(h)
+        return parts
 
-    def candidates(
-        self, classes: list[int], levels: range, node: int | None
-    ) -> Iterator[tuple[list, tuple]]:
-        """``(heap, entry)`` of open cases a team can serve, best first (``entry[3]`` is the
-        case). Stale entries are dropped on the way; entries handed out are popped, and the
-        caller puts back the ones it did not take with :meth:`restore`.
-        """
-        heaps = self._heap_keys(classes, levels, node)
-        while True:
-            best_h, best = None, None
-            for h in heaps:
-                while h and not self._valid(h[0]):
-                    heapq.heappop(h)
-                    self.pops += 1
-                if h and (best is None or h[0] < best):
-                    best_h, best = h, h[0]
-            if best_h is None:
-                return
-            heapq.heappop(best_h)
+    def _head(self, part: list, i: int) -> tuple | None:
+        """The first valid entry of ``part`` from index ``i`` (void ones are dropped)."""
+        valid = self._valid
+        while i < len(part):
+            if valid(part[i]):
+                return part[i]
+            del part[i]
             self.pops += 1
-            yield best_h, best
+        return None
 
-    @staticmethod
-    def restore(heap_entries: list[tuple[list, tuple]]) -> None:
-        for h, e in heap_entries:
-            heapq.heappush(h, e)
+    def candidates(self, classes: list[int], levels: range, node: int | None) -> Iterator[Case]:
+        """Open cases a team can serve, best first (the queue is left as it is; the caller
+        must not push while it scans)."""
+        parts = self._parts(classes, levels, node)
+        head = self._head
+        if len(parts) == 1:
+            part, i = parts[0], 0
+            while True:
+                e = head(part, i)  # (voids dropped: the entry is at index i)
+                if e is None:
+                    return
+                yield e[3]
+                i += 1
+        pos = [0] * len(parts)
+        while True:
+            best, best_k = None, -1
+            for k, part in enumerate(parts):
+                e = head(part, pos[k])
+                if e is not None and (best is None or e < best):
+                    best, best_k = e, k
+            if best is None:
+                return
+            yield best[3]
+            pos[best_k] += 1
+
+    def first(self, classes: list[int], levels: range, node: int | None) -> Case | None:
+        """The best open case a team can serve: what :meth:`candidates` yields first."""
+        best = None
+        for part in self._parts(classes, levels, node):
+            e = self._head(part, 0)
+            if e is not None and (best is None or e < best):
+                best = e
+        return None if best is None else best[3]

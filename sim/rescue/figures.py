@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.config import Config  # noqa: E402
-from sim.core.plotting import draw_road, place_label, use_cjk_font  # noqa: E402
+from sim.core.plotting import draw_roads, place_label, road_index, use_cjk_font  # noqa: E402
 
 TIER_COLOURS = {
     "village": "#8c6d31",
@@ -99,23 +99,24 @@ def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> N
     net = _load_network(conf)
     if net is not None:
         lat, lon = net.node_attr["lat"], net.node_attr["lon"]
-        for u, v in net.edges:
-            ax.plot([lon[u], lon[v]], [lat[u], lat[v]], color="#bbbbbb", lw=1, zorder=1)
+        draw_roads(ax, net, None, 1.0, colors="#bbbbbb", zorder=1)
         clo = tables.get("road_closures")  # written by sim.run.experiment for every run
         if clo is not None and len(clo):
-            for i, name in enumerate(sorted(set(sel(clo)["entity"]))):
-                draw_road(
+            edges = road_index(net, sorted(set(sel(clo)["entity"])))
+            if edges:
+                draw_roads(
                     ax,
                     net,
-                    name,
-                    color="red",
-                    lw=2.5,
-                    ls="--",
+                    edges,
+                    2.5,
+                    colors="red",
+                    linestyles="--",
                     zorder=2,
-                    label="road closed during the run" if i == 0 else None,
+                    label="road closed during the run",
                 )
+        kinds = net.node_attr["kind"]
         for i in range(net.n):
-            if net.node_attr["kind"][i] in ("street", "town", "township", "regional_centre"):
+            if kinds[i] in ("street", "town", "township", "regional_centre"):
                 ax.annotate(
                     place_label(net, i),
                     (lon[i], lat[i]),

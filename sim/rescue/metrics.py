@@ -164,8 +164,19 @@ def group_table(inc: pd.DataFrame, by: str, standard_min: float) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def _detail(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
+    """incident_detail, once per replication and log (shared by the KPIs and the tables)."""
+    return rep.memo(
+        ("rescue.incidents", id(events), len(events)), lambda: incident_detail(events, rep)
+    )
+
+
+def _teams(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
+    return rep.memo(("rescue.teams", id(events), len(events)), lambda: team_table(events, rep))
+
+
 def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    inc = incident_detail(events, rep)
+    inc = _detail(rep, events)
     std = rep.cfg.layout.rescue.response_standard_min
     by_town = group_table(inc, "town", std)
     if len(by_town):
@@ -177,7 +188,7 @@ def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFr
         )
     return {
         "incidents": inc,
-        "rescue_teams": team_table(events, rep),
+        "rescue_teams": _teams(rep, events),
         "rescue_by_town": by_town,
         "rescue_by_tier": group_table(inc, "first_tier", std),
     }
@@ -185,7 +196,7 @@ def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFr
 
 def rescue_kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     """Rescue KPIs of one replication (one row of kpis.csv)."""
-    inc = incident_detail(events, rep)
+    inc = _detail(rep, events)
     std = rep.cfg.layout.rescue.response_standard_min
     out = _rt_stats(inc, std)
     out["people_reached_in_window"] = float(inc.loc[inc["reached_in_window"], "people"].sum())
@@ -198,7 +209,7 @@ def rescue_kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     mode = inc["first_mode"].replace({"walk": "foot"})
     for m in ("road", "foot", "water", "air", "on_site"):
         out[f"people_rescued_by_{m}"] = float(inc.loc[mode == m, "rescued"].sum())
-    teams = team_table(events, rep)
+    teams = _teams(rep, events)
     local = teams[~teams["regional"]] if len(teams) else teams
     out["team_utilisation"] = (
         float(local["busy_h"].sum() / local["available_h"].sum()) if len(local) else NAN

@@ -13,16 +13,12 @@ layout models it as a staged mobilisation and labels the stage times as assumpti
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.config import MobilisationConfig
-from sim.core.streams import GAMMA_SHAPE
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from sim.core.world import World
 
 
@@ -62,31 +58,17 @@ def expected_assembly_min(stages: tuple[Stage, ...], depart_share: float) -> flo
 
 
 class Mobiliser:
-    """Runs the assembly stages of a team called out from home."""
+    """Whether an alarm falls in the night window (the assembly stages themselves are run by
+    :class:`sim.rescue.service.RescueService`: gamma draws from ``mobilisation/<team>``)."""
 
     def __init__(self, world: World, cfg: MobilisationConfig, start_hour: float) -> None:
         self.world = world
         self.cfg = cfg
         self.start_hour = start_hour
+        self._a, self._b = cfg.night_start_h, cfg.night_end_h
 
     def night(self, t_min: float) -> bool:
-        return is_night(clock_hour(self.start_hour, t_min), self.cfg)
-
-    def assemble(self, team, log_stages: bool) -> Generator:
-        """SimPy sub-process: wait for the stages; returns the crew that departs."""
-        w = self.world
-        env = w.env
-        rng: np.random.Generator = w.streams(f"mobilisation/{team.id}")
-        factor = team.night_factor if self.night(env.now) else 1.0
-        share = 0.0
-        for st in team.stages:
-            if st.mean_min > 0:
-                yield env.timeout(rng.gamma(GAMMA_SHAPE, st.mean_min * factor / GAMMA_SHAPE))
-            share = st.share
-            if log_stages:
-                w.log.log(
-                    env.now, "assembly", team.id, w.net.nodes[team.location], "", share, st.name
-                )
-            if share >= team.depart_share - 1e-9:
-                break
-        return max(1, round(team.headcount * share))
+        """``is_night(clock_hour(start_hour, t_min))``, inlined (asked on every dispatch)."""
+        h = (self.start_hour + t_min / 60.0) % 24.0
+        a, b = self._a, self._b
+        return a <= h < b if a < b else (h >= a or h < b)

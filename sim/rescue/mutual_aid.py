@@ -99,8 +99,7 @@ class MutualAid:
         ev.callbacks.append(lambda _e: self._check_wait(case))
 
     def _has_active(self, cls: int) -> bool:
-        s = self.service
-        return bool((s.cls_mask[cls] & s.active).any())
+        return self.service.has_active(cls)
 
     def _check_wait(self, case: Case) -> None:
         """A watched case is still waiting: ask the next centre, and keep watching."""

@@ -10,33 +10,50 @@ needs another team) and goes home to rest ``rest_h``. Mutual aid teams
 (:mod:`sim.rescue.repair`) reopen blocked roads.
 
 Which team goes where is decided by :mod:`sim.rescue.dispatch` (priority queue, pluggable
-policies). Teams live in index arrays (location, availability, capability masks), so
-choosing the best team for a case is one vectorised ``argmin`` over a shortest-path row.
+policies). A new or escalated case is matched against the free teams of its capability
+class (a list per class), ranked by expected arrival; a freed team looks only at the heads
+of the queues it can serve and tests reachability from connected components before it
+plans a trip.
 
 Teams on the road are rerouted when a road ahead of them closes: they finish the road they
 are on (or turn back if it is that road that closed) and plan again from there. A team cut
 off from its destination waits for the roads to change. Teams sent to a case that is
 finished before they arrive stand down where they are.
+
+The hot path is written for speed: a team's cycle is a chain of callbacks on bare events
+(:meth:`World.call_in <sim.core.world.World.call_in>`), not a SimPy process per task, and
+the per-team state is kept in plain lists. The chain keeps SimPy's order of events exactly:
+where the former process-based cycle started a process or interrupted one, an urgent
+zero-delay call stands in for SimPy's ``Initialize`` or ``Interruption`` event; where it
+waited for an event with several teams behind it (the end of the work, a change of roads),
+one call resumes them in order. So the same seed gives the same event log, row for row
+(``tests/test_rescue.py::test_event_logs_are_unchanged``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from typing import TYPE_CHECKING
+from bisect import bisect_right
+from heapq import heappush
+from operator import attrgetter
 
-import numpy as np
-import simpy
+from simpy.events import NORMAL, URGENT
 
 from sim.config import RescueConfig
 from sim.core.events import Incident
-from sim.core.world import World
-from sim.rescue.access import FOOT, ROAD, WALK, Router
+from sim.core.streams import GAMMA_SHAPE
+from sim.core.world import Call, World
+from sim.rescue.access import FOOT, ROAD, WALK, Plan, Router
 from sim.rescue.dispatch import Case, WaitQueue, make_policy
 from sim.rescue.mobilisation import Mobiliser, expected_assembly_min
-from sim.rescue.teams import Team, Trip
+from sim.rescue.teams import Team
 
-if TYPE_CHECKING:
-    pass
+# What a team's activity waits for (Team.phase).
+START, ASSEMBLY, TRIP, ROAD_END, ROADS, SCENE, REST = range(1, 8)
+
+_act_ids = itertools.count(1)
+_prio = attrgetter("prio")
 
 
 class RescueService:
@@ -51,51 +68,71 @@ class RescueService:
         start_hour: float = 8.0,
     ) -> None:
         self.world = world
+        self.env = world.env
         self.teams = teams
         self.cfg = cfg
         self.router = router if router is not None else Router(world, cfg.access)
         self.policy = make_policy(cfg)
         self.mob = Mobiliser(world, cfg.mobilisation, start_hour)
+        self._row = world.log.rows.append  # the event log's rows (see EventLog.log)
+        self._q = world.env._queue  # events are pushed here directly (World.call_in inlined)
+        self._eid = world.env._eid
+        self._names = world.net.nodes
+        self._index = world.net.index
+        self.duty_min = cfg.mobilisation.max_duty_h * 60.0
+        self.local_min = self.router.cfg.local_min
         n = len(teams)
         for i, t in enumerate(teams):
             t.slot = i
-        self.loc = np.array([t.home for t in teams], dtype=np.int64)
-        self.home = self.loc.copy()
+            t.rng = world.streams(f"mobilisation/{t.id}")
+        # per-slot state and constants, plain lists (a few to a few hundred teams)
+        self.loc = [t.home for t in teams]  # position used for dispatch
+        self.home = [t.home for t in teams]
         # Dispatch ranks teams by expected arrival: assembly (if called out from home) + travel.
-        self.mob_mean = np.array([expected_assembly_min(t.stages, t.depart_share) for t in teams])
-        self.night_factor = np.array([t.night_factor for t in teams])
-        self.needs_assembly = np.array([t.at_home for t in teams], dtype=bool)
+        self.mob_mean = [expected_assembly_min(t.stages, t.depart_share) for t in teams]
+        self.night_factor = [t.night_factor for t in teams]
+        self.needs_assembly = [t.at_home for t in teams]
         for t in teams:
             t.flags = self.needs_assembly
-        self.active = np.array([not t.regional for t in teams], dtype=bool)
-        self.available = self.active.copy()
-        self.level = np.array([self.policy.team_level(t.tier) for t in teams], dtype=np.int64)
-        self.local = np.array([self.policy.is_local(t.tier) for t in teams], dtype=bool)
-        self.any_local = bool(self.local.any())
-        land = [WALK if t.vehicles == 0 else (FOOT if "foot" in t.modes else ROAD) for t in teams]
-        has_land = np.array(
-            [t.vehicles == 0 or bool(t.modes & {"road", "foot"}) for t in teams], dtype=bool
-        )
-        self.land_kind = np.array(land, dtype=object)
-        self.land_groups = [
-            (k, np.flatnonzero(has_land & (self.land_kind == k))) for k in (ROAD, FOOT, WALK)
+        self.active = [not t.regional for t in teams]
+        self.available = list(self.active)
+        self.level = [self.policy.team_level(t.tier) for t in teams]
+        self.local = [self.policy.is_local(t.tier) for t in teams]
+        self.any_local = any(self.local)
+        self.max_level = self.policy.max_level
+        # Policy.teams_needed, inlined in _alarm (the same for every policy)
+        self._per_team, self._max_teams = cfg.people_per_team, cfg.max_teams_per_incident
+        self.cost_spare = self.policy.name == "capability"
+        # land route kind of each team (None: no land mode), helicopter, boat
+        self.land_kind = [
+            WALK if t.vehicles == 0 else (FOOT if "foot" in t.modes else ROAD) for t in teams
         ]
-        self.land_groups = [(k, idx) for k, idx in self.land_groups if idx.size]
-        self.air_idx = np.flatnonzero([("air" in t.modes) for t in teams])
-        self.water_idx = np.flatnonzero([("water" in t.modes) for t in teams])
+        self.land = [
+            self.land_kind[i] if (t.vehicles == 0 or t.modes & {"road", "foot"}) else None
+            for i, t in enumerate(teams)
+        ]
+        self.air = ["air" in t.modes for t in teams]
+        self.boat = ["water" in t.modes for t in teams]
+        self.has_air = any(self.air)
+        self.has_boat = any(self.boat)
+        self.direct_start = [bool(t.stages) and t.stages[0].mean_min > 0 for t in teams]
         self.class_ids: dict[frozenset[str], int] = {}
-        self.cls_mask: list[np.ndarray] = []
+        self._cls_of_caps: dict[tuple[str, ...], int] = {}
+        self.cls_slots: list[list[int]] = []  # teams with the capabilities of each class
+        self.cls_kind: list[str | None] = []  # their land route kind if all go by land only
         self.cls_local_any: list[bool] = []
-        self.spare: list[np.ndarray] = []
+        self.spare: list[list[float]] = []
         self.queue = WaitQueue(with_local=self.any_local)
         self.open_cases: set[Case] = set()
         self.unreachable: set[Case] = set()
-        # Per-destination arrival times, memoised while one road change retries many cases
-        # (no simulated time passes then, and the teams it assigns are masked out anyway).
-        self._arrival_memo: dict[int, np.ndarray] | None = None
+        # Reachability index: cases a freed team found out of reach, by closure state and
+        # reach signature (Router.reach_sig); teams alike skip them without a check. A case
+        # in it is in self.unreachable while it waits (only a road change, which clears
+        # this, takes it out).
+        self._cut_off: dict[tuple, set[Case]] = {}
         self.travelling: dict[int, Team] = {}
         self.waiting_hooks: list = []  # called with a case that is left waiting
-        self.roads_changed = world.env.event()
+        self._road_waiters: list[tuple[Team, object]] = []  # cut-off teams, in order
         self.max_open = 0  # most cases waiting at once
         self._seq = 0
         self.n_slots = n
@@ -103,27 +140,34 @@ class RescueService:
 
     # ------------------------------------------------------------- classes
     def class_of(self, caps: tuple[str, ...]) -> int:
+        cid = self._cls_of_caps.get(caps)
+        if cid is not None:
+            return cid
         key = frozenset(caps)
         cid = self.class_ids.get(key)
         if cid is None:
             cid = len(self.class_ids)
             self.class_ids[key] = cid
-            mask = np.array([key <= t.capabilities for t in self.teams], dtype=bool)
-            self.cls_mask.append(mask)
-            self.cls_local_any.append(
-                bool((mask & ~np.array([t.regional for t in self.teams], dtype=bool)).any())
-            )
-            self.spare.append(
-                np.array([len(t.capabilities - key) for t in self.teams], dtype=float)
-            )
-            for t in self.teams:
-                if key <= t.capabilities:
-                    t.classes.append(cid)
+            slots = [t.slot for t in self.teams if key <= t.capabilities]
+            self.cls_slots.append(slots)
+            kinds = {self.land[j] for j in slots}
+            simple = len(kinds) == 1 and not any(self.air[j] or self.boat[j] for j in slots)
+            self.cls_kind.append(kinds.pop() if simple else None)
+            self.cls_local_any.append(any(not self.teams[j].regional for j in slots))
+            self.spare.append([float(len(t.capabilities - key)) for t in self.teams])
+            for j in slots:
+                self.teams[j].classes.append(cid)
+        self._cls_of_caps[caps] = cid
         return cid
 
     def local_capable(self, cid: int) -> bool:
         """Whether any non-regional team has the capabilities of class ``cid``."""
         return self.cls_local_any[cid]
+
+    def has_active(self, cid: int) -> bool:
+        """Whether any team in the pool (local or activated) has the capabilities of ``cid``."""
+        act = self.active
+        return any(act[j] for j in self.cls_slots[cid])
 
     @property
     def n_open(self) -> int:
@@ -133,32 +177,35 @@ class RescueService:
     # ------------------------------------------------------------- incidents in
     def on_incident(self, inc: Incident) -> None:
         if inc.report_delay_min > 0:
-            ev = self.world.env.timeout(inc.report_delay_min)
-            ev.callbacks.append(lambda _e: self._alarm(inc))
-        else:
-            self._alarm(inc)
+            self.world.call_in(inc.report_delay_min, self._alarm_call, inc)
+            return
+        self._alarm(inc)
+
+    def _alarm_call(self, call: Call) -> None:
+        self._alarm(call.arg)
 
     def _alarm(self, inc: Incident) -> None:
         """The alarm reaches the district: open a case and match it."""
-        w = self.world
-        w.log.log(w.now, "incident", inc.id, inc.node, inc.hazard, inc.people, inc.kind)
+        now = self.env._now
+        self._row((now, "incident", inc.id, inc.node, inc.hazard, inc.people, inc.kind))
+        caps = inc.capabilities
+        cid = self._cls_of_caps.get(caps)
         case = Case(
-            inc=inc,
-            seq=self._seq,
-            node=w.net.index[inc.node],
-            cls=self.class_of(inc.capabilities),
-            alarm=w.now,
-            needed=self.policy.teams_needed(inc),
-            level=self.policy.start_level(inc),
-            work_left=inc.work_min,
-            last_t=w.now,
+            inc,
+            self._seq,
+            self._index[inc.node],
+            self.class_of(caps) if cid is None else cid,
+            now,
+            int(min(self._max_teams, max(1, math.ceil(inc.people / self._per_team)))),
+            self.policy.start_level(inc) if self.max_level else 0,
+            inc.work_min,
+            now,
         )
-        case.done_ev = w.env.event()
         self._seq += 1
         self.open_cases.add(case)
-        self.queue.push(case)
         self.match_case(case)
-        if case.open:
+        if case.open:  # (queued only now: nothing reads the queue while it is matched)
+            self.queue.push(case)
             self._left_waiting(case)
 
     def _left_waiting(self, case: Case) -> None:
@@ -169,121 +216,230 @@ class RescueService:
         """
         self.max_open = max(self.max_open, len(self.open_cases))
         after = self.policy.escalate_after_min
-        if after is not None and case.level < self.policy.max_level and not case.escalating:
-            self._escalation_timer(case, after)
+        if after is not None and case.level < self.max_level and not case.escalating:
+            case.escalating = True
+            self.world.call_in(after, self._escalate, (case, case.level))
         for hook in self.waiting_hooks:
             hook(case)
 
-    def _escalation_timer(self, case: Case, after: float) -> None:
-        level = case.level
-        case.escalating = True
-        ev = self.world.env.timeout(after)
-        ev.callbacks.append(lambda _e: self._escalate(case, level))
-
-    def _escalate(self, case: Case, level: int) -> None:
+    def _escalate(self, call: Call) -> None:
+        case, level = call.arg
         case.escalating = False
         if not case.open or case.level != level:
             return
         case.level += 1
         w = self.world
-        w.log.log(w.now, "escalate", case.inc.id, case.inc.node, "", case.level)
-        self.queue.push(case)
+        self._row((w.now, "escalate", case.inc.id, case.inc.node, "", case.level, ""))
         self.match_case(case)
         if case.open:
+            self.queue.push(case)
             self._left_waiting(case)
 
     # ------------------------------------------------------------- matching
-    def team_times(self, dest: int) -> np.ndarray:
-        """Minutes from every team's position to node ``dest`` by its fastest mode."""
+    def arrival(self, j: int, dest: int, rows: dict, air_ok: bool, factor_on: bool) -> float:
+        """Expected minutes until team ``j`` could be at ``dest``: travel by its fastest mode,
+        plus its mean assembly (slower at night) if it stands down at home.
+
+        ``rows``: land rows to ``dest`` by route kind (filled as needed); ``air_ok``:
+        helicopters may fly; ``factor_on``: the night factor applies.
+        """
         r = self.router
-        times = np.full(self.n_slots, np.inf)
-        for kind, idx in self.land_groups:
-            times[idx] = r.row_to(kind, dest)[self.loc[idx]]
-        if r.cfg.local_min:
-            times[self.loc == dest] += r.cfg.local_min  # inf stays inf (air/water only)
-        if self.air_idx.size:
-            a = self.air_idx
-            times[a] = np.minimum(times[a], r.air_min(self.loc[a], dest))
-        if self.water_idx.size and r.water[dest]:
-            wi = self.water_idx
-            times[wi] = np.minimum(times[wi], r.water_min(self.loc[wi], self.land_kind[wi], dest))
-        return times
+        loc = self.loc[j]
+        kind = self.land[j]
+        if kind is not None:
+            row = rows.get(kind)
+            if row is None:
+                row = rows[kind] = r.row_to(kind, dest)
+            t = row[loc]
+        else:
+            t = math.inf
+        if loc == dest and self.local_min:
+            t += self.local_min
+        if self.air[j]:
+            a = r.air_time(loc, dest) if air_ok else math.inf
+            if a < t:
+                t = a
+        if self.boat[j] and r.water[dest]:
+            b = r.water_time(loc, self.land_kind[j], dest)
+            if b < t:
+                t = b
+        if self.needs_assembly[j]:
+            t = t + self.mob_mean[j] * (self.night_factor[j] if factor_on else 1.0)
+        return t
 
-    def expected_arrival(self, dest: int) -> np.ndarray:
-        """Expected minutes until each team could be at ``dest``: mean assembly if it is
-        stood down at home (slower at night), plus travel by its fastest mode."""
-        if self._arrival_memo is not None and dest in self._arrival_memo:
-            return self._arrival_memo[dest]
-        factor = self.night_factor if self.mob.night(self.world.env.now) else 1.0
-        out = self.team_times(dest) + np.where(self.needs_assembly, self.mob_mean * factor, 0.0)
-        if self._arrival_memo is not None:
-            self._arrival_memo[dest] = out
-        return out
+    def expected_arrival(self, dest: int) -> list[float]:
+        """Expected minutes until each team could be at ``dest`` (see :meth:`arrival`)."""
+        air_ok = self.has_air and not self.router.grounded()
+        night = self.mob.night(self.env._now)
+        rows: dict = {}
+        return [float(self.arrival(j, dest, rows, air_ok, night)) for j in range(self.n_slots)]
 
-    def eligible(self, case: Case) -> np.ndarray:
-        mask = self.available & self.cls_mask[case.cls]
-        if self.policy.max_level:
-            mask &= self.level <= case.level
+    def eligible(self, case: Case) -> list[int]:
+        """Free teams that may be sent to ``case`` (capabilities, level, local tiers)."""
+        avail = self.available
+        out = [j for j in self.cls_slots[case.cls] if avail[j]]
+        if self.max_level:
+            lv = case.level
+            out = [j for j in out if self.level[j] <= lv]
         if self.any_local:
-            mask &= ~self.local | (self.home == case.node)
-        return mask
+            node, local, home = case.node, self.local, self.home
+            out = [j for j in out if not local[j] or home[j] == node]
+        return out
 
     def match_case(self, case: Case) -> None:
         """Send free eligible teams to ``case`` (best cost first) until it has enough."""
         need = case.needed - case.assigned
         if need <= 0 or case.done:
             return
-        mask = self.eligible(case)
-        if not mask.any():
-            return
-        cost = self.policy.cost(self.expected_arrival(case.node), self.spare[case.cls])
-        cost = np.where(mask, cost, np.inf)
-        if need == 1:
-            order = [int(np.argmin(cost))]
+        avail = self.available
+        if self.max_level or self.any_local:
+            cands = self.eligible(case)
         else:
-            order = [int(j) for j in np.argsort(cost, kind="stable")[:need]]
+            cands = [j for j in self.cls_slots[case.cls] if avail[j]]
+        if not cands:
+            return
+        dest = case.node
+        # (when grounded, the check schedules the wake-up that retries waiting cases)
+        air_ok = self.has_air and not self.router.grounded()
+        night = self.mob.night(self.env._now)
+        rows: dict = {}
+        arrival = self.arrival
+        spare = self.spare[case.cls] if self.cost_spare else None
+        pen = self.cfg.capability_penalty_min
+        kind = self.cls_kind[case.cls]
+        if need == 1 and kind is not None and spare is None:
+            # every team of the class goes by land only, the same way: arrival() inlined
+            row = self.router.row_to(kind, dest)
+            loc, needs, mob, nf, lm = (
+                self.loc,
+                self.needs_assembly,
+                self.mob_mean,
+                self.night_factor,
+                self.local_min,
+            )
+            best, best_c = -1, math.inf
+            for j in cands:
+                p = loc[j]
+                c = row[p]
+                if p == dest and lm:
+                    c += lm
+                if needs[j]:
+                    c = c + mob[j] * (nf[j] if night else 1.0)
+                if c < best_c:
+                    best, best_c = j, c
+            if best < 0:
+                self.unreachable.add(case)
+                return
+            self.assign(self.teams[best], case)
+            return
+        if need == 1:
+            best, best_c = -1, math.inf
+            for j in cands:
+                c = arrival(j, dest, rows, air_ok, night)
+                if spare is not None:
+                    c = c + pen * spare[j]
+                if c < best_c:
+                    best, best_c = j, c
+            if best < 0:
+                self.unreachable.add(case)
+                return
+            self.assign(self.teams[best], case)
+            return
+        costs = []
+        for j in cands:
+            c = arrival(j, dest, rows, air_ok, night)
+            if spare is not None:
+                c = c + pen * spare[j]
+            costs.append((c, j))
+        costs.sort()
         sent = 0
-        for j in order:
-            if not math.isfinite(cost[j]):
+        for c, j in costs[:need]:
+            if not c < math.inf:
                 break
             self.assign(self.teams[j], case)
             sent += 1
         if sent == 0:
             self.unreachable.add(case)
 
-    def match_team(self, team: Team) -> None:
+    def match_team(self, team: Team, tail: bool = False) -> None:
         """A team became free: give it the best open case it can serve and reach."""
-        if not self.available[team.slot]:
+        slot = team.slot
+        if not self.available[slot] or not self.open_cases:
+            return  # (nothing waits: the queue holds only void entries)
+        levels = range(self.level[slot], self.max_level + 1)
+        node = team.home if self.local[slot] else None
+        r = self.router
+        if not self.world.net._closed and self.land[slot] is not None:
+            # every road open and the team goes by land: it can reach any case, so the
+            # best one is taken (without popping it off and pushing it back)
+            case = self.queue.first(team.classes, levels, node)
+            if case is not None:
+                team.plan = r.plan(team.location, case.node, team.modes, team.vehicles)
+                self.assign(team, case, tail)
             return
-        levels = range(int(self.level[team.slot]), self.policy.max_level + 1)
-        node = team.home if self.local[team.slot] else None
-        skipped: list = []
-        for h, entry in self.queue.candidates(team.classes, levels, node):
-            case = entry[3]
-            skipped.append((h, entry))
-            plan = self.router.plan(team.location, case.node, team.modes, team.vehicles)
-            if plan is not None:
-                team.plan = plan  # reused by _travel if nothing changes before departure
-                self.assign(team, case)
-                break
+        # Scan the waiting cases it can serve, best first, for the first it can reach (the
+        # loop of WaitQueue.candidates, inlined: after a road change it may meet thousands).
+        q = self.queue
+        parts = q._parts(team.classes, levels, node)
+        pos = [0] * len(parts)
+        sig = memo = None
+        while True:
+            best, best_k = None, -1
+            for k, part in enumerate(parts):
+                i = pos[k]
+                while i < len(part):
+                    e = part[i]
+                    c = e[3]
+                    if not c.done and c.assigned < c.needed and e[1] == c.qgen and e[2] == c.level:
+                        break
+                    del part[i]  # void entry
+                    q.pops += 1
+                else:
+                    continue
+                if best is None or e < best:
+                    best, best_k = e, k
+            if best is None:
+                return
+            pos[best_k] += 1
+            case = best[3]
+            if sig is None:
+                # (planning would check the sky first: grounded() schedules the wake-up)
+                sig = r.reach_sig(team.location, team.modes, team.vehicles) or ()
+                if sig:
+                    memo = self._cut_off.setdefault((r.key(), sig), set())
+            if memo is not None and case in memo:
+                continue  # known to be out of its reach (and in self.unreachable already)
+            if (
+                r.reaches(sig, case.node)
+                if sig
+                else r.can_reach(team.location, case.node, team.modes, team.vehicles)
+            ):
+                plan = r.plan(team.location, case.node, team.modes, team.vehicles)
+                team.plan = plan  # reused by the trip if nothing changes before departure
+                self.assign(team, case, tail)
+                return
             self.unreachable.add(case)
-        self.queue.restore(skipped)
+            if memo is not None:
+                memo.add(case)
 
-    def set_available(self, team: Team, stand_down: bool = True) -> None:
+    def set_available(self, team: Team, stand_down: bool = True, tail: bool = False) -> None:
         """``team`` can take work again: match it, else send it home (or stand it down there)."""
-        self.available[team.slot] = True
-        self.loc[team.slot] = team.location
-        self.match_team(team)
-        if self.available[team.slot] and team.location != team.home:
+        slot = team.slot
+        self.available[slot] = True
+        self.loc[slot] = team.location
+        self.match_team(team, tail)
+        if not self.available[slot]:
+            return
+        if team.location != team.home:
             team.state = "returning"
-            team.proc = self.world.env.process(self._return(team))
-        elif self.available[team.slot] and team.state != "home" and not stand_down:
+            self._start(team, self._return_start, tail)
+        elif team.state != "home" and not stand_down:
             team.state = "idle"
-        elif self.available[team.slot] and team.state != "home":
+        elif team.state != "home":
             # free in its home town: it stands down, the next call-out assembles again
             team.at_home = True
             team.state = "home"
-            self.world.log.log(self.world.now, "home", team.id, self.world.net.nodes[team.home])
+            self._row((self.env._now, "home", team.id, self._names[team.home], "", 0.0, ""))
 
     def activate(self, team: Team) -> None:
         """A mutual-aid team arrives in the pool."""
@@ -293,199 +449,447 @@ class RescueService:
         self.set_available(team, stand_down=False)
 
     # ------------------------------------------------------------- assignment
-    def assign(self, team: Team, case: Case) -> None:
-        w = self.world
+    def assign(self, team: Team, case: Case, tail: bool = False) -> None:
         self.available[team.slot] = False
         case.assigned += 1
         case.teams.add(team.slot)
-        if not case.open:
+        if case.assigned >= case.needed or case.done:  # (no longer open)
             self.open_cases.discard(case)
             self.unreachable.discard(case)
         team.case = case
-        w.log.log(
-            w.now, "dispatch", team.id, w.net.nodes[team.location], case.inc.id, 0.0, team.tier
+        self._row(
+            (
+                self.env._now,
+                "dispatch",
+                team.id,
+                self._names[team.location],
+                case.inc.id,
+                0.0,
+                team.tier,
+            )
         )
-        if team.state == "returning" and team.proc is not None and team.proc.is_alive:
+        if team.state == "returning" and team.act:
             team.pending = case
-            team.proc.interrupt("stop")
+            self._interrupt(team, "stop")
+        elif self.needs_assembly[team.slot] and self.direct_start[team.slot]:  # (at home)
+            # Called out from home: the first assembly stage starts now. (Starting it in a
+            # zero-delay call, as a process would, changes nothing: the team's own random
+            # stream, and a draw > 0 puts the next event in the future.)
+            team.act = next(_act_ids)
+            self._task_start(team)
         else:
-            team.proc = w.env.process(self._task(team, case))
+            self._start(team, self._task_start, tail)
+
+    def _start(self, team: Team, fn, tail: bool = False) -> None:
+        """Begin a new activity of ``team`` with ``fn(team)`` in an urgent zero-delay call
+        (where SimPy would initialise a process).
+
+        ``tail``: nothing observable is left to do in the event being processed (the caller
+        knows). Then, unless an urgent event of this instant is queued (it would come
+        first), the call would be the very next event, and ``fn`` runs at once instead.
+        """
+        team.act = act = next(_act_ids)
+        if tail:
+            q = self._q
+            if not q or q[0][0] > self.env._now or q[0][1] != URGENT:
+                team.phase = 0
+                team.ev = None
+                fn(team)
+                return
+        team.phase = START
+        team.ev = c = Call(self._started, (team, act, fn))
+        heappush(self._q, (self.env._now, URGENT, next(self._eid), c))
+
+    @staticmethod
+    def _started(call: Call) -> None:
+        team, act, fn = call.arg
+        if team.act == act:
+            fn(team)
+
+    def _interrupt(self, team: Team, cause: str) -> None:
+        """Interrupt the running activity of ``team`` (delivered in an urgent call, as SimPy
+        delivers an interrupt, to whatever it waits for then)."""
+        self.world.call_in(0, self._deliver, (team, team.act, cause), urgent=True)
+
+    def _deliver(self, call: Call) -> None:
+        team, act, cause = call.arg
+        if team.act != act:
+            return  # that activity has ended
+        ph = team.phase
+        team.ev = None  # what it waited for no longer resumes it
+        if ph == ASSEMBLY:
+            self._end(team, team.case, "stood_down")
+            self._finish(team, act)
+        elif ph == TRIP:
+            self._trip_interrupted(team, cause == "stop")
+        elif ph == ROAD_END:
+            team.go_stop = team.go_stop or cause == "stop"
+            self._road_end_check(team)
+        elif ph == ROADS:
+            self._road_waiters = [(t, m) for t, m in self._road_waiters if t is not team]
+            if cause == "stop":
+                self._go_done(team, False)
+            else:
+                self._go_step(team)
+        else:  # pragma: no cover - interrupts go only to teams on the move
+            raise RuntimeError(f"team {team.id} interrupted while waiting for phase {ph}")
+
+    def _finish(self, team: Team, act: int) -> None:
+        """Activity ``act`` of ``team`` is over (unless another one has begun meanwhile)."""
+        if team.act == act:
+            team.act = 0
+            team.phase = 0
+            team.ev = None
 
     def _stop(self, team: Team) -> None:
         """Stand a committed team down (its case was finished by others)."""
-        if team.proc is not None and team.proc.is_alive and team.state in ("mobilising", "travel"):
-            team.proc.interrupt("stop")
+        if team.act and team.state in ("mobilising", "travel"):
+            self._interrupt(team, "stop")
 
     # ------------------------------------------------------------- team cycle
-    def _task(self, team: Team, case: Case):
-        w, env = self.world, self.world.env
+    def _task_start(self, team: Team) -> None:
         team.state = "mobilising"
         if team.at_home:
-            try:
-                team.crew = yield from self.mob.assemble(team, len(team.stages) > 1)
-            except simpy.Interrupt:
-                self._end(team, case, "stood_down")
+            team.factor = team.night_factor if self.mob.night(self.env._now) else 1.0
+            team.stage = 0
+            team.share = 0.0
+            self._assembly_next(team)
+        else:
+            self._task_travel(team)
+
+    def _assembly_next(self, team: Team) -> None:
+        """Run assembly stages from ``team.stage`` until the departing share is there."""
+        stages = team.stages
+        while team.stage < len(stages):
+            st = stages[team.stage]
+            if st.mean_min > 0:
+                delay = team.rng.gamma(GAMMA_SHAPE, st.mean_min * team.factor / GAMMA_SHAPE)
+                team.phase = ASSEMBLY
+                team.ev = self.world.call_in(delay, self._stage_done, team)
                 return
-            team.at_home = False
+            if self._stage_reached(team):
+                return
+        self._assembled(team)
+
+    def _stage_done(self, call: Call) -> None:
+        team = call.arg
+        if team.ev is not call:
+            return
+        team.ev = None
+        if not self._stage_reached(team):
+            self._assembly_next(team)
+
+    def _stage_reached(self, team: Team) -> bool:
+        """Stage ``team.stage`` has ended; True (and the team leaves) if enough are there."""
+        st = team.stages[team.stage]
+        team.share = st.share
+        if len(team.stages) > 1:
+            w = self.world
+            self._row(
+                (w.now, "assembly", team.id, self._names[team.location], "", team.share, st.name)
+            )
+        team.stage += 1
+        if team.share >= team.depart_share - 1e-9:
+            self._assembled(team)
+            return True
+        if team.stage >= len(team.stages):
+            self._assembled(team)
+            return True
+        return False
+
+    def _assembled(self, team: Team) -> None:
+        team.crew = max(1, round(team.headcount * team.share))
+        team.at_home = False
+        self._task_travel(team)
+
+    def _task_travel(self, team: Team) -> None:
         team.state = "travel"
-        arrived = yield from self._travel(team, case.node, case.inc.id, local=True)
+        case = team.case
+        self._go(team, case.node, case.inc.id, True, self._task_arrived)
+
+    def _task_arrived(self, team: Team, arrived: bool) -> None:
+        case = team.case
+        act = team.act
         if not arrived or case.done:
             self._end(team, case, "stood_down")
+            self._finish(team, act)
             return
+        now = self.env._now
         team.state = "scene"
-        w.log.log(env.now, "arrive", team.id, case.inc.node, case.inc.id, 0.0, team.tier)
+        self._row((now, "arrive", team.id, case.inc.node, case.inc.id, 0.0, team.tier))
         if math.isnan(case.first_arrival):
-            case.first_arrival = env.now
-        self._join(case, team)
-        limit = self.cfg.mobilisation.max_duty_h * 60.0
-        if limit > 0:
-            start = env.now
-            yield case.done_ev | env.timeout(max(limit - team.worked, 0.0))
-            team.worked += env.now - start
+            case.first_arrival = now
+        # join: the work goes on at the sum of the crews' rates (_progress, _schedule inlined)
+        case.work_left = max(case.work_left - case.rate * (now - case.last_t), 0.0)
+        case.last_t = now
+        team.rate = min(team.crew / self.cfg.ref_crew, self.cfg.max_crew_speedup)
+        case.rate += max(team.rate, 1e-9)
+        case.on_scene.add(team.slot)
+        case.version += 1
+        if case.rate > 0:
+            c = Call(self._complete, (case, case.version))
+            heappush(self._q, (now + case.work_left / case.rate, NORMAL, next(self._eid), c))
+        team.phase = SCENE
+        team.cond = False
+        case.waiters.append(team)
+        if self.duty_min > 0:
+            team.on_scene_since = now
+            left = max(self.duty_min - team.worked, 0.0)
+            team.ev = self.world.call_in(left, self._duty_over_call, (team, act))
+        else:
+            team.ev = None
+
+    def _duty_over_call(self, call: Call) -> None:
+        """The team's duty limit came before the end of the work (or with it)."""
+        team, act = call.arg
+        if team.act == act and team.phase == SCENE and not team.cond:
+            team.cond = True  # as SimPy's condition: its own event, then the team goes on
+            self.world.call_in(0, self._scene_over_call, (team, act))
+
+    def _scene_over_call(self, call: Call) -> None:
+        team, act = call.arg
+        if team.act == act:
+            self._scene_over(team, tail=True)  # (the last thing this event does)
+
+    def _work_done_call(self, call: Call) -> None:
+        self._work_done(call.arg)
+
+    def _work_done(self, case: Case, tail: bool = False) -> None:
+        """The work on a case is finished: its teams on scene go on, in order of arrival.
+
+        ``tail``: called as the last thing of the event being processed.
+        """
+        waiters, case.waiters = case.waiters, []
+        if self.duty_min > 0:
+            for team in waiters:
+                if team.phase == SCENE and team.case is case and not team.cond:
+                    team.cond = True
+                    self.world.call_in(0, self._scene_over_call, (team, team.act))
+        else:
+            last = len(waiters) - 1
+            for i, team in enumerate(waiters):
+                if team.phase == SCENE and team.case is case:
+                    self._scene_over(team, tail and i == last)
+
+    def _scene_over(self, team: Team, tail: bool = False) -> None:
+        """The team's part on scene ends: the work is done, or its duty limit is reached."""
+        case = team.case
+        act = team.act
+        team.ev = None
+        if self.duty_min > 0:
+            now = self.env._now
+            team.worked += now - team.on_scene_since
             if not case.done:
                 self._leave(case, team)
-                w.log.log(env.now, "relieved", team.id, case.inc.node, case.inc.id, 0.0)
-                self._end(team, case, "relieved")
+                self._row((now, "relieved", team.id, case.inc.node, case.inc.id, 0.0, ""))
+                self._end(team, case, "relieved", tail)
+                self._finish(team, act)
                 return
-        else:
-            yield case.done_ev
-        self._end(team, case, "done")
+        self._end(team, case, "done", tail)
+        self._finish(team, act)
 
-    def _end(self, team: Team, case: Case, how: str) -> None:
+    def _end(self, team: Team, case: Case, how: str, tail: bool = False) -> None:
         """The team's part in ``case`` is over: log, then rest, re-task or go home."""
-        w = self.world
         if how != "done" and how != "relieved":
             case.teams.discard(team.slot)
             if not case.done:
                 case.assigned -= 1
                 self._reopen(case)
-        w.log.log(w.now, "free", team.id, w.net.nodes[team.location], case.inc.id, 0.0, how)
+        now = self.env._now
+        self._row((now, "free", team.id, self._names[team.location], case.inc.id, 0.0, how))
         team.case = None
         team.rate = 0.0
-        if how == "relieved" or self._duty_over(team):
+        team.phase = 0
+        if how == "relieved" or (self.duty_min > 0 and self._duty_over(team)):
             team.state = "resting"
-            team.proc = w.env.process(self._rest(team))
+            self._start(team, self._rest_start, tail)
             return
         team.state = "idle"
-        self.set_available(team)
+        self.set_available(team, tail=tail)
 
     def _duty_over(self, team: Team) -> bool:
         """Whether the team has worked its limit since the last rest (tolerance for rounding)."""
-        limit = self.cfg.mobilisation.max_duty_h * 60.0
+        limit = self.duty_min
         return limit > 0 and team.worked >= limit - 1e-6
 
-    def _return(self, team: Team):
-        w = self.world
-        arrived = yield from self._travel(team, team.home, "home")
+    def _return_start(self, team: Team) -> None:
+        self._go(team, team.home, "home", False, self._return_done)
+
+    def _return_done(self, team: Team, arrived: bool) -> None:
+        act = team.act
         if arrived:
             team.at_home = True
             team.state = "home"
             self.loc[team.slot] = team.home
-            w.log.log(w.now, "home", team.id, w.net.nodes[team.home])
+            self._row((self.env._now, "home", team.id, self._names[team.home], "", 0.0, ""))
         if team.pending is not None:
-            case, team.pending = team.pending, None
+            team.pending = None
             self.loc[team.slot] = team.location
-            team.proc = w.env.process(self._task(team, case))
+            self._finish(team, act)
+            self._start(team, self._task_start)  # team.case is the pending case
+            return
+        self._finish(team, act)
 
-    def _rest(self, team: Team):
-        w, env = self.world, self.world.env
+    def _rest_start(self, team: Team) -> None:
         self.available[team.slot] = False
         plan = self.router.plan(team.location, team.home, team.modes, team.vehicles)
         if plan is not None:  # cut off from home: rest where it is
             team.plan = plan
-            yield from self._travel(team, team.home, "rest")
+            self._go(team, team.home, "rest", False, self._rest_travelled)
+        else:
+            self._rest_travelled(team, False)
+
+    def _rest_travelled(self, team: Team, _arrived: bool) -> None:
         self.loc[team.slot] = team.location
-        w.log.log(
-            env.now, "rest", team.id, w.net.nodes[team.location], "", self.cfg.mobilisation.rest_h
-        )
-        yield env.timeout(self.cfg.mobilisation.rest_h * 60.0)
+        rest_h = self.cfg.mobilisation.rest_h
+        self._row((self.env._now, "rest", team.id, self._names[team.location], "", rest_h, ""))
+        team.phase = REST
+        team.ev = self.world.call_in(rest_h * 60.0, self._rested, (team, team.act))
+
+    def _rested(self, call: Call) -> None:
+        team, act = call.arg
+        if team.act != act:
+            return
+        team.ev = None
         team.worked = 0.0
         team.at_home = team.location == team.home
         team.state = "home" if team.at_home else "idle"
-        w.log.log(env.now, "ready", team.id, w.net.nodes[team.location])
+        self._row((self.env._now, "ready", team.id, self._names[team.location], "", 0.0, ""))
         self.set_available(team)
+        self._finish(team, act)
 
     # ------------------------------------------------------------- travel
-    def _travel(self, team: Team, dest: int, ref: str, local: bool = False):
-        """Sub-process: move ``team`` to ``dest``. True on arrival, False if told to stop.
+    def _go(self, team: Team, dest: int, ref: str, local: bool, then) -> None:
+        """Move ``team`` to ``dest``, then call ``then(team, arrived)``: arrived is False if
+        it was told to stop. ``local``: a scene trip, which takes ``local_min`` even from
+        ``dest`` itself."""
+        team.go_dest = dest
+        team.go_ref = ref
+        team.go_local = local
+        team.go_then = then
+        self._go_step(team)
 
-        ``local``: a scene trip, which takes ``local_min`` even from ``dest`` itself.
-        """
-        w, env, r = self.world, self.world.env, self.router
-        while True:
-            if team.location == dest and not local:
-                return True
-            local = False
-            plan, team.plan = team.plan, None
-            if (
-                plan is None
-                or plan.t != env.now
-                or plan.origin != team.location
-                or plan.dest != dest
-                or plan.key != r.key()
-            ):
-                plan = r.plan(team.location, dest, team.modes, team.vehicles)
-            if plan is None:  # cut off: wait until the roads change
-                try:
-                    yield self.roads_changed
-                except simpy.Interrupt as it:
-                    if it.cause == "stop":
-                        return False
-                continue
-            w.log.log(
-                env.now, "depart", team.id, w.net.nodes[team.location], ref, plan.minutes, plan.mode
+    def _go_done(self, team: Team, arrived: bool) -> None:
+        then, team.go_then = team.go_then, None
+        then(team, arrived)
+
+    def _go_step(self, team: Team) -> None:
+        """Plan from where the team is and leave (or wait for the roads if cut off)."""
+        dest = team.go_dest
+        if team.location == dest and not team.go_local:
+            self._go_done(team, True)
+            return
+        team.go_local = False
+        r = self.router
+        now = self.env._now
+        plan, team.plan = team.plan, None
+        if (
+            plan is None
+            or plan.t != now
+            or plan.origin != team.location
+            or plan.dest != dest
+            or plan.key != r.key()
+        ):
+            plan = r.plan(team.location, dest, team.modes, team.vehicles)
+        if plan is None:  # cut off: wait until the roads change
+            team.phase = ROADS
+            team.ev = mark = object()
+            self._road_waiters.append((team, mark))
+            return
+        self._row(
+            (
+                now,
+                "depart",
+                team.id,
+                self._names[team.location],
+                team.go_ref,
+                plan.minutes,
+                plan.mode,
             )
-            team.trip = Trip(plan, team.location, dest, env.now)
-            self.travelling[team.slot] = team
-            try:
-                yield env.timeout(plan.minutes)
-                team.trip = None
-                self.travelling.pop(team.slot, None)
-                team.location = dest
-                return True
-            except simpy.Interrupt as it:
-                stop = it.cause == "stop"
-                trip, team.trip = team.trip, None
-                self.travelling.pop(team.slot, None)
-                node, dt = self._stop_point(trip, env.now)
-                end = env.now + dt
-                while env.now < end - 1e-12:  # finish the road it is on (or turn back)
-                    try:
-                        yield env.timeout(end - env.now)
-                    except simpy.Interrupt as it2:
-                        stop = stop or it2.cause == "stop"
-                team.location = node
-                if stop:
-                    return False
-                w.log.log(env.now, "reroute", team.id, w.net.nodes[node], ref)
+        )
+        team.trip = plan  # (planned here and now: origin, dest and departure are the plan's)
+        self.travelling[team.slot] = team
+        team.phase = TRIP
+        team.ev = c = Call(self._trip_end, team)
+        heappush(self._q, (now + plan.minutes, NORMAL, next(self._eid), c))
 
-    def _stop_point(self, trip: Trip, now: float) -> tuple[int, float]:
-        """Where a travelling team can stop or replan, and how long it takes to get there."""
-        plan = trip.plan
-        elapsed = now - trip.depart
+    def _trip_end(self, call: Call) -> None:
+        team = call.arg
+        if team.ev is not call:
+            return
+        team.ev = None
+        team.trip = None
+        self.travelling.pop(team.slot, None)
+        team.location = team.go_dest
+        then, team.go_then = team.go_then, None
+        then(team, True)
+
+    def _trip_interrupted(self, team: Team, stop: bool) -> None:
+        """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
+        trip, team.trip = team.trip, None
+        self.travelling.pop(team.slot, None)
+        node, dt = self._stop_point(trip, self.env._now)
+        team.go_stop = stop
+        team.go_node = node
+        team.go_end = self.env._now + dt
+        self._road_end_check(team)
+
+    def _road_end_check(self, team: Team) -> None:
+        now = self.env._now
+        end = team.go_end
+        if now < end - 1e-12:
+            team.phase = ROAD_END
+            team.ev = self.world.call_in(end - now, self._road_end, team)
+            return
+        team.location = team.go_node
+        if team.go_stop:
+            self._go_done(team, False)
+            return
+        self._row((now, "reroute", team.id, self._names[team.go_node], team.go_ref, 0.0, ""))
+        self._go_step(team)
+
+    def _road_end(self, call: Call) -> None:
+        team = call.arg
+        if team.ev is not call:
+            return
+        team.ev = None
+        self._road_end_check(team)
+
+    def _roads_changed(self, call: Call) -> None:
+        """Wake the teams that waited, cut off, for the roads to change (in order)."""
+        for team, mark in call.arg:
+            if team.ev is mark:
+                team.ev = None
+                self._go_step(team)
+
+    def _stop_point(self, plan: Plan, now: float) -> tuple[int, float]:
+        """Where a team travelling by ``plan`` can stop or replan, and how long it takes to
+        get there."""
+        elapsed = now - plan.t
         if not plan.land_kind or elapsed >= plan.land_min:
-            return trip.dest, max(trip.depart + plan.minutes - now, 0.0)
-        nodes, cum = self.router.route(plan.land_kind, trip.origin, plan.land_to, plan.key)
+            return plan.dest, max(plan.t + plan.minutes - now, 0.0)
+        nodes, cum = self.router.route(plan.land_kind, plan.origin, plan.land_to, plan.key)
         if len(nodes) < 2:
-            return trip.origin, 0.0
-        k = int(np.searchsorted(cum, elapsed, side="right")) - 1
+            return plan.origin, 0.0
+        k = bisect_right(cum, elapsed) - 1
         if k >= len(nodes) - 1:
             return nodes[-1], 0.0
-        e = self.world.net.edge_id(nodes[k], nodes[k + 1])
-        if self.router.passable(plan.land_kind, e):
-            return nodes[k + 1], float(cum[k + 1] - elapsed)
-        return nodes[k], float(elapsed - cum[k])
+        net = self.world.net
+        if not net._closed or self.router.passable(
+            plan.land_kind, net.edge_id(nodes[k], nodes[k + 1])
+        ):
+            return nodes[k + 1], cum[k + 1] - elapsed
+        return nodes[k], elapsed - cum[k]
 
     def _blocked_ahead(self, team: Team) -> bool:
-        trip = team.trip
-        if trip is None or not trip.plan.land_kind:
+        plan = team.trip
+        if plan is None or not plan.land_kind:
             return False
-        plan = trip.plan
-        elapsed = self.world.now - trip.depart
+        elapsed = self.world.now - plan.t
         if elapsed >= plan.land_min:
             return False
-        nodes, cum = self.router.route(plan.land_kind, trip.origin, plan.land_to, plan.key)
-        k = max(int(np.searchsorted(cum, elapsed, side="right")) - 1, 0)
+        nodes, cum = self.router.route(plan.land_kind, plan.origin, plan.land_to, plan.key)
+        k = max(bisect_right(cum, elapsed) - 1, 0)
         net = self.world.net
         return any(
             not self.router.passable(plan.land_kind, net.edge_id(a, b))
@@ -494,7 +898,7 @@ class RescueService:
 
     # ------------------------------------------------------------- scene work
     def _progress(self, case: Case) -> None:
-        now = self.world.now
+        now = self.env._now
         case.work_left = max(case.work_left - case.rate * (now - case.last_t), 0.0)
         case.last_t = now
 
@@ -502,9 +906,7 @@ class RescueService:
         case.version += 1
         if case.rate <= 0:
             return
-        v = case.version
-        ev = self.world.env.timeout(case.work_left / case.rate)
-        ev.callbacks.append(lambda _e: self._complete(case, v))
+        self.world.call_in(case.work_left / case.rate, self._complete, (case, case.version))
 
     def _join(self, case: Case, team: Team) -> None:
         self._progress(case)
@@ -520,46 +922,68 @@ class RescueService:
         case.on_scene.discard(team.slot)
         case.teams.discard(team.slot)
         case.assigned -= 1
+        if team in case.waiters:
+            case.waiters.remove(team)
         self._schedule(case)
         self._reopen(case)
 
     def _reopen(self, case: Case) -> None:
         if case.open and case not in self.open_cases:
             self.open_cases.add(case)
-            self.queue.push(case)
             self.match_case(case)
             if case.open:
+                self.queue.push(case)
                 self._left_waiting(case)
 
-    def _complete(self, case: Case, version: int) -> None:
+    def _complete(self, call: Call) -> None:
+        case, version = call.arg
         if case.version != version or case.done:
             return
-        w = self.world
+        now = self.env._now
         case.done = True
         case.work_left = 0.0
-        ids = "+".join(self.teams[s].id for s in sorted(case.on_scene))
-        w.log.log(
-            w.now, "resolved", case.inc.id, case.inc.node, ids, case.inc.people, case.inc.kind
+        on = case.on_scene
+        ids = (
+            self.teams[next(iter(on))].id
+            if len(on) == 1
+            else "+".join(self.teams[s].id for s in sorted(on))
+        )
+        self._row(
+            (now, "resolved", case.inc.id, case.inc.node, ids, case.inc.people, case.inc.kind)
         )
         self.open_cases.discard(case)
         self.unreachable.discard(case)
-        for slot in sorted(case.teams - case.on_scene):
-            self._stop(self.teams[slot])
-        case.done_ev.succeed()
+        if len(case.teams) != len(case.on_scene):
+            for slot in sorted(case.teams - case.on_scene):
+                self._stop(self.teams[slot])
+        q = self._q
+        if q and q[0][0] <= now:
+            self.world.call_in(0, self._work_done_call, case)  # (SimPy: the case's done event)
+        else:
+            # Nothing else can happen at this instant before the done event would be
+            # processed (the queue holds only later events): go on at once, same order.
+            self._work_done(case, tail=True)
 
     # ------------------------------------------------------------- roads change
     def on_network_change(self) -> None:
         """Roads changed: wake cut-off teams, reroute blocked trips, retry unreachable cases."""
-        ev, self.roads_changed = self.roads_changed, self.world.env.event()
-        ev.succeed()
+        waiters, self._road_waiters = self._road_waiters, []
+        self.world.call_in(0, self._roads_changed, waiters)
+        self._cut_off.clear()
         for team in list(self.travelling.values()):
-            if self._blocked_ahead(team) and team.proc is not None and team.proc.is_alive:
-                team.proc.interrupt("reroute")
-        self._arrival_memo = {}
-        try:
-            for case in sorted(self.unreachable, key=lambda c: c.prio):
-                self.unreachable.discard(case)
-                if case.open:
-                    self.match_case(case)
-        finally:
-            self._arrival_memo = None
+            if self._blocked_ahead(team) and team.act:
+                self._interrupt(team, "reroute")
+        # Retry the cases no team could reach, best first. (Each leaves the set and comes
+        # back only if its own match fails again: clearing it first is the same.) No team
+        # is freed meanwhile, so a class found without a free team is skipped after that.
+        todo = sorted(self.unreachable, key=_prio)
+        self.unreachable.clear()
+        avail, busy_classes = self.available, set()
+        for case in todo:
+            cls = case.cls
+            if cls in busy_classes or case.done or case.assigned >= case.needed:
+                continue
+            if not any(avail[j] for j in self.cls_slots[cls]):
+                busy_classes.add(cls)
+                continue
+            self.match_case(case)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-import numpy as np
-import simpy
+from typing import TYPE_CHECKING, Any
 
 from sim.config import LayoutConfig
 from sim.core.places import expand_homes
@@ -19,9 +17,9 @@ if TYPE_CHECKING:
     pass
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Team:
-    """One rescue team."""
+    """One rescue team, and where it is in its cycle (driven by the RescueService)."""
 
     id: str
     tier: str
@@ -38,17 +36,33 @@ class Team:
     slot: int = 0
     location: int = 0
     _at_home: bool = True  # stood down at home: the next call-out needs assembly
-    flags: np.ndarray | None = field(default=None, repr=False)  # service's at-home array
+    flags: list[bool] | None = field(default=None, repr=False)  # service's at-home list
     state: str = "home"  # home, mobilising, travel, scene, returning, resting, idle
     crew: int = 0
     rate: float = 0.0  # work rate on the current scene
     worked: float = 0.0  # minutes of on-scene work since the last rest
     case: Case | None = field(default=None, repr=False)
     pending: Case | None = field(default=None, repr=False)  # re-tasked while returning
-    proc: simpy.Process | None = field(default=None, repr=False)
-    trip: Trip | None = field(default=None, repr=False)
+    trip: Plan | None = field(default=None, repr=False)  # the trip under way (its plan)
     plan: Plan | None = field(default=None, repr=False)  # planned at dispatch, for reuse
     classes: list[int] = field(default_factory=list)  # capability classes it can serve
+    # the cycle as the service runs it (one activity at a time: task, return or rest)
+    act: int = 0  # id of the running activity, 0 if none
+    phase: int = 0  # what the activity waits for (service.py: START, ASSEMBLY, TRIP, ...)
+    ev: Any = field(default=None, repr=False)  # the call the activity waits for
+    rng: Any = field(default=None, repr=False)  # its mobilisation stream
+    stage: int = 0  # assembly stage under way
+    share: float = 0.0  # share of the headcount assembled
+    factor: float = 1.0  # night factor of this call-out
+    go_dest: int = -1  # travel: destination, log reference, scene trip, stop, then
+    go_ref: str = ""
+    go_local: bool = False
+    go_stop: bool = False
+    go_node: int = -1
+    go_end: float = 0.0
+    go_then: Callable[[Team, bool], None] | None = field(default=None, repr=False)
+    on_scene_since: float = 0.0
+    cond: bool = False  # on scene: the end of its part (work done or duty over) has come
 
     def __post_init__(self) -> None:
         if not self.stages:
@@ -65,14 +79,6 @@ class Team:
         self._at_home = value
         if self.flags is not None:  # keep the dispatcher's vector in step
             self.flags[self.slot] = value
-
-
-@dataclass
-class Trip:
-    plan: Plan
-    origin: int
-    dest: int
-    depart: float
 
 
 def make_team(key: str, j: int, count: int, tc, home: int, slot: int, regional=False) -> Team:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from sim.config import Config
+from sim.core.module import MapLayer
+from sim.core.network import RoadNetwork
 
-from sim.config import Config  # noqa: E402
-from sim.core.module import MapLayer  # noqa: E402
-from sim.core.network import RoadNetwork  # noqa: E402
-from sim.core.plotting import draw_road, place_label, use_cjk_font
+if TYPE_CHECKING:
+    import pandas as pd
 
 _KIND_STYLE = {
     "street": ("o", "#4c72b0", 40),
@@ -83,29 +81,29 @@ def network_map(
 
     Roads closed in any replication are drawn red, thicker the more often they closed.
     """
+    # matplotlib is imported here, not with the module: a run that fails its checks, or a
+    # benchmark, does not pay for it
+    from sim.core.plotting import draw_roads, place_label, plt, road_index, use_cjk_font
+
     use_cjk_font()
     lat = np.asarray(net.node_attr["lat"], float)
     lon = np.asarray(net.node_attr["lon"], float)
     fig, ax = plt.subplots(figsize=(10, 7))
-    for e, (u, v) in enumerate(net.edges):
-        cls = net.edge_class[e]
-        ax.plot(
-            [lon[u], lon[v]],
-            [lat[u], lat[v]],
-            color="#999999",
-            lw=2.2 if cls == "expressway" else 0.9,
-            zorder=1,
-        )
+    express = np.array([c == "expressway" for c in net.edge_class], dtype=bool)
+    draw_roads(ax, net, None, np.where(express, 2.2, 0.9), colors="#999999", zorder=1)
     if closures is not None and len(closures):
         counts = Counter(closures["entity"])
         reps = max(int(closures["rep"].nunique()), 1) if "rep" in closures else 1
-        for name, k in counts.items():
-            draw_road(ax, net, name, color="#d62728", lw=1 + 4 * k / reps, alpha=0.8, zorder=2)
+        names = list(counts)
+        edges = road_index(net, names)  # (roads of another network are skipped)
+        if edges:
+            widths = [1 + 4 * counts[net.edge_name(e)] / reps for e in edges]
+            draw_roads(ax, net, edges, widths, colors="#d62728", alpha=0.8, zorder=2)
         ax.plot([], [], color="#d62728", lw=3, label="closed roads (thicker = more often)")
-    kinds = net.node_attr["kind"]
+    kinds = np.asarray(net.node_attr["kind"], dtype=object)
     for kind, (marker, color, size) in _KIND_STYLE.items():
-        idx = [i for i in range(net.n) if kinds[i] == kind]
-        if idx:
+        idx = np.flatnonzero(kinds == kind)
+        if idx.size:
             ax.scatter(
                 lon[idx],
                 lat[idx],
@@ -131,16 +129,15 @@ def network_map(
             zorder=4,
             label=layer.label,
         )
-    for i in range(net.n):
-        if kinds[i] in ("street", "town", "township", "regional_centre"):
-            ax.annotate(
-                place_label(net, i),
-                (lon[i], lat[i]),
-                fontsize=6,
-                xytext=(3, 3),
-                textcoords="offset points",
-                zorder=5,
-            )
+    for i in np.flatnonzero(np.isin(kinds, ("street", "town", "township", "regional_centre"))):
+        ax.annotate(
+            place_label(net, i),
+            (lon[i], lat[i]),
+            fontsize=6,
+            xytext=(3, 3),
+            textcoords="offset points",
+            zorder=5,
+        )
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     outside = frame_on_district(ax, net, lat, lon)

@@ -27,7 +27,7 @@ def build_world(cfg: Config, net: RoadNetwork, rep: int) -> tuple[World, Timelin
             world.now, "warning", ev.hazard, "", ev.level, ev.lead_min, f"{len(ev.nodes)} towns"
         ),
     )
-    world.env.process(world.replay(timeline.events))
+    world.start_replay(timeline.events)
     return world, timeline
 
 

@@ -1,0 +1,190 @@
+"""The event log of a fixed run is the same, row for row, as before the rescue hot path was
+rewritten (issue 18): same seed, same log.
+
+The hashes below were computed with the code *before* the rewrite (commit 106a4a5: a SimPy
+process per team task, numpy arrays per team, heap queues) and must not change with work on
+speed. Each hash is SHA-256 over ``repr(row)`` of every log row in order, so it also checks
+the order of simultaneous events and the Python types of the values. The runs cover road
+closures and rerouting, foot/boat/helicopter access, staged mobilisation at night, work/rest
+limits, tiered escalation, the capability policy, mutual aid, repair crews, forest fires,
+relief, an overloaded queue, and a one-node queue where every time is zero
+(many events at the same instant).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from sim.cli import compose_config
+from sim.config import AccessConfig, LayoutConfig, RescueConfig, TeamConfig
+from sim.core.events import Incident
+from sim.core.network import RoadNetwork
+from sim.core.streams import Streams
+from sim.core.world import World
+from sim.rescue.service import RescueService
+from sim.rescue.teams import build_teams
+from sim.run.app import prepare
+from sim.run.replication import run_replication
+
+HEAVY = ["scenario.cascade.storm.incidents_per_100k=60", "scenario.cascade.storm.closures_mean=15"]
+
+RUNS = {  # name: (overrides, replication, hash, rows)
+    "bishan_storm_0": ([], 0, "293a54f8d55b1112", 134),
+    "beibei_cascade_tiered_1": (
+        ["district=beibei", "scenario=cascade", "layout.rescue.dispatch=tiered"],
+        1,
+        "92117a17efa5e8ae",
+        508,
+    ),
+    "fengdu_cascade_capability_1": (
+        ["district=fengdu", "scenario=cascade", "layout.rescue.dispatch=capability"],
+        1,
+        "c1f5197b02e77505",
+        489,
+    ),
+    "earthquake_mutual_aid_0": (["scenario=earthquake"], 0, "7d46104870722141", 250),
+    "bishan_fire_season_1": (["scenario=fire_season"], 1, "190bda4d541f194f", 171),
+    "beibei_heavy_cascade_tiered_1": (
+        ["district=beibei", "scenario=cascade", "layout.rescue.dispatch=tiered", *HEAVY],
+        1,
+        "27dc3b478a2b3327",
+        4422,
+    ),
+    "nanan_heavy_storm_capability_0": (
+        [
+            "district=nanan",
+            "layout.rescue.dispatch=capability",
+            "scenario.storm.incidents_per_100k=100",
+            "scenario.storm.closures_mean=20",
+        ],
+        0,
+        "925f6ec522f33ec4",
+        7434,
+    ),
+}
+
+
+def log_hash(rows: list[tuple]) -> str:
+    m = hashlib.sha256()
+    for r in rows:
+        m.update(repr(r).encode())
+        m.update(b"\n")
+    return m.hexdigest()[:16]
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_event_logs_are_unchanged(name):
+    overrides, rep, expected, n_rows = RUNS[name]
+    conf, net = prepare(compose_config(overrides))
+    rows = run_replication(conf, net, rep).world.log.rows
+    assert (log_hash(rows), len(rows)) == (expected, n_rows)
+
+
+def _grid() -> RoadNetwork:
+    """The dispatch benchmark's 300-node grid (benchmarks/bench_events.py)."""
+    rng = np.random.default_rng(0)
+    g = nx.Graph()
+    for r in range(20):
+        for c in range(15):
+            g.add_node(
+                f"n{r}_{c}",
+                kind="town",
+                name_zh="",
+                name_en="",
+                lat=29.0 + r * 0.02,
+                lon=106.0 + c * 0.02,
+                population=int(rng.integers(1000, 50000)),
+            )
+    for r in range(20):
+        for c in range(15):
+            for dr, dc in ((0, 1), (1, 0)):
+                if r + dr < 20 and c + dc < 15:
+                    g.add_edge(
+                        f"n{r}_{c}",
+                        f"n{r + dr}_{c + dc}",
+                        length_m=float(rng.uniform(2500, 4000)),
+                        speed_kmh=40.0,
+                        road_class="county",
+                        capacity_vph=1000.0,
+                    )
+    return RoadNetwork(g, source="grid")
+
+
+def _run(world: World, layout: LayoutConfig, cfg: RescueConfig, incidents: list) -> list:
+    RescueService(world, build_teams(layout, world), cfg)
+    world.env.process(world.replay(incidents))
+    world.env.run()
+    return world.log.rows
+
+
+@pytest.mark.parametrize(
+    "mean, expected, n_rows",
+    [(20.0, "7823447ae75afe27", 20876), (60.0 / 6 / 0.7, "d705fce7b0ea71b3", 18351)],
+    ids=["stable", "overloaded"],
+)
+def test_dispatch_benchmark_log_is_unchanged(mean, expected, n_rows):
+    """3,000 incidents of the dispatch benchmark at its stable and its overloaded load."""
+    net = _grid()
+    world = World(net, Streams(1, 0), hubs=[0])
+    homes = [net.nodes[i] for i in np.linspace(0, net.n - 1, 6).astype(int)]
+    layout = LayoutConfig(
+        name="bench",
+        teams={
+            f"team{k}": TeamConfig(tier="district", home=h, headcount=10, assembly_min=5.0)
+            for k, h in enumerate(homes)
+        },
+    )
+    rng = np.random.default_rng(1)
+    t = np.cumsum(rng.exponential(mean, 3000))
+    nodes = rng.integers(0, net.n, 3000)
+    work = rng.exponential(30.0, 3000)
+    incidents = [
+        Incident(
+            t=float(t[k]),
+            hazard="bench",
+            id=f"b{k}",
+            node=net.nodes[int(nodes[k])],
+            people=1,
+            capabilities=("rescue",),
+            work_min=float(work[k]),
+        )
+        for k in range(3000)
+    ]
+    rows = _run(world, layout, RescueConfig(dispatch="nearest"), incidents)
+    assert (log_hash(rows), len(rows)) == (expected, n_rows)
+
+
+def test_zero_time_queue_log_is_unchanged():
+    """Three teams on one node, no assembly, no travel, cases needing one to three teams:
+    everything but the work happens at the instant of the alarm."""
+    g = nx.Graph()
+    g.add_node(
+        "base", kind="town", name_zh="base", name_en="base", lat=29.5, lon=106.2, population=1000
+    )
+    world = World(RoadNetwork(g), Streams(1, 0), hubs=[0])
+    layout = LayoutConfig(
+        name="q",
+        teams={"t": TeamConfig(tier="town", home="base", count=3, headcount=10, assembly_min=0.0)},
+    )
+    cfg = RescueConfig(ref_crew=10, access=AccessConfig(local_min=0.0))
+    rng = np.random.default_rng(7)
+    t = np.cumsum(rng.exponential(10.0, 600))
+    work = rng.exponential(18.0, 600)
+    incidents = [
+        Incident(
+            t=float(t[k]),
+            hazard="test",
+            id=f"i{k}",
+            node="base",
+            people=1 + k % 25,
+            capabilities=("rescue",),
+            work_min=float(work[k]),
+        )
+        for k in range(600)
+    ]
+    rows = _run(world, layout, cfg, incidents)
+    assert (log_hash(rows), len(rows)) == ("4103049775957d53", 5864)
