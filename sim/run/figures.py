@@ -34,6 +34,7 @@ def frame_on_district(ax, net: RoadNetwork, lat: np.ndarray, lon: np.ndarray) ->
     """Limit the axes to the district's own nodes (5% margin), add a scale bar, keep the
     aspect true at the district's latitude; returns how many far-off nodes fall outside."""
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+    from matplotlib.ticker import MaxNLocator
 
     kinds = net.node_attr["kind"]
     inside = [
@@ -46,7 +47,7 @@ def frame_on_district(ax, net: RoadNetwork, lat: np.ndarray, lon: np.ndarray) ->
     ax.set_ylim(y0 - pad, y1 + pad)
     mid = np.radians((y0 + y1) / 2)
     ax.set_aspect(1 / np.cos(mid))
-    ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+    ax.xaxis.set_major_locator(MaxNLocator(4))
     km_per_deg = 111.32 * np.cos(mid)
     span_km = (x1 - x0 + 2 * pad) * km_per_deg
     bar_km = next((k for k in (50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1) if k <= span_km / 4), 0.1)
