@@ -43,6 +43,11 @@ KPI_NAMES = (
     "fire_teams_committed_max",
     "burned_area_ha",
     "burned_share_permille",
+    "damaged_area_ha",
+    "damaged_share_permille",
+    "fires_contained_ia",
+    "fires_per_year",
+    "fires_with_aviation",
 )
 
 

@@ -33,8 +33,8 @@ FAR_KINDS = ("regional_centre", "air_base")
 def frame_on_district(ax, net: RoadNetwork, lat: np.ndarray, lon: np.ndarray) -> int:
     """Limit the axes to the district's own nodes (5% margin), add a scale bar, keep the
     aspect true at the district's latitude; returns how many far-off nodes fall outside."""
-    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
     from matplotlib.ticker import MaxNLocator
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
     kinds = net.node_attr["kind"]
     inside = [
