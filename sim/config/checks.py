@@ -25,6 +25,7 @@ SIGNED_FIELDS = frozenset(
         "EarthquakeConfig.i0_b",
         "EarthquakeConfig.att_a",
         "EarthquakeConfig.att_b",
+        "FireSizeConfig.log_mean",  # mean of ln(damaged ha): negative below 1 ha (docs/fire_calibration.md)
     }
 )
 

@@ -92,6 +92,8 @@ INCIDENT_WINDOW = "incident_window"
 def incident_windows(events: pd.DataFrame) -> pd.DataFrame:
     """Incidents announced in the log: index incident id, columns occurred, window_min,
     severity, kind, node (empty if none)."""
+    import pandas as pd  # after the run only (the event loop never needs pandas)
+
     w = events[events.event == INCIDENT_WINDOW]
     return pd.DataFrame(
         {

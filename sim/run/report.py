@@ -181,17 +181,25 @@ def write_workbook(outdir: Path) -> Path | None:
     )
     if not files:
         return None
+    frames = []
+    for f in files:
+        try:
+            frames.append((f, pd.read_csv(f, encoding="utf-8-sig")))
+        except pd.errors.EmptyDataError:  # a table with no rows and no columns
+            continue
+    if not frames:
+        return None
     path = outdir / "tables.xlsx"
     used: set[str] = set()
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        for f in files:
+        for f, frame in frames:
             rel = f.relative_to(outdir).with_suffix("")
             name = re.sub(r"[\\[\]:*?/]", "_", ".".join(rel.parts))[:31]
             k = 2
             while name in used:
                 name, k = f"{name[:28]}~{k}", k + 1
             used.add(name)
-            pd.read_csv(f, encoding="utf-8-sig").to_excel(xl, sheet_name=name, index=False)
+            frame.to_excel(xl, sheet_name=name, index=False)
     return path
 
 
