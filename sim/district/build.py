@@ -383,6 +383,15 @@ def _layout(d: Derivation, towns: list[str]) -> dict:
     }
     lay["teams"] = teams
     lay.pop("mutual_aid", None)
+    lay.pop("uncertainty", None)  # the template's ranges name the template's depots and teams
+    # the template's aviation and craft sit at its own air base, wharves and landing zones
+    if isinstance(lay.get("fire"), dict):
+        lay["fire"]["aviation"] = None
+    relief = lay.get("relief")
+    if isinstance(relief, dict) and isinstance(relief.get("fleets"), dict):
+        relief["fleets"] = {
+            k: f for k, f in relief["fleets"].items() if f.get("mode", "road") == "road"
+        }
     lay["repair"]["crews"]["district_transport"]["home"] = seat
     ft = lay["fire"]["teams"]
     lay["fire"]["teams"] = {
@@ -552,6 +561,9 @@ def new_district(
         ),
         ("layout.depots.*", "one district depot at the seat with Bishan's stock (ASSUMPTION)"),
         ("layout.fire.detection.camera_zones", "no camera coverage known"),
+        ("layout.uncertainty", "no ranges of assumptions: robustness screens nothing until set"),
+        ("layout.fire.aviation", "no forest aviation base in the file"),
+        ("layout.relief.fleets (water, air)", "no wharves or landing zones: road fleets only"),
         (
             "district.targets",
             "Bishan's plan targets as placeholders: set the district's own thresholds",
