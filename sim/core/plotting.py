@@ -85,3 +85,12 @@ def use_cjk_font() -> None:
     if font:
         plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
         plt.rcParams["axes.unicode_minus"] = False
+
+
+def replications_phrase(with_rows: int, conf) -> str:
+    """ "all 30 replications", or "12 of 30 replications (the others had none)" when only
+    ``with_rows`` of the configured replications appear in a pooled table."""
+    total = conf.experiment.replications
+    if with_rows >= total:
+        return f"all {with_rows:,} replications"
+    return f"{with_rows:,} of {total:,} replications (the others had none or failed)"
