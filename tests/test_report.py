@@ -43,6 +43,10 @@ def test_report_is_self_contained_with_verdicts_figures_and_assumptions(tmp_path
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "warning 45 min ahead" in page and "INPUT" in page and "NOT MODELLED" in page
     assert page.count("data:image/png;base64,") >= 2  # CDF and map embedded
+    # each figure captioned with what it shows (saved in the PNG) and linked to its file
+    assert "Incidents of every replication by place" in page
+    assert "The district&#x27;s road network" in page and 'href="network_map.png"' in page
+    assert 'href="incident_map.png"' in page and 'href="response_time_cdf.png"' in page
     assert "ASSUMPTION" not in page  # reasons are shown, not the marker
     assert any("life-saving window" in a.text for a in assumptions([choices]))
     assert "life-saving window" in page

@@ -284,3 +284,21 @@ def settlement_label_items(net: RoadNetwork, lat, lon, ax, extra_kinds=()) -> li
     ]
     nodes.sort(key=lambda i: (kinds[i] not in SETTLEMENT_KINDS, -net.population[i]))
     return [(float(lon[i]), float(lat[i]), place_label(net, i)) for i in nodes]
+
+
+def save_figure(fig, path, about: str, **kwargs) -> None:
+    """Save ``fig`` as PNG with ``about`` (what the figure shows, one or two sentences) in
+    its ``Description`` text chunk: the report prints it as the caption."""
+    kwargs.setdefault("dpi", 110)
+    fig.savefig(path, metadata={"Description": about}, **kwargs)
+
+
+def figure_description(path) -> str:
+    """The ``Description`` a figure was saved with (:func:`save_figure`), or ""."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return str(im.text.get("Description", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""

@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 
 from sim.config import Config, TargetConfig  # noqa: E402
-from sim.core.plotting import replications_phrase, use_cjk_font  # noqa: E402
+from sim.core.plotting import replications_phrase, save_figure, use_cjk_font  # noqa: E402
 from sim.fire.metrics import OUT_WITHIN_H  # noqa: E402
 
 # The KPI the plans' 24-hour target judges (fires_out_24h_share) counts fires out within
@@ -89,7 +89,14 @@ def fire_time_to_out(fires: pd.DataFrame, conf: Config, path: Path) -> None:
     )
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    targets = ", ".join(f"{t.comparator} {t.threshold:.0%}" for t in out_share_targets(conf))
+    save_figure(
+        fig,
+        path,
+        f"Share of fires out against hours from report to out, pooled over every replication; "
+        f"dashed: the {OUT_WITHIN_H:g} h limit"
+        + (f"; dotted: the district's target ({targets} out within it)." if targets else "."),
+    )
     plt.close(fig)
 
 
@@ -112,5 +119,9 @@ def fire_burned_by_zone(fires: pd.DataFrame, conf: Config, path: Path) -> None:
     ax.set_title(f"{conf.district.name_en}: burned and damaged area by forest zone")
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(
+        fig,
+        path,
+        "Mean burned (过火) and damaged (受害) forest area by forest zone, per fire year.",
+    )
     plt.close(fig)

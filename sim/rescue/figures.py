@@ -29,6 +29,7 @@ from sim.core.plotting import (  # noqa: E402
     place_labels,
     replications_phrase,
     road_index,
+    save_figure,
     settlement_label_items,
     use_cjk_font,
 )
@@ -83,7 +84,12 @@ def response_cdf_by_tier(incidents: pd.DataFrame, conf: Config, path: Path) -> N
     ax.set_title(f"{conf.district.name_en}: {conf.scenario.name}, layout {conf.layout.name}")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(
+        fig,
+        path,
+        "Share of incidents reached against minutes from alarm to first team on scene, all "
+        "replications pooled, overall and by the tier of the first team; dashed: the standard.",
+    )
     plt.close(fig)
 
 
@@ -213,7 +219,14 @@ def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> N
             color="#333333",
             zorder=7,
         )
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    save_figure(
+        fig,
+        path,
+        "Incidents of every replication by place: circle area = incidents per replication, "
+        "colour = share reached within the life-saving window; red roads closed in some "
+        "replication (thicker = more often); triangles: team bases.",
+        bbox_inches="tight",
+    )
     plt.close(fig)
 
 

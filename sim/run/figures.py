@@ -56,6 +56,7 @@ def network_map(
         place_labels,
         plt,
         road_index,
+        save_figure,
         settlement_label_items,
         use_cjk_font,
     )
@@ -142,6 +143,14 @@ def network_map(
             f"longitude\n({left_out} name(s) of smaller places left out where they would "
             "overlap another)"
         )
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    save_figure(
+        fig,
+        path,
+        "The district's road network: streets (squares), towns and townships (circles), "
+        "depots, fire stations, forest zones, the modules' sites (team bases, shelters) and "
+        "the roads closed in any replication (thicker = more often); names that would overlap "
+        "are left out.",
+        bbox_inches="tight",
+    )
     plt.close(fig)
     return labels
