@@ -122,6 +122,6 @@ def fire_burned_by_zone(fires: pd.DataFrame, conf: Config, path: Path) -> None:
     save_figure(
         fig,
         path,
-        "Mean burned (过火) and damaged (受害) forest area by forest zone, per fire year.",
+        "Mean burned and damaged forest area by forest zone, per fire year.",
     )
     plt.close(fig)

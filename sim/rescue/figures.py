@@ -169,7 +169,7 @@ def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> N
             linewidths=0.5,
             zorder=5,
         )
-        cb = fig.colorbar(sc, ax=ax, shrink=0.6, pad=0.02)
+        cb = fig.colorbar(sc, ax=ax, orientation="horizontal", shrink=0.6, pad=0.09, aspect=40)
         cb.set_label("share of incidents reached within the life-saving window")
         for v in _size_keys(float(by_place["per_rep"].max())):
             ax.scatter(
@@ -207,7 +207,7 @@ def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> N
         f"{len(inc):,} incidents pooled over {replications_phrase(n_reps, conf)}",
         fontsize=10,
     )
-    ax.legend(loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=7, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     fig.tight_layout()
     if net is not None:
         place_labels(
