@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 
 import pandas as pd
 import pytest
@@ -10,7 +11,7 @@ import pytest
 import sim.run.experiment as experiment
 from sim.core.errors import CheckpointError
 from sim.run.checkpoints import Checkpoints
-from sim.run.experiment import run_replications
+from sim.run.experiment import progress_bar, run_replications
 from tests.test_model import NET, make_config
 
 
@@ -129,3 +130,46 @@ def test_pickled_checkpoint_of_an_older_version_is_refused_not_loaded(tmp_path):
     (folder / "rep_00000.pkl").write_bytes(b"csim.experiment\nRepResult\n.")
     with pytest.raises(CheckpointError, match="pickles are never loaded"):
         Checkpoints(folder, "fp-1").existing()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_in_a_terminal_redraws_one_line():
+    out = _Terminal()
+    bar = progress_bar(50, file=out)
+    for _ in range(50):
+        bar.update()
+    bar.close()
+    text = out.getvalue()
+    assert "\r" in text and text.rstrip("\n").count("\n") == 0  # redrawn in place
+    assert "50/50" in text and "100%" in text
+
+
+def test_progress_bar_in_a_log_writes_a_line_per_tenth():
+    out = io.StringIO()  # not a terminal, like a log file
+    bar = progress_bar(200, file=out)
+    for _ in range(200):
+        bar.update()
+    bar.close()
+    lines = out.getvalue().splitlines()
+    assert "\r" not in out.getvalue()
+    assert 3 <= len(lines) <= 11  # a few lines, not 200
+    assert lines[-1].startswith("replications: 200/200 (100%)")
+    done = [int(line.split(": ")[1].split("/")[0]) for line in lines]
+    assert done == sorted(done) and len(set(done)) == len(done)
+
+
+def test_progress_flag_off_writes_nothing_and_run_replications_reports_on_stderr(capsys):
+    out = io.StringIO()
+    bar = progress_bar(10, enabled=False, file=out)
+    bar.update(10)
+    bar.close()
+    assert out.getvalue() == ""
+    run_replications(config("serial", 3), NET, progress=False)
+    assert capsys.readouterr().err == ""
+    run_replications(config("serial", 3), NET, progress=True)
+    err = capsys.readouterr().err  # pytest's stderr is no terminal: the log lines
+    assert err.splitlines()[-1].startswith("replications: 3/3 (100%)")

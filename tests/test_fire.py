@@ -665,3 +665,52 @@ def test_calibration_simulated_municipal_year_within_the_record():
     assert sim["n"] > 80  # enough simulated fires to say something
     assert rec["fires"][0] <= sim["fires"] <= rec["fires"][1]
     assert rec["share"][0] <= sim["share"] <= rec["share"][1]
+
+
+# ------------------------------------------------------------------ time-to-out figure
+def test_fire_season_writes_the_time_to_out_figure_with_the_configured_target(tmp_path):
+    """scenario=fire_season end to end: the figure is written, its ECDF pools every
+    replication's fires, its lines sit at the 24 h limit and at the target share the district
+    config sets (changed here to 0.9, so a hard-coded 0.95 or 24 would show)."""
+    import matplotlib.pyplot as plt
+
+    import sim.fire as fire_module
+    from sim.cli import compose_config
+    from sim.fire.figures import draw_time_to_out
+    from sim.fire.metrics import OUT_WITHIN_H
+    from sim.run.app import combine_tables, prepare
+    from sim.run.experiment import run_replications
+
+    cfg, net = prepare(
+        compose_config(
+            [
+                "district=bishan",
+                "scenario=fire_season",
+                "experiment.replications=3",
+                "district.targets.fires_out_24h.threshold=0.9",
+            ]
+        )
+    )
+    fires = combine_tables(run_replications(cfg, net))["fires"]
+    assert fires["rep"].nunique() == 3 and len(fires) > 3
+    fire_module.write_figures({"fires": fires}, cfg, tmp_path)
+    assert (tmp_path / "fire_time_to_out.png").stat().st_size > 10_000
+
+    fig, ax = plt.subplots()
+    draw_time_to_out(ax, fires, cfg)
+    vertical = [
+        ln for ln in ax.lines if len(set(ln.get_xdata())) == 1 and ln.get_linestyle() == "--"
+    ]
+    horizontal = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert [ln.get_xdata()[0] for ln in vertical] == [OUT_WITHIN_H]
+    assert [ln.get_ydata()[0] for ln in horizontal] == [0.9]
+    ecdf = ax.lines[0]
+    assert ecdf.get_ydata()[-1] == pytest.approx(fires["time_to_out_h"].notna().sum() / len(fires))
+    assert len(ecdf.get_xdata()) == fires["time_to_out_h"].notna().sum() + 2  # every fire a step
+    plt.close(fig)
+
+    cfg.district.targets = {}  # no 24 h target configured: no target line is drawn
+    fig, ax = plt.subplots()
+    draw_time_to_out(ax, fires, cfg)
+    assert not [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    plt.close(fig)

@@ -43,6 +43,10 @@ def test_report_is_self_contained_with_verdicts_figures_and_assumptions(tmp_path
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "warning 45 min ahead" in page and "INPUT" in page and "NOT MODELLED" in page
     assert page.count("data:image/png;base64,") >= 2  # CDF and map embedded
+    # each figure captioned with what it shows (saved in the PNG) and linked to its file
+    assert "Incidents of every replication by place" in page
+    assert "The district&#x27;s road network" in page and 'href="network_map.png"' in page
+    assert 'href="incident_map.png"' in page and 'href="response_time_cdf.png"' in page
     assert "ASSUMPTION" not in page  # reasons are shown, not the marker
     assert any("life-saving window" in a.text for a in assumptions([choices]))
     assert "life-saving window" in page
@@ -87,3 +91,74 @@ def test_numbers_are_formatted_for_people(x, text):
     from sim.run.report import human_number
 
     assert human_number(x) == text
+
+
+def crowded_network():
+    """40 streets and towns packed in a few km (their names would pile up) round a depot."""
+    import networkx as nx
+
+    from sim.core.network import RoadNetwork
+    from tests.conftest import node, road
+
+    g = nx.Graph()
+    node(g, "depot", kind="depot", pop=0, lat=29.50, lon=106.20)
+    rng = np.random.default_rng(3)
+    for i in range(40):
+        kind = "street" if i % 3 == 0 else "town"
+        lat, lon = 29.50 + rng.uniform(-0.03, 0.03), 106.20 + rng.uniform(-0.03, 0.03)
+        node(g, f"place_{i:02d}_long_name", kind=kind, pop=1000 + 100 * i, lat=lat, lon=lon)
+        road(g, "depot", f"place_{i:02d}_long_name", 5 + i % 7)
+    return RoadNetwork(g, source="crowded")
+
+
+def test_network_map_labels_never_overlap_and_streets_differ_from_towns(tmp_path, monkeypatch):
+    """No two place names drawn on the map overlap (measured in pixels of the saved figure);
+    names with no free spot are left out and counted; streets and towns get their own marker
+    and legend entry."""
+    import matplotlib.pyplot as plt
+
+    from sim.run.figures import network_map
+
+    net = crowded_network()
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
+    kept = []
+    real_close = plt.close
+    monkeypatch.setattr(plt, "close", lambda fig: kept.append(fig))
+    labels = network_map(net, make_config(), tmp_path / "network_map.png")
+    monkeypatch.setattr(plt, "close", real_close)
+    fig = kept[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert 5 <= len(boxes) < 40  # some drawn, the crowd thinned out
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+    ax = fig.axes[0]
+    assert "names of smaller places left out" in ax.get_xlabel().replace("name(s)", "names")
+    assert str(40 - len(labels)) in ax.get_xlabel()
+    drawn = {t.get_text() for t in labels}
+    biggest = max(range(net.n), key=lambda i: net.population[i])
+    assert net.node_attr["name_en"][biggest] in drawn  # the most populous keeps its name
+    leg = ax.get_legend()
+    legend = {t.get_text(): h for t, h in zip(leg.get_texts(), leg.legend_handles, strict=True)}
+    assert "street (urban) (14)" in legend and "town (26)" in legend  # no CJK font: no 街道
+    square, circle = (legend[k].get_paths()[0] for k in ("street (urban) (14)", "town (26)"))
+    assert len(square.vertices) != len(circle.vertices)  # a square is not a circle
+    real_close(fig)
+
+
+def test_place_labels_leave_out_what_cannot_fit():
+    """Twenty labels on one point: the first takes a spot, each spot is taken once, the rest
+    are left out; none overlaps another."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 3))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    texts, left_out = figures.place_labels(ax, [(0.5, 0.5, f"label {i}") for i in range(20)])
+    assert texts[0].get_text() == "label 0"
+    assert len(texts) + left_out == 20 and len(texts) <= len(figures.LABEL_OFFSETS)
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in texts]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    plt.close(fig)

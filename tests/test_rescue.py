@@ -811,3 +811,40 @@ def test_nearest_means_earliest_expected_arrival_not_shortest_drive():
     world.env.run()
     ev = world.log.frame()
     assert ev[ev.event == "dispatch"].entity.tolist() == ["squad"]
+
+
+def test_incident_map_pools_the_incidents_of_every_replication(tmp_path, monkeypatch):
+    """The incident map draws every replication's incidents (not replication 0's alone):
+    its circles are the places of all of them, their counts add up to every incident, and
+    the title counts the replications."""
+    import sim.rescue.figures as rescue_figures
+    from sim.cli import compose_config
+    from sim.run.app import combine_tables, prepare
+    from sim.run.experiment import run_replications
+
+    cfg, net = prepare(
+        compose_config(["district=bishan", "scenario=storm", "experiment.replications=4"])
+    )
+    tables = combine_tables(run_replications(cfg, net))
+    inc = tables["incidents"]
+    assert inc["rep"].nunique() == 4
+    rep0 = inc[inc["rep"] == inc["rep"].min()]
+    assert len(rep0) < len(inc)
+
+    drawn = []
+    real_close = rescue_figures.plt.close
+    monkeypatch.setattr(rescue_figures.plt, "close", lambda fig: drawn.append(fig))
+    rescue_figures.incident_map(tables, cfg, tmp_path / "incident_map.png")
+    monkeypatch.setattr(rescue_figures.plt, "close", real_close)
+    assert (tmp_path / "incident_map.png").stat().st_size > 10_000
+    ax = drawn[0].axes[0]
+    assert "all 4 replications" in ax.get_title() and f"{len(inc):,} incidents" in ax.get_title()
+    circles = [c for c in ax.collections if c.get_array() is not None]  # coloured by share
+    assert len(circles) == 1
+    places = {tuple(np.round(p, 6)) for p in circles[0].get_offsets()}
+    every = {tuple(np.round(p, 6)) for p in inc[["lon", "lat"]].to_numpy(dtype=float)}
+    assert places == every
+    by_place = rescue_figures.incidents_by_place(inc)
+    assert by_place["incidents"].sum() == len(inc)
+    assert by_place["per_rep"].sum() == pytest.approx(len(inc) / 4)
+    real_close(drawn[0])

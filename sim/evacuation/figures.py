@@ -16,7 +16,7 @@ def evacuation_figures(tables: dict[str, pd.DataFrame], conf, outdir: Path) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.core.plotting import use_cjk_font
+    from sim.core.plotting import save_figure, use_cjk_font
 
     use_cjk_font()
     outdir = Path(outdir)
@@ -46,7 +46,13 @@ def evacuation_figures(tables: dict[str, pd.DataFrame], conf, outdir: Path) -> N
     ax.set_title(f"{conf.district.name_en}: {conf.scenario.name}, layout {conf.layout.name}")
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    fig.savefig(outdir / "evacuation_curve.png", dpi=110)
+    save_figure(
+        fig,
+        outdir / "evacuation_curve.png",
+        "People out of the hazard zone, sheltered, in shelters and caught by the hazard against "
+        "hours since the scenario start (mean over replications), with the plan's number and "
+        "the impact.",
+    )
     plt.close(fig)
 
     nodes = tables.get("evac_shelter_nodes")
@@ -70,5 +76,10 @@ def evacuation_figures(tables: dict[str, pd.DataFrame], conf, outdir: Path) -> N
     ax.set_title(f"{conf.district.name_en}: shelters by town, {conf.scenario.name}")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(outdir / "shelter_occupancy.png", dpi=110)
+    save_figure(
+        fig,
+        outdir / "shelter_occupancy.png",
+        "Shelter capacity and peak people at once by town (mean peak over replications), with "
+        "the people turned away.",
+    )
     plt.close(fig)

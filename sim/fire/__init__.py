@@ -91,7 +91,8 @@ def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None:
-    """``fire_time_to_out.png`` (with the 24 h line) and ``fire_burned_area.png`` by zone."""
+    """``fire_time_to_out.png`` (ECDF over every replication, the 24 h limit and the target
+    share of ``district.targets``) and ``fire_burned_area.png`` by zone."""
     if "fires" not in tables or tables["fires"].empty:
         return
     from sim.fire.figures import fire_burned_by_zone, fire_time_to_out

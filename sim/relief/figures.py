@@ -20,7 +20,7 @@ def _cumulative(times: np.ndarray, weights: np.ndarray, grid: np.ndarray) -> np.
 def needs_met_figure(groups: pd.DataFrame, conf: Config, path: Path) -> None:
     """People sheltered and people with needs met vs time (mean over replications), and
     the distribution of hours from first arrival to needs met, with the target line."""
-    from sim.core.plotting import plt
+    from sim.core.plotting import plt, save_figure
 
     target = conf.layout.relief.target_h if conf.layout.relief else 24.0
     reps = max(int(groups["rep"].nunique()), 1) if "rep" in groups else 1
@@ -52,7 +52,13 @@ def needs_met_figure(groups: pd.DataFrame, conf: Config, path: Path) -> None:
     a2.legend(loc="lower right")
     fig.suptitle(f"{conf.district.name_en}: relief, layout {conf.layout.name}")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(
+        fig,
+        path,
+        "Left: people sheltered and people with basic needs met against time (mean over "
+        "replications); right: hours from first arrival at a shelter to a complete kit, with "
+        "the target.",
+    )
     plt.close(fig)
 
 
@@ -62,7 +68,7 @@ MODE_COLOURS = {"road": "#4c72b0", "water": "#55a868", "air": "#c44e52"}
 def delivery_modes_figure(towns: pd.DataFrame, conf: Config, path: Path) -> None:
     """Tonnes delivered to each shelter node by road, water and air (mean over replications),
     and the share of judged people served within the target; unserved towns in red."""
-    from sim.core.plotting import plt
+    from sim.core.plotting import plt, save_figure
 
     reps = max(int(towns["rep"].nunique()), 1) if "rep" in towns else 1
     agg = towns.groupby("node").agg(
@@ -94,5 +100,10 @@ def delivery_modes_figure(towns: pd.DataFrame, conf: Config, path: Path) -> None
         "(red: people still without their kit at the end)"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(
+        fig,
+        path,
+        "Tonnes delivered to each shelter place by road, water and air (mean over "
+        "replications), and the share of people served within the target; unserved in red.",
+    )
     plt.close(fig)

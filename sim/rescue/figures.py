@@ -1,6 +1,7 @@
-"""Rescue figures: response-time CDFs (by tier, by district) and a map of incidents and teams.
+"""Rescue figures: response-time CDFs (by tier, by district) and a map of the incidents of
+every replication, the roads closed and the team bases.
 
-Place labels use the network's pinyin names (``name_en``), so no CJK font is needed.
+Place labels are Chinese with a CJK font installed, else pinyin (``sim.core.plotting``).
 
     python -m sim.rescue.figures out.png results/bishan/cascade/<run> results/fengdu/cascade/<run>
 
@@ -21,7 +22,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.config import Config  # noqa: E402
-from sim.core.plotting import draw_roads, place_label, road_index, use_cjk_font  # noqa: E402
+from sim.core.plotting import (  # noqa: E402
+    draw_roads,
+    draw_settlements,
+    frame_on_district,
+    place_labels,
+    replications_phrase,
+    road_index,
+    save_figure,
+    settlement_label_items,
+    use_cjk_font,
+)
 
 TIER_COLOURS = {
     "village": "#8c6d31",
@@ -73,7 +84,12 @@ def response_cdf_by_tier(incidents: pd.DataFrame, conf: Config, path: Path) -> N
     ax.set_title(f"{conf.district.name_en}: {conf.scenario.name}, layout {conf.layout.name}")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(
+        fig,
+        path,
+        "Share of incidents reached against minutes from alarm to first team on scene, all "
+        "replications pooled, overall and by the tier of the first team; dashed: the standard.",
+    )
     plt.close(fig)
 
 
@@ -88,79 +104,85 @@ def _load_network(conf: Config):
         return None
 
 
+def incidents_by_place(inc: pd.DataFrame) -> pd.DataFrame:
+    """Incidents of every replication pooled by place (``node``): incidents, incidents per
+    replication, share reached within the life-saving window, people involved."""
+    reps = max(int(inc["rep"].nunique()), 1) if "rep" in inc else 1
+    g = inc.assign(in_window=inc["reached_in_window"].astype(bool)).groupby("node")
+    out = g.agg(
+        lat=("lat", "first"),
+        lon=("lon", "first"),
+        incidents=("incident", "size"),
+        in_window=("in_window", "mean"),
+        people=("people", "sum"),
+    )
+    out["per_rep"] = out["incidents"] / reps
+    return out.sort_values("incidents", ascending=False)
+
+
 def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> None:
-    """Map of replication 0: roads, roads closed during the run, incidents, team bases."""
+    """Map of the incidents of every replication: a circle per place, its area the incidents
+    there per replication, its colour the share reached within the life-saving window; the
+    roads closed in any replication (thicker = more often) and the layout's team bases."""
+    from matplotlib.colors import Normalize
+
     use_cjk_font()
     inc = tables["incidents"]
-    rep0 = inc["rep"].min() if "rep" in inc else None
-    sel = (lambda d: d[d["rep"] == rep0]) if rep0 is not None else (lambda d: d)
-    inc = sel(inc)
-    fig, ax = plt.subplots(figsize=(8, 8))
+    n_reps = max(int(inc["rep"].nunique()), 1) if "rep" in inc else 1
+    by_place = incidents_by_place(inc) if len(inc) else None
+    fig, ax = plt.subplots(figsize=(9, 7.5))
     net = _load_network(conf)
+    lat = lon = None
     if net is not None:
-        lat, lon = net.node_attr["lat"], net.node_attr["lon"]
-        draw_roads(ax, net, None, 1.0, colors="#bbbbbb", zorder=1)
+        lat = np.asarray(net.node_attr["lat"], float)
+        lon = np.asarray(net.node_attr["lon"], float)
+        draw_roads(ax, net, None, 0.8, colors="#bbbbbb", zorder=1)
         clo = tables.get("road_closures")  # written by sim.run.experiment for every run
         if clo is not None and len(clo):
-            edges = road_index(net, sorted(set(sel(clo)["entity"])))
+            counts = clo.drop_duplicates(["rep", "entity"])["entity"].value_counts()
+            edges = road_index(net, list(counts.index))
+            names = [net.edge_name(e) for e in edges]
             if edges:
                 draw_roads(
                     ax,
                     net,
                     edges,
-                    2.5,
-                    colors="red",
-                    linestyles="--",
+                    [0.8 + 3.5 * counts[nm] / n_reps for nm in names],
+                    colors="#d62728",
+                    alpha=0.6,
                     zorder=2,
-                    label="road closed during the run",
                 )
-        kinds = net.node_attr["kind"]
-        for i in range(net.n):
-            if kinds[i] in ("street", "town", "township", "regional_centre"):
-                ax.annotate(
-                    place_label(net, i),
-                    (lon[i], lat[i]),
-                    fontsize=6,
-                    color="#555555",
-                    xytext=(3, 3),
-                    textcoords="offset points",
-                )
-    if len(inc):
-        status = np.where(
-            inc["reached_in_window"].astype(bool),
-            "reached in window",
-            np.where(inc["first_arrival"].notna(), "reached late", "not reached"),
+                ax.plot([], [], color="#d62728", lw=2.5, label="road closed (thicker = more often)")
+        draw_settlements(ax, net, lat, lon, zorder=3, alpha=0.5)
+    norm = Normalize(0.0, 1.0)
+    if by_place is not None:
+        scale = 600.0 / max(float(by_place["per_rep"].max()), 1e-9)  # biggest circle: 600 pt^2
+        sc = ax.scatter(
+            by_place["lon"],
+            by_place["lat"],
+            s=20 + scale * by_place["per_rep"],
+            c=by_place["in_window"],
+            cmap="RdYlGn",
+            norm=norm,
+            alpha=0.75,
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=5,
         )
-        colours = {
-            "reached in window": "#2ca02c",
-            "reached late": "#ff7f0e",
-            "not reached": "#d62728",
-        }
-        rng = np.random.default_rng(0)  # jitter so incidents at one node stay visible
-        jx = rng.normal(0, 0.004, len(inc))
-        jy = rng.normal(0, 0.004, len(inc))
-        for s, c in colours.items():
-            m = status == s
-            if m.any():
-                ax.scatter(
-                    inc["lon"].to_numpy()[m] + jx[m],
-                    inc["lat"].to_numpy()[m] + jy[m],
-                    s=8 + 4 * np.sqrt(inc["people"].to_numpy()[m]),
-                    c=c,
-                    alpha=0.7,
-                    edgecolors="black",
-                    linewidths=0.3,
-                    zorder=5,
-                    label=f"incident {s} ({int(m.sum())})",
-                )
+        cb = fig.colorbar(sc, ax=ax, orientation="horizontal", shrink=0.6, pad=0.09, aspect=40)
+        cb.set_label("share of incidents reached within the life-saving window")
+        for v in _size_keys(float(by_place["per_rep"].max())):
+            ax.scatter(
+                [], [], s=20 + scale * v, c="white", edgecolors="black", linewidths=0.5,
+                label=f"{v:g} incident(s) per replication",
+            )  # fmt: skip
     teams = tables.get("rescue_teams")
     if teams is not None and len(teams):
-        teams = (
-            sel(teams)
-            .groupby(["home", "tier"], as_index=False)
-            .agg(lat=("lat", "first"), lon=("lon", "first"), n=("team", "count"))
+        first = teams[teams["rep"] == teams["rep"].min()] if "rep" in teams else teams
+        bases = first.groupby(["home", "tier"], as_index=False).agg(
+            lat=("lat", "first"), lon=("lon", "first"), n=("team", "count")
         )
-        for tier, g in teams.groupby("tier"):
+        for tier, g in bases.groupby("tier"):
             ax.scatter(
                 g["lon"],
                 g["lat"],
@@ -169,22 +191,57 @@ def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> N
                 c=TIER_COLOURS.get(tier, "black"),
                 edgecolors="black",
                 linewidths=0.3,
-                alpha=0.8,
-                zorder=4,
+                alpha=0.9,
+                zorder=6,
                 label=f"{tier} team base",
             )
+    if net is not None:
+        frame_on_district(ax, net, lat, lon)
+    else:
+        ax.set_aspect(1 / np.cos(np.radians(float(np.nanmean(inc["lat"])))), adjustable="datalim")
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
-    lat0 = float(np.nanmean(inc["lat"])) if len(inc) else 30.0
-    ax.set_aspect(1 / np.cos(np.radians(lat0)), adjustable="datalim")
+    ax.ticklabel_format(useOffset=False)
     ax.set_title(
-        f"{conf.district.name_en}: {conf.scenario.name}, layout {conf.layout.name} (replication "
-        f"{rep0 if rep0 is not None else 0})"
+        f"{conf.district.name_en}: {conf.scenario.name}, layout {conf.layout.name}\n"
+        f"{len(inc):,} incidents pooled over {replications_phrase(n_reps, conf)}",
+        fontsize=10,
     )
-    ax.legend(loc="best", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    if net is not None:
+        place_labels(
+            ax,
+            settlement_label_items(net, lat, lon, ax),
+            fontsize=6,
+            avoid=list(ax.artists),
+            points=_marker_points(by_place, scale if by_place is not None else 0.0),
+            color="#333333",
+            zorder=7,
+        )
+    save_figure(
+        fig,
+        path,
+        "Incidents of every replication by place: circle area = incidents per replication, "
+        "colour = share reached within the life-saving window; red roads closed in some "
+        "replication (thicker = more often); triangles: team bases.",
+        bbox_inches="tight",
+    )
     plt.close(fig)
+
+
+def _size_keys(biggest: float) -> list[float]:
+    """Two or three round values for the circle-size legend, up to ``biggest``."""
+    nice = [v for v in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if v <= biggest]
+    return nice[-3::1] if len(nice) >= 3 else nice or [round(biggest, 2)]
+
+
+def _marker_points(by_place: pd.DataFrame | None, scale: float):
+    """The incident circles (lon, lat, area in points^2) labels must not cover."""
+    if by_place is None or not len(by_place):
+        return None
+    area = 20 + scale * by_place["per_rep"].to_numpy(dtype=float)
+    return (by_place["lon"].to_numpy(dtype=float), by_place["lat"].to_numpy(dtype=float), area)
 
 
 def compare_districts(run_dirs: list[Path], path: Path) -> None:

@@ -43,9 +43,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import pandas as pd
+from tqdm import tqdm
 
 from sim.config import Config
 from sim.core.errors import UserError
@@ -306,31 +307,54 @@ def _dask(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]
 EXECUTORS = {"serial": _serial, "processes": _processes, "dask": _dask}
 
 
-class Progress:
-    """A one-line progress bar on stderr (a line per 10% when not a terminal)."""
+# ASSUMPTION: a log (stderr not a terminal) gets a line per tenth of the run: enough to see
+# that it moves and how fast, few enough to keep a 10,000-replication log readable.
+LOG_LINES = 10
+LOG_FORMAT = "{desc}: {n_fmt}/{total_fmt} ({percentage:3.0f}%), {elapsed} elapsed, {remaining} left"
 
-    def __init__(self, total: int, label: str = "replications", enabled: bool = True) -> None:
-        self.total, self.done, self.label, self.enabled = total, 0, label, enabled
-        self.tty = sys.stderr.isatty()
-        self._last_decile = -1
 
-    def update(self, n: int = 1) -> None:
-        self.done += n
-        if not self.enabled or self.total == 0:
-            return
-        frac = self.done / self.total
-        if self.tty:
-            bar = "#" * int(30 * frac)
-            end = "\n" if self.done >= self.total else ""
-            print(
-                f"\r{self.label} [{bar:<30s}] {self.done}/{self.total}",
-                end=end,
-                file=sys.stderr,
-                flush=True,
-            )
-        elif int(frac * 10) > self._last_decile:
-            self._last_decile = int(frac * 10)
-            print(f"{self.label}: {self.done}/{self.total}", file=sys.stderr, flush=True)
+class _LogBar(tqdm):
+    """tqdm for a log: one plain line each time another tenth of the total is done (no
+    carriage returns, no redraws)."""
+
+    monitor_interval = 0  # no monitor thread re-timing the refreshes
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._printed = -1  # last tenth printed
+        super().__init__(*args, **kwargs)
+
+    def display(self, msg: str | None = None, pos: int | None = None) -> bool:
+        if msg == "":  # close(leave=False) clearing the line: nothing to clear in a log
+            return False
+        tenth = LOG_LINES if self.n >= self.total else int(LOG_LINES * self.n / self.total)
+        if tenth <= self._printed:
+            return False
+        self._printed = tenth
+        self.fp.write(self.__str__() + "\n")
+        self.fp.flush()
+        return True
+
+
+def progress_bar(
+    total: int, enabled: bool = True, label: str = "replications", file: TextIO | None = None
+) -> tqdm:
+    """A tqdm progress bar on ``file`` (default stderr): a live bar in a terminal, a line per
+    tenth of ``total`` in a log; writes nothing when not ``enabled``."""
+    file = sys.stderr if file is None else file
+    tty = bool(getattr(file, "isatty", lambda: False)())
+    off = not enabled or total <= 0
+    if tty:
+        return tqdm(total=total, desc=label, unit="rep", file=file, disable=off)
+    return _LogBar(
+        total=total,
+        desc=label,
+        file=file,
+        disable=off,
+        bar_format=LOG_FORMAT,
+        mininterval=0,
+        miniters=1,
+        leave=False,
+    )
 
 
 def run_replications(
@@ -345,7 +369,7 @@ def run_replications(
     done = checkpoints.existing() if checkpoints and cfg.experiment.resume else {}
     results = {r: done[r] for r in reps if r in done}
     todo = [r for r in reps if r not in results]
-    bar = Progress(len(reps), enabled=progress)
+    bar = progress_bar(len(reps), enabled=progress)
     bar.update(len(results))
     if todo:
         ex = cfg.experiment
@@ -360,4 +384,5 @@ def run_replications(
                 checkpoints.save(res)
             results[res.rep] = res
             bar.update()
+    bar.close()  # (on an exception tqdm closes it when it is collected)
     return [results[r] for r in reps]

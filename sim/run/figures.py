@@ -15,59 +15,22 @@ from sim.core.network import RoadNetwork
 if TYPE_CHECKING:
     import pandas as pd
 
+# Node kinds other than settlements (those: SETTLEMENT_STYLE in sim/core/plotting.py).
 _KIND_STYLE = {
-    "street": ("o", "#4c72b0", 40),
-    "town": ("o", "#4c72b0", 30),
-    "township": ("o", "#4c72b0", 22),
-    "depot": ("s", "#dd8452", 70),
+    "depot": ("p", "#dd8452", 70),
     "fire_station": ("^", "#c44e52", 70),
     "regional_centre": ("D", "#8172b3", 60),
     "forest_zone": ("P", "#55a868", 70),
 }
 
 
-# Node kinds that sit outside the district (mutual-aid centres, air bases): not framed.
-FAR_KINDS = ("regional_centre", "air_base")
+def _marker_area(kind: str) -> float:
+    """Area (points^2) of the marker a node of ``kind`` gets on the map (0: none)."""
+    from sim.core.plotting import SETTLEMENT_STYLE
 
-
-def frame_on_district(ax, net: RoadNetwork, lat: np.ndarray, lon: np.ndarray) -> int:
-    """Limit the axes to the district's own nodes (5% margin), add a scale bar, keep the
-    aspect true at the district's latitude; returns how many far-off nodes fall outside."""
-    from matplotlib.ticker import MaxNLocator
-    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
-
-    kinds = net.node_attr["kind"]
-    inside = [
-        i for i in range(net.n) if kinds[i] not in FAR_KINDS and not net.attr(i, "external")
-    ] or list(range(net.n))
-    x0, x1 = float(np.nanmin(lon[inside])), float(np.nanmax(lon[inside]))
-    y0, y1 = float(np.nanmin(lat[inside])), float(np.nanmax(lat[inside]))
-    pad = 0.05 * max(x1 - x0, y1 - y0, 0.005)
-    ax.set_xlim(x0 - pad, x1 + pad)
-    ax.set_ylim(y0 - pad, y1 + pad)
-    mid = np.radians((y0 + y1) / 2)
-    ax.set_aspect(1 / np.cos(mid))
-    ax.xaxis.set_major_locator(MaxNLocator(4))
-    km_per_deg = 111.32 * np.cos(mid)
-    span_km = (x1 - x0 + 2 * pad) * km_per_deg
-    bar_km = next((k for k in (50, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1) if k <= span_km / 4), 0.1)
-    label = f"{bar_km:g} km"
-    ax.add_artist(
-        AnchoredSizeBar(
-            ax.transData,
-            bar_km / km_per_deg,
-            label,
-            "lower right",
-            pad=0.5,
-            frameon=False,
-            size_vertical=0,
-            fontproperties={"size": 7},
-        )
-    )
-    box = (x0 - pad, x1 + pad, y0 - pad, y1 + pad)
-    return sum(
-        1 for i in range(net.n) if not (box[0] <= lon[i] <= box[1] and box[2] <= lat[i] <= box[3])
-    )
+    if kind in SETTLEMENT_STYLE:
+        return float(SETTLEMENT_STYLE[kind][2])
+    return float(_KIND_STYLE[kind][2]) if kind in _KIND_STYLE else 0.0
 
 
 def network_map(
@@ -76,15 +39,27 @@ def network_map(
     path: Path,
     closures: pd.DataFrame | None = None,
     layers: list[MapLayer] | None = None,
-) -> None:
-    """Map of the network: towns, depots, stations, forest zones, closed roads and the
-    response modules' layers (team bases, shelters, ...).
+) -> list:
+    """Map of the network: streets, towns and townships (a marker each), depots, stations,
+    forest zones, closed roads and the response modules' layers (team bases, shelters, ...).
 
-    Roads closed in any replication are drawn red, thicker the more often they closed.
+    Roads closed in any replication are drawn red, thicker the more often they closed. Place
+    names are placed so that none overlaps another (the most populous first; a name with no
+    free spot is left out, and the map says how many). Returns the name labels drawn.
     """
     # matplotlib is imported here, not with the module: a run that fails its checks, or a
     # benchmark, does not pay for it
-    from sim.core.plotting import draw_roads, place_label, plt, road_index, use_cjk_font
+    from sim.core.plotting import (
+        draw_roads,
+        draw_settlements,
+        frame_on_district,
+        place_labels,
+        plt,
+        road_index,
+        save_figure,
+        settlement_label_items,
+        use_cjk_font,
+    )
 
     use_cjk_font()
     lat = np.asarray(net.node_attr["lat"], float)
@@ -102,6 +77,8 @@ def network_map(
             draw_roads(ax, net, edges, widths, colors="#d62728", alpha=0.8, zorder=2)
         ax.plot([], [], color="#d62728", lw=3, label="closed roads (thicker = more often)")
     kinds = np.asarray(net.node_attr["kind"], dtype=object)
+    draw_settlements(ax, net, lat, lon)
+    area = np.array([_marker_area(k) for k in kinds])  # points^2, for the label placement
     for kind, (marker, color, size) in _KIND_STYLE.items():
         idx = np.flatnonzero(kinds == kind)
         if idx.size:
@@ -130,31 +107,50 @@ def network_map(
             zorder=4,
             label=layer.label,
         )
-    for i in np.flatnonzero(np.isin(kinds, ("street", "town", "township", "regional_centre"))):
-        ax.annotate(
-            place_label(net, i),
-            (lon[i], lat[i]),
-            fontsize=6,
-            xytext=(3, 3),
-            textcoords="offset points",
-            zorder=5,
-        )
+        sizes = np.broadcast_to(np.asarray(layer.sizes or 40, float), (len(layer.nodes),))
+        np.maximum.at(area, np.asarray(layer.nodes), sizes)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     outside = frame_on_district(ax, net, lat, lon)
+    notes = []
     if outside:
-        ax.text(
-            0.01,
-            0.99,
-            f"{outside} far-off node(s) (regional centres, air bases) outside the frame",
-            transform=ax.transAxes,
-            va="top",
-            fontsize=6,
-            color="#555555",
+        notes.append(
+            ax.text(
+                0.01,
+                0.99,
+                f"{outside} far-off node(s) (regional centres, air bases) outside the frame",
+                transform=ax.transAxes,
+                va="top",
+                fontsize=6,
+                color="#555555",
+            )
         )
     ax.ticklabel_format(useOffset=False)
     ax.set_title(f"{conf.district.name_en} network, layout {conf.layout.name}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.tight_layout()  # before the labels: it moves the axes, and they are placed in pixels
+    scale_bars = [a for a in ax.artists]
+    labels, left_out = place_labels(
+        ax,
+        settlement_label_items(net, lat, lon, ax, extra_kinds=("regional_centre",)),
+        fontsize=6,
+        avoid=notes + scale_bars,
+        points=(lon[area > 0], lat[area > 0], area[area > 0]),
+        zorder=5,
+    )
+    if left_out:
+        ax.set_xlabel(
+            f"longitude\n({left_out} name(s) of smaller places left out where they would "
+            "overlap another)"
+        )
+    save_figure(
+        fig,
+        path,
+        "The district's road network: streets (squares), towns and townships (circles), "
+        "depots, fire stations, forest zones, the modules' sites (team bases, shelters) and "
+        "the roads closed in any replication (thicker = more often); names that would overlap "
+        "are left out.",
+        bbox_inches="tight",
+    )
     plt.close(fig)
+    return labels

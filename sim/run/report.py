@@ -238,12 +238,19 @@ def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
     return f"<table{c}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _img(path: Path) -> str:
+def _img(path: Path, link: str = "") -> str:
+    """A figure embedded in the page, captioned with what it shows (the description it was
+    saved with), and linked to its PNG file beside the report for the full size."""
+    from sim.core.plotting import figure_description
+
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     title = html.escape(path.stem.replace("_", " "))
+    about = html.escape(figure_description(path))
+    href = html.escape(f"{link}/{path.name}" if link else path.name)
+    caption = f"<b>{title}</b>" + (f": {about}" if about else "")
     return (
-        f'<figure><img alt="{title}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{title}</figcaption></figure>"
+        f'<figure><a href="{href}"><img alt="{title}" src="data:image/png;base64,{data}"></a>'
+        f'<figcaption>{caption} <a href="{href}">(full size)</a></figcaption></figure>'
     )
 
 
@@ -316,7 +323,7 @@ def _section_html(s: Section) -> str:
     c, summ = s.conf, s.summary
     rows, zero = kpi_rows(summ)
     zero_html = f"<p>Zero in every replication: {html.escape(', '.join(zero))}.</p>" if zero else ""
-    figs = "".join(_img(p) for p in sorted(s.folder.glob("*.png"))) or "<p>No figures.</p>"
+    figs = "".join(_img(p, s.link) for p in sorted(s.folder.glob("*.png"))) or "<p>No figures.</p>"
     failed = summ.get("failed_replications", [])
     failed_html = "".join(
         "<p class='warn'>"
@@ -341,7 +348,8 @@ body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-s
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; } td ul { margin: 0.2em 0 0 1em; padding: 0; }
-figure { display: inline-block; margin: 0.5em; } img { max-width: 520px; }
+figure { display: inline-block; margin: 0.5em; max-width: 520px; vertical-align: top; }
+img { max-width: 520px; } figcaption { font-size: 0.85em; color: #333; }
 .warn { color: #c62828; } small { color: #666; }
 """
 
