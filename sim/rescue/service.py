@@ -44,7 +44,7 @@ from sim.config import RescueConfig
 from sim.core.events import Incident
 from sim.core.streams import GAMMA_SHAPE
 from sim.core.world import Call, World
-from sim.rescue.access import FOOT, ROAD, WALK, Plan, Router
+from sim.rescue.access import FOOT, OPEN, ROAD, WALK, Plan, Router
 from sim.rescue.dispatch import Case, WaitQueue, make_policy
 from sim.rescue.mobilisation import Mobiliser, expected_assembly_min
 from sim.rescue.teams import Team
@@ -52,6 +52,7 @@ from sim.rescue.teams import Team
 # What a team's activity waits for (Team.phase).
 START, ASSEMBLY, TRIP, ROAD_END, ROADS, SCENE, REST = range(1, 8)
 
+INF = math.inf
 _act_ids = itertools.count(1)
 _prio = attrgetter("prio")
 
@@ -77,6 +78,8 @@ class RescueService:
         self._row = world.log.rows.append  # the event log's rows (see EventLog.log)
         self._q = world.env._queue  # events are pushed here directly (World.call_in inlined)
         self._eid = world.env._eid
+        self._soon = world.env.call_soon  # urgent zero-delay calls (World.Environment) ...
+        self._lane = world.env._soon  # ... wait here before they are processed
         self._names = world.net.nodes
         self._index = world.net.index
         self.duty_min = cfg.mobilisation.max_duty_h * 60.0
@@ -113,6 +116,13 @@ class RescueService:
         ]
         self.air = ["air" in t.modes for t in teams]
         self.boat = ["water" in t.modes for t in teams]
+        # plain road teams (by road, or road and foot; no air, no boat): with every road open
+        # their trips are planned inline (_go_step), and need no plan at dispatch
+        self.plain = [
+            self.land[i] in (ROAD, FOOT) and not self.air[i] and not self.boat[i] for i in range(n)
+        ]
+        self._net = world.net
+        self._times_to = world.net.times_to
         self.has_air = any(self.air)
         self.has_boat = any(self.boat)
         self.direct_start = [bool(t.stages) and t.stages[0].mean_min > 0 for t in teams]
@@ -374,7 +384,8 @@ class RescueService:
             # best one is taken (without popping it off and pushing it back)
             case = self.queue.first(team.classes, levels, node)
             if case is not None:
-                team.plan = r.plan(team.location, case.node, team.modes, team.vehicles)
+                if not self.plain[slot]:  # (plain trips are planned as they leave)
+                    team.plan = r.plan(team.location, case.node, team.modes, team.vehicles)
                 self.assign(team, case, tail)
             return
         # Scan the waiting cases it can serve, best first, for the first it can reach (the
@@ -491,14 +502,14 @@ class RescueService:
         team.act = act = next(_act_ids)
         if tail:
             q = self._q
-            if not q or q[0][0] > self.env._now or q[0][1] != URGENT:
+            if not self._lane and (not q or q[0][0] > self.env._now or q[0][1] != URGENT):
                 team.phase = 0
                 team.ev = None
                 fn(team)
                 return
         team.phase = START
         team.ev = c = Call(self._started, (team, act, fn))
-        heappush(self._q, (self.env._now, URGENT, next(self._eid), c))
+        self._soon(c)
 
     @staticmethod
     def _started(call: Call) -> None:
@@ -528,9 +539,9 @@ class RescueService:
         elif ph == ROADS:
             self._road_waiters = [(t, m) for t, m in self._road_waiters if t is not team]
             if cause == "stop":
-                self._go_done(team, False)
+                self._go_done(team, False, tail=True)
             else:
-                self._go_step(team)
+                self._go_step(team, tail=True)
         else:  # pragma: no cover - interrupts go only to teams on the move
             raise RuntimeError(f"team {team.id} interrupted while waiting for phase {ph}")
 
@@ -607,11 +618,11 @@ class RescueService:
         case = team.case
         self._go(team, case.node, case.inc.id, True, self._task_arrived)
 
-    def _task_arrived(self, team: Team, arrived: bool) -> None:
+    def _task_arrived(self, team: Team, arrived: bool, tail: bool = False) -> None:
         case = team.case
         act = team.act
         if not arrived or case.done:
-            self._end(team, case, "stood_down")
+            self._end(team, case, "stood_down", tail)
             self._finish(team, act)
             return
         now = self.env._now
@@ -715,7 +726,7 @@ class RescueService:
     def _return_start(self, team: Team) -> None:
         self._go(team, team.home, "home", False, self._return_done)
 
-    def _return_done(self, team: Team, arrived: bool) -> None:
+    def _return_done(self, team: Team, arrived: bool, tail: bool = False) -> None:
         act = team.act
         if arrived:
             team.at_home = True
@@ -726,7 +737,7 @@ class RescueService:
             team.pending = None
             self.loc[team.slot] = team.location
             self._finish(team, act)
-            self._start(team, self._task_start)  # team.case is the pending case
+            self._start(team, self._task_start, tail)  # team.case is the pending case
             return
         self._finish(team, act)
 
@@ -739,7 +750,7 @@ class RescueService:
         else:
             self._rest_travelled(team, False)
 
-    def _rest_travelled(self, team: Team, _arrived: bool) -> None:
+    def _rest_travelled(self, team: Team, _arrived: bool, _tail: bool = False) -> None:
         self.loc[team.slot] = team.location
         rest_h = self.cfg.mobilisation.rest_h
         self._row((self.env._now, "rest", team.id, self._names[team.location], "", rest_h, ""))
@@ -769,46 +780,45 @@ class RescueService:
         team.go_then = then
         self._go_step(team)
 
-    def _go_done(self, team: Team, arrived: bool) -> None:
+    def _go_done(self, team: Team, arrived: bool, tail: bool = False) -> None:
         then, team.go_then = team.go_then, None
-        then(team, arrived)
+        then(team, arrived, tail)
 
-    def _go_step(self, team: Team) -> None:
+    def _go_step(self, team: Team, tail: bool = False) -> None:
         """Plan from where the team is and leave (or wait for the roads if cut off)."""
         dest = team.go_dest
-        if team.location == dest and not team.go_local:
-            self._go_done(team, True)
+        loc = team.location
+        if loc == dest and not team.go_local:
+            self._go_done(team, True, tail)
             return
         team.go_local = False
-        r = self.router
         now = self.env._now
         plan, team.plan = team.plan, None
-        if (
+        slot = team.slot
+        if self.plain[slot] and not self._net._closed:
+            # a plain road trip with every road open: Router.plan inlined (the same numbers)
+            t = float(self._times_to(dest)[loc])
+            if loc == dest:
+                t += self.local_min
+            plan = (
+                Plan(t, ROAD, self.land[slot], dest, t, OPEN, loc, dest, now) if t < INF else None
+            )
+        elif (
             plan is None
             or plan.t != now
-            or plan.origin != team.location
+            or plan.origin != loc
             or plan.dest != dest
-            or plan.key != r.key()
+            or plan.key != self.router.key()
         ):
-            plan = r.plan(team.location, dest, team.modes, team.vehicles)
+            plan = self.router.plan(loc, dest, team.modes, team.vehicles)
         if plan is None:  # cut off: wait until the roads change
             team.phase = ROADS
             team.ev = mark = object()
             self._road_waiters.append((team, mark))
             return
-        self._row(
-            (
-                now,
-                "depart",
-                team.id,
-                self._names[team.location],
-                team.go_ref,
-                plan.minutes,
-                plan.mode,
-            )
-        )
+        self._row((now, "depart", team.id, self._names[loc], team.go_ref, plan.minutes, plan.mode))
         team.trip = plan  # (planned here and now: origin, dest and departure are the plan's)
-        self.travelling[team.slot] = team
+        self.travelling[slot] = team
         team.phase = TRIP
         team.ev = c = Call(self._trip_end, team)
         heappush(self._q, (now + plan.minutes, NORMAL, next(self._eid), c))
@@ -822,7 +832,7 @@ class RescueService:
         self.travelling.pop(team.slot, None)
         team.location = team.go_dest
         then, team.go_then = team.go_then, None
-        then(team, True)
+        then(team, True, True)  # (the last thing of this event)
 
     def _trip_interrupted(self, team: Team, stop: bool) -> None:
         """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
@@ -835,6 +845,8 @@ class RescueService:
         self._road_end_check(team)
 
     def _road_end_check(self, team: Team) -> None:
+        """Wait for the end of the road, then stop or replan (always the last thing the
+        event being processed does: an interrupt or the end of the road)."""
         now = self.env._now
         end = team.go_end
         if now < end - 1e-12:
@@ -843,10 +855,10 @@ class RescueService:
             return
         team.location = team.go_node
         if team.go_stop:
-            self._go_done(team, False)
+            self._go_done(team, False, tail=True)
             return
         self._row((now, "reroute", team.id, self._names[team.go_node], team.go_ref, 0.0, ""))
-        self._go_step(team)
+        self._go_step(team, tail=True)
 
     def _road_end(self, call: Call) -> None:
         team = call.arg
@@ -957,7 +969,7 @@ class RescueService:
             for slot in sorted(case.teams - case.on_scene):
                 self._stop(self.teams[slot])
         q = self._q
-        if q and q[0][0] <= now:
+        if self._lane or (q and q[0][0] <= now):
             self.world.call_in(0, self._work_done_call, case)  # (SimPy: the case's done event)
         else:
             # Nothing else can happen at this instant before the done event would be
