@@ -226,9 +226,12 @@ class World:
         env = self.env
         while i < len(todo):
             ev = todo[i]
-            if not due and ev.t > env._now:
+            now = env._now
+            if not due and ev.t > now:
                 state[1], state[2] = i, True
-                self.call_in(ev.t - env._now, self._replay_step, state)
+                # call_in(ev.t - now, ...), with the call that has just been processed
+                call.callbacks = [self._replay_step]
+                heappush(env._queue, (now + (ev.t - now), NORMAL, next(env._eid), call))
                 return
             due = False  # (woken for it: published even if the clock is a rounding short)
             self.publish(ev)

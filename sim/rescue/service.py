@@ -38,6 +38,7 @@ from bisect import bisect_right
 from heapq import heappush
 from operator import attrgetter
 
+import numpy as np
 from simpy.events import NORMAL, URGENT
 
 from sim.config import RescueConfig
@@ -53,6 +54,11 @@ from sim.rescue.teams import Team
 START, ASSEMBLY, TRIP, ROAD_END, ROADS, SCENE, REST = range(1, 8)
 
 INF = math.inf
+# ASSUMPTION: open-road rows kept as Python lists up to 2,000 nodes (32 bytes a node: 64 kB a
+# row) and 32 MB of them per service: every row of a district network, and a bounded copy
+# of what the network's own row cache holds on a large one.
+OPEN_ROW_LIST_NODES = 2000
+OPEN_ROWS_BYTES = 32 * 2**20
 _act_ids = itertools.count(1)
 _prio = attrgetter("prio")
 
@@ -105,6 +111,8 @@ class RescueService:
         self.max_level = self.policy.max_level
         # Policy.teams_needed, inlined in _alarm (the same for every policy)
         self._per_team, self._max_teams = cfg.people_per_team, cfg.max_teams_per_incident
+        self._need_one = int(min(self._max_teams, 1))
+        self._ref_crew, self._max_speedup = cfg.ref_crew, cfg.max_crew_speedup
         self.cost_spare = self.policy.name == "capability"
         # land route kind of each team (None: no land mode), helicopter, boat
         self.land_kind = [
@@ -123,6 +131,13 @@ class RescueService:
         ]
         self._net = world.net
         self._times_to = world.net.times_to
+        # Open-road rows the dispatch and the trips read, by destination: plain floats on a
+        # small network (they index and add faster than numpy scalars; the same numbers),
+        # and at most OPEN_ROWS_BYTES of them (rows of a large network stay arrays).
+        self._open_rows: dict[int, list[float] | np.ndarray] = {}
+        self._rows_as_lists = world.net.n <= OPEN_ROW_LIST_NODES
+        per_row = world.net.n * (32 if self._rows_as_lists else 8)
+        self._open_rows_max = max(16, OPEN_ROWS_BYTES // per_row)
         self.has_air = any(self.air)
         self.has_boat = any(self.boat)
         self.direct_start = [bool(t.stages) and t.stages[0].mean_min > 0 for t in teams]
@@ -200,13 +215,16 @@ class RescueService:
         self._row((now, "incident", inc.id, inc.node, inc.hazard, inc.people, inc.kind))
         caps = inc.capabilities
         cid = self._cls_of_caps.get(caps)
+        people = inc.people
         case = Case(
             inc,
             self._seq,
             self._index[inc.node],
             self.class_of(caps) if cid is None else cid,
             now,
-            int(min(self._max_teams, max(1, math.ceil(inc.people / self._per_team)))),
+            self._need_one  # (what the formula gives for one team's worth or fewer)
+            if people <= self._per_team
+            else int(min(self._max_teams, max(1, math.ceil(people / self._per_team)))),
             self.policy.start_level(inc) if self.max_level else 0,
             inc.work_min,
             now,
@@ -246,6 +264,17 @@ class RescueService:
             self._left_waiting(case)
 
     # ------------------------------------------------------------- matching
+    def _open_row(self, dest: int) -> list[float] | np.ndarray:
+        """Road minutes from every node to ``dest`` with every road open (what
+        ``net.times_to`` gives; as a list on a small network), kept in ``_open_rows``."""
+        row = self._times_to(dest)
+        if self._rows_as_lists:
+            row = row.tolist()
+        if len(self._open_rows) >= self._open_rows_max:
+            self._open_rows.clear()
+        self._open_rows[dest] = row
+        return row
+
     def arrival(self, j: int, dest: int, rows: dict, air_ok: bool, factor_on: bool) -> float:
         """Expected minutes until team ``j`` could be at ``dest``: travel by its fastest mode,
         plus its mean assembly (slower at night) if it stands down at home.
@@ -311,15 +340,15 @@ class RescueService:
         dest = case.node
         # (when grounded, the check schedules the wake-up that retries waiting cases)
         air_ok = self.has_air and not self.router.grounded()
-        night = self.mob.night(self.env._now)
-        rows: dict = {}
-        arrival = self.arrival
-        spare = self.spare[case.cls] if self.cost_spare else None
-        pen = self.cfg.capability_penalty_min
         kind = self.cls_kind[case.cls]
-        if need == 1 and kind is not None and spare is None:
+        if need == 1 and kind is not None and not self.cost_spare:
             # every team of the class goes by land only, the same way: arrival() inlined
-            row = self.router.row_to(kind, dest)
+            if self._net._closed or kind == WALK:
+                row = self.router.row_to(kind, dest)
+            else:
+                row = self._open_rows.get(dest)
+                if row is None:
+                    row = self._open_row(dest)
             loc, needs, mob, nf, lm = (
                 self.loc,
                 self.needs_assembly,
@@ -327,13 +356,16 @@ class RescueService:
                 self.night_factor,
                 self.local_min,
             )
-            best, best_c = -1, math.inf
+            night = None
+            best, best_c = -1, INF
             for j in cands:
                 p = loc[j]
                 c = row[p]
                 if p == dest and lm:
                     c += lm
                 if needs[j]:
+                    if night is None:
+                        night = self.mob.night(self.env._now)
                     c = c + mob[j] * (nf[j] if night else 1.0)
                 if c < best_c:
                     best, best_c = j, c
@@ -342,6 +374,11 @@ class RescueService:
                 return
             self.assign(self.teams[best], case)
             return
+        night = self.mob.night(self.env._now)
+        rows: dict = {}
+        arrival = self.arrival
+        spare = self.spare[case.cls] if self.cost_spare else None
+        pen = self.cfg.capability_penalty_min
         if need == 1:
             best, best_c = -1, math.inf
             for j in cands:
@@ -628,12 +665,12 @@ class RescueService:
         now = self.env._now
         team.state = "scene"
         self._row((now, "arrive", team.id, case.inc.node, case.inc.id, 0.0, team.tier))
-        if math.isnan(case.first_arrival):
+        if case.first_arrival != case.first_arrival:  # (NaN: the first team there)
             case.first_arrival = now
         # join: the work goes on at the sum of the crews' rates (_progress, _schedule inlined)
         case.work_left = max(case.work_left - case.rate * (now - case.last_t), 0.0)
         case.last_t = now
-        team.rate = min(team.crew / self.cfg.ref_crew, self.cfg.max_crew_speedup)
+        team.rate = min(team.crew / self._ref_crew, self._max_speedup)
         case.rate += max(team.rate, 1e-9)
         case.on_scene.add(team.slot)
         case.version += 1
@@ -797,7 +834,10 @@ class RescueService:
         slot = team.slot
         if self.plain[slot] and not self._net._closed:
             # a plain road trip with every road open: Router.plan inlined (the same numbers)
-            t = float(self._times_to(dest)[loc])
+            row = self._open_rows.get(dest)
+            if row is None:
+                row = self._open_row(dest)
+            t = float(row[loc])
             if loc == dest:
                 t += self.local_min
             plan = (
