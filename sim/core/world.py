@@ -48,13 +48,13 @@ class Call:
     a callee that may be cancelled compares the call with the one it last scheduled.
     """
 
-    __slots__ = ("callbacks", "arg", "_ok", "_value")
+    __slots__ = ("callbacks", "arg")
+    _ok = True  # (what SimPy reads of a processed event: a call always succeeds)
+    _value = None
 
     def __init__(self, fn: Callable[[Call], None], arg: Any = None) -> None:
         self.callbacks: list | None = [fn]
         self.arg = arg
-        self._ok = True
-        self._value = None
 
 
 class Environment(simpy.Environment):

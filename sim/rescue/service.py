@@ -109,6 +109,7 @@ class RescueService:
         self.local = [self.policy.is_local(t.tier) for t in teams]
         self.any_local = any(self.local)
         self.max_level = self.policy.max_level
+        self._escalate_after = self.policy.escalate_after_min
         # Policy.teams_needed, inlined in _alarm (the same for every policy)
         self._per_team, self._max_teams = cfg.people_per_team, cfg.max_teams_per_incident
         self._need_one = int(min(self._max_teams, 1))
@@ -242,8 +243,10 @@ class RescueService:
         Starts the escalation timer unless one is already running for the case (a case
         that was fully staffed and reopens later escalates again).
         """
-        self.max_open = max(self.max_open, len(self.open_cases))
-        after = self.policy.escalate_after_min
+        n = len(self.open_cases)
+        if n > self.max_open:
+            self.max_open = n
+        after = self._escalate_after
         if after is not None and case.level < self.max_level and not case.escalating:
             case.escalating = True
             self.world.call_in(after, self._escalate, (case, case.level))
@@ -331,6 +334,8 @@ class RescueService:
         if need <= 0 or case.done:
             return
         avail = self.available
+        if True not in avail:
+            return  # (every team is busy)
         if self.max_level or self.any_local:
             cands = self.eligible(case)
         else:
@@ -837,7 +842,7 @@ class RescueService:
             row = self._open_rows.get(dest)
             if row is None:
                 row = self._open_row(dest)
-            t = float(row[loc])
+            t = row[loc] if self._rows_as_lists else float(row[loc])
             if loc == dest:
                 t += self.local_min
             plan = (
