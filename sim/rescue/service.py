@@ -162,6 +162,12 @@ class RescueService:
         self.max_open = 0  # most cases waiting at once
         self._seq = 0
         self.n_slots = n
+        # bound methods the hot path schedules, made once
+        self._cb_started, self._cb_deliver = self._started, self._deliver
+        self._cb_stage_done, self._cb_complete = self._stage_done, self._complete
+        self._cb_trip_end, self._cb_road_end = self._trip_end, self._road_end
+        self._cb_task_arrived, self._cb_return_done = self._task_arrived, self._return_done
+        self._cb_return_start = self._return_start
         world.subscribe(Incident, self.on_incident)
 
     # ------------------------------------------------------------- classes
@@ -480,12 +486,13 @@ class RescueService:
         slot = team.slot
         self.available[slot] = True
         self.loc[slot] = team.location
-        self.match_team(team, tail)
-        if not self.available[slot]:
-            return
+        if self.open_cases:  # (match_team returns at once when nothing waits)
+            self.match_team(team, tail)
+            if not self.available[slot]:
+                return
         if team.location != team.home:
             team.state = "returning"
-            self._start(team, self._return_start, tail)
+            self._start(team, self._cb_return_start, tail)
         elif team.state != "home" and not stand_down:
             team.state = "idle"
         elif team.state != "home":
@@ -550,7 +557,7 @@ class RescueService:
                 fn(team)
                 return
         team.phase = START
-        team.ev = c = Call(self._started, (team, act, fn))
+        team.ev = c = Call(self._cb_started, (team, act, fn))
         self._soon(c)
 
     @staticmethod
@@ -562,7 +569,7 @@ class RescueService:
     def _interrupt(self, team: Team, cause: str) -> None:
         """Interrupt the running activity of ``team`` (delivered in an urgent call, as SimPy
         delivers an interrupt, to whatever it waits for then)."""
-        self.world.call_in(0, self._deliver, (team, team.act, cause), urgent=True)
+        self._soon(Call(self._cb_deliver, (team, team.act, cause)))  # (call_in(0, urgent))
 
     def _deliver(self, call: Call) -> None:
         team, act, cause = call.arg
@@ -602,7 +609,7 @@ class RescueService:
     # ------------------------------------------------------------- team cycle
     def _task_start(self, team: Team) -> None:
         team.state = "mobilising"
-        if team.at_home:
+        if self.needs_assembly[team.slot]:  # (team.at_home)
             team.factor = team.night_factor if self.mob.night(self.env._now) else 1.0
             team.stage = 0
             team.share = 0.0
@@ -618,7 +625,7 @@ class RescueService:
             if st.mean_min > 0:
                 delay = team.rng.gamma(GAMMA_SHAPE, st.mean_min * team.factor / GAMMA_SHAPE)
                 team.phase = ASSEMBLY
-                team.ev = self.world.call_in(delay, self._stage_done, team)
+                team.ev = self.world.call_in(delay, self._cb_stage_done, team)
                 return
             if self._stage_reached(team):
                 return
@@ -658,7 +665,12 @@ class RescueService:
     def _task_travel(self, team: Team) -> None:
         team.state = "travel"
         case = team.case
-        self._go(team, case.node, case.inc.id, True, self._task_arrived)
+        # self._go(team, case.node, case.inc.id, True, self._task_arrived), inlined
+        team.go_dest = case.node
+        team.go_ref = case.inc.id
+        team.go_local = True
+        team.go_then = self._cb_task_arrived
+        self._go_step(team)
 
     def _task_arrived(self, team: Team, arrived: bool, tail: bool = False) -> None:
         case = team.case
@@ -680,7 +692,7 @@ class RescueService:
         case.on_scene.add(team.slot)
         case.version += 1
         if case.rate > 0:
-            c = Call(self._complete, (case, case.version))
+            c = Call(self._cb_complete, (case, case.version))
             heappush(self._q, (now + case.work_left / case.rate, NORMAL, next(self._eid), c))
         team.phase = SCENE
         team.cond = False
@@ -722,7 +734,14 @@ class RescueService:
             last = len(waiters) - 1
             for i, team in enumerate(waiters):
                 if team.phase == SCENE and team.case is case:
-                    self._scene_over(team, tail and i == last)
+                    # self._scene_over(team, tail and i == last), without duty limits
+                    act = team.act
+                    team.ev = None
+                    self._end(team, case, "done", tail and i == last)
+                    if team.act == act:  # self._finish(team, act)
+                        team.act = 0
+                        team.phase = 0
+                        team.ev = None
 
     def _scene_over(self, team: Team, tail: bool = False) -> None:
         """The team's part on scene ends: the work is done, or its duty limit is reached."""
@@ -766,7 +785,12 @@ class RescueService:
         return limit > 0 and team.worked >= limit - 1e-6
 
     def _return_start(self, team: Team) -> None:
-        self._go(team, team.home, "home", False, self._return_done)
+        # self._go(team, team.home, "home", False, self._return_done), inlined
+        team.go_dest = team.home
+        team.go_ref = "home"
+        team.go_local = False
+        team.go_then = self._cb_return_done
+        self._go_step(team)
 
     def _return_done(self, team: Team, arrived: bool, tail: bool = False) -> None:
         act = team.act
@@ -865,7 +889,7 @@ class RescueService:
         team.trip = plan  # (planned here and now: origin, dest and departure are the plan's)
         self.travelling[slot] = team
         team.phase = TRIP
-        team.ev = c = Call(self._trip_end, team)
+        team.ev = c = Call(self._cb_trip_end, team)
         heappush(self._q, (now + plan.minutes, NORMAL, next(self._eid), c))
 
     def _trip_end(self, call: Call) -> None:
@@ -896,7 +920,7 @@ class RescueService:
         end = team.go_end
         if now < end - 1e-12:
             team.phase = ROAD_END
-            team.ev = self.world.call_in(end - now, self._road_end, team)
+            team.ev = self.world.call_in(end - now, self._cb_road_end, team)
             return
         team.location = team.go_node
         if team.go_stop:
