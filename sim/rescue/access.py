@@ -168,7 +168,7 @@ class Router:
         self.walk_min_per_m = 60.0 / (cfg.walk_kmh * 1000.0)
         # handled before RoadState closes the road, so that the network-change listeners
         # called by RoadState already see the road as impassable on foot
-        world._subscribers[RoadClosure].insert(0, self._on_closure)
+        world.subscribe(RoadClosure, self._on_closure, first=True)
         self.listeners: list = []  # called after the flooded set changed
         self.start_hour = 8.0  # clock hour at t = 0 (set by attach)
         self.no_fly: list[tuple[float, float]] = []  # storm impact windows [t0, t1) in minutes

@@ -202,7 +202,13 @@ class WaitQueue:
         case.qgen += 1
         self.pushes += 1
         entry = (case.prio, case.qgen, case.level, case)
-        insort(self.glob.setdefault((case.cls, case.level), []), entry)
+        part = self.glob.get((case.cls, case.level))
+        if part is None:
+            self.glob[(case.cls, case.level)] = [entry]
+        elif not part or part[-1] < entry:
+            part.append(entry)  # (the usual case: later than every entry there)
+        else:
+            insort(part, entry)
         if self.local is not None:
             insort(self.local.setdefault((case.cls, case.level, case.node), []), entry)
 
@@ -264,6 +270,16 @@ class WaitQueue:
 
     def first(self, classes: list[int], levels: range, node: int | None) -> Case | None:
         """The best open case a team can serve: what :meth:`candidates` yields first."""
+        if node is None and len(classes) == 1 and len(levels) == 1:
+            part = self.glob.get((classes[0], levels[0]))  # (one part: its head)
+            while part:
+                e = part[0]
+                c = e[3]
+                if not c.done and c.assigned < c.needed and e[1] == c.qgen and e[2] == c.level:
+                    return c
+                del part[0]  # void entry
+                self.pops += 1
+            return None
         best = None
         for part in self._parts(classes, levels, node):
             e = self._head(part, 0)

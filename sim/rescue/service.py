@@ -38,13 +38,14 @@ from bisect import bisect_right
 from heapq import heappush
 from operator import attrgetter
 
+import numpy as np
 from simpy.events import NORMAL, URGENT
 
 from sim.config import RescueConfig
 from sim.core.events import Incident
 from sim.core.streams import GAMMA_SHAPE
 from sim.core.world import Call, World
-from sim.rescue.access import FOOT, ROAD, WALK, Plan, Router
+from sim.rescue.access import FOOT, OPEN, ROAD, WALK, Plan, Router
 from sim.rescue.dispatch import Case, WaitQueue, make_policy
 from sim.rescue.mobilisation import Mobiliser, expected_assembly_min
 from sim.rescue.teams import Team
@@ -52,6 +53,12 @@ from sim.rescue.teams import Team
 # What a team's activity waits for (Team.phase).
 START, ASSEMBLY, TRIP, ROAD_END, ROADS, SCENE, REST = range(1, 8)
 
+INF = math.inf
+# ASSUMPTION: open-road rows kept as Python lists up to 2,000 nodes (32 bytes a node: 64 kB a
+# row) and 32 MB of them per service: every row of a district network, and a bounded copy
+# of what the network's own row cache holds on a large one.
+OPEN_ROW_LIST_NODES = 2000
+OPEN_ROWS_BYTES = 32 * 2**20
 _act_ids = itertools.count(1)
 _prio = attrgetter("prio")
 
@@ -77,6 +84,8 @@ class RescueService:
         self._row = world.log.rows.append  # the event log's rows (see EventLog.log)
         self._q = world.env._queue  # events are pushed here directly (World.call_in inlined)
         self._eid = world.env._eid
+        self._soon = world.env.call_soon  # urgent zero-delay calls (World.Environment) ...
+        self._lane = world.env._soon  # ... wait here before they are processed
         self._names = world.net.nodes
         self._index = world.net.index
         self.duty_min = cfg.mobilisation.max_duty_h * 60.0
@@ -100,8 +109,11 @@ class RescueService:
         self.local = [self.policy.is_local(t.tier) for t in teams]
         self.any_local = any(self.local)
         self.max_level = self.policy.max_level
+        self._escalate_after = self.policy.escalate_after_min
         # Policy.teams_needed, inlined in _alarm (the same for every policy)
         self._per_team, self._max_teams = cfg.people_per_team, cfg.max_teams_per_incident
+        self._need_one = int(min(self._max_teams, 1))
+        self._ref_crew, self._max_speedup = cfg.ref_crew, cfg.max_crew_speedup
         self.cost_spare = self.policy.name == "capability"
         # land route kind of each team (None: no land mode), helicopter, boat
         self.land_kind = [
@@ -113,6 +125,20 @@ class RescueService:
         ]
         self.air = ["air" in t.modes for t in teams]
         self.boat = ["water" in t.modes for t in teams]
+        # plain road teams (by road, or road and foot; no air, no boat): with every road open
+        # their trips are planned inline (_go_step), and need no plan at dispatch
+        self.plain = [
+            self.land[i] in (ROAD, FOOT) and not self.air[i] and not self.boat[i] for i in range(n)
+        ]
+        self._net = world.net
+        self._times_to = world.net.times_to
+        # Open-road rows the dispatch and the trips read, by destination: plain floats on a
+        # small network (they index and add faster than numpy scalars; the same numbers),
+        # and at most OPEN_ROWS_BYTES of them (rows of a large network stay arrays).
+        self._open_rows: dict[int, list[float] | np.ndarray] = {}
+        self._rows_as_lists = world.net.n <= OPEN_ROW_LIST_NODES
+        per_row = world.net.n * (32 if self._rows_as_lists else 8)
+        self._open_rows_max = max(16, OPEN_ROWS_BYTES // per_row)
         self.has_air = any(self.air)
         self.has_boat = any(self.boat)
         self.direct_start = [bool(t.stages) and t.stages[0].mean_min > 0 for t in teams]
@@ -136,6 +162,12 @@ class RescueService:
         self.max_open = 0  # most cases waiting at once
         self._seq = 0
         self.n_slots = n
+        # bound methods the hot path schedules, made once
+        self._cb_started, self._cb_deliver = self._started, self._deliver
+        self._cb_stage_done, self._cb_complete = self._stage_done, self._complete
+        self._cb_trip_end, self._cb_road_end = self._trip_end, self._road_end
+        self._cb_task_arrived, self._cb_return_done = self._task_arrived, self._return_done
+        self._cb_return_start = self._return_start
         world.subscribe(Incident, self.on_incident)
 
     # ------------------------------------------------------------- classes
@@ -190,13 +222,16 @@ class RescueService:
         self._row((now, "incident", inc.id, inc.node, inc.hazard, inc.people, inc.kind))
         caps = inc.capabilities
         cid = self._cls_of_caps.get(caps)
+        people = inc.people
         case = Case(
             inc,
             self._seq,
             self._index[inc.node],
             self.class_of(caps) if cid is None else cid,
             now,
-            int(min(self._max_teams, max(1, math.ceil(inc.people / self._per_team)))),
+            self._need_one  # (what the formula gives for one team's worth or fewer)
+            if people <= self._per_team
+            else int(min(self._max_teams, max(1, math.ceil(people / self._per_team)))),
             self.policy.start_level(inc) if self.max_level else 0,
             inc.work_min,
             now,
@@ -214,8 +249,10 @@ class RescueService:
         Starts the escalation timer unless one is already running for the case (a case
         that was fully staffed and reopens later escalates again).
         """
-        self.max_open = max(self.max_open, len(self.open_cases))
-        after = self.policy.escalate_after_min
+        n = len(self.open_cases)
+        if n > self.max_open:
+            self.max_open = n
+        after = self._escalate_after
         if after is not None and case.level < self.max_level and not case.escalating:
             case.escalating = True
             self.world.call_in(after, self._escalate, (case, case.level))
@@ -236,6 +273,17 @@ class RescueService:
             self._left_waiting(case)
 
     # ------------------------------------------------------------- matching
+    def _open_row(self, dest: int) -> list[float] | np.ndarray:
+        """Road minutes from every node to ``dest`` with every road open (what
+        ``net.times_to`` gives; as a list on a small network), kept in ``_open_rows``."""
+        row = self._times_to(dest)
+        if self._rows_as_lists:
+            row = row.tolist()
+        if len(self._open_rows) >= self._open_rows_max:
+            self._open_rows.clear()
+        self._open_rows[dest] = row
+        return row
+
     def arrival(self, j: int, dest: int, rows: dict, air_ok: bool, factor_on: bool) -> float:
         """Expected minutes until team ``j`` could be at ``dest``: travel by its fastest mode,
         plus its mean assembly (slower at night) if it stands down at home.
@@ -292,6 +340,8 @@ class RescueService:
         if need <= 0 or case.done:
             return
         avail = self.available
+        if True not in avail:
+            return  # (every team is busy)
         if self.max_level or self.any_local:
             cands = self.eligible(case)
         else:
@@ -301,15 +351,15 @@ class RescueService:
         dest = case.node
         # (when grounded, the check schedules the wake-up that retries waiting cases)
         air_ok = self.has_air and not self.router.grounded()
-        night = self.mob.night(self.env._now)
-        rows: dict = {}
-        arrival = self.arrival
-        spare = self.spare[case.cls] if self.cost_spare else None
-        pen = self.cfg.capability_penalty_min
         kind = self.cls_kind[case.cls]
-        if need == 1 and kind is not None and spare is None:
+        if need == 1 and kind is not None and not self.cost_spare:
             # every team of the class goes by land only, the same way: arrival() inlined
-            row = self.router.row_to(kind, dest)
+            if self._net._closed or kind == WALK:
+                row = self.router.row_to(kind, dest)
+            else:
+                row = self._open_rows.get(dest)
+                if row is None:
+                    row = self._open_row(dest)
             loc, needs, mob, nf, lm = (
                 self.loc,
                 self.needs_assembly,
@@ -317,13 +367,16 @@ class RescueService:
                 self.night_factor,
                 self.local_min,
             )
-            best, best_c = -1, math.inf
+            night = None
+            best, best_c = -1, INF
             for j in cands:
                 p = loc[j]
                 c = row[p]
                 if p == dest and lm:
                     c += lm
                 if needs[j]:
+                    if night is None:
+                        night = self.mob.night(self.env._now)
                     c = c + mob[j] * (nf[j] if night else 1.0)
                 if c < best_c:
                     best, best_c = j, c
@@ -332,6 +385,11 @@ class RescueService:
                 return
             self.assign(self.teams[best], case)
             return
+        night = self.mob.night(self.env._now)
+        rows: dict = {}
+        arrival = self.arrival
+        spare = self.spare[case.cls] if self.cost_spare else None
+        pen = self.cfg.capability_penalty_min
         if need == 1:
             best, best_c = -1, math.inf
             for j in cands:
@@ -374,7 +432,8 @@ class RescueService:
             # best one is taken (without popping it off and pushing it back)
             case = self.queue.first(team.classes, levels, node)
             if case is not None:
-                team.plan = r.plan(team.location, case.node, team.modes, team.vehicles)
+                if not self.plain[slot]:  # (plain trips are planned as they leave)
+                    team.plan = r.plan(team.location, case.node, team.modes, team.vehicles)
                 self.assign(team, case, tail)
             return
         # Scan the waiting cases it can serve, best first, for the first it can reach (the
@@ -427,12 +486,13 @@ class RescueService:
         slot = team.slot
         self.available[slot] = True
         self.loc[slot] = team.location
-        self.match_team(team, tail)
-        if not self.available[slot]:
-            return
+        if self.open_cases:  # (match_team returns at once when nothing waits)
+            self.match_team(team, tail)
+            if not self.available[slot]:
+                return
         if team.location != team.home:
             team.state = "returning"
-            self._start(team, self._return_start, tail)
+            self._start(team, self._cb_return_start, tail)
         elif team.state != "home" and not stand_down:
             team.state = "idle"
         elif team.state != "home":
@@ -491,14 +551,14 @@ class RescueService:
         team.act = act = next(_act_ids)
         if tail:
             q = self._q
-            if not q or q[0][0] > self.env._now or q[0][1] != URGENT:
+            if not self._lane and (not q or q[0][0] > self.env._now or q[0][1] != URGENT):
                 team.phase = 0
                 team.ev = None
                 fn(team)
                 return
         team.phase = START
-        team.ev = c = Call(self._started, (team, act, fn))
-        heappush(self._q, (self.env._now, URGENT, next(self._eid), c))
+        team.ev = c = Call(self._cb_started, (team, act, fn))
+        self._soon(c)
 
     @staticmethod
     def _started(call: Call) -> None:
@@ -509,7 +569,7 @@ class RescueService:
     def _interrupt(self, team: Team, cause: str) -> None:
         """Interrupt the running activity of ``team`` (delivered in an urgent call, as SimPy
         delivers an interrupt, to whatever it waits for then)."""
-        self.world.call_in(0, self._deliver, (team, team.act, cause), urgent=True)
+        self._soon(Call(self._cb_deliver, (team, team.act, cause)))  # (call_in(0, urgent))
 
     def _deliver(self, call: Call) -> None:
         team, act, cause = call.arg
@@ -528,9 +588,9 @@ class RescueService:
         elif ph == ROADS:
             self._road_waiters = [(t, m) for t, m in self._road_waiters if t is not team]
             if cause == "stop":
-                self._go_done(team, False)
+                self._go_done(team, False, tail=True)
             else:
-                self._go_step(team)
+                self._go_step(team, tail=True)
         else:  # pragma: no cover - interrupts go only to teams on the move
             raise RuntimeError(f"team {team.id} interrupted while waiting for phase {ph}")
 
@@ -549,7 +609,7 @@ class RescueService:
     # ------------------------------------------------------------- team cycle
     def _task_start(self, team: Team) -> None:
         team.state = "mobilising"
-        if team.at_home:
+        if self.needs_assembly[team.slot]:  # (team.at_home)
             team.factor = team.night_factor if self.mob.night(self.env._now) else 1.0
             team.stage = 0
             team.share = 0.0
@@ -565,7 +625,7 @@ class RescueService:
             if st.mean_min > 0:
                 delay = team.rng.gamma(GAMMA_SHAPE, st.mean_min * team.factor / GAMMA_SHAPE)
                 team.phase = ASSEMBLY
-                team.ev = self.world.call_in(delay, self._stage_done, team)
+                team.ev = self.world.call_in(delay, self._cb_stage_done, team)
                 return
             if self._stage_reached(team):
                 return
@@ -605,29 +665,34 @@ class RescueService:
     def _task_travel(self, team: Team) -> None:
         team.state = "travel"
         case = team.case
-        self._go(team, case.node, case.inc.id, True, self._task_arrived)
+        # self._go(team, case.node, case.inc.id, True, self._task_arrived), inlined
+        team.go_dest = case.node
+        team.go_ref = case.inc.id
+        team.go_local = True
+        team.go_then = self._cb_task_arrived
+        self._go_step(team)
 
-    def _task_arrived(self, team: Team, arrived: bool) -> None:
+    def _task_arrived(self, team: Team, arrived: bool, tail: bool = False) -> None:
         case = team.case
         act = team.act
         if not arrived or case.done:
-            self._end(team, case, "stood_down")
+            self._end(team, case, "stood_down", tail)
             self._finish(team, act)
             return
         now = self.env._now
         team.state = "scene"
         self._row((now, "arrive", team.id, case.inc.node, case.inc.id, 0.0, team.tier))
-        if math.isnan(case.first_arrival):
+        if case.first_arrival != case.first_arrival:  # (NaN: the first team there)
             case.first_arrival = now
         # join: the work goes on at the sum of the crews' rates (_progress, _schedule inlined)
         case.work_left = max(case.work_left - case.rate * (now - case.last_t), 0.0)
         case.last_t = now
-        team.rate = min(team.crew / self.cfg.ref_crew, self.cfg.max_crew_speedup)
+        team.rate = min(team.crew / self._ref_crew, self._max_speedup)
         case.rate += max(team.rate, 1e-9)
         case.on_scene.add(team.slot)
         case.version += 1
         if case.rate > 0:
-            c = Call(self._complete, (case, case.version))
+            c = Call(self._cb_complete, (case, case.version))
             heappush(self._q, (now + case.work_left / case.rate, NORMAL, next(self._eid), c))
         team.phase = SCENE
         team.cond = False
@@ -669,7 +734,14 @@ class RescueService:
             last = len(waiters) - 1
             for i, team in enumerate(waiters):
                 if team.phase == SCENE and team.case is case:
-                    self._scene_over(team, tail and i == last)
+                    # self._scene_over(team, tail and i == last), without duty limits
+                    act = team.act
+                    team.ev = None
+                    self._end(team, case, "done", tail and i == last)
+                    if team.act == act:  # self._finish(team, act)
+                        team.act = 0
+                        team.phase = 0
+                        team.ev = None
 
     def _scene_over(self, team: Team, tail: bool = False) -> None:
         """The team's part on scene ends: the work is done, or its duty limit is reached."""
@@ -713,9 +785,14 @@ class RescueService:
         return limit > 0 and team.worked >= limit - 1e-6
 
     def _return_start(self, team: Team) -> None:
-        self._go(team, team.home, "home", False, self._return_done)
+        # self._go(team, team.home, "home", False, self._return_done), inlined
+        team.go_dest = team.home
+        team.go_ref = "home"
+        team.go_local = False
+        team.go_then = self._cb_return_done
+        self._go_step(team)
 
-    def _return_done(self, team: Team, arrived: bool) -> None:
+    def _return_done(self, team: Team, arrived: bool, tail: bool = False) -> None:
         act = team.act
         if arrived:
             team.at_home = True
@@ -726,7 +803,7 @@ class RescueService:
             team.pending = None
             self.loc[team.slot] = team.location
             self._finish(team, act)
-            self._start(team, self._task_start)  # team.case is the pending case
+            self._start(team, self._task_start, tail)  # team.case is the pending case
             return
         self._finish(team, act)
 
@@ -739,7 +816,7 @@ class RescueService:
         else:
             self._rest_travelled(team, False)
 
-    def _rest_travelled(self, team: Team, _arrived: bool) -> None:
+    def _rest_travelled(self, team: Team, _arrived: bool, _tail: bool = False) -> None:
         self.loc[team.slot] = team.location
         rest_h = self.cfg.mobilisation.rest_h
         self._row((self.env._now, "rest", team.id, self._names[team.location], "", rest_h, ""))
@@ -769,48 +846,50 @@ class RescueService:
         team.go_then = then
         self._go_step(team)
 
-    def _go_done(self, team: Team, arrived: bool) -> None:
+    def _go_done(self, team: Team, arrived: bool, tail: bool = False) -> None:
         then, team.go_then = team.go_then, None
-        then(team, arrived)
+        then(team, arrived, tail)
 
-    def _go_step(self, team: Team) -> None:
+    def _go_step(self, team: Team, tail: bool = False) -> None:
         """Plan from where the team is and leave (or wait for the roads if cut off)."""
         dest = team.go_dest
-        if team.location == dest and not team.go_local:
-            self._go_done(team, True)
+        loc = team.location
+        if loc == dest and not team.go_local:
+            self._go_done(team, True, tail)
             return
         team.go_local = False
-        r = self.router
         now = self.env._now
         plan, team.plan = team.plan, None
-        if (
+        slot = team.slot
+        if self.plain[slot] and not self._net._closed:
+            # a plain road trip with every road open: Router.plan inlined (the same numbers)
+            row = self._open_rows.get(dest)
+            if row is None:
+                row = self._open_row(dest)
+            t = row[loc] if self._rows_as_lists else float(row[loc])
+            if loc == dest:
+                t += self.local_min
+            plan = (
+                Plan(t, ROAD, self.land[slot], dest, t, OPEN, loc, dest, now) if t < INF else None
+            )
+        elif (
             plan is None
             or plan.t != now
-            or plan.origin != team.location
+            or plan.origin != loc
             or plan.dest != dest
-            or plan.key != r.key()
+            or plan.key != self.router.key()
         ):
-            plan = r.plan(team.location, dest, team.modes, team.vehicles)
+            plan = self.router.plan(loc, dest, team.modes, team.vehicles)
         if plan is None:  # cut off: wait until the roads change
             team.phase = ROADS
             team.ev = mark = object()
             self._road_waiters.append((team, mark))
             return
-        self._row(
-            (
-                now,
-                "depart",
-                team.id,
-                self._names[team.location],
-                team.go_ref,
-                plan.minutes,
-                plan.mode,
-            )
-        )
+        self._row((now, "depart", team.id, self._names[loc], team.go_ref, plan.minutes, plan.mode))
         team.trip = plan  # (planned here and now: origin, dest and departure are the plan's)
-        self.travelling[team.slot] = team
+        self.travelling[slot] = team
         team.phase = TRIP
-        team.ev = c = Call(self._trip_end, team)
+        team.ev = c = Call(self._cb_trip_end, team)
         heappush(self._q, (now + plan.minutes, NORMAL, next(self._eid), c))
 
     def _trip_end(self, call: Call) -> None:
@@ -822,7 +901,7 @@ class RescueService:
         self.travelling.pop(team.slot, None)
         team.location = team.go_dest
         then, team.go_then = team.go_then, None
-        then(team, True)
+        then(team, True, True)  # (the last thing of this event)
 
     def _trip_interrupted(self, team: Team, stop: bool) -> None:
         """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
@@ -835,18 +914,20 @@ class RescueService:
         self._road_end_check(team)
 
     def _road_end_check(self, team: Team) -> None:
+        """Wait for the end of the road, then stop or replan (always the last thing the
+        event being processed does: an interrupt or the end of the road)."""
         now = self.env._now
         end = team.go_end
         if now < end - 1e-12:
             team.phase = ROAD_END
-            team.ev = self.world.call_in(end - now, self._road_end, team)
+            team.ev = self.world.call_in(end - now, self._cb_road_end, team)
             return
         team.location = team.go_node
         if team.go_stop:
-            self._go_done(team, False)
+            self._go_done(team, False, tail=True)
             return
         self._row((now, "reroute", team.id, self._names[team.go_node], team.go_ref, 0.0, ""))
-        self._go_step(team)
+        self._go_step(team, tail=True)
 
     def _road_end(self, call: Call) -> None:
         team = call.arg
@@ -957,7 +1038,7 @@ class RescueService:
             for slot in sorted(case.teams - case.on_scene):
                 self._stop(self.teams[slot])
         q = self._q
-        if q and q[0][0] <= now:
+        if self._lane or (q and q[0][0] <= now):
             self.world.call_in(0, self._work_done_call, case)  # (SimPy: the case's done event)
         else:
             # Nothing else can happen at this instant before the done event would be
