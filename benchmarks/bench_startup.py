@@ -163,8 +163,9 @@ def phases_child(overrides: list[str], outdir: str) -> dict:
     return out
 
 
-def phases(overrides: list[str], repeat: int) -> None:
-    """Print the CPU per phase (min over ``repeat`` child processes, per phase)."""
+def phases(overrides: list[str], repeat: int) -> dict:
+    """Print the CPU per phase of the run with the least total of ``repeat`` child
+    processes; return that run's phases."""
     runs = []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as d:
@@ -185,6 +186,7 @@ def phases(overrides: list[str], repeat: int) -> None:
         calls = f"{n:3d}x" if n else "    "
         print(f"  {key:13s} {best.get(key, 0.0):6.2f} {calls}  {what}")
     print(f"  {'total':13s} {best['total']:6.2f}")
+    return best
 
 
 def main() -> None:
