@@ -99,8 +99,11 @@ class Timer:
         self.stack: list[list] = []
 
     def wrap(self, owner: object, attr: str, phase: str) -> None:
-        """Time every call of ``owner.attr`` as ``phase``."""
-        fn = getattr(owner, attr)
+        """Time every call of ``owner.attr`` as ``phase`` (if it has one: the benchmark also
+        measures older versions of the code)."""
+        fn = getattr(owner, attr, None)
+        if fn is None:
+            return
         timer = self
 
         def timed(*args, **kwargs):
