@@ -15,8 +15,13 @@ folder exists, so :func:`preflight` first
    writable, not an earlier run unless ``experiment.resume=true``, no planted symlinks,
 5. checks that a Dask scheduler address answers,
 
-and only then hands over to ``hydra.main``. Exit status: 2 bad input, 1 too many failed
-replications, 130 interrupted (Ctrl-C).
+and only then runs. A single run (no ``-m``, no ``--cfg``/``--info``/``--help`` flags) is
+composed once: the config the pre-flight check composed and validated (and, for the plan
+audit and the compare and search modes, the design scenarios and alternatives it composed)
+is the one the task runs, through Hydra's own job runner (run folder, ``.hydra``, logging,
+callbacks: :func:`launch`). A sweep (``-m``) and Hydra's informational flags go through
+``hydra.main`` as usual. Exit status: 2 bad input, 1 too many failed replications, 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import itertools
 import signal
 import socket
 import sys
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from sim.config import Config, ConfigError
 from sim.config.experiment import scheduler_address
@@ -182,16 +189,36 @@ class _Preflight:
         except Exception as exc:
             raise UserError(_compose_message(exc, overrides, self.yaml_problems)) from None
 
-    def validate(self, job: DictConfig, overrides: list[str]) -> None:
+    def validate(self, job: DictConfig, overrides: list[str]) -> tuple[list | None, list]:
         """Typed config, network and nodes of one composed job config (networks cached);
         for the plan audit, of every design scenario composed with the same overrides; for
-        compare and search, of every alternative."""
+        compare and search, of every alternative. Returns the audit's design scenarios (None
+        if not an audit) and the alternatives, for the run to reuse."""
+        runs = None
         if job.scenario.name == "audit":
-            for r in audit_runs([*overrides, *self.search], job, self.yaml_problems):
+            runs = audit_runs([*overrides, *self.search], job, self.yaml_problems)
+            for r in runs:
                 prepare(r.cfg, self._nets)
         else:
             prepare(job, self._nets)
-        alternatives(job, [*overrides, *self.search])
+        return runs, alternatives(job, [*overrides, *self.search])
+
+
+@dataclass
+class Checked:
+    """What the pre-flight check composed and validated, for a single run to reuse.
+
+    ``cfg`` is the composed config with its ``hydra`` node (the run folder it names was
+    checked); ``runs`` the plan audit's design scenarios (None if not an audit); ``alts``
+    the alternatives of a compare or search run. None / empty after a sweep (``-m``) or
+    ``--cfg``, which Hydra's main composes itself.
+    """
+
+    cfg: DictConfig | None = None
+    config_name: str = "config"
+    runs: list[ScenarioRun] | None = None
+    alts: list = field(default_factory=list)
+    search: list[str] = field(default_factory=list)  # a --config-dir, for later composes
 
 
 def _job(cfg: DictConfig) -> DictConfig:
@@ -206,9 +233,14 @@ def _is_group(key: str, dirs: list[Path]) -> bool:
     return any((d / key.lstrip("+~")).is_dir() for d in dirs)
 
 
-def preflight(argv: list[str]) -> None:
-    """Compose and validate the config for the given overrides; raise UserError if bad."""
+def preflight(argv: list[str]) -> Checked:
+    """Compose and validate the config for the given overrides; raise UserError if bad.
+
+    Uses Hydra's config loader if one is set up (:func:`main` sets it up for the run that
+    follows), else sets one up for the check.
+    """
     from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
 
     _register_schema()
     pf = _Preflight(argv)
@@ -218,6 +250,11 @@ def preflight(argv: list[str]) -> None:
     groups, values = [], []  # (sweep members as override strings) per override
     for o in parsed:
         key = o.get_key_element()
+        if o.is_sweep_override() and not pf.multirun:
+            raise UserError(
+                f"{key.lstrip('+~')}: '{o.input_line}' is a sweep; add -m (--multirun) to run "
+                f"one job per value (a list is {key.lstrip('+~')}=[a,b], a string is quoted)"
+            )
         members = (
             [f"{key}={v}" for v in o.sweep_string_iterator()]
             if o.is_sweep_override()
@@ -225,13 +262,31 @@ def preflight(argv: list[str]) -> None:
         )
         is_hydra = key.lstrip("+~").startswith("hydra")
         (groups if is_hydra or _is_group(key, dirs) else values).append(members)
-    with initialize_config_dir(config_dir=str(pf.conf_dir), version_base="1.3"):
+    ready = GlobalHydra.instance().is_initialized()
+    setup = (
+        nullcontext()
+        if ready
+        else initialize_config_dir(
+            config_dir=str(pf.conf_dir), version_base="1.3", job_name="run_sim"
+        )
+    )
+    checked = Checked(config_name=pf.config_name, search=pf.search)
+    with setup:
         first_values = [m[0] for m in values]
         combos = list(itertools.product(*values)) if values else [()]
         for group_choice in itertools.product(*groups) if groups else [()]:
-            base = pf.compose([*group_choice, *first_values])
+            # a single run keeps the command line's order (it is recorded in the outputs)
+            over = (
+                [o.input_line for o in parsed]
+                if not pf.multirun
+                else [
+                    *group_choice,
+                    *first_values,
+                ]
+            )
+            base = pf.compose(over)
             job = _job(base)
-            pf.validate(job, [*group_choice, *first_values])
+            checked.runs, checked.alts = pf.validate(job, over)
             if len(combos) <= MAX_PREFLIGHT_COMBOS:
                 variants = [list(c) for c in combos[1:]]
             else:  # too many to try all: each member of each sweep once
@@ -241,6 +296,10 @@ def preflight(argv: list[str]) -> None:
                 pf.validate(apply_overrides(job, variant), over)
         if _flag(argv, "--cfg", "-c") is None:  # --cfg only prints: no folder is made
             _check_outputs(base, pf.multirun)
+    if pf.multirun:  # Hydra's main composes every job of a sweep itself
+        return Checked(config_name=pf.config_name)
+    checked.cfg = base
+    return checked
 
 
 def _key(override: str) -> str:
@@ -387,30 +446,31 @@ def _interrupted(outdir: Path | None) -> None:
     sys.exit(130)
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _hydra_task(cfg: DictConfig) -> None:
+def _task(cfg: DictConfig, checked: Checked | None = None) -> None:
+    """The run of one composed config (``checked``: what the pre-flight check composed)."""
     outdir = None
     try:
         hc = HydraConfig.get()
         outdir = Path(hc.runtime.output_dir)
         choices = {g: str(c) for g, c in hc.runtime.choices.items() if not g.startswith("hydra")}
         overrides = [o for o in hc.overrides.task if not _key(o).startswith("hydra")]
+        runs = checked.runs if checked is not None else None
         if cfg.experiment.mode == "drill":
-            return _run_drill(cfg, outdir, overrides)
+            return _run_drill(cfg, outdir, overrides, checked.search if checked else [])
+        audit = cfg.scenario.name == "audit"
+        if audit and runs is None:
+            runs = audit_runs(overrides, cfg)
         if cfg.get("robustness") is not None:  # experiment=robustness (sim/run/robustness.py)
             from sim.run.robustness import run_robustness
 
-            audit = cfg.scenario.name == "audit"
-            runs = (
-                audit_runs(overrides, cfg)
-                if audit
-                else [ScenarioRun(str(cfg.scenario.name), cfg, choices)]
-            )
+            if not audit:
+                runs = [ScenarioRun(str(cfg.scenario.name), cfg, choices)]
             return run_robustness(runs, outdir, overrides)
         if cfg.get("compare") is not None or cfg.get("search") is not None:
-            return run_analyst_mode(cfg, outdir, overrides)
-        if cfg.scenario.name == "audit":
-            run_audit(audit_runs(overrides, cfg), outdir, overrides)
+            alts = checked.alts if checked is not None else None
+            return run_analyst_mode(cfg, outdir, overrides, alts)
+        if audit:
+            run_audit(runs, outdir, overrides)
         else:
             run(cfg, outdir, choices)
     except UserError as exc:
@@ -426,23 +486,94 @@ def _hydra_task(cfg: DictConfig) -> None:
         _interrupted(outdir)
 
 
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def _hydra_task(cfg: DictConfig) -> None:
+    """Hydra's main, for sweeps (``-m``) and its informational flags: it composes itself."""
+    _task(cfg)
+
+
+def launch(checked: Checked) -> None:
+    """Run the task on the config the pre-flight check composed, without composing again.
+
+    What Hydra's own single run does once it has composed (``Hydra.run``): its logging,
+    callbacks and job runner (run folder, ``.hydra``, ``run_sim.log``, ``HydraConfig``), with
+    a crash of the task reported as Hydra reports it.
+    """
+    from hydra._internal.callbacks import Callbacks
+    from hydra._internal.utils import run_and_report
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.utils import configure_log, run_job
+    from hydra.types import HydraContext, RunMode
+
+    cfg, name = checked.cfg, checked.config_name
+    assert cfg is not None, "launch needs the config of a single run"
+    if cfg.hydra.mode is None:  # as Hydra's main records it
+        cfg.hydra.mode = RunMode.RUN
+        with read_write(cfg.hydra.overrides):
+            cfg.hydra.overrides.hydra.append("hydra.mode=RUN")
+    configure_log(cfg.hydra.hydra_logging, cfg.hydra.verbose)
+    callbacks = Callbacks(cfg)
+    context = HydraContext(
+        config_loader=GlobalHydra.instance().config_loader(), callbacks=callbacks
+    )
+
+    def job() -> None:
+        callbacks.on_run_start(config=cfg, config_name=name)
+        ret = run_job(
+            hydra_context=context,
+            task_function=lambda job_cfg: _task(job_cfg, checked),
+            config=cfg,
+            job_dir_key="hydra.run.dir",
+            job_subdir_key=None,
+        )
+        callbacks.on_run_end(config=cfg, config_name=name, job_return=ret)
+        _ = ret.return_value  # re-raises a crash of the task
+
+    run_and_report(job)
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _run_drill(cfg: DictConfig, outdir: Path, overrides: list[str]) -> None:
-    """``experiment=drill``: the drill mode composes the drawn scenario itself."""
+def _run_drill(cfg: DictConfig, outdir: Path, overrides: list[str], search: list[str]) -> None:
+    """``experiment=drill``: the drill mode composes the drawn scenario itself (``search``:
+    the override that adds a ``--config-dir`` when Hydra's main did not set it up)."""
     from sim.drill.mode import run_drill
 
-    run_drill(cfg, outdir, overrides, _compose)
+    def compose(over: list[str], yaml_problems: dict[Path, str] | None = None) -> DictConfig:
+        return _compose([*over, *search], yaml_problems)
+
+    run_drill(cfg, outdir, overrides, compose if search else _compose)
+
+
+def _single_run(argv: list[str]) -> bool:
+    """A plain run: no sweep and no Hydra flag but the config folder and name."""
+    plain = ("--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd")
+    flags = [a.split("=", 1)[0] for a in argv if a.startswith("-")]
+    return all(f in plain for f in flags)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``python run_sim.py``."""
+    from hydra import initialize_config_dir
+
     argv = sys.argv[1:] if argv is None else argv
     _register_schema()
     signal.signal(signal.SIGTERM, _terminate)  # `kill`: stop as cleanly as after Ctrl-C
     try:
+        if _single_run(argv):  # compose once: the checked config is the one that runs
+            try:
+                conf_dir = _Preflight(argv).conf_dir
+                with initialize_config_dir(
+                    config_dir=str(conf_dir), version_base="1.3", job_name="run_sim"
+                ):
+                    checked = preflight(argv)
+                    launch(checked)
+            except UserError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                sys.exit(2)
+            return
         if not any(a in _NO_RUN_FLAGS or a.startswith("--shell-completion") for a in argv):
             try:
                 preflight(argv)
@@ -483,10 +614,10 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
 
 def alternatives(cfg: DictConfig, overrides: list[str]) -> list:
     """Compose and validate every alternative; raise UserError naming the bad one."""
-    from sim.run.compare import Alternative
-
     if cfg.get("compare") is None and cfg.get("search") is None:
         return []
+    from sim.run.compare import Alternative  # scipy.stats: only for compare and search
+
     if cfg.scenario.name == "audit":
         mode = "search" if cfg.get("search") is not None else "compare"
         raise UserError(f"{mode}: choose the scenario to compare on (scenario=NAME), not the audit")
@@ -502,10 +633,13 @@ def alternatives(cfg: DictConfig, overrides: list[str]) -> list:
     return out
 
 
-def run_analyst_mode(cfg: DictConfig, outdir: Path, overrides: list[str]) -> None:
-    """``experiment=compare`` / ``experiment=search``: compose the alternatives, then run."""
+def run_analyst_mode(
+    cfg: DictConfig, outdir: Path, overrides: list[str], alts: list | None = None
+) -> None:
+    """``experiment=compare`` / ``experiment=search``: compose the alternatives (unless
+    given, as the pre-flight check composed them), then run."""
     conf, net = prepare(cfg)
-    alts = alternatives(cfg, overrides)
+    alts = alternatives(cfg, overrides) if alts is None else alts
     if conf.search is not None:
         from sim.run.compare import Alternative
         from sim.run.search import run_search

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -39,6 +42,33 @@ def test_dask_local_cluster_equals_serial():
     serial = _kpis(run_replications(config("serial", 3), NET))
     dask = _kpis(run_replications(config("dask", 3), NET))
     pd.testing.assert_frame_equal(serial, dask)
+
+
+_CACHED_THEN_DASK = """
+import pandas as pd
+from sim.cli import compose_config
+from sim.run.app import prepare
+from sim.run.experiment import run_replications
+over = ["scenario=flood_evacuation", "district=fengdu", "experiment.replications=2"]
+conf, net = prepare(compose_config([*over, "experiment.executor=serial"]))
+kpis = lambda rs: pd.DataFrame([{"rep": r.rep, **r.kpis} for r in rs])
+serial = kpis(run_replications(conf, net))  # fills net's cache under closures
+conf.experiment.executor, conf.experiment.workers = "dask", 1
+pd.testing.assert_frame_equal(serial, kpis(run_replications(conf, net)))
+"""
+
+
+def test_dask_equals_serial_after_the_parent_cached_rows_under_closures():
+    """A network whose cache holds closure states and rows of an earlier run in the parent
+    gives a Dask worker (a fresh process) the same replications: cached ids are unique only
+    per process, so a shipped cache would answer for other closed roads in the worker.
+    In a fresh interpreter, so that the parent's ids are those of a command-line run."""
+    pytest.importorskip("dask.distributed")
+    root = Path(__file__).resolve().parent.parent
+    r = subprocess.run(
+        [sys.executable, "-c", _CACHED_THEN_DASK], cwd=root, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
 
 
 def test_failing_replication_is_recorded_and_others_finish(monkeypatch):
