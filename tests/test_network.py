@@ -210,3 +210,21 @@ def test_a_network_file_is_parsed_once_and_each_load_is_a_fresh_copy(line_graphm
     assert b is not a and b.graph is a.graph  # not parsed again ...
     assert b.closed == frozenset() and a.closed == frozenset({0})  # ... but its own closures
     assert b.travel_time(0, 3) == RoadNetwork(line_graph()).travel_time(0, 3)
+
+
+def test_pickled_network_carries_no_process_local_cache():
+    """Closure-state ids are unique per process only: a pickled network (sent to a Dask or
+    spawned worker) arrives with an empty cache, keeps its closures and gives the same times."""
+    import pickle
+
+    from sim.cli import compose_config
+    from sim.run.app import prepare
+
+    _, net = prepare(compose_config(["scenario=storm"]))
+    net.close(0)
+    before = net.times_from(1).copy()
+    assert len(net._cache) > 0 and len(net.rows) > 0
+    clone = pickle.loads(pickle.dumps(net))
+    assert len(clone._cache) == 0 and clone._cur is None and len(clone.rows) == 0
+    assert clone.closed == net.closed
+    np.testing.assert_array_equal(clone.times_from(1), before)

@@ -216,6 +216,17 @@ class RoadNetwork:
         new.matrix_builds = 0  # new.rows is shared: a row depends on the closures only
         return new
 
+    def __getstate__(self) -> dict:
+        """Pickle without cached closure states and rows: they are keyed by closure-state ids
+        unique only within one process, so a process that did not fork from this one (a Dask
+        worker, a spawned worker on macOS or Windows) would read rows cached for other closed
+        roads under its own ids. The receiver builds its own cache."""
+        state = self.__dict__.copy()
+        state["_cache"] = OrderedDict()
+        state["rows"] = RowCache(self.rows.max_bytes)
+        state["_cur"] = None
+        return state
+
     # ------------------------------------------------------------------ lookup
     def idx(self, node: str, field_name: str = "node") -> int:
         """Index of a node id; a clear error naming the config field if unknown."""

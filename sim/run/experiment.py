@@ -244,28 +244,7 @@ def _processes(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepRe
             _stop_pool(pool, wait_for_tasks=clean)
 
 
-def shippable(net: RoadNetwork) -> RoadNetwork:
-    """A copy of ``net`` without cached closure states and shortest-path rows, to send to a
-    process that did not fork from this one (a Dask worker).
-
-    The cache is keyed by closure-state ids that are unique only within a process (a global
-    counter in :mod:`sim.core.network`): a fresh worker numbers its own states from 0 again,
-    so a state or row cached here would answer for another set of closed roads there (found
-    by ``benchmarks/bench_executors.py``: a town's isolation logged an hour late on Dask).
-    Forked workers continue this process's numbering and are not affected.
-    """
-    from collections import OrderedDict
-
-    from sim.core.network import RowCache
-
-    clean = net.fresh()
-    clean.rows = RowCache(net.rows.max_bytes)
-    clean._cache = OrderedDict()  # the worker builds its own open-network state
-    return clean
-
-
 def _dask(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]:
-    net = shippable(net)
     try:
         from dask.distributed import Client, LocalCluster
         from dask.distributed import as_completed as dask_completed
