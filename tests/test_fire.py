@@ -119,7 +119,7 @@ def test_prediction_at_report_is_what_happens():
     predicted = svc.burning[0].outcome
     world.env.run(until=20 * 1440)
     t = fire_table(world.log.frame()).set_index("fire")
-    assert t.loc["f1", "out_t"] == pytest.approx(predicted.out_t, rel=1e-12)
+    assert t.loc["f1", "out_min"] == pytest.approx(predicted.out_t, rel=1e-12)
     assert t.loc["f1", "area_ha"] == pytest.approx(predicted.area_ha, rel=1e-12)
 
 
@@ -128,12 +128,12 @@ def test_competing_fires_wait_for_the_only_team():
     igns = [ignition(f"f{k}", ros=0.5, lb=1.5, clock=10.0) for k in (1, 2)]
     world = run_fires(fc, igns)
     t = fire_table(world.log.frame()).set_index("fire")
-    out1 = t.loc["f1", "out_t"]
+    out1 = t.loc["f1", "out_min"]
     # the team rests rest_ratio x hours worked, drives home (10 min) and back (10 min)
-    assert t.loc["f2", "first_arrival"] >= out1 + 20.0 - 1e-9
+    assert t.loc["f2", "first_arrival_min"] >= out1 + 20.0 - 1e-9
     assert t.loc["f2", "area_ha"] > t.loc["f1", "area_ha"]  # it burned while waiting
     assert teams_committed_max(world.log.frame()) == 1.0  # one team, never two
-    assert t["out_t"].notna().all()
+    assert t["out_min"].notna().all()
 
 
 def test_flame_length_follows_byram_and_limits_the_kit():
@@ -299,7 +299,7 @@ def test_fires_in_one_zone_share_its_forest():
     igns = [ignition(f"f{k}", ros=6.0, lb=3.0, clock=13.0, t=k * 600.0) for k in range(4)]
     t = fire_table(run_fires(fc, igns, net).log.frame())
     assert t.area_ha.sum() <= 30.0 + 1e-9
-    assert t.out_t.notna().all()
+    assert t.out_min.notna().all()
 
 
 def test_damaged_area_is_burned_area_times_the_ratio():
@@ -383,7 +383,7 @@ def test_every_reported_fire_is_out_or_flagged():
     res = run_one(fire_config(2), NET, 0)
     t = res.tables["fires"]
     assert res.kpis["fires"] == len(t) > 0
-    assert res.kpis["fires_not_out_at_end"] == t["out_t"].isna().sum()
+    assert res.kpis["fires_not_out_at_end"] == t["out_min"].isna().sum()
     assert t["area_ha"].sum() <= 5000.0  # never more than the zone's forest, all fires together
 
 
@@ -498,10 +498,10 @@ def season_outcome(cfg: Config) -> pd.DataFrame:
             later = r[r > t0]
             busy.append((t0, later[0] if len(later) else np.inf, ref))
     t["contested"] = [
-        any(a <= rt < b and ref != fire for a, b, ref in busy) for fire, rt in t.report.items()
+        any(a <= rt < b and ref != fire for a, b, ref in busy) for fire, rt in t.report_min.items()
     ]
-    return t[["area_ha", "out_t", "time_to_out_h", "contested"]].fillna(
-        {"area_ha": np.inf, "out_t": np.inf}
+    return t[["area_ha", "out_min", "time_to_out_h", "contested"]].fillna(
+        {"area_ha": np.inf, "out_min": np.inf}
     )
 
 
@@ -517,15 +517,15 @@ def monotone_violations(cases: range) -> tuple[list[str], list[str], int]:
             got = season_outcome(monotone_config(better, seed=case))
             assert got.index.equals(base.index)  # common random numbers: the same fires
             worse = (got.area_ha > base.area_ha * (1 + 1e-9) + 1e-9) | (
-                got.out_t > base.out_t + 1e-6
+                got.out_min > base.out_min + 1e-6
             )
             free = ~(got.contested | base.contested)
             checked += int(free.sum())
             for fire in got.index[worse]:
                 (bad if free[fire] else contested).append(
                     f"case {case}: {label}: {fire} burned {base.area_ha[fire]:.3g} -> "
-                    f"{got.area_ha[fire]:.3g} ha, out {base.out_t[fire]:.0f} -> "
-                    f"{got.out_t[fire]:.0f} min; base teams {describe(teams)}"
+                    f"{got.area_ha[fire]:.3g} ha, out {base.out_min[fire]:.0f} -> "
+                    f"{got.out_min[fire]:.0f} min; base teams {describe(teams)}"
                 )
             # the season as a whole: never more burned, never fewer fires out within 24 h
             assert got.area_ha.sum() <= base.area_ha.sum() * (1 + 1e-9) + 1e-9, (case, label)

@@ -18,10 +18,22 @@ if TYPE_CHECKING:
 OUT_WITHIN_H = 24.0
 
 COLUMNS = (
-    "fire", "zone", "danger", "report", "detection_min", "first_arrival", "teams_sent",
-    "helicopters_sent", "contained_ia", "escaped", "contained_t", "out_t", "area_ha",
-    "damaged_ha", "time_to_out_h",
-)  # fmt: skip
+    "fire",
+    "zone",
+    "danger",
+    "report_min",
+    "detection_min",
+    "first_arrival_min",
+    "teams_sent",
+    "helicopters_sent",
+    "contained_ia",
+    "escaped",
+    "contained_min",
+    "out_min",
+    "area_ha",
+    "damaged_ha",
+    "time_to_out_h",
+)  # fmt: skip  (times in minutes from the start of the season)
 
 
 def fire_table(events: pd.DataFrame, damaged_per_burned: float = 1.0) -> pd.DataFrame:
@@ -36,7 +48,7 @@ def fire_table(events: pd.DataFrame, damaged_per_burned: float = 1.0) -> pd.Data
         {
             "zone": rep["node"],
             "danger": rep["info"],
-            "report": rep["t"],
+            "report_min": rep["t"],
             "detection_min": rep["qty"],
         }
     )
@@ -45,16 +57,16 @@ def fire_table(events: pd.DataFrame, damaged_per_burned: float = 1.0) -> pd.Data
     cont = events[events.event == "fire_contained"].set_index("entity")
     esc = events[events.event == "fire_escaped"].set_index("entity")
     done = events[events.event == "fire_out"].set_index("entity")
-    out["first_arrival"] = arr
+    out["first_arrival_min"] = arr
     out["teams_sent"] = disp[disp["info"] != "aviation"].groupby("ref").size()
     out["helicopters_sent"] = disp[disp["info"] == "aviation"].groupby("ref").size()
     out["contained_ia"] = out.index.isin(cont.index[cont["ref"] == "ia"])
     out["escaped"] = out.index.isin(esc.index)
-    out["contained_t"] = cont["t"]
-    out["out_t"] = done["t"]
+    out["contained_min"] = cont["t"]
+    out["out_min"] = done["t"]
     out["area_ha"] = done["qty"]
     out["damaged_ha"] = done["qty"] * damaged_per_burned
-    out["time_to_out_h"] = (out["out_t"] - out["report"]) / 60.0
+    out["time_to_out_h"] = (out["out_min"] - out["report_min"]) / 60.0
     for col in ("teams_sent", "helicopters_sent"):
         out[col] = out[col].fillna(0).astype(int)
     return out.rename_axis("fire").reset_index()
@@ -94,9 +106,9 @@ def fire_kpis(
         "fires_contained_ia": float(t["contained_ia"].sum()),
         "fires_contained_ia_share": float(t["contained_ia"].sum()) / n if n else nan,
         "fires_escaped": float(t["escaped"].sum()),
-        "fires_not_out_at_end": float(t["out_t"].isna().sum()),
+        "fires_not_out_at_end": float(t["out_min"].isna().sum()),
         "fires_with_aviation": float((t["helicopters_sent"] > 0).sum()),
-        "fire_first_arrival_mean_min": float((t["first_arrival"] - t["report"]).mean())
+        "fire_first_arrival_mean_min": float((t["first_arrival_min"] - t["report_min"]).mean())
         if n
         else nan,
         "fire_teams_committed_max": teams_committed_max(events),

@@ -175,6 +175,14 @@ def _teams(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
     return rep.memo(("rescue.teams", id(events), len(events)), lambda: team_table(events, rep))
 
 
+# incidents.csv names its clock times with their unit (minutes from the scenario's start)
+INCIDENT_CSV_NAMES = {
+    "alarm": "alarm_min",
+    "occurred": "occurred_min",
+    "first_arrival": "first_arrival_min",
+}
+
+
 def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     inc = _detail(rep, events)
     std = rep.cfg.layout.rescue.response_standard_min
@@ -187,7 +195,7 @@ def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFr
             [net.attr(net.index[t], "name_zh") if t in net.index else t for t in by_town["town"]],
         )
     return {
-        "incidents": inc,
+        "incidents": inc.rename(columns=INCIDENT_CSV_NAMES),
         "rescue_teams": _teams(rep, events),
         "rescue_by_town": by_town,
         "rescue_by_tier": group_table(inc, "first_tier", std),

@@ -77,6 +77,7 @@ def run_one(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:
     ev = r.events()
     kpis = replication_kpis(r)
     closures = ev[ev.event == "road_close"][["t", "entity", "node", "ref"]]
+    closures = closures.rename(columns={"t": "t_min"})  # minutes from the scenario's start
     tables = {"road_closures": closures.assign(rep=rep)[["rep", *closures.columns]]}
     for module in RESPONSE_MODULES:
         for name, table in module.tables(r, ev).items():
