@@ -70,6 +70,10 @@ def test_single_scenario_run_writes_outputs_and_is_deterministic(tmp_path):
         assert (a / name).exists(), name
     assert "verdict" in r.stdout and "warning_reach" in r.stdout
     assert (a / "kpis.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    # clock times name their unit (README, Output files)
+    inc_cols = (a / "incidents.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert {"alarm_min", "first_arrival_min", "response_min"} <= set(inc_cols)
+    assert "t_min" in (a / "road_closures.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert run_cli("scenario=storm", *FAST, f"hydra.run.dir={b}").returncode == 0
     assert (a / "summary.json").read_text() == (b / "summary.json").read_text()
     assert (
