@@ -565,3 +565,18 @@ def test_zone_weights_closure_classes_and_empty_towns_are_checked():
     sc = ScenarioConfig(name="t", evacuation=zone_cfg(weights={"a": 0.0, "b": 0.0}))
     with pytest.raises(NetworkError, match=r"zones.x.nodes: the zone's towns have no residents"):
         evacuation.check_nodes(make_config({}, EvacuationLayoutConfig(), scenario=sc), NET)
+
+
+def test_shelter_map_layer_shows_the_sites_of_every_replication():
+    """A site used only in a later replication is drawn too, sized by its places."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    import sim.evacuation as evacuation
+
+    net = SimpleNamespace(index={"a": 0, "b": 1, "c": 2})
+    nodes = pd.DataFrame({"rep": [0, 1, 1], "node": ["a", "a", "b"], "capacity": [100, 100, 400]})
+    (layer,) = evacuation.map_layers(None, net, {"evac_shelter_nodes": nodes})
+    assert layer.nodes == [0, 1]
+    assert layer.sizes[1] > layer.sizes[0]

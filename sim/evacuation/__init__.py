@@ -147,18 +147,18 @@ def write_figures(tables: dict[str, pd.DataFrame], conf: Config, outdir) -> None
 
 
 def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -> list[MapLayer]:
-    """Shelter sites used (first replication), sized by their places."""
+    """Shelter sites of any replication, sized by their places."""
     shelters = tables.get("evac_shelter_nodes")
     if shelters is None or not len(shelters):
         return []
-    first = shelters[shelters["rep"] == shelters["rep"].min()] if "rep" in shelters else shelters
-    first = first[first["node"].isin(net.index)]
-    cap = first["capacity"].to_numpy(dtype=float)
+    sites = shelters.groupby("node", as_index=False, sort=True)["capacity"].max()
+    sites = sites[sites["node"].isin(net.index)]
+    cap = sites["capacity"].to_numpy(dtype=float)
     sizes = 15 + 120 * np.sqrt(cap / max(cap.max(), 1.0))
     return [
         MapLayer(
             "shelters (size = places)",
-            [net.index[n] for n in first["node"]],
+            [net.index[n] for n in sites["node"]],
             [float(s) for s in sizes],
             "h",
             "#2ca02c",
