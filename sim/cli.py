@@ -276,14 +276,7 @@ def preflight(argv: list[str]) -> Checked:
         combos = list(itertools.product(*values)) if values else [()]
         for group_choice in itertools.product(*groups) if groups else [()]:
             # a single run keeps the command line's order (it is recorded in the outputs)
-            over = (
-                [o.input_line for o in parsed]
-                if not pf.multirun
-                else [
-                    *group_choice,
-                    *first_values,
-                ]
-            )
+            over = [*group_choice, *first_values] if pf.multirun else [o.input_line for o in parsed]
             base = pf.compose(over)
             job = _job(base)
             checked.runs, checked.alts = pf.validate(job, over)
@@ -544,7 +537,7 @@ def _run_drill(cfg: DictConfig, outdir: Path, overrides: list[str], search: list
     def compose(over: list[str], yaml_problems: dict[Path, str] | None = None) -> DictConfig:
         return _compose([*over, *search], yaml_problems)
 
-    run_drill(cfg, outdir, overrides, compose if search else _compose)
+    run_drill(cfg, outdir, overrides, compose)
 
 
 def _single_run(argv: list[str]) -> bool:
