@@ -5,12 +5,14 @@ The rewrite was checked against hashes computed with the code *before* it (commi
 a SimPy process per team task, numpy arrays per team, heap queues). The network nodes of the
 water/air work and the calibrated fire model changed the runs themselves, so the RUNS hashes
 were recomputed once after those merges (the two dispatch-benchmark hashes, which neither
-touched, are still the pre-rewrite ones); they must not change with work on speed. Each hash is SHA-256 over ``repr(row)`` of every log row in order, so it also checks
-the order of simultaneous events and the Python types of the values. The runs cover road
+touched, are still the pre-rewrite ones); they must not change with work on speed. The two
+flood evacuations were added before the relief budget was vectorised (hashes of 3d5ccf8).
+Each hash is SHA-256 over ``repr(row)`` of every log row in order, so it also checks the
+order of simultaneous events and the Python types of the values. The runs cover road
 closures and rerouting, foot/boat/helicopter access, staged mobilisation at night, work/rest
 limits, tiered escalation, the capability policy, mutual aid, repair crews, forest fires,
-relief, an overloaded queue, and a one-node queue where every time is zero
-(many events at the same instant).
+evacuation and relief (stock budgets, call-offs, carried kits), an overloaded queue, and a
+one-node queue where every time is zero (many events at the same instant).
 """
 
 from __future__ import annotations
@@ -67,6 +69,15 @@ RUNS = {  # name: (overrides, replication, hash, rows)
         0,
         "31f1479c36828a66",
         7705,
+    ),
+    # relief and evacuation (hashes of 3d5ccf8, before the relief budget was rewritten for
+    # speed): shelters, orders, vehicles, call-offs, blocked roads and handed-on groups
+    "bishan_flood_evacuation_0": (["scenario=flood_evacuation"], 0, "d51b16364c661e80", 8327),
+    "fengdu_flood_evacuation_1": (
+        ["district=fengdu", "scenario=flood_evacuation"],
+        1,
+        "5bf9798738a56d3b",
+        12051,
     ),
 }
 

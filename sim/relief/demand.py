@@ -102,16 +102,32 @@ class Shelter:
             cover = np.maximum(cover - o.open(), 0.0)
         return None
 
-    def uncovered_orders(self) -> list[np.ndarray]:
-        """Per open order (oldest first), the part vehicles on their way do not cover."""
+    def uncovered_orders(self) -> np.ndarray:
+        """Per open order (a row each, oldest first), the part vehicles on their way do not
+        cover: the pipeline covers the orders in turn, oldest first.
+
+        Computed as the order-by-order loop would be, float for float, but the orders after
+        the cover runs out are taken as they are (``open - 0``), except that an order filled
+        a rounding beyond its need (a negative ``open``) adds that dust to the cover again.
+        """
+        if not self.orders:
+            return np.zeros((0, self.n_items))
+        rest = np.array([o.need for o in self.orders]) - np.array([o.filled for o in self.orders])
         cover = self.pipeline.copy()
-        out = []
-        for o in self.orders:
-            op = o.open()
-            take = np.minimum(op, cover)
+        dust = np.flatnonzero((rest < 0).any(axis=1)).tolist()
+        k, n, j = 0, len(rest), 0
+        while k < n:
+            if not cover.any():  # nothing left to cover the orders from k on, but dust
+                while j < len(dust) and dust[j] < k:
+                    j += 1
+                if j == len(dust):
+                    break
+                k = dust[j]
+            take = np.minimum(rest[k], cover)
             cover -= take
-            out.append(op - take)
-        return out
+            rest[k] -= take
+            k += 1
+        return rest
 
     # ---------------------------------------------------------------- supply
     def receive(self, qty: np.ndarray) -> list[Group]:

@@ -470,30 +470,57 @@ class ReliefService:
         Once supply is exhausted (nothing incoming, no call-off left), what no order can use
         whole goes to the oldest waiting orders: nothing more will come for them to wait for.
         """
+        # Vectorised over orders (hundreds of rows of a handful of items), float for float
+        # what the order-by-order loop gives: ufunc.accumulate is that loop's sequential
+        # fold, and it is taken only as far as each order fits whole, as it stands.
         budget = self.ledger.available().sum(axis=0) + self.incoming
-        allow = {s.id: np.zeros(len(self.items)) for s in shelters}
-        rows = []
-        for s in shelters:
-            for k, (o, rest) in enumerate(zip(s.orders, s.uncovered_orders(), strict=True)):
-                if np.any(rest > EPS):
-                    rows.append((o.t, s.seq, k, s, rest))
-        rows.sort(key=lambda r: r[:3])
-        waiting: set[str] = set()  # shelters with an order that waits this round
-        left = []
-        for _, _, _, s, rest in rows:
-            if s.id not in waiting and np.all(rest <= budget + EPS):
-                x = np.minimum(rest, budget)
-                budget -= x
-                allow[s.id] += x
+        n_items = len(self.items)
+        mats, t, seq, k, who = [np.zeros((0, n_items))], [], [], [], []
+        for j, s in enumerate(shelters):
+            uncovered = s.uncovered_orders()
+            live = np.flatnonzero((uncovered > EPS).any(axis=1)).tolist()
+            mats.append(uncovered[live])
+            t += [s.orders[i].t for i in live]
+            seq += [s.seq] * len(live)
+            k += live
+            who += [j] * len(live)
+        order = np.lexsort((k, seq, t))  # oldest first; ties: shelter order, order in it
+        rest, who = np.concatenate(mats)[order], np.asarray(who, dtype=np.int64)[order]
+        take = rest.copy()  # what each order is reserved (its rest, or what is left of it)
+        taken = np.zeros(len(rest), dtype=bool)
+        waiting = np.zeros(len(shelters), dtype=bool)  # an order of the shelter waits
+        i = 0
+        while i < len(rest):
+            idx = i + np.flatnonzero(~waiting[who[i:]])
+            if not idx.size:
+                break
+            after = np.subtract.accumulate(np.vstack([budget, rest[idx]]))
+            whole = (rest[idx] <= after[:-1]).all(axis=1)
+            m = int(idx.size if whole.all() else np.argmin(whole))
+            taken[idx[:m]] = True
+            budget = after[m]
+            if m == idx.size:
+                break
+            r = idx[m]  # the first order that does not fit as it stands
+            if np.all(rest[r] <= budget + EPS):  # it does within rounding
+                take[r] = np.minimum(rest[r], budget)
+                budget = budget - take[r]
+                taken[r] = True
             else:
-                waiting.add(s.id)
-                left.append((s, rest))
+                waiting[who[r]] = True
+            i = r + 1
+        parts: list[list[np.ndarray]] = [[np.zeros(n_items)] for _ in shelters]
+        for r in np.flatnonzero(taken).tolist():
+            parts[who[r]].append(take[r])
+        left = np.flatnonzero(~taken).tolist()
         if left and self._supply_exhausted():
-            for s, rest in left:
-                x = np.minimum(rest, budget)
-                budget -= x
-                allow[s.id] += x
-        return allow
+            for r in left:  # in order: what is left goes to the oldest waiting orders
+                x = np.minimum(rest[r], budget)
+                budget = budget - x
+                parts[who[r]].append(x)
+        return {
+            s.id: np.add.accumulate(np.vstack(parts[j]), axis=0)[-1] for j, s in enumerate(shelters)
+        }
 
     def _choose(self, s: Shelter, allow: np.ndarray) -> tuple[int, int] | None:
         """(vehicle slot, depot slot) for the next trip to ``s`` within ``allow``, or None."""
