@@ -489,5 +489,4 @@ def write_audit_report(
     path = outdir / "report.html"
     path.write_text(page, encoding="utf-8")
     write_workbook(outdir)
-    write_workbook(outdir)
     return path
