@@ -6,6 +6,7 @@ publish/subscribe bus through which hazard events reach the response processes.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict, deque
 from collections.abc import Callable
 from heapq import heappop, heappush
@@ -125,6 +126,9 @@ class Environment(simpy.Environment):
                 return until.value
             until.callbacks.append(StopSimulation.callback)
         q, soon = self._queue, self._soon
+        # What exists when the run starts (network, rows, incidents, config) lives through
+        # it: frozen, a full collection during the run does not traverse all of it again.
+        gc.freeze()
         try:
             if soon:
                 self._spill()
@@ -147,6 +151,8 @@ class Environment(simpy.Environment):
                     self._run_soon()
         except StopSimulation as exc:
             return exc.args[0]
+        finally:
+            gc.unfreeze()
         if until is not None:
             assert not until.triggered
             raise RuntimeError(
