@@ -25,6 +25,7 @@ Python's bytecode cache on, as on a user's machine: where ``PYTHONDONTWRITEBYTEC
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -204,8 +205,6 @@ def main() -> None:
     a = ap.parse_args()
     if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):  # (the children inherit os.environ)
         print("PYTHONDONTWRITEBYTECODE unset for the runs (a user's machine caches bytecode)")
-    import compileall
-
     for folder in ("sim", "scenarios"):
         compileall.compile_dir(ROOT / folder, quiet=1)
     print(f"cores: {os.cpu_count()}, {load_avg()}")

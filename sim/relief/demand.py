@@ -13,6 +13,7 @@ it), and their clock keeps running from their first arrival (``t0``).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -115,11 +116,10 @@ class Shelter:
         rest = np.array([o.need for o in self.orders]) - np.array([o.filled for o in self.orders])
         cover = self.pipeline.copy()
         dust = np.flatnonzero((rest < 0).any(axis=1)).tolist()
-        k, n, j = 0, len(rest), 0
-        while k < n:
-            if not cover.any():  # nothing left to cover the orders from k on, but dust
-                while j < len(dust) and dust[j] < k:
-                    j += 1
+        k = 0
+        while k < len(rest):
+            if not cover.any():  # nothing covers the orders from k on until a dusty one
+                j = bisect_left(dust, k)
                 if j == len(dust):
                     break
                 k = dust[j]
