@@ -417,7 +417,7 @@ def render(
 faces the same disasters (common random numbers).</p>
 {notes_extra}
 <h2>Verdicts on the plan's targets</h2>
-<p>{(tally + ".") if tally else "No simulated target."} PASS: the whole 95% interval meets the target; FAIL: none of
+<p>{f"Simulated targets: {tally}." if tally else "No simulated target."} PASS: the whole 95% interval meets the target; FAIL: none of
 it does; INCONCLUSIVE: the interval straddles the threshold (the note says how many
 replications would decide it); NOT MODELLED: the scenario produces no such metric. Intervals
 treat the replication as the unit and respect each metric's range (docs/statistics.md).
