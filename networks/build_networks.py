@@ -1931,7 +1931,9 @@ def main(argv=None) -> int:
         G, used = build_district(d, args.gazetteer, args.include_planned)
         path = args.out / f"{d}.graphml"
         tmp = path.with_suffix(".graphml.tmp")
-        nx.write_graphml(G, tmp, encoding="utf-8", prettyprint=True)
+        # write_graphml_xml, not write_graphml: the latter switches to lxml when it is
+        # installed, whose layout differs, and the shipped files must be byte-reproducible.
+        nx.write_graphml_xml(G, tmp, encoding="utf-8", prettyprint=True)
         os.replace(tmp, path)
         written.append(path)
         print(

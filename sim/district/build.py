@@ -571,7 +571,7 @@ def new_district(
     ]
     net_path = root / "networks" / f"{name}.graphml"
     net_path.parent.mkdir(parents=True, exist_ok=True)
-    nx.write_graphml(g, net_path)
+    nx.write_graphml_xml(g, net_path)  # same bytes whether or not lxml is installed
     RoadNetwork.load(net_path)  # the written network passes the simulator's own checks
     d.written.append(net_path)
     flood = ""
