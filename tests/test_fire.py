@@ -714,3 +714,19 @@ def test_fire_season_writes_the_time_to_out_figure_with_the_configured_target(tm
     draw_time_to_out(ax, fires, cfg)
     assert not [ln for ln in ax.lines if ln.get_linestyle() == ":"]
     plt.close(fig)
+
+
+def test_a_run_without_rescue_incidents_still_writes_the_rescue_tables_columns():
+    """fire_season has no rescue incidents: rescue_by_town/by_tier keep their columns (they
+    once came out as a CSV holding only ``rep``)."""
+    from sim.cli import compose_config
+    from sim.run.app import combine_tables, prepare
+    from sim.run.experiment import run_replications
+
+    cfg, net = prepare(compose_config(["scenario=fire_season", "experiment.replications=1"]))
+    tables = combine_tables(run_replications(cfg, net))
+    assert tables["incidents"].empty
+    for name, key in (("rescue_by_town", "town"), ("rescue_by_tier", "first_tier")):
+        cols = list(tables[name].columns)
+        assert {key, "incidents", "share_within_standard", "response_p90_min"} <= set(cols), name
+    assert "town_zh" in tables["rescue_by_town"].columns

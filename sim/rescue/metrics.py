@@ -161,7 +161,8 @@ def group_table(inc: pd.DataFrame, by: str, standard_min: float) -> pd.DataFrame
     col = inc[by].fillna("(not reached)")
     for key, g in inc.groupby(col, sort=True):
         rows.append({by: key, **_rt_stats(g, standard_min)})
-    return pd.DataFrame(rows)
+    # (no incidents: the columns still, so the CSV has its header like every other table)
+    return pd.DataFrame(rows, columns=[by, *_rt_stats(inc.iloc[:0], standard_min)])
 
 
 def _detail(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
@@ -187,13 +188,12 @@ def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFr
     inc = _detail(rep, events)
     std = rep.cfg.layout.rescue.response_standard_min
     by_town = group_table(inc, "town", std)
-    if len(by_town):
-        net = rep.world.net
-        by_town.insert(
-            1,
-            "town_zh",
-            [net.attr(net.index[t], "name_zh") if t in net.index else t for t in by_town["town"]],
-        )
+    net = rep.world.net
+    by_town.insert(
+        1,
+        "town_zh",
+        [net.attr(net.index[t], "name_zh") if t in net.index else t for t in by_town["town"]],
+    )
     return {
         "incidents": inc.rename(columns=INCIDENT_CSV_NAMES),
         "rescue_teams": _teams(rep, events),
