@@ -67,6 +67,9 @@ class Shelter:
 
     def __post_init__(self) -> None:
         z = np.zeros(self.n_items)
+        self._rest: np.ndarray | None = None  # need - filled of ``orders`` (a row each), cached
+        self._live: list[int] = []  # rows of _rest with an item above EPS
+        self._dust: list[int] = []  # rows of _rest with a negative item
         self.pipeline = z.copy()  # promised to or on vehicles heading here
         self.spare = z.copy()  # delivered but not needed by any open order
         self.open_need = z.copy()  # sum of open orders
@@ -76,6 +79,14 @@ class Shelter:
     # ---------------------------------------------------------------- demand
     def add_order(self, order: Order) -> list[Group]:
         """Place an order; spare stock fills it at once. Returns groups now met."""
+        if self._rest is not None:  # (the cached rows gain the new order's)
+            row = order.open()
+            k = len(self._rest)
+            self._rest = np.vstack([self._rest, row])
+            if (row > EPS).any():
+                self._live.append(k)
+            if (row < 0).any():
+                self._dust.append(k)
         self.orders.append(order)
         self.open_need += order.open()
         self.need_total += order.need
@@ -84,6 +95,7 @@ class Shelter:
         # no spare stock: the other open orders are unchanged, only the new one may be done
         if np.all(order.open() <= EPS):
             self.orders.pop()
+            self._rest = None
             self.open_need = np.maximum(self.open_need - order.open(), 0.0)
             if order.kind == "kit" and order.group.met_t is None:
                 return [order.group]
@@ -94,14 +106,48 @@ class Shelter:
         return np.maximum(self.open_need - self.pipeline, 0.0)
 
     def oldest_unassigned_t(self) -> float | None:
-        """Time of the oldest order that vehicles on their way do not cover (None: all)."""
+        """Time of the oldest order that vehicles on their way do not cover (None: all).
+
+        The order-by-order scan (``rest - cover > EPS``? then ``cover = max(cover - rest,
+        0)``), float for float; once nothing covers, it jumps to the next order that is
+        uncovered by itself or dusty (filled a rounding beyond its need, which adds cover).
+        """
+        rest = self.rest()
+        live, dust = self._live, self._dust
         cover = self.pipeline.copy()
-        for o in self.orders:
-            rest = o.open() - cover
-            if np.any(rest > EPS):
-                return o.t
-            cover = np.maximum(cover - o.open(), 0.0)
+        k, n = 0, len(rest)
+        while k < n:
+            if not cover.any():
+                a, b = bisect_left(live, k), bisect_left(dust, k)
+                nxt = min(live[a] if a < len(live) else n, dust[b] if b < len(dust) else n)
+                if nxt >= n:
+                    return None
+                k = nxt
+            r = rest[k]
+            if ((r - cover) > EPS).any():
+                return self.orders[k].t
+            cover = np.maximum(cover - r, 0.0)
+            k += 1
         return None
+
+    def rest(self) -> np.ndarray:
+        """``need - filled`` of every open order (a row each, oldest first; do not modify).
+
+        Kept, with the rows above ``EPS`` and the dusty (negative) rows, until an order
+        changes: every change goes through this class's methods."""
+        if self._rest is None:
+            if not self.orders:
+                self._rest = np.zeros((0, self.n_items))
+            else:
+                need = np.array([o.need for o in self.orders])
+                self._rest = need - np.array([o.filled for o in self.orders])
+            self._set_rest(self._rest)
+        return self._rest
+
+    def _set_rest(self, rest: np.ndarray) -> None:
+        self._rest = rest
+        self._live = np.flatnonzero((rest > EPS).any(axis=1)).tolist()
+        self._dust = np.flatnonzero((rest < 0).any(axis=1)).tolist()
 
     def uncovered_orders(self) -> np.ndarray:
         """Per open order (a row each, oldest first), the part vehicles on their way do not
@@ -111,11 +157,11 @@ class Shelter:
         the cover runs out are taken as they are (``open - 0``), except that an order filled
         a rounding beyond its need (a negative ``open``) adds that dust to the cover again.
         """
-        if not self.orders:
-            return np.zeros((0, self.n_items))
-        rest = np.array([o.need for o in self.orders]) - np.array([o.filled for o in self.orders])
+        rest = self.rest().copy()
+        if not len(rest):
+            return rest
         cover = self.pipeline.copy()
-        dust = np.flatnonzero((rest < 0).any(axis=1)).tolist()
+        dust = self._dust
         k = 0
         while k < len(rest):
             if not cover.any():  # nothing covers the orders from k on until a dusty one
@@ -138,25 +184,62 @@ class Shelter:
         return self.settle()
 
     def settle(self) -> list[Group]:
-        """Fill open orders from spare stock, oldest first. Returns groups now met."""
+        """Fill open orders from spare stock, oldest first. Returns groups now met.
+
+        The order-by-order fill (take ``min(open, spare)``; an order whose open part is
+        then within ``EPS`` is done and its dust leaves ``open_need``), float for float,
+        with two shortcuts: an order taken nothing from keeps its cached row, and once the
+        spare is used up only dusty orders (a negative open part, which gives the spare a
+        rounding back) are filled from it until it is not zero again.
+        """
+        rest = self.rest()
+        n = len(rest)
         met: list[Group] = []
-        has_spare = bool(np.any(self.spare > EPS))
-        keep: list[Order] = []
-        for o in self.orders:
-            if has_spare:
-                take = np.minimum(o.open(), self.spare)
-                o.filled += take
-                self.spare -= take
-                self.open_need -= take
-            if np.all(o.open() <= EPS):
-                self.open_need -= o.open()  # float dust
+        if not n:
+            self.spare = np.maximum(self.spare, 0.0)
+            return met
+        orders, spare, dust = self.orders, self.spare, self._dust
+        done = np.ones(n, dtype=bool)
+        done[self._live] = False  # (orders taken nothing from: done if within EPS as cached)
+        fresh: dict[int, np.ndarray] = {}  # new rows of the orders filled from the spare
+        filling = bool(np.any(spare > EPS))
+        k = 0
+        while k < n:
+            if not filling or not spare.any():  # no take until the next dusty order
+                j = bisect_left(dust, k) if filling else len(dust)
+                nxt = dust[j] if j < len(dust) else n
+                for r in (k + np.flatnonzero(done[k:nxt])).tolist():
+                    self.open_need -= rest[r]  # float dust
+                    o = orders[r]
+                    if o.kind == "kit" and o.group.met_t is None:
+                        met.append(o.group)
+                if nxt >= n:
+                    break
+                k = nxt  # a dusty order: filled from the (zero) spare as below
+            o = orders[k]
+            take = np.minimum(rest[k], spare)
+            o.filled += take
+            spare -= take
+            self.open_need -= take
+            op = o.open()
+            if np.all(op <= EPS):
+                done[k] = True
+                self.open_need -= op  # float dust
                 if o.kind == "kit" and o.group.met_t is None:
                     met.append(o.group)
-                continue
-            keep.append(o)
-        self.orders = keep
+            else:
+                done[k] = False
+                fresh[k] = op
+            k += 1
+        if fresh:
+            rest = rest.copy()
+            for r, row in fresh.items():
+                rest[r] = row
+        keep = ~done
+        self.orders = [o for o, kept in zip(orders, keep.tolist(), strict=True) if kept]
+        self._set_rest(rest[keep])
         self.open_need = np.maximum(self.open_need, 0.0)
-        self.spare = np.maximum(self.spare, 0.0)
+        self.spare = np.maximum(spare, 0.0)
         return met
 
     # ---------------------------------------------------------------- people leave
@@ -170,6 +253,7 @@ class Shelter:
         beyond the smaller need and the durable items of served people become spare. Handed
         on (``kit_pp`` given): they take those filled items, or their whole kit if served.
         """
+        self._rest = None
         gone: list[tuple[Group, int, np.ndarray]] = []
         carry = kit_pp is not None
         rest = int(people)

@@ -69,6 +69,9 @@ CRAFT_LOAD_MIN = 30.0
 DAY_MIN = 1440.0
 
 
+_FOLD_WINDOW = 32  # first rows of the budget's fold (see ReliefService._budget)
+
+
 class ReliefService:
     """Stock, vehicles and shelter demand of one replication; plans and runs deliveries."""
 
@@ -489,18 +492,26 @@ class ReliefService:
         take = rest.copy()  # what each order is reserved (its rest, or what is left of it)
         taken = np.zeros(len(rest), dtype=bool)
         waiting = np.zeros(len(shelters), dtype=bool)  # an order of the shelter waits
-        i = 0
-        while i < len(rest):
-            idx = i + np.flatnonzero(~waiting[who[i:]])
+        # The fold runs over a window of rows that doubles while every order fits and
+        # starts small again after one does not: a misfit recomputes only its window, not
+        # every row after it (thousands of orders in a stressed round).
+        i, n, width = 0, len(rest), _FOLD_WINDOW
+        while i < n:
+            j = min(n, i + width)
+            idx = i + np.flatnonzero(~waiting[who[i:j]])
+            width *= 2
             if not idx.size:
-                break
+                i = j
+                continue
             after = np.subtract.accumulate(np.vstack([budget, rest[idx]]))
             whole = (rest[idx] <= after[:-1]).all(axis=1)
             m = int(idx.size if whole.all() else np.argmin(whole))
             taken[idx[:m]] = True
             budget = after[m]
             if m == idx.size:
-                break
+                i = j
+                continue
+            width = _FOLD_WINDOW
             r = idx[m]  # the first order that does not fit as it stands
             if np.all(rest[r] <= budget + EPS):  # it does within rounding
                 take[r] = np.minimum(rest[r], budget)
