@@ -66,9 +66,11 @@ def _finite(values) -> np.ndarray:
 
 
 def _t_quantile(df: int, level: float) -> float:
-    from scipy import stats
+    # scipy.special.stdtrit is what scipy.stats.t.ppf evaluates (the same float), without
+    # importing scipy.stats (about 0.5 s of CPU at start-up, for the distributions' docs)
+    from scipy.special import stdtrit
 
-    return float(stats.t.ppf(0.5 + level / 2, df))
+    return float(stdtrit(df, 0.5 + level / 2))
 
 
 def _bootstrap(data: tuple[np.ndarray, ...], statistic, level: float) -> tuple[float, float]:
