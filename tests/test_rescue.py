@@ -848,3 +848,21 @@ def test_incident_map_pools_the_incidents_of_every_replication(tmp_path, monkeyp
     assert by_place["incidents"].sum() == len(inc)
     assert by_place["per_rep"].sum() == pytest.approx(len(inc) / 4)
     real_close(drawn[0])
+
+
+def test_the_response_time_axis_reads_in_plain_minutes():
+    """The symlog axis of response_time_cdf.png labels its ticks as minutes ("60", not a
+    10^n mathtext label that also costs a mathtext parse per run)."""
+    import matplotlib.pyplot as plt
+
+    from sim.rescue.figures import _time_axis
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 50, 300], [0, 0.5, 1.0])
+    _time_axis(ax)
+    ax.set_xlim(0, 300)
+    fig.canvas.draw()
+    lo, hi = ax.get_xlim()
+    labels = [t.get_text() for t in ax.get_xticklabels() if lo <= t.get_position()[0] <= hi]
+    plt.close(fig)
+    assert labels == ["0", "5", "10", "15", "30", "60", "120", "240"]
