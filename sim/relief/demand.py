@@ -158,12 +158,35 @@ class Shelter:
         a rounding beyond its need (a negative ``open``) adds that dust to the cover again.
         """
         rest = self.rest().copy()
-        if not len(rest):
+        n = len(rest)
+        if not n:
             return rest
         cover = self.pipeline.copy()
         dust = self._dust
         k = 0
-        while k < len(rest):
+        if cover.any():
+            # Item by item the loop below is a fold: while an order's rest fits in the cover
+            # it takes all of it (the cover is ``subtract.accumulate``, the rest becomes
+            # ``rest - rest``); the first order that does not fit takes the cover (its rest
+            # becomes ``rest - cover``, the cover 0.0); the orders after it take nothing, up
+            # to a dusty one (negative rest), which would give that item cover again: the
+            # loop goes on from the first such order.
+            before = np.subtract.accumulate(np.vstack([cover, rest]), axis=0)
+            over = rest > before[:-1]
+            first = np.where(over.any(axis=0), over.argmax(axis=0), n)
+            stop = n
+            for c in np.flatnonzero(first < n - 1).tolist():
+                revive = np.flatnonzero(rest[first[c] + 1 :, c] < 0)
+                if revive.size:
+                    stop = min(stop, int(first[c]) + 1 + int(revive[0]))
+            row = np.arange(stop)[:, None]
+            part = rest[:stop]
+            rest[:stop] = np.where(
+                row < first, part - part, np.where(row == first, part - before[:stop], part)
+            )
+            cover = np.where(first < stop, 0.0, before[stop])
+            k = stop
+        while k < n:
             if not cover.any():  # nothing covers the orders from k on until a dusty one
                 j = bisect_left(dust, k)
                 if j == len(dust):
