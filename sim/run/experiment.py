@@ -82,7 +82,8 @@ def run_one(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:
     for module in RESPONSE_MODULES:
         for name, table in module.tables(r, ev).items():
             tables[name] = table.assign(rep=rep)[["rep", *table.columns]]
-    keep = ev.assign(rep=rep) if cfg.experiment.save_events else None
+    # (kept as plain strings: the categorical event column is for the metrics' filters)
+    keep = ev.assign(rep=rep, event=ev["event"].astype(str)) if cfg.experiment.save_events else None
     return RepResult(rep, kpis, tables, keep, len(ev))
 
 
