@@ -212,13 +212,16 @@ class World:
 
     def publish(self, event: HazardEvent) -> None:
         """Deliver ``event`` to the handlers subscribed to its type or a base type."""
-        typ = type(event)
-        handlers = self._handlers.get(typ)
-        if handlers is None:  # (its type and base types, in this order: cached per type)
-            subs = self._subscribers
-            handlers = self._handlers[typ] = [h for t in typ.__mro__ for h in subs.get(t, ())]
+        handlers = self._handlers.get(type(event)) or self._handlers_of(type(event))
         for handler in handlers:
             handler(event)
+
+    def _handlers_of(self, typ: type) -> list[Callable[[HazardEvent], None]]:
+        """The handlers of events of type ``typ``: its own and its base types', in this order
+        (cached per type until the next subscription)."""
+        subs = self._subscribers
+        handlers = self._handlers[typ] = [h for t in typ.__mro__ for h in subs.get(t, ())]
+        return handlers
 
     def start_replay(self, events: list[HazardEvent] | tuple[HazardEvent, ...]) -> None:
         """Publish each hazard event at its time: ``env.process(self.replay(events))`` as a
@@ -230,6 +233,7 @@ class World:
         state = call.arg
         todo, i, due = state
         env = self.env
+        cached = self._handlers  # (cleared, not replaced, by subscribe)
         while i < len(todo):
             ev = todo[i]
             now = env._now
@@ -240,7 +244,9 @@ class World:
                 heappush(env._queue, (now + (ev.t - now), NORMAL, next(env._eid), call))
                 return
             due = False  # (woken for it: published even if the clock is a rounding short)
-            self.publish(ev)
+            # self.publish(ev), inlined (one call per incident less)
+            for handler in cached.get(type(ev)) or self._handlers_of(type(ev)):
+                handler(ev)
             i += 1
 
     def replay(self, events: list[HazardEvent] | tuple[HazardEvent, ...]):
