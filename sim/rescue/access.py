@@ -394,16 +394,22 @@ class Router:
     def route(self, kind: str, origin: int, dest: int, key: tuple) -> tuple[list[int], list[float]]:
         """Nodes of the shortest ``kind`` route under ``key`` and the minutes to reach each
         (cached: teams on the same road home are rerouted many times)."""
-        st = self._state(key)
-        rk = (st["uid"], kind, origin, dest)
-        got = self._routes.get(rk)
-        if got is not None:
-            return got
         if key is OPEN and kind != WALK:
-            # every road open: the network's own tree from there (the same matrix, so the
-            # same arrays; shared by replications and with the network's rows)
+            # every road open (the usual case: a team re-tasked on its way home): cached by
+            # kind and end nodes, without looking up the closure state
+            rk: tuple = (kind, origin, dest)
+            got = self._routes.get(rk)
+            if got is not None:
+                return got
+            # the network's own tree from there (the same matrix, so the same arrays;
+            # shared by replications and with the network's rows)
             tree = self.net.open_tree(origin)
         else:
+            st = self._state(key)
+            rk = (st["uid"], kind, origin, dest)
+            got = self._routes.get(rk)
+            if got is not None:
+                return got
             fk = (st["uid"], kind, "from", origin)
             tree = self.rows.get(fk)
             if tree is None:
