@@ -68,7 +68,7 @@ class Shelter:
     def __post_init__(self) -> None:
         z = np.zeros(self.n_items)
         self._rest: np.ndarray | None = None  # need - filled of ``orders`` (a row each), cached
-        self._live: list[int] = []  # rows of _rest with an item above EPS
+        self._live: list[int] = []  # rows of _rest with an item above EPS (for settle)
         self._dust: list[int] = []  # rows of _rest with a negative item
         self.pipeline = z.copy()  # promised to or on vehicles heading here
         self.spare = z.copy()  # delivered but not needed by any open order
@@ -80,13 +80,7 @@ class Shelter:
     def add_order(self, order: Order) -> list[Group]:
         """Place an order; spare stock fills it at once. Returns groups now met."""
         if self._rest is not None:  # (the cached rows gain the new order's)
-            row = order.open()
-            k = len(self._rest)
-            self._rest = np.vstack([self._rest, row])
-            if (row > EPS).any():
-                self._live.append(k)
-            if (row < 0).any():
-                self._dust.append(k)
+            self._set_rest(np.vstack([self._rest, order.open()]))
         self.orders.append(order)
         self.open_need += order.open()
         self.need_total += order.need
@@ -108,27 +102,13 @@ class Shelter:
     def oldest_unassigned_t(self) -> float | None:
         """Time of the oldest order that vehicles on their way do not cover (None: all).
 
-        The order-by-order scan (``rest - cover > EPS``? then ``cover = max(cover - rest,
-        0)``), float for float; once nothing covers, it jumps to the next order that is
-        uncovered by itself or dusty (filled a rounding beyond its need, which adds cover).
+        The first row of :meth:`uncovered_orders` above ``EPS``: taking ``min(rest, cover)``
+        off both leaves, item by item, the same floats as the order-by-order scan's
+        ``rest - cover`` and ``max(cover - rest, 0)`` (tests/test_relief_budget.py).
         """
-        rest = self.rest()
-        live, dust = self._live, self._dust
-        cover = self.pipeline.copy()
-        k, n = 0, len(rest)
-        while k < n:
-            if not cover.any():
-                a, b = bisect_left(live, k), bisect_left(dust, k)
-                nxt = min(live[a] if a < len(live) else n, dust[b] if b < len(dust) else n)
-                if nxt >= n:
-                    return None
-                k = nxt
-            r = rest[k]
-            if ((r - cover) > EPS).any():
-                return self.orders[k].t
-            cover = np.maximum(cover - r, 0.0)
-            k += 1
-        return None
+        live = (self.uncovered_orders() > EPS).any(axis=1)
+        k = int(np.argmax(live)) if live.size else 0
+        return self.orders[k].t if live.size and live[k] else None
 
     def rest(self) -> np.ndarray:
         """``need - filled`` of every open order (a row each, oldest first; do not modify).
@@ -137,11 +117,10 @@ class Shelter:
         changes: every change goes through this class's methods."""
         if self._rest is None:
             if not self.orders:
-                self._rest = np.zeros((0, self.n_items))
+                self._set_rest(np.zeros((0, self.n_items)))
             else:
                 need = np.array([o.need for o in self.orders])
-                self._rest = need - np.array([o.filled for o in self.orders])
-            self._set_rest(self._rest)
+                self._set_rest(need - np.array([o.filled for o in self.orders]))
         return self._rest
 
     def _set_rest(self, rest: np.ndarray) -> None:
