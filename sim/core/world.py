@@ -212,7 +212,9 @@ class World:
 
     def publish(self, event: HazardEvent) -> None:
         """Deliver ``event`` to the handlers subscribed to its type or a base type."""
-        handlers = self._handlers.get(type(event)) or self._handlers_of(type(event))
+        handlers = self._handlers.get(type(event))
+        if handlers is None:  # (an empty list is cached too: no subscriber for that type)
+            handlers = self._handlers_of(type(event))
         for handler in handlers:
             handler(event)
 
@@ -245,7 +247,10 @@ class World:
                 return
             due = False  # (woken for it: published even if the clock is a rounding short)
             # self.publish(ev), inlined (one call per incident less)
-            for handler in cached.get(type(ev)) or self._handlers_of(type(ev)):
+            handlers = cached.get(type(ev))
+            if handlers is None:
+                handlers = self._handlers_of(type(ev))
+            for handler in handlers:
                 handler(ev)
             i += 1
 
