@@ -65,6 +65,29 @@ def test_labels_fall_back_to_pinyin_without_cjk_font(monkeypatch):
     assert figures.place_label(NET, i) == "甲镇"
 
 
+def test_chinese_labels_use_a_simplified_chinese_sans_face_whatever_the_font_order(monkeypatch):
+    from types import SimpleNamespace
+
+    fonts = ["DejaVu Sans", "Noto Serif CJK JP", "Noto Sans CJK JP", "Noto Sans CJK TC"]
+    for extra, best in (
+        ([], "Noto Sans CJK JP"),  # no Chinese face: a sans variant before the serif one
+        (["Noto Serif CJK SC"], "Noto Serif CJK SC"),  # the Chinese forms before the style
+        (["Noto Serif CJK SC", "Noto Sans CJK SC"], "Noto Sans CJK SC"),
+    ):
+        for order in (fonts + extra, list(reversed(fonts + extra))):
+            ttf = [SimpleNamespace(name=n) for n in order]
+            monkeypatch.setattr(figures.font_manager.fontManager, "ttflist", ttf)
+            figures.cjk_font.cache_clear()
+            assert figures.cjk_font() == best, order
+    monkeypatch.setattr(
+        figures.font_manager.fontManager, "ttflist", [SimpleNamespace(name="DejaVu Sans")]
+    )
+    figures.cjk_font.cache_clear()
+    assert figures.cjk_font() is None
+    monkeypatch.undo()
+    figures.cjk_font.cache_clear()
+
+
 def test_assumptions_follow_the_defaults_lists_of_the_config_files():
     from sim.run.report import config_files
 

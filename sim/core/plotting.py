@@ -36,15 +36,47 @@ _CJK_HINTS = (
     "Heiti",
     "AR PL",
 )
+# Simplified Chinese sans-serif faces first: the labels are mainland place names, and the
+# Japanese/Traditional variants of a CJK family draw some characters differently (直, 骨, 角).
+_CJK_PREFERRED = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "SimHei",
+    "Heiti SC",
+)
+
+
+def _cjk_rank(name: str) -> tuple[int, int, str]:
+    """Sort key of a CJK font: the preferred faces, then Simplified Chinese ones (sans before
+    serif and mono), then the other CJK variants."""
+    low = name.lower()
+    for k, pref in enumerate(_CJK_PREFERRED):
+        if low == pref.lower():
+            return (0, k, name)
+    sc = any(tag in low for tag in (" sc", " cn", "zen hei", "micro hei", "yahei", "simhei"))
+    serif_or_mono = any(tag in low for tag in ("serif", "mono", "ming", "kai", "song"))
+    return (1 + (not sc) * 2 + serif_or_mono, 0, name)
 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """Name of an installed font with Chinese glyphs, or None (labels fall back to pinyin)."""
-    for f in font_manager.fontManager.ttflist:
-        if any(h.lower() in f.name.lower() for h in _CJK_HINTS):
-            return f.name
-    return None
+    """Name of an installed font with Chinese glyphs, or None (labels fall back to pinyin).
+
+    Among several, a Simplified Chinese sans-serif face (``_CJK_PREFERRED``) wins, whatever
+    order matplotlib's font list has on the machine.
+    """
+    names = {
+        f.name
+        for f in font_manager.fontManager.ttflist
+        if any(h.lower() in f.name.lower() for h in _CJK_HINTS)
+    }
+    return min(names, key=_cjk_rank) if names else None
 
 
 # Node kinds that sit outside the district (mutual-aid centres, air bases): not framed.
