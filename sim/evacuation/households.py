@@ -6,6 +6,7 @@ the processes run, so people move as groups, never one process each.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -67,6 +68,11 @@ def _bin_rows(t: np.ndarray, key: np.ndarray, w: np.ndarray, t0: float, window: 
     ]
 
 
+def town_bounds(sizes: list[np.ndarray]) -> list[int]:
+    """Where each town's households start and end in the concatenated household arrays."""
+    return [0, *itertools.accumulate(len(s) for s in sizes)]
+
+
 def receipt_times(
     sizes: list[np.ndarray],
     town: np.ndarray,
@@ -77,13 +83,15 @@ def receipt_times(
 ) -> tuple[np.ndarray, np.ndarray]:
     """When each household first hears a warning issued at ``t0``, and through which channel.
 
-    ``sizes`` holds each town's household sizes and ``town`` the town of every household. A
+    ``sizes`` holds each town's household sizes and ``town`` the town of every household
+    (households in town order, as ``np.concatenate(sizes)`` lists them). A
     household is reached by a channel with probability ``reach`` after its delay (door to door:
     in random order at the workers' pace); it hears the warning at the earliest channel
     (``inf``, channel -1: never). One stream ``<prefix><channel>`` per channel, drawn for every
     household whatever the reach, so changing one channel keeps the others' draws (CRN).
     """
     n = len(town)
+    bounds = town_bounds(sizes)
     warn = np.full(n, np.inf)
     first = np.full(n, -1, dtype=np.int64)
     for c, (name, ch) in enumerate(channels.items()):
@@ -92,10 +100,10 @@ def receipt_times(
         if ch.door_to_door:
             t = np.empty(n)
             for j, s in enumerate(sizes):
-                idx = np.flatnonzero(town == j)
+                a, b = bounds[j], bounds[j + 1]
                 workers = max(1, math.ceil(ch.workers_per_1000 * int(s.sum()) / 1000.0))
                 per_min = workers * ch.households_per_worker_h / 60.0
-                t[idx] = t0 + ch.delay_min + (rng.permutation(len(idx)) + 1) / per_min
+                t[a:b] = t0 + ch.delay_min + (rng.permutation(b - a) + 1) / per_min
         else:
             t = t0 + rng.gamma(ch.delay_shape, ch.delay_min / ch.delay_shape, n)
         t = np.where(reached, t, np.inf)
@@ -135,20 +143,22 @@ def plan_households(
 
     plans = []
     window = cfg.group_window_min
+    bounds = town_bounds(sizes)
     for j, node in enumerate(nodes):
-        sel = town == j
-        ok = sel & np.isfinite(leave)
+        sel = slice(bounds[j], bounds[j + 1])  # this town's households
+        lv, wn, sz = leave[sel], warn[sel], size[sel]
+        ok = np.isfinite(lv)
         deps = [
             Departure(t, MODES[m], p, h)
-            for t, m, p, h in _bin_rows(leave[ok], mode[ok], size[ok], t0, window)
+            for t, m, p, h in _bin_rows(lv[ok], mode[sel][ok], sz[ok], t0, window)
         ]
         deps.sort(key=lambda d: (d.t, d.mode))
-        heard = sel & np.isfinite(warn)
+        heard = np.isfinite(wn)
         warned = [
             (t, names[c], p)
-            for t, c, p, _ in _bin_rows(warn[heard], first[heard], size[heard], t0, window)
+            for t, c, p, _ in _bin_rows(wn[heard], first[sel][heard], sz[heard], t0, window)
         ]
         warned.sort()
-        refused = int(size[heard & ~comply].sum())
-        plans.append(TownPlan(node, int(size[sel].sum()), deps, warned, refused))
+        refused = int(sz[heard & ~comply[sel]].sum())
+        plans.append(TownPlan(node, int(sz.sum()), deps, warned, refused))
     return plans
