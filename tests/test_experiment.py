@@ -178,18 +178,32 @@ def test_progress_bar_in_a_terminal_redraws_one_line():
     assert "50/50" in text and "100%" in text
 
 
-def test_progress_bar_in_a_log_writes_a_line_per_tenth():
+def test_progress_bar_in_a_log_writes_a_line_per_tenth_at_most_every_few_seconds(monkeypatch):
+    from sim.run import experiment
+
+    clock = [0.0]
+    monkeypatch.setattr(experiment._LogBar, "clock", staticmethod(lambda: clock[0]))
     out = io.StringIO()  # not a terminal, like a log file
     bar = progress_bar(200, file=out)
-    for _ in range(200):
+    for k in range(200):
+        clock[0] = k * 0.5  # a replication every half second: 100 s in all
         bar.update()
     bar.close()
     lines = out.getvalue().splitlines()
     assert "\r" not in out.getvalue()
-    assert 3 <= len(lines) <= 11  # a few lines, not 200
+    assert len(lines) == 10  # a line per tenth (each 10 s apart), none at the start
     assert lines[-1].startswith("replications: 200/200 (100%)")
     done = [int(line.split(": ")[1].split("/")[0]) for line in lines]
-    assert done == sorted(done) and len(set(done)) == len(done)
+    assert done == list(range(20, 201, 20))
+
+    out = io.StringIO()  # a short run: the tenths come faster than LOG_SECONDS
+    bar = progress_bar(200, file=out)
+    for k in range(200):
+        clock[0] = 100 + k * 0.01
+        bar.update()
+    bar.close()
+    assert out.getvalue().splitlines() == [out.getvalue().splitlines()[-1]]
+    assert out.getvalue().startswith("replications: 200/200 (100%)")
 
 
 def test_progress_flag_off_writes_nothing_and_run_replications_reports_on_stderr(capsys):
@@ -202,4 +216,4 @@ def test_progress_flag_off_writes_nothing_and_run_replications_reports_on_stderr
     assert capsys.readouterr().err == ""
     run_replications(config("serial", 3), NET, progress=True)
     err = capsys.readouterr().err  # pytest's stderr is no terminal: the log lines
-    assert err.splitlines()[-1].startswith("replications: 3/3 (100%)")
+    assert err.splitlines()[-1].startswith("replications (storm): 3/3 (100%)")

@@ -309,29 +309,36 @@ def _dask(cfg: Config, net: RoadNetwork, reps: list[int]) -> Iterator[RepResult]
 EXECUTORS = {"serial": _serial, "processes": _processes, "dask": _dask}
 
 
-# ASSUMPTION: a log (stderr not a terminal) gets a line per tenth of the run: enough to see
-# that it moves and how fast, few enough to keep a 10,000-replication log readable.
+# ASSUMPTION: a log (stderr not a terminal) gets a line per tenth of the run, at most one per
+# LOG_SECONDS, and the last one always: a long run shows that it moves and how fast, a short
+# one writes a single line, and a 10,000-replication log stays readable.
 LOG_LINES = 10
+LOG_SECONDS = 5.0
 LOG_FORMAT = "{desc}: {n_fmt}/{total_fmt} ({percentage:3.0f}%), {elapsed} elapsed, {remaining} left"
 
 
 class _LogBar(tqdm):
-    """tqdm for a log: one plain line each time another tenth of the total is done (no
-    carriage returns, no redraws)."""
+    """tqdm for a log: one plain line each time another tenth of the total is done and
+    ``LOG_SECONDS`` have passed since the last line, and one at the end (no carriage
+    returns, no redraws)."""
 
     monitor_interval = 0  # no monitor thread re-timing the refreshes
+    clock = staticmethod(time.monotonic)
 
     def __init__(self, *args, **kwargs) -> None:
-        self._printed = -1  # last tenth printed
+        self._printed = 0  # last tenth printed (the start is not)
+        self._printed_at = self.clock()
         super().__init__(*args, **kwargs)
 
     def display(self, msg: str | None = None, pos: int | None = None) -> bool:
         if msg == "":  # close(leave=False) clearing the line: nothing to clear in a log
             return False
-        tenth = LOG_LINES if self.n >= self.total else int(LOG_LINES * self.n / self.total)
-        if tenth <= self._printed:
+        last = self.n >= self.total
+        tenth = LOG_LINES if last else int(LOG_LINES * self.n / self.total)
+        now = self.clock()
+        if tenth <= self._printed or (not last and now - self._printed_at < LOG_SECONDS):
             return False
-        self._printed = tenth
+        self._printed, self._printed_at = tenth, now
         self.fp.write(self.__str__() + "\n")
         self.fp.flush()
         return True
@@ -340,8 +347,9 @@ class _LogBar(tqdm):
 def progress_bar(
     total: int, enabled: bool = True, label: str = "replications", file: TextIO | None = None
 ) -> tqdm:
-    """A tqdm progress bar on ``file`` (default stderr): a live bar in a terminal, a line per
-    tenth of ``total`` in a log; writes nothing when not ``enabled``."""
+    """A tqdm progress bar on ``file`` (default stderr): a live bar in a terminal, in a log a
+    line per tenth of ``total`` at most every ``LOG_SECONDS`` and the last line; writes
+    nothing when not ``enabled``."""
     file = sys.stderr if file is None else file
     tty = bool(getattr(file, "isatty", lambda: False)())
     off = not enabled or total <= 0
@@ -371,7 +379,7 @@ def run_replications(
     done = checkpoints.existing() if checkpoints and cfg.experiment.resume else {}
     results = {r: done[r] for r in reps if r in done}
     todo = [r for r in reps if r not in results]
-    bar = progress_bar(len(reps), enabled=progress)
+    bar = progress_bar(len(reps), enabled=progress, label=f"replications ({cfg.scenario.name})")
     bar.update(len(results))
     if todo:
         ex = cfg.experiment
