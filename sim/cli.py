@@ -465,7 +465,7 @@ def _task(cfg: DictConfig, checked: Checked | None = None) -> None:
         if audit:
             run_audit(runs, outdir, overrides)
         else:
-            run(cfg, outdir, choices)
+            run(cfg, outdir, choices, overrides)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -169,6 +169,20 @@ def test_resume_from_cli_matches_a_fresh_run(tmp_path):
     assert a["kpis"] == b["kpis"]
 
 
+def test_a_single_run_records_its_overrides_in_summary_and_report(tmp_path):
+    """A what-if run must never be labelled as the shipped configuration."""
+    out = tmp_path / "run"
+    over = ["scenario=storm", "layout.teams.community.count=5", "experiment.replications=2"]
+    r = run_cli(*over, "experiment.executor=serial", f"hydra.run.dir={out}")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["overrides"] == [*over, "experiment.executor=serial"]  # (not hydra.*)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "None: the shipped configuration" not in page
+    assert "<code>layout.teams.community.count=5</code>" in page
+    assert "as run, with the layout overrides" in page  # the header's team count is the run's
+
+
 def _broken_network(tmp_path: Path) -> Path:
     g = nx.read_graphml(ROOT / "networks" / "bishan.graphml")
     first = next(iter(g.nodes))

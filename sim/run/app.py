@@ -220,14 +220,18 @@ def write_outputs(
     net: RoadNetwork,
     choices: dict[str, str] | None = None,
     report: bool = True,
+    overrides: list[str] | None = None,
 ) -> dict:
     """Write config.yaml, summary.json, targets.csv, kpis.csv, the modules' tables and
-    figures, the event log if asked, and (unless ``report`` is false) report.html."""
+    figures, the event log if asked, and (unless ``report`` is false) report.html.
+    ``overrides``: the command line's, recorded in summary.json and the report."""
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     tables = combine_tables(results)
     explain_failures(verdicts, tables)
     summary = summarise(conf, results, verdicts)
+    if overrides is not None:
+        summary["overrides"] = list(overrides)
     pd.DataFrame([v.as_dict() for v in verdicts]).to_csv(
         outdir / "targets.csv", index=False, encoding="utf-8-sig"
     )
@@ -249,7 +253,7 @@ def write_outputs(
     layers = [layer for m in RESPONSE_MODULES for layer in m.map_layers(conf, net, tables)]
     network_map(net, conf, outdir / "network_map.png", tables.get("road_closures"), layers)
     if report:
-        write_report(conf, summary, verdicts, outdir, choices or default_choices(conf))
+        write_report(conf, summary, verdicts, outdir, choices or default_choices(conf), overrides)
     return summary
 
 
@@ -386,8 +390,14 @@ def format_verdicts(verdicts: list[TargetResult]) -> str:
     return "\n".join(lines)
 
 
-def run(cfg: DictConfig, outdir: Path, choices: dict[str, str] | None = None) -> dict:
-    """Run the configured experiment and write its outputs to ``outdir``."""
+def run(
+    cfg: DictConfig,
+    outdir: Path,
+    choices: dict[str, str] | None = None,
+    overrides: list[str] | None = None,
+) -> dict:
+    """Run the configured experiment and write its outputs to ``outdir`` (``overrides``: the
+    command line's, for summary.json and the report)."""
     conf, net = prepare(cfg)
     check_run_folder(outdir, conf.experiment.resume)  # earlier run, links, writable
     t0 = time.perf_counter()
@@ -396,7 +406,9 @@ def run(cfg: DictConfig, outdir: Path, choices: dict[str, str] | None = None) ->
     stage = staging(outdir)  # every output is written here, then renamed into outdir
     try:
         with one_line_os_errors(outdir):
-            summary = write_outputs(conf, cfg, results, verdicts, stage, net, choices)
+            summary = write_outputs(
+                conf, cfg, results, verdicts, stage, net, choices, overrides=overrides or []
+            )
         publish(stage, outdir)
     finally:
         discard(stage)

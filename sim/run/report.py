@@ -394,6 +394,9 @@ def render(
     tally = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     teams = sum(t.count for t in lay.teams.values())
     people = sum(t.count * t.headcount for t in lay.teams.values())
+    # (the description is the shipped layout's text: say when overrides changed the layout)
+    changed = any(o.lstrip("+~").startswith("layout.") for o in overrides)
+    as_run = "as run, with the layout overrides under “Overrides used”: " if changed else ""
     ov = (
         "<ul>" + "".join(f"<li><code>{html.escape(o)}</code></li>" for o in overrides) + "</ul>"
         if overrides
@@ -413,7 +416,7 @@ def render(
 <title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p><b>Resource layout “{html.escape(lay.name)}”.</b> {html.escape(lay.description)}
-({teams} rescue teams, {people} responders.) Seed {ex.seed}; every layout run with this seed
+({as_run}{teams} rescue teams, {people} responders.) Seed {ex.seed}; every layout run with this seed
 faces the same disasters (common random numbers).</p>
 {notes_extra}
 <h2>Verdicts on the plan's targets</h2>
