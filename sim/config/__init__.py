@@ -63,8 +63,9 @@ def validate(cfg: Config) -> None:
     validate_fire(cfg)
     validate_modes(cfg.compare, cfg.search)
     validate_robustness(cfg.robustness)
-    validate_uncertainty(cfg, cfg.layout.uncertainty, "layout")
-    validate_uncertainty(cfg, cfg.scenario.uncertainty, "scenario")
+    screening = cfg.robustness is not None
+    validate_uncertainty(cfg, cfg.layout.uncertainty, "layout", screening)
+    validate_uncertainty(cfg, cfg.scenario.uncertainty, "scenario", screening)
     ex = cfg.experiment
     positive(ex.replications, "experiment.replications")
     positive(ex.hours, "experiment.hours")

@@ -60,8 +60,14 @@ def set_config_value(cfg: Any, key: str, value: Any) -> None:
         setattr(parent, last, value)
 
 
-def validate_uncertainty(cfg: Any, ranges: dict[str, UncertaintyRange], where: str) -> None:
-    """Every ranged key exists, is a number, and its range is ordered and holds the value."""
+def validate_uncertainty(
+    cfg: Any, ranges: dict[str, UncertaintyRange], where: str, screening: bool = False
+) -> None:
+    """Every ranged key exists, is a number, and its range is ordered and cited; when
+    ``screening`` (``experiment=robustness``) the range also holds the configured value.
+
+    Other runs may set a value outside its plausible range: "what if only 80% comply" is
+    a what-if question, the range only bounds what the robustness screen tries."""
     for key, r in ranges.items():
         name = f"{where}.uncertainty.{key}"
         try:
@@ -74,9 +80,11 @@ def validate_uncertainty(cfg: Any, ranges: dict[str, UncertaintyRange], where: s
             raise ConfigError(f"{name}: '{key}' is not a number (only numbers can be ranged)")
         if not (math.isfinite(r.low) and math.isfinite(r.high)) or not r.low < r.high:
             raise ConfigError(f"{name}: needs low < high (got {r.low}, {r.high})")
-        if not r.low <= value <= r.high:
-            raise ConfigError(
-                f"{name}: the configured value {value} lies outside [{r.low}, {r.high}]"
-            )
         if not r.source.strip():
             raise ConfigError(f"{name}.source: cite a source or give the reason for the range")
+        if screening and not r.low <= value <= r.high:
+            raise ConfigError(
+                f"{key}={value}: outside the range [{r.low}, {r.high}] the robustness screen"
+                f" tries ('{key}' under {where}.uncertainty in the {where} file); screen a value"
+                " inside it, or widen the range there"
+            )
