@@ -27,10 +27,12 @@ interrupted (Ctrl-C).
 from __future__ import annotations
 
 import copy
+import difflib
 import itertools
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +189,12 @@ class _Preflight:
                 return_hydra_config=True,
             )
         except Exception as exc:
-            raise UserError(_compose_message(exc, overrides, self.yaml_problems)) from None
+
+            def retry(ov: list[str]) -> DictConfig:
+                return compose(config_name=self.config_name, overrides=[*ov, *self.search])
+
+            message = _compose_message(exc, overrides, self.yaml_problems, retry)
+            raise UserError(message) from None
 
     def validate(self, job: DictConfig, overrides: list[str]) -> tuple[list | None, list]:
         """Typed config, network and nodes of one composed job config (networks cached);
@@ -311,7 +318,11 @@ def _compose(overrides: list[str], yaml_problems: dict[Path, str] | None = None)
     try:
         return compose(config_name="config", overrides=list(overrides))
     except Exception as exc:
-        raise UserError(_compose_message(exc, overrides, yaml_problems)) from None
+
+        def retry(ov: list[str]) -> DictConfig:
+            return compose(config_name="config", overrides=list(ov))
+
+        raise UserError(_compose_message(exc, overrides, yaml_problems, retry)) from None
 
 
 def audit_runs(
@@ -390,10 +401,79 @@ def _check_outputs(cfg: DictConfig, multirun: bool) -> None:
                 ) from None
 
 
+def _walk_to(cfg: DictConfig, key: str) -> tuple[str, str, object]:
+    """Follow dotted ``key`` in ``cfg``: ("ok", key, value), ("null", prefix, None) where a
+    section on the way is switched off, or ("missing", parent, (part, keys)) where a part
+    does not exist."""
+    node: object = cfg
+    done: list[str] = []
+    for part in key.split("."):
+        if node is None:
+            return "null", ".".join(done), None
+        if not isinstance(node, DictConfig) or part not in node:
+            keys = [str(k) for k in node] if isinstance(node, DictConfig) else []
+            return "missing", ".".join(done), (part, keys)
+        node = node._get_node(part)
+        node = None if node is None or node._is_none() else node
+        done.append(part)
+    return "ok", key, node
+
+
+def _override_problem(
+    exc: BaseException, overrides: list[str], retry: Callable[[list[str]], DictConfig]
+) -> str | None:
+    """Why an override could not be applied, found by composing without it: a key that does
+    not exist (with the closest existing one) or a section switched off in this config."""
+    text = str(exc)
+    if text.startswith("Could not override '"):
+        suspects = [text.split("'", 2)[1]]
+    elif isinstance(exc, AssertionError) and "NoneType" in text:
+        suspects = [_key(o) for o in overrides if "." in _key(o)]
+    else:
+        return None
+    for key in suspects:
+        rest = [o for o in overrides if _key(o) != key]
+        given = next((o for o in overrides if _key(o) == key), key)
+        try:
+            base = retry(rest)
+        except Exception:
+            continue
+        state, where, info = _walk_to(base, key)
+        if state == "null":
+            scen = base.get("scenario")
+            which = (
+                f" (scenario={scen.name} has no such section)"
+                if where.startswith("scenario.") and scen is not None and "name" in scen
+                else ""
+            )
+            return (
+                f"{given}: {where} is switched off (null) in this config{which}, so there is"
+                " nothing to set; use it with a config that has the section"
+            )
+        if state == "missing":
+            part, keys = info  # type: ignore[misc]
+            near = difflib.get_close_matches(part, keys, n=1)
+            hint = (
+                f"did you mean '{near[0]}'?"
+                if near
+                else (f"keys: {', '.join(keys)}" if 0 < len(keys) <= 15 else "")
+            )
+            parent = where or "the root"
+            return f"{given}: no key '{part}' in {parent}" + (f" ({hint})" if hint else "")
+    return None
+
+
 def _compose_message(
-    exc: BaseException, overrides: list[str], yaml_problems: dict[Path, str] | None = None
+    exc: BaseException,
+    overrides: list[str],
+    yaml_problems: dict[Path, str] | None = None,
+    retry: Callable[[list[str]], DictConfig] | None = None,
 ) -> str:
     text = str(exc)
+    if retry is not None:
+        problem = _override_problem(exc, overrides, retry)
+        if problem:
+            return problem
     if "Could not find" in text and "Available options" in text:
         # e.g. In 'config': Could not find 'district/nowhere' ... Available options in 'district':
         missing = text.split("Could not find '", 1)[1].split("'", 1)[0]
@@ -403,7 +483,10 @@ def _compose_message(
             if not line.startswith("\t"):
                 break
             opts.append(line.strip())
-        return f"{group}={option}: no such {group} (available: {', '.join(opts)})"
+        line = f"{group}={option}: no such {group} (available: {', '.join(opts)})"
+        if group == "layout" and not any(_key(o) == "layout" for o in overrides):
+            line += "; the layout defaults to the district's name: pass layout=<one of these>"
+        return line
     seen: BaseException | None = exc
     while seen is not None:  # a YAML error: the file and line are in its marks
         mark = getattr(seen, "problem_mark", None)

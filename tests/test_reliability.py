@@ -137,6 +137,39 @@ def test_unknown_key_appended_with_plus_is_refused(override, field):
     assert field in bad([override])
 
 
+@pytest.mark.parametrize(
+    "overrides, line",
+    [
+        (
+            ["experiment.replication=5"],
+            "experiment.replication=5: no key 'replication' in experiment"
+            " (did you mean 'replications'?)",
+        ),
+        (
+            ["scenario=storm", "scenario.storm.closures_meen=10"],
+            "scenario.storm.closures_meen=10: no key 'closures_meen' in scenario.storm"
+            " (did you mean 'closures_mean'?)",
+        ),
+        (
+            ["layout.teams.nonexistent.count=3"],
+            "layout.teams.nonexistent.count=3: no key 'nonexistent' in layout.teams (keys: "
+            "fire_qinggang, fire_bicheng, district_team, community)",
+        ),
+        (
+            ["scenario=fire_season", "scenario.storm.closures_mean=10"],
+            "scenario.storm.closures_mean=10: scenario.storm is switched off (null) in this"
+            " config (scenario=fire_season has no such section)",
+        ),
+    ],
+)
+def test_a_misspelt_or_switched_off_key_is_named_with_what_exists(overrides, line):
+    """Hydra says only 'Could not override' (or an assertion about NoneType): the line says
+    which part is wrong and what there is instead."""
+    with pytest.raises(UserError) as info:
+        preflight(overrides)
+    assert str(info.value).startswith(line) and "\n" not in str(info.value)
+
+
 def test_bad_override_syntax_names_the_field():
     with pytest.raises(UserError, match=r"^experiment\.seed: bad override syntax"):
         preflight(["scenario=storm", "experiment.seed=[1,2"])
