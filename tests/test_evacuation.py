@@ -480,6 +480,16 @@ def test_shipped_flood_scenarios_run_for_every_district():
         towns = tables["evac_towns"]
         assert towns["at_risk"].sum() == zone.people
         assert set(towns["town"]) <= set(zone.nodes)
+        # by the town they left: every first shelter arrival, every evacuee not sheltered
+        assert towns["sheltered"].sum() == k["evac_sheltered_people"]
+        not_sheltered = k["evac_evacuees_not_sheltered"]
+        assert (towns["complied"] - towns["sheltered"]).sum() == pytest.approx(not_sheltered)
+        why = evacuation.contributors(
+            "evac_evacuees_not_sheltered", {"evac_towns": towns.assign(rep=0)}
+        )
+        named = sum(float(line.split(": ")[1].split(" ")[0].replace(",", "")) for line in why)
+        assert named <= not_sheltered + 0.1 and (not why) == (not_sheltered == 0)
+        assert all("in no shelter at the horizon" in line for line in why)
 
 
 def test_tables_and_figures_from_a_small_run(tmp_path):

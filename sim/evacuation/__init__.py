@@ -198,6 +198,15 @@ def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
             f"{town}: {n:,.0f} residents a replication not warned before impact"
             for town, n in worst.items()
         ]
+    if metric == "evac_evacuees_not_sheltered" and "evac_towns" in tables:
+        t = tables["evac_towns"]
+        reps = max(int(t["rep"].nunique()), 1)
+        short = (t["complied"] - t["sheltered"]).clip(lower=0).groupby(t["town"]).sum() / reps
+        worst = short[short > 0].sort_values(ascending=False).head(3)
+        return [
+            f"{town}: {n:,.1f} people a replication set out but were in no shelter at the horizon"
+            for town, n in worst.items()
+        ]
     if metric.startswith("evac_") and "evac_towns" in tables:
         t = tables["evac_towns"]
         reps = max(int(t["rep"].nunique()), 1)

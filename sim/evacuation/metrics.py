@@ -294,11 +294,22 @@ def link_table(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def town_table(ev: pd.DataFrame) -> pd.DataFrame:
-    """Per at-risk town: people at risk, warned, left home, out before impact, caught at home."""
+    """Per at-risk town: people at risk, warned, complied, left home, out before impact,
+    caught at home, and reached a first shelter (by the town they left)."""
     risk = _rows(ev, "at_risk").groupby("entity")["qty"].sum()
     out = pd.DataFrame({"at_risk": risk})
     out["warned"] = _rows(ev, "warned").groupby("entity")["qty"].sum()
-    out["left_home"] = _rows(ev, "depart_home").groupby("node")["qty"].sum()
+    out["complied"] = _rows(ev, "complied").groupby("entity")["qty"].sum()
+    dep = _rows(ev, "depart_home")
+    out["left_home"] = dep.groupby("node")["qty"].sum()
+    # group -> the town it left (a group carried by a vehicle has the vehicle's trip id:
+    # its out_of_zone row names the town too)
+    oz = _rows(ev, "out_of_zone")
+    origin = dict(zip(dep.entity, dep.node, strict=True)) | dict(
+        zip(oz.entity, oz.node, strict=True)
+    )
+    first = first_sheltered(ev)
+    out["sheltered"] = first.qty.groupby(first.ref.map(origin)).sum()
     imp = impact_times(ev)
     oz = _rows(ev, "out_of_zone")
     before = oz[oz.t.to_numpy() <= oz.node.map(lambda n: imp.get(n, np.inf)).to_numpy(float)]
