@@ -422,7 +422,11 @@ faces the same disasters (common random numbers).</p>
 <h2>Verdicts on the plan's targets</h2>
 <p>{f"Simulated targets: {tally}." if tally else "No simulated target."} PASS: the whole 95% interval meets the target; FAIL: none of
 it does; INCONCLUSIVE: the interval straddles the threshold (the note says how many
-replications would decide it); NOT MODELLED: the scenario produces no such metric. Intervals
+replications would decide it); NOT MODELLED: the scenario produces no such metric. A target
+at the edge of the possible (a share of 100%, a count of 0) is judged on the replications
+themselves: PASS only if none shows a single failure, FAIL as soon as one does, even when the
+interval still touches the threshold (one disaster that leaves someone out shows the plan
+can miss it). Intervals
 treat the replication as the unit and respect each metric's range (docs/statistics.md).
 <i>simulated</i>: decided by the dynamics of the runs.</p>
 {_table(header, verdict_rows(judged, notes))}
