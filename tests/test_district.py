@@ -190,3 +190,7 @@ def test_console_shows_only_kpis_with_something_to_say():
     assert "relief_stock_people                     4,073   [4,073, 4,073]" in text
     assert "fire_count" not in text and "relief_trips_air" not in text
     assert "(2 more KPIs are 0 or n/a in every replication" in text
+    # a time reached in only some replications says so (the mean is of those alone)
+    rare = {"mean": 8.09, "ci95_low": None, "ci95_high": None, "n": 1}
+    summary["kpis"] = {"evac_time_to_90pct_sheltered_h": rare}
+    assert format_table(summary).endswith("8.09   only 1 of 2 replications")

@@ -274,6 +274,9 @@ def format_table(summary: dict) -> str:
             lines.append(f"{name:34s} {'n/a':>10s}")
             continue
         ci = f"[{human_number(lo)}, {human_number(hi)}]" if lo is not None else ""
+        n, total = est.get("n"), summary.get("replications_ok", summary["replications"])
+        if n is not None and n < total:  # (a time never reached in some replications)
+            ci = f"{ci}  only {n} of {total} replications".lstrip()
         lines.append(f"{name:34s} {human_number(m):>10s}   {ci}")
     if idle:
         lines.append(
