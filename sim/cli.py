@@ -196,12 +196,32 @@ class _Preflight:
             message = _compose_message(exc, overrides, self.yaml_problems, retry)
             raise UserError(message) from None
 
+    def check_design_scenarios(self, job: DictConfig) -> None:
+        """Every target's design scenario is a scenario option (also in a single-scenario
+        run, where it is not composed: the audit would fail on it later)."""
+        options = sorted(
+            {
+                p.stem
+                for d in (self.conf_dir, *self.extra_dirs)
+                for p in (d / "scenario").glob("*.yaml")
+            }
+            - {"audit"}
+        )
+        for key, t in (job.district.get("targets") or {}).items():
+            name = t.get("scenario") if t is not None else None
+            if name and name not in options:
+                raise UserError(
+                    f"district.targets.{key}.scenario='{name}': no such scenario "
+                    f"(available: {', '.join(options)})"
+                )
+
     def validate(self, job: DictConfig, overrides: list[str]) -> tuple[list | None, list]:
         """Typed config, network and nodes of one composed job config (networks cached);
         for the plan audit, of every design scenario composed with the same overrides; for
         compare and search, of every alternative. Returns the audit's design scenarios (None
         if not an audit) and the alternatives, for the run to reuse."""
         runs = None
+        self.check_design_scenarios(job)
         if job.scenario.name == "audit":
             runs = audit_runs([*overrides, *self.search], job, self.yaml_problems)
             for r in runs:

@@ -170,6 +170,15 @@ def test_a_misspelt_or_switched_off_key_is_named_with_what_exists(overrides, lin
     assert str(info.value).startswith(line) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("mode", [[], ["scenario=storm"]])
+def test_an_unknown_design_scenario_names_the_target_field(mode):
+    with pytest.raises(UserError) as info:
+        preflight([*mode, "district.targets.rescue_response.scenario=stormy"])
+    assert str(info.value).startswith(
+        "district.targets.rescue_response.scenario='stormy': no such scenario (available: "
+    )
+
+
 def test_bad_override_syntax_names_the_field():
     with pytest.raises(UserError, match=r"^experiment\.seed: bad override syntax"):
         preflight(["scenario=storm", "experiment.seed=[1,2"])
