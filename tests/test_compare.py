@@ -191,3 +191,10 @@ def test_multirun_table_reads_summaries_and_overrides(tmp_path):
     assert list(t["layout.teams.community.count"]) == ["11", "22"]
     assert list(t["warning_lead.estimate"]) == [45.0, 46.0]
     assert list(t["response_mean_min"]) == [30.0, 29.0]
+    # an audit job's scenario sub-folder carries the overrides of its job
+    sub = tmp_path / "layout.teams.community.count=22" / "storm"
+    sub.mkdir()
+    (sub / "summary.json").write_text(json.dumps({"kpis": {"response_mean_min": {"mean": 7.0}}}))
+    t = multirun_table(tmp_path).set_index("run")
+    row = t.loc["layout.teams.community.count=22/storm"]
+    assert row["layout.teams.community.count"] == "22" and row["district"] == "bishan"

@@ -44,7 +44,9 @@ class MultirunSummary(Callback):
         if table.empty:
             return
         table.to_csv(sweep_dir / SUMMARY_NAME, index=False, encoding="utf-8-sig")
-        print(f"multirun summary: {sweep_dir / SUMMARY_NAME} ({len(table)} runs)", file=sys.stderr)
+        jobs = table["run"].map(lambda r: Path(r).parts[0]).nunique()
+        rows = f", {len(table)} rows with the audits' scenarios" if len(table) > jobs else ""
+        print(f"multirun summary: {sweep_dir / SUMMARY_NAME} ({jobs} runs{rows})", file=sys.stderr)
 
 
 def _split(override: str) -> tuple[str, str]:
@@ -53,7 +55,8 @@ def _split(override: str) -> tuple[str, str]:
 
 
 def multirun_table(sweep_dir: Path) -> pd.DataFrame:
-    """One row per run folder under ``sweep_dir`` that holds a ``summary.json``."""
+    """One row per run folder under ``sweep_dir`` that holds a ``summary.json`` (a plan
+    audit's scenario sub-folders too, with the overrides of the job they belong to)."""
     rows, keys = [], []
     for summary_path in sorted(sweep_dir.glob("**/summary.json")):
         run_dir = summary_path.parent
@@ -62,7 +65,10 @@ def multirun_table(sweep_dir: Path) -> pd.DataFrame:
         except (OSError, ValueError):
             print(f"multirun summary: skipped unreadable {summary_path}", file=sys.stderr)
             continue
-        ovr_path = run_dir / "overrides.json"
+        job_dir = next(
+            (d for d in (run_dir, *run_dir.parents) if (d / "overrides.json").exists()), run_dir
+        )
+        ovr_path = job_dir / "overrides.json"
         overrides = []
         if ovr_path.exists():
             try:
