@@ -105,6 +105,28 @@ def test_assumptions_follow_the_defaults_lists_of_the_config_files():
     } <= names
 
 
+def test_a_verdict_lists_only_the_settings_of_the_run_that_judged_it():
+    from sim.cli import compose_config
+    from sim.run.app import prepare
+    from sim.run.report import assumptions_read
+
+    conf, _ = prepare(compose_config(["scenario=storm"]))
+    notes = assumptions(  # (an audit's notes: every scenario's files, and another district's)
+        [
+            {"district": "bishan", "scenario": "storm", "layout": "bishan"},
+            {"district": "bishan", "scenario": "fire_season", "layout": "bishan"},
+            {"district": "fengdu", "scenario": "flood_evacuation", "layout": "fengdu"},
+        ]
+    )
+    v = next(t for t in evaluate_all(conf.district.targets, {}) if t.key == "rescue_response")
+    every = {a.key for a in assumptions_read(v, notes)}
+    own = {a.key for a in assumptions_read(v, notes, conf)}
+    assert own and own < every
+    assert any(k.startswith("layout.teams.community") for k in own)
+    assert not any(k.startswith(("scenario.fire", "scenario.evacuation")) for k in own)
+    assert not any(d in k.split(".") for k in own for d in ("fengdu", "beibei", "nanan"))
+
+
 @pytest.mark.parametrize(
     ("x", "text"),
     [(4073.0, "4,073"), (4.07e3, "4,070"), (0.93912, "0.9391"), (12.0, "12"), (2e-5, "0.00002"),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.config import Config
+from sim.config.uncertainty import config_value
 from sim.core.kpi import infer_spec
 from sim.core.paths import CONF_DIR
 from sim.run.metrics import kpi_specs
@@ -150,10 +151,31 @@ def reads(v: TargetResult) -> tuple[str, ...]:
     return (*spec.reads, f"district.targets.{v.key}")
 
 
-def assumptions_read(v: TargetResult, notes: list[Assumption]) -> list[Assumption]:
-    """The notes about a setting under one of the prefixes the verdict reads."""
+def in_config(conf: Config, key: str) -> bool:
+    """Whether ``key`` is a setting of this run: present, in no section switched off, and
+    not another district's entry (zones, points and precedents are keyed by district)."""
+    try:
+        if config_value(conf, key) is None:
+            return False
+    except KeyError:  # (SectionOff too)
+        return False
+    others = {p.stem for p in (CONF_DIR / "district").glob("*.yaml")} - {conf.district.name}
+    return not others.intersection(key.split("."))
+
+
+def assumptions_read(
+    v: TargetResult, notes: list[Assumption], conf: Config | None = None
+) -> list[Assumption]:
+    """The notes about a setting under one of the prefixes the verdict reads (with ``conf``,
+    of the run that judged it: only its own settings)."""
     prefixes = reads(v)
-    return [a for a in notes if a.key and any(a.key.startswith(p) for p in prefixes)]
+    return [
+        a
+        for a in notes
+        if a.key
+        and any(a.key.startswith(p) for p in prefixes)
+        and (conf is None or in_config(conf, a.key))
+    ]
 
 
 def district_title(d) -> str:
@@ -280,8 +302,8 @@ def _why(v: TargetResult) -> str:
     return out
 
 
-def _reads_cell(v: TargetResult, notes: list[Assumption]) -> str:
-    used = assumptions_read(v, notes)
+def _reads_cell(v: TargetResult, notes: list[Assumption], conf: Config | None) -> str:
+    used = assumptions_read(v, notes, conf)
     if not used:
         return "none found"
     keys = sorted({a.key for a in used})
@@ -289,7 +311,11 @@ def _reads_cell(v: TargetResult, notes: list[Assumption]) -> str:
     return f"<details><summary>{len(keys)} settings</summary><ul>{items}</ul></details>"
 
 
-def verdict_rows(verdicts: list[TargetResult], notes: list[Assumption]) -> list[list[str]]:
+def verdict_rows(
+    verdicts: list[TargetResult], notes: list[Assumption], confs: dict[str, Config] | None = None
+) -> list[list[str]]:
+    """The verdict table's rows (``confs``: the config of each scenario that ran)."""
+    confs = confs or {}
     return [
         [
             html.escape(v.description or v.key) + f"<br><small><code>{v.key}</code></small>",
@@ -302,7 +328,9 @@ def verdict_rows(verdicts: list[TargetResult], notes: list[Assumption]) -> list[
             html.escape(v.scenario),
             str(v.n),
             _why(v),
-            _reads_cell(v, notes),
+            _reads_cell(v, notes, confs.get(v.scenario))
+            if v.scenario in confs or not confs
+            else "(its scenario did not run here)",
         ]
         for v in verdicts
     ]
@@ -375,6 +403,7 @@ def render(
     """The whole report page."""
     d, lay, ex = district.district, district.layout, district.experiment
     notes = assumptions(choices_list)
+    confs = {s.conf.scenario.name: s.conf for s in sections}
     judged = [v for v in verdicts if not is_plan_input(v)]
     inputs = [v for v in verdicts if is_plan_input(v)]
     header = [
@@ -429,11 +458,11 @@ interval still touches the threshold (one disaster that leaves someone out shows
 can miss it). Intervals
 treat the replication as the unit and respect each metric's range (docs/statistics.md).
 <i>simulated</i>: decided by the dynamics of the runs.</p>
-{_table(header, verdict_rows(judged, notes))}
+{_table(header, verdict_rows(judged, notes, confs))}
 <h2>Plan inputs checked</h2>
 <p><i>computed</i>: arithmetic on the layout (no dynamics: the same in every replication);
 <i>input</i>: a configured value shown beside the plan's figure, never a verdict.</p>
-{_table(header, verdict_rows(inputs, notes)) if inputs else "<p>None.</p>"}
+{_table(header, verdict_rows(inputs, notes, confs)) if inputs else "<p>None.</p>"}
 <h2>Overrides used</h2>
 {ov}
 <h2>What was simulated</h2>
