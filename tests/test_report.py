@@ -105,6 +105,21 @@ def test_assumptions_follow_the_defaults_lists_of_the_config_files():
     } <= names
 
 
+@pytest.mark.parametrize(
+    ("comment", "reason"),
+    [
+        (" ASSUMPTION: one van per team", "one van per team"),
+        (" ASSUMPTION", ""),  # bare: tests/test_shipped_configs.py refuses it
+        ("Team sizes and delays: ASSUMPTION.", "Team sizes and delays."),  # the marker closes it
+        ("60% of fires (split ASSUMPTION).", "60% of fires (split)."),
+    ],
+)
+def test_an_assumption_note_keeps_its_reason_wherever_the_marker_sits(comment, reason):
+    from sim.run.report import _reason
+
+    assert _reason(comment) == reason
+
+
 def test_a_verdict_lists_only_the_settings_of_the_run_that_judged_it():
     from sim.cli import compose_config
     from sim.run.app import prepare

@@ -84,6 +84,19 @@ def config_files(choices: dict[str, str]) -> list[tuple[Path, str]]:
 _KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z0-9_\-]+)\s*:")
 
 
+def _reason(comment: str) -> str:
+    """The reason of an ASSUMPTION note: what follows the marker, or, where the marker closes
+    its comment ("... (split: ASSUMPTION)."), the whole comment."""
+    before, _, after = comment.strip().partition("ASSUMPTION")
+    after = after.lstrip(":").strip()
+    if after.strip(" .,;:)"):
+        return after
+    if not before.strip(" (#"):
+        return ""  # a bare marker (the config test asks for a reason)
+    text = before.rstrip(" :;,") + after  # (the marker itself is not shown)
+    return re.sub(r"\(\s*\)", "", text).strip()
+
+
 def parse_assumptions(text: str, file: str, package: str) -> list[Assumption]:
     """Every ASSUMPTION note of one YAML file, whole, with the dotted key it is about.
 
@@ -111,7 +124,7 @@ def parse_assumptions(text: str, file: str, package: str) -> list[Assumption]:
             if "ASSUMPTION" in body:
                 if pending:
                     out.append(Assumption(file, "", " ".join(pending)))
-                pending = [body.split("ASSUMPTION", 1)[1].lstrip(":").strip()]
+                pending = [_reason(body)]
             elif pending is not None:
                 pending.append(body)
             continue
@@ -126,7 +139,7 @@ def parse_assumptions(text: str, file: str, package: str) -> list[Assumption]:
             pending = None
         code, hash_, comment = line.partition("#")
         if hash_ and "ASSUMPTION" in comment and _KEY.match(code):
-            out.append(Assumption(file, key, comment.split("ASSUMPTION", 1)[1].lstrip(":").strip()))
+            out.append(Assumption(file, key, _reason(comment)))
     if pending:
         out.append(Assumption(file, "", " ".join(pending)))
     return out
