@@ -307,6 +307,13 @@ def test_damaged_area_is_burned_area_times_the_ratio():
     k = fire_kpis(ev, forest_area_ha=5000.0, damaged_per_burned=0.3)
     assert k["damaged_area_ha"] == pytest.approx(0.3 * k["burned_area_ha"])
     assert k["damaged_share_permille"] == pytest.approx(1000 * k["damaged_area_ha"] / 5000.0)
+    # one extreme day is no fire year: the per-year shares (受害率) are undefined, the day's
+    # areas and the 24 h share stay
+    day = fire_kpis(ev, forest_area_ha=5000.0, damaged_per_burned=0.3, yearly=False)
+    for key in ("fires_per_year", "burned_share_permille", "damaged_share_permille"):
+        assert math.isnan(day[key])
+    assert day["damaged_area_ha"] == k["damaged_area_ha"]
+    assert day["fires_out_24h_share"] == k["fires_out_24h_share"]
 
 
 # ----------------------------------------------------------------- ignitions

@@ -79,7 +79,11 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
         return {}
     sc = rep.cfg.scenario.fire
     return fire_kpis(
-        events, rep.cfg.district.forest_area_ha, sc.damaged_per_burned, fire_years(rep.cfg)
+        events,
+        rep.cfg.district.forest_area_ha,
+        sc.damaged_per_burned,
+        fire_years(rep.cfg),
+        yearly=sc.mode != "extreme_day",
     )
 
 

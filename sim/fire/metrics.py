@@ -84,12 +84,19 @@ def teams_committed_max(events: pd.DataFrame) -> float:
 
 
 def fire_kpis(
-    events: pd.DataFrame, forest_area_ha: float, damaged_per_burned: float = 1.0, years: int = 1
+    events: pd.DataFrame,
+    forest_area_ha: float,
+    damaged_per_burned: float = 1.0,
+    years: int = 1,
+    yearly: bool = True,
 ) -> dict[str, float]:
     """The fire KPIs of one replication's event log.
 
     Counts and shares are over this replication's fires; areas and area shares are per fire
-    year (a ``fire_season`` replication holds ``years`` independent fire years).
+    year (a ``fire_season`` replication holds ``years`` independent fire years). Not
+    ``yearly`` (one extreme day, not a year of fires): the per-year measures (fires a year,
+    the 受害率 and burned shares of the forest) are undefined (NaN), so the yearly targets
+    read NOT MODELLED; the day's areas stay.
     """
     t = fire_table(events, damaged_per_burned)
     n = len(t)
@@ -98,7 +105,7 @@ def fire_kpis(
     area = float(t["area_ha"].fillna(0.0).sum()) / years
     damaged = float(t["damaged_ha"].fillna(0.0).sum()) / years
     forest = forest_area_ha
-    return {
+    out = {
         "fires": float(n),
         "fires_per_year": n / years,
         "fires_out_24h": out24,
@@ -117,3 +124,7 @@ def fire_kpis(
         "damaged_area_ha": damaged,
         "damaged_share_permille": 1000.0 * damaged / forest if forest > 0 else nan,
     }
+    if not yearly:
+        for k in ("fires_per_year", "burned_share_permille", "damaged_share_permille"):
+            out[k] = nan
+    return out
