@@ -179,6 +179,12 @@ def test_an_unknown_design_scenario_names_the_target_field(mode):
     )
 
 
+def test_a_threshold_outside_its_metrics_range_is_refused():
+    msg = bad(["district.targets.rescue_response.threshold=2"])
+    assert msg.startswith("district.targets.rescue_response.threshold=2: share_within_standard")
+    assert "[0, 1]" in msg
+
+
 def test_bad_override_syntax_names_the_field():
     with pytest.raises(UserError, match=r"^experiment\.seed: bad override syntax"):
         preflight(["scenario=storm", "experiment.seed=[1,2"])

@@ -140,6 +140,13 @@ def check_targets(conf: Config) -> None:
                 near = get_close_matches(value, sorted(names), n=1)
                 hint = f" (did you mean {near[0]}?)" if near else " (see the KPI list in README)"
                 raise UserError(f"district.targets.{key}.{part}={value!r}: no such KPI{hint}")
+        spec = kpi_specs().get(t.metric) or infer_spec(t.metric)
+        if t.metric and not t.numerator and not spec.lower <= t.threshold <= spec.upper:
+            raise UserError(
+                f"district.targets.{key}.threshold={t.threshold:g}: {t.metric} lies in "
+                f"[{spec.lower:g}, {spec.upper:g}]{' (a share)' if spec.unit == 'share' else ''};"
+                " a threshold outside it cannot be met or missed"
+            )
 
 
 def omegaconf_message(exc: BaseException) -> str:
