@@ -64,6 +64,7 @@ def run_reference(
     n_inc = len(alarm)
     rows: dict[int, list[float]] = {}  # destination -> minutes from every node
     routes: dict[tuple[int, int], tuple[list[int], list[float]]] = {}  # (o, d) -> nodes, cum
+    trees: dict[int, tuple[list[float], list[int]]] = {}  # origin -> minutes, predecessors
     matrix = net._state().forward
 
     def row(d: int) -> list[float]:
@@ -75,12 +76,16 @@ def run_reference(
     def route(o: int, d: int) -> tuple[list[int], list[float]]:
         got = routes.get((o, d))
         if got is None:
-            dist, pred = dijkstra(matrix, indices=o, return_predecessors=True)
+            tree = trees.get(o)
+            if tree is None:  # one tree per origin, as the model caches it
+                dist, pred = dijkstra(matrix, indices=o, return_predecessors=True)
+                tree = trees[o] = (dist.tolist(), pred.tolist())
+            dist, pred = tree
             nodes = [d]
             while nodes[-1] != o:
-                nodes.append(int(pred[nodes[-1]]))
+                nodes.append(pred[nodes[-1]])
             nodes.reverse()
-            got = routes[(o, d)] = (nodes, dist[nodes].tolist())
+            got = routes[(o, d)] = (nodes, [dist[v] for v in nodes])
         return got
 
     k = len(homes)
