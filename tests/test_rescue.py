@@ -391,6 +391,8 @@ def test_survival_window_runs_from_occurrence_not_alarm():
     row = incident_detail(ev, rep).iloc[0]
     assert row["response_min"] == pytest.approx(10.0)  # alarm at 50, arrival at 60
     assert not row["reached_in_window"]  # 60 min after it happened > 55 min window
+    # the work finished, but too late: a recovery (among the deaths), not a rescue
+    assert row["status"] == "recovered_late" and row["rescued"] == 0.0
 
 
 def test_chemical_cordon_cannot_be_walked():
@@ -702,13 +704,17 @@ def test_conservation_and_outcomes_on_a_full_model_run():
     alarmed = [i for i in r.timeline.of_type(Incident) if i.t + i.report_delay_min < horizon]
     assert len(table) == len(alarmed)
     assert rescue.kpis(r, ev)["people_involved"] == sum(i.people for i in alarmed)
-    assert set(outcome.index) <= {"rescued", "in_progress", "not_reached"}
+    assert set(outcome.index) <= {"rescued", "recovered_late", "in_progress", "not_reached"}
     assert outcome.get("rescued", 0) > 0 and len(outcome) > 1
     rescued = table[table.status == "rescued"]
     assert (rescued["rescued"] == rescued["people"]).all()
+    assert rescued["reached_in_window"].all()
     k = rescue.kpis(r, ev)
     assert k["people_involved"] == (
-        k["people_rescued"] + k["people_in_progress"] + k["people_not_reached"]
+        k["people_rescued"]
+        + k["people_recovered_late"]
+        + k["people_in_progress"]
+        + k["people_not_reached"]
     )
     # every dispatch ends with 'free' unless the run ended first
     d = ev[ev.event == "dispatch"].groupby("entity").size()

@@ -43,6 +43,7 @@ KPI_NAMES = (
     "people_involved",
     "people_not_reached",
     "people_reached_in_window",
+    "people_recovered_late",
     "people_rescued",
     "people_rescued_by_air",
     "people_rescued_by_foot",

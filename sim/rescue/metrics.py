@@ -77,12 +77,19 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     inc["response_min"] = inc["first_arrival"] - inc["alarm"]
     inc["rescued"] = inc["rescued"].fillna(0.0)
     reached = inc["first_arrival"].notna()
-    inc["status"] = np.where(
-        inc["resolved"].notna(), "rescued", np.where(reached, "in_progress", "not_reached")
-    )
     # the survival window runs from the occurrence, not from the (delayed) alarm
     since = inc["first_arrival"] - inc["occurred"].fillna(inc["alarm"])
     inc["reached_in_window"] = reached & (since <= inc["window_min"])
+    # Work finished on a case first reached after its window: a recovery, not a rescue (its
+    # people are among the deaths), so that people_rescued and deaths never overlap.
+    done = inc["resolved"].notna()
+    alive = inc["reached_in_window"] | inc["window_min"].isna()  # (no window known: no deaths)
+    inc["status"] = np.where(
+        done & alive,
+        "rescued",
+        np.where(done, "recovered_late", np.where(reached, "in_progress", "not_reached")),
+    )
+    inc["rescued"] = inc["rescued"].where(inc["status"] == "rescued", 0.0)
     return inc.reset_index()
 
 
@@ -209,6 +216,8 @@ def rescue_kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     out = _rt_stats(inc, std)
     out["people_reached_in_window"] = float(inc.loc[inc["reached_in_window"], "people"].sum())
     out["people_in_progress"] = float(inc.loc[inc["status"] == "in_progress", "people"].sum())
+    late = inc["status"] == "recovered_late"
+    out["people_recovered_late"] = float(inc.loc[late, "people"].sum())
     out["people_not_reached"] = float(inc.loc[inc["status"] == "not_reached", "people"].sum())
     # ASSUMPTION (docs/rescue_model.md): people of an incident whose survival window ended
     # before any team was there are counted as deaths
