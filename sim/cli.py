@@ -48,6 +48,7 @@ from sim.core.errors import RunFailed, UserError
 from sim.core.paths import CONF_DIR
 from sim.run.app import omegaconf_message, prepare, run
 from sim.run.audit import ScenarioRun, design_scenarios, run_audit
+from sim.run.console_log import tee_console
 from sim.run.outputs import check_run_folder, os_error_line
 
 # Flags after which Hydra does not run the task (help/info/completion): no pre-flight.
@@ -543,7 +544,13 @@ def _interrupted(outdir: Path | None) -> None:
 
 
 def _task(cfg: DictConfig, checked: Checked | None = None) -> None:
-    """The run of one composed config (``checked``: what the pre-flight check composed)."""
+    """The run of one composed config (``checked``: what the pre-flight check composed),
+    with what the console shows copied into the run folder's ``run_sim.log``."""
+    with tee_console(Path(HydraConfig.get().runtime.output_dir)):
+        _run_task(cfg, checked)
+
+
+def _run_task(cfg: DictConfig, checked: Checked | None = None) -> None:
     outdir = None
     try:
         hc = HydraConfig.get()

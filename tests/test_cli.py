@@ -69,6 +69,11 @@ def test_single_scenario_run_writes_outputs_and_is_deterministic(tmp_path):
     ):
         assert (a / name).exists(), name
     assert "verdict" in r.stdout and "warning_reach" in r.stdout
+    # run_sim.log: what the console showed, each line with its time (README, Output files)
+    log = (a / "run_sim.log").read_text(encoding="utf-8").splitlines()
+    verdict_line = next(ln for ln in r.stdout.splitlines() if ln.startswith("warning_reach"))
+    assert any(ln.startswith("[20") and ln.endswith(verdict_line) for ln in log), log[:5]
+    assert any("[stderr] replications (storm): 3/3" in ln for ln in log)
     assert (a / "kpis.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
     # clock times name their unit (README, Output files)
     inc_cols = (a / "incidents.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
@@ -167,6 +172,9 @@ def test_resume_from_cli_matches_a_fresh_run(tmp_path):
     a = json.loads((run_dir / "summary.json").read_text())
     b = json.loads((fresh / "summary.json").read_text())
     assert a["kpis"] == b["kpis"]
+    # the resumed run adds to the first run's log
+    log = (run_dir / "run_sim.log").read_text(encoding="utf-8")
+    assert log.count("] outputs: ") == 2 and "4 replications" in log and "2 replications" in log
 
 
 def test_a_single_run_records_its_overrides_in_summary_and_report(tmp_path):

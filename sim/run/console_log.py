@@ -1,0 +1,86 @@
+"""``run_sim.log``: what the console showed during a run, each line with its time.
+
+The run's tables, verdicts, warnings and errors are printed (to stdout and stderr), not
+logged, so Hydra's own job log in the run folder stayed empty. :func:`tee_console` copies
+both streams into it while the task runs: a line is written once it is complete, as a
+terminal finally shows it (a progress bar redrawn with carriage returns leaves its last
+state; a bar that erases itself leaves nothing). The file is opened for appending without
+following a symlink, so a resumed run adds to the earlier run's log and a planted link is
+never written through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+LOG_NAME = "run_sim.log"  # Hydra's job log: ${hydra.job.name}.log, the job being run_sim
+
+
+def _stamp() -> str:
+    t = time.time()
+    return time.strftime("[%Y-%m-%d %H:%M:%S", time.localtime(t)) + f",{int(t % 1 * 1000):03d}]"
+
+
+class _Tee:
+    """A text stream that writes to ``stream`` and, line by line with times, to ``log``."""
+
+    def __init__(self, stream: TextIO, log: TextIO, tag: str) -> None:
+        self._stream, self._log, self._tag = stream, log, tag
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        n = self._stream.write(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            shown = line.rsplit("\r", 1)[-1].rstrip()
+            self._log.write(f"{_stamp()}{self._tag} {shown}\n" if shown else "\n")
+        if lines:
+            self._log.flush()
+        return n
+
+    def close_line(self) -> None:
+        """Write what is left of an unfinished line (unless a carriage return erased it)."""
+        shown = self._partial.rsplit("\r", 1)[-1].rstrip()
+        if shown:
+            self._log.write(f"{_stamp()}{self._tag} {shown}\n")
+            self._log.flush()
+        self._partial = ""
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str):  # isatty, fileno, encoding, ... of the console
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def tee_console(folder: Path) -> Iterator[None]:
+    """Copy stdout and stderr into ``folder/run_sim.log`` while the block runs.
+
+    A log that cannot be opened (a symlink, a read-only folder) leaves the console as it is:
+    the run goes on, and its own writes report the folder's problem.
+    """
+    try:
+        fd = os.open(
+            folder / LOG_NAME, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644
+        )
+    except OSError:
+        yield
+        return
+    log = open(fd, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+    out, err = sys.stdout, sys.stderr
+    tees = (_Tee(out, log, ""), _Tee(err, log, "[stderr]"))
+    sys.stdout, sys.stderr = tees  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+        for tee in tees:
+            tee.close_line()
+        log.close()
