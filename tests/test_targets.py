@@ -129,3 +129,12 @@ def test_bootstrap_interval_for_skewed_metrics_stays_in_range():
     assert "BCa" in r.method and 0.0 <= r.ci_low < x.mean() < r.ci_high <= 120.0
     assert r.verdict == INCONCLUSIVE
     assert evaluate("b", t, {"burned_share_permille": x}, SPECS).ci_low == r.ci_low  # fixed seed
+
+
+def test_a_per_mille_goal_shows_its_unit():
+    """0.3 is 0.3‰ (森林火灾受害率): printed bare, planners read it as a share or a percentage."""
+    from sim.run.targets import goal_text
+
+    assert goal_text("<=", 0.3, "damaged_share_permille") == "<= 0.3‰"
+    assert goal_text(">=", 0.95, "fires_out_24h_share") == ">= 0.95"
+    assert goal_text(">=", 45, "") == ">= 45"

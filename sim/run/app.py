@@ -43,6 +43,7 @@ from sim.run.targets import (
     TargetResult,
     estimate_metric,
     evaluate_all,
+    goal_text,
     is_plan_input,
 )
 
@@ -392,7 +393,7 @@ def format_verdicts(verdicts: list[TargetResult]) -> str:
         ci = (
             "" if math.isnan(v.ci_low) else f"[{human_number(v.ci_low)}, {human_number(v.ci_high)}]"
         )
-        goal = f"{v.comparator} {v.threshold:g}"
+        goal = goal_text(v.comparator, v.threshold, v.metric)
         lines.append(
             f"{v.key:26s} {v.source if len(v.source) <= w else v.source[: w - 1] + '~':{w}s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"
             f" [{v.provenance}]"

@@ -21,7 +21,7 @@ from sim.config.uncertainty import config_value
 from sim.core.kpi import infer_spec
 from sim.core.paths import CONF_DIR
 from sim.run.metrics import kpi_specs
-from sim.run.targets import TargetResult, is_plan_input
+from sim.run.targets import TargetResult, goal_text, is_plan_input
 
 _VERDICT_COLOUR = {
     "PASS": "#2e7d32",
@@ -333,7 +333,7 @@ def verdict_rows(
         [
             html.escape(v.description or v.key) + f"<br><small><code>{v.key}</code></small>",
             html.escape(v.source),
-            f"{html.escape(v.comparator)} {v.threshold:g}",
+            html.escape(goal_text(v.comparator, v.threshold, v.metric)),
             _fmt(v.estimate),
             _ci(v.ci_low, v.ci_high),
             _verdict(v),

@@ -53,6 +53,16 @@ def verdict(estimate: float, low: float, high: float, comparator: str, threshold
     return INCONCLUSIVE
 
 
+UNIT_SIGNS = {"permille": "‰"}  # units a bare number would hide (a share reads as one)
+
+
+def goal_text(comparator: str, threshold: float, metric: str = "") -> str:
+    """``<= 0.3‰``: a target's goal with the unit of its metric where one is needed."""
+    spec = kpi_specs().get(metric) if metric else None
+    sign = UNIT_SIGNS.get(spec.unit, "") if spec is not None else ""
+    return f"{comparator} {threshold:g}{sign}"
+
+
 @dataclass
 class TargetResult:
     key: str
