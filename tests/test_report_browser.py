@@ -37,8 +37,13 @@ def test_report_title_and_headings_render_chinese_without_empty_boxes(tmp_path):
     assert r.returncode == 0, r.stderr
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
         page.goto((out / "report.html").as_uri())
+        # on a 1300 px window no table makes the page scroll sideways (long ids wrap)
+        widths = page.evaluate(
+            "() => [...document.querySelectorAll('table')].map(t => t.scrollWidth)"
+        )
+        assert widths and max(widths) <= page.evaluate("document.body.clientWidth"), widths
         assert page.title() == "璧山区 Bishan — storm"
         heads = page.locator("h1, h2, h3")
         texts = heads.all_inner_texts()

@@ -397,6 +397,7 @@ body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-s
        max-width: 1200px; margin: 2em auto; color: #222; line-height: 1.45; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
+td li, td code, td small { overflow-wrap: anywhere; }  /* long ids wrap: tables fit the page */
 th { background: #f0f0f0; } td ul { margin: 0.2em 0 0 1em; padding: 0; }
 figure { display: inline-block; margin: 0.5em; max-width: 520px; vertical-align: top; }
 img { max-width: 520px; } figcaption { font-size: 0.85em; color: #333; }
