@@ -49,3 +49,15 @@ def test_a_planted_symlink_is_never_written_through(tmp_path):
         print("hello")
     assert target.read_text() == "keep"
     assert sys.stdout.__class__.__name__ != "_Tee"
+
+
+def test_what_is_written_unlogged_reaches_the_console_only(tmp_path, capsys):
+    from sim.run.console_log import unlogged
+
+    with tee_console(tmp_path):
+        print("kept")
+        print("secret-passphrase", file=unlogged(sys.stdout))
+    assert "secret-passphrase" in capsys.readouterr().out
+    text = (tmp_path / LOG_NAME).read_text(encoding="utf-8")
+    assert "kept" in text and "secret-passphrase" not in text
+    assert unlogged(sys.stdout) is sys.stdout  # outside a tee: the stream itself

@@ -195,6 +195,7 @@ def test_drill_mode_end_to_end_keeps_the_scenario_secret(tmp_path):
     ):
         assert secret not in r.stdout + r.stderr
         assert secret not in (out / "README.txt").read_text()
+        assert secret not in (out / "run_sim.log").read_text(encoding="utf-8")
     log = (out / (sealed.name + ".openings.jsonl")).read_text().splitlines()
     assert len(log) == 1 and json.loads(log[0])["sha256"] in r.stdout
     ws = load_workbook(tmp_path / "o" / "evaluator_sheet.xlsx")["evaluator"]
@@ -228,3 +229,21 @@ def test_bad_drill_option_is_one_line_exit_2(tmp_path):
         r.stderr.count("\n") == 1 and "experiment.drill.window_h" in r.stderr
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_a_passphrase_made_for_the_user_is_shown_once_and_written_nowhere(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DRILL_PASSPHRASE"}
+    out = tmp_path / "run"
+    args = [sys.executable, "run_sim.py", *BASE, "experiment.drill.benchmark_replications=1"]
+    r = subprocess.run(
+        [*args, f"hydra.run.dir={out}"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if "made for you" in ln)
+    passphrase = line.rsplit(": ", 1)[1]
+    assert len(passphrase) >= 16
+    for f in out.rglob("*"):
+        if f.is_file():
+            assert passphrase.encode() not in f.read_bytes(), f
+    assert "sealed package:" in (out / "run_sim.log").read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from sim.drill.seal import (
 )
 from sim.drill.sheets import write_documents
 from sim.run.app import prepare, typed_config
+from sim.run.console_log import unlogged
 
 Compose = Callable[[list[str]], DictConfig]
 
@@ -99,7 +101,11 @@ def run_drill(cfg: DictConfig, outdir: Path, overrides: list[str], compose: Comp
     print(f"sealed package: {path}")
     print(f"sha256: {digest}")
     if generated:
-        print(f"passphrase (made for you, shown once, stored nowhere): {passphrase}")
+        # (to the terminal only: run_sim.log copies the rest of the console)
+        print(
+            f"passphrase (made for you, shown once, stored nowhere): {passphrase}",
+            file=unlogged(sys.stdout),
+        )
     print(f"open it with: python -m sim.drill open {path}")
     return path
 

@@ -6,7 +6,8 @@ both streams into it while the task runs: a line is written once it is complete,
 terminal finally shows it (a progress bar redrawn with carriage returns leaves its last
 state; a bar that erases itself leaves nothing). The file is opened for appending without
 following a symlink, so a resumed run adds to the earlier run's log and a planted link is
-never written through.
+never written through. What must not be kept (a passphrase shown once) is written to
+:func:`unlogged` ``(sys.stdout)``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ class _Tee:
 
     def __getattr__(self, name: str):  # isatty, fileno, encoding, ... of the console
         return getattr(self._stream, name)
+
+
+def unlogged(stream: TextIO) -> TextIO:
+    """The console behind ``stream``, so that what is written there stays off the log (a
+    secret shown once, such as a drill passphrase made for the user)."""
+    return stream._stream if isinstance(stream, _Tee) else stream
 
 
 @contextlib.contextmanager
