@@ -6,6 +6,7 @@ import collections
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -247,3 +248,34 @@ def test_a_passphrase_made_for_the_user_is_shown_once_and_written_nowhere(tmp_pa
         if f.is_file():
             assert passphrase.encode() not in f.read_bytes(), f
     assert "sealed package:" in (out / "run_sim.log").read_text(encoding="utf-8")
+
+
+def _zh_texts(obj) -> list[str]:
+    if isinstance(obj, dict):
+        return [v for k, v in obj.items() if k == "zh" and isinstance(v, str)] + [
+            t for k, v in obj.items() if k != "zh" for t in _zh_texts(v)
+        ]
+    if isinstance(obj, list):
+        return [t for v in obj for t in _zh_texts(v)]
+    return []
+
+
+def test_chinese_texts_carry_no_config_ids_or_english_names(pkg_a):
+    """Players read 茨竹镇发生滑坡掩埋, not 茨竹镇发生landslide_burial, and 嘉陵江, not
+    嘉陵江 Jialing (found by the drill review)."""
+    texts = _zh_texts(pkg_a)
+    assert len(texts) > 50
+    ids = [t for t in texts if re.search(r"[A-Za-z]+_[a-z]+", t)]
+    assert not ids, ids[:3]
+    from sim.drill.names import INCIDENT_KINDS, bilingual
+
+    assert (bilingual("嘉陵江 Jialing").zh, bilingual("嘉陵江 Jialing").en) == ("嘉陵江", "Jialing")
+    assert bilingual("Yangtze").zh == "Yangtze"
+    # every kind a shipped scenario or module publishes has its words
+    published = set()
+    for f in [*(ROOT / "scenarios").glob("*.py"), ROOT / "sim/evacuation/service.py"]:
+        published |= set(re.findall(r'kind="([a-z_]+)"', f.read_text(encoding="utf-8")))
+        for rhs in re.findall(r"\bkind = (.*caught.*)", f.read_text(encoding="utf-8")):
+            published |= set(re.findall(r'"([a-z_]+)"', rhs))  # the casualty incidents' kinds
+    assert published >= {"landslide_burial", "caught_trapped", "caught_on_road"}
+    assert published <= set(INCIDENT_KINDS), published - set(INCIDENT_KINDS)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.core.events import SEVERE_CONVECTION
 from sim.drill.measures import fmt_minutes
-from sim.drill.names import Name, Namer
+from sim.drill.names import Name, Namer, bilingual
 
 # inject kind -> (priority: lower is kept first, core capability zh, en)
 # Core capabilities: FEMA National Preparedness Goal (2nd ed., 2015).
@@ -71,7 +71,8 @@ def cause_name(cause: str) -> tuple[str, str]:
             name = rest.rstrip(")")
             if not name or name == head:  # "geo_hazard (geo_hazard)": no river name
                 return zh, en
-            return f"{zh}（{name}）", f"{en} ({name})"
+            named = bilingual(name)
+            return f"{zh}（{named.zh}）", f"{en} ({named.en})"
     return cause, cause
 
 
@@ -248,14 +249,14 @@ class MselBuilder:
             )
             syn = _n("强对流天气预警", "severe-convection warning")
         elif level.startswith("river flood"):
-            river = level.removeprefix("river flood").strip()
+            river = bilingual(level.removeprefix("river flood").strip())
             who = _n("区水利局（水文站）", "district water bureau (hydrological station)")
             what = _n(
-                f"{river}将出现超警戒洪水，预计{impact}前后洪峰影响{n_towns}个街镇，请做好防范和转移准备。",
-                f"{river} will rise above the warning stage; the crest reaches {n_towns} towns "
+                f"{river.zh}将出现超警戒洪水，预计{impact}前后洪峰影响{n_towns}个街镇，请做好防范和转移准备。",
+                f"{river.en} will rise above the warning stage; the crest reaches {n_towns} towns "
                 f"about {impact}. Prepare to move people.",
             )
-            syn = _n(f"{river}洪水预警", f"flood warning on {river}")
+            syn = _n(f"{river.zh}洪水预警", f"flood warning on {river.en}")
         else:  # a barrier lake behind a landslide, or another hazard's warning
             town = self.nm.node(self.nm.town_of(str(row.node))) if str(row.node) else d
             who = _n(

@@ -43,15 +43,29 @@ ITEM_LABELS: dict[str, tuple[str, str]] = {
     "drinking_water": ("饮用水", "drinking water"),
     "clothing": ("衣物", "clothing"),
 }
+# Every incident kind the scenarios and modules publish (tests/test_drill_package.py checks
+# that no kind a shipped scenario can produce is missing).
 INCIDENT_KINDS: dict[str, tuple[str, str]] = {
     "rescue": ("群众被困", "people trapped"),
     "water_rescue": ("群众被洪水围困", "people cut off by water"),
     "collapse": ("房屋倒塌人员被埋压", "building collapse with people buried"),
     "hazmat": ("危险化学品泄漏人员中毒", "hazardous-chemical exposure"),
-    "burial": ("滑坡掩埋房屋", "houses buried by a landslide"),
+    "landslide_burial": ("滑坡掩埋房屋、人员被埋", "houses buried by a landslide"),
+    "caught_trapped": ("未及时转移群众被困", "people caught before they could leave"),
+    "caught_on_road": ("转移途中群众被困", "evacuees caught on the road"),
     "medical": ("人员受伤", "people injured"),
 }
 _SUFFIX = re.compile(r"_(\d{3})$")
+_ZH_HEAD = re.compile(
+    r"^([\u3400-\u9fff\uff08\uff09\u3001\w]*?[\u3400-\u9fff]+[\uff09]?)\s+(\S.*)$"
+)
+
+
+def bilingual(name: str) -> Name:
+    """``嘉陵江 Jialing`` -> 嘉陵江 / Jialing: a config name that gives both languages, split
+    so that Chinese text does not carry the English (a name in one language is both)."""
+    m = _ZH_HEAD.match(name.strip())
+    return Name(m.group(1), m.group(2)) if m else Name(name, name)
 
 
 @dataclass(frozen=True)
@@ -121,7 +135,9 @@ class Namer:
         m = _SUFFIX.search(str(team_id))
         zh_num = f" {int(m.group(1))}号" if m else ""
         en_num = f" {int(m.group(1))}" if m else ""
-        return Name(f"{zh}{zh_num}（{key}）", f"{en}{en_num} ({key})"), tier, source
+        # (the callers add the team's base; the config key stays in the English line only,
+        # for the control team's cross-reference)
+        return Name(f"{zh}{zh_num}", f"{en}{en_num} ({key})"), tier, source
 
     def depot(self, key: str) -> tuple[Name, str]:
         """(name, plan source) of a depot key of the layout."""
