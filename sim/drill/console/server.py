@@ -24,6 +24,7 @@ from sim.drill.console.pages import login_page, role_page
 from sim.drill.console.store import Store
 
 COOKIE = "drill_session"
+OBSERVE_AHEAD_MIN = 1.0  # a clock time typed this far ahead of the drill clock is still "now" (rounding to the minute)
 
 
 class Console:
@@ -62,6 +63,32 @@ class Console:
         except ValueError:
             return None
         return (when - self.startex).total_seconds() / 60.0
+
+    def inject_released_min(self, seq: int) -> float | None:
+        """Drill minute at which inject ``seq`` was released (None: not yet)."""
+        for r in self.store.released():
+            if r["kind"] == "inject" and r["seq"] == seq:
+                return float(r["drill_min"])
+        return None
+
+    def observation_problem(self, row: dict, when: float | None) -> str:
+        """Why an observation of evaluator ``row`` at drill minute ``when`` cannot be right
+        ("" if it can): its inject not released yet, a time before the release, or a time
+        still to come on the drill clock."""
+        released = self.inject_released_min(int(row["seq"]))
+        if released is None:
+            return f"inject {row['seq']} has not been released: nothing to observe yet"
+        if when is None:
+            return ""
+        if when < released - 1e-9:
+            return (
+                f"observed {self.clock_text(when)} is before inject {row['seq']} was released "
+                f"({self.clock_text(released)})"
+            )
+        now = self.clock.now()
+        if when > now + OBSERVE_AHEAD_MIN:
+            return f"observed {self.clock_text(when)} is still to come (drill clock {self.clock_text(now)})"
+        return ""
 
     # ------------------------------------------------------------------ actions
     def release_inject(self, seq: int, drill_min: float, how: str) -> bool:
@@ -241,12 +268,18 @@ def create_app(console: Console) -> FastAPI:
         who, notes = str(body.get("evaluator", ""))[:60], str(body.get("notes", ""))[:2000]
         std = console.rows[row].get("standard") or {}
         if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
+            problem = console.observation_problem(console.rows[row], None)
+            if problem:
+                raise HTTPException(409, problem)
             oid = console.store.observe(row, None, f"{int(text)} people", who, notes)
             console.store.audit(role, f"observe {row}")
             return {"id": oid, "people": int(text)}
         when = console.clock.now() if not text else console.drill_min_of(text)
         if when is None:
             raise HTTPException(400, "observed time: use HH:MM or YYYY-MM-DD HH:MM")
+        problem = console.observation_problem(console.rows[row], when)
+        if problem:
+            raise HTTPException(409, problem)
         oid = console.store.observe(
             row,
             when,
