@@ -44,7 +44,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from sim.config import Config, ConfigError
 from sim.config.experiment import scheduler_address
 from sim.config.yamlfiles import check_config_dir
-from sim.core.errors import RunFailed, UserError
+from sim.core.errors import NetworkError, RunFailed, UserError
 from sim.core.paths import CONF_DIR
 from sim.run.app import omegaconf_message, prepare, run
 from sim.run.audit import ScenarioRun, design_scenarios, run_audit
@@ -576,7 +576,7 @@ def _run_task(cfg: DictConfig, checked: Checked | None = None) -> None:
             run_audit(runs, outdir, overrides)
         else:
             run(cfg, outdir, choices, overrides)
-    except UserError as exc:
+    except (UserError, ConfigError, NetworkError) as exc:  # (a node named in a mode's config)
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except OSError as exc:  # a write the output layer did not anticipate

@@ -198,3 +198,24 @@ def test_multirun_table_reads_summaries_and_overrides(tmp_path):
     t = multirun_table(tmp_path).set_index("run")
     row = t.loc["layout.teams.community.count=22/storm"]
     assert row["layout.teams.community.count"] == "22" and row["district"] == "bishan"
+
+
+def test_a_share_target_compares_the_pooled_share_the_audit_judges():
+    """share_within_standard is pooled over incidents (its KPI spec): compare must estimate
+    the pooled ratio (delta method), not the mean of per-replication shares."""
+    from sim.config import TargetConfig
+
+    alts = _alts(teams=(1, 4))
+    for a in alts:
+        a.conf.district.targets = {
+            "rr": TargetConfig(
+                metric="share_within_standard", comparator=">=", threshold=0.9, source="test"
+            )
+        }
+    o = run_alternatives(alts, progress=False)
+    t = analyse(o, "1teams")
+    row = t[(t.metric == "rr") & (t.kind == "target")].iloc[0]
+    assert row["method"] == "pooled ratio, delta method"
+    base = o.frames["1teams"]
+    pooled = base["incidents_within_standard"].sum() / base["incidents"].sum()
+    assert row["estimate_base"] == pytest.approx(pooled)

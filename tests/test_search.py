@@ -117,3 +117,21 @@ def test_search_end_to_end_on_a_small_network(tmp_path):
     assert "layout.teams.t.home=" in (tmp_path / "best_overrides.txt").read_text() or (
         summary["best"] == "as_composed"
     )
+
+
+def test_best_overrides_name_what_they_apply_to_and_compose_as_they_are():
+    """best_overrides.txt pastes into a run: the district, scenario and base layout come
+    first (``layout.depots.X.node=`` alone fails on the plan layout; analyst review)."""
+    from sim.cli import compose_config
+    from sim.run.app import prepare
+    from sim.run.search import runnable_overrides
+
+    over = ["district=fengdu", "scenario=flood_evacuation", "layout=fengdu_prepositioned"]
+    conf, _ = prepare(compose_config(over))
+    depot = next(iter(conf.layout.depots))
+    line = runnable_overrides(
+        conf, [f"layout.depots.{depot}.node={conf.layout.depots[depot].node}"]
+    )
+    assert line[:3] == over
+    assert prepare(compose_config(line))[0].layout.name == "fengdu_prepositioned"
+    assert runnable_overrides(conf, ["layout=fengdu"]) == over[:2] + ["layout=fengdu"]

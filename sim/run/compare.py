@@ -29,6 +29,7 @@ from sim.config import Config
 from sim.core.errors import UserError
 from sim.core.network import RoadNetwork
 from sim.run.experiment import RepResult, run_replications
+from sim.run.metrics import kpi_specs
 from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
 from sim.run.targets import evaluate_all
 
@@ -132,14 +133,20 @@ def metrics_of(conf: Config, kpi_names: list[str], wanted: list[str] | None = No
     """The targets of the (baseline) district, then every KPI (or those in ``wanted``)."""
     out = []
     target_metrics = {}
+    specs = kpi_specs()
     for key, t in conf.district.targets.items():
+        # the pooled share the verdict uses: the target's own ratio, else the KPI's (e.g.
+        # share_within_standard = incidents_within_standard / incidents), as the audit does
+        ratio = (t.numerator, t.denominator) if t.numerator and t.denominator else None
+        spec = specs.get(t.metric)
+        ratio = ratio or (spec.ratio if spec is not None else None) or ("", "")
         m = Metric(
             key=key,
             kind="target",
             column=t.metric,
             better=direction(t.comparator),
-            numerator=getattr(t, "numerator", "") or "",
-            denominator=getattr(t, "denominator", "") or "",
+            numerator=ratio[0],
+            denominator=ratio[1],
             source=t.source,
             comparator=t.comparator,
             threshold=float(t.threshold),

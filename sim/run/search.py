@@ -39,6 +39,7 @@ import pandas as pd
 from sim.config import Config, SearchConfig
 from sim.core.errors import NetworkError, UserError
 from sim.core.network import RoadNetwork
+from sim.core.paths import CONF_DIR
 from sim.core.places import SETTLEMENT_KINDS
 from sim.run.app import check_nodes
 from sim.run.compare import (
@@ -420,6 +421,21 @@ class Runner:
         return np.array(out)
 
 
+def runnable_overrides(conf: Config, overrides: list[str]) -> list[str]:
+    """``overrides`` with the district, scenario and base layout they apply to, so that the
+    line runs as it is (``layout.depots.fwd_baohe.node=...`` alone fails on the plan layout)."""
+    keys = {o.split("=", 1)[0] for o in overrides}
+    head = []
+    for group, name in (
+        ("district", conf.district.name),
+        ("scenario", conf.scenario.name),
+        ("layout", conf.layout.name),
+    ):
+        if group not in keys and (CONF_DIR / group / f"{name}.yaml").exists():
+            head.append(f"{group}={name}")
+    return head + list(overrides)
+
+
 def run_search(
     base: Alternative, baselines: list[Alternative], s: SearchConfig, outdir: Path
 ) -> dict:
@@ -511,7 +527,9 @@ def run_search(
     cand_table.to_csv(outdir / "search_candidates.csv", index=False, encoding="utf-8-sig")
     sel_table.to_csv(outdir / "search_selection.csv", index=False, encoding="utf-8-sig")
     best = alts[sel.best]
-    (outdir / "best_overrides.txt").write_text(" ".join(best.overrides) + "\n", encoding="utf-8")
+    (outdir / "best_overrides.txt").write_text(
+        " ".join(runnable_overrides(conf, best.overrides)) + "\n", encoding="utf-8"
+    )
     gain = table[(table.column == s.objective) & (table.alternative == best.name)]
     summary = {
         "best": best.name,
