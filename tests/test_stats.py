@@ -150,3 +150,23 @@ def test_coverage_of_pooled_share_under_clustering(monkeypatch):
         wilson += lo <= true <= hi
     assert 0.89 <= boot / trials <= 0.99, boot / trials
     assert wilson / trials < 0.75  # the pooled (event-level) interval is far too narrow
+
+
+def test_too_few_replications_for_a_bootstrap_take_t_or_the_delta_method():
+    """With 2 replications a BCa interval is the two values themselves (analyst review): a
+    'FAIL' on [0.846, 0.875] was the data's range, not a 95% interval."""
+    from sim.run.stats import BOOTSTRAP_MIN_N
+
+    num, den = np.array([40.0, 43.0]), np.array([46.0, 50.0])
+    e = ratio_interval(num, den)
+    shares = num / den
+    assert "delta method" in e.method and e.n == 2
+    assert e.low < shares.min() and e.high > shares.max()  # wider than the data's range
+    # the delta-method variance of the ratio estimator, by hand (Cochran 1977)
+    r = num.sum() / den.sum()
+    se = np.sqrt(((num - r * den) ** 2).sum() / 2) / den.mean()
+    assert e.high - e.value == pytest.approx(12.706204736 * se, rel=1e-6)
+    m = mean_interval([1.0, 2.0, 5.0], 0.0, 100.0, "bootstrap")
+    assert m.method.startswith("mean (t") and m.low == 0.0  # t, truncated at the range
+    big = ratio_interval(np.arange(10.0, 10 + BOOTSTRAP_MIN_N), np.full(BOOTSTRAP_MIN_N, 20.0))
+    assert "cluster bootstrap" in big.method

@@ -62,7 +62,7 @@ def test_count_interval_never_below_zero():
 
 def test_pooled_share_uses_the_replication_as_the_unit():
     t = TargetConfig(metric="fires_out_24h_share", comparator=">=", threshold=0.95)
-    kpis = {"fires_out_24h": np.array([99.0, 98, 100, 97]), "fires": np.array([100.0] * 4)}
+    kpis = {"fires_out_24h": np.array([99.0, 98, 100, 97] * 2), "fires": np.array([100.0] * 8)}
     r = evaluate("f", t, kpis, SPECS)
     assert r.estimate == pytest.approx(0.985)
     assert 0.95 <= r.ci_low < 0.985 < r.ci_high <= 1.0 and "cluster bootstrap" in r.method

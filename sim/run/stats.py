@@ -9,7 +9,9 @@ Two kinds of estimate (docs/statistics.md gives the methods and their sources):
 - :func:`ratio_interval`: a share pooled over events (fires, people), ``sum(num)/sum(den)``
   over replications. Events of one replication share one disaster, so the replication is
   resampled as a whole (cluster bootstrap of the ratio estimator, Davison & Hinkley 1997
-  section 3.8, BCa); the interval lies in [0, 1] by construction.
+  section 3.8, BCa); the interval lies in [0, 1] by construction. With fewer than
+  ``BOOTSTRAP_MIN_N`` replications the bootstrap cannot leave the range of the data, so a
+  mean takes the t interval and a share the delta method (Cochran 1977), truncated to range.
 
 Every function returns an :class:`Estimate`; the KPI table, targets.csv and the report all
 use it, so one metric has one number everywhere.
@@ -25,6 +27,10 @@ import numpy as np
 
 LEVEL = 0.95
 RESAMPLES = 4999
+# Below this many replications a bootstrap resamples too few distinct samples (3 with 2
+# replications, 126 with 5) and its interval cannot leave the range of the data: the t
+# interval (a mean) or the delta method (a pooled share) is used instead.
+BOOTSTRAP_MIN_N = 8
 _SEED = 20261124  # fixed: the same data give the same bootstrap interval
 
 
@@ -114,13 +120,13 @@ def mean_interval(
     sd = float(x.std(ddof=1))
     if sd == 0.0:
         return Estimate(m, m, m, n, "constant over replications", 0.0)
-    if method == "bootstrap" and n >= 3:
+    if method == "bootstrap" and n >= BOOTSTRAP_MIN_N:
         lo, hi = _bootstrap((x,), lambda a, axis=-1: np.mean(a, axis=axis), level)
         label = "mean (BCa bootstrap over replications)"
     else:
         half = _t_quantile(n - 1, level) * sd / math.sqrt(n)
         lo, hi = m - half, m + half
-        label = "mean (t)"
+        label = "mean (t)" if method != "bootstrap" else f"mean (t: n < {BOOTSTRAP_MIN_N} for BCa)"
     if lo < lower or hi > upper:
         label += ", truncated to range"
     return Estimate(m, max(lo, lower), min(hi, upper), n, label, sd)
@@ -143,6 +149,17 @@ def ratio_interval(num, den, level: float = LEVEL) -> Estimate:
     shares = a[with_events] / b[with_events]
     if np.all(shares == shares[0]):
         return Estimate(r, r, r, n, "ratio, identical in every replication")
+
+    if n < BOOTSTRAP_MIN_N:
+        # ratio estimator linearised per replication (delta method, Cochran 1977 s. 6.4):
+        # var(r) ~ sum((a_i - r b_i)^2) / (n (n - 1) mean(b)^2), with t on n - 1 df
+        resid = a - r * b
+        se = math.sqrt(float(np.sum(resid**2)) / (n * (n - 1))) / float(b.mean())
+        half = _t_quantile(n - 1, level) * se
+        label = f"ratio (delta method, t: n < {BOOTSTRAP_MIN_N} for BCa)"
+        if r - half < 0.0 or r + half > 1.0:
+            label += ", truncated to range"
+        return Estimate(r, max(r - half, 0.0), min(r + half, 1.0), n, label)
 
     def stat(x, y, axis=-1):
         s = np.sum(y, axis=axis)
