@@ -108,6 +108,8 @@ def test_search_end_to_end_on_a_small_network(tmp_path):
     ):
         assert (tmp_path / name).exists(), name
     assert summary["runs"] <= s.budget_runs
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f"{summary['final_replications']} replications each (as run)" in page  # not the config's
     assert summary["best"] in (
         "as_composed",
         "p_median_population_1",

@@ -418,7 +418,8 @@ def comparison_sections(
     others = [a.name for a in o.alternatives if a.name != baseline]
     intro = (
         f"<p>{a0.district.name} / {a0.scenario.name}: {len(o.alternatives)} alternatives, "
-        f"{a0.experiment.replications} replications each, seed {a0.experiment.seed}, on common "
+        f"{max(len(f) for f in o.frames.values())} replications each (as run), seed "
+        f"{a0.experiment.seed}, on common "
         f"random numbers (replication r of every alternative faces the same hazards). Differences "
         f"are alternative minus baseline <b>{html.escape(baseline)}</b>; intervals at "
         f"{level:.4g} ({html.escape(corr)}: family-wise {1 - alpha:.0%} over the {len(others)} "
