@@ -219,3 +219,14 @@ def test_a_share_target_compares_the_pooled_share_the_audit_judges():
     base = o.frames["1teams"]
     pooled = base["incidents_within_standard"].sum() / base["incidents"].sum()
     assert row["estimate_base"] == pytest.approx(pooled)
+
+
+def test_a_misspelt_kpi_to_compare_is_refused_before_anything_runs(tmp_path):
+    alts = _alts(teams=(1, 2))
+    from sim.core.errors import UserError
+
+    with pytest.raises(
+        UserError, match=r"compare.kpis: no KPI 'respons_mean_min' \(did you mean response_mean_min"
+    ):
+        run_compare(alts, tmp_path, kpis=["respons_mean_min"], progress=False)
+    assert not any(tmp_path.iterdir())

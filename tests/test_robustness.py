@@ -185,3 +185,26 @@ def test_bad_robustness_setting_fails_preflight_with_one_line(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: robustness.method='sobol': use oat, morris"
+
+
+def test_a_misspelt_key_or_target_to_screen_is_refused_before_anything_runs():
+    """robustness.keys=[layout.evacuation.nope] screened nothing and finished with exit 0
+    (analyst review): now one line naming the field, with the nearest name."""
+    from sim.cli import compose_config
+    from sim.core.errors import UserError
+    from sim.run.app import prepare
+    from sim.run.robustness import check_selection
+
+    conf, _ = prepare(
+        compose_config(["experiment=robustness", "district=fengdu", "scenario=storm"])
+    )
+    rob = conf.robustness
+    key = next(iter({**conf.layout.uncertainty, **conf.scenario.uncertainty}))
+    rob.keys, rob.targets = [key], list(conf.district.targets)[:1]
+    check_selection(rob, [conf])  # known names pass
+    rob.keys = [key + "x"]
+    with pytest.raises(UserError, match=rf"robustness.keys: no key '{key}x' \(did you mean {key}"):
+        check_selection(rob, [conf])
+    rob.keys, rob.targets = [], ["nope"]
+    with pytest.raises(UserError, match=r"robustness.targets: no target 'nope' \(known: "):
+        check_selection(rob, [conf])

@@ -20,6 +20,7 @@ import json
 import math
 import sys
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -547,6 +548,14 @@ def run_compare(
         raise UserError(
             f"compare.baseline='{baseline}': not an alternative ({', '.join(a.name for a in alts)})"
         )
+    from sim.run.app import known_kpis
+
+    known = known_kpis()
+    for k in kpis or []:  # (a typo would compare nothing of it and still finish)
+        if k not in known:
+            near = get_close_matches(k, sorted(known), n=1)
+            hint = f" (did you mean {near[0]}?)" if near else " (see the KPI list in README)"
+            raise UserError(f"compare.kpis: no KPI '{k}'{hint}")
     o = run_alternatives(alts, progress=progress)
     table = analyse(o, baseline, alpha, correction, kpis)
     write_comparison(o, table, baseline, alpha, outdir)

@@ -28,6 +28,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -503,6 +504,22 @@ def apply_labels(verdicts: list[TargetResult], labels: dict[str, str]) -> None:
         v.note = f"{v.note}; robustness: {label}" if v.note else f"robustness: {label}"
 
 
+def check_selection(rob, confs: list[Config]) -> None:
+    """``robustness.keys`` and ``robustness.targets`` name ranged assumptions and targets that
+    exist (a typo would screen nothing and still finish), before anything runs."""
+    ranged = sorted({k for c in confs for k in (*c.layout.uncertainty, *c.scenario.uncertainty)})
+    targets = sorted({k for c in confs for k in c.district.targets})
+    for field_name, wanted, known in (
+        ("keys", rob.keys, ranged),
+        ("targets", rob.targets, targets),
+    ):
+        for name in wanted:
+            if name not in known:
+                near = get_close_matches(name, known, n=1)
+                hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(known)}"
+                raise UserError(f"robustness.{field_name}: no {field_name[:-1]} '{name}' ({hint})")
+
+
 def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
     """``experiment=robustness``: screen every design scenario of ``runs`` (sim.run.audit
     ScenarioRun) and write the outputs to ``outdir``."""
@@ -512,8 +529,9 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
     screens: list[TargetScreen] = []
     runs_made = 0
     conf0 = None
-    for run in runs:
-        conf, net = prepare(run.cfg)
+    prepared = [(run, *prepare(run.cfg)) for run in runs]
+    check_selection(prepared[0][1].robustness, [c for _, c, _ in prepared])
+    for run, conf, net in prepared:
         conf0 = conf0 or conf
         conf.experiment.sequential = False  # every point on the same replications (CRN)
         rob = conf.robustness
