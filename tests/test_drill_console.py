@@ -296,3 +296,23 @@ def test_a_drill_runs_end_to_end_at_60x_and_is_reviewed(browser, package, tmp_pa
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto((out / "review.html").as_uri())
     shot(page, "review")
+
+
+def test_a_restart_says_when_it_keeps_the_drills_first_speed(
+    package, tmp_path, monkeypatch, capsys
+):
+    """The speed is the drill's (its releases were paced by it): a different --speed at a
+    restart is ignored, and now said so (drill review: it was silent)."""
+    from sim.drill.console.server import open_console
+
+    monkeypatch.setenv("DRILL_PASSPHRASE", PASS)
+    db = tmp_path / "d.sqlite"
+    console, _ = open_console(package[1], db, 60.0, "DRILL_PASSPHRASE", None)
+    assert console.clock.speed == 60.0
+    capsys.readouterr()
+    again, _ = open_console(package[1], db, 600.0, "DRILL_PASSPHRASE", None)
+    assert again.clock.speed == 60.0
+    err = capsys.readouterr().err
+    assert "runs at speed 60" in err and "--speed 600 is ignored" in err
+    open_console(package[1], db, None, "DRILL_PASSPHRASE", None)  # no --speed: nothing to say
+    assert capsys.readouterr().err == ""

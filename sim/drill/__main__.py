@@ -27,7 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
     s.add_argument(
-        "--speed", type=float, default=1.0, help="drill clock speed (60 = 1 h per minute)"
+        "--speed",
+        type=float,
+        default=None,
+        help="drill clock speed (60 = 1 h per minute; default 1, or the speed a restarted "
+        "drill was started with)",
     )
     s.add_argument("--db", type=Path, default=None, help="SQLite file (default beside the package)")
     s.add_argument("--sha256", default=None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -294,7 +295,7 @@ def create_app(console: Console) -> FastAPI:
 
 
 def open_console(
-    sealed: Path, db: Path | None, speed: float, passphrase_env: str, sha256: str | None
+    sealed: Path, db: Path | None, speed: float | None, passphrase_env: str, sha256: str | None
 ) -> tuple[Console, dict[str, str] | None]:
     """Unseal (recorded), open or create the drill's SQLite file, set up the clock."""
     from sim.drill.mode import load_sealed
@@ -313,7 +314,14 @@ def open_console(
         store.set_meta("sha256", digest)
     record_opening(Path(sealed), digest, db)
     codes = store.ensure_codes()
-    console = Console(pkg, store, speed)
+    kept = store.clock()
+    if kept is not None and speed is not None and float(speed) != kept[3]:
+        print(  # the drill keeps its pace: its scheduled releases were timed at that speed
+            f"note: this drill's clock runs at speed {kept[3]:g} (set at its first start); "
+            f"--speed {speed:g} is ignored (a new --db starts a drill afresh)",
+            file=sys.stderr,
+        )
+    console = Console(pkg, store, 1.0 if speed is None else speed)
     console.clock.resume_thread()  # a restart continues a running drill
     return console, codes
 
@@ -322,7 +330,7 @@ def serve(
     sealed: Path,
     host: str,
     port: int,
-    speed: float,
+    speed: float | None,
     db: Path | None,
     passphrase_env: str,
     sha256: str | None,
@@ -330,7 +338,7 @@ def serve(
     """``python -m sim.drill serve``: run the console until interrupted."""
     import uvicorn
 
-    if speed <= 0:
+    if speed is not None and speed <= 0:
         raise UserError(f"--speed={speed}: must be > 0")
     console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
     print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
