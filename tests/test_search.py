@@ -137,3 +137,22 @@ def test_best_overrides_name_what_they_apply_to_and_compose_as_they_are():
     assert line[:3] == over
     assert prepare(compose_config(line))[0].layout.name == "fengdu_prepositioned"
     assert runnable_overrides(conf, ["layout=fengdu"]) == over[:2] + ["layout=fengdu"]
+
+
+def test_search_says_which_final_replications_chose_the_winner(tmp_path):
+    """The final comparison reuses the selection's replications (analyst review): the report
+    and summary say how many, and give the gain on the fresh ones alone."""
+    conf = make_config(teams=1)
+    conf.experiment.replications = 3
+    s = _line_search()
+    summary = run_search(Alternative("as_composed", [], conf, NET), [], s, tmp_path)
+    k = summary["final_reuses_selection_replications"]
+    assert 0 < k <= summary["final_replications"]
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f"the first {k} of them also took part in the selection" in page
+    import json
+
+    assert json.loads((tmp_path / "search_summary.json").read_text())["best"] == summary["best"]
+    g = summary["gain_on_fresh_replications"]
+    if summary["best"] != "as_composed" and g:
+        assert g["n"] == summary["final_replications"] - k

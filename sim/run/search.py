@@ -17,7 +17,8 @@
    analysed by ``sim.run.compare`` (paired gain over the reference with its interval).
 
 Outputs: ``search_candidates.csv``, ``search_selection.csv``, ``best_overrides.txt``,
-``comparison.csv``, ``kpis.csv``, ``report.html``. Method: docs/compare.md.
+``search_summary.json``, ``comparison.csv``, ``kpis.csv``, ``report.html``. Method:
+docs/compare.md.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import contextlib
 import copy
 import html
 import itertools
+import json
 import math
 import os
 import sys
@@ -52,7 +54,7 @@ from sim.run.compare import (
     write_comparison,
 )
 from sim.run.experiment import run_replications
-from sim.run.paired import kn_select
+from sim.run.paired import kn_select, paired
 
 STOCK_LEVELS = ("district", "town", "village")
 
@@ -421,6 +423,42 @@ class Runner:
         return np.array(out)
 
 
+def _json_safe(value):
+    """Plain JSON: numpy scalars as Python numbers, NaN as null."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _fresh_gain(
+    o: Outcome, best: str, reference: str, objective: str, reused: int, level: float
+) -> dict:
+    """The best layout's paired gain over the reference on the final replications that took
+    no part in the selection (free of the selection effect)."""
+    fb, fr = o.frames[best], o.frames[reference]
+    if best == reference or objective not in fb or objective not in fr:
+        return {}
+    d = paired(
+        fb[objective].to_numpy(float)[reused:], fr[objective].to_numpy(float)[reused:], level
+    )
+    return {"n": d.n, "diff": d.estimate, "low": d.low, "high": d.high, "level": level}
+
+
+def _fresh_text(g: dict) -> str:
+    if not g or g["n"] < 2:
+        return "too few to estimate the gain (raise search.budget_runs)"
+    return (
+        f"gain {g['diff']:+.3g} [{g['low']:+.3g}, {g['high']:+.3g}] "
+        f"({g['level']:.0%} paired t, {g['n']} replications)"
+    )
+
+
 def runnable_overrides(conf: Config, overrides: list[str]) -> list[str]:
     """``overrides`` with the district, scenario and base layout they apply to, so that the
     line runs as it is (``layout.depots.fwd_baohe.node=...`` alone fails on the plan layout)."""
@@ -531,16 +569,28 @@ def run_search(
         " ".join(runnable_overrides(conf, best.overrides)) + "\n", encoding="utf-8"
     )
     gain = table[(table.column == s.objective) & (table.alternative == best.name)]
+    reused = min(n_final, max(sel.reps[i] for i in final_idx if i < len(sel.reps)))
+    fresh = _fresh_gain(o, best.name, reference, s.objective, reused, 1 - s.alpha)
     summary = {
         "best": best.name,
         "best_overrides": best.overrides,
         "guaranteed": sel.guaranteed,
         "runs": runner.runs,
         "final_replications": n_final,
+        # replications 0..k-1 of the final comparison also chose the winner (its gain there
+        # is biased toward it; the rest are fresh for every layout)
+        "final_reuses_selection_replications": reused,
+        "gain_on_fresh_replications": fresh,
         "objective": s.objective,
         "reference": reference,
         "gain": gain.iloc[0].to_dict() if len(gain) else {},
+        "delta": s.delta,
+        "alpha": s.alpha,
+        "sense": s.sense,
     }
+    (outdir / "search_summary.json").write_text(
+        json.dumps(_json_safe(summary), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     note = (
         f"<p>Objective <b>{html.escape(s.objective)}</b> ({s.sense}imise), indifference zone "
         f"&delta; = {s.delta:g}, 1 - &alpha; = {1 - s.alpha:.0%}. Kim & Nelson (2001) "
@@ -554,7 +604,9 @@ def run_search(
             "search.budget_runs)."
         )
         + f" Final comparison: {n_final} common replications, {runner.runs} runs in all "
-        f"(budget {s.budget_runs}).</p><p>Best layout: <code>{html.escape(' '.join(best.overrides) or best.name)}</code></p>"
+        f"(budget {s.budget_runs}); the first {reused} of them also took part in the selection, "
+        "so the winner's gain over them leans its way (a selection effect). On the "
+        f"{n_final - reused} fresh replications alone: {_fresh_text(fresh)}.</p><p>Best layout: <code>{html.escape(' '.join(best.overrides) or best.name)}</code></p>"
     )
     cand_cols = list(cand_table.columns)
     extra = [
