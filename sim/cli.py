@@ -228,8 +228,13 @@ class _Preflight:
             for r in runs:
                 prepare(r.cfg, self._nets)
         else:
-            prepare(job, self._nets)
-        return runs, alternatives(job, [*overrides, *self.search])
+            conf, _ = prepare(job, self._nets)
+        alts = alternatives(job, [*overrides, *self.search])
+        if runs is None and (conf.compare is not None or conf.search is not None):
+            from sim.run.compare import check_analyst_mode
+
+            check_analyst_mode(conf, alts)
+        return runs, alts
 
 
 @dataclass

@@ -225,6 +225,29 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, override, mes
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["experiment=compare", "district=fengdu", "scenario=flood_evacuation",
+             "compare.layouts=[fengdu,fengdu_prepositioned]", "compare.baseline=nope"],
+            "compare.baseline='nope': not an alternative (fengdu, fengdu_prepositioned)",
+        ),
+        (
+            ["experiment=search_fengdu_depots", "search.objective=needs_met_mean"],
+            "search.objective: no KPI 'needs_met_mean' (did you mean needs_met_mean_h?)",
+        ),
+    ],
+)  # fmt: skip
+def test_a_bad_mode_setting_is_one_line_before_any_run_folder(tmp_path, args, message):
+    """Compare and search settings are checked with the rest of the config (analyst review:
+    these left .hydra/ and run_sim.log behind, the objective only after replications ran)."""
+    out = tmp_path / "out"
+    r = run_cli(*args, f"hydra.run.dir={out}")
+    assert r.returncode == 2 and r.stderr.strip() == f"error: {message}", r.stderr
+    assert not out.exists()
+
+
 def test_cfg_job_prints_config_without_running(tmp_path):
     r = run_cli("--cfg", "job", "district=fengdu")
     assert r.returncode == 0, r.stderr

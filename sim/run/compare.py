@@ -532,6 +532,38 @@ def format_comparison(table: pd.DataFrame, max_kpis: int = 15) -> str:
     return "\n".join(lines)
 
 
+def _known_kpi(name: str, field_name: str) -> None:
+    from sim.run.app import known_kpis
+
+    known = known_kpis()
+    if name not in known:  # (a typo would compare nothing of it and still finish)
+        near = get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean {near[0]}?)" if near else " (see the KPI list in README)"
+        raise UserError(f"{field_name}: no KPI '{name}'{hint}")
+
+
+def check_compare(
+    alts: list[Alternative], baseline: str = "", kpis: list[str] | None = None
+) -> None:
+    """What compare mode needs before anything runs (the pre-flight check calls it too, so a
+    mistake is one line and no run folder): paired alternatives, a baseline among them, KPIs
+    that exist."""
+    check_crn(alts)
+    names = [a.name for a in alts]
+    if baseline and baseline not in names:
+        raise UserError(f"compare.baseline='{baseline}': not an alternative ({', '.join(names)})")
+    for k in kpis or []:
+        _known_kpi(k, "compare.kpis")
+
+
+def check_analyst_mode(conf: Config, alts: list[Alternative]) -> None:
+    """Pre-flight checks of compare and search settings (before any run folder exists)."""
+    if conf.search is not None:
+        _known_kpi(conf.search.objective, "search.objective")
+    elif conf.compare is not None:
+        check_compare(alts, conf.compare.baseline, list(conf.compare.kpis))
+
+
 def run_compare(
     alts: list[Alternative],
     outdir: Path,
@@ -542,20 +574,8 @@ def run_compare(
     progress: bool = True,
 ) -> pd.DataFrame:
     """Compare mode end to end: run, analyse, write outputs; returns the comparison table."""
-    check_crn(alts)
+    check_compare(alts, baseline, kpis)
     baseline = baseline or alts[0].name
-    if baseline not in [a.name for a in alts]:
-        raise UserError(
-            f"compare.baseline='{baseline}': not an alternative ({', '.join(a.name for a in alts)})"
-        )
-    from sim.run.app import known_kpis
-
-    known = known_kpis()
-    for k in kpis or []:  # (a typo would compare nothing of it and still finish)
-        if k not in known:
-            near = get_close_matches(k, sorted(known), n=1)
-            hint = f" (did you mean {near[0]}?)" if near else " (see the KPI list in README)"
-            raise UserError(f"compare.kpis: no KPI '{k}'{hint}")
     o = run_alternatives(alts, progress=progress)
     table = analyse(o, baseline, alpha, correction, kpis)
     write_comparison(o, table, baseline, alpha, outdir)
