@@ -149,20 +149,24 @@ def test_compare_end_to_end_writes_report_and_table(tmp_path):
     assert "data:image/png;base64," in html and "Welch" in html
 
 
-def test_analyse_calls_on_a_target_direction():
-    alts = _alts(teams=(1, 4))
-    alts[0].conf.district.targets = {}
+def _one_target_comparison(key: str, metric: str, comparator: str, threshold: float):
+    """1 vs 4 teams judged on a single target: (outcome, the target's comparison row)."""
     from sim.config import TargetConfig
 
+    alts = _alts(teams=(1, 4))
     for a in alts:
         a.conf.district.targets = {
-            "rt": TargetConfig(
-                metric="response_mean_min", comparator="<=", threshold=30, source="test"
+            key: TargetConfig(
+                metric=metric, comparator=comparator, threshold=threshold, source="test"
             )
         }
     o = run_alternatives(alts, progress=False)
     t = analyse(o, "1teams")
-    row = t[(t.metric == "rt") & (t.kind == "target")].iloc[0]
+    return o, t[(t.metric == key) & (t.kind == "target")].iloc[0]
+
+
+def test_analyse_calls_on_a_target_direction():
+    _, row = _one_target_comparison("rt", "response_mean_min", "<=", 30)
     assert row.better_is == "lower" and row["call"] == "better"
 
 
@@ -203,18 +207,7 @@ def test_multirun_table_reads_summaries_and_overrides(tmp_path):
 def test_a_share_target_compares_the_pooled_share_the_audit_judges():
     """share_within_standard is pooled over incidents (its KPI spec): compare must estimate
     the pooled ratio (delta method), not the mean of per-replication shares."""
-    from sim.config import TargetConfig
-
-    alts = _alts(teams=(1, 4))
-    for a in alts:
-        a.conf.district.targets = {
-            "rr": TargetConfig(
-                metric="share_within_standard", comparator=">=", threshold=0.9, source="test"
-            )
-        }
-    o = run_alternatives(alts, progress=False)
-    t = analyse(o, "1teams")
-    row = t[(t.metric == "rr") & (t.kind == "target")].iloc[0]
+    o, row = _one_target_comparison("rr", "share_within_standard", ">=", 0.9)
     assert row["method"] == "pooled ratio, delta method"
     base = o.frames["1teams"]
     pooled = base["incidents_within_standard"].sum() / base["incidents"].sum()
