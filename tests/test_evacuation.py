@@ -307,8 +307,41 @@ def test_flood_overtakes_vehicles_still_on_the_road():
     assert out == pytest.approx(71, abs=1)  # cars leave the road at 30, 31, ..., 100
     k = evacuation_kpis(ev, [events[0]], 400.0)
     assert k["evac_caught_on_road"] == on_road
+    assert k["evac_caught_on_road_by_car"] == on_road > 0  # own cars, nothing else on the road
+    assert k["evac_caught_on_road_by_bus"] == k["evac_caught_on_road_assisted"] == 0
     assert k["evac_out_before_impact_share"] == pytest.approx(out / 200)
     assert svc.people_moving() == 0 and svc.caught_people == on_road
+
+
+def test_a_bus_can_carry_people_from_a_safe_assembly_point_onto_a_road_that_floods():
+    """Why more buses can mean more people caught (the flood_evacuation_stress finding): 90
+    walkers wait at the assembly point of a town that is not wholly in the zone (safe there);
+    a bus fetches 45 and drives them off on the only road, which floods while it is on it.
+    Without the bus nobody is caught; with it 45 are, and the KPIs say they were on a bus."""
+
+    def run(buses: int) -> dict[str, float]:
+        g = nx.Graph()
+        node(g, "a", pop=90)
+        node(g, "c", pop=0)
+        road(g, "a", "c", 30.0)
+        evac = instant_behaviour(
+            car_share=0.0,
+            fleet={"bus": EvacFleetConfig(role="bus", home="c", count=buses, capacity=45)},
+        )
+        cfg = make_config({"s": ShelterGroupConfig(home="c", capacity=1000)}, evac)
+        events = [
+            order([("a", 90)], impact=50.0),  # ('a' is not an unsafe node: only part floods)
+            ZoneImpact(t=50.0, hazard="test", order="o1", node="a"),
+            RoadClosure(t=50.0, hazard="test", u="a", v="c", clear_min=600.0),
+        ]
+        world, _ = run_world(g, cfg, events, until=300.0)
+        return evacuation_kpis(world.log.frame(), [events[0]], 300.0)
+
+    without, with_bus = run(0), run(1)
+    assert without["evac_caught_people"] == 0
+    assert with_bus["evac_caught_people"] == with_bus["evac_caught_on_road"] == 45
+    assert with_bus["evac_caught_on_road_by_bus"] == 45
+    assert with_bus["evac_caught_on_road_by_car"] == 0
 
 
 def test_impact_catches_those_still_at_home():

@@ -39,6 +39,32 @@ def first_sheltered(ev: pd.DataFrame) -> pd.DataFrame:
     return sh[~sh["info"].str.endswith("/transfer")]
 
 
+# How people caught on a road were travelling (the first word of their ``on_road`` row's
+# info): KPI evac_caught_on_road_<key>; walkers never drive, people handed on between
+# shelters travel as "transfer".
+ROAD_MODES = {"car": "by_car", "bus": "by_bus", "assist": "assisted", "transfer": "in_transfer"}
+
+
+def caught_on_road_by_mode(ev: pd.DataFrame) -> dict[str, float]:
+    """People caught on a road, by how they travelled (``evac_caught_on_road_by_car``,
+    ``_by_bus``, ``_assisted``, ``_in_transfer``; they add up to ``evac_caught_on_road``).
+
+    More buses can mean more people caught on the roads: people who would wait at a safe
+    assembly point are driven towards a shelter on roads that flood (docs/evacuation_model.md).
+    """
+    caught = _rows(ev, "caught_by_hazard")
+    caught = caught[caught.ref.str.startswith("road:")]
+    trips = _rows(ev, "on_road")
+    mode = dict(zip(trips.entity, trips["info"].str.split(" ", n=1).str[0], strict=True))
+    out = dict.fromkeys(ROAD_MODES.values(), 0.0)
+    for gid, people in zip(caught.entity, caught.qty, strict=True):
+        key = ROAD_MODES.get(mode.get(gid, ""))
+        if key is None:  # pragma: no cover - every road trip logs its mode first
+            raise ValueError(f"caught on a road without a logged trip: group {gid}")
+        out[key] += float(people)
+    return {f"evac_caught_on_road_{k}": v for k, v in out.items()}
+
+
 def impact_times(ev: pd.DataFrame) -> dict[str, float]:
     """Time the hazard reached each town (node id -> minutes)."""
     imp = _rows(ev, "evac_impact")
@@ -200,6 +226,7 @@ def evacuation_kpis(
         "evac_caught_people": n_caught,
         "evac_caught_at_home": float(caught.qty[caught.ref == "home"].sum()),
         "evac_caught_on_road": float(caught.qty[caught.ref.str.startswith("road:")].sum()),
+        **caught_on_road_by_mode(ev),
         "evac_never_sheltered": at_risk
         - sheltered
         - float(caught.qty[caught["info"] != "transfer"].sum()),
