@@ -219,16 +219,21 @@ class _Preflight:
     def validate(self, job: DictConfig, overrides: list[str]) -> tuple[list | None, list]:
         """Typed config, network and nodes of one composed job config (networks cached);
         for the plan audit, of every design scenario composed with the same overrides; for
-        compare and search, of every alternative. Returns the audit's design scenarios (None
-        if not an audit) and the alternatives, for the run to reuse."""
+        compare and search, of every alternative and the mode's settings; for robustness,
+        the keys and targets it is to screen. Returns the audit's design scenarios (None if
+        not an audit) and the alternatives, for the run to reuse."""
         runs = None
         self.check_design_scenarios(job)
         if job.scenario.name == "audit":
             runs = audit_runs([*overrides, *self.search], job, self.yaml_problems)
-            for r in runs:
-                prepare(r.cfg, self._nets)
+            confs = [prepare(r.cfg, self._nets)[0] for r in runs]
         else:
-            conf, _ = prepare(job, self._nets)
+            confs = [prepare(job, self._nets)[0]]
+        conf = confs[0]
+        if conf.robustness is not None:
+            from sim.run.robustness import check_selection
+
+            check_selection(conf.robustness, confs)
         alts = alternatives(job, [*overrides, *self.search])
         if runs is None and (conf.compare is not None or conf.search is not None):
             from sim.run.compare import check_analyst_mode

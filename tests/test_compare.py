@@ -223,3 +223,46 @@ def test_a_misspelt_kpi_to_compare_is_refused_before_anything_runs(tmp_path):
     ):
         run_compare(alts, tmp_path, kpis=["respons_mean_min"], progress=False)
     assert not any(tmp_path.iterdir())
+
+
+def _no_nan(text: str) -> dict:
+    """JSON as written for other tools: NaN would not parse there (it must be null)."""
+    return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+
+
+def test_compare_writes_a_machine_readable_summary_and_a_workbook(tmp_path):
+    """compare_summary.json holds what comparison.csv and the report show, per target and KPI
+    (analyst review: compare wrote no machine-readable summary); tables.xlsx every table."""
+    from sim.config import TargetConfig
+
+    alts = _alts(teams=(1, 3))
+    for a in alts:
+        a.conf.district.targets = {
+            "rt": TargetConfig(
+                metric="response_mean_min", comparator="<=", threshold=30, source="plan L1"
+            )
+        }
+    table = run_compare(alts, tmp_path, progress=False)
+    s = _no_nan((tmp_path / "compare_summary.json").read_text(encoding="utf-8"))
+    assert s["mode"] == "compare" and s["baseline"] == "1teams" and s["replications"] == 4
+    assert [a["name"] for a in s["alternatives"]] == ["1teams", "3teams"]
+    assert s["alternatives"][1]["overrides"] == ["layout.teams.t.count=3"]
+    metrics = {m["metric"]: m for m in s["metrics"]}
+    assert set(metrics) == set(table.metric)
+    rt = metrics["rt"]
+    row = table[table.metric == "rt"].iloc[0]
+    assert rt["kind"] == "target" and rt["goal"] == "<= 30" and rt["source"] == "plan L1"
+    assert rt["estimates"] == pytest.approx(
+        {"1teams": row.estimate_base, "3teams": row.estimate_alt}
+    )
+    assert set(rt["verdicts"]) == {"1teams", "3teams"}
+    (d,) = rt["differences"]
+    assert d["alternative"] == "3teams" and d["replications"] == 4 and d["method"] == "paired t"
+    assert (d["diff"], d["low"], d["high"]) == pytest.approx(
+        (row["diff"], row.paired_low, row.paired_high)
+    )
+    assert d["call"] == row["call"] and d["level"] == pytest.approx(0.95)
+    assert "verdicts" not in metrics["response_mean_min"]  # a KPI has no verdict, only a call
+    openpyxl = pytest.importorskip("openpyxl")
+    sheets = openpyxl.load_workbook(tmp_path / "tables.xlsx", read_only=True).sheetnames
+    assert sheets == ["comparison", "kpis"]

@@ -156,3 +156,46 @@ def test_search_says_which_final_replications_chose_the_winner(tmp_path):
     g = summary["gain_on_fresh_replications"]
     if summary["best"] != "as_composed" and g:
         assert g["n"] == summary["final_replications"] - k
+
+
+def test_search_lists_what_it_held_fixed(tmp_path):
+    """The report and search_summary.json name what was not searched over: the other teams
+    where they stand and the excluded nodes (analyst review: neither was listed)."""
+    import copy
+    import json
+
+    conf = make_config(teams=1)
+    conf.experiment.replications = 3
+    conf.layout.teams["reserve"] = copy.deepcopy(conf.layout.teams["t"])
+    conf.layout.teams["reserve"].home = "c"
+    s = _line_search(exclude=["c"], alternatives=2)
+    summary = run_search(Alternative("as_composed", [], conf, NET), [], s, tmp_path)
+    fixed = json.loads((tmp_path / "search_summary.json").read_text(encoding="utf-8"))["held_fixed"]
+    assert fixed == summary["held_fixed"]
+    assert [(f["what"], f["key"], f["node"]) for f in fixed] == [
+        ("team", "reserve", "c"),
+        ("excluded node", "", "c"),
+    ]
+    assert not any(f["in_analytic_cut"] for f in fixed)  # teams: no fixed sites in the cut
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Held fixed (not searched over)" in page and "<td>reserve</td>" in page
+    assert "Only t moved" in page
+    openpyxl = pytest.importorskip("openpyxl")
+    sheets = openpyxl.load_workbook(tmp_path / "tables.xlsx", read_only=True).sheetnames
+    assert {"search_candidates", "search_selection", "comparison", "kpis"} <= set(sheets)
+
+
+def test_held_fixed_depots_say_which_serve_demand_in_the_analytic_cut():
+    """Depots not moved stay where they are; those with stock are fixed sites of the cut."""
+    from sim.cli import compose_config
+    from sim.run.app import prepare
+    from sim.run.search import held_fixed
+
+    over = ["district=fengdu", "scenario=flood_evacuation", "layout=fengdu_prepositioned"]
+    conf, net = prepare(compose_config(over))
+    s = SearchConfig(place="depots", items=["fwd_baohe"], exclude=["longhe_zhen"])
+    rows = {(r["what"], r["key"] or r["node"]): r for r in held_fixed(conf, net, s)}
+    assert ("depot", "fwd_baohe") not in rows and rows[("depot", "fwd_longhe")]["in_analytic_cut"]
+    assert rows[("depot", "county")]["in_analytic_cut"]
+    assert rows[("excluded node", "longhe_zhen")]["name_zh"]  # named as on the map
+    assert {r["what"] for r in rows.values()} == {"depot", "excluded node"}

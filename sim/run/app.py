@@ -7,7 +7,6 @@ import json
 import math
 import sys
 import time
-from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import Config, ConfigError, validate
 from sim.config.checks import refuse_resolvers
-from sim.core.errors import NetworkError, RunFailed, UserError
+from sim.core.errors import NetworkError, RunFailed, UserError, did_you_mean
 from sim.core.kpi import KpiSpec, infer_spec
 from sim.core.network import RoadNetwork
 from sim.core.paths import resolve_path
@@ -138,9 +137,8 @@ def check_targets(conf: Config) -> None:
         for part in ("metric", "numerator", "denominator"):
             value = getattr(t, part)
             if value and value not in names:
-                near = get_close_matches(value, sorted(names), n=1)
-                hint = f" (did you mean {near[0]}?)" if near else " (see the KPI list in README)"
-                raise UserError(f"district.targets.{key}.{part}={value!r}: no such KPI{hint}")
+                hint = did_you_mean(value, names, "see the KPI list in README")
+                raise UserError(f"district.targets.{key}.{part}={value!r}: no such KPI ({hint})")
         spec = kpi_specs().get(t.metric) or infer_spec(t.metric)
         if t.metric and not t.numerator and not spec.lower <= t.threshold <= spec.upper:
             raise UserError(

@@ -20,18 +20,18 @@ import json
 import math
 import sys
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.config import Config
-from sim.core.errors import UserError
+from sim.core.errors import UserError, did_you_mean
 from sim.core.network import RoadNetwork
 from sim.run.experiment import RepResult, run_replications
 from sim.run.metrics import kpi_specs
 from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
+from sim.run.report import write_workbook
 from sim.run.targets import evaluate_all
 
 CORRECTIONS = ("bonferroni", "holm", "none")
@@ -270,6 +270,96 @@ def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return {c: ok[c].to_numpy(dtype=float) for c in ok.columns}
 
 
+def json_safe(value):
+    """Plain JSON: numpy scalars as Python numbers, NaN as null."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, data) -> None:
+    """``data`` as indented UTF-8 JSON (through :func:`json_safe`)."""
+    path.write_text(json.dumps(json_safe(data), indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _replications_ok(o: Outcome, name: str) -> int:
+    return int(o.frames[name].notna().any(axis=1).sum())
+
+
+def _metric_summary(sub: pd.DataFrame, baseline: str) -> dict:
+    """One metric of the comparison table: estimates, verdicts and each paired difference."""
+    first = sub.iloc[0]
+
+    def by_alternative(alt_col: str, base_col: str) -> dict:
+        return {baseline: first[base_col], **sub.set_index("alternative")[alt_col].to_dict()}
+
+    out = {
+        "metric": first.metric,
+        "kind": first.kind,
+        "column": first.column,
+        "better_is": first.better_is,
+        "estimates": by_alternative("estimate_alt", "estimate_base"),
+    }
+    if first.kind == "target":
+        out |= {"source": first.source, "goal": first.target}
+        out["verdicts"] = by_alternative("verdict_alt", "verdict_base")
+    out["differences"] = [
+        {
+            "alternative": r.alternative,
+            "diff": r["diff"],
+            "low": r.paired_low,
+            "high": r.paired_high,
+            "level": r.level,
+            "method": r["method"],
+            "replications": r.n_pairs,
+            "p": r.p_paired,
+            "unpaired_low": r.unpaired_low,
+            "unpaired_high": r.unpaired_high,
+            "width_ratio": r.width_ratio,
+            "call": r["call"],
+        }
+        for _, r in sub.iterrows()
+    ]
+    return out
+
+
+def comparison_summary(o: Outcome, table: pd.DataFrame, baseline: str, alpha: float) -> dict:
+    """compare_summary.json: the alternatives and, per target and KPI, every estimate and
+    each alternative's paired difference to the baseline (interval, method, replications,
+    call); the machine-readable form of comparison.csv and the report."""
+    a0 = o.alternatives[0].conf
+    return {
+        "mode": "compare",
+        "district": a0.district.name,
+        "scenario": a0.scenario.name,
+        "seed": a0.experiment.seed,
+        "replications": max(len(f) for f in o.frames.values()),
+        "baseline": baseline,
+        "alpha": alpha,
+        "level": float(table.level.iloc[0]) if len(table) else 1 - alpha,
+        "correction": str(table.correction.iloc[0]) if len(table) else "none",
+        "alternatives": [
+            {
+                "name": a.name,
+                "overrides": a.overrides,
+                "layout": a.conf.layout.name,
+                "description": a.description or a.conf.layout.description,
+                "replications_ok": _replications_ok(o, a.name),
+            }
+            for a in o.alternatives
+        ],
+        "metrics": [
+            _metric_summary(table[table.metric == m], baseline) for m in dict.fromkeys(table.metric)
+        ],
+    }
+
+
 # ------------------------------------------------------------------------- outputs
 def _png(fig) -> bytes:
     buf = io.BytesIO()
@@ -402,7 +492,7 @@ def comparison_sections(
             " ".join(a.overrides) or "(as composed)",
             a.conf.layout.name,
             a.description or a.conf.layout.description,
-            int(o.frames[a.name].notna().any(axis=1).sum()),
+            _replications_ok(o, a.name),
         ]
         for a in o.alternatives
     ]
@@ -476,7 +566,8 @@ def write_comparison(
     title: str = "Comparison of alternatives",
     extra: list[tuple[str, str]] | None = None,
 ) -> None:
-    """comparison.csv, kpis.csv (long: one row per alternative and replication), figures, report."""
+    """comparison.csv, kpis.csv (long: one row per alternative and replication), figures,
+    alternatives.json, report.html and tables.xlsx (every CSV of ``outdir``)."""
     outdir.mkdir(parents=True, exist_ok=True)
     table.to_csv(outdir / "comparison.csv", index=False, encoding="utf-8-sig")
     long = pd.concat(
@@ -491,19 +582,16 @@ def write_comparison(
     for name, png in (("compare_targets.png", t_png), ("compare_kpis.png", k_png)):
         if png is not None:
             (outdir / name).write_bytes(png)
-    (outdir / "alternatives.json").write_text(
-        json.dumps(
-            [
-                {"name": a.name, "overrides": a.overrides, "layout": a.conf.layout.name}
-                for a in o.alternatives
-            ],
-            indent=2,
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
+    write_json(
+        outdir / "alternatives.json",
+        [
+            {"name": a.name, "overrides": a.overrides, "layout": a.conf.layout.name}
+            for a in o.alternatives
+        ],
     )
     page = html_page(title, (extra or []) + sections)
     (outdir / "report.html").write_text(page, encoding="utf-8")
+    write_workbook(outdir)  # tables.xlsx: every CSV of the folder (the audit's writer)
 
 
 def format_comparison(table: pd.DataFrame, max_kpis: int = 15) -> str:
@@ -537,9 +625,8 @@ def _known_kpi(name: str, field_name: str) -> None:
 
     known = known_kpis()
     if name not in known:  # (a typo would compare nothing of it and still finish)
-        near = get_close_matches(name, sorted(known), n=1)
-        hint = f" (did you mean {near[0]}?)" if near else " (see the KPI list in README)"
-        raise UserError(f"{field_name}: no KPI '{name}'{hint}")
+        hint = did_you_mean(name, known, "see the KPI list in README")
+        raise UserError(f"{field_name}: no KPI '{name}' ({hint})")
 
 
 def check_compare(
@@ -579,6 +666,7 @@ def run_compare(
     o = run_alternatives(alts, progress=progress)
     table = analyse(o, baseline, alpha, correction, kpis)
     write_comparison(o, table, baseline, alpha, outdir)
+    write_json(outdir / "compare_summary.json", comparison_summary(o, table, baseline, alpha))
     if progress:
         print(format_comparison(table))
         print(f"outputs: {outdir}")

@@ -28,7 +28,6 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ import pandas as pd
 
 from sim.config import Config, ConfigError, UncertaintyRange, validate
 from sim.config.uncertainty import config_value, set_config_value
-from sim.core.errors import UserError
+from sim.core.errors import UserError, did_you_mean
 from sim.core.kpi import infer_spec
 from sim.core.network import RoadNetwork
 from sim.run.metrics import kpi_specs
@@ -506,7 +505,9 @@ def apply_labels(verdicts: list[TargetResult], labels: dict[str, str]) -> None:
 
 def check_selection(rob, confs: list[Config]) -> None:
     """``robustness.keys`` and ``robustness.targets`` name ranged assumptions and targets that
-    exist (a typo would screen nothing and still finish), before anything runs."""
+    exist (a typo would screen nothing and still finish), before anything runs: the CLI's
+    pre-flight check calls it (one line, no run folder), and :func:`run_robustness` again
+    for a caller that skipped it."""
     ranged = sorted({k for c in confs for k in (*c.layout.uncertainty, *c.scenario.uncertainty)})
     targets = sorted({k for c in confs for k in c.district.targets})
     for field_name, wanted, known in (
@@ -515,8 +516,7 @@ def check_selection(rob, confs: list[Config]) -> None:
     ):
         for name in wanted:
             if name not in known:
-                near = get_close_matches(name, known, n=1)
-                hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(known)}"
+                hint = did_you_mean(name, known, f"known: {', '.join(known)}")
                 raise UserError(f"robustness.{field_name}: no {field_name[:-1]} '{name}' ({hint})")
 
 

@@ -16,9 +16,12 @@
 4. **Final comparison**: the best layouts and the baselines on the same replications,
    analysed by ``sim.run.compare`` (paired gain over the reference with its interval).
 
+What is not searched over (the other entries of the searched table, the excluded nodes) is
+listed as held fixed in the report and ``search_summary.json``.
+
 Outputs: ``search_candidates.csv``, ``search_selection.csv``, ``best_overrides.txt``,
-``search_summary.json``, ``comparison.csv``, ``kpis.csv``, ``report.html``. Method:
-docs/compare.md.
+``search_summary.json``, ``comparison.csv``, ``kpis.csv``, ``report.html``, ``tables.xlsx``.
+Method: docs/compare.md.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ import contextlib
 import copy
 import html
 import itertools
-import json
 import math
 import os
 import sys
@@ -52,6 +54,7 @@ from sim.run.compare import (
     html_table,
     kpi_frame,
     write_comparison,
+    write_json,
 )
 from sim.run.experiment import run_replications
 from sim.run.paired import kn_select, paired
@@ -279,6 +282,43 @@ def candidates(conf: Config, net: RoadNetwork, s: SearchConfig) -> tuple[list[in
     return nodes, fixed
 
 
+def _fixed_row(net: RoadNetwork, what: str, key: str, node: str, in_cut: bool, note: str) -> dict:
+    i = net.index.get(str(node))
+    return {
+        "what": what,
+        "key": key,
+        "node": node,
+        "name_zh": "" if i is None else str(net.attr(i, "name_zh") or ""),
+        "in_analytic_cut": in_cut,
+        "note": note,
+    }
+
+
+def held_fixed(conf: Config, net: RoadNetwork, s: SearchConfig) -> list[dict]:
+    """What the search does not move: the other entries of the table it searches (where they
+    stand; the stock-holding depots also serve demand in the analytic cut) and the nodes it
+    never proposes (``search.exclude``)."""
+    table = _items(conf, s)
+    stock = _stock_depots(conf)
+    what = {"depots": "depot", "teams": "team", "trucks": "fleet"}[s.place]
+    rows = []
+    for key, item in table.items():
+        if key in s.items:
+            continue
+        if s.place == "depots":
+            rows.append(_fixed_row(net, what, key, item.node, key in stock, f"level {item.level}"))
+        elif s.place == "teams":
+            rows.append(_fixed_row(net, what, key, item.home, False, f"{item.count} x {item.tier}"))
+        else:
+            depot = conf.layout.depots.get(item.base)
+            node = depot.node if depot is not None else item.base
+            note = f"{item.count} x {item.mode}, base {item.base}"
+            rows.append(_fixed_row(net, what, key, node, False, note))
+    for node in s.exclude:
+        rows.append(_fixed_row(net, "excluded node", "", node, False, "never proposed"))
+    return rows
+
+
 def place(conf: Config, net: RoadNetwork, s: SearchConfig, sites: list[int]) -> Config:
     """A copy of ``conf`` with item k of ``s.items`` at ``sites[k]``."""
     out = copy.deepcopy(conf)
@@ -423,19 +463,6 @@ class Runner:
         return np.array(out)
 
 
-def _json_safe(value):
-    """Plain JSON: numpy scalars as Python numbers, NaN as null."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _fresh_gain(
     o: Outcome, best: str, reference: str, objective: str, reused: int, level: float
 ) -> dict:
@@ -457,6 +484,19 @@ def _fresh_text(g: dict) -> str:
         f"gain {g['diff']:+.3g} [{g['low']:+.3g}, {g['high']:+.3g}] "
         f"({g['level']:.0%} paired t, {g['n']} replications)"
     )
+
+
+def _fixed_html(rows: list[dict], s: SearchConfig) -> str:
+    """The report's section on what the search held fixed."""
+    intro = (
+        f"<p>Only {', '.join(map(html.escape, s.items))} moved; every other entry of the "
+        f"layout's {html.escape(s.place)} stayed where it is, and the excluded nodes were "
+        "never proposed. Entries marked in the analytic cut serve demand there as fixed sites; "
+        "all of them run in the simulation.</p>"
+    )
+    if not rows:
+        return intro + "<p>Nothing else of this kind in the layout, no node excluded.</p>"
+    return intro + html_table(list(rows[0]), [list(r.values()) for r in rows])
 
 
 def runnable_overrides(conf: Config, overrides: list[str]) -> list[str]:
@@ -571,6 +611,7 @@ def run_search(
     gain = table[(table.column == s.objective) & (table.alternative == best.name)]
     reused = min(n_final, max(sel.reps[i] for i in final_idx if i < len(sel.reps)))
     fresh = _fresh_gain(o, best.name, reference, s.objective, reused, 1 - s.alpha)
+    fixed = held_fixed(conf, net, s)
     summary = {
         "best": best.name,
         "best_overrides": best.overrides,
@@ -587,10 +628,9 @@ def run_search(
         "delta": s.delta,
         "alpha": s.alpha,
         "sense": s.sense,
+        "held_fixed": fixed,
     }
-    (outdir / "search_summary.json").write_text(
-        json.dumps(_json_safe(summary), indent=2, ensure_ascii=False), encoding="utf-8"
-    )
+    write_json(outdir / "search_summary.json", summary)
     note = (
         f"<p>Objective <b>{html.escape(s.objective)}</b> ({s.sense}imise), indifference zone "
         f"&delta; = {s.delta:g}, 1 - &alpha; = {1 - s.alpha:.0%}. Kim & Nelson (2001) "
@@ -617,6 +657,7 @@ def run_search(
             f"{html.escape(s.solver)} via PuLP.</p>"
             + html_table(cand_cols, cand_table.values.tolist()),
         ),
+        ("Held fixed (not searched over)", _fixed_html(fixed, s)),
         (
             "Selection by simulation (common random numbers)",
             note + html_table(list(sel_table.columns), sel_table.values.tolist()),
