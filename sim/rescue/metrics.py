@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.core.eventlog import alarms, incident_windows
+from sim.core.eventlog import INCIDENT_WINDOW
 from sim.core.events import Incident
 
 if TYPE_CHECKING:
@@ -34,68 +34,153 @@ def town_of(net: RoadNetwork, node: str) -> str:
     return str(t) if t else node
 
 
-def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
-    """One row per alarmed incident with response, access mode, teams and outcome."""
-    net = rep.world.net
-    inc = alarms(events).set_index("incident")
-    meta = {e.id: (e.severity, e.window_min, e.t) for e in rep.timeline.of_type(Incident)}
-    logged = incident_windows(events)  # incidents published by modules (caught evacuees)
-    rows = zip(logged.severity, logged.window_min, logged.occurred, strict=True)
-    meta.update(zip(logged.index, rows, strict=True))
-    inc["severity"] = [meta.get(i, (0, NAN, NAN))[0] for i in inc.index]
-    inc["window_min"] = [meta.get(i, (0, NAN, NAN))[1] for i in inc.index]
-    inc["occurred"] = [meta.get(i, (0, NAN, NAN))[2] for i in inc.index]
-    inc["town"] = [town_of(net, n) for n in inc["node"]]
-    inc["town_zh"] = [
-        net.attr(net.index[t], "name_zh") if t in net.index else t for t in inc["town"]
-    ]
-    inc["lat"] = [net.attr(net.index[n], "lat") for n in inc["node"]]
-    inc["lon"] = [net.attr(net.index[n], "lon") for n in inc["node"]]
+# incidents.csv columns, in order, and the dtype of each column when there are no rows
+DETAIL_COLUMNS = {
+    "incident": "str",
+    "alarm": "float64",
+    "node": "str",
+    "people": "float64",
+    "kind": "str",
+    "hazard": "str",
+    "severity": "int64",
+    "window_min": "float64",
+    "occurred": "float64",
+    "town": "str",
+    "town_zh": "str",
+    "lat": "float64",
+    "lon": "float64",
+    "first_arrival": "float64",
+    "first_team": "str",
+    "first_tier": "str",
+    "first_mode": "str",
+    "teams_sent": "int64",
+    "escalated_to": "float64",
+    "resolved": "float64",
+    "rescued": "float64",
+    "response_min": "float64",
+    "reached_in_window": "bool",
+    "status": "str",
+}
 
-    arr = events[events.event == "arrive"].sort_values("t", kind="stable")
-    first = arr.groupby("ref").first()
-    inc["first_arrival"] = first["t"].reindex(inc.index)
-    inc["first_team"] = first["entity"].reindex(inc.index)
-    inc["first_tier"] = first["info"].reindex(inc.index)
-    dep = events[events.event == "depart"][["t", "entity", "ref", "info"]]
-    fa = first[["entity", "t"]].rename(columns={"t": "t_arr"}).reset_index()
-    m = dep.merge(fa, on=["ref", "entity"], how="inner")
-    m = m[m["t"] <= m["t_arr"]].sort_values("t", kind="stable")
-    inc["first_mode"] = m.groupby("ref")["info"].last().reindex(inc.index)
-    on_site = inc["first_arrival"].notna() & inc["first_mode"].isna()
-    inc.loc[on_site, "first_mode"] = "on_site"  # the team was already at the node
-    disp = events[events.event == "dispatch"].groupby("ref")["entity"].nunique()
-    inc["teams_sent"] = disp.reindex(inc.index).fillna(0).astype(int)
-    esc = events[events.event == "escalate"].groupby("entity")["qty"].max()
-    inc["escalated_to"] = esc.reindex(inc.index)
-    res = (
-        events[events.event == "resolved"]
-        .groupby("entity")
-        .agg(resolved=("t", "max"), rescued=("qty", "max"))
-    )
-    inc = inc.join(res)
-    inc["response_min"] = inc["first_arrival"] - inc["alarm"]
-    inc["rescued"] = inc["rescued"].fillna(0.0)
-    reached = inc["first_arrival"].notna()
-    # the survival window runs from the occurrence, not from the (delayed) alarm
-    since = inc["first_arrival"] - inc["occurred"].fillna(inc["alarm"])
-    inc["reached_in_window"] = reached & (since <= inc["window_min"])
-    # Work finished on a case first reached after its window: a recovery, not a rescue (its
-    # people are among the deaths), so that people_rescued and deaths never overlap.
-    done = inc["resolved"].notna()
-    alive = inc["reached_in_window"] | inc["window_min"].isna()  # (no window known: no deaths)
-    inc["status"] = np.where(
-        done & alive,
-        "rescued",
-        np.where(done, "recovered_late", np.where(reached, "in_progress", "not_reached")),
-    )
-    inc["rescued"] = inc["rescued"].where(inc["status"] == "rescued", 0.0)
-    return inc.reset_index()
+
+def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
+    """One row per alarmed incident with response, access mode, teams and outcome.
+
+    One pass over the log's rows in plain Python: a replication has a few to a few thousand
+    incidents, where pandas' per-call overhead (a groupby, a merge) cost more than the work.
+    Rows are read in the log's order, which is time order: "first" and "last" are by time,
+    ties in the order they were logged.
+    """
+    net = rep.world.net
+    meta = {e.id: (e.severity, e.window_min, e.t) for e in rep.timeline.of_type(Incident)}
+    alarm: dict[str, tuple] = {}  # incident -> (t, node, people, kind, hazard), log order
+    first: dict[str, tuple] = {}  # incident -> first arrival (t, team, tier)
+    departs: list[tuple] = []  # (t, team, incident, mode)
+    sent: dict[str, set] = {}  # incident -> teams dispatched
+    escalated: dict[str, float] = {}
+    resolved: dict[str, list[float]] = {}  # incident -> [last t, most people]
+    if not events["t"].is_monotonic_increasing:  # (the log is; a caller's frame may not be)
+        events = events.sort_values("t", kind="stable")
+    cols = ("t", "event", "entity", "node", "ref", "qty", "info")
+    for t, ev, ent, node, ref, qty, info in zip(*(events[c].to_numpy() for c in cols), strict=True):
+        if ev == "arrive":
+            if ref not in first:
+                first[ref] = (t, ent, info)
+        elif ev == "depart":
+            departs.append((t, ent, ref, info))
+        elif ev == "dispatch":
+            sent.setdefault(ref, set()).add(ent)
+        elif ev == "incident":
+            alarm.setdefault(ent, (t, node, qty, info, ref))
+        elif ev == "resolved":
+            r = resolved.get(ent)
+            if r is None:
+                resolved[ent] = [t, qty]
+            else:
+                r[0], r[1] = max(r[0], t), max(r[1], qty)
+        elif ev == "escalate":
+            escalated[ent] = max(escalated.get(ent, qty), qty)
+        elif ev == INCIDENT_WINDOW:  # incidents published by modules (caught evacuees)
+            meta[ent] = (_severity(info), qty, t)
+    # the mode of each first arrival: the last trip its team began towards the case by then
+    mode: dict[str, str] = {}
+    for t, team, ref, info in departs:
+        f = first.get(ref)
+        if f is not None and f[1] == team and t <= f[0]:
+            mode[ref] = info
+    cols_out: dict[str, list] = {c: [] for c in DETAIL_COLUMNS}
+    none = (0, NAN, NAN)
+    for inc_id, (t, node, people, kind, hazard) in alarm.items():
+        severity, window, occurred = meta.get(inc_id, none)
+        town = town_of(net, node)
+        i = net.index[node]
+        f = first.get(inc_id)
+        arrival = float(f[0]) if f is not None else NAN
+        done = resolved.get(inc_id)
+        reached = f is not None
+        since = arrival - (occurred if occurred == occurred else t)
+        in_window = reached and since <= window
+        alive = in_window or window != window  # (no window known: no deaths)
+        status = (
+            ("rescued" if alive else "recovered_late")
+            if done is not None
+            else ("in_progress" if reached else "not_reached")
+        )
+        row = (
+            inc_id,
+            float(t),
+            node,
+            float(people),
+            kind,
+            hazard,
+            int(severity),
+            float(window),
+            float(occurred),
+            town,
+            net.attr(net.index[town], "name_zh") if town in net.index else town,
+            net.attr(i, "lat"),
+            net.attr(i, "lon"),
+            arrival,
+            f[1] if reached else NAN,
+            f[2] if reached else NAN,
+            mode.get(inc_id, "on_site" if reached else NAN),
+            len(sent.get(inc_id, ())),
+            escalated.get(inc_id, NAN),
+            float(done[0]) if done is not None else NAN,
+            float(done[1]) if done is not None and status == "rescued" else 0.0,
+            arrival - t,
+            bool(in_window),
+            status,
+        )
+        for c, v in zip(cols_out.values(), row, strict=True):
+            c.append(v)
+    if not alarm:
+        return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in DETAIL_COLUMNS.items()})
+    return pd.DataFrame(cols_out)
+
+
+def _severity(info) -> int:
+    """Severity of an incident_window row (its info; 0 if not a number)."""
+    try:
+        return int(float(info))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _rt_stats(df: pd.DataFrame, standard_min: float) -> dict[str, float]:
-    rt = df.loc[df["first_arrival"].notna(), "response_min"].to_numpy(dtype=float)
-    n = len(df)
+    return _rt_arrays(_arrays(df), standard_min)
+
+
+def _arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns of an incident table that the response measures read, as arrays."""
+    cols = ("first_arrival", "response_min", "reached_in_window", "people", "rescued")
+    return {c: df[c].to_numpy() for c in cols}
+
+
+def _rt_arrays(a: dict[str, np.ndarray], standard_min: float) -> dict[str, float]:
+    """Response measures of the incidents in ``a`` (see :func:`_arrays`)."""
+    rt = a["response_min"][~np.isnan(a["first_arrival"])].astype(float)
+    n = len(a["people"])
     return {
         "incidents": float(n),
         "incidents_reached": float(rt.size),
@@ -104,29 +189,31 @@ def _rt_stats(df: pd.DataFrame, standard_min: float) -> dict[str, float]:
         "response_p90_min": float(np.percentile(rt, 90)) if rt.size else NAN,
         "incidents_within_standard": float((rt <= standard_min).sum()),
         "share_within_standard": float((rt <= standard_min).sum() / n) if n else NAN,
-        "incidents_not_reached_in_window": float(n - df["reached_in_window"].sum()),
-        "people_involved": float(df["people"].sum()),
-        "people_rescued": float(df["rescued"].sum()),
+        "incidents_not_reached_in_window": float(n - a["reached_in_window"].sum()),
+        "people_involved": float(np.nansum(a["people"])),
+        "people_rescued": float(np.nansum(a["rescued"])),
     }
 
 
-def busy_minutes(events: pd.DataFrame, horizon_min: float) -> pd.DataFrame:
+def busy_minutes(events: pd.DataFrame, horizon_min: float) -> dict[str, tuple[int, float]]:
     """Per team: tasks and minutes busy (each ``dispatch`` to the next ``free``)."""
-    ev = events[events.event.isin(["dispatch", "free"])][["t", "event", "entity"]]
-    out = {}
-    for team, g in ev.groupby("entity", sort=False):
-        busy, tasks, start = 0.0, 0, None
-        for t, e in zip(g["t"], g["event"], strict=True):
-            if e == "dispatch":
-                tasks += 1
-                start = t if start is None else start
-            elif start is not None:
-                busy += t - start
-                start = None
-        if start is not None:
-            busy += horizon_min - start
-        out[team] = (tasks, busy)
-    return pd.DataFrame.from_dict(out, orient="index", columns=["tasks", "busy_min"])
+    state: dict[str, list] = {}  # team -> [tasks, busy, start]
+    cols = (events[c].to_numpy() for c in ("t", "event", "entity"))
+    for t, e, team in zip(*cols, strict=True):
+        if e == "dispatch":
+            s = state.setdefault(team, [0, 0.0, None])
+            s[0] += 1
+            if s[2] is None:
+                s[2] = t
+        elif e == "free":
+            s = state.setdefault(team, [0, 0.0, None])
+            if s[2] is not None:
+                s[1] += t - s[2]
+                s[2] = None
+    return {
+        team: (tasks, busy + (horizon_min - start if start is not None else 0.0))
+        for team, (tasks, busy, start) in state.items()
+    }
 
 
 def team_table(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
@@ -134,11 +221,14 @@ def team_table(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     net = rep.world.net
     horizon = rep.horizon_min
     busy = busy_minutes(events, horizon)
-    act = events[events.event == "aid_activated"].groupby("entity")["t"].min()
+    act: dict[str, float] = {}
+    for e, team, t in zip(*(events[c].to_numpy() for c in ("event", "entity", "t")), strict=True):
+        if e == "aid_activated":
+            act[team] = min(act.get(team, t), t)
     rows = []
     for kind in ("team", "aid_team"):
         for t in rep.world.assets.of_kind(kind):
-            tasks, b = busy.loc[t.id] if t.id in busy.index else (0, 0.0)
+            tasks, b = busy.get(t.id, (0, 0.0))
             activated = 0.0 if kind == "team" else act.get(t.id, horizon)
             avail = horizon - activated
             rows.append(
@@ -163,13 +253,18 @@ def team_table(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
 
 
 def group_table(inc: pd.DataFrame, by: str, standard_min: float) -> pd.DataFrame:
-    """Response measures per value of column ``by`` (town or first tier)."""
-    rows = []
-    col = inc[by].fillna("(not reached)")
-    for key, g in inc.groupby(col, sort=True):
-        rows.append({by: key, **_rt_stats(g, standard_min)})
+    """Response measures per value of column ``by`` (town or first tier), sorted by value."""
+    keys = inc[by].fillna("(not reached)").to_numpy()
+    a = _arrays(inc)
+    groups: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        groups.setdefault(k, []).append(i)
+    rows = [
+        {by: k, **_rt_arrays({c: v[groups[k]] for c, v in a.items()}, standard_min)}
+        for k in sorted(groups)
+    ]
     # (no incidents: the columns still, so the CSV has its header like every other table)
-    return pd.DataFrame(rows, columns=[by, *_rt_stats(inc.iloc[:0], standard_min)])
+    return pd.DataFrame(rows, columns=[by, *_rt_arrays(_arrays(inc.iloc[:0]), standard_min)])
 
 
 def _detail(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
