@@ -72,9 +72,46 @@ class EventLog:
         return df
 
 
+# What was derived from a frame (rows_of's split, a module's tables): the last few frames,
+# each kept with what was derived from it (so that its id cannot be reused by another frame
+# while the entry exists).
+_DERIVED: dict[int, tuple[pd.DataFrame, int, dict]] = {}
+_DERIVED_MAX = 4
+
+
+def derived(events: pd.DataFrame, key, fn):
+    """``fn()``, computed once per frame ``events`` and ``key``: a table that several measures
+    of a module derive from the same log. The frame must not change once something has been
+    derived from it (the log is final when the run is over: :meth:`Replication.events`)."""
+    hit = _DERIVED.get(id(events))
+    if hit is None or hit[0] is not events or hit[1] != len(events):
+        if len(_DERIVED) >= _DERIVED_MAX:
+            _DERIVED.pop(next(iter(_DERIVED)))
+        hit = _DERIVED[id(events)] = (events, len(events), {})
+    cache = hit[2]
+    if key not in cache:
+        cache[key] = fn()
+    return cache[key]
+
+
+def rows_of(events: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The rows of ``events`` whose event is ``name``: what ``events[events.event == name]``
+    gives (same rows, order, index and columns), from a split of the frame made once.
+
+    A module's measures filter the same log by kind some fifty times per replication; each
+    filter scanned and copied the whole frame. Each caller gets its own (copy-on-write)
+    frame, so changing one does not change the split.
+    """
+    split = derived(
+        events, "rows_of", lambda: dict(iter(events.groupby("event", observed=True, sort=False)))
+    )
+    rows = split.get(name)
+    return events.iloc[:0] if rows is None else rows.copy(deep=False)
+
+
 def alarms(events: pd.DataFrame) -> pd.DataFrame:
     """The ``incident`` (alarm) rows of the log as incident, alarm, node, people, kind, hazard."""
-    inc = events[events.event == "incident"][["entity", "t", "node", "qty", "info", "ref"]]
+    inc = rows_of(events, "incident")[["entity", "t", "node", "qty", "info", "ref"]]
     return inc.rename(
         columns={
             "entity": "incident",
@@ -97,7 +134,7 @@ def incident_windows(events: pd.DataFrame) -> pd.DataFrame:
     severity, kind, node (empty if none)."""
     import pandas as pd  # after the run only (the event loop never needs pandas)
 
-    w = events[events.event == INCIDENT_WINDOW]
+    w = rows_of(events, INCIDENT_WINDOW)
     return pd.DataFrame(
         {
             "occurred": w.t.to_numpy(dtype=float),
@@ -112,4 +149,4 @@ def incident_windows(events: pd.DataFrame) -> pd.DataFrame:
 
 def first_arrivals(events: pd.DataFrame) -> pd.Series:
     """Time the first team arrived at each incident (``arrive`` rows, by incident id)."""
-    return events[events.event == "arrive"].groupby("ref")["t"].min()
+    return rows_of(events, "arrive").groupby("ref")["t"].min()

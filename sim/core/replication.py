@@ -29,14 +29,6 @@ class Replication:
             ev = self.__dict__["_events"] = self.world.log.frame()
         return ev
 
-    def memo(self, key, fn):
-        """``fn()``, computed once per replication under ``key`` (a table that the KPIs and
-        the tables of a module both derive from the log)."""
-        cache = self.__dict__.setdefault("_memo", {})
-        if key not in cache:
-            cache[key] = fn()
-        return cache[key]
-
 
 def hub_nodes(cfg: Config, net: RoadNetwork) -> list[int]:
     """Hubs that define isolation: the layout's hubs, else the district seat and the depots.

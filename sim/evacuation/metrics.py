@@ -23,14 +23,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.core.eventlog import first_arrivals, incident_windows
+from sim.core.eventlog import first_arrivals, incident_windows, rows_of
 
 NAN = float("nan")
 CURVE_STEP_MIN = 15.0
 
 
-def _rows(ev: pd.DataFrame, name: str) -> pd.DataFrame:
-    return ev[ev.event == name]
+_rows = rows_of
 
 
 def first_sheltered(ev: pd.DataFrame) -> pd.DataFrame:

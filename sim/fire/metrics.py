@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.eventlog import rows_of
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -43,7 +45,7 @@ def fire_table(events: pd.DataFrame, damaged_per_burned: float = 1.0) -> pd.Data
     events = events[events.event.str.startswith("fire_")]
     if events.empty:  # most fire years of a district have no fire
         return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS})
-    rep = events[events.event == "fire_report"].set_index("entity")
+    rep = rows_of(events, "fire_report").set_index("entity")
     out = pd.DataFrame(
         {
             "zone": rep["node"],
@@ -52,11 +54,11 @@ def fire_table(events: pd.DataFrame, damaged_per_burned: float = 1.0) -> pd.Data
             "detection_min": rep["qty"],
         }
     )
-    arr = events[events.event == "fire_arrive"].groupby("ref").t.min()
-    disp = events[events.event == "fire_dispatch"]
-    cont = events[events.event == "fire_contained"].set_index("entity")
-    esc = events[events.event == "fire_escaped"].set_index("entity")
-    done = events[events.event == "fire_out"].set_index("entity")
+    arr = rows_of(events, "fire_arrive").groupby("ref").t.min()
+    disp = rows_of(events, "fire_dispatch")
+    cont = rows_of(events, "fire_contained").set_index("entity")
+    esc = rows_of(events, "fire_escaped").set_index("entity")
+    done = rows_of(events, "fire_out").set_index("entity")
     out["first_arrival_min"] = arr
     out["teams_sent"] = disp[disp["info"] != "aviation"].groupby("ref").size()
     out["helicopters_sent"] = disp[disp["info"] == "aviation"].groupby("ref").size()

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config
+from sim.core.eventlog import derived, rows_of
 from sim.relief.stock import LOCAL_LEVELS, person_equivalents
 
 KPI_NAMES = (
@@ -92,8 +93,8 @@ def reserve_per_person(cfg: Config) -> tuple[list[str], np.ndarray, np.ndarray]:
 def stock_kpis(cfg: Config, ev: pd.DataFrame) -> tuple[float, float]:
     """(relief_stock_people, relief_stock_min_town_people) from the logged initial stock."""
     items, pp, counted = reserve_per_person(cfg)
-    rows = ev[ev.event == "relief_stock"]
-    depots = ev[ev.event == "relief_depot"].set_index("entity")
+    rows = rows_of(ev, "relief_stock")
+    depots = rows_of(ev, "relief_depot").set_index("entity")
 
     def vector(sel: pd.DataFrame) -> np.ndarray:
         s = sel.groupby("info").qty.sum()
@@ -116,7 +117,8 @@ def stock_coverage(cfg: Config, ev: pd.DataFrame) -> pd.DataFrame:
     The item with the fewest people covered limits the reserve standard (relief_stock_people).
     """
     items, pp, counted = reserve_per_person(cfg)
-    rows = ev[(ev.event == "relief_stock") & (ev.ref == "district")]
+    rows = rows_of(ev, "relief_stock")
+    rows = rows[rows.ref == "district"]
     stock = rows.groupby("info").qty.sum()
     qty = np.array([float(stock.get(i, 0.0)) for i in items])
     covers = np.divide(qty, pp, out=np.full(len(items), np.inf), where=pp > 0)
@@ -134,8 +136,14 @@ def stock_coverage(cfg: Config, ev: pd.DataFrame) -> pd.DataFrame:
 
 def group_table(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.DataFrame:
     """One row per group at a shelter: arrival, first arrival, needs met, who left unmet,
-    whether it counts (new arrivals, people handed on unmet in time) and is judged."""
-    arr = ev[ev.event == "relief_group"]
+    whether it counts (new arrivals, people handed on unmet in time) and is judged (made
+    once per log: the KPIs and the tables both start from it)."""
+    key = ("relief.groups", target_h, horizon_min)
+    return derived(ev, key, lambda: _group_table(ev, target_h, horizon_min)).copy(deep=False)
+
+
+def _group_table(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.DataFrame:
+    arr = rows_of(ev, "relief_group")
     if arr.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
     g = pd.DataFrame(
@@ -148,21 +156,24 @@ def group_table(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.Dat
             "people": arr.qty.to_numpy(),
         }
     ).set_index("group")
-    g["handed_on"] = ""
     t0 = g["arrival"].to_dict()
-    for r in ev[ev.event == "relief_transfer_in"].itertuples():  # sources come first
-        t0[r.entity] = t0.get(r.ref, t0[r.entity])
-        g.loc[r.entity, "handed_on"] = r.info
+    handed: dict[str, str] = {}
+    tr = rows_of(ev, "relief_transfer_in")
+    for ent, ref, info in zip(tr.entity, tr.ref, tr["info"], strict=True):  # sources first
+        t0[ent] = t0.get(ref, t0[ent])
+        handed[ent] = info
+    g["handed_on"] = [handed.get(i, "") for i in g.index]
     g["first"] = g.index.map(t0)
     met = (
-        ev[ev.event == "needs_met"]
+        rows_of(ev, "needs_met")
         .groupby("entity")
         .agg(met=("t", "min"), people_met=("qty", "first"))
     )
     g = g.join(met)
     target = target_h * 60.0
     deadline = np.minimum(g["first"] + target, g["met"].fillna(np.inf))
-    left = ev[(ev.event == "relief_left") & (ev["info"] == "unmet")]
+    left = rows_of(ev, "relief_left")
+    left = left[left["info"] == "unmet"]
     left = left.assign(deadline=left.entity.map(deadline))
     g["left_unmet"] = left[left.t <= left.deadline].groupby("entity").qty.sum()
     g["left_unmet"] = g["left_unmet"].fillna(0.0)
@@ -213,14 +224,14 @@ def relief_kpis(cfg: Config, ev: pd.DataFrame, horizon_min: float) -> dict[str, 
         h = m["hours_to_met"].to_numpy(dtype=float)
         out["needs_met_mean_h"] = float(np.average(h, weights=w)) if w.sum() > 0 else float("nan")
         out["needs_met_p90_h"] = _weighted_quantile(h, w, 0.9)
-        left = ev[ev.event == "relief_left"].groupby("entity").qty.sum()
+        left = rows_of(ev, "relief_left").groupby("entity").qty.sum()
         unmet = g[g["met_h"].isna()]
         out["people_needs_unmet_end"] = float(
             (unmet["people"] - unmet["group"].map(left).fillna(0.0)).sum()
         )
     kg = {k: v.unit_kg for k, v in rc.kit.items()}
-    unload = ev[ev.event == "relief_unload"]
-    out["relief_trips"] = float((ev.event == "relief_dispatch").sum())
+    unload = rows_of(ev, "relief_unload")
+    out["relief_trips"] = float(len(rows_of(ev, "relief_dispatch")))
     out["relief_tonnes_delivered"] = float((unload.qty * unload["info"].map(kg)).sum() / 1000.0)
     out["relief_truck_utilisation"] = truck_utilisation(ev, horizon_min)
     out.update(mode_kpis(ev, kg))
@@ -232,8 +243,8 @@ def relief_kpis(cfg: Config, ev: pd.DataFrame, horizon_min: float) -> dict[str, 
         if len(towns)
         else 0.0
     )
-    out["relief_waits_for_road"] = float((ev.event == "relief_wait_road").sum())
-    out["relief_grounded_h"] = float(ev.loc[ev.event == "relief_grounded", "qty"].sum() / 60.0)
+    out["relief_waits_for_road"] = float(len(rows_of(ev, "relief_wait_road")))
+    out["relief_grounded_h"] = float(rows_of(ev, "relief_grounded")["qty"].sum() / 60.0)
     for name, event in (
         ("relief_stockouts", "relief_stockout"),
         ("relief_shortages", "relief_shortage"),
@@ -241,26 +252,26 @@ def relief_kpis(cfg: Config, ev: pd.DataFrame, horizon_min: float) -> dict[str, 
         ("relief_deliveries_blocked", "relief_blocked"),
         ("relief_trips_delayed", "relief_delayed"),
     ):
-        out[name] = float((ev.event == event).sum())
+        out[name] = float(len(rows_of(ev, event)))
     return out
 
 
 def vehicle_modes(ev: pd.DataFrame) -> dict[str, str]:
     """Vehicle id -> mode (road, water, air) from the ``relief_vehicle`` rows."""
-    veh = ev[ev.event == "relief_vehicle"]
+    veh = rows_of(ev, "relief_vehicle")
     return dict(zip(veh.entity, veh["info"], strict=True))
 
 
 def unload_kg(ev: pd.DataFrame, kg: dict[str, float]) -> pd.DataFrame:
     """``relief_unload`` rows with the vehicle's mode and the kilograms unloaded."""
-    u = ev[ev.event == "relief_unload"]
+    u = rows_of(ev, "relief_unload")
     return u.assign(mode=u.entity.map(vehicle_modes(ev)), kg=u.qty * u["info"].map(kg))
 
 
 def mode_kpis(ev: pd.DataFrame, kg: dict[str, float]) -> dict[str, float]:
     """Trips dispatched and tonnes unloaded by road, water and air."""
     modes = vehicle_modes(ev)
-    disp = ev.loc[ev.event == "relief_dispatch", "entity"].map(modes)
+    disp = rows_of(ev, "relief_dispatch")["entity"].map(modes)
     tonnes = unload_kg(ev, kg).groupby("mode")["kg"].sum() / 1000.0
     out = {}
     for m in MODES:
@@ -279,7 +290,7 @@ def delivery_towns(ev: pd.DataFrame, g: pd.DataFrame, kg: dict[str, float] | Non
     people still unmet at the horizon (``unserved``), and trips and kg by mode."""
     if g.empty:
         return pd.DataFrame(columns=TOWN_COLUMNS)
-    left = ev[ev.event == "relief_left"].groupby("entity").qty.sum()
+    left = rows_of(ev, "relief_left").groupby("entity").qty.sum()
     x = _judged(g).assign(
         new=np.where(g["handed_on"] == "", g["people"], 0.0),
         unmet=np.where(g["met_h"].isna(), g["people"] - g["group"].map(left).fillna(0.0), 0.0),
@@ -304,14 +315,15 @@ def delivery_towns(ev: pd.DataFrame, g: pd.DataFrame, kg: dict[str, float] | Non
 
 
 def _onset_share(ev: pd.DataFrame, g: pd.DataFrame, target_h: float, horizon_min: float) -> float:
-    onset = ev.loc[ev.event == "relief_onset", "t"]
+    onset = rows_of(ev, "relief_onset")["t"]
     start = float(onset.iloc[0]) if len(onset) else float(g["first_arrival_h"].min() * 60.0)
     deadline = start + target_h * 60.0
     if deadline > horizon_min:
         return float("nan")
     arrived = g[g["counted"] & (g["first_arrival_h"] * 60.0 <= deadline)]
     met = arrived["met_h"] * 60.0 <= deadline
-    left = ev[(ev.event == "relief_left") & (ev["info"] == "unmet") & (ev.t <= deadline)]
+    left = rows_of(ev, "relief_left")
+    left = left[(left["info"] == "unmet") & (left.t <= deadline)]
     gone = arrived["group"].map(left.groupby("entity").qty.sum()).fillna(0.0)
     # people met by the deadline / people there by then (not counting who left unmet)
     judged = (arrived["people"] - gone).where(~met, arrived["people_met"])
@@ -320,14 +332,17 @@ def _onset_share(ev: pd.DataFrame, g: pd.DataFrame, target_h: float, horizon_min
 
 def truck_utilisation(ev: pd.DataFrame, horizon_min: float) -> float:
     """Share of road-vehicle time from fleet ready to horizon spent on trips."""
-    veh = ev[(ev.event == "relief_vehicle") & (ev["info"] == "road")]
-    ready = ev[ev.event == "relief_ready"].groupby("entity").t.min()
+    veh = rows_of(ev, "relief_vehicle")
+    veh = veh[veh["info"] == "road"]
+    ready = rows_of(ev, "relief_ready").groupby("entity").t.min()
     if veh.empty or ready.empty:
         return float("nan")
     avail = (horizon_min - veh.ref.map(ready)).clip(lower=0).fillna(0.0).sum()
     ids = set(veh.entity)
-    disp = ev[(ev.event == "relief_dispatch") & ev.entity.isin(ids)]
-    free = ev[(ev.event == "relief_free") & ev.entity.isin(ids)]
+    disp = rows_of(ev, "relief_dispatch")
+    disp = disp[disp.entity.isin(ids)]
+    free = rows_of(ev, "relief_free")
+    free = free[free.entity.isin(ids)]
     busy = free.qty.sum()
     open_trips = len(disp) - len(free)
     if open_trips > 0:  # trips still under way at the horizon
@@ -351,7 +366,7 @@ def relief_tables(
         "relief_towns": _by(g, "origin"),
         "relief_stockouts": _stockouts(ev),
         "relief_vehicles": _vehicles(ev, horizon_min),
-        "relief_calloffs": ev.loc[ev.event == "relief_calloff", ["entity", "t", "ref", "qty"]]
+        "relief_calloffs": rows_of(ev, "relief_calloff")[["entity", "t", "ref", "qty"]]
         .rename(columns={"entity": "depot", "ref": "trigger", "qty": "items"})
         .assign(t_h=lambda d: d.t / 60.0)
         .drop(columns="t"),
@@ -395,7 +410,7 @@ def _by(g: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _stockouts(ev: pd.DataFrame) -> pd.DataFrame:
-    s = ev[ev.event == "relief_stockout"]
+    s = rows_of(ev, "relief_stockout")
     return pd.DataFrame(
         {
             "depot": s.entity.to_numpy(),
@@ -407,9 +422,9 @@ def _stockouts(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def _vehicles(ev: pd.DataFrame, horizon_min: float) -> pd.DataFrame:
-    veh = ev[ev.event == "relief_vehicle"]
-    free = ev[ev.event == "relief_free"].groupby("entity").qty.agg(["size", "sum"])
-    kg = ev[ev.event == "relief_dispatch"].groupby("entity").qty.sum()
+    veh = rows_of(ev, "relief_vehicle")
+    free = rows_of(ev, "relief_free").groupby("entity").qty.agg(["size", "sum"])
+    kg = rows_of(ev, "relief_dispatch").groupby("entity").qty.sum()
     return pd.DataFrame(
         {
             "vehicle": veh.entity.to_numpy(),

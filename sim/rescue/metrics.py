@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.core.eventlog import INCIDENT_WINDOW
+from sim.core.eventlog import INCIDENT_WINDOW, derived, rows_of
 from sim.core.events import Incident
 
 if TYPE_CHECKING:
@@ -268,14 +268,12 @@ def group_table(inc: pd.DataFrame, by: str, standard_min: float) -> pd.DataFrame
 
 
 def _detail(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
-    """incident_detail, once per replication and log (shared by the KPIs and the tables)."""
-    return rep.memo(
-        ("rescue.incidents", id(events), len(events)), lambda: incident_detail(events, rep)
-    )
+    """incident_detail, once per log (shared by the KPIs and the tables)."""
+    return derived(events, "rescue.incidents", lambda: incident_detail(events, rep))
 
 
 def _teams(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
-    return rep.memo(("rescue.teams", id(events), len(events)), lambda: team_table(events, rep))
+    return derived(events, "rescue.teams", lambda: team_table(events, rep))
 
 
 # incidents.csv names its clock times with their unit (minutes from the scenario's start)
@@ -326,27 +324,26 @@ def rescue_kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     out["team_utilisation"] = (
         float(local["busy_h"].sum() / local["available_h"].sum()) if len(local) else NAN
     )
-    ev = events.event
     out["incidents_escalated"] = float(inc["escalated_to"].notna().sum())
     out["incidents_multi_team"] = float((inc["teams_sent"] > 1).sum())
-    out["teams_relieved"] = float((ev == "relieved").sum())
-    dep = events[ev == "depart"]
+    out["teams_relieved"] = float(len(rows_of(events, "relieved")))
+    dep = rows_of(events, "depart")
     for mode in ("foot", "water", "air"):
         out[f"trips_{mode}"] = float((dep["info"] == mode).sum())
-    out["reroutes"] = float((ev == "reroute").sum())
-    req = events[ev == "aid_request"]
+    out["reroutes"] = float(len(rows_of(events, "reroute")))
+    req = rows_of(events, "aid_request")
     out["aid_requests"] = float(len(req))
     out["first_aid_request_h"] = float(req["t"].min() / 60.0) if len(req) else NAN
-    out["aid_teams_activated"] = float((ev == "aid_activated").sum())
+    out["aid_teams_activated"] = float(len(rows_of(events, "aid_activated")))
     regional = set(teams.loc[teams["regional"], "team"]) if len(teams) else set()
-    disp = events[ev == "dispatch"]
+    disp = rows_of(events, "dispatch")
     out["aid_dispatches"] = float(disp["entity"].isin(regional).sum())
     reached = inc[inc["first_team"].notna()]
     out["share_first_on_scene_aid"] = (
         float(reached["first_team"].isin(regional).mean()) if len(reached) else NAN
     )
-    rep_req = events[ev == "repair_request"]
-    repaired = events[ev == "repaired"]
+    rep_req = rows_of(events, "repair_request")
+    repaired = rows_of(events, "repaired")
     out["roads_to_repair"] = float(len(rep_req))
     out["roads_repaired"] = float(len(repaired))
     out["repair_wait_mean_h"] = float(repaired["qty"].mean() / 60.0) if len(repaired) else NAN

@@ -50,6 +50,7 @@ from tqdm import tqdm
 
 from sim.config import Config
 from sim.core.errors import UserError
+from sim.core.eventlog import rows_of
 from sim.core.network import RoadNetwork
 from sim.modules import RESPONSE_MODULES
 from sim.run.metrics import replication_kpis
@@ -76,7 +77,7 @@ def run_one(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:
     r = run_replication(cfg, net, rep)
     ev = r.events()
     kpis = replication_kpis(r)
-    closures = ev[ev.event == "road_close"][["t", "entity", "node", "ref"]]
+    closures = rows_of(ev, "road_close")[["t", "entity", "node", "ref"]]
     closures = closures.rename(columns={"t": "t_min"})  # minutes from the scenario's start
     tables = {"road_closures": closures.assign(rep=rep)[["rep", *closures.columns]]}
     for module in RESPONSE_MODULES:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.core.eventlog import alarms
+from sim.core.eventlog import alarms, rows_of
 from sim.core.events import SEVERE_CONVECTION
 from sim.core.kpi import INPUT, KpiSpec
 from sim.modules import RESPONSE_MODULES
@@ -19,12 +19,12 @@ def incident_table(events: pd.DataFrame) -> pd.DataFrame:
     """One row per alarmed incident: alarm time, node, people, first arrival, resolution."""
     inc = alarms(events)
     arr = (
-        events[events.event == "arrive"]
+        rows_of(events, "arrive")
         .groupby("ref")
         .agg(first_arrival=("t", "min"), first_tier=("info", "first"))
     )
     res = (
-        events[events.event == "resolved"]
+        rows_of(events, "resolved")
         .groupby("entity")
         .agg(resolved=("t", "max"), rescued=("qty", "max"))
     )
@@ -83,7 +83,7 @@ def replication_kpis(rep: Replication) -> dict[str, float]:
     warn = ev[(ev.event == "warning") & (ev.ref == SEVERE_CONVECTION)]
     out = {
         "warning_lead_min": float(warn.qty.min()) if len(warn) else float("nan"),
-        "roads_closed": float((ev.event == "road_close").sum()),
+        "roads_closed": float(len(rows_of(ev, "road_close"))),
         "towns_isolated_ever": float(iso_ever),
         "towns_isolated_max": float(iso_max),
         "town_isolation_hours": iso_h,
