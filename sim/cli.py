@@ -223,6 +223,10 @@ class _Preflight:
         the keys and targets it is to screen. Returns the audit's design scenarios (None if
         not an audit) and the alternatives, for the run to reuse."""
         runs = None
+        if job.experiment.mode == "drill":  # a past not_before, scenario=audit
+            from sim.drill.draw import check_drill_config
+
+            check_drill_config(job, overrides)
         self.check_design_scenarios(job)
         if job.scenario.name == "audit":
             runs = audit_runs([*overrides, *self.search], job, self.yaml_problems)

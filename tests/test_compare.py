@@ -138,6 +138,7 @@ def test_compare_end_to_end_writes_report_and_table(tmp_path):
     table = run_compare(alts, tmp_path, progress=False)
     for name in ("comparison.csv", "report.html", "kpis.csv", "compare_kpis.png"):
         assert (tmp_path / name).exists(), name
+    assert not list(tmp_path.glob(".staging-*"))  # published and removed
     csv = pd.read_csv(tmp_path / "comparison.csv", encoding="utf-8-sig")
     assert set(csv.alternative) == {"2teams", "4teams"} and set(csv.baseline) == {"1teams"}
     rt = table[(table.metric == "response_mean_min")].set_index("alternative")
@@ -266,3 +267,36 @@ def test_compare_writes_a_machine_readable_summary_and_a_workbook(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     sheets = openpyxl.load_workbook(tmp_path / "tables.xlsx", read_only=True).sheetnames
     assert sheets == ["comparison", "kpis"]
+
+
+def test_compare_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_path, monkeypatch):
+    """Compare wrote straight into the run folder: a link planted there (before the run, or
+    while it runs) was written through. Now its outputs are staged and published by rename:
+    the link is refused, its target untouched, and no staging folder is left."""
+    from sim.core.errors import OutputError
+    from sim.run import compare
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "compare_summary.json").symlink_to(victim)
+    alts = _alts(teams=(1, 2), reps=2)
+    for a in alts:
+        a.conf.experiment.hours = 6.0
+        a.conf.experiment.resume = True  # past the earlier-run check: the link itself is refused
+    with pytest.raises(OutputError, match="compare_summary.json: is a symbolic link"):
+        run_compare(alts, run, progress=False)
+    (run / "compare_summary.json").unlink()
+    summary = compare.comparison_summary
+
+    def plant_then_summarise(*args, **kw):  # a link made after the pre-flight check
+        (run / "compare_summary.json").symlink_to(victim)
+        return summary(*args, **kw)
+
+    monkeypatch.setattr(compare, "comparison_summary", plant_then_summarise)
+    with pytest.raises(OutputError, match="compare_summary.json: is a symbolic link"):
+        run_compare(alts, run, progress=False)
+    assert victim.read_text() == "precious"
+    assert (run / "compare_summary.json").is_symlink()  # the link itself is left alone
+    assert not list(run.glob(".staging-*"))

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -33,16 +34,17 @@ ARGS = [
     "--no-first-run",
 ]
 PASS = "console test passphrase"
-# an earthquake drill whose injects fall within 24 drill minutes: 24 s at 60x
+# an earthquake drill whose injects fall within 2.5 drill hours: 15 s at 600x (long enough
+# for a road closure's contingency to fall due before ENDEX: later ones are dropped)
 BASE = [
     "experiment=drill",
     "district=beibei",
     "scenario=earthquake",
-    "experiment.drill.window_h=0.4",
+    "experiment.drill.window_h=2.5",
     "experiment.drill.max_injects=8",
     "experiment.drill.benchmark_replications=3",
     "experiment.executor=serial",
-    "experiment.drill.not_before=2027-01-01",
+    "experiment.drill.not_before=2090-01-01",  # a past not_before is refused
 ]
 SHOTS = (
     Path(os.environ.get("DRILL_SCREENSHOTS", "")) if os.environ.get("DRILL_SCREENSHOTS") else None
@@ -60,7 +62,7 @@ if not Path(CHROMIUM).exists():
 def package(tmp_path_factory) -> tuple[dict, Path]:
     pkg = make_package(compose_config, BASE, 42, "drill-browser")
     assert len(pkg["msel"]) >= 4
-    assert max(i["t_min"] for i in pkg["msel"]) - pkg["clock"]["startex_t_min"] <= 24
+    assert max(i["t_min"] for i in pkg["msel"]) - pkg["clock"]["startex_t_min"] <= 150
     path = tmp_path_factory.mktemp("drill") / "drill-browser.sealed"
     seal(pkg, PASS, path, {"drill_id": "drill-browser", "district": "beibei"})
     return pkg, path
@@ -233,10 +235,10 @@ def test_an_evaluators_entry_survives_a_server_restart(browser, package, tmp_pat
         srv.stop()
 
 
-def test_a_drill_runs_end_to_end_at_60x_and_is_reviewed(browser, package, tmp_path):
+def test_a_drill_runs_end_to_end_at_600x_and_is_reviewed(browser, package, tmp_path):
     pkg, sealed = package
     db = tmp_path / "d.sqlite"
-    srv = Server(sealed, db, speed=60)
+    srv = Server(sealed, db, speed=600)
     try:
         ctl = login(browser, srv.url, srv.codes["controller"])
         ply = login(browser, srv.url, srv.codes["player"])
@@ -253,6 +255,8 @@ def test_a_drill_runs_end_to_end_at_60x_and_is_reviewed(browser, package, tmp_pa
         k = next(i for i, x in enumerate(c) if "player" in x)
         assert ctl.request.post(f"{srv.url}/api/contingency/1/{k}").ok
         ply.wait_for_selector("text=Municipal emergency bureau", timeout=5000)
+        dropped = next(i for i, x in enumerate(c) if x["when"] == "dropped")  # due after ENDEX
+        assert ctl.request.post(f"{srv.url}/api/contingency/1/{dropped}").status == 400
         deadline = t0 + 40
         while time.time() < deadline:
             s = ctl.request.get(srv.url + "/api/state").json()
@@ -287,6 +291,10 @@ def test_a_drill_runs_end_to_end_at_60x_and_is_reviewed(browser, package, tmp_pa
     html = (out / "review.html").read_text(encoding="utf-8")
     assert "After-action review" in html and "Gaps and likely causes" in html
     assert html.count("<svg") >= 1 and "not observed" in html
+    assert "Contingency injects released" in html and "C1." in html
+    for text in (c[k]["en"], c[k]["player"]["en"]):  # its trigger and its text
+        assert escape(text) in html
+    assert "ENDEX: not declared" not in html and "ENDEX: " in html  # the clock ended itself
     from openpyxl import load_workbook
 
     ws = load_workbook(out / "review.xlsx")["review"]

@@ -28,7 +28,7 @@ BASE = [
     "district=beibei",
     "experiment.drill.benchmark_replications=3",
     "experiment.executor=serial",
-    "experiment.drill.not_before=2027-01-01",
+    "experiment.drill.not_before=2090-01-01",  # a past not_before is refused
 ]
 SEED_A, SEED_B = 123456789, 987654321
 
@@ -279,3 +279,74 @@ def test_chinese_texts_carry_no_config_ids_or_english_names(pkg_a):
             published |= set(re.findall(r'"([a-z_]+)"', rhs))  # the casualty incidents' kinds
     assert published >= {"landslide_burial", "caught_trapped", "caught_on_road"}
     assert published <= set(INCIDENT_KINDS), published - set(INCIDENT_KINDS)
+
+
+def test_a_drill_refuses_a_past_not_before_and_the_plan_audit():
+    """A not_before before today, or scenario=audit (the whole-plan audit: no injects, an
+    empty package), is one line naming the field (drill review: both were accepted)."""
+    from sim.core.errors import UserError
+    from sim.drill.draw import check_drill_config
+
+    today = dt.date(2027, 3, 1)
+    past = compose_config([*BASE, "experiment.drill.not_before=2027-02-28"])
+    with pytest.raises(
+        UserError, match=r"^experiment\.drill\.not_before='2027-02-28': is in the past"
+    ):
+        check_drill_config(past, [], today)
+    check_drill_config(past, [], dt.date(2027, 2, 28))  # today itself is not the past
+    plain = compose_config(BASE)  # scenario: the default (the audit), a hazard is drawn
+    check_drill_config(plain, BASE, today)
+    with pytest.raises(UserError, match=r"^scenario=audit: a drill needs a single scenario") as e:
+        check_drill_config(plain, [*BASE, "scenario=audit"], today)
+    assert "flood_evacuation" in str(e.value) and "\n" not in str(e.value)
+    run = compose_config(["district=beibei", "experiment.drill.not_before=2020-01-01"])
+    check_drill_config(run, ["scenario=audit"], today)  # not a drill: nothing to refuse
+    with pytest.raises(UserError, match="scenario=audit"):  # before anything is simulated
+        make_package(compose_config, [*BASE, "scenario=audit"], SEED_A, "drill-test")
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        (["scenario=audit"], "scenario=audit"),
+        (["experiment.drill.not_before=2020-01-01"], "not_before"),
+    ],
+)
+def test_a_refused_drill_is_one_line_exit_2_and_seals_nothing(tmp_path, extra, field):
+    env = {**os.environ, "DRILL_PASSPHRASE": "refused pass"}
+    out = tmp_path / "x"
+    r = _run([sys.executable, "run_sim.py", *BASE, *extra, f"hydra.run.dir={out}"], env, ROOT)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and field in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()  # refused in the pre-flight: no run folder at all
+
+
+def test_no_contingency_falls_after_the_drill_window(pkg_a):
+    """A slower-than-benchmark contingency due after ENDEX is dropped with a note, never
+    clamped; the others say when they fall due on the drill clock (drill review: a 24 h
+    standard on an inject at T+20 h put its prompt 20 h after the window)."""
+    from sim.drill.msel import DrillClock, contingencies
+
+    clock = DrillClock(dt.datetime(2027, 6, 1, 14, 0), 100.0)  # STARTEX at scenario minute 100
+    std = {"kind": "limit", "limit_min": 1440.0, "source": "002 L180"}
+    act = {"id": "A", "zh": "物资", "en": "relief", "standard": std, "benchmark": None}
+    late = {"t_min": 100.0 + 1200.0, "expected": [act]}  # released at T+20:00
+    [note] = contingencies(late, None, clock, end_min=1440.0)
+    assert note["when"] == "dropped" and "player" not in note and note["at_min"] == 2640.0
+    assert "ENDEX T+24:00" in note["en"] and "T+44:00" in note["en"]
+    fast = {**act, "standard": None, "benchmark": {"p90": 60.0}}
+    [ok] = contingencies({"t_min": 100.0 + 1200.0, "expected": [fast]}, None, clock, 1440.0)
+    assert ok["when"] == "slower" and ok["at_min"] == 1260.0 and ok["clock"] == "2027-06-02 12:40"
+    # drill minutes count from STARTEX, not from the scenario's start; the end itself is in
+    [edge] = contingencies({"t_min": 100.0 + 1380.0, "expected": [fast]}, None, clock, 1440.0)
+    assert edge["when"] == "slower" and edge["at_min"] == 1440.0
+    end = pkg_a["clock"]["window_h"] * 60.0
+    for inj in pkg_a["msel"]:
+        for c in inj["contingency"]:
+            if c["when"] == "slower":
+                assert c["at_min"] <= end + 1e-6, (inj["seq"], c)
+                assert c["at_min"] == pytest.approx(
+                    inj["t_min"] - pkg_a["clock"]["startex_t_min"] + c["after_min"], abs=0.11
+                )
+            else:
+                assert c["when"] in ("faster", "dropped") and "player" not in c

@@ -207,3 +207,112 @@ def test_msel_writes_injects_from_a_known_log():
     fire = next(i for i in inj if i["kind"] == "incident")
     assert "歇马街道" in fire["inject"]["zh"] and fire["expected"][1]["sim_min"] == 15.0
     assert inj[0]["clock"] == "2027-06-01 14:10" and inj[0]["scenario_time"] == "T+00:00"
+
+
+def _drill_pkg() -> dict:
+    """``_pkg`` with what the review page and the console need: clock, names, contingencies."""
+    pkg = _pkg()
+    pkg["clock"] |= {"start": "2027-06-01T14:00", "startex": "2027-06-01 15:50", "window_h": 1.0}
+    pkg |= {
+        "drill_id": "drill-test",
+        "district": {"name": "beibei", "zh": "北碚区", "en": "Beibei"},
+        "scenario": {"source": "", "label_zh": "暴雨", "label_en": "storm", "drawn": True},
+        "focus": {"zh": "", "en": ""},
+        "simulation": {"benchmark_replications": 3},
+    }
+    for inj in pkg["msel"]:
+        inj["to"] = {"zh": "区应急指挥中心", "en": "district EOC"}
+        inj["contingency"] = [
+            {
+                "for": "A",
+                "when": "slower",
+                "after_min": 30.0,
+                "zh": f"若30分钟内未完成（{inj['seq']}）",
+                "en": f"If not done within 30 min (inject {inj['seq']})",
+                "player": {"zh": f"请报告进展 {inj['seq']}", "en": f"Report progress {inj['seq']}"},
+            },
+            {"for": "A", "when": "dropped", "after_min": None, "zh": "不设", "en": "none"},
+        ]
+    pkg["player_cards"] = [
+        {"card": i, "seq": i, "clock": "", "zh": f"卡{i}", "en": f"card {i}"} for i in (1, 2, 3)
+    ]
+    return pkg
+
+
+def _review_page(tmp_path, ended: bool) -> tuple[str, object]:
+    """Run a drill on the records (release, observe with notes, a contingency) and review it."""
+    import json
+
+    from openpyxl import load_workbook
+
+    from sim.drill.review import review
+
+    pkg = _drill_pkg()
+    store = Store(tmp_path / "d.sqlite")
+    store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
+    store.release(1, "inject", None, 0.0, "clock", pkg["player_cards"][0])
+    store.release(2, "inject", None, 10.0, "clock", pkg["player_cards"][1])
+    card = {
+        "card": "C2.1",
+        "seq": 2,
+        "zh": "【市应急管理局】请报告进展",
+        "en": "[Bureau] report now",
+    }
+    store.release(2, "contingency", 0, 25.0, "manual", card)
+    store.observe("1A", 40.0, "16:30", "专家甲", "team seen leaving the depot")
+    store.observe("1A", 55.0, "16:45", "专家乙", "corrected: arrival on scene")
+    store.observe("1B", None, "150 people", "专家甲", '=HYPERLINK("http://x")')
+    store.set_clock("ended" if ended else "running", 52.5, time.time(), 60.0)
+    store.close()
+    out = review(tmp_path / "d.sqlite", tmp_path / "review")
+    return (out / "review.html").read_text(encoding="utf-8"), load_workbook(out / "review.xlsx")
+
+
+def test_review_reports_notes_released_contingencies_and_endex(tmp_path):
+    """review.html and review.xlsx carry the evaluators' notes, the contingency injects
+    released (when, on which trigger, what text) and ENDEX (drill review: they did not)."""
+    html, wb = _review_page(tmp_path, ended=True)
+    for text in ("team seen leaving the depot", "corrected: arrival on scene", "专家乙"):
+        assert text in html
+    assert "Contingency injects released" in html
+    assert "C2.1" in html and "【市应急管理局】请报告进展" in html
+    assert "If not done within 30 min (inject 2)" in html  # the trigger it answered
+    assert "2027-06-01 16:15 (T+00:25)" in html  # released at drill minute 25 (STARTEX 15:50)
+    assert "before its trigger" in html  # 15 min after its inject, due after 30
+    assert "ENDEX: 2027-06-01 16:42 (T+00:52" in html
+    ws = wb["review"]
+    notes = {ws.cell(i, 1).value: ws.cell(i, 17).value for i in range(2, ws.max_row + 1)}
+    assert "16:30 专家甲: team seen leaving the depot" in notes["1A"]
+    assert "corrected: arrival on scene" in notes["1A"]
+    cell = next(c for c in ws["Q"] if c.value and "HYPERLINK" in str(c.value))
+    assert cell.data_type == "s"  # typed text is never a formula
+    cont = wb["contingencies"]
+    assert cont.max_row == 2 and cont.cell(2, 1).value == "C2.1"
+    assert cont.cell(2, 5).value == "2A" and "inject 2" in cont.cell(2, 6).value
+    info = {r[0].value: r[1].value for r in wb["drill"].iter_rows(min_row=2)}
+    assert info["ENDEX"].startswith("2027-06-01 16:42") and info["ENDEX (drill min)"] == 52.5
+
+
+def test_review_says_when_endex_was_never_declared(tmp_path):
+    html, wb = _review_page(tmp_path, ended=False)
+    assert "ENDEX: not declared" in html
+    info = {r[0].value: r[1].value for r in wb["drill"].iter_rows(min_row=2)}
+    assert info["ENDEX"] == "not declared" and info["ENDEX (drill min)"] is None
+
+
+def test_console_releases_no_contingency_after_endex(tmp_path):
+    import pytest
+    from fastapi import HTTPException
+
+    from sim.drill.console.server import Console
+
+    console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
+    with pytest.raises(HTTPException, match="dropped"):
+        console.release_contingency(1, 1)
+    console.clock.start()
+    assert console.release_contingency(1, 0)
+    console.clock.end()
+    with pytest.raises(HTTPException) as exc:
+        console.release_contingency(2, 0)
+    assert exc.value.status_code == 409 and "ENDEX" in exc.value.detail
+    console.clock.stop()

@@ -3,6 +3,7 @@ bisection brackets the true flip, common random numbers make screenings repeatab
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 
@@ -208,3 +209,64 @@ def test_a_misspelt_key_or_target_to_screen_is_refused_before_anything_runs():
     rob.keys, rob.targets = [], ["nope"]
     with pytest.raises(UserError, match=r"robustness.targets: no target 'nope' \(known: "):
         check_selection(rob, [conf])
+
+
+def _fengdu_storm_screen() -> list:
+    """A tiny robustness run of Fengdu's storm: one key, one target, one replication."""
+    from sim.cli import compose_config
+    from sim.run.audit import ScenarioRun
+
+    cfg = compose_config(
+        [
+            "experiment=robustness",
+            "district=fengdu",
+            "scenario=storm",
+            "experiment.executor=serial",
+            "experiment.replications=1",
+            "experiment.hours=6",
+            "robustness.keys=[layout.teams.town_teams.assembly_min]",
+            "robustness.targets=[rescue_response]",
+            "robustness.bisect_steps=1",
+        ]
+    )
+    return [ScenarioRun("storm", cfg, {})]
+
+
+def test_robustness_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_path, monkeypatch):
+    """Robustness wrote straight into the run folder: a link planted there (before the run,
+    or while it runs) was written through. Now its outputs (tables.xlsx too) are staged and
+    published by rename: the link is refused, its target untouched, no staging folder left."""
+    from sim.core.errors import OutputError
+    from sim.run import robustness
+    from sim.run.robustness import run_robustness
+
+    ok, runs = tmp_path / "ok", _fengdu_storm_screen()
+    run_robustness(runs, ok, [])
+    for name in ("robustness.csv", "robustness.json", "report.html"):
+        assert (ok / name).is_file(), name
+    if importlib.util.find_spec("openpyxl"):
+        assert (ok / "tables.xlsx").is_file()
+    json.loads((ok / "robustness.json").read_text(), parse_constant=pytest.fail)  # NaN: null
+    assert not list(ok.glob(".staging-*"))
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "robustness.json").symlink_to(victim)
+    runs[0].cfg.experiment.resume = True  # past the earlier-run check: the link is refused
+    with pytest.raises(OutputError, match="robustness.json: is a symbolic link"):
+        run_robustness(runs, run, [])
+    (run / "robustness.json").unlink()
+    rows = robustness.screen_rows
+
+    def plant_then_rows(*args, **kw):  # a link made after the pre-flight check
+        (run / "robustness.json").symlink_to(victim)
+        return rows(*args, **kw)
+
+    monkeypatch.setattr(robustness, "screen_rows", plant_then_rows)
+    with pytest.raises(OutputError, match="robustness.json: is a symbolic link"):
+        run_robustness(runs, run, [])
+    assert victim.read_text() == "precious"
+    assert (run / "robustness.json").is_symlink()  # the link itself is left alone
+    assert not list(run.glob(".staging-*"))

@@ -16,8 +16,9 @@ import secrets
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from omegaconf import DictConfig
 
-from sim.config import DrillConfig, DrillHazardConfig
+from sim.config import Config, DrillConfig, DrillHazardConfig
 from sim.core.errors import UserError
 from sim.core.streams import Streams
 
@@ -58,9 +59,12 @@ def draw_drill(
     district: str,
     drill: DrillConfig,
     given_scenario: str | None,
-    today: dt.date,
+    earliest: dt.date,
 ) -> DrillDraw:
-    """Draw hazard (unless given), date and start hour from ``secret_seed``."""
+    """Draw hazard (unless given), date and start hour from ``secret_seed``.
+
+    ``earliest`` is the first day a date may be drawn from when ``not_before`` is empty.
+    """
     rng: np.random.Generator = Streams(secret_seed, 0)("drill/draw")
     menu = drill.hazards
     likelihood = _weights(menu, district) if menu else {}
@@ -75,7 +79,7 @@ def draw_drill(
         hazard = str(rng.choice(keys, p=[likelihood[k] for k in keys]))
         scenario, drawn = menu[hazard].scenario or hazard, True
     h = menu.get(hazard) if hazard else None
-    first = dt.date.fromisoformat(drill.not_before) if drill.not_before else today
+    first = dt.date.fromisoformat(drill.not_before) if drill.not_before else earliest
     days = [first + dt.timedelta(days=i) for i in range(drill.horizon_days)]
     months = h.month_weights if h is not None else [1.0] * 12
     w = np.array([months[d.month - 1] for d in days], dtype=float)
@@ -105,3 +109,46 @@ def drill_overrides(draw: DrillDraw, drill: DrillConfig) -> list[str]:
     if draw.start_hour is not None:
         out.append(f"scenario.start_hour={draw.start_hour:.6f}")
     return out
+
+
+def scenario_override(override: str) -> str | None:
+    """The scenario option one override names (``scenario=NAME``), None for another key."""
+    key, _, value = override.partition("=")
+    return value if key.lstrip("+") == "scenario" else None
+
+
+def given_scenario(overrides: list[str]) -> str | None:
+    """The scenario option a command line names, None if it names none (the menu draws)."""
+    return next((v for o in overrides if (v := scenario_override(o))), None)
+
+
+def check_drill_config(
+    conf: Config | DictConfig, overrides: list[str], today: dt.date | None = None
+) -> None:
+    """Refuse, in one line naming the field, a drill that would seal a wrong package.
+
+    ``conf`` is the composed config (typed or a DictConfig); nothing is checked unless
+    ``experiment.mode`` is ``drill``. ``today`` is the machine's local date by default.
+    A ``not_before`` before today is refused (the date would be drawn from the past), and
+    so is ``scenario=audit`` (the whole-plan audit is not one scenario: no injects).
+    """
+    if conf.experiment.mode != "drill":
+        return
+    drill = conf.experiment.drill
+    today = today or dt.date.today()
+    try:
+        first = dt.date.fromisoformat(drill.not_before) if drill.not_before else None
+    except ValueError:  # not an ISO date: sim.config.validate_drill says so
+        first = None
+    if first is not None and first < today:
+        raise UserError(
+            f"experiment.drill.not_before='{drill.not_before}': is in the past (today is "
+            f"{today.isoformat()}); give today or a later date, or '' for tomorrow"
+        )
+    if given_scenario(overrides) == "audit":
+        menu = sorted({h.scenario or k for k, h in drill.hazards.items()})
+        listed = f" (drill menu: {', '.join(menu)})" if menu else ""
+        raise UserError(
+            "scenario=audit: a drill needs a single scenario, not the whole-plan audit; give "
+            f"scenario=NAME{listed}, or leave scenario out to draw one by likelihood"
+        )

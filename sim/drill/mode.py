@@ -18,7 +18,15 @@ from omegaconf import DictConfig
 from sim.config import Config
 from sim.core.errors import UserError
 from sim.core.network import RoadNetwork
-from sim.drill.draw import DrillDraw, draw_drill, drill_overrides, new_secret_seed
+from sim.drill.draw import (
+    DrillDraw,
+    check_drill_config,
+    draw_drill,
+    drill_overrides,
+    given_scenario,
+    new_secret_seed,
+    scenario_override,
+)
 from sim.drill.package import build_package, check_package
 from sim.drill.seal import (
     SealError,
@@ -36,20 +44,22 @@ from sim.run.console_log import unlogged
 Compose = Callable[[list[str]], DictConfig]
 
 
-def _scenario_override(o: str) -> str | None:
-    key, _, value = o.partition("=")
-    return value if key.lstrip("+") == "scenario" else None
-
-
 def plan_drill(
     compose: Compose, overrides: list[str], secret_seed: int, today: dt.date | None = None
 ) -> tuple[Config, RoadNetwork, DrillDraw, list[str]]:
-    """Compose the user's config, draw the drill from the seed, compose the drawn scenario."""
+    """Compose the user's config, draw the drill from the seed, compose the drawn scenario.
+
+    ``today`` (default: the machine's local date) is the day the drill is planned: the
+    date is drawn from ``not_before``, or from the day after ``today``; to reproduce a
+    package, pass the day it was sealed (its header's ``created``).
+    """
     base = typed_config(compose(list(overrides)))
-    given = next((v for o in overrides if (v := _scenario_override(o))), None)
-    today = today or dt.date.today() + dt.timedelta(days=1)
-    draw = draw_drill(secret_seed, base.district.name, base.experiment.drill, given, today)
-    ov = [o for o in overrides if _scenario_override(o) is None]
+    today = today or dt.date.today()
+    check_drill_config(base, overrides, today)
+    given = given_scenario(overrides)
+    tomorrow = today + dt.timedelta(days=1)
+    draw = draw_drill(secret_seed, base.district.name, base.experiment.drill, given, tomorrow)
+    ov = [o for o in overrides if scenario_override(o) is None]
     ov += drill_overrides(draw, base.experiment.drill)
     try:
         cfg = compose(ov)
@@ -75,6 +85,7 @@ def make_package(
 def run_drill(cfg: DictConfig, outdir: Path, overrides: list[str], compose: Compose) -> Path:
     """``python run_sim.py experiment=drill ...``: draw, simulate, seal; print the hash only."""
     base = typed_config(cfg)
+    check_drill_config(base, overrides)  # before anything is drawn or written
     drill_id = f"drill-{secrets.token_hex(4)}"
     print(
         f"{base.district.name}: drawing a secret drill {drill_id} (seed, hazard, date, place) ..."

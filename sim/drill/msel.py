@@ -866,18 +866,24 @@ class MselBuilder:
         }
 
 
-def contingencies(inj: dict, next_same_place: dict | None) -> list[dict]:
-    """Contingency injects for players slower or faster than expected (HSEEP)."""
+def contingencies(
+    inj: dict, next_same_place: dict | None, clock: DrillClock, end_min: float
+) -> list[dict]:
+    """Contingency injects for players slower or faster than expected (HSEEP).
+
+    A "slower" contingency is due ``after_min`` after its inject; on the drill clock (minutes
+    from STARTEX, the inject released on time) that is ``at_min``. One due after the end of
+    the window (``end_min``, ENDEX) is dropped and a note says so: a prompt brought forward
+    to ENDEX would press players who are still within the benchmark.
+    """
     out = []
     for a in inj["expected"]:
-        bench = a.get("benchmark") or {}
-        std = a.get("standard") or {}
-        limit = std.get("limit_min") if std.get("kind") == "limit" else None
-        p90 = bench.get("p90")
-        when = limit if limit is not None else p90
-        if when is None and a.get("sim_min") is not None:
-            when = a["sim_min"]
+        when = _slower_after(a)
         if when is None:
+            continue
+        at = float(inj["t_min"]) - clock.startex_t + when
+        if at > end_min + 1e-9:
+            out.append(_dropped(a, when, at, end_min))
             continue
         wz, we = fmt_minutes(when)
         out.append(
@@ -885,6 +891,8 @@ def contingencies(inj: dict, next_same_place: dict | None) -> list[dict]:
                 "for": a["id"],
                 "when": "slower",
                 "after_min": round(float(when), 1),
+                "at_min": round(at, 1),
+                "clock": clock.clock(float(inj["t_min"]) + when),
                 "zh": f"若{wz}内未完成“{a['zh']}”：由上级（市应急管理局）来电询问进展并要求说明原因；记录为未达到基准。",
                 "en": f"If '{a['en']}' is not done within {we}: the municipal emergency bureau calls to "
                 "ask for progress and reasons; record as not meeting the benchmark.",
@@ -906,3 +914,30 @@ def contingencies(inj: dict, next_same_place: dict | None) -> list[dict]:
             }
         )
     return out
+
+
+def _slower_after(action: dict) -> float | None:
+    """Minutes after its inject at which an action counts as late: the plan's limit, else
+    the simulated P90, else the drill's own simulated time (None: no contingency)."""
+    std = action.get("standard") or {}
+    limit = std.get("limit_min") if std.get("kind") == "limit" else None
+    if limit is not None:
+        return limit
+    p90 = (action.get("benchmark") or {}).get("p90")
+    return p90 if p90 is not None else action.get("sim_min")
+
+
+def _dropped(action: dict, when: float, at: float, end_min: float) -> dict:
+    """The note that replaces a contingency due after ENDEX (no player card: not released)."""
+    wz, we = fmt_minutes(when)
+    return {
+        "for": action["id"],
+        "when": "dropped",
+        "after_min": None,
+        "at_min": round(at, 1),
+        "zh": f"不设应变注入：“{action['zh']}”的应变时点（注入后{wz}，{_hm(at)}）晚于演练结束"
+        f"（ENDEX {_hm(end_min)}）；ENDEX前未完成的，复盘记为未观察到。",
+        "en": f"No contingency for '{action['en']}': it would be due {we} after the inject "
+        f"({_hm(at)}), after the end of the drill window (ENDEX {_hm(end_min)}); not done by "
+        "ENDEX, it is reviewed as not observed.",
+    }

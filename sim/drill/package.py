@@ -149,7 +149,7 @@ def build_package(
             ),
             None,
         )
-        inj["contingency"] = contingencies(inj, nxt)
+        inj["contingency"] = contingencies(inj, nxt, clock, dcfg.window_h * 60.0)
     d = namer.district()
     h = dcfg.hazards.get(draw.hazard) if draw.hazard else None
     focus = msel[0]["place"] if msel else {"node": "", "zh": "", "en": ""}

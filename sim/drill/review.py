@@ -6,11 +6,14 @@ same scenario (mid-rank percentile over the benchmark replications' events) and 
 plan standard where there is one. Gaps (standard missed, slower than the simulated P90, or
 never observed) get their likely causes - the team tier and plan line of the expected
 action, the roads closed at the time, the depot - and a recommendation keyed to the plan's
-own line. Written as HTML (opens without Python) and XLSX.
+own line. The evaluators' notes, the contingency injects released (when, on which trigger,
+what text) and the ENDEX time ("not declared" if the console never recorded one) are
+reported too. Written as HTML (opens without Python) and XLSX.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from pathlib import Path
@@ -19,6 +22,7 @@ from openpyxl import Workbook
 
 from sim.core.errors import UserError
 from sim.drill.measures import percentile_of
+from sim.drill.msel import DrillClock, _hm
 from sim.drill.names import TIER_LABELS
 from sim.drill.sheets import _sheet, bi, esc, header, page
 
@@ -96,7 +100,10 @@ def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> li
     rel = {r["seq"]: r for r in released if r["kind"] == "inject"}
     obs: dict[str, dict] = {}  # the last timed entry of each action
     qty: dict[str, int] = {}  # the last number of people entered (people standards)
+    notes: dict[str, list[str]] = {}  # every note entered, in order
     for o in observations:
+        if (o.get("notes") or "").strip():
+            notes.setdefault(o["row_id"], []).append(_note(o))
         m = re.fullmatch(r"(\d+) people", o["observed_text"] or "")
         if o["observed_min"] is None and m:
             qty[o["row_id"]] = int(m.group(1))
@@ -148,7 +155,7 @@ def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> li
                 "released_how": rr["how"] if rr else "",
                 "observed": (o["observed_text"] if o else "")
                 + (f" ({qty[r['id']]} people)" if r["id"] in qty else ""),
-                "notes": o["notes"] if o else "",
+                "notes": notes.get(r["id"], []),
                 "elapsed_min": elapsed,
                 "sim_min": r["sim_min"],
                 "median": b["median"] if b else None,
@@ -159,6 +166,65 @@ def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> li
                 "verdict": verdict,
                 "status": status,
                 "causes": _causes(r, injects, pkg, rr),
+            }
+        )
+    return out
+
+
+def _note(o: dict) -> str:
+    """One evaluator note: the observed entry and who wrote it, then the free text."""
+    who = " ".join(x for x in (o.get("observed_text") or "", o.get("evaluator") or "") if x)
+    text = o["notes"].strip()
+    return f"{who}: {text}" if who else text
+
+
+def drill_clock(pkg: dict) -> DrillClock:
+    """The package's clock: drill minute ``m`` (from STARTEX) is scenario minute ``t0 + m``."""
+    start = dt.datetime.fromisoformat(pkg["clock"]["start"])
+    return DrillClock(start, float(pkg["clock"]["startex_t_min"]))
+
+
+def endex_record(pkg: dict, endex: tuple[float, float] | None) -> dict | None:
+    """ENDEX as recorded by the console (drill minute, wall time); None: never declared."""
+    if endex is None:
+        return None
+    m, wall = endex
+    c = drill_clock(pkg)
+    return {
+        "drill_min": m,
+        "clock": c.clock(c.startex_t + m),
+        "drill_time": _hm(m),
+        "wall": dt.datetime.fromtimestamp(wall).isoformat(sep=" ", timespec="seconds"),
+    }
+
+
+def released_contingencies(pkg: dict, released: list[dict]) -> list[dict]:
+    """The contingency injects released in the drill: when, for which trigger, what text."""
+    injects = {i["seq"]: i for i in pkg["msel"]}
+    at = {r["seq"]: float(r["drill_min"]) for r in released if r["kind"] == "inject"}
+    c = drill_clock(pkg)
+    out = []
+    for r in released:
+        if r["kind"] != "contingency":
+            continue
+        seq, k = r["seq"], r["contingency"]
+        options = injects.get(seq, {}).get("contingency", [])
+        trig = options[k] if k is not None and 0 <= k < len(options) else {}
+        since = float(r["drill_min"]) - at[seq] if seq in at else None
+        due = trig.get("after_min")
+        out.append(
+            {
+                "card": r["card"].get("card", ""),
+                "seq": seq,
+                "for": f"{seq}{trig['for']}" if trig.get("for") else "",
+                "released_min": float(r["drill_min"]),
+                "released_clock": c.clock(c.startex_t + float(r["drill_min"])),
+                "how": r["how"],
+                "trigger": {"zh": trig.get("zh", ""), "en": trig.get("en", "")},
+                "after_min": due,
+                "since_inject_min": since,
+                "early": since is not None and due is not None and since < due - 1e-9,
+                "text": {"zh": r["card"].get("zh", ""), "en": r["card"].get("en", "")},
             }
         )
     return out
@@ -245,7 +311,35 @@ def _strip(r: dict) -> str:
     return "".join(svg) + "</svg>"
 
 
-def review_html(pkg: dict, rows: list[dict]) -> str:
+def endex_text(endex: dict | None) -> str:
+    """ENDEX in words: its clock time, drill time and real time, or 'not declared'."""
+    if endex is None:
+        return "not declared"
+    return f"{endex['clock']} ({endex['drill_time']}; real time {endex['wall']})"
+
+
+def _contingency_html(conts: list[dict]) -> str:
+    if not conts:
+        return "<p class=meta>none</p>"
+    head = (
+        "<tr><th>信息卡 Card</th><th>发布 Released</th><th>注入后 After inject (min)</th>"
+        "<th>触发条件 Trigger</th><th>内容 Text</th></tr>"
+    )
+    body = []
+    for c in conts:
+        early = " <b>早于触发 before its trigger</b>" if c["early"] else ""
+        due = "" if c["after_min"] is None else f" / due {_fmt(c['after_min'])}"
+        body.append(
+            f"<tr><td>{esc(c['card'])}</td><td>{esc(c['released_clock'])} "
+            f"({esc(_hm(c['released_min']))}) {esc(c['how'])}</td>"
+            f"<td>{_fmt(c['since_inject_min'])}{due}{early}</td>"
+            f"<td><b>{esc(c['for'] or c['seq'])}</b> {bi(c['trigger'])}</td>"
+            f"<td>{bi(c['text'])}</td></tr>"
+        )
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def review_html(pkg: dict, rows: list[dict], conts: list[dict], endex: dict | None) -> str:
     n = len(rows)
     cnt = {
         s: sum(r["status"] == s for r in rows)
@@ -254,7 +348,7 @@ def review_html(pkg: dict, rows: list[dict]) -> str:
     summary = " · ".join(f"{k}: {v}" for k, v in cnt.items())
     head = (
         "<tr><th>ID</th><th>预期行动 Expected action</th><th>发布 Released (drill min)</th>"
-        "<th>观察 Observed</th><th>用时 Elapsed (min)</th><th>本次模拟 Sim (min)</th>"
+        "<th>观察 Observed</th><th>评估记录 Notes</th><th>用时 Elapsed (min)</th><th>本次模拟 Sim (min)</th>"
         "<th>模拟中位数 / P90</th><th>百分位 Percentile</th><th>预案标准 Standard</th>"
         "<th>分布 Distribution</th><th>结论 Status</th></tr>"
     )
@@ -265,7 +359,7 @@ def review_html(pkg: dict, rows: list[dict]) -> str:
         body.append(
             f"<tr><td>{esc(r['id'])}</td><td>{bi(r['action'])}</td>"
             f"<td>{_fmt(r['released_min'])} {esc(r['released_how'])}</td><td>{esc(r['observed'])}</td>"
-            f"<td>{_fmt(r['elapsed_min'])}</td><td>{_fmt(r['sim_min'])}</td>"
+            f"<td>{'<br>'.join(esc(n) for n in r['notes'])}</td><td>{_fmt(r['elapsed_min'])}</td><td>{_fmt(r['sim_min'])}</td>"
             f"<td>{_fmt(r['median'])} / {_fmt(r['p90'])}</td><td>{pct}</td><td>{std}</td>"
             f"<td>{_strip(r)}</td><td>{esc(r['status'])}</td></tr>"
         )
@@ -280,17 +374,61 @@ def review_html(pkg: dict, rows: list[dict]) -> str:
         )
     html = (
         header(pkg)
+        + f"<p class=meta>演练结束 ENDEX: {esc(endex_text(endex))}</p>"
         + f"<h2>复盘评估 After-action review</h2><p class=meta>{n} expected actions · {esc(summary)}. "
         "Percentile: where the observed time falls among the simulated times of the same scenario "
         f"({esc(pkg['simulation'].get('benchmark_replications'))} replications, events pooled; "
         "never reached counts as slowest). Bar: simulated P10-P90, tick: median, dot: observed.</p>"
         f"<table>{head}{''.join(body)}</table>"
+        f"<h2>已发布的应变注入 Contingency injects released</h2>{_contingency_html(conts)}"
         f"<h2>差距与原因 Gaps and likely causes</h2><ol>{''.join(glist) or '<li>none</li>'}</ol>"
     )
     return page(f"Review {pkg['drill_id']}", html, secret=False)
 
 
-def review_xlsx(pkg: dict, rows: list[dict], path: Path) -> None:
+CONTINGENCY_COLS = [
+    ("Card", 8),
+    ("Released (clock)", 17),
+    ("Released (drill min)", 12),
+    ("How", 10),
+    ("Inject / action", 10),
+    ("Trigger", 50),
+    ("Due after inject (min)", 12),
+    ("After inject (min)", 12),
+    ("Before its trigger", 10),
+    ("Text", 50),
+]
+
+
+def _contingency_cells(c: dict) -> list:
+    return [
+        c["card"],
+        c["released_clock"],
+        round(c["released_min"], 1),
+        c["how"],
+        c["for"] or c["seq"],
+        c["trigger"]["en"],
+        c["after_min"],
+        None if c["since_inject_min"] is None else round(c["since_inject_min"], 1),
+        "yes" if c["early"] else "",
+        f"{c['text']['zh']}\n{c['text']['en']}",
+    ]
+
+
+def _drill_cells(pkg: dict, endex: dict | None) -> list[list]:
+    return [
+        ["drill", pkg["drill_id"]],
+        ["district", f"{pkg['district']['zh']} {pkg['district']['en']}"],
+        ["scenario", f"{pkg['scenario']['label_zh']} / {pkg['scenario']['label_en']}"],
+        ["STARTEX", pkg["clock"]["startex"]],
+        ["ENDEX", endex_text(endex)],
+        ["ENDEX (drill min)", None if endex is None else round(endex["drill_min"], 1)],
+    ]
+
+
+def review_xlsx(
+    pkg: dict, rows: list[dict], conts: list[dict], endex: dict | None, path: Path
+) -> None:
     cols = [
         ("ID", 7),
         ("Expected action", 50),
@@ -330,22 +468,27 @@ def review_xlsx(pkg: dict, rows: list[dict], path: Path) -> None:
                 r["status"],
                 "\n".join(c["en"] for c in r["causes"]),
                 recommendation(r, pkg)["en"] if r["status"] not in ("ok", "not released") else "",
-                r["notes"],
+                "\n".join(r["notes"]),
             ]
         )
     wb = Workbook()
     wb.remove(wb.active)
     _sheet(wb, "review", cols, data)
+    _sheet(wb, "contingencies", CONTINGENCY_COLS, [_contingency_cells(c) for c in conts])
+    _sheet(wb, "drill", [("Field", 18), ("Value", 60)], _drill_cells(pkg, endex))
     wb.save(path)
 
 
 def review(drill: Path, out: Path | None, passphrase_env: str = "DRILL_PASSPHRASE") -> Path:
     """Write ``review.html`` and ``review.xlsx`` for a drill's records."""
     pkg, store = _load(drill, passphrase_env)
-    rows = review_rows(pkg, store.released(), store.observations())
+    released = store.released()
+    rows = review_rows(pkg, released, store.observations())
+    conts = released_contingencies(pkg, released)
+    endex = endex_record(pkg, store.endex())
     out = Path(out) if out else Path(store.path).with_name(f"{pkg['drill_id']}_review")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "review.html").write_text(review_html(pkg, rows), encoding="utf-8")
-    review_xlsx(pkg, rows, out / "review.xlsx")
+    (out / "review.html").write_text(review_html(pkg, rows, conts, endex), encoding="utf-8")
+    review_xlsx(pkg, rows, conts, endex, out / "review.xlsx")
     print(f"review of {pkg['drill_id']}: {out / 'review.html'}, {out / 'review.xlsx'}")
     return out

@@ -157,6 +157,8 @@ def _sheet(wb: Workbook, title: str, cols: list[tuple[str, int]], rows: list[lis
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if cell.data_type == "f":  # typed text such as an evaluator's '=...': never a formula
+                cell.data_type = "s"
     ws.freeze_panes = "B2"
 
 

@@ -28,10 +28,7 @@ from sim.run.metrics import kpi_specs
 from sim.run.outputs import (
     atomic_write_text,
     check_run_folder,
-    discard,
-    one_line_os_errors,
-    publish,
-    staging,
+    staged,
 )
 from sim.run.report import human_number, write_report
 from sim.run.stats import mean_interval
@@ -412,15 +409,10 @@ def run(
     t0 = time.perf_counter()
     checkpoints = Checkpoints(outdir / "replications", fingerprint(cfg), root=outdir)
     results, verdicts = run_experiment(conf, net, checkpoints)
-    stage = staging(outdir)  # every output is written here, then renamed into outdir
-    try:
-        with one_line_os_errors(outdir):
-            summary = write_outputs(
-                conf, cfg, results, verdicts, stage, net, choices, overrides=overrides or []
-            )
-        publish(stage, outdir)
-    finally:
-        discard(stage)
+    with staged(outdir) as stage:  # every output is written here, then renamed into outdir
+        summary = write_outputs(
+            conf, cfg, results, verdicts, stage, net, choices, overrides=overrides or []
+        )
     wall = time.perf_counter() - t0
     info = json.dumps({"wall_time_s": round(wall, 3), "numpy": np.__version__})
     atomic_write_text(outdir / "run_info.json", info, outdir)

@@ -25,7 +25,7 @@ from sim.run.app import (
     write_outputs,
 )
 from sim.run.checkpoints import Checkpoints
-from sim.run.outputs import atomic_write_text, discard, one_line_os_errors, publish, staging
+from sim.run.outputs import atomic_write_text, staged
 from sim.run.report import Section, write_audit_report
 from sim.run.robustness import apply_labels, load_labels
 from sim.run.targets import TargetResult
@@ -52,13 +52,9 @@ def run_audit(runs: list[ScenarioRun], outdir: Path, overrides: list[str]) -> di
     labels = None
     if runs and runs[0].cfg.experiment.get("robustness_from"):  # an earlier robustness run
         labels = load_labels(str(runs[0].cfg.experiment.robustness_from))
-    final, outdir = outdir, staging(outdir)  # outputs go to a private folder, then are published
-    try:
-        with one_line_os_errors(final):
-            audit = _run_audit(runs, outdir, overrides, final, labels)
-        publish(outdir, final)
-    finally:
-        discard(outdir)
+    final = outdir
+    with staged(final) as stage:  # outputs go to a private folder, then are published
+        audit = _run_audit(runs, stage, overrides, final, labels)
     wall = time.perf_counter() - t0
     atomic_write_text(final / "run_info.json", json.dumps({"wall_time_s": round(wall, 3)}), final)
     for name, summary in audit["scenarios"].items():

@@ -30,6 +30,7 @@ from sim.core.errors import UserError, did_you_mean
 from sim.core.network import RoadNetwork
 from sim.run.experiment import RepResult, run_replications
 from sim.run.metrics import kpi_specs
+from sim.run.outputs import check_run_folder, staged
 from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
 from sim.run.report import write_workbook
 from sim.run.targets import evaluate_all
@@ -567,7 +568,8 @@ def write_comparison(
     extra: list[tuple[str, str]] | None = None,
 ) -> None:
     """comparison.csv, kpis.csv (long: one row per alternative and replication), figures,
-    alternatives.json, report.html and tables.xlsx (every CSV of ``outdir``)."""
+    alternatives.json, report.html and tables.xlsx (every CSV of ``outdir``). ``outdir``: a
+    staging folder (:func:`sim.run.outputs.staged`), never the run folder itself."""
     outdir.mkdir(parents=True, exist_ok=True)
     table.to_csv(outdir / "comparison.csv", index=False, encoding="utf-8-sig")
     long = pd.concat(
@@ -660,13 +662,16 @@ def run_compare(
     kpis: list[str] | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Compare mode end to end: run, analyse, write outputs; returns the comparison table."""
+    """Compare mode end to end: run, analyse, write outputs (staged, then published into
+    ``outdir``); returns the comparison table."""
     check_compare(alts, baseline, kpis)
+    check_run_folder(outdir, alts[0].conf.experiment.resume)  # earlier run, links, writable
     baseline = baseline or alts[0].name
     o = run_alternatives(alts, progress=progress)
     table = analyse(o, baseline, alpha, correction, kpis)
-    write_comparison(o, table, baseline, alpha, outdir)
-    write_json(outdir / "compare_summary.json", comparison_summary(o, table, baseline, alpha))
+    with staged(outdir) as stage:
+        write_comparison(o, table, baseline, alpha, stage)
+        write_json(stage / "compare_summary.json", comparison_summary(o, table, baseline, alpha))
     if progress:
         print(format_comparison(table))
         print(f"outputs: {outdir}")

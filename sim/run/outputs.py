@@ -136,6 +136,20 @@ def discard(stage: Path) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def staged(root: Path) -> Iterator[Path]:
+    """A :func:`staging` folder for the block to write into, published into ``root`` when
+    the block ends without error (an OSError in it: one line naming the path) and removed in
+    any case (:func:`discard`)."""
+    stage = staging(root)
+    try:
+        with one_line_os_errors(root):
+            yield stage
+        publish(stage, root)
+    finally:
+        discard(stage)
+
+
 def earlier_run(root: Path) -> list[str]:
     """Names in ``root`` that an earlier run left (anything but Hydra's own set-up files)."""
     if not root.is_dir():

@@ -38,7 +38,9 @@ from sim.config.uncertainty import config_value, set_config_value
 from sim.core.errors import UserError, did_you_mean
 from sim.core.kpi import infer_spec
 from sim.core.network import RoadNetwork
+from sim.run.compare import json_safe, write_json
 from sim.run.metrics import kpi_specs
+from sim.run.outputs import check_run_folder, staged
 from sim.run.targets import INPUT_ECHO, NOT_MODELLED, TargetResult
 
 ROBUST, NOT_SCREENED = "robust", "not screened"
@@ -120,31 +122,26 @@ class TargetScreen:
         return "hinges on " + "; ".join(parts)
 
     def as_dict(self) -> dict:
-        return {
-            "target": self.key,
-            "scenario": self.scenario,
-            "metric": self.metric,
-            "goal": f"{self.comparator} {self.threshold:g}",
-            "base": _clean(self.base.__dict__),
-            "label": self.label,
-            "screened": self.screened,
-            "points": [_clean(p.__dict__) for p in self.points],
-            "flips": [{**f.__dict__, "at": f.at} for f in self.flips],
-            "influence": [{"key": k, "swing": _none(s)} for k, s in self.influence],
-            "morris": self.morris,
-        }
+        """Plain JSON (:func:`sim.run.compare.json_safe`: NaN as null at any depth)."""
+        return json_safe(
+            {
+                "target": self.key,
+                "scenario": self.scenario,
+                "metric": self.metric,
+                "goal": f"{self.comparator} {self.threshold:g}",
+                "base": self.base.__dict__,
+                "label": self.label,
+                "screened": self.screened,
+                "points": [p.__dict__ for p in self.points],
+                "flips": [{**f.__dict__, "at": f.at} for f in self.flips],
+                "influence": [{"key": k, "swing": s} for k, s in self.influence],
+                "morris": self.morris,
+            }
+        )
 
 
 def _num(x: float) -> str:
     return f"{x:.4g}"
-
-
-def _none(x):
-    return None if isinstance(x, float) and math.isnan(x) else x
-
-
-def _clean(d: dict) -> dict:
-    return {k: _none(v) for k, v in d.items()}
 
 
 def _point(key: str, side: str, value: float, v: TargetResult) -> Point:
@@ -371,9 +368,9 @@ def screen_rows(screens: list[TargetScreen]) -> list[dict]:
             "goal": f"{ts.comparator} {ts.threshold:g}",
             "label": ts.label,
         }
-        rows.append({**common, **_clean(ts.base.__dict__), "key": "", "side": "base"})
+        rows.append({**common, **ts.base.__dict__, "key": "", "side": "base"})
         for p in ts.points:
-            rows.append({**common, **_clean(p.__dict__)})
+            rows.append({**common, **p.__dict__})
     return rows
 
 
@@ -422,19 +419,18 @@ def tornado(ts: TargetScreen, path: Path) -> Path | None:
 
 
 def write_robustness(screens: list[TargetScreen], outdir: Path, meta: dict) -> dict:
-    """robustness.csv, robustness.json, tornado_<target>.png and report.html in ``outdir``."""
+    """robustness.csv, robustness.json, tornado_<target>.png, report.html and tables.xlsx in
+    ``outdir``: a staging folder (:func:`sim.run.outputs.staged`) when a run writes them."""
     import html
 
-    from sim.run.report import _img, _table
+    from sim.run.report import _img, _table, write_workbook
 
     outdir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(screen_rows(screens)).to_csv(
         outdir / "robustness.csv", index=False, encoding="utf-8-sig"
     )
-    data = {**meta, "targets": [ts.as_dict() for ts in screens]}
-    (outdir / "robustness.json").write_text(
-        json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8"
-    )
+    data = json_safe({**meta, "targets": [ts.as_dict() for ts in screens]})
+    write_json(outdir / "robustness.json", data)
     rows, figs = [], []
     for ts in screens:
         top = ", ".join(f"{k} ({_num(s)})" for k, s in ts.influence[:3] if not math.isnan(s))
@@ -480,6 +476,7 @@ def write_robustness(screens: list[TargetScreen], outdir: Path, meta: dict) -> d
         f"{table}<h2>Tornado figures</h2>{''.join(figs)}</body></html>"
     )
     (outdir / "report.html").write_text(page, encoding="utf-8")
+    write_workbook(outdir)  # tables.xlsx: robustness.csv (the audit's and compare's writer)
     return data
 
 
@@ -522,7 +519,7 @@ def check_selection(rob, confs: list[Config]) -> None:
 
 def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
     """``experiment=robustness``: screen every design scenario of ``runs`` (sim.run.audit
-    ScenarioRun) and write the outputs to ``outdir``."""
+    ScenarioRun) and write the outputs (staged, then published into ``outdir``)."""
     from sim.run.app import prepare
 
     t0 = time.perf_counter()
@@ -531,6 +528,7 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
     conf0 = None
     prepared = [(run, *prepare(run.cfg)) for run in runs]
     check_selection(prepared[0][1].robustness, [c for _, c, _ in prepared])
+    check_run_folder(outdir, prepared[0][1].experiment.resume)  # earlier run, links, writable
     for run, conf, net in prepared:
         conf0 = conf0 or conf
         conf.experiment.sequential = False  # every point on the same replications (CRN)
@@ -577,7 +575,8 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
         "wall_time_s": wall,
         "overrides": overrides,
     }
-    data = write_robustness(screens, outdir, meta)
+    with staged(outdir) as stage:
+        data = write_robustness(screens, stage, meta)
     print()
     for ts in screens:
         print(f"{ts.key:26s} {ts.base.verdict:13s} {ts.label}")

@@ -57,6 +57,7 @@ from sim.run.compare import (
     write_json,
 )
 from sim.run.experiment import run_replications
+from sim.run.outputs import check_run_folder, staged
 from sim.run.paired import kn_select, paired
 
 STOCK_LEVELS = ("district", "town", "village")
@@ -517,8 +518,10 @@ def runnable_overrides(conf: Config, overrides: list[str]) -> list[str]:
 def run_search(
     base: Alternative, baselines: list[Alternative], s: SearchConfig, outdir: Path
 ) -> dict:
-    """Layout search end to end; writes its outputs to ``outdir`` and returns a summary."""
+    """Layout search end to end; writes its outputs (staged, then published into ``outdir``)
+    and returns a summary."""
     conf, net = base.conf, base.net
+    check_run_folder(outdir, conf.experiment.resume)  # earlier run, links, writable
     layouts, cand_table = analytic_layouts(conf, net, s)
     if not layouts:
         raise UserError("search: the analytic model found no layout (check candidates)")
@@ -601,13 +604,7 @@ def run_search(
             }
         )
     sel_table = pd.DataFrame(sel_rows)
-    outdir.mkdir(parents=True, exist_ok=True)
-    cand_table.to_csv(outdir / "search_candidates.csv", index=False, encoding="utf-8-sig")
-    sel_table.to_csv(outdir / "search_selection.csv", index=False, encoding="utf-8-sig")
     best = alts[sel.best]
-    (outdir / "best_overrides.txt").write_text(
-        " ".join(runnable_overrides(conf, best.overrides)) + "\n", encoding="utf-8"
-    )
     gain = table[(table.column == s.objective) & (table.alternative == best.name)]
     reused = min(n_final, max(sel.reps[i] for i in final_idx if i < len(sel.reps)))
     fresh = _fresh_gain(o, best.name, reference, s.objective, reused, 1 - s.alpha)
@@ -630,7 +627,6 @@ def run_search(
         "sense": s.sense,
         "held_fixed": fixed,
     }
-    write_json(outdir / "search_summary.json", summary)
     note = (
         f"<p>Objective <b>{html.escape(s.objective)}</b> ({s.sense}imise), indifference zone "
         f"&delta; = {s.delta:g}, 1 - &alpha; = {1 - s.alpha:.0%}. Kim & Nelson (2001) "
@@ -663,7 +659,14 @@ def run_search(
             note + html_table(list(sel_table.columns), sel_table.values.tolist()),
         ),
     ]
-    write_comparison(o, table, reference, s.alpha, outdir, "Layout search", extra)
+    with staged(outdir) as stage:
+        cand_table.to_csv(stage / "search_candidates.csv", index=False, encoding="utf-8-sig")
+        sel_table.to_csv(stage / "search_selection.csv", index=False, encoding="utf-8-sig")
+        (stage / "best_overrides.txt").write_text(
+            " ".join(runnable_overrides(conf, best.overrides)) + "\n", encoding="utf-8"
+        )
+        write_json(stage / "search_summary.json", summary)
+        write_comparison(o, table, reference, s.alpha, stage, "Layout search", extra)
     print(cand_table[["layout", "objective", "sites"]].to_string(index=False))
     print(
         sel_table[["alternative", "replications", f"mean_{s.objective}", "status"]].to_string(

@@ -98,8 +98,12 @@ class Console:
 
     def release_contingency(self, seq: int, k: int) -> bool:
         c = self.inj[seq]["contingency"][k]
+        if c.get("when") == "dropped":
+            raise HTTPException(400, "this contingency was dropped: it falls after ENDEX")
         if "player" not in c:
             raise HTTPException(400, "this contingency releases another inject: release it")
+        if self.clock.state() == "ended":
+            raise HTTPException(409, "the drill has ended (ENDEX): no contingency after it")
         now = self.clock.now()
         card = {
             "card": f"C{seq}.{k + 1}",

@@ -112,6 +112,11 @@ class Store:
                 (state, anchor_min, anchor_wall, speed),
             )
 
+    def endex(self) -> tuple[float, float] | None:
+        """(drill minute, wall time) of ENDEX; None while the drill has not ended."""
+        c = self.clock()
+        return None if c is None or c[0] != "ended" else (float(c[1]), float(c[2]))
+
     # ------------------------------------------------------------------ releases
     def release(
         self, seq: int, kind: str, contingency: int | None, drill_min: float, how: str, card: dict
