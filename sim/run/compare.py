@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
 import sys
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from sim.core.errors import UserError, did_you_mean
 from sim.core.network import RoadNetwork
 from sim.run.experiment import RepResult, run_replications
 from sim.run.metrics import kpi_specs
-from sim.run.outputs import check_run_folder, staged
+from sim.run.outputs import check_run_folder, staged, write_json
 from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
 from sim.run.report import write_workbook
 from sim.run.targets import evaluate_all
@@ -269,24 +268,6 @@ def analyse(
 def _columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     ok = frame.dropna(how="all")
     return {c: ok[c].to_numpy(dtype=float) for c in ok.columns}
-
-
-def json_safe(value):
-    """Plain JSON: numpy scalars as Python numbers, NaN as null."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def write_json(path: Path, data) -> None:
-    """``data`` as indented UTF-8 JSON (through :func:`json_safe`)."""
-    path.write_text(json.dumps(json_safe(data), indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def _replications_ok(o: Outcome, name: str) -> int:

@@ -20,11 +20,15 @@ published file by file with :func:`publish`.
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from sim.core.errors import OutputError
 
@@ -208,3 +212,21 @@ def _refuse_links_below(root: Path, depth: int = 3) -> None:
                 )
             if p.is_dir() and d < depth:
                 stack.append((p, d + 1))
+
+
+def json_safe(value):
+    """Plain JSON: numpy scalars as Python numbers, NaN and infinities as null."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, data) -> None:
+    """``data`` as indented UTF-8 JSON (through :func:`json_safe`), into a staging folder."""
+    path.write_text(json.dumps(json_safe(data), indent=2, ensure_ascii=False), encoding="utf-8")

@@ -38,9 +38,8 @@ from sim.config.uncertainty import config_value, set_config_value
 from sim.core.errors import UserError, did_you_mean
 from sim.core.kpi import infer_spec
 from sim.core.network import RoadNetwork
-from sim.run.compare import json_safe, write_json
 from sim.run.metrics import kpi_specs
-from sim.run.outputs import check_run_folder, staged
+from sim.run.outputs import check_run_folder, json_safe, staged, write_json
 from sim.run.targets import INPUT_ECHO, NOT_MODELLED, TargetResult
 
 ROBUST, NOT_SCREENED = "robust", "not screened"

@@ -54,10 +54,9 @@ from sim.run.compare import (
     html_table,
     kpi_frame,
     write_comparison,
-    write_json,
 )
 from sim.run.experiment import run_replications
-from sim.run.outputs import check_run_folder, staged
+from sim.run.outputs import check_run_folder, staged, write_json
 from sim.run.paired import kn_select, paired
 
 STOCK_LEVELS = ("district", "town", "village")
