@@ -301,3 +301,18 @@ def test_the_did_you_mean_hint_has_one_home_and_keeps_the_messages():
     for module in ("app", "compare", "robustness"):
         text = (ROOT / "sim" / "run" / f"{module}.py").read_text(encoding="utf-8")
         assert "get_close_matches" not in text and "did_you_mean(" in text, module
+
+
+def test_starting_the_tool_imports_no_heavy_library_it_may_not_need():
+    """scipy.stats (0.5 s) is for bootstrap intervals and compare/search, matplotlib for the
+    figures, openpyxl for the workbook: none is imported by ``import sim.cli``."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim.cli; "
+        "print(','.join(m for m in ('scipy.stats', 'matplotlib', 'openpyxl', 'SALib', 'pulp') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -52,18 +52,3 @@ def test_the_cache_keeps_only_the_last_few_frames():
         rows_of(f, "arrive")
     assert len(eventlog._DERIVED) <= eventlog._DERIVED_MAX
     assert all(entry[0] is not frames[0] for entry in eventlog._DERIVED.values())
-
-
-def test_starting_the_tool_imports_no_heavy_library_it_may_not_need():
-    """scipy.stats (0.5 s) is for bootstrap intervals and compare/search, matplotlib for the
-    figures, openpyxl for the workbook: none is imported by ``import sim.cli``."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, sim.cli; "
-        "print(','.join(m for m in ('scipy.stats', 'matplotlib', 'openpyxl', 'SALib', 'pulp') "
-        "if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
