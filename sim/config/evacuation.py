@@ -103,6 +103,11 @@ class EvacuationLayoutConfig:
     vehicle_length_m: float = 7.5  # road space per vehicle (storage capacity)
     lane_capacity_vph: float = 1800.0  # lanes per link = round(capacity_vph / this)
     stuck_min: float = 10.0  # a blocked platoon forces its way on after this
+    # No new bus run to an assembly point in a zone town not wholly in the zone (where
+    # waiting is safe) from this many minutes before the order's forecast impact until the
+    # hazard has reached that town (None: runs go on until the roads close; assistance
+    # runs always go on; docs/evacuation_model.md section 5).
+    vehicle_cutoff_min: float | None = None
 
 
 EVAC_KINDS = ("river_flood", "flash_flood", "geo_hazard", "chemical")
@@ -160,6 +165,8 @@ def validate_evacuation(cfg: Config) -> None:
         positive(getattr(ev, name), f"{f}.{name}")
     for name in ("prep_sigma", "walk_km", "emergency_hold_h", "stuck_min"):
         positive(getattr(ev, name), f"{f}.{name}", allow_zero=True)
+    if ev.vehicle_cutoff_min is not None:
+        positive(ev.vehicle_cutoff_min, f"{f}.vehicle_cutoff_min", allow_zero=True)
     at_least(ev.household_size, f"{f}.household_size", 1.0, "a household has one person at least")
     # ASSUMPTION: floors of a road lane and a vehicle (lanes = capacity / lane capacity, road
     # storage = length x lanes / vehicle length); below them a value is a unit slip

@@ -91,6 +91,7 @@ class OrderState:
     home: dict[int, int]  # people still at home per town node
     unsafe: set[int]
     impacted: set[int] = field(default_factory=set)
+    impact_t: float = math.inf  # forecast impact (what the command post plans with)
 
 
 @dataclass(eq=False)
@@ -247,6 +248,7 @@ class EvacuationService:
             ev.t,
             {p.node: p.people for p in plans},
             {net.index[n] for n in ev.unsafe_nodes},
+            impact_t=ev.impact_t,
         )
         self.orders[ev.id] = st
         self.rules[ev.id] = self._last_rule = ev.casualties
@@ -551,7 +553,9 @@ class EvacuationService:
         nodes = [
             n
             for n, q in waiting.items()
-            if q and self.demand_people[role][n] > self.enroute[role][n]
+            if q
+            and self.demand_people[role][n] > self.enroute[role][n]
+            and not (role == "bus" and self._cut_off(q))
         ]
         nodes.sort(key=lambda n: (waiting[n][0].since, n))
         for n in nodes:
@@ -566,6 +570,22 @@ class EvacuationService:
                 self.enroute[role][n] += v.capacity
                 self._log("vehicle_dispatch", v.id, v.loc, self.net.nodes[n], v.capacity, role)
                 self.env.process(self._trip(v, n))
+
+    def _cut_off(self, queue: deque) -> bool:
+        """Whether bus runs to the assembly point of ``queue`` are suspended (assistance runs
+        never are: those people wait at home, in the zone): its town is in the zone of
+        the order its first group left but not wholly in it (waiting there is safe), within
+        ``vehicle_cutoff_min`` of the forecast impact and not yet reached by the hazard (a
+        run then would drive people from a safe assembly point onto roads about to flood).
+        Pickups in a town wholly in the zone go on: waiting there is not safe."""
+        cutoff = self.cfg.vehicle_cutoff_min
+        if cutoff is None:
+            return False
+        g = queue[0]
+        st = self.orders.get(g.order)
+        if st is None or g.node not in st.home or g.node in st.impacted or g.node in st.unsafe:
+            return False
+        return self.env.now >= st.impact_t - cutoff
 
     def _board(self, v: Vehicle, node: int) -> Group | None:
         """Take waiting people at ``node`` up to the vehicle's capacity (first come first)."""
@@ -757,3 +777,6 @@ class EvacuationService:
                 if q:
                     self.demand_people[role][x] = 0
                     self.demand[role][x] = deque()
+        if self.cfg.vehicle_cutoff_min is not None:  # runs suspended for this town go on
+            for role in self.fleet:
+                self._dispatch(role)
