@@ -313,44 +313,55 @@ def test_flood_overtakes_vehicles_still_on_the_road():
     assert svc.people_moving() == 0 and svc.caught_people == on_road
 
 
+def bus_run(
+    people: int,
+    buses: int,
+    cutoff: float | None = None,
+    unsafe: tuple = (),
+    flood_road: bool = True,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Walkers of town a (impact at t = 50) wait at its assembly point for buses based at
+    shelter town c, 30 min away on the only road (which floods at impact if ``flood_road``).
+    Returns the KPIs and the log at t = 300."""
+    g = nx.Graph()
+    node(g, "a", pop=people)
+    node(g, "c", pop=0)
+    road(g, "a", "c", 30.0)
+    evac = instant_behaviour(
+        car_share=0.0,
+        fleet={"bus": EvacFleetConfig(role="bus", home="c", count=buses, capacity=45)},
+        vehicle_cutoff_min=cutoff,
+    )
+    cfg = make_config({"s": ShelterGroupConfig(home="c", capacity=1000)}, evac)
+    events = [
+        order([("a", people)], impact=50.0, unsafe=unsafe),
+        ZoneImpact(t=50.0, hazard="test", order="o1", node="a"),
+    ]
+    if flood_road:
+        events.append(RoadClosure(t=50.0, hazard="test", u="a", v="c", clear_min=600.0))
+    world, _ = run_world(g, cfg, events, until=300.0)
+    ev = world.log.frame()
+    return evacuation_kpis(ev, [events[0]], 300.0), ev
+
+
 def test_a_bus_can_carry_people_from_a_safe_assembly_point_onto_a_road_that_floods():
     """Why more buses can mean more people caught (the flood_evacuation_stress finding): 90
     walkers wait at the assembly point of a town that is not wholly in the zone (safe there);
     a bus fetches 45 and drives them off on the only road, which floods while it is on it.
     Without the bus nobody is caught; with it 45 are, and the KPIs say they were on a bus."""
-
-    def run(buses: int, cutoff: float | None = None, unsafe: tuple = ()) -> dict[str, float]:
-        g = nx.Graph()
-        node(g, "a", pop=90)
-        node(g, "c", pop=0)
-        road(g, "a", "c", 30.0)
-        evac = instant_behaviour(
-            car_share=0.0,
-            fleet={"bus": EvacFleetConfig(role="bus", home="c", count=buses, capacity=45)},
-            vehicle_cutoff_min=cutoff,
-        )
-        cfg = make_config({"s": ShelterGroupConfig(home="c", capacity=1000)}, evac)
-        events = [
-            order([("a", 90)], impact=50.0, unsafe=unsafe),  # (not unsafe: only part floods)
-            ZoneImpact(t=50.0, hazard="test", order="o1", node="a"),
-            RoadClosure(t=50.0, hazard="test", u="a", v="c", clear_min=600.0),
-        ]
-        world, _ = run_world(g, cfg, events, until=300.0)
-        return evacuation_kpis(world.log.frame(), [events[0]], 300.0)
-
-    without, with_bus = run(0), run(1)
+    without, with_bus = bus_run(90, 0)[0], bus_run(90, 1)[0]
     assert without["evac_caught_people"] == 0
     assert with_bus["evac_caught_people"] == with_bus["evac_caught_on_road"] == 45
     assert with_bus["evac_caught_on_road_by_bus"] == 45
     assert with_bus["evac_caught_on_road_by_car"] == 0
     # a command post that sends no run in the last hour before the forecast impact: the bus
     # waits, nobody is caught (and the people wait at the assembly point, unsheltered)
-    held = run(1, cutoff=60.0)
+    held = bus_run(90, 1, cutoff=60.0)[0]
     assert held["evac_caught_people"] == 0 and held["evac_sheltered_people"] == 0
     # a cut-off that ends before the bus would leave changes nothing
-    assert run(1, cutoff=0.0)["evac_caught_on_road_by_bus"] == 45
+    assert bus_run(90, 1, cutoff=0.0)[0]["evac_caught_on_road_by_bus"] == 45
     # where the whole town floods, waiting is not safe: the runs go on despite the cut-off
-    whole = run(1, cutoff=60.0, unsafe=("a",))
+    whole = bus_run(90, 1, cutoff=60.0, unsafe=("a",))[0]
     assert whole["evac_caught_on_road_by_bus"] == 45
     assert whole["evac_caught_people"] == 90  # (the 45 left at the assembly point too)
 
@@ -359,23 +370,7 @@ def test_runs_suspended_before_impact_resume_once_the_hazard_has_passed_the_town
     """Bus runs to a zone town stop ``vehicle_cutoff_min`` before the forecast impact and
     go on after the impact has reached it (its roads are then closed or open, not about to
     flood): 45 walkers fetched after the impact, by a road that did not flood."""
-    g = nx.Graph()
-    node(g, "a", pop=45)
-    node(g, "c", pop=0)
-    road(g, "a", "c", 30.0)
-    evac = instant_behaviour(
-        car_share=0.0,
-        fleet={"bus": EvacFleetConfig(role="bus", home="c", count=1, capacity=45)},
-        vehicle_cutoff_min=120.0,
-    )
-    cfg = make_config({"s": ShelterGroupConfig(home="c", capacity=1000)}, evac)
-    events = [
-        order([("a", 45)], impact=50.0),
-        ZoneImpact(t=50.0, hazard="test", order="o1", node="a"),
-    ]
-    world, _ = run_world(g, cfg, events, until=300.0)
-    ev = world.log.frame()
-    k = evacuation_kpis(ev, [events[0]], 300.0)
+    k, ev = bus_run(45, 1, cutoff=120.0, flood_road=False)
     assert k["evac_sheltered_people"] == 45 and k["evac_caught_people"] == 0
     assert ev[ev.event == "vehicle_dispatch"].t.min() == pytest.approx(50.0)
 
