@@ -754,16 +754,18 @@ def run_analyst_mode(
     cfg: DictConfig, outdir: Path, overrides: list[str], alts: list | None = None
 ) -> None:
     """``experiment=compare`` / ``experiment=search``: compose the alternatives (unless
-    given, as the pre-flight check composed them), then run."""
+    given, as the pre-flight check composed them), then run (``overrides``: the command
+    line's, recorded in compare_summary.json / search_summary.json as in summary.json)."""
     conf, net = prepare(cfg)
     alts = alternatives(cfg, overrides) if alts is None else alts
     if conf.search is not None:
         from sim.run.compare import Alternative
         from sim.run.search import run_search
 
-        run_search(Alternative(conf.layout.name, [], conf, net), alts, conf.search, outdir)
+        base = Alternative(conf.layout.name, [], conf, net)
+        run_search(base, alts, conf.search, outdir, overrides=overrides)
         return
     c = conf.compare
     from sim.run.compare import run_compare
 
-    run_compare(alts, outdir, c.baseline, c.alpha, c.correction, list(c.kpis))
+    run_compare(alts, outdir, c.baseline, c.alpha, c.correction, list(c.kpis), overrides=overrides)

@@ -67,3 +67,39 @@ def test_computed_targets_do_not_move_with_the_dynamics_and_inputs_echo_config()
     assert a["relief_stock"].estimate == b["relief_stock"].estimate == 4073
     assert c["warning_lead"].estimate == 30 and c["warning_lead"].verdict == "INPUT"
     assert a["rescue_response"].estimate != b["rescue_response"].estimate  # simulated: it moves
+
+
+def test_run_audit_checks_its_run_folder_as_a_single_run_does(tmp_path, monkeypatch):
+    """run_audit relied on the command line's pre-flight check of the run folder (review): a
+    direct caller wrote over an earlier run. Now it checks the folder first, as
+    sim.run.app.run does (earlier run unless experiment.resume, links), before anything runs."""
+    import json
+
+    from sim.core.errors import OutputError
+    from sim.run import audit
+    from sim.run.audit import run_audit
+
+    over = ["experiment.executor=serial", "experiment.replications=1", "experiment.hours=6"]
+    runs = audit_runs(over, compose_config(over))[:1]  # one design scenario is enough
+
+    def must_not_run(*args, **kw):
+        raise AssertionError("a replication ran before the run folder was checked")
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text("an earlier run", encoding="utf-8")
+    with monkeypatch.context() as m:
+        m.setattr(audit, "run_experiment", must_not_run)
+        with pytest.raises(OutputError, match=r"holds an earlier run \(summary.json\).*resume"):
+            run_audit(runs, out, over)
+        assert [p.name for p in out.iterdir()] == ["summary.json"]
+        linked = tmp_path / "linked"
+        linked.mkdir()
+        (linked / runs[0].name).symlink_to(tmp_path)
+        runs[0].cfg.experiment.resume = True  # past the earlier-run check: the link is refused
+        with pytest.raises(OutputError, match=f"{runs[0].name}: is a symbolic link"):
+            run_audit(runs, linked, over)
+    run_audit(runs, out, over)  # experiment.resume=true: the earlier run is continued
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["mode"] == "audit"
+    info = json.loads((out / "run_info.json").read_text(encoding="utf-8"))
+    assert set(info) == {"wall_time_s", "numpy"}  # the single run's keys

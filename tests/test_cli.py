@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["experiment.replications=3", "experiment.executor=serial"]
+RUN_INFO_KEYS = {"wall_time_s", "numpy"}  # run_info.json of every mode (README, Output files)
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -51,6 +52,8 @@ def test_default_run_is_the_plan_audit(tmp_path):
     assert page.index("Verdicts on the plan") < page.index("Plan inputs checked")
     assert page.count("data:image/png;base64,") >= 6
     assert "FAIL" in r.stdout and "[computed]" in r.stdout
+    assert set(json.loads((out / "run_info.json").read_text())) == RUN_INFO_KEYS
+    assert "wall_time_s" not in audit
 
 
 def test_single_scenario_run_writes_outputs_and_is_deterministic(tmp_path):
@@ -69,6 +72,7 @@ def test_single_scenario_run_writes_outputs_and_is_deterministic(tmp_path):
     ):
         assert (a / name).exists(), name
     assert "verdict" in r.stdout and "warning_reach" in r.stdout
+    assert set(json.loads((a / "run_info.json").read_text())) == RUN_INFO_KEYS
     # run_sim.log: what the console showed, each line with its time (README, Output files)
     log = (a / "run_sim.log").read_text(encoding="utf-8").splitlines()
     verdict_line = next(ln for ln in r.stdout.splitlines() if ln.startswith("warning_reach"))
@@ -119,17 +123,20 @@ def test_multirun_over_districts(tmp_path):
 
 
 def test_compare_mode_from_the_command_line(tmp_path):
-    r = run_cli(
+    over = [
         "experiment=compare",
         "scenario=storm",
         *FAST,
         "compare.variants={more_teams: 'layout.teams.community.count=44'}",
-        f"hydra.run.dir={tmp_path}",
-    )
+    ]
+    r = run_cli(*over, f"hydra.run.dir={tmp_path}")
     assert r.returncode == 0, r.stderr
     assert "paired CI" in r.stdout and "more_teams" in r.stdout
     rows = (tmp_path / "comparison.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("metric,kind,") and ",more_teams,bishan," in rows[1]
+    # the command line's overrides as summary.json records them (review: they were dropped)
+    assert json.loads((tmp_path / "compare_summary.json").read_text())["overrides"] == over
+    assert set(json.loads((tmp_path / "run_info.json").read_text())) == RUN_INFO_KEYS
     bad = run_cli(
         "experiment=compare",
         "scenario=storm",
@@ -301,6 +308,18 @@ def test_the_did_you_mean_hint_has_one_home_and_keeps_the_messages():
     for module in ("app", "compare", "robustness"):
         text = (ROOT / "sim" / "run" / f"{module}.py").read_text(encoding="utf-8")
         assert "get_close_matches" not in text and "did_you_mean(" in text, module
+
+
+def test_every_mode_writes_its_run_info_through_one_helper():
+    """The single run and the audit wrote run_info.json each their own way (different keys);
+    compare, search and robustness wrote none (review): one helper now, used by all five."""
+    from sim.run.outputs import write_run_info
+
+    root = ROOT / "sim" / "run"
+    for module in ("app", "audit", "compare", "search", "robustness"):
+        text = (root / f"{module}.py").read_text(encoding="utf-8")
+        assert "write_run_info(" in text and 'run_info.json"' not in text, module
+    assert write_run_info.__module__ == "sim.run.outputs"
 
 
 def test_starting_the_tool_imports_no_heavy_library_it_may_not_need():

@@ -300,3 +300,65 @@ def test_compare_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_pa
     assert victim.read_text() == "precious"
     assert (run / "compare_summary.json").is_symlink()  # the link itself is left alone
     assert not list(run.glob(".staging-*"))
+
+
+RUN_INFO_KEYS = {"wall_time_s", "numpy"}  # what sim.run.app.run writes (README, Output files)
+
+
+def test_compare_records_its_overrides_and_keeps_its_wall_time_in_run_info(tmp_path):
+    """compare_summary.json did not record the command line's overrides (a what-if compare
+    looked like the shipped one), and compare wrote no run_info.json (review): now both, as
+    the single run does, and the summary stays free of wall time."""
+    alts = _alts(teams=(1, 2), reps=2)
+    for a in alts:
+        a.conf.experiment.hours = 6.0
+    over = ["experiment=compare", "scenario=storm", "layout.teams.community.count=5"]
+    run_compare(alts, tmp_path, progress=False, overrides=over)
+    s = _no_nan((tmp_path / "compare_summary.json").read_text(encoding="utf-8"))
+    assert s["overrides"] == over
+    assert "wall_time_s" not in s
+    info = json.loads((tmp_path / "run_info.json").read_text(encoding="utf-8"))
+    assert set(info) == RUN_INFO_KEYS and info["wall_time_s"] >= 0
+    assert not list(tmp_path.glob(".run_info.json.*"))  # written atomically: no temp left
+
+
+def test_a_refused_publish_leaves_the_run_folder_as_it_was(tmp_path, monkeypatch):
+    """publish moved files one at a time: a link planted for a file that sorts late
+    (report.html) was refused only after alternatives.json, comparison.csv, ... were already
+    in the run folder (review). Now every destination is checked before the first rename."""
+    from sim.core.errors import OutputError
+    from sim.run import compare
+    from sim.run.outputs import publish, staging
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    run = tmp_path / "run"
+    run.mkdir()
+    alts = _alts(teams=(1, 2), reps=2)
+    for a in alts:
+        a.conf.experiment.hours = 6.0
+    summary = compare.comparison_summary
+
+    def plant_then_summarise(*args, **kw):  # after the pre-flight check, before publishing
+        (run / "report.html").symlink_to(victim)
+        return summary(*args, **kw)
+
+    monkeypatch.setattr(compare, "comparison_summary", plant_then_summarise)
+    with pytest.raises(OutputError, match="report.html: is a symbolic link"):
+        run_compare(alts, run, progress=False)
+    assert [p.name for p in run.iterdir()] == ["report.html"]  # only the link: nothing moved
+    assert victim.read_text() == "precious"
+    # a file planted where a folder of the outputs goes (late in the order): refused first too
+    other = tmp_path / "other"
+    stage = staging(other)
+    (stage / "a.csv").write_text("1")
+    (stage / "zz").mkdir()
+    (stage / "zz" / "b.csv").write_text("2")
+    (other / "zz").write_text("planted")
+    with pytest.raises(OutputError, match="zz: is not a folder"):
+        publish(stage, other)
+    assert sorted(p.name for p in other.iterdir()) == [stage.name, "zz"]
+    assert (stage / "a.csv").read_text() == "1" and (other / "zz").read_text() == "planted"
+    (other / "zz").unlink()
+    assert sorted(p.name for p in publish(stage, other)) == ["a.csv", "b.csv"]  # then it works
+    assert (other / "zz" / "b.csv").read_text() == "2" and not stage.exists()

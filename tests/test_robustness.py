@@ -18,6 +18,7 @@ from sim.run.robustness import (
     Case,
     bisect_flip,
     experiment_judge,
+    run_robustness,
     screen_case,
     write_robustness,
 )
@@ -270,3 +271,22 @@ def test_robustness_never_writes_through_a_symlink_planted_in_the_run_folder(tmp
     assert victim.read_text() == "precious"
     assert (run / "robustness.json").is_symlink()  # the link itself is left alone
     assert not list(run.glob(".staging-*"))
+
+
+def test_robustness_records_its_overrides_and_keeps_its_wall_time_in_run_info(tmp_path):
+    """robustness.json held the wall time, so two runs of the same config differed, and no
+    run_info.json was written (review): the wall time is in run_info.json now (the keys of
+    the single run's), robustness.json is reproducible and records the overrides."""
+    runs = _fengdu_storm_screen()
+    over = ["experiment=robustness", "district=fengdu", "scenario=storm"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    run_robustness(runs, a, over)
+    run_robustness(runs, b, over)
+    text = (a / "robustness.json").read_text(encoding="utf-8")
+    assert text == (b / "robustness.json").read_text(encoding="utf-8")  # same seed: same file
+    saved = json.loads(text)
+    assert saved["overrides"] == over and "wall_time_s" not in saved
+    for run in (a, b):
+        info = json.loads((run / "run_info.json").read_text(encoding="utf-8"))
+        assert set(info) == {"wall_time_s", "numpy"} and info["wall_time_s"] >= 0
+    assert " s). Every ranged assumption" in (a / "report.html").read_text(encoding="utf-8")

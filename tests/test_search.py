@@ -234,3 +234,39 @@ def test_search_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_pat
     assert victim.read_text() == "precious"
     assert (run / "best_overrides.txt").is_symlink()  # the link itself is left alone
     assert not list(run.glob(".staging-*"))
+
+
+def test_search_records_its_overrides_and_keeps_its_wall_time_in_run_info(tmp_path):
+    """search_summary.json did not record the command line's overrides and search wrote no
+    run_info.json (review): now both, as the single run does (summary.json: ``overrides``)."""
+    import json
+
+    conf = make_config(teams=1)
+    conf.experiment.replications, conf.experiment.hours = 2, 6.0
+    s = _line_search(alternatives=1, budget_runs=12)
+    over = ["experiment=search", "search.budget_runs=12"]
+    summary = run_search(Alternative("as_composed", [], conf, NET), [], s, tmp_path, over)
+    saved = json.loads((tmp_path / "search_summary.json").read_text(encoding="utf-8"))
+    assert summary["overrides"] == saved["overrides"] == over
+    assert "wall_time_s" not in saved
+    info = json.loads((tmp_path / "run_info.json").read_text(encoding="utf-8"))
+    assert set(info) == {"wall_time_s", "numpy"} and info["wall_time_s"] >= 0
+
+
+def test_the_command_line_passes_its_overrides_to_search_and_compare(tmp_path, monkeypatch):
+    """sim.cli.run_analyst_mode dropped the overrides it was given: compare_summary.json and
+    search_summary.json could not record them (review)."""
+    from sim import cli
+    from sim.run import compare, search
+
+    seen = {}
+    monkeypatch.setattr(search, "run_search", lambda *a, **kw: seen.update(search=kw))
+    monkeypatch.setattr(compare, "run_compare", lambda *a, **kw: seen.update(compare=kw))
+    over = ["experiment=search_fengdu_depots", "search.budget_runs=40"]
+    cli.run_analyst_mode(cli.compose_config(over), tmp_path / "s", over)
+    assert seen["search"]["overrides"] == over
+    over = ["experiment=compare", "scenario=storm", "compare.layouts=[bishan]"]
+    over.append("compare.variants={more: 'layout.teams.community.count=44'}")
+    cli.run_analyst_mode(cli.compose_config(over), tmp_path / "c", over)
+    assert seen["compare"]["overrides"] == over
+    assert not (tmp_path / "s").exists() and not (tmp_path / "c").exists()

@@ -25,11 +25,7 @@ from sim.run.checkpoints import Checkpoints
 from sim.run.experiment import RepResult, run_replications
 from sim.run.figures import network_map
 from sim.run.metrics import kpi_specs
-from sim.run.outputs import (
-    atomic_write_text,
-    check_run_folder,
-    staged,
-)
+from sim.run.outputs import check_run_folder, staged, write_run_info
 from sim.run.report import human_number, write_report
 from sim.run.stats import mean_interval
 from sim.run.targets import (
@@ -414,8 +410,7 @@ def run(
             conf, cfg, results, verdicts, stage, net, choices, overrides=overrides or []
         )
     wall = time.perf_counter() - t0
-    info = json.dumps({"wall_time_s": round(wall, 3), "numpy": np.__version__})
-    atomic_write_text(outdir / "run_info.json", info, outdir)
+    write_run_info(outdir, wall)
     check_failures(conf, summary, outdir)
     print(format_table(summary))
     print()

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from sim.config import Config
+from sim.core.network import RoadNetwork
 from sim.run.app import (
     check_failures,
     fingerprint,
@@ -25,7 +27,7 @@ from sim.run.app import (
     write_outputs,
 )
 from sim.run.checkpoints import Checkpoints
-from sim.run.outputs import atomic_write_text, staged
+from sim.run.outputs import check_run_folder, staged, write_run_info
 from sim.run.report import Section, write_audit_report
 from sim.run.robustness import apply_labels, load_labels
 from sim.run.targets import TargetResult
@@ -47,16 +49,19 @@ def design_scenarios(targets: dict) -> list[str]:
 
 
 def run_audit(runs: list[ScenarioRun], outdir: Path, overrides: list[str]) -> dict:
-    """Run every design scenario and write the audit's outputs to ``outdir``."""
+    """Run every design scenario and write the audit's outputs to ``outdir`` (checked first,
+    as a single run checks it: no earlier run unless ``experiment.resume``, no links)."""
+    prepared = [prepare(run.cfg) for run in runs]
+    check_run_folder(outdir, prepared[0][0].experiment.resume)  # earlier run, links, writable
     t0 = time.perf_counter()
     labels = None
-    if runs and runs[0].cfg.experiment.get("robustness_from"):  # an earlier robustness run
+    if runs[0].cfg.experiment.get("robustness_from"):  # an earlier robustness run
         labels = load_labels(str(runs[0].cfg.experiment.robustness_from))
     final = outdir
     with staged(final) as stage:  # outputs go to a private folder, then are published
-        audit = _run_audit(runs, stage, overrides, final, labels)
+        audit = _run_audit(runs, prepared, stage, overrides, final, labels)
     wall = time.perf_counter() - t0
-    atomic_write_text(final / "run_info.json", json.dumps({"wall_time_s": round(wall, 3)}), final)
+    write_run_info(final, wall)
     for name, summary in audit["scenarios"].items():
         check_failures(audit["confs"][name], summary, final / name)
     ordered = audit.pop("verdicts")
@@ -71,14 +76,19 @@ def run_audit(runs: list[ScenarioRun], outdir: Path, overrides: list[str]) -> di
 
 
 def _run_audit(
-    runs: list[ScenarioRun], outdir: Path, overrides: list[str], final: Path, labels
+    runs: list[ScenarioRun],
+    prepared: list[tuple[Config, RoadNetwork]],
+    outdir: Path,
+    overrides: list[str],
+    final: Path,
+    labels,
 ) -> dict:
-    """The scenarios' runs (checkpoints in ``final``) and the audit's files (in ``outdir``)."""
+    """The scenarios' runs (``prepared``: each one's typed config and network; checkpoints in
+    ``final``) and the audit's files (in ``outdir``)."""
     verdicts: dict[str, TargetResult] = {}
     sections, summaries, confs = [], {}, {}
     district_targets = None
-    for run in runs:
-        conf, net = prepare(run.cfg)
+    for run, (conf, net) in zip(runs, prepared, strict=True):
         confs[run.name] = conf
         district_targets = conf.district.targets
         targets = {k: t for k, t in conf.district.targets.items() if t.scenario == run.name}

@@ -18,6 +18,7 @@ import html
 import io
 import math
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from sim.core.errors import UserError, did_you_mean
 from sim.core.network import RoadNetwork
 from sim.run.experiment import RepResult, run_replications
 from sim.run.metrics import kpi_specs
-from sim.run.outputs import check_run_folder, staged, write_json
+from sim.run.outputs import check_run_folder, staged, write_json, write_run_info
 from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
 from sim.run.report import write_workbook
 from sim.run.targets import evaluate_all
@@ -311,10 +312,17 @@ def _metric_summary(sub: pd.DataFrame, baseline: str) -> dict:
     return out
 
 
-def comparison_summary(o: Outcome, table: pd.DataFrame, baseline: str, alpha: float) -> dict:
-    """compare_summary.json: the alternatives and, per target and KPI, every estimate and
-    each alternative's paired difference to the baseline (interval, method, replications,
-    call); the machine-readable form of comparison.csv and the report."""
+def comparison_summary(
+    o: Outcome,
+    table: pd.DataFrame,
+    baseline: str,
+    alpha: float,
+    overrides: list[str] | None = None,
+) -> dict:
+    """compare_summary.json: the command line's ``overrides`` (as in summary.json), the
+    alternatives and, per target and KPI, every estimate and each alternative's paired
+    difference to the baseline (interval, method, replications, call); the machine-readable
+    form of comparison.csv and the report."""
     a0 = o.alternatives[0].conf
     return {
         "mode": "compare",
@@ -322,6 +330,7 @@ def comparison_summary(o: Outcome, table: pd.DataFrame, baseline: str, alpha: fl
         "scenario": a0.scenario.name,
         "seed": a0.experiment.seed,
         "replications": max(len(f) for f in o.frames.values()),
+        "overrides": list(overrides or []),
         "baseline": baseline,
         "alpha": alpha,
         "level": float(table.level.iloc[0]) if len(table) else 1 - alpha,
@@ -642,17 +651,22 @@ def run_compare(
     correction: str = "bonferroni",
     kpis: list[str] | None = None,
     progress: bool = True,
+    overrides: list[str] | None = None,
 ) -> pd.DataFrame:
     """Compare mode end to end: run, analyse, write outputs (staged, then published into
-    ``outdir``); returns the comparison table."""
+    ``outdir``; ``overrides``: the command line's, for compare_summary.json) and
+    run_info.json; returns the comparison table."""
     check_compare(alts, baseline, kpis)
     check_run_folder(outdir, alts[0].conf.experiment.resume)  # earlier run, links, writable
+    t0 = time.perf_counter()
     baseline = baseline or alts[0].name
     o = run_alternatives(alts, progress=progress)
     table = analyse(o, baseline, alpha, correction, kpis)
     with staged(outdir) as stage:
         write_comparison(o, table, baseline, alpha, stage)
-        write_json(stage / "compare_summary.json", comparison_summary(o, table, baseline, alpha))
+        summary = comparison_summary(o, table, baseline, alpha, overrides)
+        write_json(stage / "compare_summary.json", summary)
+    write_run_info(outdir, time.perf_counter() - t0)
     if progress:
         print(format_comparison(table))
         print(f"outputs: {outdir}")

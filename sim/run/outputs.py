@@ -14,7 +14,8 @@ else:
 
 Whole outputs of a run are written into a private staging folder (``.staging-*``, made with
 ``mkdtemp``: new, mode 0700, holding nothing planted) by the writers as they are, and then
-published file by file with :func:`publish`.
+published with :func:`publish`: every destination checked, then file by file renamed. The
+wall time goes apart, into ``run_info.json`` (:func:`write_run_info`).
 """
 
 from __future__ import annotations
@@ -116,23 +117,38 @@ def staging(root: Path) -> Path:
 
 
 def publish(stage: Path, root: Path) -> list[Path]:
-    """Move every file of ``stage`` to the same place below ``root`` (rename, links refused)."""
-    done = []
+    """Move every file of ``stage`` to the same place below ``root``: every destination is
+    checked first (:func:`_check_destination`), and only then is each file renamed into
+    place, so a refusal leaves ``root`` as it was. Each rename is atomic and never goes
+    through a link (the links are checked again just before it)."""
+    moves = []
     with one_line_os_errors(root):
         for src in sorted(stage.rglob("*")):
             if src.is_symlink():
                 raise OutputError(f"{src}: a writer made a symbolic link; refusing it")
-            if src.is_dir():
-                continue
-            dest = root / src.relative_to(stage)
+            if not src.is_dir():
+                dest = root / src.relative_to(stage)
+                _check_destination(dest, root)
+                moves.append((src, dest))
+        for src, dest in moves:
             safe_mkdir(dest.parent, root)
             refuse_links(dest, root)
-            if dest.is_dir():
-                raise OutputError(f"{dest}: is a folder; refusing to replace it")
             os.replace(src, dest)
-            done.append(dest)
         shutil.rmtree(stage)
-    return done
+    return [dest for _, dest in moves]
+
+
+def _check_destination(dest: Path, root: Path) -> None:
+    """``dest`` below ``root`` can take a file by rename, without changing anything: no
+    symbolic link on the way, no file where one of its folders goes, no folder in its place."""
+    refuse_links(dest, root)
+    cur = root
+    for part in _inside(dest.parent, root).parts:
+        cur = cur / part
+        if cur.exists() and not cur.is_dir():
+            raise OutputError(f"{cur}: is not a folder; refusing to replace it")
+    if dest.is_dir():
+        raise OutputError(f"{dest}: is a folder; refusing to replace it")
 
 
 def discard(stage: Path) -> None:
@@ -152,6 +168,14 @@ def staged(root: Path) -> Iterator[Path]:
         publish(stage, root)
     finally:
         discard(stage)
+
+
+def write_run_info(root: Path, wall_time_s: float) -> None:
+    """``run_info.json`` in the run folder ``root`` (atomic, links refused): what differs
+    between two runs of the same config, the wall time (and the numpy version), kept out of
+    the summaries so that they are reproducible."""
+    info = {"wall_time_s": round(wall_time_s, 3), "numpy": np.__version__}
+    atomic_write_text(root / "run_info.json", json.dumps(info), root)
 
 
 def earlier_run(root: Path) -> list[str]:

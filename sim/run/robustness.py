@@ -39,7 +39,7 @@ from sim.core.errors import UserError, did_you_mean
 from sim.core.kpi import infer_spec
 from sim.core.network import RoadNetwork
 from sim.run.metrics import kpi_specs
-from sim.run.outputs import check_run_folder, json_safe, staged, write_json
+from sim.run.outputs import check_run_folder, json_safe, staged, write_json, write_run_info
 from sim.run.targets import INPUT_ECHO, NOT_MODELLED, TargetResult
 
 ROBUST, NOT_SCREENED = "robust", "not screened"
@@ -417,9 +417,13 @@ def tornado(ts: TargetScreen, path: Path) -> Path | None:
     return path
 
 
-def write_robustness(screens: list[TargetScreen], outdir: Path, meta: dict) -> dict:
-    """robustness.csv, robustness.json, tornado_<target>.png, report.html and tables.xlsx in
-    ``outdir``: a staging folder (:func:`sim.run.outputs.staged`) when a run writes them."""
+def write_robustness(
+    screens: list[TargetScreen], outdir: Path, meta: dict, wall_time_s: float | None = None
+) -> dict:
+    """robustness.csv, robustness.json (``meta`` and the screens), tornado_<target>.png,
+    report.html (with ``wall_time_s``, which stays out of robustness.json: run_info.json
+    has it) and tables.xlsx in ``outdir``: a staging folder (:func:`sim.run.outputs.staged`)
+    when a run writes them."""
     import html
 
     from sim.run.report import _img, _table, write_workbook
@@ -461,6 +465,7 @@ def write_robustness(screens: list[TargetScreen], outdir: Path, meta: dict) -> d
         ],
         rows,
     )
+    took = "" if wall_time_s is None else f", {wall_time_s:.1f} s"
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Verdict robustness</title>"
         "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
@@ -468,8 +473,8 @@ def write_robustness(screens: list[TargetScreen], outdir: Path, meta: dict) -> d
         "img{max-width:100%}</style></head><body>"
         f"<h1>{html.escape(str(meta.get('district', '')))}: which assumptions decide each verdict</h1>"
         f"<p>One-at-a-time screening on common random numbers (seed {meta.get('seed')}, "
-        f"{meta.get('replications')} replications per point, {meta.get('runs')} runs, "
-        f"{meta.get('wall_time_s')} s). Every ranged assumption at its low and high end, "
+        f"{meta.get('replications')} replications per point, {meta.get('runs')} runs{took}). "
+        "Every ranged assumption at its low and high end, "
         "the others at base; where a verdict changes, bisection on the same replications "
         "brackets the flip value. docs/robustness.md explains the labels.</p>"
         f"{table}<h2>Tornado figures</h2>{''.join(figs)}</body></html>"
@@ -518,16 +523,17 @@ def check_selection(rob, confs: list[Config]) -> None:
 
 def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
     """``experiment=robustness``: screen every design scenario of ``runs`` (sim.run.audit
-    ScenarioRun) and write the outputs (staged, then published into ``outdir``)."""
+    ScenarioRun) and write the outputs (staged, then published into ``outdir``; robustness.json
+    records ``overrides``, the command line's) and run_info.json."""
     from sim.run.app import prepare
 
-    t0 = time.perf_counter()
     screens: list[TargetScreen] = []
     runs_made = 0
     conf0 = None
     prepared = [(run, *prepare(run.cfg)) for run in runs]
     check_selection(prepared[0][1].robustness, [c for _, c, _ in prepared])
     check_run_folder(outdir, prepared[0][1].experiment.resume)  # earlier run, links, writable
+    t0 = time.perf_counter()
     for run, conf, net in prepared:
         conf0 = conf0 or conf
         conf.experiment.sequential = False  # every point on the same replications (CRN)
@@ -562,7 +568,6 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
         screens += found
         runs_made += count[0]
         print(f"{run.name}: {count[0]} runs of {conf.experiment.replications} replications")
-    wall = round(time.perf_counter() - t0, 1)
     meta = {
         "mode": "robustness",
         "district": conf0.district.name if conf0 else "",
@@ -571,13 +576,14 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
         "replications": conf0.experiment.replications if conf0 else None,
         "method": conf0.robustness.method if conf0 else "",
         "runs": runs_made,
-        "wall_time_s": wall,
-        "overrides": overrides,
+        "overrides": list(overrides),
     }
     with staged(outdir) as stage:
-        data = write_robustness(screens, stage, meta)
+        data = write_robustness(screens, stage, meta, time.perf_counter() - t0)
+    wall = time.perf_counter() - t0
+    write_run_info(outdir, wall)
     print()
     for ts in screens:
         print(f"{ts.key:26s} {ts.base.verdict:13s} {ts.label}")
-    print(f"{runs_made} runs, {wall} s; outputs: {outdir}")
+    print(f"{runs_made} runs, {wall:.1f} s; outputs: {outdir}")
     return data

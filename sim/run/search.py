@@ -33,6 +33,7 @@ import itertools
 import math
 import os
 import sys
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ from sim.run.compare import (
     write_comparison,
 )
 from sim.run.experiment import run_replications
-from sim.run.outputs import check_run_folder, staged, write_json
+from sim.run.outputs import check_run_folder, staged, write_json, write_run_info
 from sim.run.paired import kn_select, paired
 
 STOCK_LEVELS = ("district", "town", "village")
@@ -515,12 +516,18 @@ def runnable_overrides(conf: Config, overrides: list[str]) -> list[str]:
 
 
 def run_search(
-    base: Alternative, baselines: list[Alternative], s: SearchConfig, outdir: Path
+    base: Alternative,
+    baselines: list[Alternative],
+    s: SearchConfig,
+    outdir: Path,
+    overrides: list[str] | None = None,
 ) -> dict:
-    """Layout search end to end; writes its outputs (staged, then published into ``outdir``)
-    and returns a summary."""
+    """Layout search end to end; writes its outputs (staged, then published into ``outdir``;
+    ``overrides``: the command line's, for search_summary.json) and run_info.json, and
+    returns a summary."""
     conf, net = base.conf, base.net
     check_run_folder(outdir, conf.experiment.resume)  # earlier run, links, writable
+    t0 = time.perf_counter()
     layouts, cand_table = analytic_layouts(conf, net, s)
     if not layouts:
         raise UserError("search: the analytic model found no layout (check candidates)")
@@ -625,6 +632,7 @@ def run_search(
         "alpha": s.alpha,
         "sense": s.sense,
         "held_fixed": fixed,
+        "overrides": list(overrides or []),
     }
     note = (
         f"<p>Objective <b>{html.escape(s.objective)}</b> ({s.sense}imise), indifference zone "
@@ -666,6 +674,7 @@ def run_search(
         )
         write_json(stage / "search_summary.json", summary)
         write_comparison(o, table, reference, s.alpha, stage, "Layout search", extra)
+    write_run_info(outdir, time.perf_counter() - t0)
     print(cand_table[["layout", "objective", "sites"]].to_string(index=False))
     print(
         sel_table[["alternative", "replications", f"mean_{s.objective}", "status"]].to_string(
