@@ -73,3 +73,37 @@ def line_graphml(tmp_path: Path) -> Path:
     p = tmp_path / "line.graphml"
     nx.write_graphml(line_graph(), p)
     return p
+
+
+def assert_planted_link_refused(tmp_path, monkeypatch, name, run, let_resume, module, hook):
+    """A symlink planted in the run folder for output ``name`` is refused, never written
+    through: planted before the run (``let_resume()`` sets ``experiment.resume`` so that the
+    run gets past the earlier-run check) and while it runs (planted when ``module.hook`` is
+    called, after the pre-flight). ``run(folder)`` runs the mode into ``folder``. The link's
+    target keeps its content, the link stays, and no staging folder is left."""
+    import re
+
+    from sim.core.errors import OutputError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / name).symlink_to(victim)
+    let_resume()
+    refused = f"{re.escape(name)}: is a symbolic link"
+    with pytest.raises(OutputError, match=refused):
+        run(folder)
+    (folder / name).unlink()
+    original = getattr(module, hook)
+
+    def plant_then_call(*args, **kw):  # a link made after the pre-flight check
+        (folder / name).symlink_to(victim)
+        return original(*args, **kw)
+
+    monkeypatch.setattr(module, hook, plant_then_call)
+    with pytest.raises(OutputError, match=refused):
+        run(folder)
+    assert victim.read_text() == "precious"
+    assert (folder / name).is_symlink()  # the link itself is left alone
+    assert not list(folder.glob(".staging-*"))

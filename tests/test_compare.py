@@ -12,6 +12,7 @@ import pytest
 from sim.run.compare import Alternative, analyse, run_alternatives, run_compare
 from sim.run.paired import bonferroni, holm, kn_select, paired, ratio_paired, welch
 from sim.run.sweep import multirun_table
+from tests.conftest import assert_planted_link_refused
 from tests.test_model import NET, make_config
 
 HAZARD_EVENTS = ("incident", "road_close", "warning")
@@ -271,35 +272,26 @@ def test_compare_writes_a_machine_readable_summary_and_a_workbook(tmp_path):
 
 def test_compare_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_path, monkeypatch):
     """Compare wrote straight into the run folder: a link planted there (before the run, or
-    while it runs) was written through. Now its outputs are staged and published by rename:
-    the link is refused, its target untouched, and no staging folder is left."""
-    from sim.core.errors import OutputError
+    while it runs) was written through. Now its outputs are staged and published by rename."""
     from sim.run import compare
 
-    victim = tmp_path / "victim.txt"
-    victim.write_text("precious")
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "compare_summary.json").symlink_to(victim)
     alts = _alts(teams=(1, 2), reps=2)
     for a in alts:
         a.conf.experiment.hours = 6.0
-        a.conf.experiment.resume = True  # past the earlier-run check: the link itself is refused
-    with pytest.raises(OutputError, match="compare_summary.json: is a symbolic link"):
-        run_compare(alts, run, progress=False)
-    (run / "compare_summary.json").unlink()
-    summary = compare.comparison_summary
 
-    def plant_then_summarise(*args, **kw):  # a link made after the pre-flight check
-        (run / "compare_summary.json").symlink_to(victim)
-        return summary(*args, **kw)
+    def let_resume():
+        for a in alts:
+            a.conf.experiment.resume = True
 
-    monkeypatch.setattr(compare, "comparison_summary", plant_then_summarise)
-    with pytest.raises(OutputError, match="compare_summary.json: is a symbolic link"):
-        run_compare(alts, run, progress=False)
-    assert victim.read_text() == "precious"
-    assert (run / "compare_summary.json").is_symlink()  # the link itself is left alone
-    assert not list(run.glob(".staging-*"))
+    assert_planted_link_refused(
+        tmp_path,
+        monkeypatch,
+        "compare_summary.json",
+        lambda folder: run_compare(alts, folder, progress=False),
+        let_resume,
+        compare,
+        "comparison_summary",
+    )
 
 
 RUN_INFO_KEYS = {"wall_time_s", "numpy"}  # what sim.run.app.run writes (README, Output files)

@@ -23,6 +23,7 @@ from sim.run.robustness import (
     write_robustness,
 )
 from sim.run.targets import evaluate
+from tests.conftest import assert_planted_link_refused
 from tests.test_model import NET, make_config
 
 STD = "layout.rescue.response_standard_min"
@@ -237,7 +238,6 @@ def test_robustness_never_writes_through_a_symlink_planted_in_the_run_folder(tmp
     """Robustness wrote straight into the run folder: a link planted there (before the run,
     or while it runs) was written through. Now its outputs (tables.xlsx too) are staged and
     published by rename: the link is refused, its target untouched, no staging folder left."""
-    from sim.core.errors import OutputError
     from sim.run import robustness
     from sim.run.robustness import run_robustness
 
@@ -250,27 +250,15 @@ def test_robustness_never_writes_through_a_symlink_planted_in_the_run_folder(tmp
     json.loads((ok / "robustness.json").read_text(), parse_constant=pytest.fail)  # NaN: null
     assert not list(ok.glob(".staging-*"))
 
-    victim = tmp_path / "victim.txt"
-    victim.write_text("precious")
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "robustness.json").symlink_to(victim)
-    runs[0].cfg.experiment.resume = True  # past the earlier-run check: the link is refused
-    with pytest.raises(OutputError, match="robustness.json: is a symbolic link"):
-        run_robustness(runs, run, [])
-    (run / "robustness.json").unlink()
-    rows = robustness.screen_rows
-
-    def plant_then_rows(*args, **kw):  # a link made after the pre-flight check
-        (run / "robustness.json").symlink_to(victim)
-        return rows(*args, **kw)
-
-    monkeypatch.setattr(robustness, "screen_rows", plant_then_rows)
-    with pytest.raises(OutputError, match="robustness.json: is a symbolic link"):
-        run_robustness(runs, run, [])
-    assert victim.read_text() == "precious"
-    assert (run / "robustness.json").is_symlink()  # the link itself is left alone
-    assert not list(run.glob(".staging-*"))
+    assert_planted_link_refused(
+        tmp_path,
+        monkeypatch,
+        "robustness.json",
+        lambda folder: run_robustness(runs, folder, []),
+        lambda: setattr(runs[0].cfg.experiment, "resume", True),
+        robustness,
+        "screen_rows",
+    )
 
 
 def test_robustness_records_its_overrides_and_keeps_its_wall_time_in_run_info(tmp_path):

@@ -18,6 +18,7 @@ from sim.run.search import (
     run_search,
     solve_sites,
 )
+from tests.conftest import assert_planted_link_refused
 from tests.test_model import NET, make_config
 
 
@@ -204,36 +205,22 @@ def test_held_fixed_depots_say_which_serve_demand_in_the_analytic_cut():
 
 def test_search_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_path, monkeypatch):
     """Search wrote straight into the run folder: a link planted there (before the run, or
-    while it runs) was written through. Now its outputs are staged and published by rename:
-    the link is refused, its target untouched, and no staging folder is left."""
-    from sim.core.errors import OutputError
+    while it runs) was written through. Now its outputs are staged and published by rename."""
     from sim.run import search
 
-    victim = tmp_path / "victim.txt"
-    victim.write_text("precious")
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "best_overrides.txt").symlink_to(victim)
     conf = make_config(teams=1)
     conf.experiment.replications, conf.experiment.hours = 2, 6.0
-    conf.experiment.resume = True  # past the earlier-run check: the link itself is refused
     s = _line_search(alternatives=1, budget_runs=12)
     base = Alternative("as_composed", [], conf, NET)
-    with pytest.raises(OutputError, match="best_overrides.txt: is a symbolic link"):
-        run_search(base, [], s, run)
-    (run / "best_overrides.txt").unlink()
-    runnable = search.runnable_overrides
-
-    def plant_then_runnable(*args, **kw):  # a link made after the pre-flight check
-        (run / "best_overrides.txt").symlink_to(victim)
-        return runnable(*args, **kw)
-
-    monkeypatch.setattr(search, "runnable_overrides", plant_then_runnable)
-    with pytest.raises(OutputError, match="best_overrides.txt: is a symbolic link"):
-        run_search(base, [], s, run)
-    assert victim.read_text() == "precious"
-    assert (run / "best_overrides.txt").is_symlink()  # the link itself is left alone
-    assert not list(run.glob(".staging-*"))
+    assert_planted_link_refused(
+        tmp_path,
+        monkeypatch,
+        "best_overrides.txt",
+        lambda folder: run_search(base, [], s, folder),
+        lambda: setattr(conf.experiment, "resume", True),
+        search,
+        "runnable_overrides",
+    )
 
 
 def test_search_records_its_overrides_and_keeps_its_wall_time_in_run_info(tmp_path):
