@@ -176,6 +176,12 @@ def test_controller_releases_an_inject_and_the_player_sees_only_that(
     ply = login(browser, srv.url, srv.codes["player"])
     ctl.wait_for_selector("button[data-release]")
     ply.wait_for_selector("text=waiting for the control team")
+    first = pkg["msel"][0]  # its contingency counts from its release: greyed out, refused
+    k = next(i for i, x in enumerate(first["contingency"]) if "player" in x)
+    button = ctl.wait_for_selector(f"button[data-contingency='{first['seq']}.{k}']")
+    assert button.is_disabled() and "not released" in button.get_attribute("title")
+    ctl.evaluate(f"post('/api/contingency/{first['seq']}/{k}')")
+    ctl.wait_for_selector(f"#msg:has-text('inject {first['seq']} has not been released')")
     last = pkg["msel"][-1]
     ctl.click(f"button[data-release='{last['seq']}']")
     ply.wait_for_selector(f"text={last['inject']['en']}", timeout=5000)
@@ -265,6 +271,11 @@ def test_a_drill_runs_end_to_end_at_600x_and_is_reviewed(browser, package, tmp_p
             time.sleep(0.5)
         assert s["state"] == "ended", s
         assert time.time() - t0 < 40
+        r = ctl.request.post(f"{srv.url}/api/release/1")  # nothing by hand after ENDEX
+        assert r.status == 409 and "ENDEX" in r.json()["detail"]
+        ctl.wait_for_function(
+            "[...document.querySelectorAll('button[data-contingency]')].every(b=>b.disabled)"
+        )
         last = pkg["evaluator"][-1]["id"]
         ev.wait_for_selector(f"#row-{last}", timeout=5000)
         ev.click(f"#row-{last} button")
@@ -295,6 +306,7 @@ def test_a_drill_runs_end_to_end_at_600x_and_is_reviewed(browser, package, tmp_p
     for text in (c[k]["en"], c[k]["player"]["en"]):  # its trigger and its text
         assert escape(text) in html
     assert "ENDEX: not declared" not in html and "ENDEX: " in html  # the clock ended itself
+    assert "the drill window ran out" in html
     from openpyxl import load_workbook
 
     ws = load_workbook(out / "review.xlsx")["review"]

@@ -18,7 +18,7 @@ from sim.cli import compose_config
 from sim.config import DrillConfig, DrillHazardConfig
 from sim.drill.draw import draw_drill
 from sim.drill.mode import load_sealed, make_package, plan_drill
-from sim.drill.seal import SealError, seal, unseal
+from sim.drill.seal import SealError, seal, sha256_file, unseal
 from sim.drill.sheets import cards_html
 from sim.run.replication import run_replication
 
@@ -143,6 +143,33 @@ def test_seal_needs_the_passphrase_and_refuses_a_modified_file(tmp_path, pkg_a):
         unseal(bad, "a good passphrase")
     with pytest.raises(SealError, match="does not match"):
         load_sealed(path, "a good passphrase", sha256="0" * 64)
+
+
+def test_the_opening_record_shows_only_openings_through_the_tool_of_that_copy(
+    tmp_path, pkg_a, monkeypatch
+):
+    """What docs/drills.md says of ``<file>.openings.jsonl``: ``drill open`` writes it beside
+    the file it opened, so a copy opened elsewhere leaves the original's record empty, and
+    the passphrase alone opens the file without any record."""
+    from sim.drill.mode import open_package
+
+    monkeypatch.setenv("DRILL_PASSPHRASE", "a good passphrase")
+    path = tmp_path / "orig" / "d.sealed"
+    path.parent.mkdir()
+    seal(pkg_a, "a good passphrase", path, {"drill_id": "d", "district": "beibei"})
+    copy = tmp_path / "elsewhere" / "d.sealed"
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    assert unseal(copy, "a good passphrase") == pkg_a  # no tool, no record
+    open_package(copy, tmp_path / "opened", sha256=sha256_file(path))
+    record = path.with_name(path.name + ".openings.jsonl")
+    assert not record.exists()  # the original's record saw nothing
+    lines = (copy.parent / "d.sealed.openings.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["out"] == str(tmp_path / "opened")
+    monkeypatch.setenv("WRONG_PASS", "not the passphrase")
+    with pytest.raises(SealError, match="wrong passphrase"):
+        open_package(path, tmp_path / "o2", "WRONG_PASS")
+    assert not record.exists()  # a failed opening leaves no line
 
 
 def test_hazard_is_drawn_by_likelihood_in_its_season():

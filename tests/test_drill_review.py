@@ -239,8 +239,9 @@ def _drill_pkg() -> dict:
     return pkg
 
 
-def _review_page(tmp_path, ended: bool) -> tuple[str, object]:
-    """Run a drill on the records (release, observe with notes, a contingency) and review it."""
+def _review_page(tmp_path, endex_by: str | None) -> tuple[str, object]:
+    """Run a drill on the records (release, observe with notes, a contingency) and review it;
+    ENDEX at drill minute 52.5 by ``endex_by`` (``controller``, ``window``; None: running)."""
     import json
 
     from openpyxl import load_workbook
@@ -262,7 +263,10 @@ def _review_page(tmp_path, ended: bool) -> tuple[str, object]:
     store.observe("1A", 40.0, "16:30", "专家甲", "team seen leaving the depot")
     store.observe("1A", 55.0, "16:45", "专家乙", "corrected: arrival on scene")
     store.observe("1B", None, "150 people", "专家甲", '=HYPERLINK("http://x")')
-    store.set_clock("ended" if ended else "running", 52.5, time.time(), 60.0)
+    if endex_by is None:
+        store.set_clock("running", 52.5, time.time(), 60.0)
+    else:
+        store.end_clock(52.5, time.time(), 60.0, endex_by)
     store.close()
     out = review(tmp_path / "d.sqlite", tmp_path / "review")
     return (out / "review.html").read_text(encoding="utf-8"), load_workbook(out / "review.xlsx")
@@ -271,7 +275,7 @@ def _review_page(tmp_path, ended: bool) -> tuple[str, object]:
 def test_review_reports_notes_released_contingencies_and_endex(tmp_path):
     """review.html and review.xlsx carry the evaluators' notes, the contingency injects
     released (when, on which trigger, what text) and ENDEX (drill review: they did not)."""
-    html, wb = _review_page(tmp_path, ended=True)
+    html, wb = _review_page(tmp_path, "controller")
     for text in ("team seen leaving the depot", "corrected: arrival on scene", "专家乙"):
         assert text in html
     assert "Contingency injects released" in html
@@ -293,11 +297,57 @@ def test_review_reports_notes_released_contingencies_and_endex(tmp_path):
     assert info["ENDEX"].startswith("2027-06-01 16:42") and info["ENDEX (drill min)"] == 52.5
 
 
+def test_review_says_whether_the_controller_or_the_window_ended_the_drill(tmp_path):
+    """review.html and the workbook's drill sheet say who ended the drill (drill review 2:
+    only the console's audit table did)."""
+    (tmp_path / "c").mkdir(), (tmp_path / "w").mkdir()
+    html, wb = _review_page(tmp_path / "c", "controller")
+    assert "declared by the controller" in html and "导调组宣布" in html
+    info = {r[0].value: r[1].value for r in wb["drill"].iter_rows(min_row=2)}
+    assert info["ENDEX"].endswith(", declared by the controller")
+    assert info["ENDEX by"] == "declared by the controller"
+    html, wb = _review_page(tmp_path / "w", "window")
+    assert "the drill window ran out" in html and "演练时段结束" in html
+    assert "declared by the controller" not in html
+    info = {r[0].value: r[1].value for r in wb["drill"].iter_rows(min_row=2)}
+    assert info["ENDEX by"] == "the drill window ran out"
+
+
+def test_the_clock_records_who_ended_the_drill(tmp_path):
+    """The controller's ENDEX, the window's end, and records made before it was kept (told
+    by the audit table); an ENDEX pressed again keeps the first one."""
+    store = Store(tmp_path / "d.sqlite")
+    clock = DrillClock(store, [(0.0, 1)], lambda *a: None, speed=600.0, end_min=0.5)
+    clock.start()
+    deadline = time.time() + 10
+    while store.endex() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert store.endex()[::2] == (0.5, "window")
+    clock.end()  # pressed after the window ran out: ENDEX stays the window's
+    assert store.endex()[::2] == (0.5, "window")
+    other = Store(tmp_path / "e.sqlite")
+    clock = DrillClock(other, [(0.0, 1)], lambda *a: None, speed=1.0, end_min=60.0)
+    clock.start()
+    clock.end()
+    first = other.endex()
+    assert first[2] == "controller" and first[0] < 1.0
+    time.sleep(0.01)
+    clock.end()
+    assert other.endex() == first
+    clock.stop()
+    old = Store(tmp_path / "old.sqlite")  # a console that kept only the audit table
+    old.set_clock("ended", 30.0, time.time(), 60.0)
+    assert old.endex()[2] == "window"
+    old.audit("controller", "clock end")
+    assert old.endex()[2] == "controller"
+
+
 def test_review_says_when_endex_was_never_declared(tmp_path):
-    html, wb = _review_page(tmp_path, ended=False)
+    html, wb = _review_page(tmp_path, None)
     assert "ENDEX: not declared" in html
     info = {r[0].value: r[1].value for r in wb["drill"].iter_rows(min_row=2)}
     assert info["ENDEX"] == "not declared" and info["ENDEX (drill min)"] is None
+    assert info["ENDEX by"] is None
 
 
 def test_console_releases_no_contingency_after_endex(tmp_path):
@@ -309,6 +359,7 @@ def test_console_releases_no_contingency_after_endex(tmp_path):
     console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
     with pytest.raises(HTTPException, match="dropped"):
         console.release_contingency(1, 1)
+    console.release_by_hand(1)
     console.clock.start()
     assert console.release_contingency(1, 0)
     console.clock.end()
@@ -316,3 +367,79 @@ def test_console_releases_no_contingency_after_endex(tmp_path):
         console.release_contingency(2, 0)
     assert exc.value.status_code == 409 and "ENDEX" in exc.value.detail
     console.clock.stop()
+
+
+def _console(tmp_path) -> tuple[object, object, str]:
+    """A console on ``_drill_pkg`` (clock not started), its app and a controller session."""
+    from sim.drill.console.server import Console, create_app
+
+    console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
+    return console, create_app(console), console.store.new_session("controller")
+
+
+def _post(app, path: str, session: str) -> tuple[int, dict]:
+    """POST ``path`` to the console's ASGI app as ``session``: status and JSON body (an
+    in-process request: the console's tests need no HTTP client)."""
+    import asyncio
+    import json
+
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"cookie", f"drill_session={session}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(body)
+
+
+def test_console_refuses_a_contingency_before_its_inject_is_released(tmp_path):
+    """Its trigger is "N minutes after inject X": meaningless before X is out (drill review
+    2: it was released anyway)."""
+    console, app, ctl = _console(tmp_path)
+    status, body = _post(app, "/api/contingency/2/0", ctl)
+    assert status == 409 and "inject 2 has not been released" in body["detail"]
+    assert console.store.released() == []
+    assert _post(app, "/api/release/2", ctl) == (200, {"released": True})
+    assert _post(app, "/api/contingency/2/0", ctl) == (200, {"released": True})
+    assert [(r["seq"], r["kind"]) for r in console.store.released()] == [
+        (2, "inject"),
+        (2, "contingency"),
+    ]
+
+
+def test_console_refuses_an_inject_released_by_hand_after_endex(tmp_path):
+    """After ENDEX - declared, or the drill window over - no inject is released by hand
+    (drill review 2: it was), with the reason a contingency after ENDEX gets."""
+    console, app, ctl = _console(tmp_path)
+    assert _post(app, "/api/release/1", ctl) == (200, {"released": True})
+    assert _post(app, "/api/clock/end", ctl) == (200, {"state": "ended"})
+    status, body = _post(app, "/api/release/2", ctl)
+    assert status == 409 and body["detail"].startswith("the drill has ended (ENDEX)")
+    status, body = _post(app, "/api/contingency/1/0", ctl)
+    assert status == 409 and body["detail"].startswith("the drill has ended (ENDEX)")
+    assert [r["seq"] for r in console.store.released()] == [1]
+    # the window over on a running clock, before its thread records the end
+    console.store.set_clock("running", 50.0, time.time() - 60.0, 60.0)  # window_h 1: 60 min
+    assert console.clock.state() == "running" and console.clock.now() == 60.0
+    status, body = _post(app, "/api/release/3", ctl)
+    assert status == 409 and "ENDEX" in body["detail"]
+    assert [r["seq"] for r in console.store.released()] == [1]

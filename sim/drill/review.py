@@ -7,8 +7,9 @@ plan standard where there is one. Gaps (standard missed, slower than the simulat
 never observed) get their likely causes - the team tier and plan line of the expected
 action, the roads closed at the time, the depot - and a recommendation keyed to the plan's
 own line. The evaluators' notes, the contingency injects released (when, on which trigger,
-what text) and the ENDEX time ("not declared" if the console never recorded one) are
-reported too. Written as HTML (opens without Python) and XLSX.
+what text) and the ENDEX time, declared by the controller or the drill window run out ("not
+declared" if the console never recorded one), are reported too. Written as HTML (opens
+without Python) and XLSX.
 """
 
 from __future__ import annotations
@@ -184,17 +185,25 @@ def drill_clock(pkg: dict) -> DrillClock:
     return DrillClock(start, float(pkg["clock"]["startex_t_min"]))
 
 
-def endex_record(pkg: dict, endex: tuple[float, float] | None) -> dict | None:
-    """ENDEX as recorded by the console (drill minute, wall time); None: never declared."""
+ENDEX_BY = {  # who ended the drill (Store.endex) -> (zh, en)
+    "controller": ("导调组宣布", "declared by the controller"),
+    "window": ("演练时段结束", "the drill window ran out"),
+}
+
+
+def endex_record(pkg: dict, endex: tuple[float, float, str] | None) -> dict | None:
+    """ENDEX as recorded by the console (drill minute, wall time, who ended the drill:
+    ``controller`` or ``window``); None: never declared."""
     if endex is None:
         return None
-    m, wall = endex
+    m, wall, by = endex
     c = drill_clock(pkg)
     return {
         "drill_min": m,
         "clock": c.clock(c.startex_t + m),
         "drill_time": _hm(m),
         "wall": dt.datetime.fromtimestamp(wall).isoformat(sep=" ", timespec="seconds"),
+        "by": by,
     }
 
 
@@ -312,10 +321,12 @@ def _strip(r: dict) -> str:
 
 
 def endex_text(endex: dict | None) -> str:
-    """ENDEX in words: its clock time, drill time and real time, or 'not declared'."""
+    """ENDEX in words: its clock time, drill time, real time and who ended the drill, or
+    'not declared'."""
     if endex is None:
         return "not declared"
-    return f"{endex['clock']} ({endex['drill_time']}; real time {endex['wall']})"
+    by = ENDEX_BY[endex["by"]][1]
+    return f"{endex['clock']} ({endex['drill_time']}; real time {endex['wall']}), {by}"
 
 
 def _contingency_html(conts: list[dict]) -> str:
@@ -372,9 +383,10 @@ def review_html(pkg: dict, rows: list[dict], conts: list[dict], endex: dict | No
             f"<li><b>{esc(r['id'])}</b> {bi(r['action'])} — <b>{esc(r['status'])}</b>"
             f"<ul>{causes}</ul><p>建议 Recommendation: {bi(rec)}</p></li>"
         )
+    by_zh = "" if endex is None else f" · {ENDEX_BY[endex['by']][0]}"
     html = (
         header(pkg)
-        + f"<p class=meta>演练结束 ENDEX: {esc(endex_text(endex))}</p>"
+        + f"<p class=meta>演练结束 ENDEX: {esc(endex_text(endex))}{by_zh}</p>"
         + f"<h2>复盘评估 After-action review</h2><p class=meta>{n} expected actions · {esc(summary)}. "
         "Percentile: where the observed time falls among the simulated times of the same scenario "
         f"({esc(pkg['simulation'].get('benchmark_replications'))} replications, events pooled; "
@@ -423,6 +435,7 @@ def _drill_cells(pkg: dict, endex: dict | None) -> list[list]:
         ["STARTEX", pkg["clock"]["startex"]],
         ["ENDEX", endex_text(endex)],
         ["ENDEX (drill min)", None if endex is None else round(endex["drill_min"], 1)],
+        ["ENDEX by", None if endex is None else ENDEX_BY[endex["by"]][1]],
     ]
 
 

@@ -70,9 +70,18 @@ class DrillClock:
             self.store.set_clock("running", m, time.time(), speed)
             self.resume_thread(overdue="clock")
 
+    def ended(self) -> bool:
+        """ENDEX is past: recorded, or the drill window is over (a clock running or paused
+        at its end before the SimPy thread recorded it)."""
+        state = self.state()
+        return state == "ended" or (state != "ready" and self.now() >= self.end_min)
+
     def end(self) -> None:
+        """ENDEX declared by the controller; an ended drill keeps its ENDEX."""
+        if self.state() == "ended":
+            return
         self._gen += 1
-        self.store.set_clock("ended", self.now(), time.time(), self.speed)
+        self.store.end_clock(self.now(), time.time(), self.speed, "controller")
 
     def resume_thread(self, overdue: str = "catch-up") -> None:
         """(Re)start the SimPy thread from the current drill minute.
@@ -109,7 +118,7 @@ class DrillClock:
                 self.release(s, env.now, "clock")
             yield env.timeout(max(self.end_min - env.now, 0.0))
             if gen == self._gen:
-                self.store.set_clock("ended", self.end_min, time.time(), self.speed)
+                self.store.end_clock(self.end_min, time.time(), self.speed, "window")
 
         def ticks():  # wake up often so that a pause is noticed within TICK_S
             while gen == self._gen:

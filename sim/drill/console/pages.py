@@ -36,11 +36,13 @@ function render(s){$('#cards').innerHTML=s.cards.length?cards(s):'<p class=small
     "controller": """
 function render(s){
  const n=s.next; $('#next').innerHTML=n?`下一注入 next: #${n.seq} in ${n.in_min.toFixed(1)} drill min (${Math.max(0,n.in_min*60/s.speed).toFixed(0)} s)`:'全部注入已发布 all injects released';
- const cr=new Set(s.contingencies_released.map(x=>x.join('.')));
+ const cr=new Set(s.contingencies_released.map(x=>x.join('.'))), end=s.state==='ended';
+ const off=t=>t?` disabled title="${t}"`:'';  // greyed out, with the reason the server would give
+ const endt=end?'演练已结束 the drill has ended (ENDEX)':'';
  $('#msel').innerHTML=s.msel.map(i=>`<tr class="${i.released?'rel':(n&&n.seq==i.seq?'due':'')}" id="inj-${i.seq}"><td>${i.seq}</td><td>${e(i.scenario_time)}<br>${e(i.clock)}</td>
  <td>${bi(i.synopsis)}</td><td>${bi(i.inject)}</td><td>${i.expected.map(a=>`<b>${i.seq}${e(a.id)}</b> ${bi(a)}<br><i>${bi(a.benchmark_text)}</i>`).join('<br>')}</td>
- <td>${i.released?'已发布 released':`<button data-release="${i.seq}" onclick="post('/api/release/${i.seq}')">发布 release</button>`}
- ${i.contingency.map((c,k)=>c.player?`<br><button onclick="post('/api/contingency/${i.seq}/${k}')" ${cr.has(i.seq+'.'+k)?'disabled':''}>应变 ${i.seq}.${k+1}</button>`:'').join('')}</td></tr>`).join('');
+ <td>${i.released?'已发布 released':`<button data-release="${i.seq}" onclick="post('/api/release/${i.seq}')"${off(endt)}>发布 release</button>`}
+ ${i.contingency.map((c,k)=>c.player?`<br><button data-contingency="${i.seq}.${k}" onclick="post('/api/contingency/${i.seq}/${k}')"${off(cr.has(i.seq+'.'+k)?'已发布 released':endt||(i.released?'':'注入尚未发布 inject not released yet'))}>应变 ${i.seq}.${k+1}</button>`:'').join('')}</td></tr>`).join('');
 }
 """,
     "evaluator": """

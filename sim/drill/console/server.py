@@ -92,18 +92,34 @@ class Console:
         return ""
 
     # ------------------------------------------------------------------ actions
+    def refuse_after_endex(self, what: str) -> None:
+        """HTTP 409 once the drill has ended (declared, or the window over): no ``what``."""
+        if self.clock.ended():
+            raise HTTPException(409, f"the drill has ended (ENDEX): no {what} after it")
+
     def release_inject(self, seq: int, drill_min: float, how: str) -> bool:
         card = {**self.cards[seq], "released_clock": self.clock_text(drill_min)}
         return self.store.release(seq, "inject", None, drill_min, how, card)
 
+    def release_by_hand(self, seq: int) -> bool:
+        """The controller releases inject ``seq`` now (early or late), never after ENDEX."""
+        self.refuse_after_endex("inject released")
+        return self.release_inject(seq, self.clock.now(), "manual")
+
     def release_contingency(self, seq: int, k: int) -> bool:
+        """Release contingency ``k`` of inject ``seq``: its trigger counts from that inject's
+        release, so not before it, and never after ENDEX."""
         c = self.inj[seq]["contingency"][k]
         if c.get("when") == "dropped":
             raise HTTPException(400, "this contingency was dropped: it falls after ENDEX")
         if "player" not in c:
             raise HTTPException(400, "this contingency releases another inject: release it")
-        if self.clock.state() == "ended":
-            raise HTTPException(409, "the drill has ended (ENDEX): no contingency after it")
+        self.refuse_after_endex("contingency")
+        if self.inject_released_min(seq) is None:
+            raise HTTPException(
+                409,
+                f"inject {seq} has not been released: its contingency counts from its release",
+            )
         now = self.clock.now()
         card = {
             "card": f"C{seq}.{k + 1}",
@@ -249,7 +265,7 @@ def create_app(console: Console) -> FastAPI:
         role = need(request, "controller")
         if seq not in console.inj:
             raise HTTPException(404, "no such inject")
-        ok = console.release_inject(seq, console.clock.now(), "manual")
+        ok = console.release_by_hand(seq)
         console.store.audit(role, f"release {seq}")
         return {"released": ok}
 

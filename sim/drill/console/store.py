@@ -112,10 +112,34 @@ class Store:
                 (state, anchor_min, anchor_wall, speed),
             )
 
-    def endex(self) -> tuple[float, float] | None:
-        """(drill minute, wall time) of ENDEX; None while the drill has not ended."""
+    def end_clock(self, drill_min: float, wall: float, speed: float, by: str) -> None:
+        """Record ENDEX at ``drill_min`` and who ended the drill (``by``: ``controller``,
+        or ``window`` when the clock reached the end of the window), in one transaction."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.set_clock("ended", drill_min, wall, speed)
+                self.set_meta("endex_by", by)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def endex(self) -> tuple[float, float, str] | None:
+        """(drill minute, wall time, who ended it) of ENDEX; None while the drill has not
+        ended. Who: ``controller`` or ``window`` (the clock reached the end of the window);
+        records made before it was kept tell it by the audit's ``clock end``."""
         c = self.clock()
-        return None if c is None or c[0] != "ended" else (float(c[1]), float(c[2]))
+        if c is None or c[0] != "ended":
+            return None
+        by = self.meta("endex_by")
+        if by is None:
+            with self.lock:
+                pressed = self.db.execute(
+                    "SELECT 1 FROM audit WHERE role='controller' AND what='clock end' LIMIT 1"
+                ).fetchone()
+            by = "controller" if pressed else "window"
+        return float(c[1]), float(c[2]), by
 
     # ------------------------------------------------------------------ releases
     def release(
