@@ -443,3 +443,28 @@ def test_console_refuses_an_inject_released_by_hand_after_endex(tmp_path):
     status, body = _post(app, "/api/release/3", ctl)
     assert status == 409 and "ENDEX" in body["detail"]
     assert [r["seq"] for r in console.store.released()] == [1]
+
+
+def test_review_of_a_sealed_file_reads_only_its_header_and_refuses_a_path_in_it(tmp_path):
+    """Given the sealed file, the review needs no passphrase: the drill id in the public
+    header names the records beside it. A header naming a path is refused, not followed."""
+    import json as _json
+
+    import pytest
+
+    from sim.core.errors import UserError
+    from sim.drill.review import review
+    from sim.drill.seal import seal
+
+    pkg = {**_drill_pkg(), "drill_id": "drill-0a1b"}
+    store = Store(tmp_path / "drill-0a1b.sqlite")
+    store.set_meta("package", _json.dumps(pkg, ensure_ascii=False))
+    store.close()
+    sealed = tmp_path / "drill-0a1b.sealed"
+    seal({"x": 1}, "a passphrase nobody gives the review", sealed, {"drill_id": "drill-0a1b"})
+    out = review(sealed, tmp_path / "out")  # no DRILL_PASSPHRASE in the environment needed
+    assert (out / "review.html").is_file()
+    bad = tmp_path / "bad.sealed"
+    seal({"x": 1}, "another passphrase", bad, {"drill_id": "../../etc/drill-0a1b"})
+    with pytest.raises(UserError, match="no drill id"):
+        review(bad, tmp_path / "out2")

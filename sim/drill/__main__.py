@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("review", help="after-action review of a drill (its SQLite file or package)")
     r.add_argument("drill", type=Path, help="the drill's .sqlite file (or its sealed package)")
     r.add_argument("--out", type=Path, default=None)
-    r.add_argument("--passphrase-env", default="DRILL_PASSPHRASE")
+    r.add_argument(  # (the review reads only the sealed file's public header)
+        "--passphrase-env", default="DRILL_PASSPHRASE", help="not needed; kept for old scripts"
+    )
     return p
 
 
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from sim.drill.review import review
 
-            review(args.drill, args.out, args.passphrase_env)
+            review(args.drill, args.out)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

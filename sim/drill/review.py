@@ -75,16 +75,22 @@ ADVICE: dict[str, tuple[str, str]] = {
 }
 
 
-def _load(drill: Path, passphrase_env: str) -> tuple[dict, object]:
+def _load(drill: Path) -> tuple[dict, object]:
+    """The package and records of a drill from its ``.sqlite`` file, or from its sealed file
+    (only the public header is read, for the drill id: no passphrase, nothing unsealed)."""
     from sim.drill.console.store import Store
 
     drill = Path(drill)
     if drill.suffix != ".sqlite":
-        from sim.drill.mode import load_sealed
-        from sim.drill.seal import passphrase_for
+        from sim.drill.seal import SealError, read_header
 
-        pkg, _ = load_sealed(drill, passphrase_for(passphrase_env, new=False)[0])
-        drill = drill.with_name(f"{pkg['drill_id']}.sqlite")
+        try:
+            drill_id = read_header(drill).get("drill_id")
+        except SealError as exc:
+            raise UserError(str(exc)) from None
+        if not isinstance(drill_id, str) or not re.fullmatch(r"drill-[0-9a-f]{1,32}", drill_id):
+            raise UserError(f"{drill}: its header names no drill id of the form drill-<hex>")
+        drill = drill.with_name(f"{drill_id}.sqlite")
     if not drill.is_file():
         raise UserError(
             f"{drill}: no drill records (run the console first: python -m sim.drill serve)"
@@ -492,9 +498,9 @@ def review_xlsx(
     wb.save(path)
 
 
-def review(drill: Path, out: Path | None, passphrase_env: str = "DRILL_PASSPHRASE") -> Path:
+def review(drill: Path, out: Path | None) -> Path:
     """Write ``review.html`` and ``review.xlsx`` for a drill's records."""
-    pkg, store = _load(drill, passphrase_env)
+    pkg, store = _load(drill)
     released = store.released()
     rows = review_rows(pkg, released, store.observations())
     conts = released_contingencies(pkg, released)
