@@ -369,6 +369,12 @@ def audit_runs(
     design scenario that has the section and is reported as not applied to the others.
     """
     targets = cfg.district.targets
+    if not targets:
+        raise UserError(
+            f"district.targets: district '{cfg.district.name}' has no targets, so the plan audit "
+            "has nothing to judge; add its plan's targets (conf/district/<name>.yaml) or run "
+            "one scenario: scenario=NAME"
+        )
     for key, t in targets.items():
         if not t.get("scenario"):
             raise UserError(

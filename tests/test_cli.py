@@ -335,3 +335,18 @@ def test_starting_the_tool_imports_no_heavy_library_it_may_not_need():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_district_without_targets_is_one_line_not_a_traceback():
+    """The plan audit of a district with no targets has nothing to judge (review: an
+    IndexError in the pre-flight, a traceback and exit 1)."""
+    from omegaconf import open_dict
+
+    from sim.cli import audit_runs, compose_config
+    from sim.core.errors import UserError
+
+    cfg = compose_config([])
+    with open_dict(cfg):
+        cfg.district.targets = {}
+    with pytest.raises(UserError, match="district.targets: district 'bishan' has no targets"):
+        audit_runs([], cfg)

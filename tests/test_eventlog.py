@@ -44,6 +44,17 @@ def test_derived_is_computed_once_per_frame_and_again_for_another_frame():
     assert derived(b, "k", table) == 2  # an equal frame is another log
     longer = pd.concat([a, a.iloc[:1]], ignore_index=True)
     assert derived(longer, "k", table) == 3
+    grown = small_frame()  # the same object, a row more: computed again
+    assert derived(grown, "k", table) == 4
+    grown.loc[len(grown)] = grown.iloc[0]
+    assert derived(grown, "k", table) == 5
+
+
+def test_a_derived_table_is_each_callers_own():
+    ev = small_frame()
+    table = derived(ev, "t", lambda: pd.DataFrame({"x": [1.0, 2.0]}))
+    table.loc[0, "x"] = -1.0
+    assert derived(ev, "t", lambda: None)["x"].tolist() == [1.0, 2.0]
 
 
 def test_the_cache_keeps_only_the_last_few_frames():

@@ -160,3 +160,51 @@ def test_group_tables_and_busy_minutes_are_the_pandas_formulation(replications):
         assert M.busy_minutes(ev, rep.horizon_min) == reference_busy(ev, rep.horizon_min)
     statuses = set().union(*(set(reference_detail(ev, rep).status) for _, rep, ev in replications))
     assert statuses == {"rescued", "recovered_late", "in_progress", "not_reached"}
+
+
+def _with_rows(ev: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
+    """``ev`` with extra rows (at the times they name), in time order, as a log would be."""
+    extra = pd.DataFrame(rows, columns=ev.columns).astype({"t": float, "qty": float})
+    out = pd.concat([ev.astype({"event": str}), extra], ignore_index=True)
+    out = out.sort_values("t", kind="stable", ignore_index=True)
+    return out.astype({"event": "category"})
+
+
+def test_missing_numbers_and_names_are_skipped_as_pandas_skips_them(replications):
+    """Rows the model never writes but a caller's frame may hold: a resolved row without
+    people, a dispatch without a team. Both formulations skip the missing value."""
+    _, rep, ev = replications[0]
+    first = ev[ev.event == "incident"].iloc[0]
+    odd = _with_rows(
+        ev,
+        [
+            {**first.to_dict(), "event": "resolved", "qty": NAN, "t": first.t + 1.0},
+            {**first.to_dict(), "event": "dispatch", "entity": NAN, "ref": first.entity},
+        ],
+    )
+    pd.testing.assert_frame_equal(M.incident_detail(odd, rep), reference_detail(odd, rep))
+
+
+def test_an_incident_alarmed_twice_keeps_its_first_alarm_and_a_shuffled_log_is_sorted(
+    replications,
+):
+    _, rep, ev = replications[0]
+    first = ev[ev.event == "incident"].iloc[0]
+    twice = _with_rows(ev, [{**first.to_dict(), "t": first.t + 5.0}])
+    got = M.incident_detail(twice, rep)
+    assert got["incident"].is_unique and len(got) == len(M.incident_detail(ev, rep))
+    assert got.loc[got.incident == first.entity, "alarm"].item() == first.t
+    shuffled = ev.sample(frac=1.0, random_state=3)  # (no two teams arrive at once here)
+    by_id = lambda d: d.sort_values("incident", ignore_index=True)  # noqa: E731
+    pd.testing.assert_frame_equal(
+        by_id(M.incident_detail(shuffled, rep)), by_id(M.incident_detail(ev, rep))
+    )
+
+
+def test_a_replication_without_incidents_gives_the_columns_with_their_dtypes(replications):
+    overrides, rep, ev = replications[-1]
+    assert overrides == ["scenario=fire_season"]
+    empty = M.incident_detail(ev, rep)
+    assert empty.empty and list(empty.columns) == list(M.DETAIL_COLUMNS)
+    for col, dtype in M.DETAIL_COLUMNS.items():
+        assert str(empty[col].dtype) == dtype, col

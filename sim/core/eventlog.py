@@ -91,7 +91,11 @@ def derived(events: pd.DataFrame, key, fn):
     cache = hit[2]
     if key not in cache:
         cache[key] = fn()
-    return cache[key]
+    value = cache[key]
+    import pandas as pd  # (after the run only: the event loop never needs pandas)
+
+    # each caller its own (copy-on-write) frame: changing it does not change the cache
+    return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
 
 
 def rows_of(events: pd.DataFrame, name: str) -> pd.DataFrame:

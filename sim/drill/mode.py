@@ -51,7 +51,8 @@ def plan_drill(
 
     ``today`` (default: the machine's local date) is the day the drill is planned: the
     date is drawn from ``not_before``, or from the day after ``today``; to reproduce a
-    package, pass the day it was sealed (its header's ``created``).
+    package, pass the local date on which it was sealed (the header's ``created`` is UTC:
+    in Chongqing, UTC+8, a package sealed before 08:00 local shows the day before).
     """
     base = typed_config(compose(list(overrides)))
     today = today or dt.date.today()

@@ -139,7 +139,7 @@ def group_table(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.Dat
     whether it counts (new arrivals, people handed on unmet in time) and is judged (made
     once per log: the KPIs and the tables both start from it)."""
     key = ("relief.groups", target_h, horizon_min)
-    return derived(ev, key, lambda: _group_table(ev, target_h, horizon_min)).copy(deep=False)
+    return derived(ev, key, lambda: _group_table(ev, target_h, horizon_min))
 
 
 def _group_table(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.DataFrame:

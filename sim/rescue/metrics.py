@@ -68,8 +68,10 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
 
     One pass over the log's rows in plain Python: a replication has a few to a few thousand
     incidents, where pandas' per-call overhead (a groupby, a merge) cost more than the work.
-    Rows are read in the log's order, which is time order: "first" and "last" are by time,
-    ties in the order they were logged.
+    Rows are read in time order (the log's own order; a frame out of order is sorted, stably,
+    first): "first" and "last" are by time, ties in the order they were logged. An incident
+    alarmed twice keeps its first alarm; missing numbers and names (NaN) are skipped, as
+    pandas' aggregations skip them.
     """
     net = rep.world.net
     meta = {e.id: (e.severity, e.window_min, e.t) for e in rep.timeline.of_type(Incident)}
@@ -89,15 +91,18 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
         elif ev == "depart":
             departs.append((t, ent, ref, info))
         elif ev == "dispatch":
-            sent.setdefault(ref, set()).add(ent)
+            if ent == ent:  # (NaN: no team named)
+                sent.setdefault(ref, set()).add(ent)
         elif ev == "incident":
             alarm.setdefault(ent, (t, node, qty, info, ref))
         elif ev == "resolved":
             r = resolved.get(ent)
             if r is None:
-                resolved[ent] = [t, qty]
+                resolved[ent] = [t, qty if qty == qty else 0.0]
             else:
-                r[0], r[1] = max(r[0], t), max(r[1], qty)
+                r[0] = max(r[0], t)
+                if qty == qty:  # (NaN people: skipped, as pandas' max skips it)
+                    r[1] = max(r[1], qty)
         elif ev == "escalate":
             escalated[ent] = max(escalated.get(ent, qty), qty)
         elif ev == INCIDENT_WINDOW:  # incidents published by modules (caught evacuees)
