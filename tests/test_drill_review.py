@@ -468,3 +468,36 @@ def test_review_of_a_sealed_file_reads_only_its_header_and_refuses_a_path_in_it(
     seal({"x": 1}, "another passphrase", bad, {"drill_id": "../../etc/drill-0a1b"})
     with pytest.raises(UserError, match="no drill id"):
         review(bad, tmp_path / "out2")
+
+
+def test_likely_causes_list_only_roads_closed_in_the_injects_own_town():
+    """A gap's likely causes used to list every road closed in the district at the time; the
+    package holds no routes, so roads in other towns are now only counted."""
+    from sim.drill.review import _causes
+
+    def road(seq: int, town: str, t: float, reopen: float | None) -> dict:
+        expected = [] if reopen is None else [{"measure": "road_reopen", "sim_min": reopen}]
+        return {
+            "seq": seq,
+            "kind": "road_close",
+            "t_min": t,
+            "place": {"en": town},
+            "expected": expected,
+            "inject": {"zh": f"【交通】{town}道路中断", "en": ""},
+            "synopsis": {"zh": "", "en": f"road at {town} closed"},
+        }
+
+    gap = {"seq": 9, "kind": "incident", "t_min": 100.0, "place": {"en": "Dalu"}, "expected": []}
+    msel = [
+        road(1, "Dalu", 10.0, None),  # closed here, still closed
+        road(2, "Dalu", 20.0, 30.0),  # closed here, open again at 50
+        road(3, "Qinggang", 30.0, None),  # another town
+        road(4, "Laifeng", 40.0, None),  # another town
+        gap,
+    ]
+    row = {"seq": 9, "who": "", "plan_source": "", "measure": "", "action": {"zh": "", "en": ""}}
+    causes = [c["en"] for c in _causes(row, {i["seq"]: i for i in msel}, {"msel": msel}, None)]
+    assert causes == [
+        "road closed here at the time: road at Dalu closed",
+        "2 other roads closed elsewhere in the district at the time",
+    ]

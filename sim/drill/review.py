@@ -254,7 +254,9 @@ def _q(sample: list, q: float) -> float | None:
 
 
 def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]:
-    """Likely causes of a gap: the tier and plan line, roads closed then, the depot."""
+    """Likely causes of a gap: the tier and plan line, roads closed then in the inject's own
+    town (those in other towns only counted: the package holds no routes to tell whether
+    the responders needed them), the depot."""
     out = []
     if row["who"]:
         out.append(
@@ -263,20 +265,34 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
                 "en": f"tier in charge: {row['who']} ({row['plan_source'] or 'not in the plan'})",
             }
         )
-    t = injects[row["seq"]]["t_min"]
+    here = injects[row["seq"]]
+    t, town = here["t_min"], here.get("place", {}).get("en")
+    elsewhere = 0
     for inj in pkg["msel"]:
         if inj["kind"] != "road_close" or inj["t_min"] > t:
             continue
         reopen = next(
             (a.get("sim_min") for a in inj["expected"] if a["measure"] == "road_reopen"), None
         )
-        if reopen is None or inj["t_min"] + reopen > t:
-            out.append(
-                {
-                    "zh": f"当时道路中断：{inj['inject']['zh'].split('】')[-1]}",
-                    "en": f"road closed at the time: {inj['synopsis']['en']}",
-                }
-            )
+        if reopen is not None and inj["t_min"] + reopen <= t:
+            continue  # (open again by then)
+        if inj.get("place", {}).get("en") != town:
+            elsewhere += 1  # a road closed in another town: counted, not listed as a cause
+            continue
+        out.append(
+            {
+                "zh": f"当时本地道路中断：{inj['inject']['zh'].split('】')[-1]}",
+                "en": f"road closed here at the time: {inj['synopsis']['en']}",
+            }
+        )
+    if elsewhere:
+        out.append(
+            {
+                "zh": f"同时区内其他乡镇（街道）另有{elsewhere}条道路中断",
+                "en": f"{elsewhere} other road{'s' if elsewhere > 1 else ''} closed elsewhere "
+                "in the district at the time",
+            }
+        )
     if (
         row["measure"] == "needs_met"
         or "depot" in row["action"]["en"]
