@@ -231,7 +231,7 @@ class Router:
         return True
 
     def _resume_call(self, call) -> None:
-        self._resume(call.arg)
+        self._resume(call[1])
 
     def _resume(self, t: float) -> None:
         if self._wake_at == t:

@@ -94,6 +94,7 @@ class RescueService:
         for i, t in enumerate(teams):
             t.slot = i
             t.rng = world.streams(f"mobilisation/{t.id}")
+            t.work_rate = min(t.crew / cfg.ref_crew, cfg.max_crew_speedup)
         # per-slot state and constants, plain lists (a few to a few hundred teams)
         self.loc = [t.home for t in teams]  # position used for dispatch
         self.home = [t.home for t in teams]
@@ -110,7 +111,7 @@ class RescueService:
         self.any_local = any(self.local)
         self.max_level = self.policy.max_level
         self._escalate_after = self.policy.escalate_after_min
-        # Policy.teams_needed, inlined in _alarm (the same for every policy)
+        # Policy.teams_needed, inlined in on_incident (the same for every policy)
         self._per_team, self._max_teams = cfg.people_per_team, cfg.max_teams_per_incident
         self._need_one = int(min(self._max_teams, 1))
         self._ref_crew, self._max_speedup = cfg.ref_crew, cfg.max_crew_speedup
@@ -207,17 +208,12 @@ class RescueService:
         return len(self.open_cases)
 
     # ------------------------------------------------------------- incidents in
-    def on_incident(self, inc: Incident) -> None:
-        if inc.report_delay_min > 0:
+    def on_incident(self, inc: Incident, reported: bool = False) -> None:
+        """An incident happens; once reported (``report_delay_min`` later), the alarm
+        reaches the district: open a case and match it."""
+        if not reported and inc.report_delay_min > 0:
             self.world.call_in(inc.report_delay_min, self._alarm_call, inc)
             return
-        self._alarm(inc)
-
-    def _alarm_call(self, call: Call) -> None:
-        self._alarm(call.arg)
-
-    def _alarm(self, inc: Incident) -> None:
-        """The alarm reaches the district: open a case and match it."""
         now = self.env._now
         self._row((now, "incident", inc.id, inc.node, inc.hazard, inc.people, inc.kind))
         caps = inc.capabilities
@@ -239,9 +235,13 @@ class RescueService:
         self._seq += 1
         self.open_cases.add(case)
         self.match_case(case)
-        if case.open:  # (queued only now: nothing reads the queue while it is matched)
+        if case.assigned < case.needed and not case.done:  # (case.open)
+            # queued only now: nothing reads the queue while it is matched
             self.queue.push(case)
             self._left_waiting(case)
+
+    def _alarm_call(self, call: Call) -> None:
+        self.on_incident(call[1], True)
 
     def _left_waiting(self, case: Case) -> None:
         """A case still needs teams after matching: escalation timer and mutual-aid hooks.
@@ -260,7 +260,7 @@ class RescueService:
             hook(case)
 
     def _escalate(self, call: Call) -> None:
-        case, level = call.arg
+        case, level = call[1]
         case.escalating = False
         if not case.open or case.level != level:
             return
@@ -315,13 +315,6 @@ class RescueService:
             t = t + self.mob_mean[j] * (self.night_factor[j] if factor_on else 1.0)
         return t
 
-    def expected_arrival(self, dest: int) -> list[float]:
-        """Expected minutes until each team could be at ``dest`` (see :meth:`arrival`)."""
-        air_ok = self.has_air and not self.router.grounded()
-        night = self.mob.night(self.env._now)
-        rows: dict = {}
-        return [float(self.arrival(j, dest, rows, air_ok, night)) for j in range(self.n_slots)]
-
     def eligible(self, case: Case) -> list[int]:
         """Free teams that may be sent to ``case`` (capabilities, level, local tiers)."""
         avail = self.available
@@ -342,20 +335,17 @@ class RescueService:
         avail = self.available
         if True not in avail:
             return  # (every team is busy)
-        if self.max_level or self.any_local:
-            cands = self.eligible(case)
-        else:
-            cands = [j for j in self.cls_slots[case.cls] if avail[j]]
-        if not cands:
-            return
         dest = case.node
-        # (when grounded, the check schedules the wake-up that retries waiting cases)
-        air_ok = self.has_air and not self.router.grounded()
         kind = self.cls_kind[case.cls]
         if need == 1 and kind is not None and not self.cost_spare:
             # every team of the class goes by land only, the same way: arrival() inlined
+            cands = (
+                self.eligible(case)
+                if self.max_level or self.any_local
+                else self.cls_slots[case.cls]
+            )
             if self._net._closed or kind == WALK:
-                row = self.router.row_to(kind, dest)
+                row = None  # (fetched for the first free team)
             else:
                 row = self._open_rows.get(dest)
                 if row is None:
@@ -368,8 +358,14 @@ class RescueService:
                 self.local_min,
             )
             night = None
-            best, best_c = -1, INF
+            best, best_c, free = -1, INF, False
             for j in cands:
+                if not avail[j]:
+                    continue
+                if not free:
+                    free = True
+                    if row is None:
+                        row = self.router.row_to(kind, dest)
                 p = loc[j]
                 c = row[p]
                 if p == dest and lm:
@@ -380,11 +376,23 @@ class RescueService:
                     c = c + mob[j] * (nf[j] if night else 1.0)
                 if c < best_c:
                     best, best_c = j, c
+            if not free:
+                return
+            if self.has_air:
+                self.router.grounded()  # (the check may schedule the wake-up; see below)
             if best < 0:
                 self.unreachable.add(case)
                 return
             self.assign(self.teams[best], case)
             return
+        if self.max_level or self.any_local:
+            cands = self.eligible(case)
+        else:
+            cands = [j for j in self.cls_slots[case.cls] if avail[j]]
+        if not cands:
+            return
+        # (when grounded, the check schedules the wake-up that retries waiting cases)
+        air_ok = self.has_air and not self.router.grounded()
         night = self.mob.night(self.env._now)
         rows: dict = {}
         arrival = self.arrival
@@ -557,22 +565,22 @@ class RescueService:
                 fn(team)
                 return
         team.phase = START
-        team.ev = c = Call(self._cb_started, (team, act, fn))
+        team.ev = c = (self._cb_started, (team, act, fn))
         self._soon(c)
 
     @staticmethod
     def _started(call: Call) -> None:
-        team, act, fn = call.arg
+        team, act, fn = call[1]
         if team.act == act:
             fn(team)
 
     def _interrupt(self, team: Team, cause: str) -> None:
         """Interrupt the running activity of ``team`` (delivered in an urgent call, as SimPy
         delivers an interrupt, to whatever it waits for then)."""
-        self._soon(Call(self._cb_deliver, (team, team.act, cause)))  # (call_in(0, urgent))
+        self._soon((self._cb_deliver, (team, team.act, cause)))  # (call_in(0, urgent))
 
     def _deliver(self, call: Call) -> None:
-        team, act, cause = call.arg
+        team, act, cause = call[1]
         if team.act != act:
             return  # that activity has ended
         ph = team.phase
@@ -588,9 +596,9 @@ class RescueService:
         elif ph == ROADS:
             self._road_waiters = [(t, m) for t, m in self._road_waiters if t is not team]
             if cause == "stop":
-                self._go_done(team, False, tail=True)
+                self._go_done(team, False, True)
             else:
-                self._go_step(team, tail=True)
+                self._go_step(team, True)
         else:  # pragma: no cover - interrupts go only to teams on the move
             raise RuntimeError(f"team {team.id} interrupted while waiting for phase {ph}")
 
@@ -632,7 +640,7 @@ class RescueService:
         self._assembled(team)
 
     def _stage_done(self, call: Call) -> None:
-        team = call.arg
+        team = call[1]
         if team.ev is not call:
             return
         team.ev = None
@@ -659,6 +667,7 @@ class RescueService:
 
     def _assembled(self, team: Team) -> None:
         team.crew = max(1, round(team.headcount * team.share))
+        team.work_rate = min(team.crew / self._ref_crew, self._max_speedup)
         team.at_home = False
         self._task_travel(team)
 
@@ -685,14 +694,15 @@ class RescueService:
         if case.first_arrival != case.first_arrival:  # (NaN: the first team there)
             case.first_arrival = now
         # join: the work goes on at the sum of the crews' rates (_progress, _schedule inlined)
-        case.work_left = max(case.work_left - case.rate * (now - case.last_t), 0.0)
+        if case.rate:  # (no one at work yet: nothing done)
+            case.work_left = max(case.work_left - case.rate * (now - case.last_t), 0.0)
         case.last_t = now
-        team.rate = min(team.crew / self._ref_crew, self._max_speedup)
-        case.rate += max(team.rate, 1e-9)
+        team.rate = r = team.work_rate
+        case.rate += 1e-9 if r < 1e-9 else r  # (max(r, 1e-9))
         case.on_scene.add(team.slot)
         case.version += 1
         if case.rate > 0:
-            c = Call(self._cb_complete, (case, case.version))
+            c = (self._cb_complete, (case, case.version))
             heappush(self._q, (now + case.work_left / case.rate, NORMAL, next(self._eid), c))
         team.phase = SCENE
         team.cond = False
@@ -706,18 +716,18 @@ class RescueService:
 
     def _duty_over_call(self, call: Call) -> None:
         """The team's duty limit came before the end of the work (or with it)."""
-        team, act = call.arg
+        team, act = call[1]
         if team.act == act and team.phase == SCENE and not team.cond:
             team.cond = True  # as SimPy's condition: its own event, then the team goes on
             self.world.call_in(0, self._scene_over_call, (team, act))
 
     def _scene_over_call(self, call: Call) -> None:
-        team, act = call.arg
+        team, act = call[1]
         if team.act == act:
-            self._scene_over(team, tail=True)  # (the last thing this event does)
+            self._scene_over(team, True)  # (the last thing this event does)
 
     def _work_done_call(self, call: Call) -> None:
-        self._work_done(call.arg)
+        self._work_done(call[1])
 
     def _work_done(self, case: Case, tail: bool = False) -> None:
         """The work on a case is finished: its teams on scene go on, in order of arrival.
@@ -730,6 +740,30 @@ class RescueService:
                 if team.phase == SCENE and team.case is case and not team.cond:
                     team.cond = True
                     self.world.call_in(0, self._scene_over_call, (team, team.act))
+        elif len(waiters) == 1:  # (one team on scene: the loop below, _end inlined)
+            team = waiters[0]
+            if team.phase == SCENE and team.case is case:
+                act = team.act
+                self._row(
+                    (
+                        self.env._now,
+                        "free",
+                        team.id,
+                        self._names[team.location],
+                        case.inc.id,
+                        0.0,
+                        "done",
+                    )
+                )
+                team.ev = team.case = None
+                team.rate = 0.0
+                team.phase = 0
+                team.state = "idle"
+                self.set_available(team, True, tail)
+                if team.act == act:
+                    team.act = 0
+                    team.phase = 0
+                    team.ev = None
         else:
             last = len(waiters) - 1
             for i, team in enumerate(waiters):
@@ -777,7 +811,7 @@ class RescueService:
             self._start(team, self._rest_start, tail)
             return
         team.state = "idle"
-        self.set_available(team, tail=tail)
+        self.set_available(team, True, tail)
 
     def _duty_over(self, team: Team) -> bool:
         """Whether the team has worked its limit since the last rest (tolerance for rounding)."""
@@ -824,7 +858,7 @@ class RescueService:
         team.ev = self.world.call_in(rest_h * 60.0, self._rested, (team, team.act))
 
     def _rested(self, call: Call) -> None:
-        team, act = call.arg
+        team, act = call[1]
         if team.act != act:
             return
         team.ev = None
@@ -889,16 +923,16 @@ class RescueService:
         team.trip = plan  # (planned here and now: origin, dest and departure are the plan's)
         self.travelling[slot] = team
         team.phase = TRIP
-        team.ev = c = Call(self._cb_trip_end, team)
+        team.ev = c = (self._cb_trip_end, team)
         heappush(self._q, (now + plan.minutes, NORMAL, next(self._eid), c))
 
     def _trip_end(self, call: Call) -> None:
-        team = call.arg
+        team = call[1]
         if team.ev is not call:
             return
         team.ev = None
         team.trip = None
-        self.travelling.pop(team.slot, None)
+        del self.travelling[team.slot]  # (on the road until now: not interrupted)
         team.location = team.go_dest
         then, team.go_then = team.go_then, None
         then(team, True, True)  # (the last thing of this event)
@@ -924,13 +958,13 @@ class RescueService:
             return
         team.location = team.go_node
         if team.go_stop:
-            self._go_done(team, False, tail=True)
+            self._go_done(team, False, True)
             return
         self._row((now, "reroute", team.id, self._names[team.go_node], team.go_ref, 0.0, ""))
-        self._go_step(team, tail=True)
+        self._go_step(team, True)
 
     def _road_end(self, call: Call) -> None:
-        team = call.arg
+        team = call[1]
         if team.ev is not call:
             return
         team.ev = None
@@ -938,7 +972,7 @@ class RescueService:
 
     def _roads_changed(self, call: Call) -> None:
         """Wake the teams that waited, cut off, for the roads to change (in order)."""
-        for team, mark in call.arg:
+        for team, mark in call[1]:
             if team.ev is mark:
                 team.ev = None
                 self._go_step(team)
@@ -989,13 +1023,6 @@ class RescueService:
             return
         self.world.call_in(case.work_left / case.rate, self._complete, (case, case.version))
 
-    def _join(self, case: Case, team: Team) -> None:
-        self._progress(case)
-        team.rate = min(team.crew / self.cfg.ref_crew, self.cfg.max_crew_speedup)
-        case.rate += max(team.rate, 1e-9)
-        case.on_scene.add(team.slot)
-        self._schedule(case)
-
     def _leave(self, case: Case, team: Team) -> None:
         """A team leaves an unfinished scene (relieved): the case needs another team."""
         self._progress(case)
@@ -1017,7 +1044,7 @@ class RescueService:
                 self._left_waiting(case)
 
     def _complete(self, call: Call) -> None:
-        case, version = call.arg
+        case, version = call[1]
         if case.version != version or case.done:
             return
         now = self.env._now
@@ -1043,7 +1070,7 @@ class RescueService:
         else:
             # Nothing else can happen at this instant before the done event would be
             # processed (the queue holds only later events): go on at once, same order.
-            self._work_done(case, tail=True)
+            self._work_done(case, True)
 
     # ------------------------------------------------------------- roads change
     def on_network_change(self) -> None:

@@ -40,6 +40,7 @@ class Team:
     state: str = "home"  # home, mobilising, travel, scene, returning, resting, idle
     crew: int = 0
     rate: float = 0.0  # work rate on the current scene
+    work_rate: float = 0.0  # what its crew does on a scene (crew / ref_crew, capped)
     worked: float = 0.0  # minutes of on-scene work since the last rest
     case: Case | None = field(default=None, repr=False)
     pending: Case | None = field(default=None, repr=False)  # re-tasked while returning
