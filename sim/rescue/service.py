@@ -622,8 +622,13 @@ class RescueService:
             team.stage = 0
             team.share = 0.0
             self._assembly_next(team)
-        else:
-            self._task_travel(team)
+        else:  # self._task_travel(team), inlined
+            team.state = "travel"
+            team.go_dest = team.case.node
+            team.go_ref = team.case.inc.id
+            team.go_local = True
+            team.go_then = self._cb_task_arrived
+            self._go_step(team)
 
     def _assembly_next(self, team: Team) -> None:
         """Run assembly stages from ``team.stage`` until the departing share is there."""
@@ -833,13 +838,14 @@ class RescueService:
             team.state = "home"
             self.loc[team.slot] = team.home
             self._row((self.env._now, "home", team.id, self._names[team.home], "", 0.0, ""))
+        if team.act == act:  # self._finish(team, act)
+            team.act = 0
+            team.phase = 0
+            team.ev = None
         if team.pending is not None:
             team.pending = None
             self.loc[team.slot] = team.location
-            self._finish(team, act)
             self._start(team, self._task_start, tail)  # team.case is the pending case
-            return
-        self._finish(team, act)
 
     def _rest_start(self, team: Team) -> None:
         self.available[team.slot] = False
@@ -903,9 +909,15 @@ class RescueService:
             t = row[loc] if self._rows_as_lists else float(row[loc])
             if loc == dest:
                 t += self.local_min
-            plan = (
-                Plan(t, ROAD, self.land[slot], dest, t, OPEN, loc, dest, now) if t < INF else None
-            )
+            if t < INF:  # leave (as below; the trip is kept as a tuple, see _plan_of)
+                self._row((now, "depart", team.id, self._names[loc], team.go_ref, t, ROAD))
+                team.trip = (t, self.land[slot], loc, dest, now)
+                self.travelling[slot] = team
+                team.phase = TRIP
+                team.ev = c = (self._cb_trip_end, team)
+                heappush(self._q, (now + t, NORMAL, next(self._eid), c))
+                return
+            plan = None
         elif (
             plan is None
             or plan.t != now
@@ -926,6 +938,16 @@ class RescueService:
         team.ev = c = (self._cb_trip_end, team)
         heappush(self._q, (now + plan.minutes, NORMAL, next(self._eid), c))
 
+    @staticmethod
+    def _plan_of(trip: Plan | tuple | None) -> Plan | None:
+        """The plan of a trip under way: a plain road trip with every road open is kept as
+        the tuple ``(minutes, land kind, origin, dest, departure)`` (made on every trip,
+        read only if the trip is interrupted or the roads change)."""
+        if trip.__class__ is tuple:
+            t, land, origin, dest, t0 = trip  # type: ignore[misc]
+            return Plan(t, ROAD, land, dest, t, OPEN, origin, dest, t0)
+        return trip  # type: ignore[return-value]
+
     def _trip_end(self, call: Call) -> None:
         team = call[1]
         if team.ev is not call:
@@ -941,7 +963,7 @@ class RescueService:
         """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
         trip, team.trip = team.trip, None
         self.travelling.pop(team.slot, None)
-        node, dt = self._stop_point(trip, self.env._now)
+        node, dt = self._stop_point(self._plan_of(trip), self.env._now)
         team.go_stop = stop
         team.go_node = node
         team.go_end = self.env._now + dt
@@ -954,11 +976,13 @@ class RescueService:
         end = team.go_end
         if now < end - 1e-12:
             team.phase = ROAD_END
-            team.ev = self.world.call_in(end - now, self._cb_road_end, team)
+            team.ev = c = (self._cb_road_end, team)  # (world.call_in(end - now, ...))
+            heappush(self._q, (now + (end - now), NORMAL, next(self._eid), c))
             return
         team.location = team.go_node
-        if team.go_stop:
-            self._go_done(team, False, True)
+        if team.go_stop:  # self._go_done(team, False, True), inlined
+            then, team.go_then = team.go_then, None
+            then(team, False, True)
             return
         self._row((now, "reroute", team.id, self._names[team.go_node], team.go_ref, 0.0, ""))
         self._go_step(team, True)
@@ -997,7 +1021,7 @@ class RescueService:
         return nodes[k], elapsed - cum[k]
 
     def _blocked_ahead(self, team: Team) -> bool:
-        plan = team.trip
+        plan = self._plan_of(team.trip)
         if plan is None or not plan.land_kind:
             return False
         elapsed = self.world.now - plan.t

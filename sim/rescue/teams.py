@@ -44,7 +44,8 @@ class Team:
     worked: float = 0.0  # minutes of on-scene work since the last rest
     case: Case | None = field(default=None, repr=False)
     pending: Case | None = field(default=None, repr=False)  # re-tasked while returning
-    trip: Plan | None = field(default=None, repr=False)  # the trip under way (its plan)
+    # the trip under way: its plan (RescueService._plan_of: a plain road trip as a tuple)
+    trip: Plan | tuple | None = field(default=None, repr=False)
     plan: Plan | None = field(default=None, repr=False)  # planned at dispatch, for reuse
     classes: list[int] = field(default_factory=list)  # capability classes it can serve
     # the cycle as the service runs it (one activity at a time: task, return or rest)
