@@ -379,7 +379,7 @@ class RescueService:
             if not free:
                 return
             if self.has_air:
-                self.router.grounded()  # (the check may schedule the wake-up; see below)
+                self.router.grounded()  # (when grounded, it schedules the wake-up)
             if best < 0:
                 self.unreachable.add(case)
                 return
@@ -622,13 +622,8 @@ class RescueService:
             team.stage = 0
             team.share = 0.0
             self._assembly_next(team)
-        else:  # self._task_travel(team), inlined
-            team.state = "travel"
-            team.go_dest = team.case.node
-            team.go_ref = team.case.inc.id
-            team.go_local = True
-            team.go_then = self._cb_task_arrived
-            self._go_step(team)
+        else:
+            self._task_travel(team)
 
     def _assembly_next(self, team: Team) -> None:
         """Run assembly stages from ``team.stage`` until the departing share is there."""
@@ -745,30 +740,6 @@ class RescueService:
                 if team.phase == SCENE and team.case is case and not team.cond:
                     team.cond = True
                     self.world.call_in(0, self._scene_over_call, (team, team.act))
-        elif len(waiters) == 1:  # (one team on scene: the loop below, _end inlined)
-            team = waiters[0]
-            if team.phase == SCENE and team.case is case:
-                act = team.act
-                self._row(
-                    (
-                        self.env._now,
-                        "free",
-                        team.id,
-                        self._names[team.location],
-                        case.inc.id,
-                        0.0,
-                        "done",
-                    )
-                )
-                team.ev = team.case = None
-                team.rate = 0.0
-                team.phase = 0
-                team.state = "idle"
-                self.set_available(team, True, tail)
-                if team.act == act:
-                    team.act = 0
-                    team.phase = 0
-                    team.ev = None
         else:
             last = len(waiters) - 1
             for i, team in enumerate(waiters):
@@ -909,15 +880,10 @@ class RescueService:
             t = row[loc] if self._rows_as_lists else float(row[loc])
             if loc == dest:
                 t += self.local_min
-            if t < INF:  # leave (as below; the trip is kept as a tuple, see _plan_of)
-                self._row((now, "depart", team.id, self._names[loc], team.go_ref, t, ROAD))
-                team.trip = (t, self.land[slot], loc, dest, now)
-                self.travelling[slot] = team
-                team.phase = TRIP
-                team.ev = c = (self._cb_trip_end, team)
-                heappush(self._q, (now + t, NORMAL, next(self._eid), c))
-                return
-            plan = None
+            if t < INF:  # (kept as a tuple, its Plan made only if needed: see _plan_of)
+                trip, minutes, mode = (t, self.land[slot], loc, dest, now), t, ROAD
+            else:
+                trip = None
         elif (
             plan is None
             or plan.t != now
@@ -925,18 +891,22 @@ class RescueService:
             or plan.dest != dest
             or plan.key != self.router.key()
         ):
-            plan = self.router.plan(loc, dest, team.modes, team.vehicles)
-        if plan is None:  # cut off: wait until the roads change
+            trip = self.router.plan(loc, dest, team.modes, team.vehicles)
+            if trip is not None:
+                minutes, mode = trip.minutes, trip.mode
+        else:
+            trip, minutes, mode = plan, plan.minutes, plan.mode
+        if trip is None:  # cut off: wait until the roads change
             team.phase = ROADS
             team.ev = mark = object()
             self._road_waiters.append((team, mark))
             return
-        self._row((now, "depart", team.id, self._names[loc], team.go_ref, plan.minutes, plan.mode))
-        team.trip = plan  # (planned here and now: origin, dest and departure are the plan's)
+        self._row((now, "depart", team.id, self._names[loc], team.go_ref, minutes, mode))
+        team.trip = trip  # (planned here and now: origin, dest and departure are the plan's)
         self.travelling[slot] = team
         team.phase = TRIP
         team.ev = c = (self._cb_trip_end, team)
-        heappush(self._q, (now + plan.minutes, NORMAL, next(self._eid), c))
+        heappush(self._q, (now + minutes, NORMAL, next(self._eid), c))
 
     @staticmethod
     def _plan_of(trip: Plan | tuple | None) -> Plan | None:
