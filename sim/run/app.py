@@ -37,6 +37,7 @@ from sim.run.targets import (
     evaluate_all,
     goal_text,
     is_plan_input,
+    unit_sign,
 )
 
 AUDIT_PLACEHOLDERS = (
@@ -380,9 +381,12 @@ def format_verdicts(verdicts: list[TargetResult]) -> str:
         v for v in verdicts if is_plan_input(v)
     ]
     for v in ordered:
-        est = human_number(v.estimate)
+        sign = unit_sign(v.metric) if not math.isnan(v.estimate) else ""
+        est = human_number(v.estimate) + sign
         ci = (
-            "" if math.isnan(v.ci_low) else f"[{human_number(v.ci_low)}, {human_number(v.ci_high)}]"
+            ""
+            if math.isnan(v.ci_low)
+            else f"[{human_number(v.ci_low)}{sign}, {human_number(v.ci_high)}{sign}]"
         )
         goal = goal_text(v.comparator, v.threshold, v.metric)
         lines.append(

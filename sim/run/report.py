@@ -21,7 +21,7 @@ from sim.config.uncertainty import config_value
 from sim.core.kpi import infer_spec
 from sim.core.paths import CONF_DIR
 from sim.run.metrics import kpi_specs
-from sim.run.targets import TargetResult, goal_text, is_plan_input
+from sim.run.targets import TargetResult, goal_text, is_plan_input, unit_sign
 
 _VERDICT_COLOUR = {
     "PASS": "#2e7d32",
@@ -269,10 +269,10 @@ def _fmt(x, digits: int = 4) -> str:
     return html.escape(str(x))
 
 
-def _ci(lo, hi) -> str:
+def _ci(lo, hi, sign: str = "") -> str:
     if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
         return ""
-    return f"[{_fmt(lo)}, {_fmt(hi)}]"
+    return f"[{_fmt(lo)}{sign}, {_fmt(hi)}{sign}]"
 
 
 def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
@@ -334,8 +334,8 @@ def verdict_rows(
             html.escape(v.description or v.key) + f"<br><small><code>{v.key}</code></small>",
             html.escape(v.source),
             html.escape(goal_text(v.comparator, v.threshold, v.metric)),
-            _fmt(v.estimate),
-            _ci(v.ci_low, v.ci_high),
+            _fmt(v.estimate) + (unit_sign(v.metric) if not math.isnan(v.estimate) else ""),
+            _ci(v.ci_low, v.ci_high, unit_sign(v.metric)),
             _verdict(v),
             html.escape(v.provenance),
             html.escape(v.scenario),

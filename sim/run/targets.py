@@ -56,11 +56,15 @@ def verdict(estimate: float, low: float, high: float, comparator: str, threshold
 UNIT_SIGNS = {"permille": "‰"}  # units a bare number would hide (a share reads as one)
 
 
+def unit_sign(metric: str) -> str:
+    """``‰`` for a per-mille metric: the sign its figures need to be read right, else ``""``."""
+    spec = kpi_specs().get(metric) if metric else None
+    return UNIT_SIGNS.get(spec.unit, "") if spec is not None else ""
+
+
 def goal_text(comparator: str, threshold: float, metric: str = "") -> str:
     """``<= 0.3‰``: a target's goal with the unit of its metric where one is needed."""
-    spec = kpi_specs().get(metric) if metric else None
-    sign = UNIT_SIGNS.get(spec.unit, "") if spec is not None else ""
-    return f"{comparator} {threshold:g}{sign}"
+    return f"{comparator} {threshold:g}{unit_sign(metric)}"
 
 
 @dataclass
