@@ -307,6 +307,11 @@ def test_a_drill_runs_end_to_end_at_600x_and_is_reviewed(browser, package, tmp_p
         assert escape(text) in html
     assert "ENDEX: not declared" not in html and "ENDEX: " in html  # the clock ended itself
     assert "the drill window ran out" in html
+    # the console's log: the three logins, STARTEX, and the refusals met on the way (the
+    # dropped contingency, the release after ENDEX)
+    assert "Console log" in html and html.count("<td>login</td>") == 3
+    assert "refused POST /api/release/1 (409: the drill has ended (ENDEX)" in html
+    assert f"refused POST /api/contingency/1/{dropped} (400: " in html
     from openpyxl import load_workbook
 
     ws = load_workbook(out / "review.xlsx")["review"]

@@ -378,15 +378,22 @@ def _console(tmp_path) -> tuple[object, object, str]:
 
 
 def _post(app, path: str, session: str) -> tuple[int, dict]:
-    """POST ``path`` to the console's ASGI app as ``session``: status and JSON body (an
-    in-process request: the console's tests need no HTTP client)."""
+    """POST ``path`` to the console's ASGI app as ``session``: status and JSON body."""
+    status, body = _request(app, "POST", path, session)
+    return status, __import__("json").loads(body)
+
+
+def _request(
+    app, method: str, path: str, session: str | None, body: bytes = b"", form: bool = False
+) -> tuple[int, bytes]:
+    """``method path`` to the console's ASGI app as ``session`` (None: no cookie): status and
+    body (an in-process request: the console's tests need no HTTP client)."""
     import asyncio
-    import json
 
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict) -> None:
         sent.append(message)
@@ -395,20 +402,25 @@ def _post(app, path: str, session: str) -> tuple[int, dict]:
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "POST",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"cookie", f"drill_session={session}".encode())],
+        "headers": [(b"host", b"testserver")]
+        + ([(b"cookie", f"drill_session={session}".encode())] if session else [])
+        + (
+            [(b"content-type", b"application/x-www-form-urlencoded")]
+            if form
+            else [(b"content-type", b"application/json")]
+        ),
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
     asyncio.run(app(scope, receive, send))
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return status, json.loads(body)
+    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
 
 def test_console_refuses_a_contingency_before_its_inject_is_released(tmp_path):
@@ -501,3 +513,58 @@ def test_likely_causes_list_only_roads_closed_in_the_injects_own_town():
         "road closed here at the time: road at Dalu closed",
         "2 other roads closed elsewhere in the district at the time",
     ]
+
+
+def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path, monkeypatch):
+    """A wrong access code, a player asking for the controller's view and actions, a probe of
+    a path that does not exist and an action refused with its reason are all recorded (drill
+    review: only what succeeded was), and the review groups them, the player's apart."""
+    import json
+
+    from openpyxl import load_workbook
+
+    from sim.drill.review import review
+
+    monkeypatch.setattr(time, "sleep", lambda s: None)  # (the login's pause against guessing)
+    console, app, ctl = _console(tmp_path)
+    console.store.set_meta("package", json.dumps(console.pkg, ensure_ascii=False))
+    ply = console.store.new_session("player")
+    assert _request(app, "POST", "/login", None, b"code=not-a-code", form=True)[0] == 403
+    assert _request(app, "GET", "/controller", ply)[0] == 403
+    assert _request(app, "GET", "/api/state", None)[0] == 403
+    for _ in range(3):
+        assert _post(app, "/api/release/1", ply)[0] == 403
+    assert _request(app, "GET", "/api/msel", ply)[0] == 404
+    assert _post(app, "/api/contingency/2/0", ctl)[0] == 409  # its inject not yet out
+    assert _post(app, "/api/release/1", ctl) == (200, {"released": True})
+    assert _request(app, "GET", "/player", ply)[0] == 200  # its own view: nothing refused
+    assert _request(app, "GET", "/controller", None)[0] == 403  # the login form: not audited
+    assert _request(app, "GET", "/favicon.ico", None)[0] == 404  # asked by the browser itself
+    log = [(a["role"], a["what"]) for a in console.store.audit_log()]
+    assert log == [
+        ("-", "refused POST /login (403: access code refused)"),
+        ("player", "refused GET /controller (403: the controller view, with a player access code)"),
+        ("-", "refused GET /api/state (403: not allowed for this access code)"),
+        *[("player", "refused POST /api/release/1 (403: not allowed for this access code)")] * 3,
+        ("player", "refused GET /api/msel (404: Not Found)"),
+        (
+            "controller",
+            "refused POST /api/contingency/2/0 (409: inject 2 has not been released: its "
+            "contingency counts from its release)",
+        ),
+        ("controller", "release 1"),
+    ]
+    console.clock.stop()
+    console.store.close()
+    out = review(tmp_path / "d.sqlite", tmp_path / "review")
+    html = (out / "review.html").read_text(encoding="utf-8")
+    assert "Console log" in html
+    assert (
+        "actions recorded: 1 · requests refused: 8 (5 with the player&#x27;s access code)" in html
+    )
+    first = html.index("refused POST /api/release/1")  # the most frequent refusal leads
+    assert first < html.index("refused POST /login") and "<td>3</td>" in html
+    ws = load_workbook(out / "review.xlsx")["console log"]
+    cells = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert len(cells) == 9 and sum(r[3] == "yes" for r in cells) == 8
+    assert cells[-1][1:3] == ["controller", "release 1"] and cells[-1][3] is None

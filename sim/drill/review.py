@@ -8,8 +8,12 @@ never observed) get their likely causes - the team tier and plan line of the exp
 action, the roads closed at the time, the depot - and a recommendation keyed to the plan's
 own line. The evaluators' notes, the contingency injects released (when, on which trigger,
 what text) and the ENDEX time, declared by the controller or the drill window run out ("not
-declared" if the console never recorded one), are reported too. Written as HTML (opens
-without Python) and XLSX.
+declared" if the console never recorded one), are reported too, and so is the console's
+own log: every login, clock change, release and observation with its real time, and the
+requests the console refused (a wrong access code, a role asking for another role's view or
+action), grouped, with the player role's counted apart: a player reaching for the
+controller's view is a breach of the double blind. Written as HTML (opens without Python) and
+XLSX.
 """
 
 from __future__ import annotations
@@ -197,6 +201,10 @@ ENDEX_BY = {  # who ended the drill (Store.endex) -> (zh, en)
 }
 
 
+def _wall_text(wall: float) -> str:
+    return dt.datetime.fromtimestamp(wall).isoformat(sep=" ", timespec="seconds")
+
+
 def endex_record(pkg: dict, endex: tuple[float, float, str] | None) -> dict | None:
     """ENDEX as recorded by the console (drill minute, wall time, who ended the drill:
     ``controller`` or ``window``); None: never declared."""
@@ -208,9 +216,73 @@ def endex_record(pkg: dict, endex: tuple[float, float, str] | None) -> dict | No
         "drill_min": m,
         "clock": c.clock(c.startex_t + m),
         "drill_time": _hm(m),
-        "wall": dt.datetime.fromtimestamp(wall).isoformat(sep=" ", timespec="seconds"),
+        "wall": _wall_text(wall),
         "by": by,
     }
+
+
+def console_log(audit: list[dict]) -> dict:
+    """The console's audit table for the review: ``rows`` (every record: real time, role,
+    what, refused) and ``refused`` (the refused requests grouped by role and request, with
+    their count and first and last real time, most frequent first)."""
+    rows = [
+        {
+            "wall": _wall_text(a["wall"]),
+            "role": a["role"],
+            "what": a["what"],
+            "refused": a["what"].startswith("refused "),
+        }
+        for a in audit
+    ]
+    groups: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        if r["refused"]:
+            g = groups.setdefault(
+                (r["role"], r["what"]),
+                {"role": r["role"], "what": r["what"], "count": 0, "first": r["wall"]},
+            )
+            g["count"] += 1
+            g["last"] = r["wall"]
+    refused = sorted(groups.values(), key=lambda g: (-g["count"], g["first"]))
+    return {"rows": rows, "refused": refused}
+
+
+def _log_summary(log: dict) -> str:
+    n_ref = sum(g["count"] for g in log["refused"])
+    by_player = sum(g["count"] for g in log["refused"] if g["role"] == "player")
+    return (
+        f"actions recorded: {len(log['rows']) - n_ref} · requests refused: {n_ref}"
+        f" ({by_player} with the player's access code)"
+    )
+
+
+def _log_html(log: dict) -> str:
+    if not log["rows"]:
+        return "<p class=meta>the console recorded nothing</p>"
+    if log["refused"]:
+        head = (
+            "<tr><th>角色 Role</th><th>被拒请求 Refused request</th><th>次数 Times</th>"
+            "<th>首次 First (real time)</th><th>末次 Last</th></tr>"
+        )
+        body = "".join(
+            f"<tr><td>{'<b>player</b>' if g['role'] == 'player' else esc(g['role'])}</td>"
+            f"<td>{esc(g['what'])}</td><td>{g['count']}</td><td>{esc(g['first'])}</td>"
+            f"<td>{esc(g['last'])}</td></tr>"
+            for g in log["refused"]
+        )
+        refused = f"<table>{head}{body}</table>"
+    else:
+        refused = "<p class=meta>no request was refused</p>"
+    every = "".join(
+        f"<tr><td>{esc(r['wall'])}</td><td>{esc(r['role'])}</td><td>{esc(r['what'])}</td></tr>"
+        for r in log["rows"]
+    )
+    return (
+        f"<p class=meta>{esc(_log_summary(log))}. Role '-': no valid session.</p>{refused}"
+        f"<details><summary>全部记录 every record ({len(log['rows'])})</summary><table>"
+        f"<tr><th>时间 Real time</th><th>角色 Role</th><th>记录 Record</th></tr>{every}"
+        "</table></details>"
+    )
 
 
 def released_contingencies(pkg: dict, released: list[dict]) -> list[dict]:
@@ -372,7 +444,9 @@ def _contingency_html(conts: list[dict]) -> str:
     return f"<table>{head}{''.join(body)}</table>"
 
 
-def review_html(pkg: dict, rows: list[dict], conts: list[dict], endex: dict | None) -> str:
+def review_html(
+    pkg: dict, rows: list[dict], conts: list[dict], endex: dict | None, log: dict | None = None
+) -> str:
     n = len(rows)
     cnt = {
         s: sum(r["status"] == s for r in rows)
@@ -416,6 +490,7 @@ def review_html(pkg: dict, rows: list[dict], conts: list[dict], endex: dict | No
         f"<table>{head}{''.join(body)}</table>"
         f"<h2>已发布的应变注入 Contingency injects released</h2>{_contingency_html(conts)}"
         f"<h2>差距与原因 Gaps and likely causes</h2><ol>{''.join(glist) or '<li>none</li>'}</ol>"
+        f"<h2>控制台记录 Console log</h2>{_log_html(log or console_log([]))}"
     )
     return page(f"Review {pkg['drill_id']}", html, secret=False)
 
@@ -462,7 +537,12 @@ def _drill_cells(pkg: dict, endex: dict | None) -> list[list]:
 
 
 def review_xlsx(
-    pkg: dict, rows: list[dict], conts: list[dict], endex: dict | None, path: Path
+    pkg: dict,
+    rows: list[dict],
+    conts: list[dict],
+    endex: dict | None,
+    path: Path,
+    log: dict | None = None,
 ) -> None:
     cols = [
         ("ID", 7),
@@ -511,6 +591,13 @@ def review_xlsx(
     _sheet(wb, "review", cols, data)
     _sheet(wb, "contingencies", CONTINGENCY_COLS, [_contingency_cells(c) for c in conts])
     _sheet(wb, "drill", [("Field", 18), ("Value", 60)], _drill_cells(pkg, endex))
+    log = log or console_log([])
+    _sheet(
+        wb,
+        "console log",
+        [("Real time", 20), ("Role", 12), ("Record", 80), ("Refused", 9)],
+        [[r["wall"], r["role"], r["what"], "yes" if r["refused"] else ""] for r in log["rows"]],
+    )
     wb.save(path)
 
 
@@ -521,9 +608,10 @@ def review(drill: Path, out: Path | None) -> Path:
     rows = review_rows(pkg, released, store.observations())
     conts = released_contingencies(pkg, released)
     endex = endex_record(pkg, store.endex())
+    log = console_log(store.audit_log())
     out = Path(out) if out else Path(store.path).with_name(f"{pkg['drill_id']}_review")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "review.html").write_text(review_html(pkg, rows, conts, endex), encoding="utf-8")
-    review_xlsx(pkg, rows, conts, endex, out / "review.xlsx")
+    (out / "review.html").write_text(review_html(pkg, rows, conts, endex, log), encoding="utf-8")
+    review_xlsx(pkg, rows, conts, endex, out / "review.xlsx", log)
     print(f"review of {pkg['drill_id']}: {out / 'review.html'}, {out / 'review.xlsx'}")
     return out

@@ -24,9 +24,9 @@ function head(s){$('#clock').textContent=s.clock; $('#state').textContent=s.stat
  $('#dmin').textContent='T+'+String(Math.floor(s.drill_min/60)).padStart(2,'0')+':'+String(Math.floor(s.drill_min%60)).padStart(2,'0');}
 function cards(s){return s.cards.map(c=>`<div class=card data-card="${e(c.card)}"><div class=no>信息卡 Card ${e(c.card)} · ${e(c.released_clock)} · ${bi(c.method)}</div>
  <div class=no>发出 From: ${bi(c.from)} → 接收 To: ${bi(c.to)}</div><div class=msg>${e(c.zh)}</div><div class=en>${e(c.en)}</div></div>`).reverse().join('')}
-async function tick(){const r=await fetch('/api/state'); if(!r.ok){$('#msg').textContent='session ended';return}
+async function tick(){const r=await fetch('/api/state'); if(!r.ok){$('#msg').textContent='session ended';clearInterval(timer);return}
  const s=await r.json(); head(s); render(s);}
-setInterval(tick,1000); window.addEventListener('load',tick);
+const timer=setInterval(tick,1000); window.addEventListener('load',tick);
 """
 
 JS = {

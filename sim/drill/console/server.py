@@ -5,7 +5,10 @@ their SHA-256 is stored): the controller sees the MSEL, the countdown to the nex
 releases injects on time or by hand, inserts contingency injects, pauses and resumes; the
 player view shows only the cards released so far (the server never sends an unreleased
 inject to it); evaluators record observed times against the evaluator sheet. Every action
-is committed to SQLite at once (:mod:`sim.drill.console.store`).
+is committed to SQLite at once (:mod:`sim.drill.console.store`), and so is every request
+the console refuses (a wrong access code, a role asking for another role's view or action,
+an action refused with its reason) in the audit table, as ``refused ...``: the review lists
+them, since a player reaching for the controller's view is a breach of the double blind.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import time
 from pathlib import Path
 
 from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sim.core.errors import UserError
 from sim.drill.console.clock import DrillClock
@@ -25,6 +30,8 @@ from sim.drill.console.pages import login_page, role_page
 from sim.drill.console.store import Store
 
 COOKIE = "drill_session"
+NO_ROLE = "-"  # the audit's role of a request without a valid session
+UNAUDITED = frozenset({"/favicon.ico"})  # what a browser asks for by itself
 OBSERVE_AHEAD_MIN = 1.0  # a clock time typed this far ahead of the drill clock is still "now" (rounding to the minute)
 
 
@@ -205,6 +212,18 @@ def create_app(console: Console) -> FastAPI:
             raise HTTPException(403, "not allowed for this access code")
         return role
 
+    def refused(request: Request, status: int, detail: str) -> None:
+        """Audit a refused request: ``refused <METHOD> <path> (<status>: <reason>)``."""
+        if request.url.path in UNAUDITED:
+            return
+        what = f"refused {request.method} {request.url.path[:200]} ({status}: {detail[:300]})"
+        console.store.audit(role_of(request) or NO_ROLE, what)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def audit_refusal(request: Request, exc: StarletteHTTPException):
+        refused(request, exc.status_code, str(exc.detail))
+        return await http_exception_handler(request, exc)
+
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
         role = role_of(request)
@@ -216,6 +235,7 @@ def create_app(console: Console) -> FastAPI:
     def login(code: str = Form(...)):
         role = console.store.role_for_code(code)
         if role is None:
+            console.store.audit(NO_ROLE, "refused POST /login (403: access code refused)")
             time.sleep(0.5)  # slow down guessing
             return HTMLResponse(login_page(console.pkg, "访问码错误 · access code refused"), 403)
         console.store.audit(role, "login")
@@ -234,6 +254,8 @@ def create_app(console: Console) -> FastAPI:
         def page(request: Request, view: str = view):
             role = role_of(request)
             if role != view:
+                if role is not None:  # (without a session it is just the login form)
+                    refused(request, 403, f"the {view} view, with a {role} access code")
                 return HTMLResponse(
                     login_page(console.pkg, "请先输入访问码 · enter your access code"), 403
                 )

@@ -201,6 +201,13 @@ class Store:
         keys = ("id", "row_id", "observed_min", "observed_text", "evaluator", "notes", "wall")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def audit_log(self) -> list[dict]:
+        """Every audited action and refused request, in order: ``wall`` (epoch s), ``role``
+        (``-`` without a session), ``what``."""
+        with self.lock:
+            rows = self.db.execute("SELECT wall, role, what FROM audit ORDER BY id").fetchall()
+        return [{"wall": w, "role": r, "what": x} for w, r, x in rows]
+
     def audit(self, role: str, what: str) -> None:
         with self.lock:
             self.db.execute(
