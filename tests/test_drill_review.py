@@ -535,6 +535,7 @@ def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path
     for _ in range(3):
         assert _post(app, "/api/release/1", ply)[0] == 403
     assert _request(app, "GET", "/api/msel", ply)[0] == 404
+    assert _request(app, "POST", "/api/release/x", ply)[0] == 422
     assert _post(app, "/api/contingency/2/0", ctl)[0] == 409  # its inject not yet out
     assert _post(app, "/api/release/1", ctl) == (200, {"released": True})
     assert _request(app, "GET", "/player", ply)[0] == 200  # its own view: nothing refused
@@ -547,6 +548,7 @@ def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path
         ("-", "refused GET /api/state (403: not allowed for this access code)"),
         *[("player", "refused POST /api/release/1 (403: not allowed for this access code)")] * 3,
         ("player", "refused GET /api/msel (404: Not Found)"),
+        ("player", "refused POST /api/release/x (422: malformed request)"),
         (
             "controller",
             "refused POST /api/contingency/2/0 (409: inject 2 has not been released: its "
@@ -560,11 +562,11 @@ def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path
     html = (out / "review.html").read_text(encoding="utf-8")
     assert "Console log" in html
     assert (
-        "actions recorded: 1 · requests refused: 8 (5 with the player&#x27;s access code)" in html
+        "actions recorded: 1 · requests refused: 9 (6 with the player&#x27;s access code)" in html
     )
     first = html.index("refused POST /api/release/1")  # the most frequent refusal leads
     assert first < html.index("refused POST /login") and "<td>3</td>" in html
     ws = load_workbook(out / "review.xlsx")["console log"]
     cells = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
-    assert len(cells) == 9 and sum(r[3] == "yes" for r in cells) == 8
+    assert len(cells) == 10 and sum(r[3] == "yes" for r in cells) == 9
     assert cells[-1][1:3] == ["controller", "release 1"] and cells[-1][3] is None

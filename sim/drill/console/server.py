@@ -20,7 +20,11 @@ import time
 from pathlib import Path
 
 from fastapi import FastAPI, Form, HTTPException, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -223,6 +227,11 @@ def create_app(console: Console) -> FastAPI:
     async def audit_refusal(request: Request, exc: StarletteHTTPException):
         refused(request, exc.status_code, str(exc.detail))
         return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def audit_invalid(request: Request, exc: RequestValidationError):
+        refused(request, 422, "malformed request")
+        return await request_validation_exception_handler(request, exc)
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request):
