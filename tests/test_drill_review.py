@@ -570,3 +570,35 @@ def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path
     cells = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     assert len(cells) == 10 and sum(r[3] == "yes" for r in cells) == 9
     assert cells[-1][1:3] == ["controller", "release 1"] and cells[-1][3] is None
+
+
+def test_endex_by_the_window_is_known_when_the_console_was_down_as_it_ran_out(tmp_path):
+    """The clock is recorded running, and the window (1 h at speed 60: one real minute) ran
+    out while no console was up: the review says ENDEX by the window, at the real time the
+    clock's record gives, not "not declared"; a console restarted later records that time."""
+    import json
+
+    from sim.drill.console.server import Console
+    from sim.drill.review import endex_record, recorded_endex
+
+    pkg = _drill_pkg()
+    store = Store(tmp_path / "d.sqlite")
+    store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
+    started = time.time() - 300.0  # STARTEX 5 real minutes ago; the window ran out 4 ago
+    store.set_clock("running", 0.0, started, 60.0)
+    assert store.endex() is None
+    rec = recorded_endex(pkg, store)
+    assert rec[0] == 60.0 and rec[2] == "window" and abs(rec[1] - (started + 60.0)) < 1e-6
+    assert endex_record(pkg, rec)["clock"] == "2027-06-01 16:50"  # STARTEX 15:50 + 1 h
+    store.set_clock("running", 0.0, time.time() - 30.0, 60.0)  # half the window to go
+    assert recorded_endex(pkg, store) is None
+    store.set_clock("running", 0.0, started, 60.0)
+    console = Console(pkg, store, speed=60.0)  # the console restarted: it catches up
+    console.clock.resume_thread()
+    deadline = time.time() + 10
+    while store.endex() is None and time.time() < deadline:
+        time.sleep(0.05)
+    m, wall, by = store.endex()
+    assert (m, by) == (60.0, "window") and abs(wall - (started + 60.0)) < 1e-6
+    assert {r["how"] for r in store.released()} == {"catch-up"}  # what fell due meanwhile
+    console.clock.stop()

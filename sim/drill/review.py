@@ -221,6 +221,20 @@ def endex_record(pkg: dict, endex: tuple[float, float, str] | None) -> dict | No
     }
 
 
+def recorded_endex(pkg: dict, store) -> tuple[float, float, str] | None:
+    """ENDEX as the console recorded it, or, for a clock still recorded as running past the
+    end of its window (the console was down when the window ran out, and has not been
+    restarted since), the window's end and the real time it came."""
+    from sim.drill.console.clock import ran_out, wall_at, window_end_min
+
+    rec = store.endex()
+    end = window_end_min(pkg)
+    clock = store.clock()
+    if rec is None and ran_out(clock, end):
+        return end, wall_at(clock, end), "window"
+    return rec
+
+
 def console_log(audit: list[dict]) -> dict:
     """The console's audit table for the review: ``rows`` (every record: real time, role,
     what, refused) and ``refused`` (the refused requests grouped by role and request, with
@@ -607,7 +621,7 @@ def review(drill: Path, out: Path | None) -> Path:
     released = store.released()
     rows = review_rows(pkg, released, store.observations())
     conts = released_contingencies(pkg, released)
-    endex = endex_record(pkg, store.endex())
+    endex = endex_record(pkg, recorded_endex(pkg, store))
     log = console_log(store.audit_log())
     out = Path(out) if out else Path(store.path).with_name(f"{pkg['drill_id']}_review")
     out.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,29 @@ import simpy.rt
 TICK_S = 0.1  # real seconds between checks for pause/stop while waiting for the next inject
 
 
+def window_end_min(pkg: dict) -> float:
+    """The drill minute at which the drill window ends (ENDEX at the latest): ``window_h``
+    after STARTEX, or the last inject if it comes later."""
+    t0 = float(pkg["clock"]["startex_t_min"])
+    last = max((float(i["t_min"]) - t0 for i in pkg["msel"]), default=0.0)
+    return max(float(pkg["clock"]["window_h"]) * 60.0, last)
+
+
+def wall_at(clock: tuple, drill_min: float) -> float:
+    """The real time at which a running clock (``Store.clock()``: state, drill minute at the
+    anchor, anchor wall time, speed) reaches ``drill_min``."""
+    _, m, wall, speed = clock
+    return wall + (drill_min - m) * 60.0 / speed
+
+
+def ran_out(clock: tuple | None, end_min: float, now: float | None = None) -> bool:
+    """Whether a clock recorded as running has passed the end of its window (ENDEX by the
+    window, not yet recorded: the console was down when it came)."""
+    if clock is None or clock[0] != "running":
+        return False
+    return wall_at(clock, end_min) <= (time.time() if now is None else now)
+
+
 class DrillClock:
     """Runs a SimPy real-time environment in a thread; pausing stops it, resuming restarts it."""
 
@@ -118,7 +141,10 @@ class DrillClock:
                 self.release(s, env.now, "clock")
             yield env.timeout(max(self.end_min - env.now, 0.0))
             if gen == self._gen:
-                self.store.end_clock(self.end_min, time.time(), self.speed, "window")
+                # the real time the window ran out, also when a restarted console catches up
+                # (it was down then): the clock's anchor says when, not this thread
+                at = min(wall_at(self.store.clock(), self.end_min), time.time())
+                self.store.end_clock(self.end_min, at, self.speed, "window")
 
         def ticks():  # wake up often so that a pause is noticed within TICK_S
             while gen == self._gen:

@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sim.core.errors import UserError
-from sim.drill.console.clock import DrillClock
+from sim.drill.console.clock import DrillClock, window_end_min
 from sim.drill.console.pages import login_page, role_page
 from sim.drill.console.store import Store
 
@@ -51,9 +51,7 @@ class Console:
         self.cards = {c["seq"]: c for c in pkg["player_cards"]}
         self.rows = {r["id"]: r for r in pkg["evaluator"]}
         sched = [(float(i["t_min"]) - t0, i["seq"]) for i in pkg["msel"]]
-        end = float(pkg["clock"]["window_h"]) * 60.0
-        end = max(end, max((m for m, _ in sched), default=0.0))
-        self.clock = DrillClock(store, sched, self.release_inject, speed, end)
+        self.clock = DrillClock(store, sched, self.release_inject, speed, window_end_min(pkg))
 
     def clock_text(self, drill_min: float) -> str:
         return (self.startex + dt.timedelta(minutes=drill_min)).strftime("%Y-%m-%d %H:%M")
