@@ -377,3 +377,50 @@ def test_no_contingency_falls_after_the_drill_window(pkg_a):
                 )
             else:
                 assert c["when"] in ("faster", "dropped") and "player" not in c
+
+
+def test_a_contingency_is_timed_by_a_benchmark_never_by_the_drills_own_draw():
+    """Plan limit, else simulated P90, else (P90 "never": over 10% never came) the P90 of the
+    outcomes that came; with none of them, no "slower" contingency (drill review: it fell back
+    to the drill's own simulated time, one draw - 0 min for a road already being repaired)."""
+    from sim.drill.measures import Benchmark
+    from sim.drill.msel import DrillClock, contingencies
+
+    inf = float("inf")
+    b = Benchmark(
+        "road_reopen",
+        "",
+        8,
+        2,
+        100.0,
+        inf,
+        (0, 0),
+        (0, 0),
+        0.25,
+        [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, inf, inf],
+    )
+    assert b.p90_done == 60.0 and b.as_dict()["p90"] is None and b.as_dict()["p90_done"] == 60.0
+    clock = DrillClock(dt.datetime(2027, 6, 1, 14, 0), 0.0)
+    inj = {"t_min": 10.0}
+    bench = {"p90": None, "p90_done": 60.0, "never_share": 0.25}
+    came = {
+        "id": "A",
+        "zh": "抢通",
+        "en": "reopen",
+        "standard": None,
+        "benchmark": bench,
+        "sim_min": 0.0,
+    }
+    [c] = contingencies({**inj, "expected": [came]}, None, clock, 1440.0)
+    assert c["when"] == "slower" and c["after_min"] == 60.0 and c["at_min"] == 70.0
+    assert "P90 of the simulated outcomes that came; 25% never came" in c["en"]
+    assert "25%模拟中未完成" in c["zh"]
+    p90 = {**came, "benchmark": {"p90": 45.0, "p90_done": 40.0, "never_share": 0.05}}
+    [c] = contingencies({**inj, "expected": [p90]}, None, clock, 1440.0)
+    assert c["after_min"] == 45.0 and "(simulated P90)" in c["en"]
+    std = {**p90, "standard": {"kind": "limit", "limit_min": 30.0, "source": "003 L31"}}
+    [c] = contingencies({**inj, "expected": [std]}, None, clock, 1440.0)
+    assert c["after_min"] == 30.0 and "(plan limit 003 L31)" in c["en"]
+    draw_only = {**came, "benchmark": None}
+    never = {**came, "benchmark": {"p90": None, "p90_done": None, "never_share": 1.0}}
+    assert contingencies({**inj, "expected": [draw_only, never]}, None, clock, 1440.0) == []

@@ -54,6 +54,13 @@ class Benchmark:
     never_share: float  # share of cues whose outcome never came within the horizon
     sample: list[float]  # sorted values (inf = never), for placing an observed time
 
+    @property
+    def p90_done(self) -> float:
+        """P90 of the outcomes that came within the horizon (inf if none came): a slowness
+        threshold where the P90 itself is "never" (more than 10% never came)."""
+        done = np.array([v for v in self.sample if math.isfinite(v)])
+        return quantile(done, 0.9) if len(done) else math.inf
+
     def as_dict(self) -> dict:
         return {
             "measure": self.measure,
@@ -65,6 +72,7 @@ class Benchmark:
             "median_ci": [_num(x) for x in self.median_ci],
             "p90_ci": [_num(x) for x in self.p90_ci],
             "never_share": self.never_share,
+            "p90_done": _num(self.p90_done),
             "sample": [_num(x) for x in self.sample],
         }
 

@@ -878,9 +878,10 @@ def contingencies(
     """
     out = []
     for a in inj["expected"]:
-        when = _slower_after(a)
-        if when is None:
+        slower = _slower_after(a)
+        if slower is None:
             continue
+        when, basis = slower
         at = float(inj["t_min"]) - clock.startex_t + when
         if at > end_min + 1e-9:
             out.append(_dropped(a, when, at, end_min))
@@ -892,10 +893,12 @@ def contingencies(
                 "when": "slower",
                 "after_min": round(float(when), 1),
                 "at_min": round(at, 1),
+                "basis": basis,
                 "clock": clock.clock(float(inj["t_min"]) + when),
-                "zh": f"若{wz}内未完成“{a['zh']}”：由上级（市应急管理局）来电询问进展并要求说明原因；记录为未达到基准。",
-                "en": f"If '{a['en']}' is not done within {we}: the municipal emergency bureau calls to "
-                "ask for progress and reasons; record as not meeting the benchmark.",
+                "zh": f"若{wz}（{basis['zh']}）内未完成“{a['zh']}”：由上级（市应急管理局）来电询问进展并要求说明原因；记录为未达到基准。",
+                "en": f"If '{a['en']}' is not done within {we} ({basis['en']}): the municipal "
+                "emergency bureau calls to ask for progress and reasons; record as not meeting "
+                "the benchmark.",
                 "player": {
                     "zh": f"【市应急管理局】请立即报告“{a['zh']}”的进展情况及原因。",
                     "en": f"[Municipal emergency bureau] Report now on the progress of: {a['en']}.",
@@ -916,15 +919,27 @@ def contingencies(
     return out
 
 
-def _slower_after(action: dict) -> float | None:
-    """Minutes after its inject at which an action counts as late: the plan's limit, else
-    the simulated P90, else the drill's own simulated time (None: no contingency)."""
+def _slower_after(action: dict) -> tuple[float, dict] | None:
+    """Minutes after its inject at which an action counts as late, and what says so (zh,
+    en): the plan's limit, else the simulated P90, else - where more than 10% of the
+    simulated outcomes never came, so the P90 is "never" - the P90 of those that came.
+    None (no contingency) without any of them: the drill's own simulated time is one draw,
+    not a benchmark, and would press players who are on time half the time."""
     std = action.get("standard") or {}
     limit = std.get("limit_min") if std.get("kind") == "limit" else None
     if limit is not None:
-        return limit
-    p90 = (action.get("benchmark") or {}).get("p90")
-    return p90 if p90 is not None else action.get("sim_min")
+        src = std.get("source", "")
+        return limit, {"zh": f"预案时限 {src}".strip(), "en": f"plan limit {src}".strip()}
+    b = action.get("benchmark") or {}
+    if b.get("p90") is not None:
+        return b["p90"], {"zh": "模拟P90", "en": "simulated P90"}
+    if b.get("p90_done") is not None:
+        never = 100.0 * float(b.get("never_share") or 0.0)
+        return b["p90_done"], {
+            "zh": f"模拟中按时完成者的P90；{never:.0f}%模拟中未完成",
+            "en": f"P90 of the simulated outcomes that came; {never:.0f}% never came",
+        }
+    return None
 
 
 def _dropped(action: dict, when: float, at: float, end_min: float) -> dict:

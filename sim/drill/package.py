@@ -122,7 +122,7 @@ def build_package(
             b = benches[key]
             if b is not None:
                 a["benchmark"] = {
-                    k: b[k]
+                    k: b.get(k)
                     for k in (
                         "measure",
                         "sub",
@@ -133,6 +133,7 @@ def build_package(
                         "median_ci",
                         "p90_ci",
                         "never_share",
+                        "p90_done",
                     )
                 }
                 a["benchmark_key"] = f"{b['measure']}/{b['sub']}"
