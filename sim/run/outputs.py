@@ -239,11 +239,14 @@ def _refuse_links_below(root: Path, depth: int = 3) -> None:
 
 
 def json_safe(value):
-    """Plain JSON: numpy scalars as Python numbers, NaN and infinities as null."""
+    """Plain JSON: numpy scalars as Python numbers, arrays as lists, NaN and infinities as
+    null."""
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_safe(v) for v in value.tolist()]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
