@@ -309,6 +309,9 @@ def test_compare_records_its_overrides_and_keeps_its_wall_time_in_run_info(tmp_p
     s = _no_nan((tmp_path / "compare_summary.json").read_text(encoding="utf-8"))
     assert s["overrides"] == over
     assert "wall_time_s" not in s
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")  # and the report lists them
+    used = page.index("Overrides used (every alternative)")
+    assert used < page.index("<code>layout.teams.community.count=5</code>", used)
     info = json.loads((tmp_path / "run_info.json").read_text(encoding="utf-8"))
     assert set(info) == RUN_INFO_KEYS and info["wall_time_s"] >= 0
     assert not list(tmp_path.glob(".run_info.json.*"))  # written atomically: no temp left

@@ -32,7 +32,7 @@ from sim.run.experiment import RepResult, run_replications
 from sim.run.metrics import kpi_specs
 from sim.run.outputs import check_run_folder, staged, write_json, write_run_info
 from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
-from sim.run.report import write_workbook
+from sim.run.report import overrides_html, write_workbook
 from sim.run.targets import evaluate_all
 
 CORRECTIONS = ("bonferroni", "holm", "none")
@@ -556,10 +556,12 @@ def write_comparison(
     outdir: Path,
     title: str = "Comparison of alternatives",
     extra: list[tuple[str, str]] | None = None,
+    overrides: list[str] | None = None,
 ) -> None:
     """comparison.csv, kpis.csv (long: one row per alternative and replication), figures,
     alternatives.json, report.html and tables.xlsx (every CSV of ``outdir``). ``outdir``: a
-    staging folder (:func:`sim.run.outputs.staged`), never the run folder itself."""
+    staging folder (:func:`sim.run.outputs.staged`), never the run folder itself;
+    ``overrides``: the command line's, listed in the report (applied to every alternative)."""
     outdir.mkdir(parents=True, exist_ok=True)
     table.to_csv(outdir / "comparison.csv", index=False, encoding="utf-8-sig")
     long = pd.concat(
@@ -581,6 +583,9 @@ def write_comparison(
             for a in o.alternatives
         ],
     )
+    if overrides is not None:  # after the introduction, before the alternatives
+        used = ("Overrides used (every alternative)", overrides_html(overrides))
+        sections = [sections[0], used, *sections[1:]]
     page = html_page(title, (extra or []) + sections)
     (outdir / "report.html").write_text(page, encoding="utf-8")
     write_workbook(outdir)  # tables.xlsx: every CSV of the folder (the audit's writer)
@@ -663,7 +668,7 @@ def run_compare(
     o = run_alternatives(alts, progress=progress)
     table = analyse(o, baseline, alpha, correction, kpis)
     with staged(outdir) as stage:
-        write_comparison(o, table, baseline, alpha, stage)
+        write_comparison(o, table, baseline, alpha, stage, overrides=list(overrides or []))
         summary = comparison_summary(o, table, baseline, alpha, overrides)
         write_json(stage / "compare_summary.json", summary)
     write_run_info(outdir, time.perf_counter() - t0)

@@ -324,6 +324,13 @@ def _reads_cell(v: TargetResult, notes: list[Assumption], conf: Config | None) -
     return f"<details><summary>{len(keys)} settings</summary><ul>{items}</ul></details>"
 
 
+def overrides_html(overrides: list[str]) -> str:
+    """The command line's overrides as a list (the "Overrides used" section of a report)."""
+    if not overrides:
+        return "<p>None: the shipped configuration.</p>"
+    return "<ul>" + "".join(f"<li><code>{html.escape(o)}</code></li>" for o in overrides) + "</ul>"
+
+
 def verdict_rows(
     verdicts: list[TargetResult], notes: list[Assumption], confs: dict[str, Config] | None = None
 ) -> list[list[str]]:
@@ -440,11 +447,7 @@ def render(
     # (the description is the shipped layout's text: say when overrides changed the layout)
     changed = any(o.lstrip("+~").startswith("layout.") for o in overrides)
     as_run = "as run, with the layout overrides under “Overrides used”: " if changed else ""
-    ov = (
-        "<ul>" + "".join(f"<li><code>{html.escape(o)}</code></li>" for o in overrides) + "</ul>"
-        if overrides
-        else "<p>None: the shipped configuration.</p>"
-    )
+    ov = overrides_html(overrides)
     assum_rows = [
         [
             html.escape(a.file),

@@ -673,7 +673,9 @@ def run_search(
             " ".join(runnable_overrides(conf, best.overrides)) + "\n", encoding="utf-8"
         )
         write_json(stage / "search_summary.json", summary)
-        write_comparison(o, table, reference, s.alpha, stage, "Layout search", extra)
+        write_comparison(
+            o, table, reference, s.alpha, stage, "Layout search", extra, list(overrides or [])
+        )
     write_run_info(outdir, time.perf_counter() - t0)
     print(cand_table[["layout", "objective", "sites"]].to_string(index=False))
     print(
