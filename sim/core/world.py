@@ -236,27 +236,20 @@ class World:
         env = self.env
         cached = self._handlers  # (cleared, not replaced, by subscribe)
         n = len(todo)
-        if due:  # woken for todo[i]: published even if the clock is a rounding short
+        while i < n:
             ev = todo[i]
+            now = env._now
+            if not due and ev.t > now:
+                state[1], state[2] = i, True
+                # call_in(ev.t - now, self._replay_step, state)
+                heappush(env._queue, (now + (ev.t - now), NORMAL, next(env._eid), call))
+                return
+            due = False  # (woken for it: published even if the clock is a rounding short)
             handlers = cached.get(ev.__class__)
             if handlers is None:  # (an empty list is cached too)
                 handlers = self._handlers_of(ev.__class__)
             for handler in handlers:
                 handler(ev)  # (self.publish(ev), inlined: one call per incident less)
-            i += 1
-        while i < n:
-            ev = todo[i]
-            now = env._now
-            if ev.t > now:
-                state[1], state[2] = i, True
-                # call_in(ev.t - now, self._replay_step, state)
-                heappush(env._queue, (now + (ev.t - now), NORMAL, next(env._eid), call))
-                return
-            handlers = cached.get(ev.__class__)
-            if handlers is None:
-                handlers = self._handlers_of(ev.__class__)
-            for handler in handlers:
-                handler(ev)
             i += 1
 
     def replay(self, events: list[HazardEvent] | tuple[HazardEvent, ...]):

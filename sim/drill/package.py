@@ -122,7 +122,7 @@ def build_package(
             b = benches[key]
             if b is not None:
                 a["benchmark"] = {
-                    k: b.get(k)
+                    k: b[k]
                     for k in (
                         "measure",
                         "sub",

@@ -26,6 +26,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from sim.core.errors import UserError
+from sim.drill.console.clock import ran_out, wall_at, window_end_min
 from sim.drill.measures import percentile_of
 from sim.drill.msel import DrillClock, _hm
 from sim.drill.names import TIER_LABELS
@@ -225,8 +226,6 @@ def recorded_endex(pkg: dict, store) -> tuple[float, float, str] | None:
     """ENDEX as the console recorded it, or, for a clock still recorded as running past the
     end of its window (the console was down when the window ran out, and has not been
     restarted since), the window's end and the real time it came."""
-    from sim.drill.console.clock import ran_out, wall_at, window_end_min
-
     rec = store.endex()
     end = window_end_min(pkg)
     clock = store.clock()

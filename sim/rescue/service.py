@@ -94,7 +94,6 @@ class RescueService:
         for i, t in enumerate(teams):
             t.slot = i
             t.rng = world.streams(f"mobilisation/{t.id}")
-            t.work_rate = min(t.crew / cfg.ref_crew, cfg.max_crew_speedup)
         # per-slot state and constants, plain lists (a few to a few hundred teams)
         self.loc = [t.home for t in teams]  # position used for dispatch
         self.home = [t.home for t in teams]
@@ -115,6 +114,8 @@ class RescueService:
         self._per_team, self._max_teams = cfg.people_per_team, cfg.max_teams_per_incident
         self._need_one = int(min(self._max_teams, 1))
         self._ref_crew, self._max_speedup = cfg.ref_crew, cfg.max_crew_speedup
+        for t in teams:
+            t.work_rate = self._work_rate(t.crew)
         self.cost_spare = self.policy.name == "capability"
         # land route kind of each team (None: no land mode), helicopter, boat
         self.land_kind = [
@@ -667,9 +668,13 @@ class RescueService:
 
     def _assembled(self, team: Team) -> None:
         team.crew = max(1, round(team.headcount * team.share))
-        team.work_rate = min(team.crew / self._ref_crew, self._max_speedup)
+        team.work_rate = self._work_rate(team.crew)
         team.at_home = False
         self._task_travel(team)
+
+    def _work_rate(self, crew: int) -> float:
+        """What a crew of ``crew`` does on a scene, relative to the reference crew (capped)."""
+        return min(crew / self._ref_crew, self._max_speedup)
 
     def _task_travel(self, team: Team) -> None:
         team.state = "travel"
@@ -809,10 +814,7 @@ class RescueService:
             team.state = "home"
             self.loc[team.slot] = team.home
             self._row((self.env._now, "home", team.id, self._names[team.home], "", 0.0, ""))
-        if team.act == act:  # self._finish(team, act)
-            team.act = 0
-            team.phase = 0
-            team.ev = None
+        self._finish(team, act)
         if team.pending is not None:
             team.pending = None
             self.loc[team.slot] = team.location
@@ -950,9 +952,8 @@ class RescueService:
             heappush(self._q, (now + (end - now), NORMAL, next(self._eid), c))
             return
         team.location = team.go_node
-        if team.go_stop:  # self._go_done(team, False, True), inlined
-            then, team.go_then = team.go_then, None
-            then(team, False, True)
+        if team.go_stop:
+            self._go_done(team, False, True)
             return
         self._row((now, "reroute", team.id, self._names[team.go_node], team.go_ref, 0.0, ""))
         self._go_step(team, True)

@@ -473,9 +473,14 @@ def img_tag(png: bytes | None, alt: str) -> str:
 
 
 def comparison_sections(
-    o: Outcome, table: pd.DataFrame, baseline: str, alpha: float
+    o: Outcome,
+    table: pd.DataFrame,
+    baseline: str,
+    alpha: float,
+    overrides: list[str] | None = None,
 ) -> tuple[list[tuple[str, str]], bytes | None, bytes | None]:
-    """Report sections: alternatives, target verdicts, differences, figures, method."""
+    """Report sections: the command line's overrides (if given), alternatives, target
+    verdicts, differences, figures, method."""
     a0 = o.alternatives[0].conf
     alt_rows = [
         [
@@ -519,9 +524,15 @@ def comparison_sections(
     )
     t_png = diff_figure(table, "target", "Plan targets: difference to the baseline")
     k_png = diff_figure(table, "kpi", "KPIs that differ: difference to the baseline")
+    used = (
+        [("Overrides used (every alternative)", overrides_html(overrides))]
+        if overrides is not None
+        else []
+    )
     return (
         [
             ("", intro),
+            *used,
             (
                 "Alternatives",
                 html_table(
@@ -572,7 +583,7 @@ def write_comparison(
         ["alternative", "rep", *[c for c in long.columns if c not in ("alternative", "rep")]]
     ]
     long.to_csv(outdir / "kpis.csv", index=False, encoding="utf-8-sig")
-    sections, t_png, k_png = comparison_sections(o, table, baseline, alpha)
+    sections, t_png, k_png = comparison_sections(o, table, baseline, alpha, overrides)
     for name, png in (("compare_targets.png", t_png), ("compare_kpis.png", k_png)):
         if png is not None:
             (outdir / name).write_bytes(png)
@@ -583,9 +594,6 @@ def write_comparison(
             for a in o.alternatives
         ],
     )
-    if overrides is not None:  # after the introduction, before the alternatives
-        used = ("Overrides used (every alternative)", overrides_html(overrides))
-        sections = [sections[0], used, *sections[1:]]
     page = html_page(title, (extra or []) + sections)
     (outdir / "report.html").write_text(page, encoding="utf-8")
     write_workbook(outdir)  # tables.xlsx: every CSV of the folder (the audit's writer)

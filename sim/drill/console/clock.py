@@ -33,12 +33,12 @@ def wall_at(clock: tuple, drill_min: float) -> float:
     return wall + (drill_min - m) * 60.0 / speed
 
 
-def ran_out(clock: tuple | None, end_min: float, now: float | None = None) -> bool:
+def ran_out(clock: tuple | None, end_min: float) -> bool:
     """Whether a clock recorded as running has passed the end of its window (ENDEX by the
     window, not yet recorded: the console was down when it came)."""
     if clock is None or clock[0] != "running":
         return False
-    return wall_at(clock, end_min) <= (time.time() if now is None else now)
+    return wall_at(clock, end_min) <= time.time()
 
 
 class DrillClock:

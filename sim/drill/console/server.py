@@ -239,10 +239,10 @@ def create_app(console: Console) -> FastAPI:
         return HTMLResponse(login_page(console.pkg, ""))
 
     @app.post("/login")
-    def login(code: str = Form(...)):
+    def login(request: Request, code: str = Form(...)):
         role = console.store.role_for_code(code)
         if role is None:
-            console.store.audit(NO_ROLE, "refused POST /login (403: access code refused)")
+            refused(request, 403, "access code refused")
             time.sleep(0.5)  # slow down guessing
             return HTMLResponse(login_page(console.pkg, "访问码错误 · access code refused"), 403)
         console.store.audit(role, "login")
