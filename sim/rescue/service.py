@@ -84,8 +84,8 @@ class RescueService:
         self._row = world.log.rows.append  # the event log's rows (see EventLog.log)
         self._q = world.env._queue  # events are pushed here directly (World.call_in inlined)
         self._eid = world.env._eid
-        self._soon = world.env.call_soon  # urgent zero-delay calls (World.Environment) ...
-        self._lane = world.env._soon  # ... wait here before they are processed
+        # urgent zero-delay calls (Environment.call_soon) wait here, with their event ids
+        self._lane = world.env._soon
         self._names = world.net.nodes
         self._index = world.net.index
         self.duty_min = cfg.mobilisation.max_duty_h * 60.0
@@ -560,14 +560,14 @@ class RescueService:
         team.act = act = next(_act_ids)
         if tail:
             q = self._q
-            if not self._lane and (not q or q[0][0] > self.env._now or q[0][1] != URGENT):
+            if not self._lane and (not q or (h := q[0])[1] != URGENT or h[0] > self.env._now):
                 team.phase = 0
                 team.ev = None
                 fn(team)
                 return
         team.phase = START
         team.ev = c = (self._cb_started, (team, act, fn))
-        self._soon(c)
+        self._lane.append((next(self._eid), c))  # (env.call_soon(c), inlined)
 
     @staticmethod
     def _started(call: Call) -> None:
@@ -578,7 +578,8 @@ class RescueService:
     def _interrupt(self, team: Team, cause: str) -> None:
         """Interrupt the running activity of ``team`` (delivered in an urgent call, as SimPy
         delivers an interrupt, to whatever it waits for then)."""
-        self._soon((self._cb_deliver, (team, team.act, cause)))  # (call_in(0, urgent))
+        # (env.call_soon, inlined: call_in(0, ..., urgent=True))
+        self._lane.append((next(self._eid), (self._cb_deliver, (team, team.act, cause))))
 
     def _deliver(self, call: Call) -> None:
         team, act, cause = call[1]
@@ -935,7 +936,7 @@ class RescueService:
         """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
         trip, team.trip = team.trip, None
         self.travelling.pop(team.slot, None)
-        node, dt = self._stop_point(self._plan_of(trip), self.env._now)
+        node, dt = self._stop_point(trip, self.env._now)
         team.go_stop = stop
         team.go_node = node
         team.go_end = self.env._now + dt
@@ -972,22 +973,27 @@ class RescueService:
                 team.ev = None
                 self._go_step(team)
 
-    def _stop_point(self, plan: Plan, now: float) -> tuple[int, float]:
-        """Where a team travelling by ``plan`` can stop or replan, and how long it takes to
-        get there."""
-        elapsed = now - plan.t
-        if not plan.land_kind or elapsed >= plan.land_min:
-            return plan.dest, max(plan.t + plan.minutes - now, 0.0)
-        nodes, cum = self.router.route(plan.land_kind, plan.origin, plan.land_to, plan.key)
+    def _stop_point(self, trip: Plan | tuple, now: float) -> tuple[int, float]:
+        """Where a team on ``trip`` (a plan, or a plain trip's tuple: see _plan_of) can stop
+        or replan, and how long it takes to get there."""
+        if trip.__class__ is tuple:  # (read as its Plan would be, without making one)
+            minutes, kind, origin, dest, t0 = trip  # type: ignore[misc]
+            land_to, land_min, key = dest, minutes, OPEN
+        else:
+            p = trip
+            minutes, kind, origin, dest, t0 = p.minutes, p.land_kind, p.origin, p.dest, p.t
+            land_to, land_min, key = p.land_to, p.land_min, p.key
+        elapsed = now - t0
+        if not kind or elapsed >= land_min:
+            return dest, max(t0 + minutes - now, 0.0)
+        nodes, cum = self.router.route(kind, origin, land_to, key)
         if len(nodes) < 2:
-            return plan.origin, 0.0
+            return origin, 0.0
         k = bisect_right(cum, elapsed) - 1
         if k >= len(nodes) - 1:
             return nodes[-1], 0.0
         net = self.world.net
-        if not net._closed or self.router.passable(
-            plan.land_kind, net.edge_id(nodes[k], nodes[k + 1])
-        ):
+        if not net._closed or self.router.passable(kind, net.edge_id(nodes[k], nodes[k + 1])):
             return nodes[k + 1], cum[k + 1] - elapsed
         return nodes[k], elapsed - cum[k]
 
