@@ -601,6 +601,31 @@ def test_mutual_aid_for_a_missing_capability_is_immediate():
     assert first(ev, "arrive").entity == "chem"
 
 
+def test_a_helicopter_is_requested_at_night_for_a_town_cut_off_by_water():
+    """A town cut off by water at 22:00: the helicopter centre is asked at once (its crew
+    is activated overnight) and flies at first light, 06:00; before the fix it was never
+    asked (it could not fly at the time of the request) and the town waited for the water
+    to go down."""
+    flood = RoadClosure(t=0.0, hazard="test", u="a", v="b", cause="river flood", clear_min=2000.0)
+    caps = ("rescue", "water_rescue")
+    case = [flood, inc("i", "b", t=1.0, capabilities=("water_rescue",), work_min=10.0)]
+    aid = MutualAidConfig(
+        centres={
+            "air": AidCentreConfig(
+                node="ext", headcount=4, capabilities=list(caps), modes=["air"], activation_min=60.0
+            )
+        }
+    )
+    cfg = make_cfg({"w": team(caps=caps)}, start_hour=22.0, mutual_aid=aid)
+    _, _, ev = run_model(chain_graph(), cfg, case)
+    req = first(ev, "aid_request")
+    assert req is not None and req.t == 1.0 and req.ref == "unreachable"
+    assert first(ev, "aid_activated").t < 480.0  # ready before first light
+    dep = first(ev, "depart", entity="air")
+    assert dep is not None and dep.t == pytest.approx(480.0) and dep["info"] == "air"
+    assert first(ev, "arrive").entity == "air"
+
+
 def test_repair_crews_reconnect_the_most_people_first():
     g = chain_graph()
     node(g, "c", pop=100, lat=29.5)

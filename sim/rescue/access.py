@@ -541,12 +541,23 @@ class Router:
             best.origin, best.dest, best.t = loc, dest, now
         return best
 
-    def can_reach(self, loc: int, dest: int, modes: frozenset[str], vehicles: int) -> bool:
-        """Whether :meth:`plan` would find a way (without planning; same side effects)."""
+    def can_reach(
+        self,
+        loc: int,
+        dest: int,
+        modes: frozenset[str],
+        vehicles: int,
+        despite_grounding: bool = False,
+    ) -> bool:
+        """Whether :meth:`plan` would find a way (without planning; same side effects).
+
+        ``despite_grounding``: a helicopter counts as able to go while flights are suspended
+        (night, a storm's impact window), which ends; then the grounding is not checked.
+        """
         land, has_land, air, water = self._profile(modes, vehicles)
         if has_land and self.reach(land, loc, dest):
             return True
-        if air and not self.grounded():
+        if air and (despite_grounding or not self.grounded()):
             return True
         if water and self.water[dest] and self.water_idx.size:
             return any(self.reach(land, loc, w) for w in self.water_idx.tolist())

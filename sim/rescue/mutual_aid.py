@@ -108,10 +108,13 @@ class MutualAid:
             self._watch(case, self.cfg.re_request_min)
 
     def _can_help(self, group: list[Team], case: Case) -> bool:
-        """Some team of the group serves the case's class and can get there now."""
-        plan = self.service.router.plan
+        """Some team of the group serves the case's class and can get there now, or, by
+        air, once flying resumes: a helicopter asked for at night is activated meanwhile
+        and takes off at first light (asking only by day left a town cut off by water at
+        night without one until the roads reopened)."""
+        reach = self.service.router.can_reach
         return any(
-            case.cls in t.classes and plan(t.home, case.node, t.modes, t.vehicles) is not None
+            case.cls in t.classes and reach(t.home, case.node, t.modes, t.vehicles, True)
             for t in group
         )
 
