@@ -8,7 +8,8 @@ A request goes out when local teams are exhausted: ``trigger_waiting`` incidents
 no team free for them, one incident has waited ``trigger_wait_min``, or an incident needs a
 capability no local team has or it cannot be reached at all. Centres are asked nearest
 first (road time to the district's hubs); for a given incident a centre whose teams can
-serve and reach it is preferred (a helicopter for a town cut off by water). The centre's
+serve and reach it is preferred (a helicopter for a town cut off by water, at night too:
+it takes off when flying resumes). The centre's
 teams join the dispatch pool after an activation delay (gamma, mean ``activation_min``)
 and then travel the long road in (or fly). While pressure persists, the next centre is
 asked ``re_request_min`` after the last request.
