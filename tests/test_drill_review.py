@@ -568,8 +568,53 @@ def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path
     assert first < html.index("refused POST /login") and "<td>3</td>" in html
     ws = load_workbook(out / "review.xlsx")["console log"]
     cells = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
-    assert len(cells) == 10 and sum(r[3] == "yes" for r in cells) == 9
-    assert cells[-1][1:3] == ["controller", "release 1"] and cells[-1][3] is None
+    assert len(cells) == 10 and sum(r[4] == "yes" for r in cells) == 9
+    assert cells[-1][1:4] == ["before STARTEX", "controller", "release 1"]
+    assert cells[-1][4] is None
+
+
+def test_console_log_gives_each_record_its_drill_time(tmp_path):
+    """Every audit record keeps the drill clock of its moment (it kept only the real time, and
+    a pause made the drill minute hard to rebuild afterwards): before STARTEX, running,
+    paused, after ENDEX; a drill file of an earlier console gains the columns on opening."""
+    import sqlite3
+
+    from sim.drill.review import _log_html, console_log
+
+    console, app, ctl = _console(tmp_path)
+    store = console.store
+    assert _request(app, "GET", "/api/msel", ctl)[0] == 404  # clock ready
+    store.set_clock("running", 0.0, time.time() - 30.0, 60.0)  # 30 real s at 1 min/s
+    assert _request(app, "GET", "/api/msel", ctl)[0] == 404
+    store.set_clock("paused", 42.0, time.time() - 600.0, 60.0)  # paused: the minute stays
+    console.audit("controller", "clock pause")
+    store.end_clock(50.0, time.time(), 60.0, "controller")
+    console.audit("controller", "clock end")
+    log = console_log(store.audit_log())
+    assert [r["drill_time"] for r in log["rows"]] == [
+        "before STARTEX",
+        "T+00:30",
+        "T+00:42 paused",
+        "T+00:50 after ENDEX",
+    ]
+    assert "<th>演练时间 Drill time</th>" in _log_html(log) and "T+00:42 paused" in _log_html(log)
+    console.clock.stop()
+    store.close()
+
+    old = tmp_path / "old.sqlite"  # the audit table as an earlier console made it
+    db = sqlite3.connect(old)
+    db.execute(
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, wall REAL NOT NULL,"
+        " role TEXT NOT NULL, what TEXT NOT NULL)"
+    )
+    db.execute("INSERT INTO audit (wall, role, what) VALUES (1.0e9, 'controller', 'login')")
+    db.commit()
+    db.close()
+    reopened = Store(old)
+    reopened.audit("player", "login", 5.0, "running")
+    rows = console_log(reopened.audit_log())["rows"]
+    assert [(r["what"], r["drill_time"]) for r in rows] == [("login", ""), ("login", "T+00:05")]
+    reopened.close()
 
 
 def test_endex_by_the_window_is_known_when_the_console_was_down_as_it_ran_out(tmp_path):

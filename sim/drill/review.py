@@ -234,13 +234,25 @@ def recorded_endex(pkg: dict, store) -> tuple[float, float, str] | None:
     return rec
 
 
+def _audit_drill_time(drill_min: float | None, state: str | None) -> str:
+    """The drill time of an audit record: ``T+hh:mm`` (with ``paused`` or ``after ENDEX``),
+    ``before STARTEX``, or '' for a record of a console that did not keep it."""
+    if drill_min is None or state is None:
+        return ""
+    if state == "ready":
+        return "before STARTEX"
+    t = _hm(drill_min)
+    return {"paused": f"{t} paused", "ended": f"{t} after ENDEX"}.get(state, t)
+
+
 def console_log(audit: list[dict]) -> dict:
-    """The console's audit table for the review: ``rows`` (every record: real time, role,
-    what, refused) and ``refused`` (the refused requests grouped by role and request, with
-    their count and first and last real time, most frequent first)."""
+    """The console's audit table for the review: ``rows`` (every record: real time, drill
+    time, role, what, refused) and ``refused`` (the refused requests grouped by role and
+    request, with their count and first and last real time, most frequent first)."""
     rows = [
         {
             "wall": _wall_text(a["wall"]),
+            "drill_time": _audit_drill_time(a.get("drill_min"), a.get("clock_state")),
             "role": a["role"],
             "what": a["what"],
             "refused": a["what"].startswith("refused "),
@@ -287,13 +299,15 @@ def _log_html(log: dict) -> str:
     else:
         refused = "<p class=meta>no request was refused</p>"
     every = "".join(
-        f"<tr><td>{esc(r['wall'])}</td><td>{esc(r['role'])}</td><td>{esc(r['what'])}</td></tr>"
+        f"<tr><td>{esc(r['wall'])}</td><td>{esc(r['drill_time'])}</td><td>{esc(r['role'])}</td>"
+        f"<td>{esc(r['what'])}</td></tr>"
         for r in log["rows"]
     )
     return (
         f"<p class=meta>{esc(_log_summary(log))}. Role '-': no valid session.</p>{refused}"
         f"<details><summary>全部记录 every record ({len(log['rows'])})</summary><table>"
-        f"<tr><th>时间 Real time</th><th>角色 Role</th><th>记录 Record</th></tr>{every}"
+        f"<tr><th>时间 Real time</th><th>演练时间 Drill time</th><th>角色 Role</th>"
+        f"<th>记录 Record</th></tr>{every}"
         "</table></details>"
     )
 
@@ -608,8 +622,11 @@ def review_xlsx(
     _sheet(
         wb,
         "console log",
-        [("Real time", 20), ("Role", 12), ("Record", 80), ("Refused", 9)],
-        [[r["wall"], r["role"], r["what"], "yes" if r["refused"] else ""] for r in log["rows"]],
+        [("Real time", 20), ("Drill time", 20), ("Role", 12), ("Record", 80), ("Refused", 9)],
+        [
+            [r["wall"], r["drill_time"], r["role"], r["what"], "yes" if r["refused"] else ""]
+            for r in log["rows"]
+        ],
     )
     wb.save(path)
 

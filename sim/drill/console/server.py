@@ -53,6 +53,12 @@ class Console:
         sched = [(float(i["t_min"]) - t0, i["seq"]) for i in pkg["msel"]]
         self.clock = DrillClock(store, sched, self.release_inject, speed, window_end_min(pkg))
 
+    def audit(self, role: str, what: str) -> None:
+        """Record ``what`` for ``role`` in the audit table with the drill clock at that moment
+        (the review shows each record's drill time beside its real time)."""
+        state = "ended" if self.clock.ended() else self.clock.state()
+        self.store.audit(role, what, self.clock.now(), state)
+
     def clock_text(self, drill_min: float) -> str:
         return (self.startex + dt.timedelta(minutes=drill_min)).strftime("%Y-%m-%d %H:%M")
 
@@ -219,7 +225,7 @@ def create_app(console: Console) -> FastAPI:
         if request.url.path in UNAUDITED:
             return
         what = f"refused {request.method} {request.url.path[:200]} ({status}: {detail[:300]})"
-        console.store.audit(role_of(request) or NO_ROLE, what)
+        console.audit(role_of(request) or NO_ROLE, what)
 
     @app.exception_handler(StarletteHTTPException)
     async def audit_refusal(request: Request, exc: StarletteHTTPException):
@@ -245,7 +251,7 @@ def create_app(console: Console) -> FastAPI:
             refused(request, 403, "access code refused")
             time.sleep(0.5)  # slow down guessing
             return HTMLResponse(login_page(console.pkg, "访问码错误 · access code refused"), 403)
-        console.store.audit(role, "login")
+        console.audit(role, "login")
         resp = RedirectResponse(f"/{role}", status_code=303)
         resp.set_cookie(COOKIE, console.store.new_session(role), httponly=True, samesite="strict")
         return resp
@@ -286,7 +292,7 @@ def create_app(console: Console) -> FastAPI:
         if act is None:
             raise HTTPException(404, "unknown clock action")
         act()
-        console.store.audit(role, f"clock {action}")
+        console.audit(role, f"clock {action}")
         return {"state": console.clock.state()}
 
     @app.post("/api/release/{seq}")
@@ -295,7 +301,7 @@ def create_app(console: Console) -> FastAPI:
         if seq not in console.inj:
             raise HTTPException(404, "no such inject")
         ok = console.release_by_hand(seq)
-        console.store.audit(role, f"release {seq}")
+        console.audit(role, f"release {seq}")
         return {"released": ok}
 
     @app.post("/api/contingency/{seq}/{k}")
@@ -304,7 +310,7 @@ def create_app(console: Console) -> FastAPI:
         if seq not in console.inj or not 0 <= k < len(console.inj[seq]["contingency"]):
             raise HTTPException(404, "no such contingency inject")
         ok = console.release_contingency(seq, k)
-        console.store.audit(role, f"contingency {seq}.{k}")
+        console.audit(role, f"contingency {seq}.{k}")
         return {"released": ok}
 
     @app.post("/api/observe")
@@ -322,7 +328,7 @@ def create_app(console: Console) -> FastAPI:
             if problem:
                 raise HTTPException(409, problem)
             oid = console.store.observe(row, None, f"{int(text)} people", who, notes)
-            console.store.audit(role, f"observe {row}")
+            console.audit(role, f"observe {row}")
             return {"id": oid, "people": int(text)}
         when = console.clock.now() if not text else console.drill_min_of(text)
         if when is None:
@@ -337,7 +343,7 @@ def create_app(console: Console) -> FastAPI:
             who,
             notes,
         )
-        console.store.audit(role, f"observe {row}")
+        console.audit(role, f"observe {row}")
         return {"id": oid, "observed_min": when}
 
     return app

@@ -27,8 +27,12 @@ CREATE TABLE IF NOT EXISTS observations (
   id INTEGER PRIMARY KEY AUTOINCREMENT, row_id TEXT NOT NULL, observed_min REAL,
   observed_text TEXT NOT NULL, evaluator TEXT NOT NULL, notes TEXT NOT NULL, wall REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, wall REAL NOT NULL, role TEXT NOT NULL, what TEXT NOT NULL);
+  id INTEGER PRIMARY KEY AUTOINCREMENT, wall REAL NOT NULL, role TEXT NOT NULL, what TEXT NOT NULL,
+  drill_min REAL, clock_state TEXT);
 """
+# columns added to a table after its first release: (table, column, SQL type). A drill file
+# made by an earlier console gains them when it is opened (its old rows hold NULL there).
+ADDED_COLUMNS = (("audit", "drill_min", "REAL"), ("audit", "clock_state", "TEXT"))
 ROLES = ("controller", "player", "evaluator")
 
 
@@ -46,6 +50,10 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        for table, col, typ in ADDED_COLUMNS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if col not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {typ}")
 
     def close(self) -> None:
         with self.lock:
@@ -203,13 +211,24 @@ class Store:
 
     def audit_log(self) -> list[dict]:
         """Every audited action and refused request, in order: ``wall`` (epoch s), ``role``
-        (``-`` without a session), ``what``."""
+        (``-`` without a session), ``what``, and the drill clock then: ``drill_min`` and
+        ``clock_state`` (ready, running, paused or ended; None in records of a console that
+        did not keep them)."""
         with self.lock:
-            rows = self.db.execute("SELECT wall, role, what FROM audit ORDER BY id").fetchall()
-        return [{"wall": w, "role": r, "what": x} for w, r, x in rows]
+            rows = self.db.execute(
+                "SELECT wall, role, what, drill_min, clock_state FROM audit ORDER BY id"
+            ).fetchall()
+        keys = ("wall", "role", "what", "drill_min", "clock_state")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def audit(self, role: str, what: str) -> None:
+    def audit(
+        self, role: str, what: str, drill_min: float | None = None, clock_state: str | None = None
+    ) -> None:
+        """Record ``what`` done (or refused) for ``role``, now, at drill minute ``drill_min``
+        of a clock in ``clock_state``."""
         with self.lock:
             self.db.execute(
-                "INSERT INTO audit (wall, role, what) VALUES (?, ?, ?)", (time.time(), role, what)
+                "INSERT INTO audit (wall, role, what, drill_min, clock_state)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (time.time(), role, what, drill_min, clock_state),
             )
