@@ -626,6 +626,41 @@ def test_a_helicopter_is_requested_at_night_for_a_town_cut_off_by_water():
     assert first(ev, "arrive").entity == "air"
 
 
+def test_a_faster_aid_team_is_sent_when_the_local_one_would_come_after_the_window():
+    """The only local team must walk 400 min to a slide-cut town whose people have 120 min:
+    the helicopter centre is asked at once ("late"), its helicopter is sent too when it is
+    activated, arrives first and does the work; the walkers are stood down. With a window
+    the walkers meet, nobody is asked."""
+    slide = RoadClosure(t=0.0, hazard="test", u="a", v="b", cause="landslide debris")
+    aid = MutualAidConfig(
+        trigger_waiting=99,
+        centres={
+            "air": AidCentreConfig(
+                node="ext", headcount=4, modes=["air"], activation_min=30.0, tier="regional"
+            )
+        },
+    )
+    cfg = make_cfg({"w": team()}, mutual_aid=aid)
+    case = [slide, inc("i", "b", t=1.0, work_min=10.0, window_min=120.0)]
+    _, _, ev = run_model(chain_graph(), cfg, case)
+    assert first(ev, "depart", entity="w")["info"] == "foot"  # 10 min drive + 400 min walk
+    req = first(ev, "aid_request")
+    assert req is not None and req.t == 1.0 and req.ref == "late"
+    act = first(ev, "aid_activated")
+    faster = first(ev, "faster")
+    assert faster is not None and faster.t == act.t and faster.ref == "air"
+    assert faster.qty == pytest.approx(1.0 + 410.0 - act.t)  # what the walkers still needed
+    arrive = first(ev, "arrive")
+    assert arrive.entity == "air" and arrive.t == pytest.approx(act.t + 4.5 + 15.0, rel=1e-3)
+    assert first(ev, "resolved").ref == "air"
+    assert first(ev, "free", entity="w")["info"] == "stood_down"
+    assert first(ev, "arrive", entity="w") is None
+    # the walkers arrive within a long window: no request
+    case = [slide, inc("i", "b", t=1.0, work_min=10.0, window_min=1000.0)]
+    _, _, ev = run_model(chain_graph(), cfg, case)
+    assert first(ev, "aid_request") is None and first(ev, "arrive").entity == "w"
+
+
 def test_repair_crews_reconnect_the_most_people_first():
     g = chain_graph()
     node(g, "c", pop=100, lat=29.5)

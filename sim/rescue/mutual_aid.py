@@ -13,6 +13,10 @@ it takes off when flying resumes). The centre's
 teams join the dispatch pool after an activation delay (gamma, mean ``activation_min``)
 and then travel the long road in (or fly). While pressure persists, the next centre is
 asked ``re_request_min`` after the last request.
+
+A team leaving for a case it reaches only after the case's life-saving window makes a
+``late`` request (:meth:`MutualAid.on_late`) to the centre that could be there first; its
+team is sent too when free and faster (``RescueService.send_faster``).
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class MutualAid:
         self.requested: set[str] = set()
         self.last_request = -math.inf
         service.waiting_hooks.append(self.on_waiting)
+        service.late_hooks.append(self.on_late)
 
     @property
     def exhausted(self) -> bool:
@@ -94,6 +99,42 @@ class MutualAid:
             self.request("waiting", case)
         else:
             self._watch(case, self.cfg.trigger_wait_min)
+
+    def on_late(self, case: Case, eta: float) -> None:
+        """A team left for ``case`` but arrives (at ``eta``) after its life-saving window:
+        ask the centre that could be there first, if it beats that team (its mean
+        activation, the wait for flying to resume, the trip), and send its team too."""
+        s = self.service
+        if self.exhausted or case in s.late_cases:
+            return
+        now = self.world.now
+        best, best_t = None, eta
+        for g in self.groups:
+            if g[0] not in self.requested:
+                t = self._arrival(g, case, now)
+                if t < best_t:
+                    best, best_t = g, t
+        if best is not None:
+            s.late_cases[case] = eta
+            self._ask(best, "late")
+
+    def _arrival(self, group: tuple, case: Case, now: float) -> float:
+        """When the group's fastest team able to serve ``case`` could be there if asked now:
+        mean activation, then by air once flying resumes, or its trip by its other modes."""
+        _, c, teams = group
+        r = self.service.router
+        ready = now + c.activation_min
+        out = math.inf
+        for t in teams:
+            if case.cls not in t.classes:
+                continue
+            if "air" in t.modes:
+                out = min(out, r.flying_resumes(ready) + r.air_time(t.home, case.node))
+            land = t.modes - {"air"}
+            plan = r.plan(t.home, case.node, land, t.vehicles) if land else None
+            if plan is not None:
+                out = min(out, ready + plan.minutes)
+        return out
 
     def _watch(self, case: Case, after: float) -> None:
         ev = self.world.env.timeout(after)
@@ -137,7 +178,12 @@ class MutualAid:
             todo = able or todo
         if not todo:
             return
-        key, c, teams = todo[0]
+        self._ask(todo[0], reason)
+
+    def _ask(self, group: tuple, reason: str) -> None:
+        """Request ``group``'s teams for ``reason``: logged, activated after the delay."""
+        now = self.world.now
+        key, c, teams = group
         self.requested.add(key)
         self.last_request = now
         w = self.world

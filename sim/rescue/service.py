@@ -160,6 +160,12 @@ class RescueService:
         self._cut_off: dict[tuple, set[Case]] = {}
         self.travelling: dict[int, Team] = {}
         self.waiting_hooks: list = []  # called with a case that is left waiting
+        # called with (case, arrival time) when a team leaves for a case it will reach only
+        # after the case's life-saving window, which is still open (see _check_late)
+        self.late_hooks: list = []
+        # cases whose faster help was asked for (mutual aid), with the arrival to beat: a
+        # free team that would be there sooner is sent too (see send_faster)
+        self.late_cases: dict[Case, float] = {}
         self._road_waiters: list[tuple[Team, object]] = []  # cut-off teams, in order
         self.max_open = 0  # most cases waiting at once
         self._seq = 0
@@ -516,6 +522,35 @@ class RescueService:
         team.at_home = False  # activation delay covered its assembly
         team.state = "idle"
         self.set_available(team, stand_down=False)
+        if self.late_cases:
+            self.send_faster(team)
+
+    def send_faster(self, team: Team) -> bool:
+        """Send free ``team`` to a case in ``late_cases`` if it would be there before the
+        team already on its way (which arrives after the life-saving window); True if sent.
+
+        The case takes one team more than its size asks for; whichever arrives first starts
+        the work, and a team still on the way when it is done is stood down.
+        """
+        j = team.slot
+        if not self.available[j] or not self.active[j]:
+            return False
+        now = self.env._now
+        air_ok = self.has_air and not self.router.grounded()  # (grounded: wake-up scheduled)
+        night = self.mob.night(now)
+        for case, eta in list(self.late_cases.items()):
+            if case.done or case.on_scene:
+                del self.late_cases[case]
+                continue
+            if case.cls not in team.classes or (self.max_level and self.level[j] > case.level):
+                continue
+            if now + self.arrival(j, case.node, {}, air_ok, night) < eta:
+                del self.late_cases[case]
+                case.needed += 1
+                self._row((now, "faster", case.inc.id, case.inc.node, team.id, eta - now, ""))
+                self.assign(self.teams[j], case)
+                return True
+        return False
 
     # ------------------------------------------------------------- assignment
     def assign(self, team: Team, case: Case, tail: bool = False) -> None:
@@ -686,6 +721,20 @@ class RescueService:
         team.go_local = True
         team.go_then = self._cb_task_arrived
         self._go_step(team)
+        if self.late_hooks and team.phase == TRIP:
+            self._check_late(team)
+
+    def _check_late(self, team: Team) -> None:
+        """``team`` has left for its case: if it arrives only after the case's life-saving
+        window (still open now), tell the late hooks (mutual aid) when it will be there."""
+        case = team.case
+        trip = team.trip
+        now = self.env._now
+        eta = now + (trip[0] if trip.__class__ is tuple else trip.minutes)
+        inc = case.inc
+        if now < inc.t + inc.window_min < eta:
+            for hook in self.late_hooks:
+                hook(case, eta)
 
     def _task_arrived(self, team: Team, arrived: bool, tail: bool = False) -> None:
         case = team.case
@@ -1096,3 +1145,7 @@ class RescueService:
                 busy_classes.add(cls)
                 continue
             self.match_case(case)
+        if self.late_cases:  # (flying may have resumed: a free helicopter may be faster now)
+            for team in self.teams:
+                if self.available[team.slot] and self.active[team.slot] and self.late_cases:
+                    self.send_faster(team)
