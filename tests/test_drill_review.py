@@ -154,6 +154,33 @@ def test_clock_continues_after_a_restart_and_catches_up(tmp_path):
     assert again.state() == "ended"
 
 
+def test_mutual_aid_inject_says_why_aid_was_asked():
+    """The aid request's inject said "no team available" whatever the reason; a request for a
+    team that would come too late (or a place no team can reach) now says so."""
+    import pandas as pd
+
+    from sim.cli import compose_config
+    from sim.drill.measures import measure_rows
+    from sim.drill.msel import DrillClock, MselBuilder
+    from sim.drill.names import Namer
+    from sim.run.app import prepare
+
+    conf, net = prepare(compose_config(["district=beibei"]))
+    rows = [
+        (40.0, "incident", "ls-0001", "jindaoxia_zhen", "landslide", 3.0, "landslide_burial"),
+        (40.0, "dispatch", "district_team", "beiwenquan_jiedao", "ls-0001", 0.0, "district"),
+        (40.0, "aid_request", "municipal_air", "ext_airbase_longxing", "late", 1.0, "regional"),
+        (50.0, "aid_request", "hechuan", "ext_hechuan", "waiting", 2.0, "regional"),
+    ]
+    ev = pd.DataFrame(rows, columns=["t", "event", "entity", "node", "ref", "qty", "info"])
+    b = MselBuilder(ev, Namer(net, conf), measure_rows(ev))
+    clock = DrillClock(pd.Timestamp("2027-06-01 14:00").to_pydatetime(), 40.0)
+    aid = [b.inject(r, clock) for _, r in ev[ev.event == "aid_request"].iterrows()]
+    assert "after the trapped people's survival window" in aid[0]["inject"]["en"]
+    assert "生存时限之后" in aid[0]["inject"]["zh"]
+    assert "1 rescue requests have no team available" in aid[1]["inject"]["en"]
+
+
 def test_msel_writes_injects_from_a_known_log():
     """A hand-made log: names from the network, one stock-out inject per depot, the 45-min
     standard only on severe-convection warnings, every kind kept when injects are capped."""

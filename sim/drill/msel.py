@@ -89,6 +89,49 @@ def _n(zh: str, en: str) -> dict:
     return {"zh": zh, "en": en}
 
 
+# why the simulated district asked for mutual aid (the aid_request's reason): what the
+# synopsis says, and what the status board shows the players ({waiting}: incidents open)
+AID_REASONS: dict[str, tuple[dict, dict]] = {
+    "waiting": (
+        _n(
+            "本地队伍全部出动，仍有{waiting}起事件等待",
+            "Local teams all committed with {waiting} incidents waiting",
+        ),
+        _n(
+            "当前仍有{waiting}起救援请求无队伍可派。",
+            "{waiting} rescue requests have no team available.",
+        ),
+    ),
+    "capability": (
+        _n(
+            "一起事件需要本地队伍不具备的专业能力",
+            "An incident needs a capability no local team has",
+        ),
+        _n(
+            "一起救援请求需要本地没有的专业队伍。",
+            "A rescue request needs a specialist team the district does not have.",
+        ),
+    ),
+    "unreachable": (
+        _n("一起事件的地点本地队伍无法到达", "No local team can reach an incident's location"),
+        _n(
+            "一起救援请求的地点道路不通，本地队伍无法到达。",
+            "A rescue request comes from a place no local team can reach.",
+        ),
+    ),
+    "late": (
+        _n(
+            "派出的本地队伍将在被困人员生存时限之后才能到达",
+            "The local team sent will arrive only after the trapped people's survival window",
+        ),
+        _n(
+            "派出的队伍预计在被困人员生存时限之后才能到达现场。",
+            "The team on its way is expected on scene only after the trapped people's survival window.",
+        ),
+    ),
+}
+
+
 def _hm(minutes: float) -> str:
     m = int(round(minutes))
     sign = "-" if m < 0 else "+"
@@ -525,15 +568,16 @@ class MselBuilder:
         name, tier, src = self.nm.team(key, "regional")
         n = int(row.qty)
         waiting = self._waiting(float(row.t))
+        why, board = AID_REASONS.get(str(row.ref), AID_REASONS["waiting"])
         return {
             "synopsis": _n(
-                f"本地队伍全部出动，仍有{waiting}起事件等待；模拟中此刻请求{name.zh}支援{n}支队伍。",
-                f"Local teams all committed with {waiting} incidents waiting; in the simulation "
-                f"the district asks {name.en} for {n} team(s) now.",
+                f"{why['zh'].format(waiting=waiting)}；模拟中此刻请求{name.zh}支援{n}支队伍。",
+                f"{why['en'].format(waiting=waiting)}; in the simulation the district asks "
+                f"{name.en} for {n} team(s) now.",
             ),
             "inject": _n(
-                f"【区应急指挥中心态势图】当前仍有{waiting}起救援请求无队伍可派。",
-                f"[District EOC status board] {waiting} rescue requests have no team available.",
+                f"【区应急指挥中心态势图】{board['zh'].format(waiting=waiting)}",
+                f"[District EOC status board] {board['en'].format(waiting=waiting)}",
             ),
             "from": _n("态势通报（导调组）", "status update (control)"),
             "to": _n(EOC.zh, EOC.en),
