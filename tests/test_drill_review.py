@@ -154,9 +154,9 @@ def test_clock_continues_after_a_restart_and_catches_up(tmp_path):
     assert again.state() == "ended"
 
 
-def test_mutual_aid_inject_says_why_aid_was_asked():
-    """The aid request's inject said "no team available" whatever the reason; a request for a
-    team that would come too late (or a place no team can reach) now says so."""
+def _beibei_msel(rows: list[tuple], startex_t: float):
+    """An MSEL builder on a hand-made Beibei log ``rows`` and the drill clock (STARTEX at
+    scenario minute ``startex_t``): the builder, the log as a frame, the clock."""
     import pandas as pd
 
     from sim.cli import compose_config
@@ -166,15 +166,21 @@ def test_mutual_aid_inject_says_why_aid_was_asked():
     from sim.run.app import prepare
 
     conf, net = prepare(compose_config(["district=beibei"]))
+    ev = pd.DataFrame(rows, columns=["t", "event", "entity", "node", "ref", "qty", "info"])
+    clock = DrillClock(pd.Timestamp("2027-06-01 14:00").to_pydatetime(), startex_t)
+    return MselBuilder(ev, Namer(net, conf), measure_rows(ev)), ev, clock
+
+
+def test_mutual_aid_inject_says_why_aid_was_asked():
+    """The aid request's inject said "no team available" whatever the reason; a request for a
+    team that would come too late (or a place no team can reach) now says so."""
     rows = [
         (40.0, "incident", "ls-0001", "jindaoxia_zhen", "landslide", 3.0, "landslide_burial"),
         (40.0, "dispatch", "district_team", "beiwenquan_jiedao", "ls-0001", 0.0, "district"),
         (40.0, "aid_request", "municipal_air", "ext_airbase_longxing", "late", 1.0, "regional"),
         (50.0, "aid_request", "hechuan", "ext_hechuan", "waiting", 2.0, "regional"),
     ]
-    ev = pd.DataFrame(rows, columns=["t", "event", "entity", "node", "ref", "qty", "info"])
-    b = MselBuilder(ev, Namer(net, conf), measure_rows(ev))
-    clock = DrillClock(pd.Timestamp("2027-06-01 14:00").to_pydatetime(), 40.0)
+    b, ev, clock = _beibei_msel(rows, 40.0)
     aid = [b.inject(r, clock) for _, r in ev[ev.event == "aid_request"].iterrows()]
     assert "after the trapped people's survival window" in aid[0]["inject"]["en"]
     assert "生存时限之后" in aid[0]["inject"]["zh"]
@@ -184,15 +190,6 @@ def test_mutual_aid_inject_says_why_aid_was_asked():
 def test_msel_writes_injects_from_a_known_log():
     """A hand-made log: names from the network, one stock-out inject per depot, the 45-min
     standard only on severe-convection warnings, every kind kept when injects are capped."""
-    import pandas as pd
-
-    from sim.cli import compose_config
-    from sim.drill.measures import measure_rows
-    from sim.drill.msel import DrillClock, MselBuilder
-    from sim.drill.names import Namer
-    from sim.run.app import prepare
-
-    conf, net = prepare(compose_config(["district=beibei"]))
     rows = [
         (10.0, "warning", "storm", "", "severe convection", 45.0, "17 towns"),
         (12.0, "warning", "flood", "", "river flood 嘉陵江 Jialing", 600.0, "6 towns"),
@@ -216,11 +213,9 @@ def test_msel_writes_injects_from_a_known_log():
         (60.0, "relief_stockout", "district", "depot_district", "s1", 0.0, "quilt"),
         (90.0, "relief_stockout", "district", "depot_district", "s2", 0.0, "tent"),
     ]
-    ev = pd.DataFrame(rows, columns=["t", "event", "entity", "node", "ref", "qty", "info"])
-    b = MselBuilder(ev, Namer(net, conf), measure_rows(ev))
+    b, _, clock = _beibei_msel(rows, 10.0)
     chosen = b.select(window_min=600.0, max_injects=6)
     assert set(chosen.event) == {"warning", "road_close", "isolated", "incident", "relief_stockout"}
-    clock = DrillClock(pd.Timestamp("2027-06-01 14:00").to_pydatetime(), 10.0)
     inj = [b.inject(r, clock) for _, r in b.select(600.0, 40).iterrows()]
     kinds = [i["kind"] for i in inj]
     assert kinds.count("relief_stockout") == 1
