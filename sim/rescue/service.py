@@ -533,8 +533,8 @@ class RescueService:
         the work, and a team still on the way when it is done is stood down.
         """
         j = team.slot
-        if not self.available[j] or not self.active[j]:
-            return False
+        if not self.available[j] or not self.active[j] or j in self.travelling:
+            return False  # (a team on a trip would first finish the road it is on)
         now = self.env._now
         air_ok = self.has_air and not self.router.grounded()  # (grounded: wake-up scheduled)
         night = self.mob.night(now)
