@@ -661,6 +661,18 @@ def test_a_faster_aid_team_is_sent_when_the_local_one_would_come_after_the_windo
     assert first(ev, "aid_request") is None and first(ev, "arrive").entity == "w"
 
 
+def test_a_walker_re_tasked_mid_walk_turns_round():
+    """A team walking home over a slide (400 min) is sent back to the town it left, 100 min
+    into the walk: it turns round (100 min), where it used to walk on to the end of the
+    slide and back (300 + 400 min)."""
+    slide = RoadClosure(t=0.0, hazard="test", u="a", v="b", cause="landslide debris")
+    cases = [slide, inc("i1", "b", t=1.0, work_min=10.0), inc("i2", "b", t=521.0, work_min=10.0)]
+    _, _, ev = run_model(chain_graph(), make_cfg({"w": team()}), cases)
+    assert first(ev, "arrive", ref="i1").t == pytest.approx(1.0 + 10.0 + 400.0)
+    assert first(ev, "depart", ref="home").t == pytest.approx(421.0)
+    assert first(ev, "arrive", ref="i2").t == pytest.approx(621.0)
+
+
 def test_repair_crews_reconnect_the_most_people_first():
     g = chain_graph()
     node(g, "c", pop=100, lat=29.5)

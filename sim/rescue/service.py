@@ -985,7 +985,9 @@ class RescueService:
         """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
         trip, team.trip = team.trip, None
         self.travelling.pop(team.slot, None)
-        node, dt = self._stop_point(trip, self.env._now)
+        # where it heads next: its new case (re-tasked), or the same place (rerouted)
+        to = (team.pending.node if team.pending is not None else None) if stop else team.go_dest
+        node, dt = self._stop_point(trip, self.env._now, to)
         team.go_stop = stop
         team.go_node = node
         team.go_end = self.env._now + dt
@@ -1022,9 +1024,12 @@ class RescueService:
                 team.ev = None
                 self._go_step(team)
 
-    def _stop_point(self, trip: Plan | tuple, now: float) -> tuple[int, float]:
+    def _stop_point(
+        self, trip: Plan | tuple, now: float, to: int | None = None
+    ) -> tuple[int, float]:
         """Where a team on ``trip`` (a plan, or a plain trip's tuple: see _plan_of) can stop
-        or replan, and how long it takes to get there."""
+        or replan, and how long it takes to get there; ``to``: where it heads next, if known
+        (a team on foot may turn round for it)."""
         if trip.__class__ is tuple:  # (read as its Plan would be, without making one)
             minutes, kind, origin, dest, t0 = trip  # type: ignore[misc]
             land_to, land_min, key = dest, minutes, OPEN
@@ -1042,9 +1047,19 @@ class RescueService:
         if k >= len(nodes) - 1:
             return nodes[-1], 0.0
         net = self.world.net
-        if not net._closed or self.router.passable(kind, net.edge_id(nodes[k], nodes[k + 1])):
-            return nodes[k + 1], cum[k + 1] - elapsed
-        return nodes[k], elapsed - cum[k]
+        a, b = nodes[k], nodes[k + 1]
+        if not net._closed:
+            return b, cum[k + 1] - elapsed
+        e = net.edge_id(a, b)
+        if not self.router.passable(kind, e):
+            return a, elapsed - cum[k]  # the road it is on closed: turn back
+        if to is not None and (kind == WALK or (kind == FOOT and e in net._closed)):
+            # on foot (a road walked over debris can take hours): turn round if going back
+            # gets it to ``to`` sooner; a vehicle finishes the road it is on
+            row = self.router.row_to(kind, to)
+            if elapsed - cum[k] + row[a] < cum[k + 1] - elapsed + row[b]:
+                return a, elapsed - cum[k]
+        return b, cum[k + 1] - elapsed
 
     def _blocked_ahead(self, team: Team) -> bool:
         plan = self._plan_of(team.trip)
