@@ -985,9 +985,11 @@ class RescueService:
         """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
         trip, team.trip = team.trip, None
         self.travelling.pop(team.slot, None)
-        # where it heads next: its new case (re-tasked), or the same place (rerouted)
-        to = (team.pending.node if team.pending is not None else None) if stop else team.go_dest
-        node, dt = self._stop_point(trip, self.env._now, to)
+        if trip.__class__ is tuple:  # (a plain road trip, planned with every road open)
+            node, dt = self._stop_point(trip, self.env._now)
+        else:  # where it heads next: its new case (re-tasked), or the same place (rerouted)
+            to = team.go_dest if not stop else None if team.pending is None else team.pending.node
+            node, dt = self._stop_point(trip, self.env._now, to)
         team.go_stop = stop
         team.go_node = node
         team.go_end = self.env._now + dt
@@ -1048,12 +1050,11 @@ class RescueService:
             return nodes[-1], 0.0
         net = self.world.net
         a, b = nodes[k], nodes[k + 1]
-        if not net._closed:
-            return b, cum[k + 1] - elapsed
-        e = net.edge_id(a, b)
-        if not self.router.passable(kind, e):
+        closed = net._closed
+        e = net.edge_id(a, b) if closed else -1
+        if closed and not self.router.passable(kind, e):
             return a, elapsed - cum[k]  # the road it is on closed: turn back
-        if to is not None and (kind == WALK or (kind == FOOT and e in net._closed)):
+        if to is not None and (kind == WALK or (kind == FOOT and e in closed)):
             # on foot (a road walked over debris can take hours): turn round if going back
             # gets it to ``to`` sooner; a vehicle finishes the road it is on
             row = self.router.row_to(kind, to)
