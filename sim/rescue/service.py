@@ -982,14 +982,17 @@ class RescueService:
         then(team, True, True)  # (the last thing of this event)
 
     def _trip_interrupted(self, team: Team, stop: bool) -> None:
-        """Told to stop or reroute on the way: finish the road it is on (or turn back)."""
+        """Told to stop or reroute on the way: finish the road it is on (or turn back; a
+        walker turns round if that is quicker for where it heads next)."""
         trip, team.trip = team.trip, None
         self.travelling.pop(team.slot, None)
-        if trip.__class__ is tuple:  # (a plain road trip, planned with every road open)
-            node, dt = self._stop_point(trip, self.env._now)
-        else:  # where it heads next: its new case (re-tasked), or the same place (rerouted)
-            to = team.go_dest if not stop else None if team.pending is None else team.pending.node
-            node, dt = self._stop_point(trip, self.env._now, to)
+        to = None  # where it heads next (a plain road trip is driven: not needed)
+        if trip.__class__ is not tuple:
+            if not stop:
+                to = team.go_dest  # rerouted: the same place
+            elif team.pending is not None:
+                to = team.pending.node  # re-tasked: its new case
+        node, dt = self._stop_point(trip, self.env._now, to)
         team.go_stop = stop
         team.go_node = node
         team.go_end = self.env._now + dt
@@ -1161,7 +1164,8 @@ class RescueService:
                 busy_classes.add(cls)
                 continue
             self.match_case(case)
-        if self.late_cases:  # (flying may have resumed: a free helicopter may be faster now)
-            for team in self.teams:
-                if self.available[team.slot] and self.active[team.slot] and self.late_cases:
-                    self.send_faster(team)
+        # (flying may have resumed, a road reopened: a free team may be faster now)
+        for team in self.teams:
+            if not self.late_cases:
+                break
+            self.send_faster(team)
