@@ -660,3 +660,51 @@ def test_shelter_map_layer_shows_the_sites_of_every_replication():
     (layer,) = evacuation.map_layers(None, net, {"evac_shelter_nodes": nodes})
     assert layer.nodes == [0, 1]
     assert layer.sizes[1] > layer.sizes[0]
+
+
+@pytest.mark.parametrize("deadline", [45.0, 240.0])  # door to door: 2% / 27% visited
+def test_public_warning_counts_per_town_have_the_household_models_distribution(deadline):
+    """warned_in_time draws per town what receipt_times draws per household: same mean (and
+    the analytic one) and same spread of people warned in time, over 1,500 replications."""
+    from sim.evacuation.households import household_sizes, receipt_times, warned_in_time
+
+    channels = {
+        "broadcast": WarningChannelConfig(reach=0.3, delay_min=15.0),
+        "sms": WarningChannelConfig(reach=0.5, delay_min=10.0),
+        "door": WarningChannelConfig(
+            reach=0.9,
+            delay_min=30.0,
+            door_to_door=True,
+            workers_per_1000=2.0,
+            households_per_worker_h=15.0,
+        ),
+    }
+    sizes = [household_sizes(p, 2.45) for p in (1_000, 2_337, 40)]
+    town = np.concatenate([np.full(len(s), j) for j, s in enumerate(sizes)])
+    size = np.concatenate(sizes)
+    t0 = 0.0
+    per_town, household = [], []
+    for rep in range(1500):
+        streams = Streams(11, rep)
+        per_town.append(warned_in_time(sizes, t0, deadline, channels, streams, "w/"))
+        warn, _ = receipt_times(sizes, town, t0, channels, streams, "h/")
+        household.append(np.bincount(town, weights=size * (warn <= deadline), minlength=3))
+    a, b = np.array(per_town), np.array(household)
+    # analytic mean: P(missed by broadcast and SMS) from their gamma CDFs; the grid workers
+    # have visited k of a town's m households by the deadline
+    from scipy.special import gammainc
+
+    miss = (1 - 0.3 * gammainc(2.0, deadline * 2 / 15)) * (
+        1 - 0.5 * gammainc(2.0, deadline * 2 / 10)
+    )
+    for j, s in enumerate(sizes):
+        per_min = max(1, math.ceil(2.0 * s.sum() / 1000)) * 15.0 / 60
+        k = min(len(s), math.floor((deadline - 30.0) * per_min))
+        visited = k / len(s)
+        expected = s.sum() * (1 - miss * (visited * 0.1 + (1 - visited)))
+        se = b[:, j].std(ddof=1) / math.sqrt(len(b))
+        assert abs(a[:, j].mean() - expected) < 4 * se, (j, a[:, j].mean(), expected)
+        assert abs(b[:, j].mean() - expected) < 4 * se, (j, b[:, j].mean(), expected)
+        ratio = a[:, j].var(ddof=1) / b[:, j].var(ddof=1)
+        assert 0.85 < ratio < 1.18, (j, ratio)  # F test bounds, 1,499 df each, p ~ 0.001
+    assert (a <= np.array([s.sum() for s in sizes])).all() and (a >= 0).all()

@@ -113,6 +113,89 @@ def receipt_times(
     return warn, first
 
 
+def _door_done(t0: float, deadline: float, ch, people: int, households: int) -> int:
+    """Households a door-to-door channel has visited by ``deadline`` (ranks 1..k, as
+    :func:`receipt_times` times them: ``t0 + delay + rank / per_min <= deadline``)."""
+    workers = max(1, math.ceil(ch.workers_per_1000 * people / 1000.0))
+    per_min = workers * ch.households_per_worker_h / 60.0
+    start = t0 + ch.delay_min
+    k = min(households, max(0, math.floor((deadline - start) * per_min)))
+    while k < households and start + (k + 1) / per_min <= deadline:  # float edges, as the
+        k += 1  # household-level times compare
+    while k > 0 and start + k / per_min > deadline:
+        k -= 1
+    return k
+
+
+def _gamma_cdf(x: float, shape: float, mean: float) -> float:
+    """P(delay <= x) for a Gamma(``shape``) delay of mean ``mean`` (0 at once if mean 0)."""
+    from scipy.special import gammainc  # the regularised lower incomplete gamma function
+
+    if x < 0.0:
+        return 0.0
+    if mean <= 0.0:
+        return 1.0
+    return float(gammainc(shape, x * shape / mean))
+
+
+def warned_in_time(
+    sizes: list[np.ndarray],
+    t0: float,
+    deadline: float,
+    channels: dict,
+    streams,
+    prefix: str,
+) -> np.ndarray:
+    """People of each town who hear a warning issued at ``t0`` by ``deadline``.
+
+    The household model of :func:`receipt_times`, drawn per town instead of per household,
+    for when only the count in time is needed (a public warning): in town ``j`` a
+    door-to-door channel has visited a uniformly random ``k`` of its households by the
+    deadline (multivariate hypergeometric over the cells of households alike so far: size,
+    visits), each visited one reached with probability ``reach``; the other channels reach a
+    household in time with probability ``reach * P(delay <= deadline - t0)``, independently.
+    A cell's households are then warned in time independently: Binomial(count, 1 - P(missed
+    by every channel)). The distribution of the count is the household model's exactly
+    (``tests/test_evacuation.py`` checks it against :func:`receipt_times`); it costs a few
+    draws per town instead of several per household. Streams: ``<prefix><channel>`` for
+    each door-to-door channel's visits, ``<prefix>in_time`` for the binomials (CRN: changing
+    one channel keeps the other channels' visit draws).
+    """
+    miss_other = 1.0
+    for ch in channels.values():
+        if not ch.door_to_door:
+            miss_other *= 1.0 - ch.reach * _gamma_cdf(deadline - t0, ch.delay_shape, ch.delay_min)
+    counts, people, miss, town = [], [], [], []
+    for j, s in enumerate(sizes):
+        if len(s) == 0:
+            continue
+        size_of, n = np.unique(s, return_counts=True)  # households alike: (size, count)
+        cells = [(int(c), int(v), 1.0) for v, c in zip(size_of, n, strict=True)]
+        for name, ch in channels.items():
+            if not ch.door_to_door:
+                continue
+            k = _door_done(t0, deadline, ch, int(s.sum()), len(s))
+            if k == 0:
+                continue
+            done = streams(f"{prefix}{name}").multivariate_hypergeometric(
+                [c for c, _, _ in cells], k
+            )
+            split = []
+            for (c, v, m), d in zip(cells, done.tolist(), strict=True):
+                split += [(d, v, m * (1.0 - ch.reach)), (c - d, v, m)]
+            cells = [cell for cell in split if cell[0] > 0]
+        for c, v, m in cells:
+            counts.append(c)
+            people.append(v)
+            miss.append(m * miss_other)
+            town.append(j)
+    out = np.zeros(len(sizes))
+    if counts:
+        heard = streams(f"{prefix}in_time").binomial(counts, 1.0 - np.asarray(miss))
+        np.add.at(out, town, heard * np.asarray(people))
+    return out
+
+
 def plan_households(
     order: EvacuationOrder, net_index: dict[str, int], cfg: EvacuationLayoutConfig, streams
 ) -> list[TownPlan]:

@@ -54,7 +54,7 @@ from sim.evacuation.households import (
     TownPlan,
     household_sizes,
     plan_households,
-    receipt_times,
+    warned_in_time,
 )
 from sim.evacuation.link_queue import LinkQueue, Platoon
 from sim.evacuation.shelters import ShelterSystem, build_shelters
@@ -212,8 +212,9 @@ class EvacuationService:
 
         The same channels as evacuation orders (broadcast, SMS, grid workers) reach each
         household after their delays; the log keeps, per town, the residents warned and those
-        reached before the expected impact (``ev.t + ev.lead_min``). Streams
-        ``warning/public/<channel>`` are the warning's own (an order's draws do not change).
+        reached before the expected impact (``ev.t + ev.lead_min``), drawn per town
+        (:func:`warned_in_time`: only the count in time is needed). Streams
+        ``warning/public/...`` are the warning's own (an order's draws do not change).
         """
         nodes = [self.net.index[n] for n in ev.nodes if n in self.net.index]
         if not nodes or not self.cfg.channels:
@@ -221,13 +222,10 @@ class EvacuationService:
         sizes = [
             household_sizes(int(self.net.population[i]), self.cfg.household_size) for i in nodes
         ]
-        town = np.concatenate([np.full(len(s), j) for j, s in enumerate(sizes)]).astype(np.int64)
-        size = np.concatenate(sizes)
-        warn, _ = receipt_times(
-            sizes, town, ev.t, self.cfg.channels, self.world.streams, "warning/public/"
-        )
         impact = ev.t + ev.lead_min
-        before = np.bincount(town, weights=size * (warn <= impact), minlength=len(nodes))
+        before = warned_in_time(
+            sizes, ev.t, impact, self.cfg.channels, self.world.streams, "warning/public/"
+        )
         for j, i in enumerate(nodes):
             people = int(sizes[j].sum())
             self._log("public_warning", self.net.nodes[i], i, ev.level, people, f"{impact:.1f}")
