@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
@@ -10,6 +11,7 @@ import sim.core.plotting as figures
 from sim.config import TargetConfig
 from sim.run.app import write_outputs
 from sim.run.experiment import run_replications
+from sim.run import report
 from sim.run.report import assumptions
 from sim.run.targets import evaluate_all
 from tests.test_model import NET, make_config
@@ -238,3 +240,26 @@ def test_the_audit_writes_its_workbook_once(tmp_path, monkeypatch):
     report.write_audit_report([SimpleNamespace(conf=conf)], [], tmp_path, [{}], [], {})
     assert calls == [tmp_path]
     assert (tmp_path / "report.html").read_text(encoding="utf-8") == "<html></html>"
+
+
+def test_workbook_sheets_hold_every_csv_cell_typed_with_gaps_empty(tmp_path):
+    """tables.xlsx: one sheet per CSV, numbers as numbers, text as text, a missing value an
+    empty cell (not 'nan'), in the CSV's row order."""
+    openpyxl = pytest.importorskip("openpyxl")
+    pd.DataFrame(
+        {"rep": [0, 1, 2], "t_min": [1.5, float("nan"), 2.0], "town": ["璧城街道", None, "x"],
+         "ok": [True, False, True]}
+    ).to_csv(tmp_path / "a.csv", index=False, encoding="utf-8-sig")
+    (tmp_path / "sub").mkdir()
+    pd.DataFrame({"n": [7]}).to_csv(tmp_path / "sub" / "b.csv", index=False)
+    path = report.write_workbook(tmp_path)
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert wb.sheetnames == ["a", "sub.b"]
+    rows = [list(r) for r in wb["a"].iter_rows(values_only=True)]
+    assert rows == [
+        ["rep", "t_min", "town", "ok"],
+        [0, 1.5, "璧城街道", True],
+        [1, None, None, False],
+        [2, 2.0, "x", True],
+    ]
+    assert [list(r) for r in wb["sub.b"].iter_rows(values_only=True)] == [["n"], [7]]

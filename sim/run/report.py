@@ -200,6 +200,15 @@ def district_title(d) -> str:
 WORKBOOK_SKIP = ("events.csv",)
 
 
+def _cells(column) -> list:
+    """A column's values as Python objects, None where missing (an empty cell): what
+    ``astype(object).where(notna(), None)`` gives, some 10x faster on a column."""
+    values = column.tolist()
+    if column.hasnans:
+        values = [None if gap else v for v, gap in zip(values, column.isna().tolist(), strict=True)]
+    return values
+
+
 def write_workbook(outdir: Path) -> Path | None:
     """``tables.xlsx``: every CSV table of the run (audit: of every design scenario), one sheet
     each, named ``scenario.table`` (Excel's 31-character limit); None without openpyxl."""
@@ -240,7 +249,7 @@ def write_workbook(outdir: Path) -> Path | None:
         used.add(name)
         ws = wb.create_sheet(name)
         ws.append([str(c) for c in frame.columns])
-        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+        for row in zip(*(_cells(frame[c]) for c in frame.columns)):
             ws.append(list(row))
     path = outdir / "tables.xlsx"
     wb.save(path)
