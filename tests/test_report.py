@@ -9,9 +9,9 @@ from omegaconf import OmegaConf
 
 import sim.core.plotting as figures
 from sim.config import TargetConfig
+from sim.run import report
 from sim.run.app import write_outputs
 from sim.run.experiment import run_replications
-from sim.run import report
 from sim.run.report import assumptions
 from sim.run.targets import evaluate_all
 from tests.test_model import NET, make_config
@@ -247,8 +247,12 @@ def test_workbook_sheets_hold_every_csv_cell_typed_with_gaps_empty(tmp_path):
     empty cell (not 'nan'), in the CSV's row order."""
     openpyxl = pytest.importorskip("openpyxl")
     pd.DataFrame(
-        {"rep": [0, 1, 2], "t_min": [1.5, float("nan"), 2.0], "town": ["璧城街道", None, "x"],
-         "ok": [True, False, True]}
+        {
+            "rep": [0, 1, 2],
+            "t_min": [1.5, float("nan"), 2.0],
+            "town": ["璧城街道", None, "x"],
+            "ok": [True, False, True],
+        }
     ).to_csv(tmp_path / "a.csv", index=False, encoding="utf-8-sig")
     (tmp_path / "sub").mkdir()
     pd.DataFrame({"n": [7]}).to_csv(tmp_path / "sub" / "b.csv", index=False)

@@ -944,3 +944,62 @@ def test_the_response_time_axis_reads_in_plain_minutes():
     labels = [t.get_text() for t in ax.get_xticklabels() if lo <= t.get_position()[0] <= hi]
     plt.close(fig)
     assert labels == ["0", "5", "10", "15", "30", "60", "120", "240"]
+
+
+@pytest.mark.parametrize(
+    ("reopen_at", "expected", "reroutes"),
+    [
+        (None, 80.0, 0),  # b-c stays closed: depot-a then the 70-min shortcut a-c
+        (5.0, 60.0, 1),  # reopens on depot-a: from a, a-b-c (50) beats a-c (70)
+        (15.0, 80.0, 0),  # reopens 5 min into a-c: finishing it (65) is the quickest
+    ],
+)
+def test_a_team_on_a_detour_takes_a_road_that_reopens(reopen_at, expected, reroutes):
+    clear = math.inf if reopen_at is None else reopen_at
+    events = [
+        RoadClosure(t=0.0, hazard="t", u="b", v="c", cause="debris", clear_min=clear),
+        inc("i", "c", t=0.0, work_min=10.0),
+    ]
+    _, _, ev = run_model(line_graph(), make_cfg({"r": team(modes=["road"])}), events)
+    assert first(ev, "arrive").t == pytest.approx(expected)
+    assert (ev.event == "reroute").sum() == reroutes
+    assert first(ev, "arrive").t <= 80.0  # a road that reopens never makes a trip longer
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(min_value=4, max_value=9),
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=4),
+    st.floats(min_value=0.5, max_value=60.0),
+    st.integers(min_value=0, max_value=10_000),
+)
+def test_a_road_that_reopens_never_delays_an_arrival(n, closed, reopen_at, seed):
+    """Roads closed at 0 and reopened at ``reopen_at``: every incident is reached no later
+    than if they had stayed closed (teams on detours take the reopened roads; others keep
+    their trips)."""
+    rng = np.random.default_rng(seed)
+    g = nx.connected_watts_strogatz_graph(n, 2, 0.5, seed=int(seed))
+    h = nx.Graph()
+    node(h, "n0", kind="depot", pop=0)
+    for i in list(g.nodes)[1:]:
+        node(h, f"n{i}")
+    for u, v in g.edges:
+        road(h, f"n{u}", f"n{v}", float(rng.uniform(1, 30)))
+    edges = list(h.edges)
+    spots = [f"n{int(k)}" for k in rng.integers(1, n, 3)]
+
+    def arrivals(clear: float) -> dict[str, float]:
+        events = [
+            RoadClosure(t=0.0, hazard="t", u=edges[e % len(edges)][0],
+                        v=edges[e % len(edges)][1], cause="debris", clear_min=clear)
+            for e in sorted(set(e % len(edges) for e in closed))
+        ]  # fmt: skip
+        events += [inc(f"i{k}", s, t=0.0, work_min=5.0) for k, s in enumerate(spots)]
+        cfg = make_cfg({"r": team(home="n0", modes=["road"], count=2)})
+        _, _, ev = run_model(h, cfg, events)
+        arr = ev[ev.event == "arrive"]
+        return dict(zip(arr.ref, arr.t, strict=True)) if len(arr) else {}
+
+    stay, reopen = arrivals(math.inf), arrivals(reopen_at)
+    for k, t in stay.items():
+        assert reopen.get(k, math.inf) <= t + 1e-9, (k, reopen.get(k), t)

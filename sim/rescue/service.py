@@ -59,6 +59,9 @@ INF = math.inf
 # of what the network's own row cache holds on a large one.
 OPEN_ROW_LIST_NODES = 2000
 OPEN_ROWS_BYTES = 32 * 2**20
+# ASSUMPTION: a crew on a detour is radioed a new route when a road reopens only if it saves
+# more than a minute (below that, the call itself and the turn take as long).
+REROUTE_GAIN_MIN = 1.0
 _act_ids = itertools.count(1)
 _prio = attrgetter("prio")
 
@@ -167,6 +170,7 @@ class RescueService:
         # free team that would be there sooner is sent too (see send_faster)
         self.late_cases: dict[Case, float] = {}
         self._road_waiters: list[tuple[Team, object]] = []  # cut-off teams, in order
+        self._closed_before: frozenset[int] = frozenset()  # closed roads at the last change
         self.max_open = 0  # most cases waiting at once
         self._seq = 0
         self.n_slots = n
@@ -1080,6 +1084,23 @@ class RescueService:
             for a, b in zip(nodes[k:], nodes[k + 1 :], strict=False)
         )
 
+    def _faster_ahead(self, team: Team) -> bool:
+        """A road reopened: would the team arrive sooner (by more than
+        ``REROUTE_GAIN_MIN``) if it replanned where it next can, at the end of the road it
+        is on? Only a trip planned round closed roads can gain, and only on its land leg."""
+        trip = team.trip
+        if trip is None or trip.__class__ is tuple:
+            return False  # a plain road trip is planned with every road open
+        now = self.env._now
+        if not trip.land_kind or now - trip.t >= trip.land_min:
+            return False  # flying, or past its land leg (on the water)
+        left = trip.t + trip.minutes - now
+        if left <= REROUTE_GAIN_MIN:
+            return False
+        node, dt = self._stop_point(trip, now, team.go_dest)
+        new = self.router.plan(node, team.go_dest, team.modes, team.vehicles)
+        return new is not None and dt + new.minutes < left - REROUTE_GAIN_MIN
+
     # ------------------------------------------------------------- scene work
     def _progress(self, case: Case) -> None:
         now = self.env._now
@@ -1147,8 +1168,11 @@ class RescueService:
         waiters, self._road_waiters = self._road_waiters, []
         self.world.call_in(0, self._roads_changed, waiters)
         self._cut_off.clear()
+        closed = self._net.closed
+        reopened = bool(self._closed_before - closed)
+        self._closed_before = closed
         for team in list(self.travelling.values()):
-            if self._blocked_ahead(team) and team.act:
+            if team.act and (self._blocked_ahead(team) or (reopened and self._faster_ahead(team))):
                 self._interrupt(team, "reroute")
         # Retry the cases no team could reach, best first. (Each leaves the set and comes
         # back only if its own match fails again: clearing it first is the same.) No team

@@ -249,7 +249,7 @@ def write_workbook(outdir: Path) -> Path | None:
         used.add(name)
         ws = wb.create_sheet(name)
         ws.append([str(c) for c in frame.columns])
-        for row in zip(*(_cells(frame[c]) for c in frame.columns)):
+        for row in zip(*(_cells(frame[c]) for c in frame.columns), strict=True):
             ws.append(list(row))
     path = outdir / "tables.xlsx"
     wb.save(path)
