@@ -93,22 +93,31 @@ def reserve_per_person(cfg: Config) -> tuple[list[str], np.ndarray, np.ndarray]:
 def stock_kpis(cfg: Config, ev: pd.DataFrame) -> tuple[float, float]:
     """(relief_stock_people, relief_stock_min_town_people) from the logged initial stock."""
     items, pp, counted = reserve_per_person(cfg)
+    col = {item: k for k, item in enumerate(items)}
     rows = rows_of(ev, "relief_stock")
-    depots = rows_of(ev, "relief_depot").set_index("entity")
-
-    def vector(sel: pd.DataFrame) -> np.ndarray:
-        s = sel.groupby("info").qty.sum()
-        return np.array([float(s.get(i, 0.0)) for i in items])
-
-    district = person_equivalents(vector(rows[rows.ref == "district"]), pp, counted)
+    depots = rows_of(ev, "relief_depot")
+    town_of = dict(zip(depots.entity.tolist(), depots["info"].tolist(), strict=True))
     remote = cfg.layout.relief.remote_towns
+    district = [0.0] * len(items)
+    per_town = {t: [0.0] * len(items) for t in remote}
+    # (a few dozen rows: summed in log order in plain Python, as a groupby sum would)
+    for depot, level, item, qty in zip(
+        rows.entity.tolist(), rows.ref.tolist(), rows["info"].tolist(), rows.qty.tolist(),
+        strict=True,
+    ):  # fmt: skip
+        k = col.get(item)
+        if k is None:
+            continue
+        if level == "district":
+            district[k] += qty
+        elif level in LOCAL_LEVELS and town_of.get(depot) in per_town:
+            per_town[town_of[depot]][k] += qty
+    people = person_equivalents(np.array(district), pp, counted)
     if not remote:
-        return district, float("nan")
-    local = rows[rows.ref.isin(LOCAL_LEVELS)]
-    town_of = depots["info"].to_dict()
-    towns = local.entity.map(town_of)
-    per_town = [person_equivalents(vector(local[towns == t]), pp, counted) for t in remote]
-    return district, float(np.min(per_town))
+        return people, float("nan")
+    return people, float(
+        min(person_equivalents(np.array(v), pp, counted) for v in per_town.values())
+    )
 
 
 def stock_coverage(cfg: Config, ev: pd.DataFrame) -> pd.DataFrame:
