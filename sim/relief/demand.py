@@ -80,14 +80,14 @@ class Shelter:
     def add_order(self, order: Order) -> list[Group]:
         """Place an order; spare stock fills it at once. Returns groups now met."""
         if self._rest is not None:  # (the cached rows gain the new order's)
-            self._set_rest(np.vstack([self._rest, order.open()]))
+            self._set_rest(np.concatenate((self._rest, order.open()[None])))
         self.orders.append(order)
         self.open_need += order.open()
         self.need_total += order.need
-        if np.any(self.spare > EPS):
+        if (self.spare > EPS).any():
             return self.settle()
         # no spare stock: the other open orders are unchanged, only the new one may be done
-        if np.all(order.open() <= EPS):
+        if (order.open() <= EPS).all():
             self.orders.pop()
             self._rest = None
             self.open_need = np.maximum(self.open_need - order.open(), 0.0)
@@ -125,8 +125,8 @@ class Shelter:
 
     def _set_rest(self, rest: np.ndarray) -> None:
         self._rest = rest
-        self._live = np.flatnonzero((rest > EPS).any(axis=1)).tolist()
-        self._dust = np.flatnonzero((rest < 0).any(axis=1)).tolist()
+        self._live = (rest > EPS).any(axis=1).nonzero()[0].tolist()
+        self._dust = (rest < 0).any(axis=1).nonzero()[0].tolist()
 
     def uncovered_orders(self) -> np.ndarray:
         """Per open order (a row each, oldest first), the part vehicles on their way do not
@@ -150,12 +150,12 @@ class Shelter:
             # becomes ``rest - cover``, the cover 0.0); the orders after it take nothing, up
             # to a dusty one (negative rest), which would give that item cover again: the
             # loop goes on from the first such order.
-            before = np.subtract.accumulate(np.vstack([cover, rest]), axis=0)
+            before = np.subtract.accumulate(np.concatenate((cover[None], rest)), axis=0)
             over = rest > before[:-1]
             first = np.where(over.any(axis=0), over.argmax(axis=0), n)
             stop = n
-            for c in np.flatnonzero(first < n - 1).tolist():
-                revive = np.flatnonzero(rest[first[c] + 1 :, c] < 0)
+            for c in (first < n - 1).nonzero()[0].tolist():
+                revive = (rest[first[c] + 1 :, c] < 0).nonzero()[0]
                 if revive.size:
                     stop = min(stop, int(first[c]) + 1 + int(revive[0]))
             row = np.arange(stop)[:, None]
@@ -204,13 +204,13 @@ class Shelter:
         done = np.ones(n, dtype=bool)
         done[self._live] = False  # (orders taken nothing from: done if within EPS as cached)
         fresh: dict[int, np.ndarray] = {}  # new rows of the orders filled from the spare
-        filling = bool(np.any(spare > EPS))
+        filling = bool((spare > EPS).any())
         k = 0
         while k < n:
             if not filling or not spare.any():  # no take until the next dusty order
                 j = bisect_left(dust, k) if filling else len(dust)
                 nxt = dust[j] if j < len(dust) else n
-                for r in (k + np.flatnonzero(done[k:nxt])).tolist():
+                for r in (k + done[k:nxt].nonzero()[0]).tolist():
                     self.open_need -= rest[r]  # float dust
                     o = orders[r]
                     if o.kind == "kit" and o.group.met_t is None:
@@ -224,7 +224,7 @@ class Shelter:
             spare -= take
             self.open_need -= take
             op = o.open()
-            if np.all(op <= EPS):
+            if (op <= EPS).all():
                 done[k] = True
                 self.open_need -= op  # float dust
                 if o.kind == "kit" and o.group.met_t is None:
@@ -273,7 +273,7 @@ class Shelter:
                 o.filled -= excess
                 taken += excess
                 self.open_need += o.open() - before
-            self.orders = [o for o in self.orders if np.any(o.need > EPS)]
+            self.orders = [o for o in self.orders if (o.need > EPS).any()]
             if g.met_t is not None:
                 taken += kit_pp * d if carry else durable_pp * d
             if carry:

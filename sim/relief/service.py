@@ -146,7 +146,7 @@ class ReliefService:
             log.log(0.0, "relief_depot", d.key, node, d.level, 0.0, d.town)
             qty = self.ledger.vec(d.cfg.stock)
             self.ledger.put_initial(d.slot, qty)
-            for i in np.flatnonzero(qty > 0):
+            for i in (qty > 0).nonzero()[0]:
                 log.log(0.0, "relief_stock", d.key, node, d.level, float(qty[i]), self.items[i])
 
     # ------------------------------------------------------------------ signals in
@@ -214,11 +214,11 @@ class ReliefService:
             w.log.log(w.now, "relief_transfer_in", g.id, ev.node, rec.group, n, rec.status)
             filled = np.minimum(carried, need)
             s.spare += carried - filled  # carried beyond the kit: extra rations
-            for i in np.flatnonzero(carried > 0):
+            for i in (carried > 0).nonzero()[0]:
                 w.log.log(w.now, "relief_carry", g.id, ev.node, rec.shelter, float(carried[i]),
                           self.items[i])  # fmt: skip
         self._order(s, g, "kit", need, filled)
-        if np.any(self.daily_pp > 0):
+        if (self.daily_pp > 0).any():
             w.env.process(self._rations(s, g))
 
     def on_left(self, ev: PeopleLeftShelter) -> None:
@@ -237,7 +237,7 @@ class ReliefService:
                 rec = HandedOn(g.id, s.id, g.origin, n, g.t0, status, carried)
                 self.handed_on.setdefault(ev.destination, []).append(rec)
         self._met(s, s.settle())
-        if np.all(s.unassigned() <= EPS):
+        if (s.unassigned() <= EPS).all():
             self.pending.pop(s.id, None)
         self.request_plan()
 
@@ -252,10 +252,10 @@ class ReliefService:
         node = w.net.nodes[s.node]
         filled = np.zeros_like(need) if filled is None else filled
         net_need = need - filled
-        for i in np.flatnonzero(net_need > EPS):
+        for i in (net_need > EPS).nonzero()[0]:
             w.log.log(w.now, "relief_need", s.id, node, g.id, float(net_need[i]), self.items[i])
         self._met(s, s.add_order(Order(g, w.now, kind, need.copy(), filled.copy())))
-        if np.any(s.unassigned() > EPS):
+        if (s.unassigned() > EPS).any():
             self.pending[s.id] = s
 
     def _rations(self, s: Shelter, g: Group):
@@ -340,7 +340,7 @@ class ReliefService:
         self.ledger.replenish(dst.slot, batch)
         self.incoming = np.maximum(self.incoming - batch, 0.0)
         node = w.net.nodes[dst.node]
-        for i in np.flatnonzero(batch > 0):
+        for i in (batch > 0).nonzero()[0]:
             w.log.log(w.now, "relief_replenish", dst.key, node, src.key, float(batch[i]),
                       self.items[i])  # fmt: skip
         self.request_plan()
@@ -352,7 +352,7 @@ class ReliefService:
         unassigned = np.sum([s.unassigned() for s in self.pending.values()], axis=0)
         avail = self.ledger.available().sum(axis=0)
         w = self.world
-        for i in np.flatnonzero(unassigned > avail + EPS):
+        for i in (unassigned > avail + EPS).nonzero()[0]:
             if i not in self.shortage:
                 self.shortage.add(int(i))
                 gap = float(unassigned[i] - avail[i])
@@ -366,7 +366,7 @@ class ReliefService:
                 return
             if d.slot in self.called or d.cfg.calloff_trigger != "shortage":
                 continue
-            if np.any(short & (self.ledger.vec(d.cfg.calloff) > 0)):
+            if (short & (self.ledger.vec(d.cfg.calloff) > 0)).any():
                 self._calloff(d, "shortage")
 
     # ------------------------------------------------------------------ planning
@@ -432,7 +432,7 @@ class ReliefService:
                 else:
                     heap.append((t, s.seq, s))
             allow = self._budget([h[2] for h in heap])
-            heap = [h for h in heap if np.any(allow[h[2].id] > EPS)]
+            heap = [h for h in heap if (allow[h[2].id] > EPS).any()]
             heapq.heapify(heap)
             while heap and self.vx.free().any():
                 s = heapq.heappop(heap)[2]
@@ -448,13 +448,13 @@ class ReliefService:
                 self._dispatch(s, trip[0], trip[1], load)
                 allow[s.id] = np.maximum(allow[s.id] - load, 0.0)
                 t = s.oldest_unassigned_t()
-                if t is not None and np.any(allow[s.id] > EPS):
+                if t is not None and (allow[s.id] > EPS).any():
                     heapq.heappush(heap, (t, s.seq, s))
         self._check_shortage()
 
     def _supply_exhausted(self) -> bool:
         """No stock is on its way and no call-off is left that could still be made."""
-        if np.any(self.incoming > EPS):
+        if (self.incoming > EPS).any():
             return False
         return all(
             d.slot in self.called or d.cfg.calloff_trigger != "shortage" or not d.cfg.calloff
@@ -481,7 +481,7 @@ class ReliefService:
         mats, t, seq, k, who = [np.zeros((0, n_items))], [], [], [], []
         for j, s in enumerate(shelters):
             uncovered = s.uncovered_orders()
-            live = np.flatnonzero((uncovered > EPS).any(axis=1)).tolist()
+            live = (uncovered > EPS).any(axis=1).nonzero()[0].tolist()
             mats.append(uncovered[live])
             t += [s.orders[i].t for i in live]
             seq += [s.seq] * len(live)
@@ -498,12 +498,12 @@ class ReliefService:
         i, n, width = 0, len(rest), _FOLD_WINDOW
         while i < n:
             j = min(n, i + width)
-            idx = i + np.flatnonzero(~waiting[who[i:j]])
+            idx = i + (~waiting[who[i:j]]).nonzero()[0]
             width *= 2
             if not idx.size:
                 i = j
                 continue
-            after = np.subtract.accumulate(np.vstack([budget, rest[idx]]))
+            after = np.subtract.accumulate(np.concatenate((budget[None], rest[idx])))
             whole = (rest[idx] <= after[:-1]).all(axis=1)
             m = int(idx.size if whole.all() else np.argmin(whole))
             taken[idx[:m]] = True
@@ -513,7 +513,7 @@ class ReliefService:
                 continue
             width = _FOLD_WINDOW
             r = idx[m]  # the first order that does not fit as it stands
-            if np.all(rest[r] <= budget + EPS):  # it does within rounding
+            if (rest[r] <= budget + EPS).all():  # it does within rounding
                 take[r] = np.minimum(rest[r], budget)
                 budget = budget - take[r]
                 taken[r] = True
@@ -521,16 +521,16 @@ class ReliefService:
                 waiting[who[r]] = True
             i = r + 1
         parts: list[list[np.ndarray]] = [[np.zeros(n_items)] for _ in shelters]
-        for r in np.flatnonzero(taken).tolist():
+        for r in taken.nonzero()[0].tolist():
             parts[who[r]].append(take[r])
-        left = np.flatnonzero(~taken).tolist()
+        left = (~taken).nonzero()[0].tolist()
         if left and self._supply_exhausted():
             for r in left:  # in order: what is left goes to the oldest waiting orders
                 x = np.minimum(rest[r], budget)
                 budget = budget - x
                 parts[who[r]].append(x)
         return {
-            s.id: np.add.accumulate(np.vstack(parts[j]), axis=0)[-1] for j, s in enumerate(shelters)
+            s.id: np.add.accumulate(np.array(parts[j]), axis=0)[-1] for j, s in enumerate(shelters)
         }
 
     def _choose(self, s: Shelter, allow: np.ndarray) -> tuple[int, int] | None:
@@ -544,10 +544,10 @@ class ReliefService:
         complete = has.all(axis=1)
         t_ds = net.times_to(s.node)[self.depot_nodes]
         free = vx.free()
-        road = np.flatnonzero(free & vx.road)
+        road = (free & vx.road).nonzero()[0]
         best: tuple[tuple[bool, float], int, int] | None = None
         if road.size:
-            for d in np.flatnonzero(cand & np.isfinite(t_ds)):
+            for d in (cand & np.isfinite(t_ds)).nonzero()[0]:
                 t_vd = net.times_to(int(self.depot_nodes[d]))[vx.loc[road]]
                 f = vx.factor[road]
                 total = (t_vd + t_ds[d]) * f
@@ -561,7 +561,7 @@ class ReliefService:
                     best = (key, int(road[k]), int(d))
         if best is not None:
             return best[1], best[2]
-        if np.any(cand & np.isfinite(t_ds)):
+        if (cand & np.isfinite(t_ds)).any():
             return None  # reachable by road: wait for a vehicle
         # Cut off by road (local stock, if any, was used above by the town's own vehicle):
         # the boat or helicopter that completes the shelter's demand first, unless waiting
@@ -569,7 +569,7 @@ class ReliefService:
         kg = float(np.minimum(s.unassigned(), allow) @ self.unit_kg)
         m3 = float(np.minimum(s.unassigned(), allow) @ self.unit_m3)
         eta_best = math.inf
-        for v in np.flatnonzero(free & ~vx.road):
+        for v in (free & ~vx.road).nonzero()[0]:
             veh = self.vehicles[v]
             drop = self._drop(veh, s.node)
             if drop is None:
@@ -686,7 +686,7 @@ class ReliefService:
                 continue
             f = min(1.0, cap_kg / kg if kg > 0 else math.inf, cap_m3 / m3 if m3 > 0 else math.inf)
             x = x * f
-            if o.kind == "kit" and np.any(rest > EPS) and np.all(rest - x <= EPS):
+            if o.kind == "kit" and (rest > EPS).any() and (rest - x <= EPS).all():
                 completes = True
             load += x
             avail -= x
@@ -701,7 +701,7 @@ class ReliefService:
         self.ledger.reserve(d, load)
         s.pipeline += load
         s.blocked = s.waiting_road = False
-        if np.all(s.unassigned() <= EPS):
+        if (s.unassigned() <= EPS).all():
             self.pending.pop(s.id, None)
         self.vx.idle[v] = False
         if veh.returning is not None and veh.returning.is_alive:
@@ -790,7 +790,7 @@ class ReliefService:
         w = self.world
         node = w.net.nodes[d.node]
         emptied = self.ledger.load(d.slot, load)
-        for i in np.flatnonzero(load > 0):
+        for i in (load > 0).nonzero()[0]:
             w.log.log(w.now, "relief_load", veh.id, node, d.key, float(load[i]), self.items[i])
         for i in emptied:
             w.log.log(w.now, "relief_stockout", d.key, node, s.id, 0.0, self.items[i])
@@ -799,7 +799,7 @@ class ReliefService:
         w = self.world
         node = w.net.nodes[s.node]
         self.ledger.unload(load)
-        for i in np.flatnonzero(load > 0):
+        for i in (load > 0).nonzero()[0]:
             w.log.log(w.now, "relief_unload", veh.id, node, s.id, float(load[i]), self.items[i])
         self._met(s, s.receive(load))
         w.log.log(w.now, "relief_free", veh.id, node, s.id, w.now - start, veh.mode)

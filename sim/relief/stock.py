@@ -70,7 +70,7 @@ class StockLedger:
 
     def reserve(self, d: int, qty: np.ndarray) -> None:
         """Promise ``qty`` at depot ``d`` to a vehicle on its way."""
-        if np.any(qty > self.available()[d] + EPS):
+        if (qty > self.available()[d] + EPS).any():
             raise RuntimeError(f"reserving more than available at depot {self.depots[d].key}")
         self.reserved[d] += qty
 
@@ -79,11 +79,11 @@ class StockLedger:
         had = self.stock[d] > EPS
         self.reserved[d] = _clip0(self.reserved[d] - qty)
         left = self.stock[d] - qty
-        if np.any(left < -EPS):
+        if (left < -EPS).any():
             raise RuntimeError(f"loading more than the stock of depot {self.depots[d].key}")
         self.stock[d] = _clip0(left)
         self.in_transit += qty
-        return [int(i) for i in np.flatnonzero(had & (self.stock[d] <= EPS))]
+        return [int(i) for i in (had & (self.stock[d] <= EPS)).nonzero()[0]]
 
     def unload(self, qty: np.ndarray) -> None:
         """A vehicle's load is handed over at a shelter."""
