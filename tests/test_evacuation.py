@@ -708,3 +708,41 @@ def test_public_warning_counts_per_town_have_the_household_models_distribution(d
         ratio = a[:, j].var(ddof=1) / b[:, j].var(ddof=1)
         assert 0.85 < ratio < 1.18, (j, ratio)  # F test bounds, 1,499 df each, p ~ 0.001
     assert (a <= np.array([s.sum() for s in sizes])).all() and (a >= 0).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["broadcast", "sms", "door"]),
+    st.sampled_from(["reach", "delay_min", "workers_per_1000"]),
+    st.floats(min_value=0.05, max_value=0.5),
+    st.floats(min_value=10.0, max_value=300.0),
+    st.integers(min_value=0, max_value=50),
+)
+def test_better_warning_channels_never_warn_fewer_people(channel, field, step, deadline, rep):
+    """On common random numbers, a higher reach, a shorter delay or more grid workers warn at
+    least as many people in time in every town (the same uniforms, the same order of visits)."""
+    import dataclasses
+
+    from sim.evacuation.households import household_sizes, warned_in_time
+
+    base = {
+        "broadcast": WarningChannelConfig(reach=0.4, delay_min=15.0),
+        "sms": WarningChannelConfig(reach=0.6, delay_min=10.0),
+        "door": WarningChannelConfig(
+            reach=0.8, delay_min=30.0, door_to_door=True, workers_per_1000=1.0,
+            households_per_worker_h=12.0,
+        ),
+    }  # fmt: skip
+    ch = base[channel]
+    if field == "workers_per_1000" and not ch.door_to_door:
+        field = "reach"
+    better = {
+        "reach": min(1.0, ch.reach + step),
+        "delay_min": ch.delay_min * (1 - step),
+        "workers_per_1000": ch.workers_per_1000 * (1 + 4 * step),
+    }[field]
+    improved = {**base, channel: dataclasses.replace(ch, **{field: better})}
+    sizes = [household_sizes(p, 2.45) for p in (900, 4_321, 37)]
+    a = warned_in_time(sizes, 0.0, deadline, base, Streams(5, rep), "w/")
+    b = warned_in_time(sizes, 0.0, deadline, improved, Streams(5, rep), "w/")
+    assert (b >= a).all(), (channel, field, a, b)

@@ -15,9 +15,10 @@ evacuation and relief (stock budgets, call-offs, carried kits), an overloaded qu
 one-node queue where every time is zero (many events at the same instant).
 
 The seven runs with a public warning were recomputed when the warning's count of people
-warned in time came to be drawn per town instead of per household (the same distribution,
-``tests/test_evacuation.py``; other draws): only their ``public_warned_in_time`` rows changed,
-every other row was checked identical with the code before. Three (the Beibei cascades and
+warned in time came to be drawn with one uniform per household instead of a delay per
+household and channel (the same distribution, ``tests/test_evacuation.py``; other draws):
+only their ``public_warned_in_time`` rows changed, every other row was checked identical
+with the code before. Three (the Beibei cascades and
 Nan'an's heavy storm) were recomputed again when teams on a detour began to take a road that
 reopens (a model change: 1, 9 and 6 more reroutes).
 """
@@ -44,17 +45,17 @@ from sim.run.replication import run_replication
 HEAVY = ["scenario.cascade.storm.incidents_per_100k=60", "scenario.cascade.storm.closures_mean=15"]
 
 RUNS = {  # name: (overrides, replication, hash, rows)
-    "bishan_storm_0": (["scenario=storm"], 0, "7ca764de1daf4334", 153),
+    "bishan_storm_0": (["scenario=storm"], 0, "135e873dd847b786", 153),
     "beibei_cascade_tiered_1": (
         ["district=beibei", "scenario=cascade", "layout.rescue.dispatch=tiered"],
         1,
-        "513aef9e32a2360c",
+        "d23f54ea0b256894",
         560,
     ),
     "fengdu_cascade_capability_1": (
         ["district=fengdu", "scenario=cascade", "layout.rescue.dispatch=capability"],
         1,
-        "c8b495dfcaecaaba",
+        "9a4b952ba526fb53",
         580,
     ),
     "earthquake_mutual_aid_0": (["scenario=earthquake"], 0, "b0024bf6d79d20ca", 251),
@@ -66,7 +67,7 @@ RUNS = {  # name: (overrides, replication, hash, rows)
     "beibei_heavy_cascade_tiered_1": (
         ["district=beibei", "scenario=cascade", "layout.rescue.dispatch=tiered", *HEAVY],
         1,
-        "1bdc68d9030b2cd5",
+        "2eab51e41f5112b4",
         4582,
     ),
     "nanan_heavy_storm_capability_0": (
@@ -78,16 +79,16 @@ RUNS = {  # name: (overrides, replication, hash, rows)
             "scenario.storm.closures_mean=20",
         ],
         0,
-        "e7713b3d6795a0c5",
+        "b9bf9631822e7f72",
         7680,
     ),
     # relief and evacuation (hashes of 3d5ccf8, before the relief budget was rewritten for
     # speed): shelters, orders, vehicles, call-offs, blocked roads and handed-on groups
-    "bishan_flood_evacuation_0": (["scenario=flood_evacuation"], 0, "7c6907a70f8d8848", 8327),
+    "bishan_flood_evacuation_0": (["scenario=flood_evacuation"], 0, "a7e526ba6813d572", 8327),
     "fengdu_flood_evacuation_1": (
         ["district=fengdu", "scenario=flood_evacuation"],
         1,
-        "83809a46c84d3531",
+        "1c61eec22155e663",
         12051,
     ),
 }

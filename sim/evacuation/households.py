@@ -148,52 +148,38 @@ def warned_in_time(
 ) -> np.ndarray:
     """People of each town who hear a warning issued at ``t0`` by ``deadline``.
 
-    The household model of :func:`receipt_times`, drawn per town instead of per household,
-    for when only the count in time is needed (a public warning): in town ``j`` a
-    door-to-door channel has visited a uniformly random ``k`` of its households by the
-    deadline (multivariate hypergeometric over the cells of households alike so far: size,
-    visits), each visited one reached with probability ``reach``; the other channels reach a
-    household in time with probability ``reach * P(delay <= deadline - t0)``, independently.
-    A cell's households are then warned in time independently: Binomial(count, 1 - P(missed
-    by every channel)). The distribution of the count is the household model's exactly
-    (``tests/test_evacuation.py`` checks it against :func:`receipt_times`); it costs a few
-    draws per town instead of several per household. Streams: ``<prefix><channel>`` for
-    each door-to-door channel's visits, ``<prefix>in_time`` for the binomials (CRN: changing
-    one channel keeps the other channels' visit draws).
+    The household model of :func:`receipt_times` for when only the count in time is needed
+    (a public warning), with one uniform per household instead of a delay per household and
+    channel: a door-to-door channel has visited the first ``k`` households of a random order
+    of the town's by the deadline (as :func:`receipt_times` times them), each visited one
+    reached with probability ``reach``; every other channel reaches a household in time with
+    probability ``reach * P(Gamma delay <= deadline - t0)``, independently. A household is
+    warned in time when its uniform is below ``1 - P(missed by every channel)``. That is the
+    household model's distribution exactly (``tests/test_evacuation.py`` compares the two),
+    and the coupling is monotone on common random numbers: a higher reach, a shorter delay
+    or more grid workers never warn fewer people. Streams: ``<prefix><channel>`` for each
+    door-to-door channel's order of visits (drawn for every town, whatever ``k``),
+    ``<prefix>in_time`` for the uniforms.
     """
+    bounds = town_bounds(sizes)
+    n = bounds[-1]
     miss_other = 1.0
     for ch in channels.values():
         if not ch.door_to_door:
             miss_other *= 1.0 - ch.reach * _gamma_cdf(deadline - t0, ch.delay_shape, ch.delay_min)
-    counts, people, miss, town = [], [], [], []
-    for j, s in enumerate(sizes):
-        if len(s) == 0:
+    miss = np.full(n, miss_other)
+    lengths = np.diff(bounds)
+    for name, ch in channels.items():
+        if not ch.door_to_door:
             continue
-        size_of, n = np.unique(s, return_counts=True)  # households alike: (size, count)
-        cells = [(int(c), int(v), 1.0) for v, c in zip(size_of, n, strict=True)]
-        for name, ch in channels.items():
-            if not ch.door_to_door:
-                continue
-            k = _door_done(t0, deadline, ch, int(s.sum()), len(s))
-            if k == 0:
-                continue
-            done = streams(f"{prefix}{name}").multivariate_hypergeometric(
-                [c for c, _, _ in cells], k
-            )
-            split = []
-            for (c, v, m), d in zip(cells, done.tolist(), strict=True):
-                split += [(d, v, m * (1.0 - ch.reach)), (c - d, v, m)]
-            cells = [cell for cell in split if cell[0] > 0]
-        for c, v, m in cells:
-            counts.append(c)
-            people.append(v)
-            miss.append(m * miss_other)
-            town.append(j)
-    out = np.zeros(len(sizes))
-    if counts:
-        heard = streams(f"{prefix}in_time").binomial(counts, 1.0 - np.asarray(miss))
-        np.add.at(out, town, heard * np.asarray(people))
-    return out
+        rng = streams(f"{prefix}{name}")
+        order = np.concatenate([rng.permutation(m) for m in lengths.tolist()] or [np.zeros(0)])
+        k = [_door_done(t0, deadline, ch, int(s.sum()), len(s)) for s in sizes]
+        miss *= np.where(order < np.repeat(k, lengths), 1.0 - ch.reach, 1.0)
+    heard = streams(f"{prefix}in_time").random(n) < 1.0 - miss
+    size = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+    total = np.concatenate(([0], np.cumsum(np.where(heard, size, 0))))
+    return (total[bounds[1:]] - total[bounds[:-1]]).astype(float)
 
 
 def plan_households(
