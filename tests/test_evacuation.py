@@ -664,8 +664,9 @@ def test_shelter_map_layer_shows_the_sites_of_every_replication():
 
 @pytest.mark.parametrize("deadline", [45.0, 240.0])  # door to door: 2% / 27% visited
 def test_public_warning_counts_per_town_have_the_household_models_distribution(deadline):
-    """warned_in_time draws per town what receipt_times draws per household: same mean (and
-    the analytic one) and same spread of people warned in time, over 1,500 replications."""
+    """warned_in_time (one uniform per household) and receipt_times (a delay per household
+    and channel) give each town the same mean (and the analytic one) and the same spread of
+    people warned in time, over 1,500 replications."""
     from sim.evacuation.households import household_sizes, receipt_times, warned_in_time
 
     channels = {

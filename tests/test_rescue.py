@@ -1003,3 +1003,28 @@ def test_a_road_that_reopens_never_delays_an_arrival(n, closed, reopen_at, seed)
     stay, reopen = arrivals(math.inf), arrivals(reopen_at)
     for k, t in stay.items():
         assert reopen.get(k, math.inf) <= t + 1e-9, (k, reopen.get(k), t)
+
+
+@pytest.mark.parametrize(("recede_at", "expected"), [(None, 130.0), (5.0, 35.0)])
+def test_a_walker_on_a_detour_takes_a_blocked_road_the_water_leaves(recede_at, expected):
+    """b-c is blocked by debris and under water: a team that can walk drives round by the
+    120-min road a-c. When the water leaves (the debris stays), it walks b-c instead: from
+    a, 5 min to b and 1 km at 3 km/h (20 min)."""
+    g = nx.Graph()
+    node(g, "depot", kind="depot", pop=0)
+    for n in "abc":
+        node(g, n)
+    road(g, "depot", "a", 10)
+    road(g, "a", "b", 5)
+    road(g, "b", "c", 1.0)  # 1 km at 60 km/h
+    road(g, "a", "c", 120)
+    clear = math.inf if recede_at is None else recede_at
+    events = [
+        RoadClosure(t=0.0, hazard="t", u="b", v="c", cause="debris"),
+        RoadClosure(t=0.0, hazard="t", u="b", v="c", cause="river flood", clear_min=clear),
+        inc("i", "c", t=0.0, work_min=10.0),
+    ]
+    cfg = make_cfg({"w": team(modes=["road", "foot"])})
+    _, _, ev = run_model(g, cfg, events)
+    assert first(ev, "arrive").t == pytest.approx(expected)
+    assert (ev.event == "reroute").sum() == (0 if recede_at is None else 1)

@@ -212,8 +212,8 @@ class EvacuationService:
 
         The same channels as evacuation orders (broadcast, SMS, grid workers) reach each
         household after their delays; the log keeps, per town, the residents warned and those
-        reached before the expected impact (``ev.t + ev.lead_min``), drawn per town
-        (:func:`warned_in_time`: only the count in time is needed). Streams
+        reached before the expected impact (``ev.t + ev.lead_min``), with one uniform per
+        household (:func:`warned_in_time`: only the count in time is needed). Streams
         ``warning/public/...`` are the warning's own (an order's draws do not change).
         """
         nodes = [self.net.index[n] for n in ev.nodes if n in self.net.index]

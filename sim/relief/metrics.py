@@ -100,7 +100,8 @@ def stock_kpis(cfg: Config, ev: pd.DataFrame) -> tuple[float, float]:
     remote = cfg.layout.relief.remote_towns
     district = [0.0] * len(items)
     per_town = {t: [0.0] * len(items) for t in remote}
-    # (a few dozen rows: summed in log order in plain Python, as a groupby sum would)
+    # (a few dozen rows, summed in log order in plain Python: the same floats as the groupby
+    # sum before for the whole-unit stocks of every layout; pandas compensates fractions)
     for depot, level, item, qty in zip(
         rows.entity.tolist(), rows.ref.tolist(), rows["info"].tolist(), rows.qty.tolist(),
         strict=True,

@@ -170,7 +170,7 @@ class RescueService:
         # free team that would be there sooner is sent too (see send_faster)
         self.late_cases: dict[Case, float] = {}
         self._road_waiters: list[tuple[Team, object]] = []  # cut-off teams, in order
-        self._closed_before: frozenset[int] = frozenset()  # closed roads at the last change
+        self._closed_before: tuple = OPEN  # (closed, flooded) roads at the last change
         self.max_open = 0  # most cases waiting at once
         self._seq = 0
         self.n_slots = n
@@ -1085,12 +1085,13 @@ class RescueService:
         )
 
     def _faster_ahead(self, team: Team) -> bool:
-        """A road reopened: would the team arrive sooner (by more than
-        ``REROUTE_GAIN_MIN``) if it replanned where it next can, at the end of the road it
-        is on? Only a trip planned round closed roads can gain, and only on its land leg."""
+        """A road reopened (or the water left a closed road, which a walker may then take):
+        would the team arrive sooner (by more than ``REROUTE_GAIN_MIN``) if it replanned
+        where it next can (the end of the road it is on; a walker may turn back)? Only a
+        trip planned round closed roads can gain, and only on its land leg."""
         trip = team.trip
-        if trip is None or trip.__class__ is tuple:
-            return False  # a plain road trip is planned with every road open
+        if trip is None or trip.__class__ is tuple or trip.key is OPEN:
+            return False  # planned with every road open: nothing can be quicker
         now = self.env._now
         if not trip.land_kind or now - trip.t >= trip.land_min:
             return False  # flying, or past its land leg (on the water)
@@ -1168,9 +1169,10 @@ class RescueService:
         waiters, self._road_waiters = self._road_waiters, []
         self.world.call_in(0, self._roads_changed, waiters)
         self._cut_off.clear()
-        closed = self._net.closed
-        reopened = bool(self._closed_before - closed)
-        self._closed_before = closed
+        # a road reopened, or the water left a road still closed (a walker may take it)
+        key = self.router.key()
+        reopened = bool(self._closed_before[0] - key[0]) or bool(self._closed_before[1] - key[1])
+        self._closed_before = key
         for team in list(self.travelling.values()):
             if team.act and (self._blocked_ahead(team) or (reopened and self._faster_ahead(team))):
                 self._interrupt(team, "reroute")
