@@ -50,16 +50,17 @@ def road(
     )
 
 
-def line_graph() -> nx.Graph:
-    """depot - a - b - c with a shortcut a - c: travel minutes 10, 20, 30, shortcut 70."""
+def line_graph(depot_a: float = 10, a_b: float = 20, b_c: float = 30, a_c: float = 70) -> nx.Graph:
+    """depot - a - b - c with a shortcut a - c: travel minutes 10, 20, 30, shortcut 70 (at
+    60 km/h, so a road of m minutes is m km long)."""
     g = nx.Graph()
     node(g, "depot", kind="depot", pop=0)
     for n in "abc":
         node(g, n)
-    road(g, "depot", "a", 10)
-    road(g, "a", "b", 20)
-    road(g, "b", "c", 30)
-    road(g, "a", "c", 70)
+    road(g, "depot", "a", depot_a)
+    road(g, "a", "b", a_b)
+    road(g, "b", "c", b_c)
+    road(g, "a", "c", a_c)
     return g
 
 

@@ -1010,14 +1010,7 @@ def test_a_walker_on_a_detour_takes_a_blocked_road_the_water_leaves(recede_at, e
     """b-c is blocked by debris and under water: a team that can walk drives round by the
     120-min road a-c. When the water leaves (the debris stays), it walks b-c instead: from
     a, 5 min to b and 1 km at 3 km/h (20 min)."""
-    g = nx.Graph()
-    node(g, "depot", kind="depot", pop=0)
-    for n in "abc":
-        node(g, n)
-    road(g, "depot", "a", 10)
-    road(g, "a", "b", 5)
-    road(g, "b", "c", 1.0)  # 1 km at 60 km/h
-    road(g, "a", "c", 120)
+    g = line_graph(a_b=5, b_c=1.0, a_c=120)  # b-c: 1 km
     clear = math.inf if recede_at is None else recede_at
     events = [
         RoadClosure(t=0.0, hazard="t", u="b", v="c", cause="debris"),

@@ -170,7 +170,7 @@ class RescueService:
         # free team that would be there sooner is sent too (see send_faster)
         self.late_cases: dict[Case, float] = {}
         self._road_waiters: list[tuple[Team, object]] = []  # cut-off teams, in order
-        self._closed_before: tuple = OPEN  # (closed, flooded) roads at the last change
+        self._key_before: tuple = OPEN  # (closed, flooded) roads at the last change
         self.max_open = 0  # most cases waiting at once
         self._seq = 0
         self.n_slots = n
@@ -1171,8 +1171,8 @@ class RescueService:
         self._cut_off.clear()
         # a road reopened, or the water left a road still closed (a walker may take it)
         key = self.router.key()
-        reopened = bool(self._closed_before[0] - key[0]) or bool(self._closed_before[1] - key[1])
-        self._closed_before = key
+        reopened = bool(self._key_before[0] - key[0]) or bool(self._key_before[1] - key[1])
+        self._key_before = key
         for team in list(self.travelling.values()):
             if team.act and (self._blocked_ahead(team) or (reopened and self._faster_ahead(team))):
                 self._interrupt(team, "reroute")
