@@ -98,6 +98,17 @@ def derived(events: pd.DataFrame, key, fn):
     return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
 
 
+def _split(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return derived(
+        events, "rows_of", lambda: dict(iter(events.groupby("event", observed=True, sort=False)))
+    )
+
+
+def event_kinds(events: pd.DataFrame) -> list[str]:
+    """The kinds of event that occur in ``events`` (in order of first occurrence)."""
+    return list(_split(events))
+
+
 def rows_of(events: pd.DataFrame, name: str) -> pd.DataFrame:
     """The rows of ``events`` whose event is ``name``: what ``events[events.event == name]``
     gives (same rows, order, index and columns), from a split of the frame made once.
@@ -106,10 +117,7 @@ def rows_of(events: pd.DataFrame, name: str) -> pd.DataFrame:
     filter scanned and copied the whole frame. Each caller gets its own (copy-on-write)
     frame, so changing one does not change the split.
     """
-    split = derived(
-        events, "rows_of", lambda: dict(iter(events.groupby("event", observed=True, sort=False)))
-    )
-    rows = split.get(name)
+    rows = _split(events).get(name)
     return events.iloc[:0] if rows is None else rows.copy(deep=False)
 
 

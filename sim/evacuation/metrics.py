@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.core.eventlog import first_arrivals, incident_windows, rows_of
+from sim.core.eventlog import derived, first_arrivals, incident_windows, rows_of
 
 NAN = float("nan")
 CURVE_STEP_MIN = 15.0
@@ -85,7 +85,12 @@ def unsheltered_person_hours(ev: pd.DataFrame, horizon_min: float) -> float:
 
 
 def occupancy(ev: pd.DataFrame) -> pd.DataFrame:
-    """Per shelter site: capacity, peak occupancy, people admitted and turned away."""
+    """Per shelter site: capacity, peak occupancy, people admitted and turned away (made once
+    per log: the KPIs and the tables both read it)."""
+    return derived(ev, "evacuation.occupancy", lambda: _occupancy(ev))
+
+
+def _occupancy(ev: pd.DataFrame) -> pd.DataFrame:
     sites = _rows(ev, "shelter_site")[["entity", "node", "ref", "qty", "info"]].rename(
         columns={"entity": "shelter", "ref": "type", "qty": "capacity", "info": "tier"}
     )
@@ -127,7 +132,12 @@ CASUALTY_COLUMNS = ["incident", "group", "node", "kind", "people", "caught_h", "
 def casualty_table(ev: pd.DataFrame, horizon_min: float) -> pd.DataFrame:
     """One row per casualty incident: when and where people were caught, their survival
     window, the first team's arrival and the outcome at the horizon (rescued, not reached in
-    time, awaiting rescue)."""
+    time, awaiting rescue). Made once per log."""
+    key = ("evacuation.casualties", horizon_min)
+    return derived(ev, key, lambda: _casualty_table(ev, horizon_min))
+
+
+def _casualty_table(ev: pd.DataFrame, horizon_min: float) -> pd.DataFrame:
     cas = _rows(ev, "casualty")
     if cas.empty:
         return pd.DataFrame(columns=CASUALTY_COLUMNS)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.eventlog import rows_of
+from sim.core.eventlog import derived, event_kinds, rows_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,12 +39,19 @@ COLUMNS = (
 
 
 def fire_table(events: pd.DataFrame, damaged_per_burned: float = 1.0) -> pd.DataFrame:
-    """One row per reported fire: report, first arrival, containment, out, areas, units."""
+    """One row per reported fire: report, first arrival, containment, out, areas, units.
+
+    Built once per log (the KPIs and fires.csv both read it)."""
+    return derived(
+        events, ("fire_table", damaged_per_burned), lambda: _fire_table(events, damaged_per_burned)
+    )
+
+
+def _fire_table(events: pd.DataFrame, damaged_per_burned: float) -> pd.DataFrame:
     import pandas as pd
 
-    events = events[events.event.str.startswith("fire_")]
-    if events.empty:  # most fire years of a district have no fire
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS})
+    if not any(kind.startswith("fire_") for kind in event_kinds(events)):
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS})  # a year without fire
     rep = rows_of(events, "fire_report").set_index("entity")
     out = pd.DataFrame(
         {

@@ -245,7 +245,7 @@ def relief_kpis(cfg: Config, ev: pd.DataFrame, horizon_min: float) -> dict[str, 
     out["relief_tonnes_delivered"] = float((unload.qty * unload["info"].map(kg)).sum() / 1000.0)
     out["relief_truck_utilisation"] = truck_utilisation(ev, horizon_min)
     out.update(mode_kpis(ev, kg))
-    towns = delivery_towns(ev, g)
+    towns = delivery_towns(ev, rc.target_h, horizon_min, kg)
     out["relief_towns_sheltering"] = float(len(towns))
     out["relief_towns_unserved"] = float((towns["unmet_end"] > 0).sum()) if len(towns) else 0.0
     out["relief_towns_unmet_24h"] = (
@@ -295,9 +295,17 @@ TOWN_COLUMNS = ["node", "people", "judged_people", "people_met_in_target", "shar
     f"{k}_{m}" for m in MODES for k in ("trips", "kg")]  # fmt: skip
 
 
-def delivery_towns(ev: pd.DataFrame, g: pd.DataFrame, kg: dict[str, float] | None = None):
+def delivery_towns(
+    ev: pd.DataFrame, target_h: float, horizon_min: float, kg: dict[str, float]
+) -> pd.DataFrame:
     """Per shelter node (town): people sheltered there, judged and served within the target,
-    people still unmet at the horizon (``unserved``), and trips and kg by mode."""
+    people still unmet at the horizon (``unserved``), and trips and kg by mode (``kg``: unit
+    weight by item). Made once per log: the KPIs and the tables both read it."""
+    key = ("relief.delivery_towns", target_h, horizon_min, tuple(sorted(kg.items())))
+    return derived(ev, key, lambda: _delivery_towns(ev, group_table(ev, target_h, horizon_min), kg))
+
+
+def _delivery_towns(ev: pd.DataFrame, g: pd.DataFrame, kg: dict[str, float]) -> pd.DataFrame:
     if g.empty:
         return pd.DataFrame(columns=TOWN_COLUMNS)
     left = rows_of(ev, "relief_left").groupby("entity").qty.sum()
@@ -313,14 +321,13 @@ def delivery_towns(ev: pd.DataFrame, g: pd.DataFrame, kg: dict[str, float] | Non
     )
     out["share_met_in_target"] = _met_share(out)
     out["unserved"] = out["unmet_end"] > 0
-    if kg is not None:
-        u = unload_kg(ev, kg)
-        out["first_delivery_h"] = u.groupby("node").t.min() / 60.0
-        trips = u.drop_duplicates(["t", "entity", "ref"])
-        for m in MODES:
-            out[f"trips_{m}"] = trips[trips["mode"] == m].groupby("node").size()
-            out[f"kg_{m}"] = u[u["mode"] == m].groupby("node")["kg"].sum()
-        out = out.fillna({c: 0.0 for c in out.columns if c.startswith(("trips_", "kg_"))})
+    u = unload_kg(ev, kg)
+    out["first_delivery_h"] = u.groupby("node").t.min() / 60.0
+    trips = u.drop_duplicates(["t", "entity", "ref"])
+    for m in MODES:
+        out[f"trips_{m}"] = trips[trips["mode"] == m].groupby("node").size()
+        out[f"kg_{m}"] = u[u["mode"] == m].groupby("node")["kg"].sum()
+    out = out.fillna({c: 0.0 for c in out.columns if c.startswith(("trips_", "kg_"))})
     return out.rename_axis("node").reset_index().reindex(columns=TOWN_COLUMNS)
 
 
@@ -371,7 +378,7 @@ def relief_tables(
     g = group_table(ev, target_h, horizon_min)
     return {
         "relief_groups": g,
-        "relief_delivery_towns": delivery_towns(ev, g, kg or {}),
+        "relief_delivery_towns": delivery_towns(ev, target_h, horizon_min, kg or {}),
         "relief_shelters": _by(g, "shelter"),
         "relief_towns": _by(g, "origin"),
         "relief_stockouts": _stockouts(ev),
