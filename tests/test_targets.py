@@ -119,7 +119,36 @@ def test_explicit_numerator_denominator_still_pool():
         metric="x_share", comparator=">=", threshold=0.5, numerator="ok", denominator="all"
     )
     r = evaluate("x", t, {"ok": np.array([1.0, 2, 3]), "all": np.array([2.0, 4, 6])}, {})
-    assert r.estimate == 0.5 and r.ci_low == r.ci_high == 0.5
+    # the same share in every replication: the exact binomial interval over the 12 events
+    # (scipy.stats.binomtest(6, 12).proportion_ci(method="exact"))
+    assert r.estimate == 0.5 and "Clopper-Pearson" in r.method
+    assert (r.ci_low, r.ci_high) == pytest.approx((0.2109446, 0.7890554), abs=1e-6)
+    assert r.verdict == INCONCLUSIVE
+
+
+def test_every_fire_out_in_every_replication_is_not_a_zero_width_interval():
+    """58 fires in 10 replications, all out within 24 h: no replication varies, but 58 of 58
+    bounds the share only down to 0.938 (exact binomial), so >= 0.95 is not yet shown."""
+    fires = np.array([6.0, 5, 6, 6, 5, 6, 6, 6, 6, 6])
+    kpis = {"fires_out_24h": fires, "fires": fires}
+    t = TargetConfig(metric="fires_out_24h_share", comparator=">=", threshold=0.95)
+    r = evaluate("f", t, kpis, SPECS)
+    assert r.estimate == 1.0 and r.ci_high == 1.0
+    assert r.ci_low == pytest.approx(0.025 ** (1 / 58))
+    assert r.verdict == INCONCLUSIVE and r.replications_needed > 10
+    t = TargetConfig(metric="fires_out_24h_share", comparator=">=", threshold=0.9)
+    assert evaluate("f", t, kpis, SPECS).verdict == PASS
+    many = {k: np.tile(v, 5) for k, v in kpis.items()}  # 290 of 290 fires in 50 replications
+    t = TargetConfig(metric="fires_out_24h_share", comparator=">=", threshold=0.95)
+    assert evaluate("f", t, many, SPECS).verdict == PASS
+
+
+def test_an_edge_target_passed_says_how_likely_a_failing_replication_still_is():
+    t = TargetConfig(metric="evac_deaths", comparator="<=", threshold=0)
+    r = evaluate("d", t, {"evac_deaths": np.zeros(10)}, SPECS)
+    assert r.verdict == PASS and "below 31%" in r.note  # 1 - 0.025 ** (1 / 10) = 0.3085
+    r = evaluate("d", t, {"evac_deaths": np.zeros(100)}, SPECS)
+    assert "below 4%" in r.note
 
 
 def test_bootstrap_interval_for_skewed_metrics_stays_in_range():

@@ -148,7 +148,17 @@ def ratio_interval(num, den, level: float = LEVEL) -> Estimate:
     with_events = b > 0
     shares = a[with_events] / b[with_events]
     if np.all(shares == shares[0]):
-        return Estimate(r, r, r, n, "ratio, identical in every replication")
+        # Nothing varies between replications, so neither the bootstrap nor the delta method
+        # has a spread to use (both would give a zero-width interval). The events still hold
+        # binomial uncertainty: the exact interval over the pooled events is the narrowest
+        # honest one (it treats them as independent; events of one disaster are positively
+        # correlated in practice, which can only widen it).
+        lo, hi = clopper_pearson(float(a.sum()), total, level)
+        label = (
+            f"ratio identical in every replication: exact binomial over the {total:g} pooled "
+            "events (Clopper-Pearson; events taken as independent)"
+        )
+        return Estimate(r, lo, hi, n, label)
 
     if n < BOOTSTRAP_MIN_N:
         # ratio estimator linearised per replication (delta method, Cochran 1977 s. 6.4):
@@ -167,6 +177,27 @@ def ratio_interval(num, den, level: float = LEVEL) -> Estimate:
 
     lo, hi = _bootstrap((a, b), stat, level)
     return Estimate(r, max(lo, 0.0), min(hi, 1.0), n, "ratio (cluster bootstrap, BCa)")
+
+
+def clopper_pearson(successes: float, trials: float, level: float = LEVEL) -> tuple[float, float]:
+    """Exact (Clopper-Pearson 1934) interval of a binomial share, from the beta quantiles.
+
+    ``scipy.special.betaincinv`` is what ``scipy.stats.beta.ppf`` evaluates, without importing
+    scipy.stats. Non-integer counts (people weighted by group) are taken as they are."""
+    from scipy.special import betaincinv
+
+    x, m = float(successes), float(trials)
+    alpha = 1.0 - level
+    lo = 0.0 if x <= 0 else float(betaincinv(x, m - x + 1.0, alpha / 2))
+    hi = 1.0 if x >= m else float(betaincinv(x + 1.0, m - x, 1.0 - alpha / 2))
+    return lo, hi
+
+
+def failure_bound(n: int, level: float = LEVEL) -> float:
+    """Upper bound of the chance that a replication fails, when none of ``n`` did (the
+    Clopper-Pearson upper bound for 0 of ``n``: ``1 - (alpha/2)^(1/n)``, the 'rule of three'
+    of Hanley & Lippman-Hand 1983 in its exact form)."""
+    return clopper_pearson(0.0, float(n), level)[1] if n > 0 else 1.0
 
 
 def replications_needed(est: Estimate, threshold: float) -> int | None:

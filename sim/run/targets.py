@@ -23,7 +23,13 @@ import numpy as np
 
 from sim.core.kpi import COMPUTED, INPUT, SIMULATED, KpiSpec, infer_spec
 from sim.run.metrics import kpi_specs
-from sim.run.stats import Estimate, mean_interval, ratio_interval, replications_needed
+from sim.run.stats import (
+    Estimate,
+    failure_bound,
+    mean_interval,
+    ratio_interval,
+    replications_needed,
+)
 
 PASS, FAIL, INCONCLUSIVE, NOT_MODELLED = "PASS", "FAIL", "INCONCLUSIVE", "NOT MODELLED"
 INPUT_ECHO = "INPUT"
@@ -205,6 +211,12 @@ def evaluate(
         failed = _observed_failure(target, spec, kpis)
         result.verdict = FAIL if failed else PASS
         result.note = "edge target: PASS only if no replication shows a single failure"
+        if not failed:
+            p_fail = failure_bound(est.n)
+            result.note += (
+                f"; none in {est.n} replications, so a failing replication has a chance below "
+                f"{p_fail:.0%} (95%, exact binomial); more replications narrow it"
+            )
         return result
     if result.verdict == INCONCLUSIVE:
         need = replications_needed(est, thr)
