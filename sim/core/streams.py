@@ -21,6 +21,22 @@ GAMMA_SHAPE = 4.0  # ASSUMPTION: no call-out time data in the plans (sim/rescue/
 STREAMS = ("hazard", "mobilisation", "travel", "behaviour", "service", "fire", "logistics")
 
 
+def unit_id(key: str, j: int, count: int) -> str:
+    """Name of unit ``j`` of a config group of ``count`` units (teams, crews, vehicles,
+    shelters): the group's key for a group of one, else ``key_001``, ``key_002``, ..."""
+    return key if count == 1 else f"{key}_{j + 1:03d}"
+
+
+def unit_stream(key: str, j: int) -> str:
+    """The name unit ``j`` of a config group draws its random numbers under: the group's key
+    for the first unit whatever the group's size, ``key_002``, ``key_003``, ... for the others.
+
+    Adding a unit to a group of one then leaves the first unit's draws as they were (common
+    random numbers). Drawing under the unit's name, ``key`` became ``key_001`` and drew anew:
+    a second team made the first one slower in some replications."""
+    return key if j == 0 else f"{key}_{j + 1:03d}"
+
+
 def stream_key(name: str) -> int:
     """Fixed 32-bit key of a stream name (CRC32: stable across Python runs and versions)."""
     return zlib.crc32(name.encode("utf-8"))

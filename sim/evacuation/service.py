@@ -48,6 +48,7 @@ from sim.core.eventlog import INCIDENT_WINDOW
 from sim.core.events import CasualtyRule, EvacuationOrder, Incident, WarningIssued, ZoneImpact
 from sim.core.places import towns_by_population
 from sim.core.signals import PeopleLeftShelter, PeopleSheltered
+from sim.core.streams import unit_id
 from sim.core.world import World
 from sim.evacuation.households import (
     Departure,
@@ -162,7 +163,7 @@ class EvacuationService:
             else:
                 homes = [net.idx(fc.home, f"{where}.home")] * fc.count
             for j, h in enumerate(homes):
-                vid = key if fc.count == 1 else f"{key}_{j + 1:03d}"
+                vid = unit_id(key, j, fc.count)
                 v = Vehicle(vid, fc.role, fc.capacity, h, h, fc.load_min, fc.load_min_per_household)
                 self.fleet[fc.role].append(v)
                 self.world.assets.add("evac_vehicle", v, vid, h)

@@ -18,6 +18,7 @@ import numpy as np
 from sim.config import SHELTER_TYPES, LayoutConfig, ShelterGroupConfig
 from sim.core.network import RoadNetwork
 from sim.core.places import towns_by_population
+from sim.core.streams import unit_id
 
 
 @dataclass
@@ -65,7 +66,7 @@ def build_shelters(layout: LayoutConfig, net: RoadNetwork) -> list[Shelter]:
         else:
             nodes = [net.idx(g.home, f"{where}.home")]
         for j, cap in enumerate(site_capacities(g)):
-            sid = key if g.count == 1 else f"{key}_{j + 1:03d}"
+            sid = unit_id(key, j, g.count)
             out.append(Shelter(sid, key, g.type, g.tier, nodes[j % len(nodes)], cap, len(out)))
     return out
 

@@ -29,7 +29,7 @@ from sim.config.hazards import FireScenarioConfig
 from sim.core.events import Ignition
 from sim.core.network import great_circle_m
 from sim.core.places import expand_homes
-from sim.core.streams import GAMMA_SHAPE
+from sim.core.streams import GAMMA_SHAPE, unit_id, unit_stream
 from sim.core.world import World
 from sim.fire.containment import FireSpread, diurnal_cosine
 from sim.fire.tactics import (
@@ -57,6 +57,7 @@ class FireTeam:
     cfg: FireTeamConfig
     home: int
     slot: int
+    stream: str = ""  # the name it draws under (streams.unit_stream; "" = its id)
 
 
 @dataclass
@@ -126,8 +127,8 @@ class FireService:
             for j, home in enumerate(
                 expand_homes(net, f"layout.fire.teams.{key}", tc.home, tc.count)
             ):
-                tid = key if tc.count == 1 else f"{key}_{j + 1:03d}"
-                team = FireTeam(tid, tc, home, len(self.teams))
+                tid = unit_id(key, j, tc.count)
+                team = FireTeam(tid, tc, home, len(self.teams), unit_stream(key, j))
                 self.teams.append(team)
                 world.assets.add("fire_team", team, f"fire:{tid}", home)
         self.team_free = np.ones(len(self.teams), dtype=bool)
@@ -201,9 +202,9 @@ class FireService:
         if mean <= 0:
             return 0.0
         g = float(
-            self.world.streams(f"fire/mobilisation/{team.id}/{fire.ign.id}").standard_gamma(
-                GAMMA_SHAPE
-            )
+            self.world.streams(
+                f"fire/mobilisation/{team.stream or team.id}/{fire.ign.id}"
+            ).standard_gamma(GAMMA_SHAPE)
         )
         return g * mean / GAMMA_SHAPE  # ASSUMPTION: Gamma(shape 4) call-out, as for rescue teams
 

@@ -16,6 +16,7 @@ import simpy
 from sim.config import FleetConfig, ReliefConfig
 from sim.core.flight import OperatingWindow
 from sim.core.network import RoadNetwork, great_circle_m
+from sim.core.streams import unit_id
 from sim.relief.stock import LOCAL_LEVELS, Depot
 
 
@@ -89,7 +90,7 @@ def build_vehicles(
         for base in bases:
             prefix = f"{key}_{base.key}" if fc.base == "each_town_depot" else key
             for j in range(fc.count):
-                name = prefix if fc.count == 1 else f"{prefix}_{j + 1:03d}"
+                name = unit_id(prefix, j, fc.count)
                 slots.append(len(vehicles))
                 v = _vehicle(name, key, len(vehicles), fc, base, serves)
                 v.window, v.drops = window, drops

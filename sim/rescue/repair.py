@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import connected_components
 from sim.config import RepairConfig
 from sim.core.events import RoadClosure
 from sim.core.roads import RoadState
-from sim.core.streams import GAMMA_SHAPE
+from sim.core.streams import GAMMA_SHAPE, unit_id, unit_stream
 from sim.core.world import World
 from sim.rescue.access import ROAD, Router
 
@@ -39,6 +39,7 @@ class Crew:
     busy: bool = False
     homing: bool = False
     proc: simpy.Process | None = field(default=None, repr=False)
+    stream: str = ""  # the name it draws under (streams.unit_stream; "" = its id)
 
 
 @dataclass(eq=False)
@@ -64,8 +65,9 @@ class RepairService:
         for key, c in cfg.crews.items():
             home = net.idx(c.home, f"layout.repair.crews.{key}.home")
             for j in range(c.count):
-                cid = key if c.count == 1 else f"{key}_{j + 1:03d}"
+                cid = unit_id(key, j, c.count)
                 crew = Crew(cid, home, c.productivity, c.mobilise_min, location=home)
+                crew.stream = unit_stream(key, j)
                 self.crews.append(crew)
                 world.assets.add("repair_crew", crew, cid, home)
         self.jobs: list[Job] = []
@@ -155,7 +157,7 @@ class RepairService:
         name = net.edge_name(job.edge)
         w.log.log(env.now, "repair_dispatch", crew.id, net.nodes[crew.location], name)
         if crew.at_home and crew.mobilise_min > 0:
-            rng = w.streams(f"repair/{crew.id}")
+            rng = w.streams(f"repair/{crew.stream or crew.id}")
             yield env.timeout(rng.gamma(GAMMA_SHAPE, crew.mobilise_min / GAMMA_SHAPE))
         crew.at_home = False
         travel = float(self.router.row_to(ROAD, end)[crew.location])

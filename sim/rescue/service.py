@@ -96,7 +96,7 @@ class RescueService:
         n = len(teams)
         for i, t in enumerate(teams):
             t.slot = i
-            t.rng = world.streams(f"mobilisation/{t.id}")
+            t.rng = world.streams(f"mobilisation/{t.stream or t.id}")
         # per-slot state and constants, plain lists (a few to a few hundred teams)
         self.loc = [t.home for t in teams]  # position used for dispatch
         self.home = [t.home for t in teams]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.config import LayoutConfig
 from sim.core.places import expand_homes
+from sim.core.streams import unit_id, unit_stream
 from sim.core.world import World
 from sim.rescue.access import Plan
 from sim.rescue.dispatch import Case
@@ -53,6 +54,7 @@ class Team:
     phase: int = 0  # what the activity waits for (service.py: START, ASSEMBLY, TRIP, ...)
     ev: Any = field(default=None, repr=False)  # the call the activity waits for
     rng: Any = field(default=None, repr=False)  # its mobilisation stream
+    stream: str = ""  # the name it draws under (streams.unit_stream; "" = its id)
     stage: int = 0  # assembly stage under way
     share: float = 0.0  # share of the headcount assembled
     factor: float = 1.0  # night factor of this call-out
@@ -85,9 +87,9 @@ class Team:
 
 def make_team(key: str, j: int, count: int, tc, home: int, slot: int, regional=False) -> Team:
     """One team of a config group (``TeamConfig`` or ``AidCentreConfig``)."""
-    tid = key if count == 1 else f"{key}_{j + 1:03d}"
     return Team(
-        id=tid,
+        id=unit_id(key, j, count),
+        stream=unit_stream(key, j),
         tier=tc.tier,
         home=home,
         headcount=tc.headcount,
