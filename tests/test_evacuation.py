@@ -35,7 +35,7 @@ from sim.core.roads import RoadState
 from sim.core.signals import PeopleLeftShelter, PeopleSheltered
 from sim.core.streams import Streams
 from sim.core.world import World
-from sim.evacuation.metrics import evacuation_kpis, occupancy
+from sim.evacuation.metrics import evacuation_kpis, occupancy, town_table
 from sim.run.replication import run_replication
 from tests.conftest import node, road
 
@@ -560,6 +560,8 @@ def test_shipped_flood_scenarios_run_for_every_district():
         named = sum(float(line.split(": ")[1].split(" ")[0].replace(",", "")) for line in why)
         assert named <= not_sheltered + 0.1 and (not why) == (not_sheltered == 0)
         assert all("in no shelter at the horizon" in line for line in why)
+        caught = ("evac_caught_at_home", "evac_caught_setting_out", "evac_caught_on_road")
+        assert sum(k[c] for c in caught) == pytest.approx(k["evac_caught_people"])
 
 
 def test_tables_and_figures_from_a_small_run(tmp_path):
@@ -613,6 +615,14 @@ def test_evacuees_caught_preparing_count_as_not_sheltered_and_refusers_apart():
     assert k["evac_complied_people"] + k["evac_refused"] == 400
     assert 100 < k["evac_refused"] < 300
     assert k["evac_evacuees_not_sheltered"] == k["evac_complied_people"] > 0
+    # the note says they never left home (review: it said they "set out")
+    towns = town_table(world.log.frame()).assign(rep=0)
+    (line,) = evacuation.contributors("evac_evacuees_not_sheltered", {"evac_towns": towns})
+    n = k["evac_complied_people"]
+    assert line == (
+        f"O: {n:,.1f} people a replication who would leave were in no shelter at the horizon "
+        f"({n:,.1f} never left home: not warned in time or caught preparing; 0.0 left home)"
+    )
 
 
 def test_keep_open_roads_do_not_flood_and_bad_entries_name_the_field():

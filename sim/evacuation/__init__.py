@@ -41,6 +41,7 @@ KPI_NAMES = (
     "evac_caught_on_road_in_transfer",
     "evac_caught_people",
     "evac_caught_rescued",
+    "evac_caught_setting_out",
     "evac_complied_people",
     "evac_deaths",
     "evac_deaths_per_million",
@@ -205,10 +206,14 @@ def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
     if metric == "evac_evacuees_not_sheltered" and "evac_towns" in tables:
         t = tables["evac_towns"]
         reps = max(int(t["rep"].nunique()), 1)
-        short = (t["complied"] - t["sheltered"]).clip(lower=0).groupby(t["town"]).sum() / reps
+        by = t.groupby("town")[["complied", "left_home", "sheltered"]].sum() / reps
+        short = (by["complied"] - by["sheltered"]).clip(lower=0)
+        stayed = (by["complied"] - by["left_home"]).clip(lower=0).clip(upper=short)
         worst = short[short > 0].sort_values(ascending=False).head(3)
         return [
-            f"{town}: {n:,.1f} people a replication set out but were in no shelter at the horizon"
+            f"{town}: {n:,.1f} people a replication who would leave were in no shelter at the "
+            f"horizon ({stayed[town]:,.1f} never left home: not warned in time or caught "
+            f"preparing; {n - stayed[town]:,.1f} left home)"
             for town, n in worst.items()
         ]
     if metric.startswith("evac_") and "evac_towns" in tables:

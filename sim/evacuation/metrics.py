@@ -235,13 +235,20 @@ def evacuation_kpis(
         "evac_caught_people": n_caught,
         "evac_caught_at_home": float(caught.qty[caught.ref == "home"].sum()),
         "evac_caught_on_road": float(caught.qty[caught.ref.str.startswith("road:")].sum()),
+        # out of their homes, not yet on a road: leaving the town, at an assembly point,
+        # waiting for or boarding transport, in the queue onto the road (with the two above:
+        # every caught person)
+        "evac_caught_setting_out": float(
+            caught.qty[(caught.ref != "home") & ~caught.ref.str.startswith("road:")].sum()
+        ),
         **caught_on_road_by_mode(ev),
         "evac_never_sheltered": at_risk
         - sheltered
         - float(caught.qty[caught["info"] != "transfer"].sum()),
-        # people who set out to leave (complied) and never reached a first shelter: caught
-        # preparing at home, waiting for help, at an assembly point or on the road, or
-        # still without a place at the horizon
+        # people who would leave once warned and ready (complied; drawn at the order, so it
+        # also counts people the warning never reached) and never reached a first shelter:
+        # not warned in time, caught preparing at home, waiting for help, at an assembly
+        # point or on the road, or still without a place at the horizon
         "evac_complied_people": complied,
         "evac_evacuees_not_sheltered": complied - sheltered,
         "evac_refused": float(_rows(ev, "refused").qty.sum()),
