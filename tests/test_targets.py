@@ -16,6 +16,7 @@ from sim.run.targets import (
     INPUT_ECHO,
     NOT_MODELLED,
     PASS,
+    TargetResult,
     evaluate,
     verdict,
 )
@@ -167,3 +168,30 @@ def test_a_per_mille_goal_shows_its_unit():
     assert goal_text("<=", 0.3, "damaged_share_permille") == "<= 0.3‰"
     assert goal_text(">=", 0.95, "fires_out_24h_share") == ">= 0.95"
     assert goal_text(">=", 45, "") == ">= 45"
+
+
+def test_a_verdict_names_the_assumed_inputs_that_alone_decide_it():
+    """Bishan's town storage points are stocked to the 200-person standard by ASSUMPTION
+    (the plan only plans them), so their PASS checks that assumption: the verdict says so.
+    A verdict the dynamics decide (rescue response) names none."""
+    from sim.cli import compose_config
+    from sim.run.app import default_choices, mark_assumed_inputs, typed_config
+
+    conf = typed_config(compose_config(["scenario=flood_evacuation"]))
+
+    def judged(metric: str) -> TargetResult:
+        return TargetResult("k", metric, ">=", 1.0, "", "", 1.0, 1.0, 1.0, 10, PASS, "t")
+
+    town, rescue, warned = (
+        judged(m)
+        for m in ("relief_stock_min_town_people", "share_within_standard", "evac_warned_share")
+    )
+    mark_assumed_inputs([town, rescue, warned], conf, default_choices(conf))
+    assert town.assumed_inputs == [
+        "layout.depots.town_batang.stock",
+        "layout.depots.town_fulu.stock",
+        "layout.depots.town_qinggang.stock",
+    ]
+    assert "rests on assumed inputs" in town.note
+    assert rescue.assumed_inputs == [] and rescue.note == ""
+    assert "layout.evacuation.channels.sms.reach" in warned.assumed_inputs

@@ -64,6 +64,11 @@ class ResponseModule(Protocol):
     def contributors(self, metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
         """For a failed target on one of the module's metrics: what drives it (a few lines)."""
 
+    def deciding_inputs(self, metric: str, cfg: Config) -> list[str]:
+        """Config keys whose values alone decide ``metric`` (arithmetic on them, or a share
+        bounded by them): where one is an ASSUMPTION, the verdict checks that assumption,
+        not the plan, and says so. Empty for a metric the dynamics decide."""
+
     def map_layers(
         self, cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]
     ) -> list[MapLayer]:

@@ -191,6 +191,15 @@ def kpi_specs() -> dict[str, KpiSpec]:
     }
 
 
+def deciding_inputs(metric: str, cfg: Config) -> list[str]:
+    """The warning channels' reach for a warned share: with no channel reaching everyone
+    (reach < 1), no run can warn every resident, whatever the timing."""
+    ev = cfg.layout.evacuation
+    if ev is None or not metric.startswith(("warning_reached", "evac_warned")):
+        return []
+    return [f"layout.evacuation.channels.{name}.reach" for name in ev.channels]
+
+
 def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
     """What drives a failed warning or relocation target: the towns that fall short."""
     reps = 1

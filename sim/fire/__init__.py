@@ -127,6 +127,11 @@ def kpi_specs() -> dict[str, KpiSpec]:
     }
 
 
+def deciding_inputs(metric: str, cfg: Config) -> list[str]:
+    """No fire metric is decided by its inputs alone (see ResponseModule)."""
+    return []
+
+
 def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
     """What drives a failed fire target: the zones with the fires that burn or last longest."""
     fires = tables.get("fires")

@@ -86,6 +86,27 @@ def kpi_specs() -> dict[str, KpiSpec]:
     }
 
 
+def deciding_inputs(metric: str, cfg: Config) -> list[str]:
+    """The stock of the depots a stock measure sums (district level; or the storage points
+    in the remote towns): the measure is arithmetic on it."""
+    from sim.relief.stock import LOCAL_LEVELS
+
+    rc = cfg.layout.relief
+    if rc is None:
+        return []
+    if metric == "relief_stock_people":
+        levels, nodes = ("district",), None
+    elif metric == "relief_stock_min_town_people":
+        levels, nodes = LOCAL_LEVELS, set(rc.remote_towns)
+    else:
+        return []
+    return [
+        f"layout.depots.{key}.stock"
+        for key, d in cfg.layout.depots.items()
+        if d.level in levels and (nodes is None or (d.town or d.node) in nodes)
+    ]
+
+
 def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
     """What drives a failed relief target: the limiting stock item, the towns left unmet."""
     if metric in ("relief_stock_people",) and "relief_stock_coverage" in tables:

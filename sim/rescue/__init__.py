@@ -156,6 +156,11 @@ def kpi_specs() -> dict[str, KpiSpec]:
     return out
 
 
+def deciding_inputs(metric: str, cfg: Config) -> list[str]:
+    """No rescue metric is decided by its inputs alone (see ResponseModule)."""
+    return []
+
+
 def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
     """What drives a failed rescue target: the towns with the slowest response."""
     by_town = tables.get("rescue_by_town")

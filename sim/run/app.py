@@ -26,7 +26,7 @@ from sim.run.experiment import RepResult, run_replications
 from sim.run.figures import network_map
 from sim.run.metrics import kpi_specs
 from sim.run.outputs import check_run_folder, staged, write_run_info
-from sim.run.report import human_number, write_report
+from sim.run.report import assumptions, human_number, in_config, write_report
 from sim.run.stats import mean_interval
 from sim.run.targets import (
     FAIL,
@@ -211,6 +211,27 @@ def explain_failures(verdicts: list[TargetResult], tables: dict[str, pd.DataFram
                 v.contributors += module.contributors(v.metric, tables)
 
 
+def mark_assumed_inputs(
+    verdicts: list[TargetResult], conf: Config, choices: dict[str, str]
+) -> None:
+    """Name, on each verdict, the inputs that alone decide its metric (the modules'
+    ``deciding_inputs``) whose values are ASSUMPTIONs in the config files composed: such a
+    verdict checks the assumption, not the plan (a stock assumed at the standard passes it)."""
+    notes = [a for a in assumptions([choices]) if a.key and in_config(conf, a.key)]
+    for v in verdicts:
+        keys = [k for m in RESPONSE_MODULES for k in m.deciding_inputs(v.metric, conf)]
+        hit = sorted(
+            {a.key for a in notes if any(a.key == k or a.key.startswith(k + ".") for k in keys)}
+        )
+        if hit:
+            v.assumed_inputs = hit
+            why = (
+                f"rests on assumed inputs ({', '.join(hit)}): their values are ASSUMPTIONs, "
+                "not plan figures (see the notes)"
+            )
+            v.note = f"{v.note}; {why}" if v.note else why
+
+
 def write_outputs(
     conf: Config,
     cfg: DictConfig,
@@ -229,6 +250,7 @@ def write_outputs(
     (outdir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True), encoding="utf-8")
     tables = combine_tables(results)
     explain_failures(verdicts, tables)
+    mark_assumed_inputs(verdicts, conf, choices or default_choices(conf))
     summary = summarise(conf, results, verdicts)
     if overrides is not None:
         summary["overrides"] = list(overrides)
@@ -391,7 +413,7 @@ def format_verdicts(verdicts: list[TargetResult]) -> str:
         goal = goal_text(v.comparator, v.threshold, v.metric)
         lines.append(
             f"{v.key:26s} {v.source if len(v.source) <= w else v.source[: w - 1] + '~':{w}s} {est:>10s}  {ci:22s} {v.n:>4d}  {v.verdict} ({goal})"
-            f" [{v.provenance}]"
+            f" [{v.provenance}{'; assumed input' if v.assumed_inputs else ''}]"
         )
     return "\n".join(lines)
 

@@ -93,6 +93,8 @@ class TargetResult:
     replications_needed: int | None = None  # INCONCLUSIVE: replications that would decide it
     note: str = ""
     contributors: list[str] = field(default_factory=list)  # FAIL: what drives it
+    # ASSUMPTION inputs that alone decide the metric (the verdict checks them, not the plan)
+    assumed_inputs: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -100,6 +102,7 @@ class TargetResult:
             if isinstance(d[k], float) and math.isnan(d[k]):
                 d[k] = None
         d["contributors"] = "; ".join(self.contributors)
+        d["assumed_inputs"] = "; ".join(self.assumed_inputs)
         return d
 
 
