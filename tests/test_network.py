@@ -228,3 +228,21 @@ def test_pickled_network_carries_no_process_local_cache():
     assert len(clone._cache) == 0 and clone._cur is None and len(clone.rows) == 0
     assert clone.closed == net.closed
     np.testing.assert_array_equal(clone.times_from(1), before)
+
+
+def test_town_tables_carry_chinese_names_beside_the_ids():
+    """warning_towns, evac_towns and the relief town tables name towns by id; planners read
+    Chinese names, so each gets a ``<column>_zh`` column right after the id (review)."""
+    import pandas as pd
+
+    from sim.core.places import place_names
+
+    g = line_graph()
+    g.nodes["a"]["name_zh"] = "璧城街道"
+    net = RoadNetwork(g, source="test")
+    t = pd.DataFrame({"rep": [0, 0, 0], "town": ["a", "b", "nowhere"], "people": [1, 2, 3]})
+    out = net.with_names_zh(t, "town")
+    assert list(out.columns) == ["rep", "town", "town_zh", "people"]
+    assert list(out["town_zh"]) == ["璧城街道", "b", "nowhere"]  # the id where none is known
+    assert place_names(out, "town") == {"a": "a 璧城街道", "b": "b", "nowhere": "nowhere"}
+    assert net.with_names_zh(t, "node") is t  # no such column: unchanged

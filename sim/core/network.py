@@ -243,6 +243,25 @@ class RoadNetwork:
             return self.node_attr[name][node]
         return self.graph.nodes[self.nodes[node]].get(name)
 
+    def names_zh(self, ids) -> list[str]:
+        """Chinese names of node ids, for tables beside the ids (the id itself where the
+        network has no such node or no Chinese name)."""
+        zh = self.node_attr.get("name_zh")
+        out = []
+        for node in ids:
+            i = self.index.get(node)
+            name = zh[i] if zh is not None and i is not None else ""
+            out.append(str(name) if name else str(node))
+        return out
+
+    def with_names_zh(self, table, column: str):
+        """``table`` with a ``<column>_zh`` column of Chinese names right after ``column``."""
+        if column not in table.columns:
+            return table
+        return table.assign(**{f"{column}_zh": self.names_zh(table[column])})[
+            [*_after(list(table.columns), column, f"{column}_zh")]
+        ]
+
     def nodes_of_kind(self, *kinds: str) -> list[int]:
         """Indices of nodes whose ``kind`` is one of ``kinds``, in file order."""
         k = self.node_attr["kind"]
@@ -482,3 +501,8 @@ def validate_graph(graph: nx.Graph, source: str) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise NetworkError(f"network {source}: {problems[0]}{more}")
+
+
+def _after(columns: list[str], column: str, new: str) -> list[str]:
+    i = columns.index(column) + 1
+    return [*columns[:i], new, *columns[i:]]

@@ -42,3 +42,15 @@ def expand_homes(net: RoadNetwork, field_name: str, home: str, count: int) -> li
         towns = settled_towns(net, f"{field_name}.home")
         return [towns[i % len(towns)] for i in range(count)]
     return [net.idx(home, f"{field_name}.home")] * count
+
+
+def place_names(table, column: str) -> dict[str, str]:
+    """``id -> "id 中文名"`` for the places in ``table[column]``, from its ``<column>_zh``
+    column (see :meth:`RoadNetwork.with_names_zh`); the id alone where there is none."""
+    zh = f"{column}_zh"
+    if zh not in table.columns:
+        return {}
+    return {
+        str(k): f"{k} {v}" if v and v != k else str(k)
+        for k, v in zip(table[column], table[zh], strict=True)
+    }

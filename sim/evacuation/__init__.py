@@ -15,7 +15,7 @@ from sim.core.errors import NetworkError
 from sim.core.events import EvacuationOrder
 from sim.core.kpi import KpiSpec, share
 from sim.core.module import MapLayer
-from sim.core.places import settled_towns
+from sim.core.places import place_names, settled_towns
 from sim.core.world import World
 from sim.evacuation.service import EvacuationService
 
@@ -134,12 +134,14 @@ def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     from sim.evacuation.metrics import evacuation_tables, warning_towns
 
     out: dict[str, pd.DataFrame] = {}
+    net = rep.world.net
     towns = warning_towns(events)
     if len(towns):
-        out["warning_towns"] = towns
+        out["warning_towns"] = net.with_names_zh(towns, "town")
     orders = rep.timeline.of_type(EvacuationOrder)
     if orders:
         out.update(evacuation_tables(events, orders, rep.horizon_min))
+        out["evac_towns"] = net.with_names_zh(out["evac_towns"], "town")
     return out
 
 
@@ -208,8 +210,9 @@ def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
         reps = max(int(t["rep"].nunique()), 1)
         short = (t["people"] - t["reached_in_time"]).groupby(t["town"]).sum() / reps
         worst = short[short > 0].sort_values(ascending=False).head(3)
+        name = place_names(t, "town")
         return [
-            f"{town}: {n:,.0f} residents a replication not warned before impact"
+            f"{name.get(town, town)}: {n:,.0f} residents a replication not warned before impact"
             for town, n in worst.items()
         ]
     if metric == "evac_evacuees_not_sheltered" and "evac_towns" in tables:
@@ -219,8 +222,9 @@ def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
         short = (by["complied"] - by["sheltered"]).clip(lower=0)
         stayed = (by["complied"] - by["left_home"]).clip(lower=0).clip(upper=short)
         worst = short[short > 0].sort_values(ascending=False).head(3)
+        name = place_names(t, "town")
         return [
-            f"{town}: {n:,.1f} people a replication who would leave were in no shelter at the "
+            f"{name.get(town, town)}: {n:,.1f} people a replication who would leave were in no shelter at the "
             f"horizon ({stayed[town]:,.1f} never left home: not warned in time or caught "
             f"preparing; {n - stayed[town]:,.1f} left home)"
             for town, n in worst.items()
@@ -233,8 +237,9 @@ def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
         caught = t[cols].sum(axis=1) if cols else lost
         by = caught.groupby(t["town"]).sum() / reps
         worst = by[by > 0].sort_values(ascending=False).head(3)
+        name = place_names(t, "town")
         return [
-            f"{town}: {n:,.1f} people a replication caught by the hazard"
+            f"{name.get(town, town)}: {n:,.1f} people a replication caught by the hazard"
             for town, n in worst.items()
         ]
     return []

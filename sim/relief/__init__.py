@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sim.config import Config
 from sim.core.kpi import COMPUTED, KpiSpec, share
 from sim.core.module import MapLayer
+from sim.core.places import place_names
 from sim.core.world import World
 from sim.relief.metrics import KPI_NAMES as KPI_NAMES  # ResponseModule.KPI_NAMES, one home
 from sim.relief.service import ReliefService
@@ -53,6 +54,9 @@ def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     kg = {k: v.unit_kg for k, v in rc.kit.items()}
     out = relief_tables(events, rc.target_h, rep.horizon_min, kg)
     out["relief_stock_coverage"] = stock_coverage(rep.cfg, events)
+    net = rep.world.net
+    out["relief_delivery_towns"] = net.with_names_zh(out["relief_delivery_towns"], "node")
+    out["relief_towns"] = net.with_names_zh(out["relief_towns"], "origin")
     return out
 
 
@@ -122,8 +126,9 @@ def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
         unmet = (t["judged_people"] - t["people_met_in_target"]).groupby(t["origin"]).sum()
         reps = max(int(t["rep"].nunique()), 1)
         worst = unmet[unmet > 0].sort_values(ascending=False).head(3)
+        name = place_names(t, "origin")
         return [
-            f"{town}: {n / reps:,.0f} people a replication not served in time"
+            f"{name.get(town, town)}: {n / reps:,.0f} people a replication not served in time"
             for town, n in worst.items()
         ]
     return []

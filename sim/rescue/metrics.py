@@ -293,12 +293,7 @@ def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFr
     inc = _detail(rep, events)
     std = rep.cfg.layout.rescue.response_standard_min
     by_town = group_table(inc, "town", std)
-    net = rep.world.net
-    by_town.insert(
-        1,
-        "town_zh",
-        [net.attr(net.index[t], "name_zh") if t in net.index else t for t in by_town["town"]],
-    )
+    by_town = rep.world.net.with_names_zh(by_town, "town")
     return {
         "incidents": inc.rename(columns=INCIDENT_CSV_NAMES),
         "rescue_teams": _teams(rep, events),
