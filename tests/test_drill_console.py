@@ -6,6 +6,7 @@ own browser download is never used. Without chromium these tests skip with a mes
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import pytest
 
 from sim.cli import compose_config
 from sim.drill.mode import make_package
+from sim.drill.msel import fill_times
 from sim.drill.seal import seal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,17 +180,25 @@ def test_controller_releases_an_inject_and_the_player_sees_only_that(
     ply.wait_for_selector("text=waiting for the control team")
     first = pkg["msel"][0]  # its contingency counts from its release: greyed out, refused
     k = next(i for i, x in enumerate(first["contingency"]) if "player" in x)
-    button = ctl.wait_for_selector(f"button[data-contingency='{first['seq']}.{k}']")
+    # (a locator: the page redraws its table every second, an element handle goes stale)
+    button = ctl.locator(f"button[data-contingency='{first['seq']}.{k}']")
+    button.wait_for()
     assert button.is_disabled() and "not released" in button.get_attribute("title")
     ctl.evaluate(f"post('/api/contingency/{first['seq']}/{k}')")
     ctl.wait_for_selector(f"#msg:has-text('inject {first['seq']} has not been released')")
     last = pkg["msel"][-1]
     ctl.click(f"button[data-release='{last['seq']}']")
-    ply.wait_for_selector(f"text={last['inject']['en']}", timeout=5000)
+    ply.wait_for_selector(".card", timeout=5000)
     shot(ctl, "controller")
     shot(ply, "player_one_card")
     html = ply.content()
-    state = json.dumps(ply.request.get(srv.url + "/api/state").json(), ensure_ascii=False)
+    got = ply.request.get(srv.url + "/api/state").json()
+    state = json.dumps(got, ensure_ascii=False)
+    [card] = got["cards"]  # released first: card 1, at the time it was released
+    template = next(c for c in pkg["player_cards"] if c["seq"] == last["seq"])
+    assert card["card"] == 1 and "seq" not in card and "how" not in card
+    assert card["en"] == fill_times(template["en"], dt.datetime.fromisoformat(card["clock"]))
+    assert escape(card["en"]) in html
     for inj in pkg["msel"][:-1]:  # never released: not on the page, not in the data
         for lang in ("zh", "en"):
             if inj["inject"][lang] != last["inject"][lang]:
@@ -278,6 +288,9 @@ def test_a_drill_runs_end_to_end_at_600x_and_is_reviewed(browser, package, tmp_p
         )
         last = pkg["evaluator"][-1]["id"]
         ev.wait_for_selector(f"#row-{last}", timeout=5000)
+        ev.click(f"#row-{last} button")  # an empty time after ENDEX is not "now"
+        ev.wait_for_selector("#msg:has-text('the drill has ended (ENDEX)')")
+        ev.fill(f"#n-{last}", "not seen by ENDEX")  # a note is kept, with no time
         ev.click(f"#row-{last} button")
         ev.wait_for_selector(f"#row-{last} .observed")
         ply.reload()
@@ -285,9 +298,12 @@ def test_a_drill_runs_end_to_end_at_600x_and_is_reviewed(browser, package, tmp_p
         assert len(ply.query_selector_all(".card")) == len(pkg["msel"]) + 1
         shot(ply, "player_end")
         shot(ctl, "controller_end")
-        released = {c["seq"]: c for c in s["cards"] if not str(c["card"]).startswith("C")}
+        released = {c["seq"]: c for c in s["cards"] if c["kind"] == "inject"}
         assert set(released) == {i["seq"] for i in pkg["msel"]}
         assert all(c["how"] == "clock" for c in released.values())
+        assert [c["card"] for c in s["cards"]] == list(range(1, len(s["cards"]) + 1))
+        prompt = next(c for c in s["cards"] if c["kind"] == "contingency")
+        assert prompt["ref"] == f"C1.{k + 1}" and "on card 1 (received " in prompt["en"]
     finally:
         srv.stop()
     out = tmp_path / "review"
@@ -303,8 +319,9 @@ def test_a_drill_runs_end_to_end_at_600x_and_is_reviewed(browser, package, tmp_p
     assert "After-action review" in html and "Gaps and likely causes" in html
     assert html.count("<svg") >= 1 and "not observed" in html
     assert "Contingency injects released" in html and "C1." in html
-    for text in (c[k]["en"], c[k]["player"]["en"]):  # its trigger and its text
+    for text in (c[k]["en"], prompt["en"]):  # its trigger and the text the players got
         assert escape(text) in html
+    assert "not seen by ENDEX" in html
     assert "ENDEX: not declared" not in html and "ENDEX: " in html  # the clock ended itself
     assert "the drill window ran out" in html
     # the console's log: the three logins, STARTEX, and the refusals met on the way (the

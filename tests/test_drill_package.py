@@ -120,7 +120,8 @@ def test_player_cards_reveal_nothing_of_a_later_inject(pkg_a):
             for a in inj["expected"]:
                 assert a["en"] not in page and a["benchmark_text"]["en"] not in page
             assert inj["synopsis"]["en"] not in page
-    assert set(cards[0]) == {"card", "seq", "clock", "from", "to", "method", "zh", "en"}
+    # number and clock are filled in at release (in order of release, at its time)
+    assert set(cards[0]) == {"seq", "from", "to", "method", "zh", "en"}
 
 
 def test_seal_needs_the_passphrase_and_refuses_a_modified_file(tmp_path, pkg_a):
@@ -208,6 +209,14 @@ def test_drill_mode_end_to_end_keeps_the_scenario_secret(tmp_path):
     assert sorted(p.name for p in out.iterdir() if not p.name.endswith(".log")) == sorted(
         ["README.txt", sealed.name, sealed.name + ".sha256"]
     )
+    # nothing in the folder tells how long the run took (a hint at the hazard drawn): the
+    # log's lines carry no time, every file's time and the header's creation are the start
+    log_text = (out / "run_sim.log").read_text(encoding="utf-8")
+    assert "sealed package:" in log_text and "drawing a secret drill" in log_text
+    assert not re.search(r"\d\d:\d\d:\d\d", log_text), log_text
+    created = dt.datetime.fromisoformat(json.loads(sealed.read_text())["created"])
+    times = {p.name: p.stat().st_mtime for p in [out, *out.iterdir()]}
+    assert set(times.values()) == {created.timestamp()}, times
     o = _run(
         [sys.executable, "-m", "sim.drill", "open", str(sealed), "--out", str(tmp_path / "o")],
         env,
@@ -424,3 +433,283 @@ def test_a_contingency_is_timed_by_a_benchmark_never_by_the_drills_own_draw():
     draw_only = {**came, "benchmark": None}
     never = {**came, "benchmark": {"p90": None, "p90_done": None, "never_share": 1.0}}
     assert contingencies({**inj, "expected": [draw_only, never]}, None, clock, 1440.0) == []
+
+
+# ---------------------------------------------------------------- drill review 3 (designer)
+
+
+def _forbidden(pkg: dict) -> set[str]:
+    """What no player text may hold: every expected action's text, the teams' config ids
+    and where the teams are based, as the expected actions name them."""
+    conf = compose_config(BASE)
+    lay = conf.layout
+    keys = [
+        *lay.teams,
+        *(lay.fire.teams if lay.fire else []),
+        *(lay.repair.crews if lay.repair else []),
+    ]
+    out = {f"({k})" for k in keys} | {k for k in keys if "_" in k}
+    for inj in pkg["msel"]:
+        for a in inj["expected"]:
+            out |= {a["zh"], a["en"]}
+            out |= {f"based at {m}" for m in re.findall(r"based at ([^)]+)\)", a["en"])}
+            out |= {f"驻{m}" for m in re.findall(r"驻([^）]+)）", a["zh"])}
+    return out
+
+
+def _paused_at(console, drill_min: float) -> None:
+    """Stand the console's drill clock at ``drill_min`` (paused: it stays there)."""
+    import time
+
+    console.store.set_clock("paused", drill_min, time.time(), 60.0)
+
+
+def test_no_player_text_names_the_expected_action_its_team_or_base(pkg_a, tmp_path):
+    """Reviewer: a slower contingency's card read "Report now on the progress of: Send
+    district comprehensive rescue team (district_team) (based at Beiwenquan Jiedao) to ...",
+    the simulated answer. No player-visible text - cards, contingency texts, the player's
+    /api/state with every inject and contingency out, the printable cards - holds any
+    expected action's text, team id or team base."""
+    from sim.drill.console.server import Console
+    from sim.drill.console.store import Store
+    from sim.drill.package import contingency_text
+
+    forbidden = _forbidden(pkg_a)
+    assert any(f.startswith("based at ") for f in forbidden)  # (the check has teeth)
+    console = Console(pkg_a, Store(tmp_path / "d.sqlite"), speed=60.0)
+    _paused_at(console, 1.0)
+    slower = 0
+    for inj in pkg_a["msel"]:
+        assert console.release_by_hand(inj["seq"])
+        for k, c in enumerate(inj["contingency"]):
+            if "player" in c:
+                assert console.release_contingency(inj["seq"], k)
+                slower += 1
+    assert slower >= 1
+    texts = [json.dumps(console.state("player"), ensure_ascii=False), cards_html(pkg_a)]
+    texts += [json.dumps(pkg_a["player_cards"], ensure_ascii=False)]
+    for inj in pkg_a["msel"]:
+        for c in inj["contingency"]:
+            if "player" in c:
+                texts.append(json.dumps(c["player"], ensure_ascii=False))
+                texts.append(json.dumps(contingency_text(c, 3, "18:15"), ensure_ascii=False))
+    for text in texts:
+        hits = [f for f in forbidden if f in text]
+        assert not hits, hits[:3]
+    cards = console.state("player")["cards"]
+    prompt = next(c for c in cards if "Municipal emergency bureau" in c["en"])
+    assert re.search(r"on card \d+ \(received \d\d:\d\d\)", prompt["en"])
+    assert re.search(r"第\d+号信息卡（\d\d:\d\d收到）", prompt["zh"])
+    console.clock.stop()
+
+
+def test_player_cards_carry_the_actual_release_in_order_of_release(pkg_a, tmp_path):
+    """Reviewer: released by hand at 18:15, the card said "22:18 call received" with the
+    clock 22:18, and card numbers 1, 6, 2 told players other injects exist. A card now
+    carries its release time (header and text) and a number in order of release; the
+    controller keeps the MSEL numbers, the player never sees them."""
+    import datetime as _dt
+
+    from sim.drill.console.server import Console
+    from sim.drill.console.store import Store
+
+    late = next(i for i in reversed(pkg_a["msel"]) if "{release}" in i["player_text"]["en"])
+    first = pkg_a["msel"][0]
+    assert late["seq"] > first["seq"] + 1
+    console = Console(pkg_a, Store(tmp_path / "d.sqlite"), speed=60.0)
+    _paused_at(console, 15.1)  # released early, by hand, at a fraction of a minute
+    assert console.release_by_hand(late["seq"])
+    _paused_at(console, 20.0)
+    assert console.release_by_hand(first["seq"])
+    assert console.release_contingency(late["seq"], 0)
+    at = console.startex + _dt.timedelta(minutes=15.1)
+    cards = console.state("player")["cards"]
+    assert [c["card"] for c in cards] == [1, 2, 3]
+    assert cards[0]["clock"] == at.strftime("%Y-%m-%d %H:%M") == cards[0]["released_clock"]
+    assert f"{at:%H:%M} call received" in cards[0]["en"]
+    scheduled = late["clock"][11:]
+    assert scheduled != at.strftime("%H:%M") and scheduled not in cards[0]["en"]
+    assert f"{at:%H:%M}" in cards[0]["zh"]
+    assert f"on card 1 (received {at:%H:%M})" in cards[2]["en"]
+    for c in cards:  # no MSEL number, no way it was released
+        assert set(c) <= {"card", "clock", "released_clock", "from", "to", "method", "zh", "en"}
+    ctl = console.state("controller")["cards"]
+    assert [c["ref"] for c in ctl] == [
+        f"MSEL {late['seq']}",
+        f"MSEL {first['seq']}",
+        f"C{late['seq']}.1",
+    ]
+    assert [c["kind"] for c in ctl] == ["inject", "inject", "contingency"]
+    page = cards_html(pkg_a)  # the printable cards: blanks for number and times
+    assert "CONTROLLER ONLY" in page and "Card No. ____" in page
+    assert all(i["clock"] not in page for i in pkg_a["msel"])
+    assert late["inject"]["en"] not in page and "{release" not in page
+    console.clock.stop()
+
+
+def test_a_drill_run_folder_is_results_district_drill_whatever_the_hazard():
+    """Reviewer: drills went to results/beibei/audit/<ts>/ (and .../flood_evacuation/...,
+    naming the hazard): conf/config.yaml's own hydra.run.dir came after the drill's. The
+    folder of a drill is results/<district>/drill/<ts>/; other runs' folders are as before."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    compose_config([])  # (registers the schema)
+
+    def run_dir(overrides: list[str]) -> tuple[str, str]:
+        with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+            cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
+        raw = OmegaConf.to_container(cfg.hydra.run, resolve=False)["dir"]
+        logged = cfg.hydra.job_logging.formatters.simple.format  # (drill: no times)
+        assert ("asctime" in logged) == ("experiment=drill" not in overrides), logged
+        return raw, str(cfg.hydra.output_subdir)
+
+    stamp = "${now:%Y-%m-%d_%H-%M-%S-%f}"
+    drill = f"results/${{district.name}}/drill/{stamp}"
+    assert run_dir(["experiment=drill", "district=beibei"]) == (drill, "None")
+    assert run_dir(["experiment=drill", "scenario=flood_evacuation"]) == (drill, "None")
+    normal = f"results/${{district.name}}/${{scenario.name}}/{stamp}"
+    assert run_dir([]) == (normal, ".hydra")
+    assert run_dir(["scenario=storm", "district=fengdu"]) == (normal, ".hydra")
+    assert run_dir(["experiment=robustness"]) == (normal, ".hydra")
+
+
+def _open(argv: list[str], capsys) -> tuple[int, str]:
+    from sim.drill.__main__ import main
+
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+def test_drill_writes_refuse_symbolic_links(tmp_path, pkg_a, monkeypatch, capsys):
+    """Reviewer: with drill-XXXX_opened a link to an outside folder and the openings record
+    a link to an outside file, `drill open` wrote the cleartext outside and appended to the
+    outside file. Every drill write now refuses a link (one line, exit 2), writes nothing
+    through it and leaves the outside untouched; so do the seal, the review and SQLite."""
+    from sim.core.errors import OutputError, UserError
+    from sim.drill.console.store import Store
+
+    monkeypatch.setenv("DRILL_PASSPHRASE", "a good passphrase")
+    pkg = {**pkg_a, "drill_id": "drill-0a1b"}
+    folder = tmp_path / "run"
+    folder.mkdir()
+    sealed = folder / "drill-0a1b.sealed"
+    seal(pkg, "a good passphrase", sealed, {"drill_id": "drill-0a1b", "district": "beibei"})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = tmp_path / "victim.jsonl"
+    victim.write_text("precious\n")
+    opened = folder / "drill-0a1b_opened"
+    opened.symlink_to(outside, target_is_directory=True)
+    code, err = _open(["open", str(sealed)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "symbolic link" in err, err
+    assert list(outside.iterdir()) == []
+    assert not (folder / "drill-0a1b.sealed.openings.jsonl").exists()  # nothing was opened
+    opened.unlink()
+    record = folder / "drill-0a1b.sealed.openings.jsonl"
+    record.symlink_to(victim)
+    code, err = _open(["open", str(sealed)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "symbolic link" in err, err
+    assert victim.read_text() == "precious\n" and not opened.exists()
+    record.unlink()
+    assert _open(["open", str(sealed)], capsys)[0] == 0  # no link: opened, recorded
+    assert len(record.read_text().splitlines()) == 1 and (opened / "msel.html").is_file()
+    # the seal, the review's folder, the SQLite file
+    link = folder / "drill-0b.sealed"
+    link.symlink_to(victim)
+    with pytest.raises(OutputError, match="symbolic link"):
+        seal({"x": 1}, "a good passphrase", link, {"drill_id": "drill-0b"})
+    assert victim.read_text() == "precious\n"
+    db = folder / "drill-0a1b.sqlite"
+    db.symlink_to(victim)
+    with pytest.raises(UserError, match="symbolic link"):
+        Store(db)
+    db.unlink()
+    store = Store(db)
+    store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
+    store.close()
+    review = folder / "drill-0a1b_review"
+    review.symlink_to(outside, target_is_directory=True)
+    code, err = _open(["review", str(db)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "symbolic link" in err, err
+    assert list(outside.iterdir()) == []
+
+
+def _tampered(tmp_path, change) -> Path:
+    """A small sealed file, its header changed by ``change(env)`` (no .sha256 beside it)."""
+    path = tmp_path / "t.sealed"
+    seal({"x": 1}, "a good passphrase", path, {"drill_id": "drill-0c", "district": "beibei"})
+    path.with_name("t.sealed.sha256").unlink()
+    env = json.loads(path.read_text())
+    change(env)
+    path.write_text(json.dumps(env))
+    return path
+
+
+def _shorter_nonce(env: dict) -> None:
+    import base64
+
+    env["nonce"] = base64.b64encode(b"12345").decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_shorter_nonce, "nonce of 5 bytes"),
+        (lambda env: env["kdf"].update(n=2**14 + 1), "out of bounds"),
+        (lambda env: env["kdf"].update(n=True), "out of bounds"),
+        (lambda env: env["kdf"].update(salt="AAAA"), "salt of 3 bytes"),
+        (lambda env: env.update(ciphertext="AAAA"), "wrong passphrase, or the file was modified"),
+    ],
+)
+def test_a_tampered_sealed_file_is_one_line_exit_2(tmp_path, monkeypatch, capsys, change, message):
+    """Reviewer: a 5-byte nonce, n = 2^14+1 gave a traceback (ValueError) and exit 1."""
+    monkeypatch.setenv("DRILL_PASSPHRASE", "a good passphrase")
+    path = _tampered(tmp_path, change)
+    code, err = _open(["open", str(path), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n", b"not-a-hash  t.sealed\n", b"\xff\xfe\x00"])
+def test_a_bad_sha256_file_is_one_line_exit_2(tmp_path, monkeypatch, capsys, content):
+    """Reviewer: an empty .sha256 file gave IndexError (mode.py split()[0])."""
+    monkeypatch.setenv("DRILL_PASSPHRASE", "a good passphrase")
+    path = _tampered(tmp_path, lambda env: None)
+    path.with_name("t.sealed.sha256").write_bytes(content)
+    code, err = _open(["open", str(path), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "holds no SHA-256" in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_costly_key_derivation_is_refused_before_it_runs(tmp_path, monkeypatch):
+    """Reviewer: n=2^20, r=16, p=4 was within bounds; opening took 33 s and 2.2 GB before
+    "wrong passphrase". Accepted now: what the tool writes plus a margin (n <= 2^16, r <= 8,
+    p <= 2: 64 MiB at most)."""
+    import time
+
+    import sim.drill.seal as sealmod
+
+    path = _tampered(tmp_path, lambda env: env["kdf"].update(n=2**20, r=16, p=4))
+    t0 = time.perf_counter()
+    with pytest.raises(SealError, match="out of bounds"):
+        unseal(path, "a good passphrase")
+    assert time.perf_counter() - t0 < 1.0
+    for kdf in ({"n": 2**17}, {"r": 9}, {"p": 3}):
+        bad = _tampered(tmp_path, lambda env, kdf=kdf: env["kdf"].update(kdf))
+        with pytest.raises(SealError, match="out of bounds"):
+            unseal(bad, "a good passphrase")
+    # the largest accepted: 128 * 2^16 * 8 bytes = 64 MiB
+    monkeypatch.setattr(sealmod, "SCRYPT_N", 2**16)
+    monkeypatch.setattr(sealmod, "SCRYPT_P", 2)
+    top = tmp_path / "top.sealed"
+    seal({"x": 1}, "a good passphrase", top, {"drill_id": "drill-0d"})
+    assert json.loads(top.read_text())["kdf"] | {"salt": ""} == {
+        "name": "scrypt",
+        "n": 2**16,
+        "r": 8,
+        "p": 2,
+        "salt": "",
+    }
+    assert unseal(top, "a good passphrase") == {"x": 1}
+    assert 128 * sealmod.SCRYPT_N_RANGE[1] * sealmod.SCRYPT_R_MAX <= 64 * 2**20

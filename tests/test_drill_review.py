@@ -669,3 +669,244 @@ def test_endex_by_the_window_is_known_when_the_console_was_down_as_it_ran_out(tm
     assert (m, by) == (60.0, "window") and abs(wall - (started + 60.0)) < 1e-6
     assert {r["how"] for r in store.released()} == {"catch-up"}  # what fell due meanwhile
     console.clock.stop()
+
+
+# ---------------------------------------------------------------- drill review 3 (designer)
+
+
+def test_inject_times_count_from_the_release():
+    """A card's times are its release's (the MSEL keeps the schedule): an incident's call
+    time, a warning's expected impact (the lead after the release, with the date when it
+    falls on the next day), an order's impact."""
+    import datetime as dt
+
+    from sim.drill.msel import blank_times, fill_times
+
+    rows = [
+        (10.0, "warning", "storm", "", "severe convection", 45.0, "17 towns"),
+        (40.0, "incident", "storm-0001", "xiema_jiedao", "storm", 5.0, "rescue"),
+    ]
+    b, ev, clock = _beibei_msel(rows, 10.0)
+    warn, inc = (b.inject(r, clock) for _, r in ev.iterrows())
+    assert "expected from 14:55" in warn["inject"]["en"]  # scheduled 14:10 + 45 min
+    assert "{release+45.0}" in warn["player_text"]["en"]
+    assert "14:40 call received" in inc["inject"]["en"]
+    early = dt.datetime(2027, 6, 1, 14, 12, 6)  # the incident released 28 min early
+    assert "14:12 call received" in fill_times(inc["player_text"]["en"], early)
+    assert "14:12接报" in fill_times(inc["player_text"]["zh"], early)
+    late = dt.datetime(2027, 6, 1, 23, 30)
+    assert "expected from 2027-06-02 00:15" in fill_times(warn["player_text"]["en"], late)
+    assert "expected from ____ (45 min after release)" in blank_times(
+        warn["player_text"]["en"], "en"
+    )
+    assert "预计____（发布后45 分钟）起" in blank_times(warn["player_text"]["zh"], "zh")
+    assert fill_times("{release-5.0|full}", early) == "2027-06-01 14:07"
+
+
+def _lead_pkg(std: dict) -> dict:
+    """``_pkg`` whose action 3A is a warning relay under ``std``."""
+    pkg = _pkg()
+    row = next(r for r in pkg["evaluator"] if r["id"] == "3A")
+    row |= {"measure": "warning_relay", "standard": std}
+    return pkg
+
+
+def test_the_warning_relay_standard_is_met_within_the_lead_and_not_after():
+    """Reviewer: "this one came 45 min ahead, so pass it on within 0 min" - never met. The
+    plans' 45 min (000 L164, 002 L147, 003 L173) is the weather office's forecast lead;
+    the players' standard is the warning at the towns before the storm (003 L210): within
+    the lead. The text and the verdict say the same; the boundary is in."""
+    from sim.drill.package import benchmark_text, lead_standard
+
+    std = lead_standard(
+        {"kind": "lead", "lead_min": 45.0},
+        {"threshold": 45.0, "source": "003 L173"},
+        {"threshold": 1.0, "source": "003 L210"},
+    )
+    text = benchmark_text({"standard": std})
+    assert "pass it on within 45 min" in text["en"] and "before the storm (003 L210)" in text["en"]
+    assert "forecast lead standard >= 45 min, 003 L173: met" in text["en"]
+    assert "转发须在 45 分钟 内" in text["zh"]
+    short = benchmark_text({"standard": {**std, "lead_min": 30.0}})
+    assert "within 30 min" in short["en"] and "003 L173: not met" in short["en"]
+    assert lead_standard({"kind": "lead", "lead_min": 45.0}, None, None) is None
+    released = [{"seq": 3, "kind": "inject", "drill_min": 20.0, "how": "clock"}]
+    for at, verdict, status in ((65.0, "met", "ok"), (66.0, "not met", "outside standard")):
+        obs = [{"row_id": "3A", "observed_min": at, "observed_text": "x", "notes": ""}]
+        row = next(r for r in review_rows(_lead_pkg(std), released, obs) if r["id"] == "3A")
+        assert (row["elapsed_min"], row["verdict"], row["status"]) == (at - 20.0, verdict, status)
+        assert "within 45 min" in row["standard"]["en"]
+    old = {"kind": "lead", "lead_min": 45.0, "threshold": 45.0, "source": "003 L173"}
+    obs = [{"row_id": "3A", "observed_min": 50.0, "observed_text": "x", "notes": ""}]
+    row = next(r for r in review_rows(_lead_pkg(old), released, obs) if r["id"] == "3A")
+    assert row["verdict"] == "met" and "within 45 min" in row["standard"]["en"]  # old package
+
+
+def _observing(tmp_path):
+    """A console on ``_drill_pkg`` (STARTEX 2027-06-01 15:50) and a way to stand its clock."""
+    from sim.drill.console.server import Console
+
+    console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
+
+    def at(drill_min: float, state: str = "paused") -> None:
+        console.store.set_clock(state, drill_min, time.time(), 60.0)
+
+    return console, at
+
+
+def test_an_action_seen_in_the_minute_of_its_release_is_accepted(tmp_path):
+    """Reviewer: inject 2 released at drill minute 15.10, "18:15" for 2A was refused as
+    before the release (18:15). Times are compared by the minute typed: the same minute is
+    accepted (elapsed 0 in the review), a minute earlier refused."""
+    import pytest
+    from fastapi import HTTPException
+
+    console, at = _observing(tmp_path)
+    at(15.1)
+    assert console.release_by_hand(2)  # 16:05:06
+    at(20.0)
+    with pytest.raises(HTTPException) as exc:
+        console.observe("2A", "16:04", "E", "")
+    assert exc.value.status_code == 409
+    assert exc.value.detail == (
+        "observed 2027-06-01 16:04 is before inject 2 was released (2027-06-01 16:05)"
+    )
+    assert console.observe("2A", "16:05", "E", "")["observed_min"] == 15.0
+    pkg, store = console.pkg, console.store
+    row = next(
+        r for r in review_rows(pkg, store.released(), store.observations()) if r["id"] == "2A"
+    )
+    assert row["elapsed_min"] == 0.0 and row["status"] == "ok"
+    console.clock.stop()
+
+
+def test_a_note_never_changes_the_observed_time_and_nothing_counts_after_endex(tmp_path):
+    """Reviewer: 1A recorded at 18:10, then a note with an empty time (= now) made the review
+    score 1A at 27.3 min instead of 10; an empty time after ENDEX was recorded at the ENDEX
+    minute (row 'ok', not 'not observed'). A note never changes an observed time; the last
+    entry with a time counts; after ENDEX an empty time is a note, never a time, and a
+    time after ENDEX is refused."""
+    import pytest
+    from fastapi import HTTPException
+
+    console, at = _observing(tmp_path)
+    at(0.0)
+    assert console.release_by_hand(1) and console.release_by_hand(2)
+    at(12.0, "running")
+    assert console.observe("1A", "16:00", "E", "")["observed_min"] == 10.0
+    at(27.3)
+    assert console.observe("1A", "", "E", "team reported back late")["note"] is True
+    with pytest.raises(HTTPException) as exc:  # nothing at all on an observed row
+        console.observe("1A", "", "E", " ")
+    assert exc.value.status_code == 409 and "was observed at 2027-06-01 16:00" in exc.value.detail
+    assert console.observed_min("1A") == 10.0
+
+    def review() -> dict:
+        end = console.store.endex()
+        rows = review_rows(
+            console.pkg,
+            console.store.released(),
+            console.store.observations(),
+            None if end is None else end[0],
+        )
+        return {r["id"]: r for r in rows}
+
+    rows = review()
+    assert rows["1A"]["elapsed_min"] == 10.0
+    assert any("team reported back late" in n for n in rows["1A"]["notes"])
+    console.clock.end()  # ENDEX at drill minute 27.3 (16:17)
+    with pytest.raises(HTTPException) as exc:
+        console.observe("2A", "", "E", "")
+    assert exc.value.status_code == 409 and "the drill has ended (ENDEX)" in exc.value.detail
+    assert console.observe("2A", "", "E", "not seen by the end")["note"] is True
+    with pytest.raises(HTTPException) as exc:
+        console.observe("2A", "16:18", "E", "")
+    assert "is after ENDEX" in exc.value.detail
+    rows = review()
+    assert rows["2A"]["status"] == "not observed" and rows["2A"]["observed"] == ""
+    assert console.observe("2A", "16:17", "E", "typed after the drill")["observed_min"] == 27.0
+    assert review()["2A"]["elapsed_min"] == 27.0
+    # an entry after ENDEX that an earlier console let through does not count
+    console.store.observe("1B", 29.0, "16:19", "E", "")
+    assert review()["1B"]["status"] == "not observed"
+    console.clock.stop()
+
+
+def test_review_of_a_bad_file_is_one_line_exit_2(tmp_path, capsys):
+    """Reviewer: a bad SQLite file gave sqlite3.DatabaseError, a package without t_min a
+    KeyError, both with a traceback (exit 1). Now one line naming the file, exit 2."""
+    import json
+
+    from sim.drill.__main__ import main
+
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database" * 100)
+    assert main(["review", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(junk) in err and "not a drill's records" in err, err
+    for name, change in (
+        ("no_t", lambda p: p["msel"][0].pop("t_min")),
+        ("bad_t", lambda p: p["msel"][0].update(t_min="soon")),
+        ("no_clock", lambda p: p["clock"].pop("start")),
+        ("row", lambda p: p["evaluator"][0].pop("seq")),
+    ):
+        pkg = _drill_pkg()
+        change(pkg)
+        store = Store(tmp_path / f"{name}.sqlite")
+        store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
+        store.close()
+        assert (
+            main(["review", str(tmp_path / f"{name}.sqlite"), "--out", str(tmp_path / name)]) == 2
+        )
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{name}.sqlite: drill package:" in err, err
+        assert not (tmp_path / name).exists()
+    store = Store(tmp_path / "json.sqlite")
+    store.set_meta("package", "{not json")
+    store.close()
+    assert main(["review", str(tmp_path / "json.sqlite")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_order_to_90_percent_sheltered_is_per_order():
+    """Reviewer: order A at t=0 (100 people sheltered by 50) and order B at t=100 (10 people
+    sheltered at 400) gave B -50 min (all orders pooled) instead of 300."""
+    import pandas as pd
+
+    from sim.drill.measures import measure_rows
+
+    def log(links: bool) -> pd.DataFrame:
+        rows = [
+            (0.0, "evac_order", "A", "", "flood", 100.0, "river_flood"),
+            (0.0, "complied", "town_a", "town_a", "A", 100.0, ""),
+            (100.0, "evac_order", "B", "", "flood", 10.0, "river_flood"),
+            (100.0, "complied", "town_b", "town_b", "B", 10.0, ""),
+            (50.0, "sheltered", "s1", "town_c", "gA", 100.0, "school/car"),
+            (120.0, "sheltered", "s2", "town_c", "gA", 100.0, "school/transfer"),  # handed on
+            (400.0, "sheltered", "s1", "town_c", "gB", 10.0, "school/bus"),
+        ]
+        if links:
+            rows += [
+                (30.0, "out_of_zone", "gA", "town_a", "A", 100.0, "x"),
+                (390.0, "out_of_zone", "gB", "town_b", "B", 10.0, "x"),
+            ]
+        ev = pd.DataFrame(rows, columns=["t", "event", "entity", "node", "ref", "qty", "info"])
+        return ev.sort_values("t", kind="stable").reset_index(drop=True)
+
+    for links in (True, False):  # without links: the latest order issued by the arrival
+        m = measure_rows(log(links))
+        got = dict(zip(m[m.measure == "evac_sheltered_90"].key, m.value, strict=False))
+        assert got == {"A": 50.0, "B": 300.0}, (links, got)
+    # a bus of both orders' people counts for each by its out_of_zone rows
+    ev = log(True)
+    ev = ev[ev.ref != "gB"]
+    ev = ev[ev.entity != "gB"]
+    bus = [
+        (395.0, "out_of_zone", "V1", "town_b", "B", 10.0, "x"),
+        (395.0, "out_of_zone", "V1", "town_a", "A", 10.0, "x"),
+        (400.0, "sheltered", "s1", "town_c", "V1", 20.0, "school/bus"),
+    ]
+    ev = pd.concat([ev, pd.DataFrame(bus, columns=ev.columns)], ignore_index=True)
+    m = measure_rows(ev)
+    got = dict(zip(m[m.measure == "evac_sheltered_90"].key, m.value, strict=False))
+    assert got == {"A": 50.0, "B": 300.0}, got

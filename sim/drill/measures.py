@@ -143,12 +143,7 @@ def measure_rows(events: pd.DataFrame) -> pd.DataFrame:
         rows.append(("fire_out", f, danger, zone, t, fout.get(f, math.inf) - t))
     orders = events[events.event == "evac_order"]
     if len(orders):
-        sh = events[events.event == "sheltered"].sort_values("t")
-        total = float(events[events.event == "complied"].qty.sum())
-        cum = sh.qty.cumsum().to_numpy()
-        for oid, t in zip(orders.entity, orders.t, strict=True):
-            hit = np.nonzero(cum >= 0.9 * total)[0] if total > 0 else []
-            v = float(sh.t.to_numpy()[hit[0]]) - t if len(hit) else math.inf
+        for oid, t, v in sheltered_90(events):
             rows.append(("evac_sheltered_90", oid, "", "", t, v))
     groups = events[events.event == "relief_group"]
     if len(groups):
@@ -157,6 +152,65 @@ def measure_rows(events: pd.DataFrame) -> pd.DataFrame:
             rows.append(("needs_met", g, "", node, t, met.get(g, math.inf) - t))
     cols = ["measure", "key", "sub", "node", "t", "value"]
     return pd.DataFrame.from_records(rows, columns=cols)
+
+
+# the log's rows that tie an evacuating group (entity) to its order (ref); out_of_zone also
+# counts the group's people of each order (a bus may carry people of several orders)
+GROUP_ORDER_EVENTS = ("out_of_zone", "assist_request", "at_assembly", "no_shelter", "wait_end")
+
+
+def sheltered_90(events: pd.DataFrame) -> list[tuple[str, float, float]]:
+    """(order, order time, minutes from the order until 90% of *its* complying people are
+    in a first shelter; inf: never) per evacuation order.
+
+    Each first-shelter arrival (``sheltered``, not a hand-over between shelters) is counted
+    for the order(s) of its group: by the group's ``out_of_zone`` rows (people per order),
+    else by another row naming the group's order, else - a group the log ties to no order -
+    for the latest order issued at or before the arrival. Pooling all orders (as before)
+    judged a late small order by an earlier large one: order A at 0 (100 people sheltered by
+    50) and order B at 100 (10 people sheltered at 400) gave B -50 min instead of 300."""
+    orders = events[events.event == "evac_order"].sort_values("t", kind="stable")
+    if orders.empty:
+        return []
+    ids = list(dict.fromkeys(orders.entity.astype(str)))
+    issued = orders.groupby("entity")["t"].min()
+    complied = events[events.event == "complied"].groupby("ref")["qty"].sum()
+    links = events[events.event.isin(GROUP_ORDER_EVENTS) & events.ref.isin(ids)]
+    shares: dict[str, dict[str, float]] = {}
+    out = links[links.event == "out_of_zone"]
+    for gid, oid, qty in zip(out.entity, out.ref, out.qty, strict=True):
+        d = shares.setdefault(str(gid), {})
+        d[str(oid)] = d.get(str(oid), 0.0) + float(qty)
+    for gid, oid in zip(links.entity, links.ref, strict=True):
+        shares.setdefault(str(gid), {str(oid): 1.0})
+    sh = events[
+        (events.event == "sheltered") & ~events["info"].astype(str).str.endswith("/transfer")
+    ]
+    sh = sh.sort_values("t", kind="stable")
+    times = orders.t.to_numpy(dtype=float)
+    arrivals: dict[str, list[tuple[float, float]]] = {o: [] for o in ids}
+    for t, gid, n in zip(sh.t, sh.ref, sh.qty, strict=True):
+        part = shares.get(str(gid))
+        if not part:  # no order named: the latest one issued by then
+            k = int(np.searchsorted(times, float(t), side="right")) - 1
+            part = {str(orders.entity.iloc[max(k, 0)]): 1.0}
+        whole = sum(part.values())
+        for oid, w in part.items():
+            share = w / whole if whole > 0 else 1.0 / len(part)
+            arrivals[oid].append((float(t), float(n) * share))
+    result = []
+    for oid in ids:
+        t0, total = float(issued[oid]), float(complied.get(oid, 0.0))
+        v = math.inf
+        if total > 0:
+            got = 0.0
+            for t, n in arrivals[oid]:
+                got += n
+                if got >= 0.9 * total - 1e-9:
+                    v = t - t0
+                    break
+        result.append((oid, t0, v))
+    return result
 
 
 def quantile(values: np.ndarray, q: float) -> float:

@@ -1,17 +1,24 @@
 """Drill mode entry points: draw and seal a package (``run_sim.py experiment=drill``), open it.
 
 Nothing printed here depends on the drawn scenario: the designer who runs the command sees
-the sealed file, its SHA-256 and how to open it, never the hazard, date, place or seed.
+the sealed file, its SHA-256 and how to open it, never the hazard, date, place or seed. Nor
+does the run folder tell how long the run took (a flood evacuation runs longer than a
+storm): ``run_sim.log`` keeps its lines without their times, the header's ``created`` is
+the start of the run and the files' modification times are set to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import re
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TextIO
 
 from omegaconf import DictConfig
 
@@ -39,7 +46,8 @@ from sim.drill.seal import (
 )
 from sim.drill.sheets import write_documents
 from sim.run.app import prepare, typed_config
-from sim.run.console_log import unlogged
+from sim.run.console_log import LOG_NAME, unlogged
+from sim.run.outputs import atomic_write_text, one_line_os_errors, refuse_links, safe_mkdir
 
 Compose = Callable[[list[str]], DictConfig]
 
@@ -83,8 +91,94 @@ def make_package(
     return build_package(conf, net, draw, ov, drill_id)
 
 
+class _UntimedLog:
+    """A text stream writing to the console ``stream`` and, line by line without a time,
+    to ``log`` (as :mod:`sim.run.console_log` does, less the times)."""
+
+    def __init__(self, stream: TextIO, log: TextIO | None, tag: str) -> None:
+        self._stream, self._log, self._tag = stream, log, tag
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        n = self._stream.write(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._line(line)
+        if lines and self._log is not None:
+            self._log.flush()
+        return n
+
+    def _line(self, line: str) -> None:
+        shown = line.rsplit("\r", 1)[-1].rstrip()
+        if self._log is not None:
+            self._log.write(f"{self._tag}{shown}\n" if shown else "\n")
+
+    def close_line(self) -> None:
+        if self._partial.rsplit("\r", 1)[-1].rstrip():
+            self._line(self._partial)
+            if self._log is not None:
+                self._log.flush()
+        self._partial = ""
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str):  # isatty, fileno, encoding, ... of the console
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def untimed_log(folder: Path) -> Iterator[TextIO]:
+    """While the block runs, ``run_sim.log`` gets the console's lines without their times:
+    the time between two lines of a drill's log is the run's wall time, a hint at the
+    hazard drawn. Yields the console itself, for what must stay off the log (a passphrase
+    made for the user). Outside a run that copies the console to the log, nothing changes."""
+    out, err = sys.stdout, sys.stderr
+    con_out, con_err = unlogged(out), unlogged(err)
+    if con_out is out and con_err is err:
+        yield out
+        return
+    try:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+        log = open(os.open(folder / LOG_NAME, flags, 0o644), "w", encoding="utf-8")  # noqa: SIM115
+    except OSError:  # (the run's own writes report the folder's problem)
+        log = None
+    tees = (_UntimedLog(con_out, log, ""), _UntimedLog(con_err, log, "[stderr] "))
+    sys.stdout, sys.stderr = tees  # type: ignore[assignment]
+    try:
+        yield con_out
+    finally:
+        sys.stdout, sys.stderr = out, err
+        for tee in tees:
+            tee.close_line()
+        if log is not None:
+            log.close()
+
+
+def backdate(folder: Path, names: list[str], when: dt.datetime) -> None:
+    """Set the modification time of ``folder`` and of its files ``names`` to ``when`` (the
+    start of the run, as its folder's name says): a file's time would tell how long the run
+    took. Links are left alone. (The change time, ``ctime``, cannot be set: see
+    docs/drills.md.)"""
+    t = when.timestamp()
+    with one_line_os_errors(folder):
+        for name in names:
+            f = folder / name
+            if f.is_file() and not f.is_symlink():
+                os.utime(f, (t, t), follow_symlinks=False)
+        os.utime(folder, (t, t))
+
+
 def run_drill(cfg: DictConfig, outdir: Path, overrides: list[str], compose: Compose) -> Path:
     """``python run_sim.py experiment=drill ...``: draw, simulate, seal; print the hash only."""
+    with untimed_log(outdir) as console:
+        return _run_drill(cfg, outdir, overrides, compose, console)
+
+
+def _run_drill(
+    cfg: DictConfig, outdir: Path, overrides: list[str], compose: Compose, console: TextIO
+) -> Path:
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0)
     base = typed_config(cfg)
     check_drill_config(base, overrides)  # before anything is drawn or written
     drill_id = f"drill-{secrets.token_hex(4)}"
@@ -93,33 +187,59 @@ def run_drill(cfg: DictConfig, outdir: Path, overrides: list[str], compose: Comp
     )
     pkg = make_package(compose, overrides, new_secret_seed(), drill_id)
     passphrase, generated = passphrase_for(base.experiment.drill.passphrase_env, new=True)
-    outdir.mkdir(parents=True, exist_ok=True)
+    safe_mkdir(outdir, outdir)
     path = outdir / f"{drill_id}.sealed"
+    # created: the start of the run (its end would tell, with the folder's name, how long
+    # the run took)
     public = {
         "drill_id": drill_id,
         "district": base.district.name,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created": started.isoformat(timespec="seconds"),
     }
     digest = seal(pkg, passphrase, path, public)
-    (outdir / "README.txt").write_text(
+    atomic_write_text(
+        outdir / "README.txt",
         f"Sealed double-blind drill package {drill_id} ({base.district.name}).\n"
         f"SHA-256 of {path.name}: {digest} (also in {path.name}.sha256)\n"
         "Give the sealed file to the control-team lead; send the passphrase separately.\n"
         f"Open (recorded in {path.name}.openings.jsonl): python -m sim.drill open {path}\n"
         f"Run the drill console:                    python -m sim.drill serve {path}\n"
         "See docs/drills.md.\n",
-        encoding="utf-8",
+        outdir,
     )
     print(f"sealed package: {path}")
     print(f"sha256: {digest}")
     if generated:
         # (to the terminal only: run_sim.log copies the rest of the console)
-        print(
-            f"passphrase (made for you, shown once, stored nowhere): {passphrase}",
-            file=unlogged(sys.stdout),
-        )
+        print(f"passphrase (made for you, shown once, stored nowhere): {passphrase}", file=console)
     print(f"open it with: python -m sim.drill open {path}")
+    sys.stdout.flush()
+    names = [path.name, f"{path.name}.sha256", "README.txt", LOG_NAME]
+    backdate(outdir, names, started)
     return path
+
+
+SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def recorded_sha256(path: Path) -> str | None:
+    """The SHA-256 written beside a sealed file at sealing (``<file>.sha256``: the hash,
+    then the file's name), None if there is none; a file that holds none is refused."""
+    recorded = path.with_name(path.name + ".sha256")
+    if not recorded.exists() and not recorded.is_symlink():
+        return None
+    try:
+        with recorded.open("rb") as fh:
+            raw = fh.read(4096)
+    except OSError as exc:
+        raise SealError(f"'{recorded}': cannot be read ({exc.strerror})") from None
+    words = raw.decode("utf-8", "replace").split()
+    if not words or not SHA256.fullmatch(words[0]):
+        raise SealError(
+            f"'{recorded}': holds no SHA-256 (64 hex digits); compare the hash by hand and "
+            "pass it with --sha256"
+        )
+    return words[0]
 
 
 def load_sealed(path: Path, passphrase: str, sha256: str | None = None) -> tuple[dict, str]:
@@ -127,11 +247,8 @@ def load_sealed(path: Path, passphrase: str, sha256: str | None = None) -> tuple
     path = Path(path)
     read_header(path)
     digest = sha256_file(path)
-    recorded = path.with_name(path.name + ".sha256")
-    expect = sha256
-    if expect is None and recorded.is_file():
-        expect = recorded.read_text(encoding="utf-8").split()[0]
-    if expect is not None and expect.lower() != digest:
+    expect = sha256 if sha256 is not None else recorded_sha256(path)
+    if expect is not None and expect.strip().lower() != digest:
         raise SealError(f"'{path}': SHA-256 {digest} does not match the expected {expect}")
     return check_package(unseal(path, passphrase)), digest
 
@@ -147,14 +264,14 @@ def open_package(
     passphrase, _ = passphrase_for(passphrase_env, new=False)
     pkg, digest = load_sealed(path, passphrase, sha256)
     out = Path(out) if out else path.with_name(f"{pkg['drill_id']}_opened")
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"{out}: already exists and is not empty (choose --out)")
-    rec = record_opening(path, digest, out)
-    files = write_documents(pkg, out)
-    (out / "package.json").write_text(
-        json.dumps(pkg, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    (out / "opened.json").write_text(json.dumps(rec, indent=1), encoding="utf-8")
+    refuse_links(out, out.parent)  # the cleartext goes into that folder, never through a link
+    with one_line_os_errors(out):
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise UserError(f"{out}: already exists and is not an empty folder (choose --out)")
+    rec = record_opening(path, digest, out)  # (refuses a link in the record's place)
+    files = write_documents(pkg, out)  # (makes ``out``, refusing a link in its place)
+    atomic_write_text(out / "package.json", json.dumps(pkg, ensure_ascii=False, indent=1), out)
+    atomic_write_text(out / "opened.json", json.dumps(rec, indent=1), out)
     print(
         f"opened {path.name} (sha256 {digest}) at {rec['opened_at']}; recorded in "
         f"{path.name}.openings.jsonl"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -132,6 +133,45 @@ AID_REASONS: dict[str, tuple[dict, dict]] = {
 }
 
 
+# A clock time in an inject's text, counted from the inject's release: the MSEL shows it at
+# the scheduled time, a player's card at the time the inject was actually released (early,
+# late or on time), so that no card tells players the schedule. ``{release}`` is the release
+# itself, ``{release+45.0}`` 45 minutes after it (with the date when it falls on another
+# day), ``|full`` always with the date.
+_AT = re.compile(r"\{release(?P<off>[+-]\d+(?:\.\d+)?)?(?P<full>\|full)?\}")
+_BLANK = {"zh": ("____", "____（发布后{m}）"), "en": ("____", "____ ({m} after release)")}
+
+
+def at_release(offset_min: float = 0.0, full: bool = False) -> str:
+    """The placeholder of the clock time ``offset_min`` after an inject's release."""
+    off = round(float(offset_min), 3)
+    return "{release" + (f"{off:+}" if off else "") + ("|full" if full else "") + "}"
+
+
+def fill_times(text: str, released: dt.datetime) -> str:
+    """``text`` with its release-time placeholders filled in for a release at ``released``."""
+
+    def one(m: re.Match) -> str:
+        when = released + dt.timedelta(minutes=float(m["off"] or 0.0))
+        if m["full"] or when.date() != released.date():
+            return when.strftime("%Y-%m-%d %H:%M")
+        return when.strftime("%H:%M")
+
+    return _AT.sub(one, text)
+
+
+def blank_times(text: str, lang: str) -> str:
+    """``text`` with its release-time placeholders as blanks to write in by hand (a printed
+    card, before anyone knows when it will be released)."""
+    now, later = _BLANK[lang]
+
+    def one(m: re.Match) -> str:
+        off = float(m["off"] or 0.0)
+        return later.format(m=fmt_minutes(off)[lang == "en"]) if off else now
+
+    return _AT.sub(one, text)
+
+
 def _hm(minutes: float) -> str:
     m = int(round(minutes))
     sign = "-" if m < 0 else "+"
@@ -228,6 +268,10 @@ class MselBuilder:
         _, cap_zh, cap_en = KINDS[kind]
         write = getattr(self, f"_w_{kind}")
         body = write(row, clock)
+        # the player's card: times counted from the release; the MSEL: at the scheduled time
+        body["player_text"] = dict(body["inject"])
+        at = clock.start + dt.timedelta(minutes=float(row.t))
+        body["inject"] = {k: fill_times(v, at) for k, v in body["inject"].items()}
         node = str(row.node) if str(row.node) else str(row.entity)
         if kind in ("warning", "evac_order") or node not in self.nm.net.index:
             node = self.nm.cfg.district.seat or node  # district-wide: the seat speaks for it
@@ -279,15 +323,16 @@ class MselBuilder:
         lead = float(row.qty)
         t_hit = float(row.t) + lead
         same_day = clock.clock(t_hit)[:10] == clock.clock(float(row.t))[:10]
-        impact = clock.hhmm(t_hit) if same_day else clock.clock(t_hit)
+        impact = clock.hhmm(t_hit) if same_day else clock.clock(t_hit)  # (the synopsis)
+        hit = at_release(lead)  # (the inject: counted from its release)
         d = self.nm.district()
         level = str(row.ref)
         convective = level == SEVERE_CONVECTION
         if convective:  # the plans' 45-minute standard is for severe convection only
             who = _n("区气象台", "district weather office")
             what = _n(
-                f"预计{impact}起全区将出现雷暴大风、短时强降水等强对流天气，影响{n_towns}个街镇，请做好防范。",
-                f"Thunderstorms with gales and intense short-duration rain expected from {impact}, "
+                f"预计{hit}起全区将出现雷暴大风、短时强降水等强对流天气，影响{n_towns}个街镇，请做好防范。",
+                f"Thunderstorms with gales and intense short-duration rain expected from {hit}, "
                 f"affecting {n_towns} towns/streets. Take precautions.",
             )
             syn = _n("强对流天气预警", "severe-convection warning")
@@ -295,9 +340,9 @@ class MselBuilder:
             river = bilingual(level.removeprefix("river flood").strip())
             who = _n("区水利局（水文站）", "district water bureau (hydrological station)")
             what = _n(
-                f"{river.zh}将出现超警戒洪水，预计{impact}前后洪峰影响{n_towns}个街镇，请做好防范和转移准备。",
+                f"{river.zh}将出现超警戒洪水，预计{hit}前后洪峰影响{n_towns}个街镇，请做好防范和转移准备。",
                 f"{river.en} will rise above the warning stage; the crest reaches {n_towns} towns "
-                f"about {impact}. Prepare to move people.",
+                f"about {hit}. Prepare to move people.",
             )
             syn = _n(f"{river.zh}洪水预警", f"flood warning on {river.en}")
         else:  # a barrier lake behind a landslide, or another hazard's warning
@@ -307,9 +352,9 @@ class MselBuilder:
                 "district natural-resources bureau (hazard monitor)",
             )
             what = _n(
-                f"{town.zh}一带滑坡堵塞河道形成堰塞湖，预计{impact}前后淹没下游道路和房屋。",
+                f"{town.zh}一带滑坡堵塞河道形成堰塞湖，预计{hit}前后淹没下游道路和房屋。",
                 f"A landslide has dammed a stream near {town.en}; the water is expected to flood "
-                f"roads and houses downstream about {impact}.",
+                f"roads and houses downstream about {hit}.",
             )
             syn = _n("地质灾害（堰塞湖）预警", "geo-hazard (barrier lake) warning")
         return {
@@ -405,8 +450,8 @@ class MselBuilder:
                 f"(incident {row.entity}).",
             ),
             "inject": _n(
-                f"【119/110联动指挥中心】{clock.hhmm(t)}接报：{town.zh}{kind.zh}，约{people}人，请求救援。",
-                f"[119/110 joint command centre] {clock.hhmm(t)} call received: {kind.en} at "
+                f"【119/110联动指挥中心】{at_release()}接报：{town.zh}{kind.zh}，约{people}人，请求救援。",
+                f"[119/110 joint command centre] {at_release()} call received: {kind.en} at "
                 f"{town.en}, about {people} people, rescue requested.",
             ),
             "from": _n(
@@ -775,6 +820,7 @@ class MselBuilder:
         zh = "、".join(x.zh for x in towns) or "相关街镇"
         en = ", ".join(x.en for x in towns) or "the towns concerned"
         impact = at_risk["info"].astype(float).min() if len(at_risk) else float(row.t)
+        hit = at_release(impact - float(row.t), full=True)  # (the inject: from its release)
         zone = self.nm.cfg.scenario.evacuation
         plan = None
         if zone is not None and zone.district in zone.zones:
@@ -787,9 +833,9 @@ class MselBuilder:
                 f"Impact expected from {clock.clock(impact)} at {en}: {people} people must be moved.",
             ),
             "inject": _n(
-                f"【区防汛抗旱（地灾）指挥部】预计{clock.clock(impact)}起{zh}将受影响，"
+                f"【区防汛抗旱（地灾）指挥部】预计{hit}起{zh}将受影响，"
                 f"请立即组织约{people}名群众紧急转移。",
-                f"[District flood/geo-hazard HQ] {en} will be hit from {clock.clock(impact)}; "
+                f"[District flood/geo-hazard HQ] {en} will be hit from {hit}; "
                 f"move about {people} people now.",
             ),
             "from": _n("区防汛抗旱指挥部（导调组模拟）", "district flood HQ (played by control)"),
@@ -860,8 +906,8 @@ class MselBuilder:
                 f"Forest fire in {zone.en} ({danger[1]} fire danger).",
             ),
             "inject": _n(
-                f"【护林员/林火视频监控】{clock.hhmm(t)}发现{zone.zh}有烟火。",
-                f"[Forest ranger / fire camera] {clock.hhmm(t)} smoke and flames seen in {zone.en}.",
+                f"【护林员/林火视频监控】{at_release()}发现{zone.zh}有烟火。",
+                f"[Forest ranger / fire camera] {at_release()} smoke and flames seen in {zone.en}.",
             ),
             "from": _n(
                 "护林员 / 林火监控中心（导调组模拟）",
@@ -910,6 +956,18 @@ class MselBuilder:
         }
 
 
+# What players are told by a "slower" contingency: only what they already know - the card
+# they received and when - never the expected action, its team or where it comes from
+# (which would give the simulated answer away). ``{card}`` and ``{received}`` are the
+# number and release time of that inject's card, filled in when the contingency is released.
+CONTINGENCY_PLAYER = {
+    "zh": "【市应急管理局】请立即报告你们对第{card}号信息卡（{received}收到）所报情况的处置进展；"
+    "尚未处置完毕的，说明原因。",
+    "en": "[Municipal emergency bureau] Report now on what you have done about the situation "
+    "on card {card} (received {received}); if it is not dealt with yet, say why.",
+}
+
+
 def contingencies(
     inj: dict, next_same_place: dict | None, clock: DrillClock, end_min: float
 ) -> list[dict]:
@@ -943,10 +1001,7 @@ def contingencies(
                 "en": f"If '{a['en']}' is not done within {we} ({basis['en']}): the municipal "
                 "emergency bureau calls to ask for progress and reasons; record as not meeting "
                 "the benchmark.",
-                "player": {
-                    "zh": f"【市应急管理局】请立即报告“{a['zh']}”的进展情况及原因。",
-                    "en": f"[Municipal emergency bureau] Report now on the progress of: {a['en']}.",
-                },
+                "player": dict(CONTINGENCY_PLAYER),
             }
         )
     if next_same_place is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sqlite3
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -30,7 +31,9 @@ from sim.drill.console.clock import ran_out, wall_at, window_end_min
 from sim.drill.measures import percentile_of
 from sim.drill.msel import DrillClock, _hm
 from sim.drill.names import TIER_LABELS
-from sim.drill.sheets import _sheet, bi, esc, header, page
+from sim.drill.package import benchmark_text, check_records_package
+from sim.drill.sheets import _save, _sheet, bi, esc, header, page
+from sim.run.outputs import atomic_write_text, safe_mkdir
 
 # measure -> recommendation (zh, en); {src} = the plan line of the action
 ADVICE: dict[str, tuple[str, str]] = {
@@ -100,27 +103,51 @@ def _load(drill: Path) -> tuple[dict, object]:
         raise UserError(
             f"{drill}: no drill records (run the console first: python -m sim.drill serve)"
         )
-    store = Store(drill)
-    pkg = store.package()
+    from sim.drill.seal import SealError
+
+    store = Store(drill)  # (a file that is not SQLite: one line)
+    try:
+        pkg = store.package()
+    except (sqlite3.Error, ValueError) as exc:  # (ValueError: its JSON)
+        raise UserError(f"{drill}: its drill package cannot be read ({exc})") from None
     if pkg is None:
         raise UserError(f"{drill}: holds no drill package")
+    try:
+        check_records_package(pkg)
+    except SealError as exc:
+        raise UserError(f"{drill}: {exc}") from None
     return pkg, store
 
 
-def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> list[dict]:
-    """One review row per expected action (the last observation of each action counts)."""
+def review_rows(
+    pkg: dict,
+    released: list[dict],
+    observations: list[dict],
+    endex_min: float | None = None,
+) -> list[dict]:
+    """One review row per expected action. The observed time that counts is the last entry
+    of the action that carries a time (a time typed again corrects it); an entry without a
+    time (a note) never changes it, and a time after ENDEX (``endex_min``, by the clock
+    minute) is not an observation: not done by ENDEX, the action is reviewed as not
+    observed. The last number of people entered counts for a people standard."""
     rel = {r["seq"]: r for r in released if r["kind"] == "inject"}
     obs: dict[str, dict] = {}  # the last timed entry of each action
     qty: dict[str, int] = {}  # the last number of people entered (people standards)
     notes: dict[str, list[str]] = {}  # every note entered, in order
+    c = drill_clock(pkg) if endex_min is not None else None
     for o in observations:
         if (o.get("notes") or "").strip():
             notes.setdefault(o["row_id"], []).append(_note(o))
         m = re.fullmatch(r"(\d+) people", o["observed_text"] or "")
-        if o["observed_min"] is None and m:
-            qty[o["row_id"]] = int(m.group(1))
-        else:
-            obs[o["row_id"]] = o
+        if o["observed_min"] is None:
+            if m:
+                qty[o["row_id"]] = int(m.group(1))
+            continue  # a note: no time
+        if c is not None and c.clock(c.startex_t + float(o["observed_min"])) > c.clock(
+            c.startex_t + float(endex_min)
+        ):
+            continue  # after ENDEX (an entry of a console that let it through)
+        obs[o["row_id"]] = o
     t0 = float(pkg["clock"]["startex_t_min"])
     sched = {i["seq"]: float(i["t_min"]) - t0 for i in pkg["msel"]}
     injects = {i["seq"]: i for i in pkg["msel"]}
@@ -132,6 +159,8 @@ def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> li
         elapsed = None
         if rr is not None and o is not None and o["observed_min"] is not None:
             elapsed = float(o["observed_min"]) - float(rr["drill_min"])
+            if -1.0 < elapsed < 0.0:  # typed in the minute of the release (18:15 for 18:15:06)
+                elapsed = 0.0
         pct = percentile_of(b["sample"], elapsed) if (b and elapsed is not None) else None
         std = r.get("standard") or {}
         verdict = ""
@@ -139,10 +168,8 @@ def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> li
             verdict = "met" if elapsed <= std["limit_min"] else "not met"
         elif std.get("kind") == "people" and r["id"] in qty:
             verdict = "met" if qty[r["id"]] >= std["min_people"] else "not met"
-        elif elapsed is not None and std.get("kind") == "lead":
-            verdict = (
-                "met" if std["lead_min"] - elapsed >= std.get("threshold", 45.0) else "not met"
-            )
+        elif elapsed is not None and std.get("kind") == "lead":  # before the storm arrives
+            verdict = "met" if elapsed <= float(std["lead_min"]) + 1e-9 else "not met"
         if rr is None:
             status = "not released"
         elif verdict == "not met":
@@ -174,7 +201,12 @@ def review_rows(pkg: dict, released: list[dict], observations: list[dict]) -> li
                 "p90": b["p90"] if b else None,
                 "p10": _q(b["sample"], 0.1) if b else None,
                 "percentile": pct,
-                "standard": r["benchmark_text"] if std else None,
+                # (a warning's text from the rule the verdict follows, also in old packages)
+                "standard": (
+                    benchmark_text(r) if std.get("kind") == "lead" else r["benchmark_text"]
+                )
+                if std
+                else None,
                 "verdict": verdict,
                 "status": status,
                 "causes": _causes(r, injects, pkg, rr),
@@ -326,9 +358,11 @@ def released_contingencies(pkg: dict, released: list[dict]) -> list[dict]:
         trig = options[k] if k is not None and 0 <= k < len(options) else {}
         since = float(r["drill_min"]) - at[seq] if seq in at else None
         due = trig.get("after_min")
+        ref = r["card"].get("ref")  # (records of an earlier console: the card was "C2.1")
         out.append(
             {
-                "card": r["card"].get("card", ""),
+                "card": ref or r["card"].get("card", ""),
+                "player_card": r["card"].get("card", "") if ref else "",
                 "seq": seq,
                 "for": f"{seq}{trig['for']}" if trig.get("for") else "",
                 "released_min": float(r["drill_min"]),
@@ -461,8 +495,9 @@ def _contingency_html(conts: list[dict]) -> str:
     for c in conts:
         early = " <b>早于触发 before its trigger</b>" if c["early"] else ""
         due = "" if c["after_min"] is None else f" / due {_fmt(c['after_min'])}"
+        card = esc(c["card"]) + (f" (card {esc(c['player_card'])})" if c["player_card"] else "")
         body.append(
-            f"<tr><td>{esc(c['card'])}</td><td>{esc(c['released_clock'])} "
+            f"<tr><td>{card}</td><td>{esc(c['released_clock'])} "
             f"({esc(_hm(c['released_min']))}) {esc(c['how'])}</td>"
             f"<td>{_fmt(c['since_inject_min'])}{due}{early}</td>"
             f"<td><b>{esc(c['for'] or c['seq'])}</b> {bi(c['trigger'])}</td>"
@@ -533,6 +568,7 @@ CONTINGENCY_COLS = [
     ("After inject (min)", 12),
     ("Before its trigger", 10),
     ("Text", 50),
+    ("Player card", 8),
 ]
 
 
@@ -548,6 +584,7 @@ def _contingency_cells(c: dict) -> list:
         None if c["since_inject_min"] is None else round(c["since_inject_min"], 1),
         "yes" if c["early"] else "",
         f"{c['text']['zh']}\n{c['text']['en']}",
+        c["player_card"],
     ]
 
 
@@ -628,20 +665,32 @@ def review_xlsx(
             for r in log["rows"]
         ],
     )
-    wb.save(path)
+    _save(wb, path)  # (atomic, no link followed)
 
 
 def review(drill: Path, out: Path | None) -> Path:
-    """Write ``review.html`` and ``review.xlsx`` for a drill's records."""
+    """Write ``review.html`` and ``review.xlsx`` for a drill's records (a file that is not
+    a drill's records, or whose package is malformed: one line naming it)."""
     pkg, store = _load(drill)
-    released = store.released()
-    rows = review_rows(pkg, released, store.observations())
-    conts = released_contingencies(pkg, released)
-    endex = endex_record(pkg, recorded_endex(pkg, store))
-    log = console_log(store.audit_log())
+    try:
+        released = store.released()
+        observations = store.observations()
+        rec = recorded_endex(pkg, store)
+        audit = store.audit_log()
+    except (sqlite3.Error, ValueError, TypeError) as exc:  # (ValueError: a card's JSON)
+        raise UserError(f"{drill}: its records cannot be read ({exc})") from None
+    try:
+        rows = review_rows(pkg, released, observations, None if rec is None else rec[0])
+        conts = released_contingencies(pkg, released)
+        endex = endex_record(pkg, rec)
+        log = console_log(audit)
+        html = review_html(pkg, rows, conts, endex, log)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        what = f"{type(exc).__name__}: {exc}"
+        raise UserError(f"{drill}: its drill package or records are malformed ({what})") from None
     out = Path(out) if out else Path(store.path).with_name(f"{pkg['drill_id']}_review")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "review.html").write_text(review_html(pkg, rows, conts, endex, log), encoding="utf-8")
+    safe_mkdir(out, out.parent)  # (the folder itself may not be a link either)
+    atomic_write_text(out / "review.html", html, out)
     review_xlsx(pkg, rows, conts, endex, out / "review.xlsx", log)
     print(f"review of {pkg['drill_id']}: {out / 'review.html'}, {out / 'review.xlsx'}")
     return out

@@ -9,14 +9,18 @@ is the package JSON, gzip-compressed and padded to a multiple of 64 KiB so that 
 size says little about the scenario. The SHA-256 of the sealed file is printed and written
 beside it: compare it with the one you were given before opening.
 
-A sealed file is untrusted input when read back: its size, KDF parameters and decompressed
-size are bounded, and the payload is JSON, never pickle.
+A sealed file is untrusted input when read back: its size, KDF parameters (to what this tool
+writes, plus a margin: at most 64 MiB and a fraction of a second), salt and nonce lengths and
+decompressed size are bounded, and the payload is JSON, never pickle. Every problem with it
+is a :class:`SealError` (one line, exit status 2). Files are written without following a
+symbolic link (:mod:`sim.run.outputs`; the opening record by an ``O_NOFOLLOW`` append).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import errno
 import getpass
 import gzip
 import hashlib
@@ -25,8 +29,10 @@ import json
 import os
 import secrets
 import socket
+import stat
 import struct
 import sys
+import zlib
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -34,9 +40,18 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from sim.core.errors import UserError
+from sim.run.outputs import atomic_write_text, os_error_line
 
 FORMAT = "sim-drill-sealed/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+# What a sealed file may ask of the key derivation: what this tool writes (above) plus a
+# margin (one step of n, twice p): at most 128 * n * r = 64 MiB and about 0.5 s. A header
+# asking for more (n=2^20, r=16, p=4: 2 GiB and half a minute) is refused unread.
+SCRYPT_N_RANGE = (2**14, 2**16)  # ASSUMPTION: margin for a future default one step up
+SCRYPT_R_MAX = 8  # ASSUMPTION: the tool writes r=8; memory grows with r
+SCRYPT_P_MAX = 2  # ASSUMPTION: the tool writes p=1; time grows with p
+SALT_LEN = (16, 64)  # ASSUMPTION: bytes; the tool writes 16, up to 64 is still a plain salt
+NONCE_LEN = 12  # bytes: the 96-bit GCM nonce the tool writes (NIST SP 800-38D)
 PAD = 64 * 1024
 MAX_FILE = 64 * 1024 * 1024  # a sealed package is a few hundred KiB; refuse absurd files
 MAX_PLAIN = 256 * 1024 * 1024
@@ -98,9 +113,12 @@ def seal(payload: dict, passphrase: str, path: Path, public: dict) -> str:
         nonce, body, _aad(header)
     )
     path = Path(path)
-    path.write_text(json.dumps({**header, "ciphertext": _b64(ct)}, indent=1), encoding="utf-8")
+    text = json.dumps({**header, "ciphertext": _b64(ct)}, indent=1)
+    atomic_write_text(path, text, path.parent)  # (a link in its place is refused)
     digest = sha256_file(path)
-    path.with_name(path.name + ".sha256").write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    atomic_write_text(
+        path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n", path.parent
+    )
     return digest
 
 
@@ -109,11 +127,13 @@ def read_header(path: Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise SealError(f"sealed file '{path}' does not exist")
-    if path.stat().st_size > MAX_FILE:
-        raise SealError(f"sealed file '{path}' is larger than {MAX_FILE // 2**20} MiB")
     try:
+        if path.stat().st_size > MAX_FILE:
+            raise SealError(f"sealed file '{path}' is larger than {MAX_FILE // 2**20} MiB")
         env = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except OSError as exc:
+        raise SealError(os_error_line(exc, path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise SealError(f"'{path}' is not a sealed drill package (not JSON)") from None
     if not isinstance(env, dict) or env.get("format") != FORMAT:
         raise SealError(f"'{path}' is not a sealed drill package (format is not {FORMAT})")
@@ -121,10 +141,17 @@ def read_header(path: Path) -> dict:
     if not isinstance(kdf, dict) or kdf.get("name") != "scrypt":
         raise SealError("sealed file: unknown key derivation")
     n, r, p = kdf.get("n"), kdf.get("r"), kdf.get("p")
-    if not all(isinstance(x, int) for x in (n, r, p)) or not (
-        2**14 <= n <= 2**20 and 1 <= r <= 16 and 1 <= p <= 4
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (n, r, p)) or not (
+        SCRYPT_N_RANGE[0] <= n <= SCRYPT_N_RANGE[1]
+        and n & (n - 1) == 0
+        and 1 <= r <= SCRYPT_R_MAX
+        and 1 <= p <= SCRYPT_P_MAX
     ):
-        raise SealError("sealed file: key-derivation parameters out of bounds")
+        raise SealError(
+            f"sealed file: key-derivation parameters out of bounds (n={n!r}, r={r!r}, p={p!r}; "
+            f"this tool accepts n a power of 2 in 2^14..2^16, r <= {SCRYPT_R_MAX}, "
+            f"p <= {SCRYPT_P_MAX})"
+        )
     if env.get("cipher") != "AES-256-GCM":
         raise SealError("sealed file: unknown cipher")
     return env
@@ -136,26 +163,33 @@ def unseal(path: Path, passphrase: str) -> dict:
     ct = _unb64(env.get("ciphertext"), "ciphertext")
     header = {k: v for k, v in env.items() if k != "ciphertext"}
     kdf = env["kdf"]
-    key = _key(passphrase, _unb64(kdf.get("salt"), "salt"), kdf["n"], kdf["r"], kdf["p"])
+    salt, nonce = _unb64(kdf.get("salt"), "salt"), _unb64(env.get("nonce"), "nonce")
+    if not SALT_LEN[0] <= len(salt) <= SALT_LEN[1]:
+        raise SealError(f"sealed file: salt of {len(salt)} bytes (this tool writes 16)")
+    if len(nonce) != NONCE_LEN:
+        raise SealError(f"sealed file: nonce of {len(nonce)} bytes (must be {NONCE_LEN})")
     try:
-        body = AESGCM(key).decrypt(_unb64(env.get("nonce"), "nonce"), ct, _aad(header))
+        key = _key(passphrase, salt, kdf["n"], kdf["r"], kdf["p"])
+        body = AESGCM(key).decrypt(nonce, ct, _aad(header))
     except InvalidTag:
         raise SealError(
             f"cannot open '{path}': wrong passphrase, or the file was modified"
         ) from None
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:  # parameters refused
+        raise SealError(f"sealed file: cannot be opened ({exc})") from None
     if len(body) < 4:
         raise SealError("sealed file: empty payload")
     (size,) = struct.unpack(">I", body[:4])
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(body[4 : 4 + size])) as gz:
             raw = gz.read(MAX_PLAIN + 1)
-    except (OSError, EOFError):
+    except (OSError, EOFError, zlib.error):
         raise SealError("sealed file: payload is not gzip") from None
     if len(raw) > MAX_PLAIN:
         raise SealError("sealed file: payload too large")
     try:
         payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise SealError("sealed file: payload is not JSON") from None
     if not isinstance(payload, dict):
         raise SealError("sealed file: payload is not a JSON object")
@@ -172,9 +206,35 @@ def record_opening(path: Path, digest: str, out: Path) -> dict:
         "out": str(out),
     }
     log = Path(path).with_name(Path(path).name + ".openings.jsonl")
-    with log.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    append_line(log, json.dumps(rec, ensure_ascii=False))
     return rec
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append ``line`` to ``path`` (created 0644 if missing) without following a symbolic
+    link (``O_NOFOLLOW``: a link in its place is refused in one line, never written
+    through), in one ``write`` and ``fsync``-ed. :mod:`sim.run.outputs` writes whole files
+    only; a record that grows needs an append."""
+    path = Path(path)
+    data = (line.rstrip("\n") + "\n").encode("utf-8")
+    if path.is_symlink():
+        raise UserError(f"{path}: is a symbolic link; refusing to follow it")
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        fd = os.open(path, flags, 0o644)  # (O_NONBLOCK: a planted FIFO does not hang it)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # (planted between the check and the open)
+            raise UserError(f"{path}: is a symbolic link; refusing to follow it") from None
+        raise UserError(os_error_line(exc, path)) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UserError(f"{path}: is not a regular file; refusing to append to it")
+        os.write(fd, data)
+        os.fsync(fd)
+    except OSError as exc:
+        raise UserError(os_error_line(exc, path)) from None
+    finally:
+        os.close(fd)
 
 
 def passphrase_for(env_name: str, *, new: bool) -> tuple[str, bool]:

@@ -7,11 +7,15 @@ evaluator sheet and the MSEL are also written as XLSX (openpyxl) for typing in t
 from __future__ import annotations
 
 import html
+import io
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+
+from sim.drill.msel import blank_times
+from sim.run.outputs import atomic_write, atomic_write_text, safe_mkdir
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;color:#111}
@@ -22,6 +26,7 @@ th{background:#e8eef5} .en{color:#444;font-size:.92em} .meta{color:#333;font-siz
 .secret{border:2px solid #b00;color:#b00;padding:.3em .6em;display:inline-block;font-weight:bold}
 .card{border:2px solid #333;border-radius:6px;padding:1em 1.2em;margin:1em 0;page-break-after:always;max-width:42em}
 .card .no{font-size:.9em;color:#555} .card .msg{font-size:1.25em;margin:.6em 0}
+.ref{font-size:.8em;color:#b00;margin-top:1.5em}
 td.obs{min-width:7em} .cont{font-size:.9em;color:#333}
 @media print{body{margin:0} .noprint{display:none} tr{page-break-inside:avoid}}
 """
@@ -90,16 +95,24 @@ def msel_html(pkg: dict) -> str:
 
 
 def cards_html(pkg: dict, upto: int | None = None) -> str:
-    """Player cards; ``upto`` = only the first n (what players may know at that moment)."""
+    """Printable player cards, for a drill run on paper; ``upto`` = only the first n (what
+    players may know at that moment). The file holds every card to come: controller only.
+    A card's number (in order of release), its release time and the times in its text
+    counted from the release are left blank, to be written in when it is handed over: a
+    printed time or MSEL number would tell players the schedule. The MSEL number below the
+    card is the controller's, to be cut off."""
     cards = pkg["player_cards"][: upto if upto is not None else None]
     out = [f"<h1>{esc(pkg['district']['zh'])} 应急演练 · 参演人员信息卡 Player cards</h1>"]
     for c in cards:
         out.append(
-            f"<div class=card><div class=no>信息卡 Card {c['card']} · {esc(c['clock'])} · "
+            f"<div class=card><div class=no>信息卡 Card No. ____ · 发布时刻 released ____ · "
             f"{bi(c['method'])}</div><div class=no>发出 From: {bi(c['from'])} → 接收 To: {bi(c['to'])}</div>"
-            f"<div class=msg>{esc(c['zh'])}</div><div class=en>{esc(c['en'])}</div></div>"
+            f"<div class=msg>{esc(blank_times(c['zh'], 'zh'))}</div>"
+            f"<div class=en>{esc(blank_times(c['en'], 'en'))}</div>"
+            f"<div class=ref>✂ 导调组参考（发放前剪下）controller's reference, cut off before "
+            f"handing over: MSEL {esc(c.get('seq'))}</div></div>"
         )
-    return page(f"Player cards {pkg['drill_id']}", "".join(out), secret=False)
+    return page(f"Player cards {pkg['drill_id']}", "".join(out), secret=True)
 
 
 EVAL_COLS = [
@@ -162,6 +175,13 @@ def _sheet(wb: Workbook, title: str, cols: list[tuple[str, int]], rows: list[lis
     ws.freeze_panes = "B2"
 
 
+def _save(wb: Workbook, path: Path) -> None:
+    """Save a workbook to ``path`` atomically, never through a symbolic link."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write(path, buf.getvalue(), path.parent)
+
+
 def evaluator_xlsx(pkg: dict, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
@@ -175,7 +195,7 @@ def evaluator_xlsx(pkg: dict, path: Path) -> None:
         ("scenario", f"{pkg['scenario']['label_zh']} / {pkg['scenario']['label_en']}"),
     ):
         info.append([k, v])
-    wb.save(path)
+    _save(wb, path)
 
 
 def msel_xlsx(pkg: dict, path: Path) -> None:
@@ -221,12 +241,13 @@ def msel_xlsx(pkg: dict, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     _sheet(wb, "MSEL", cols, rows)
-    wb.save(path)
+    _save(wb, path)
 
 
 def write_documents(pkg: dict, out: Path) -> list[Path]:
-    """Write every printable document of an opened package into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write every printable document of an opened package into ``out`` (atomically, never
+    through a symbolic link: ``out`` itself may not be one either)."""
+    safe_mkdir(out, out.parent)
     files = {
         "msel.html": msel_html(pkg),
         "player_cards.html": cards_html(pkg),
@@ -234,7 +255,7 @@ def write_documents(pkg: dict, out: Path) -> list[Path]:
     }
     written = []
     for name, text in files.items():
-        (out / name).write_text(text, encoding="utf-8")
+        atomic_write_text(out / name, text, out)
         written.append(out / name)
     evaluator_xlsx(pkg, out / "evaluator_sheet.xlsx")
     msel_xlsx(pkg, out / "msel.xlsx")

@@ -69,8 +69,11 @@ BODY = {
     ),
     "evaluator": (
         "<p>评估人 Evaluator: <input id=who size=12></p><p class=small>输入实际完成的情景时钟时间"
-        "（HH:MM），留空则记录当前时刻；人数标准一栏可填人数。Type the clock time observed "
-        "(HH:MM; empty = now); where the standard is a number of people, type that number.</p>"
+        "（HH:MM）；尚未记录的行留空则记录当前时刻，已记录的行或演练结束后留空只记备注（不改时刻）；"
+        "人数标准一栏可填人数。Type the clock time observed (HH:MM). Empty = now for a row not "
+        "yet observed; on a row already observed, or after ENDEX, an empty time only adds the "
+        "note (the observed time stays). Where the standard is a number of people, type that "
+        "number.</p>"
         "<table><tr><th>编号 ID</th><th>注入时刻 Inject</th><th>预期行动 Expected action</th>"
         "<th>基准 Benchmark</th><th>记录 Observed</th></tr><tbody id=rows></tbody></table>"
     ),

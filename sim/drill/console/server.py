@@ -32,11 +32,13 @@ from sim.core.errors import UserError
 from sim.drill.console.clock import DrillClock, window_end_min
 from sim.drill.console.pages import login_page, role_page
 from sim.drill.console.store import Store
+from sim.drill.package import contingency_text, player_view, released_card
 
 COOKIE = "drill_session"
 NO_ROLE = "-"  # the audit's role of a request without a valid session
 UNAUDITED = frozenset({"/favicon.ico"})  # what a browser asks for by itself
 OBSERVE_AHEAD_MIN = 1.0  # a clock time typed this far ahead of the drill clock is still "now" (rounding to the minute)
+BUREAU = {"zh": "市应急管理局（导调组模拟）", "en": "municipal emergency bureau (control)"}
 
 
 class Console:
@@ -59,8 +61,16 @@ class Console:
         state = "ended" if self.clock.ended() else self.clock.state()
         self.store.audit(role, what, self.clock.now(), state)
 
+    def at(self, drill_min: float) -> dt.datetime:
+        """The clock time of drill minute ``drill_min``."""
+        return self.startex + dt.timedelta(minutes=drill_min)
+
     def clock_text(self, drill_min: float) -> str:
-        return (self.startex + dt.timedelta(minutes=drill_min)).strftime("%Y-%m-%d %H:%M")
+        return self.at(drill_min).strftime("%Y-%m-%d %H:%M")
+
+    def minute(self, drill_min: float) -> dt.datetime:
+        """The clock minute of drill minute ``drill_min`` (what an evaluator types: HH:MM)."""
+        return self.at(drill_min).replace(second=0, microsecond=0)
 
     def drill_min_of(self, text: str) -> float | None:
         """Drill minute of an observed clock time ('HH:MM' or 'YYYY-MM-DD HH:MM'); None if bad."""
@@ -80,31 +90,96 @@ class Console:
             return None
         return (when - self.startex).total_seconds() / 60.0
 
-    def inject_released_min(self, seq: int) -> float | None:
-        """Drill minute at which inject ``seq`` was released (None: not yet)."""
+    def inject_release(self, seq: int) -> dict | None:
+        """The release record of inject ``seq`` (None: not released yet)."""
         for r in self.store.released():
             if r["kind"] == "inject" and r["seq"] == seq:
-                return float(r["drill_min"])
+                return r
         return None
+
+    def inject_released_min(self, seq: int) -> float | None:
+        """Drill minute at which inject ``seq`` was released (None: not yet)."""
+        r = self.inject_release(seq)
+        return None if r is None else float(r["drill_min"])
 
     def observation_problem(self, row: dict, when: float | None) -> str:
         """Why an observation of evaluator ``row`` at drill minute ``when`` cannot be right
-        ("" if it can): its inject not released yet, a time before the release, or a time
-        still to come on the drill clock."""
+        ("" if it can): its inject not released yet, a time before the release, a time
+        still to come on the drill clock, or after ENDEX. Times are compared by the clock
+        minute an evaluator types: an action seen in the minute of its release (released at
+        18:15:06, typed 18:15) is after it, one a minute earlier is not."""
         released = self.inject_released_min(int(row["seq"]))
         if released is None:
             return f"inject {row['seq']} has not been released: nothing to observe yet"
         if when is None:
             return ""
-        if when < released - 1e-9:
+        if self.minute(when) < self.minute(released):
             return (
                 f"observed {self.clock_text(when)} is before inject {row['seq']} was released "
                 f"({self.clock_text(released)})"
             )
         now = self.clock.now()
+        if self.clock.ended():  # the clock stands at ENDEX
+            if self.minute(when) > self.minute(now):
+                return (
+                    f"observed {self.clock_text(when)} is after ENDEX ({self.clock_text(now)}): "
+                    "an action not done by ENDEX is reviewed as not observed"
+                )
+            return ""
         if when > now + OBSERVE_AHEAD_MIN:
             return f"observed {self.clock_text(when)} is still to come (drill clock {self.clock_text(now)})"
         return ""
+
+    def observed_min(self, row_id: str) -> float | None:
+        """The observed drill minute that counts for evaluator row ``row_id``: its last
+        entry with a time (None: none yet)."""
+        timed = [
+            o["observed_min"]
+            for o in self.store.observations()
+            if o["row_id"] == row_id and o["observed_min"] is not None
+        ]
+        return float(timed[-1]) if timed else None
+
+    def observe(self, row_id: str, text: str, who: str, notes: str) -> dict:
+        """Record an evaluator's entry for ``row_id``: a clock time typed (HH:MM or
+        YYYY-MM-DD HH:MM), a number of people (people standards), or nothing. Nothing means
+        "now" only for a row not yet observed while the drill runs; on a row already observed,
+        or after ENDEX, it is a note, which never changes the observed time (without a note
+        it is refused). HTTPException 400/409 with the reason otherwise."""
+        row = self.rows[row_id]
+        std = row.get("standard") or {}
+        if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
+            problem = self.observation_problem(row, None)
+            if problem:
+                raise HTTPException(409, problem)
+            oid = self.store.observe(row_id, None, f"{int(text)} people", who, notes)
+            return {"id": oid, "people": int(text)}
+        if not text:
+            seen = self.observed_min(row_id)
+            if seen is not None or self.clock.ended():
+                why = (
+                    f"{row_id} was observed at {self.clock_text(seen)}"
+                    if seen is not None
+                    else "the drill has ended (ENDEX)"
+                )
+                if not notes.strip():
+                    raise HTTPException(
+                        409,
+                        f"{why}: an empty time is not 'now' here; type the clock time "
+                        "observed (to correct it), or write a note",
+                    )
+                problem = self.observation_problem(row, None)
+                if problem:
+                    raise HTTPException(409, problem)
+                return {"id": self.store.observe(row_id, None, "", who, notes), "note": True}
+        when = self.clock.now() if not text else self.drill_min_of(text)
+        if when is None:
+            raise HTTPException(400, "observed time: use HH:MM or YYYY-MM-DD HH:MM")
+        problem = self.observation_problem(row, when)
+        if problem:
+            raise HTTPException(409, problem)
+        oid = self.store.observe(row_id, when, text or self.clock_text(when), who, notes)
+        return {"id": oid, "observed_min": when}
 
     # ------------------------------------------------------------------ actions
     def refuse_after_endex(self, what: str) -> None:
@@ -113,8 +188,17 @@ class Console:
             raise HTTPException(409, f"the drill has ended (ENDEX): no {what} after it")
 
     def release_inject(self, seq: int, drill_min: float, how: str) -> bool:
-        card = {**self.cards[seq], "released_clock": self.clock_text(drill_min)}
-        return self.store.release(seq, "inject", None, drill_min, how, card)
+        """Release inject ``seq`` at ``drill_min``: its card is numbered in order of release
+        and carries the release's clock, in its header and in its text."""
+        at = self.at(drill_min)
+        return self.store.release(
+            seq,
+            "inject",
+            None,
+            drill_min,
+            how,
+            lambda n: released_card(self.cards[seq], n, at, f"MSEL {seq}"),
+        )
 
     def release_by_hand(self, seq: int) -> bool:
         """The controller releases inject ``seq`` now (early or late), never after ENDEX."""
@@ -130,27 +214,33 @@ class Console:
         if "player" not in c:
             raise HTTPException(400, "this contingency releases another inject: release it")
         self.refuse_after_endex("contingency")
-        if self.inject_released_min(seq) is None:
+        rel = self.inject_release(seq)
+        if rel is None:
             raise HTTPException(
                 409,
                 f"inject {seq} has not been released: its contingency counts from its release",
             )
         now = self.clock.now()
-        card = {
-            "card": f"C{seq}.{k + 1}",
+        # it names only the players' own card of the inject and when it came
+        text = contingency_text(
+            c, rel["card"].get("card", ""), self.at(float(rel["drill_min"])).strftime("%H:%M")
+        )
+        base = {
             "seq": seq,
-            "clock": self.clock_text(now),
-            "released_clock": self.clock_text(now),
-            "from": {
-                "zh": "市应急管理局（导调组模拟）",
-                "en": "municipal emergency bureau (control)",
-            },
+            "from": BUREAU,
             "to": self.inj[seq]["to"],
             "method": {"zh": "电话", "en": "phone call"},
-            "zh": c["player"]["zh"],
-            "en": c["player"]["en"],
+            **text,
         }
-        return self.store.release(seq, "contingency", k, now, "manual", card)
+        at = self.at(now)
+        return self.store.release(
+            seq,
+            "contingency",
+            k,
+            now,
+            "manual",
+            lambda n: released_card(base, n, at, f"C{seq}.{k + 1}"),
+        )
 
     # ------------------------------------------------------------------ views
     def state(self, role: str) -> dict:
@@ -165,9 +255,10 @@ class Console:
             "clock": self.clock_text(now),
         }
         rel = self.store.released()
-        out["cards"] = [r["card"] | {"how": r["how"]} for r in rel]
-        if role == "player":
+        if role == "player":  # the cards as handed over: no MSEL number, nor how they came
+            out["cards"] = [player_view(r["card"]) for r in rel]
             return out
+        out["cards"] = [r["card"] | {"how": r["how"], "kind": r["kind"]} for r in rel]
         done = {r["seq"] for r in rel if r["kind"] == "inject"}
         t0 = float(self.pkg["clock"]["startex_t_min"])
         if role == "controller":
@@ -316,35 +407,20 @@ def create_app(console: Console) -> FastAPI:
     @app.post("/api/observe")
     async def observe(request: Request):
         role = need(request, "evaluator")
-        body = await request.json()
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise HTTPException(400, "observation: send a JSON object")
         row = str(body.get("row_id", ""))
         if row not in console.rows:
             raise HTTPException(404, "no such evaluator row")
         text = str(body.get("observed", "")).strip()[:40]
         who, notes = str(body.get("evaluator", ""))[:60], str(body.get("notes", ""))[:2000]
-        std = console.rows[row].get("standard") or {}
-        if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
-            problem = console.observation_problem(console.rows[row], None)
-            if problem:
-                raise HTTPException(409, problem)
-            oid = console.store.observe(row, None, f"{int(text)} people", who, notes)
-            console.audit(role, f"observe {row}")
-            return {"id": oid, "people": int(text)}
-        when = console.clock.now() if not text else console.drill_min_of(text)
-        if when is None:
-            raise HTTPException(400, "observed time: use HH:MM or YYYY-MM-DD HH:MM")
-        problem = console.observation_problem(console.rows[row], when)
-        if problem:
-            raise HTTPException(409, problem)
-        oid = console.store.observe(
-            row,
-            when,
-            text or console.clock_text(when),
-            who,
-            notes,
-        )
-        console.audit(role, f"observe {row}")
-        return {"id": oid, "observed_min": when}
+        out = console.observe(row, text, who, notes)
+        console.audit(role, f"{'note' if out.get('note') else 'observe'} {row}")
+        return out
 
     return app
 

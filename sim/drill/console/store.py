@@ -10,7 +10,10 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from sim.core.errors import UserError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,6 +37,7 @@ CREATE TABLE IF NOT EXISTS audit (
 # made by an earlier console gains them when it is opened (its old rows hold NULL there).
 ADDED_COLUMNS = (("audit", "drill_min", "REAL"), ("audit", "clock_state", "TEXT"))
 ROLES = ("controller", "player", "evaluator")
+SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite writes beside the file
 
 
 def code_hash(code: str) -> str:
@@ -46,14 +50,20 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.lock = threading.RLock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-        for table, col, typ in ADDED_COLUMNS:
-            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
-            if col not in have:
-                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {typ}")
+        for f in (self.path, *(self.path.with_name(self.path.name + x) for x in SIDE_FILES)):
+            if f.is_symlink():  # SQLite would write through it (the file, its journal)
+                raise UserError(f"{f}: is a symbolic link; refusing to follow it")
+        try:
+            self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+            for table, col, typ in ADDED_COLUMNS:
+                have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                if col not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {typ}")
+        except sqlite3.Error as exc:
+            raise UserError(f"{self.path}: not a drill's records ({exc})") from None
 
     def close(self) -> None:
         with self.lock:
@@ -151,10 +161,20 @@ class Store:
 
     # ------------------------------------------------------------------ releases
     def release(
-        self, seq: int, kind: str, contingency: int | None, drill_min: float, how: str, card: dict
+        self,
+        seq: int,
+        kind: str,
+        contingency: int | None,
+        drill_min: float,
+        how: str,
+        card: dict | Callable[[int], dict],
     ) -> bool:
-        """Record a release; False if it was released before."""
+        """Record a release; False if it was released before. ``card`` may be a function of
+        the player's card number (1 + the releases recorded so far: cards are numbered in
+        order of release), called under the store's lock."""
         with self.lock:
+            if callable(card):
+                card = card(1 + self.db.execute("SELECT COUNT(*) FROM released").fetchone()[0])
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO released (seq, kind, contingency, drill_min, wall, how, card)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
