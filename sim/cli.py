@@ -36,6 +36,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -50,6 +51,9 @@ from sim.run.app import omegaconf_message, prepare, run
 from sim.run.audit import ScenarioRun, design_scenarios, run_audit
 from sim.run.console_log import tee_console
 from sim.run.outputs import check_run_folder, os_error_line
+
+if TYPE_CHECKING:  # (sim.run.search imports scipy.stats: only for a search)
+    from sim.run.search import SearchPlan
 
 # Flags after which Hydra does not run the task (help/info/completion): no pre-flight.
 _NO_RUN_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--shell-completion", "-sc")
@@ -216,13 +220,18 @@ class _Preflight:
                     f"(available: {', '.join(options)})"
                 )
 
-    def validate(self, job: DictConfig, overrides: list[str]) -> tuple[list | None, list]:
+    def validate(
+        self, job: DictConfig, overrides: list[str]
+    ) -> tuple[list | None, list, SearchPlan | None]:
         """Typed config, network and nodes of one composed job config (networks cached);
-        for the plan audit, of every design scenario composed with the same overrides; for
-        compare and search, of every alternative and the mode's settings; for robustness,
-        the keys and targets it is to screen. Returns the audit's design scenarios (None if
-        not an audit) and the alternatives, for the run to reuse."""
-        runs = None
+        for the plan audit, of every design scenario composed with the same overrides, and
+        the robustness labels it is to show (``experiment.robustness_from``: a screening of
+        this configuration); for compare and search, of every alternative and the mode's
+        settings (search: its analytic cut and alternatives, :func:`sim.run.search.plan_search`);
+        for robustness, the keys and targets it is to screen. Returns the audit's design
+        scenarios (None if not an audit), the alternatives and the search's plan (None if
+        not a search), for the run to reuse."""
+        runs, plan = None, None
         if job.experiment.mode == "drill":  # a past not_before, scenario=audit
             from sim.drill.draw import check_drill_config
 
@@ -230,20 +239,30 @@ class _Preflight:
         self.check_design_scenarios(job)
         if job.scenario.name == "audit":
             runs = audit_runs([*overrides, *self.search], job, self.yaml_problems)
-            confs = [prepare(r.cfg, self._nets)[0] for r in runs]
+            prepared = [prepare(r.cfg, self._nets) for r in runs]
         else:
-            confs = [prepare(job, self._nets)[0]]
-        conf = confs[0]
+            prepared = [prepare(job, self._nets)]
+        confs = [c for c, _ in prepared]
+        conf, net = prepared[0]
         if conf.robustness is not None:
             from sim.run.robustness import check_selection
 
             check_selection(conf.robustness, confs)
+        elif runs is not None and conf.experiment.robustness_from:
+            from sim.run.robustness import load_labels
+
+            load_labels(conf.experiment.robustness_from, runs)
         alts = alternatives(job, [*overrides, *self.search])
         if runs is None and (conf.compare is not None or conf.search is not None):
-            from sim.run.compare import check_analyst_mode
+            from sim.run.compare import Alternative, check_analyst_mode
 
             check_analyst_mode(conf, alts)
-        return runs, alts
+            if conf.search is not None:
+                from sim.run.search import plan_search
+
+                base = Alternative(conf.layout.name, [], conf, net)
+                plan = plan_search(base, alts, conf.search)
+        return runs, alts, plan
 
 
 @dataclass
@@ -253,7 +272,8 @@ class Checked:
     ``cfg`` is the composed config with its ``hydra`` node (the run folder it names was
     checked); ``runs`` the plan audit's design scenarios (None if not an audit); ``alts``
     the alternatives of a compare or search run. None / empty after a sweep (``-m``) or
-    ``--cfg``, which Hydra's main composes itself.
+    ``--cfg``, which Hydra's main composes itself; ``plan`` the search's analytic cut and
+    alternatives (None if not a search).
     """
 
     cfg: DictConfig | None = None
@@ -261,6 +281,7 @@ class Checked:
     runs: list[ScenarioRun] | None = None
     alts: list = field(default_factory=list)
     search: list[str] = field(default_factory=list)  # a --config-dir, for later composes
+    plan: SearchPlan | None = None  # a search's analytic cut and alternatives
 
 
 def _job(cfg: DictConfig) -> DictConfig:
@@ -321,7 +342,7 @@ def preflight(argv: list[str]) -> Checked:
             over = [*group_choice, *first_values] if pf.multirun else [o.input_line for o in parsed]
             base = pf.compose(over)
             job = _job(base)
-            checked.runs, checked.alts = pf.validate(job, over)
+            checked.runs, checked.alts, checked.plan = pf.validate(job, over)
             if len(combos) <= MAX_PREFLIGHT_COMBOS:
                 variants = [list(c) for c in combos[1:]]
             else:  # too many to try all: each member of each sweep once
@@ -331,6 +352,8 @@ def preflight(argv: list[str]) -> Checked:
                 pf.validate(apply_overrides(job, variant), over)
         if _flag(argv, "--cfg", "-c") is None:  # --cfg only prints: no folder is made
             _check_outputs(base, pf.multirun)
+            if not pf.multirun:
+                _check_checkpoints(base, checked.runs)
     if pf.multirun:  # Hydra's main composes every job of a sweep itself
         return Checked(config_name=pf.config_name)
     checked.cfg = base
@@ -440,6 +463,35 @@ def _check_outputs(cfg: DictConfig, multirun: bool) -> None:
                 raise UserError(
                     f"experiment.scheduler={ex.scheduler}: cannot connect ({reason})"
                 ) from None
+
+
+def _check_checkpoints(cfg: DictConfig, runs: list[ScenarioRun] | None) -> None:
+    """A resumed run's checkpoints are this config's (signed, same fingerprint), checked
+    before Hydra writes ``.hydra/`` and ``run_sim.log`` into the folder: a refused resume
+    leaves the earlier run's record as it was. ``runs``: the audit's design scenarios (each
+    checkpoints in its sub-folder). The modes without checkpoints (compare, search,
+    robustness, drill) have nothing to check."""
+    from sim.run.app import fingerprint
+    from sim.run.checkpoints import Checkpoints
+
+    job = _job(cfg)
+    ex = job.experiment
+    if not ex.resume or ex.mode == "drill":
+        return
+    if any(job.get(mode) is not None for mode in ("compare", "search", "robustness")):
+        return
+    try:
+        folder = Path(str(OmegaConf.select(cfg, "hydra.run.dir")))
+    except Exception:  # an interpolation only Hydra can fill in: a new folder, nothing there
+        return
+    if not folder.is_dir():
+        return
+    pairs = [(folder / r.name, r.cfg) for r in runs] if runs is not None else [(folder, job)]
+    for where, conf in pairs:
+        try:
+            Checkpoints(where / "replications", fingerprint(conf), root=folder).check()
+        except UserError as exc:
+            raise UserError(f"experiment.resume: {exc}") from None
 
 
 def _walk_to(cfg: DictConfig, key: str) -> tuple[str, str, object]:
@@ -591,7 +643,8 @@ def _run_task(cfg: DictConfig, checked: Checked | None = None) -> None:
             return run_robustness(runs, outdir, overrides)
         if cfg.get("compare") is not None or cfg.get("search") is not None:
             alts = checked.alts if checked is not None else None
-            return run_analyst_mode(cfg, outdir, overrides, alts)
+            plan = checked.plan if checked is not None else None
+            return run_analyst_mode(cfg, outdir, overrides, alts, plan)
         if audit:
             run_audit(runs, outdir, overrides)
         else:
@@ -719,7 +772,9 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
     """(name, overrides) of every alternative of a compare run or baseline of a search."""
     import shlex
 
-    base = [o for o in overrides if not _key(o).startswith(("compare", "search"))]
+    # every override of the command line, the mode's own settings included: a baseline
+    # composed without the command line's search.items would fail its own validation
+    base = list(overrides)
     if cfg.get("search") is not None:
         named = dict(cfg.search.baselines or {})
         return [(n, _with(base, shlex.split(str(v)))) for n, v in named.items()]
@@ -757,11 +812,16 @@ def alternatives(cfg: DictConfig, overrides: list[str]) -> list:
 
 
 def run_analyst_mode(
-    cfg: DictConfig, outdir: Path, overrides: list[str], alts: list | None = None
+    cfg: DictConfig,
+    outdir: Path,
+    overrides: list[str],
+    alts: list | None = None,
+    plan: SearchPlan | None = None,
 ) -> None:
     """``experiment=compare`` / ``experiment=search``: compose the alternatives (unless
     given, as the pre-flight check composed them), then run (``overrides``: the command
-    line's, recorded in compare_summary.json / search_summary.json as in summary.json)."""
+    line's, recorded in compare_summary.json / search_summary.json as in summary.json;
+    ``plan``: the search's analytic cut and alternatives the pre-flight check made)."""
     conf, net = prepare(cfg)
     alts = alternatives(cfg, overrides) if alts is None else alts
     if conf.search is not None:
@@ -769,7 +829,7 @@ def run_analyst_mode(
         from sim.run.search import run_search
 
         base = Alternative(conf.layout.name, [], conf, net)
-        run_search(base, alts, conf.search, outdir, overrides=overrides)
+        run_search(base, alts, conf.search, outdir, overrides=overrides, plan=plan)
         return
     c = conf.compare
     from sim.run.compare import run_compare

@@ -38,7 +38,7 @@ def test_default_run_is_the_plan_audit(tmp_path):
     }
     keys = {t["key"]: t for t in audit["targets"]}
     assert set(keys) == {
-        "warning_reach", "warning_lead", "rescue_response", "fires_out_24h", "burned_share",
+        "warning_reach", "warning_lead", "rescue_response", "fires_out_24h", "forest_damage_share",
         "relief_stock", "relief_stock_remote_town", "relocation_sheltered",
         "relocation_none_caught", "needs_met_24h",
     }  # fmt: skip
@@ -51,7 +51,7 @@ def test_default_run_is_the_plan_audit(tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.index("Verdicts on the plan") < page.index("Plan inputs checked")
     assert page.count("data:image/png;base64,") >= 6
-    assert "FAIL" in r.stdout and "[computed]" in r.stdout
+    assert "FAIL" in r.stdout and "[computed" in r.stdout  # "[computed; assumed input]" too
     assert set(json.loads((out / "run_info.json").read_text())) == RUN_INFO_KEYS
     assert "wall_time_s" not in audit
 
@@ -350,3 +350,76 @@ def test_a_district_without_targets_is_one_line_not_a_traceback():
         cfg.district.targets = {}
     with pytest.raises(UserError, match="district.targets: district 'bishan' has no targets"):
         audit_runs([], cfg)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_refused_resume_leaves_the_earlier_run_folder_byte_identical(tmp_path):
+    """A resume with another config was refused only inside Hydra's job, after Hydra had
+    rewritten .hydra/ (overrides.yaml then named count=7 beside the old results) and the
+    error line had gone into run_sim.log (planner review). The checkpoints are checked in
+    the pre-flight now: one line, exit 2, every file of the folder as it was."""
+    run_dir = tmp_path / "storm"
+    over = ["scenario=storm", "experiment.replications=2", "experiment.executor=serial"]
+    assert run_cli(*over, f"hydra.run.dir={run_dir}").returncode == 0
+    before = _files(run_dir)
+    assert {".hydra/overrides.yaml", ".hydra/config.yaml", "run_sim.log"} <= set(before)
+    r = run_cli(
+        *over,
+        f"hydra.run.dir={run_dir}",
+        "experiment.resume=true",
+        "layout.teams.community.count=7",
+    )
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("error: experiment.resume: ") and len(r.stderr.splitlines()) == 1
+    assert "rep_00000.json: made with a different config" in r.stderr
+    assert _files(run_dir) == before  # .hydra/, run_sim.log, results: untouched
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("search.items=[nosuch]", "search.items: 'nosuch' is not in layout.depots ("),
+        ("search.budget_runs=10", "search.budget_runs=10: the first stage alone needs 10 x "),
+        ("search.reference=nosuch", "search.reference='nosuch': not a baseline (plan"),
+        ("search.exclude=[nosuch]", "search.exclude: unknown node 'nosuch'"),
+    ],
+)
+def test_a_bad_search_input_is_one_line_before_any_run_folder(tmp_path, override, message):
+    """These were checked inside run_search, after Hydra had made the run folder (.hydra/,
+    run_sim.log; analyst review): the pre-flight check now makes the search's plan."""
+    out = tmp_path / "out"
+    r = run_cli("experiment=search_fengdu_depots", override, f"hydra.run.dir={out}")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith(f"error: {message}"), r.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["district=fengdu", "scenario=flood_evacuation", 'compare.variants={x: "scenario=storm"}'],
+            "compare: alternative 'x' faces another disaster than 'fengdu' "
+            "(scenario=storm vs flood_evacuation)",
+        ),
+        (
+            ["district=fengdu", "scenario=storm",
+             'compare.variants={bishan: "district=bishan layout=bishan"}'],
+            "compare: alternative 'bishan' faces another disaster than 'fengdu' "
+            "(district=bishan vs fengdu)",
+        ),
+    ],
+)  # fmt: skip
+def test_a_compare_variant_facing_another_disaster_is_refused_before_any_run(
+    tmp_path, args, message
+):
+    """Such variants ran, exit 0, and were called "better" on a "paired" interval (analyst
+    review): refused like a change of seed, replications or horizon."""
+    out = tmp_path / "out"
+    r = run_cli("experiment=compare", *args, f"hydra.run.dir={out}")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith(f"error: {message}"), r.stderr
+    assert not out.exists()

@@ -357,3 +357,85 @@ def test_a_refused_publish_leaves_the_run_folder_as_it_was(tmp_path, monkeypatch
     (other / "zz").unlink()
     assert sorted(p.name for p in publish(stage, other)) == ["a.csv", "b.csv"]  # then it works
     assert (other / "zz" / "b.csv").read_text() == "2" and not stage.exists()
+
+
+def test_kn_merges_alternatives_identical_on_every_replication_and_stops():
+    """Two layouts equal in every replication (a team that is never called) have a paired
+    variance of 0: Kim & Nelson's continuation region for the pair is closed from the first
+    stage (W = 0), but equal means eliminated neither, so the selection ran to its budget
+    with "no guarantee" (analyst review). The tie goes to the lower index, is reported, and
+    the procedure ends by itself."""
+    rng = np.random.default_rng(11)
+    common = rng.normal(10, 2, 400)
+    twin = common + rng.normal(0, 0.5, 400)
+    worse = common - 3 + rng.normal(0, 0.5, (2, 400))
+    data = np.vstack([worse[0], twin, twin, worse[1]])  # 1 and 2 are one layout, the best
+
+    def draw(idx, r0, r1):
+        return data[idx, r0:r1]
+
+    sel = kn_select(draw, 4, 10, 0.5, 0.05, maximise=True, max_runs=4000, batch=5)
+    assert sel.guaranteed and sel.best == 1 and sel.survivors == [1]
+    assert sel.merged == {2: 1} and sel.identical == {2}
+    assert sel.eliminated_at[2] == 10  # merged in the first screening
+    assert sel.runs < 200  # not the budget
+    # two identical alternatives only: decided at once, for the first
+    pair = kn_select(lambda i, a, b: data[[1, 1]][:, a:b], 2, 10, 0.5, 0.05, max_runs=4000)
+    assert (pair.best, pair.guaranteed, pair.runs, pair.merged) == (0, True, 20, {1: 0})
+    # an identical pair that is worse than the best is eliminated as usual
+    low = np.vstack([twin + 3, common, common])
+    sel = kn_select(lambda i, a, b: low[i, a:b], 3, 10, 0.5, 0.05, max_runs=4000, batch=5)
+    assert sel.best == 0 and sel.guaranteed and sel.identical <= {2}
+
+
+def test_kn_with_identical_alternatives_keeps_its_rate_on_the_others():
+    """Merging identical alternatives does not change which of the others is chosen: the
+    planted best (delta better) still wins at the stated rate, with two copies of a worse
+    one in the field."""
+    k, n0, delta, alpha, trials = 4, 10, 1.0, 0.05, 200
+    rng = np.random.default_rng(7)
+    correct = 0
+    for _ in range(trials):
+        x = rng.normal(0, 1, (1, 300)) + rng.normal(0, 1, (3, 300))
+        x[0] += delta
+        data = np.vstack([x[1], x[0], x[2], x[2]])  # 2 and 3 identical
+
+        def draw(idx, r0, r1, data=data):
+            return data[idx, r0:r1]
+
+        sel = kn_select(draw, k, n0, delta, alpha, batch=3)
+        assert sel.guaranteed
+        correct += sel.best == 1
+    assert correct / trials >= 1 - alpha - 3 * math.sqrt(alpha * (1 - alpha) / trials)
+
+
+def test_compare_refuses_an_alternative_facing_another_disaster():
+    """A variant that changes the scenario or district compared two disasters and called one
+    "better" on a "paired" interval (analyst review): refused like a change of seed."""
+    from sim.core.errors import UserError
+    from sim.run.compare import check_compare, disaster_difference
+
+    alts = _alts()
+    assert disaster_difference(alts[1].conf, alts[0].conf) == ""  # layouts differ: fine
+    check_compare(alts)
+    other = _alts()
+    other[1].conf.scenario.storm.closures_mean = 4.0
+    with pytest.raises(UserError) as exc:
+        check_compare(other)
+    assert str(exc.value).startswith(
+        "compare: alternative '3teams' faces another disaster than '1teams' "
+        "(scenario.storm.closures_mean=4.0 vs 1.0)"
+    )
+    renamed = _alts()
+    renamed[1].conf.scenario.name = "flood_evacuation"
+    with pytest.raises(UserError, match=r"\(scenario=flood_evacuation vs storm\)"):
+        check_compare(renamed)
+    moved = _alts()
+    moved[1].conf.district.name = "bishan"
+    with pytest.raises(UserError, match=r"\(district=bishan vs line\)"):
+        check_compare(moved)
+    # the plan's targets and the assumption ranges are not the disaster
+    judged = _alts()
+    judged[1].conf.district.targets = {}
+    judged[1].conf.scenario.description = "another text"
+    check_compare(judged)

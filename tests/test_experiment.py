@@ -116,6 +116,19 @@ def test_resume_refuses_checkpoints_of_another_config(tmp_path):
         run_replications(cfg, NET, checkpoints=Checkpoints(tmp_path, "fp-2"))
 
 
+def test_checkpoints_can_be_checked_without_loading_them(tmp_path):
+    """The pre-flight check of a resumed run (sim.cli) refuses what loading would refuse,
+    before Hydra rewrites anything in the run folder (planner review)."""
+    run_replications(config("serial", 2), NET, checkpoints=Checkpoints(tmp_path, "fp-1"))
+    assert Checkpoints(tmp_path, "fp-1").check() == 2
+    assert Checkpoints(tmp_path / "none", "fp-1").check() == 0  # nothing to resume yet
+    with pytest.raises(CheckpointError, match=r"rep_00000\.json: made with a different config"):
+        Checkpoints(tmp_path, "fp-2").check()
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(CheckpointError, match="unexpected entry"):
+        Checkpoints(tmp_path, "fp-1").check()
+
+
 def test_sequential_mode_stops_when_every_verdict_is_decided():
     from sim.config import TargetConfig
     from sim.run.app import run_experiment

@@ -50,6 +50,9 @@ RANGES = {
 }
 
 
+EVENTS = 1e7  # incidents per synthetic replication
+
+
 def _synthetic_judge(true_flip: float):
     """A known monotone case: the estimate rises with the standard, the penalty does nothing."""
     calls = []
@@ -58,9 +61,11 @@ def _synthetic_judge(true_flip: float):
         calls.append(conf.layout.rescue.response_standard_min)
         x = conf.layout.rescue.response_standard_min
         value = 1.0 / (1.0 + math.exp(-(x - true_flip) / 10.0))  # 0.5 exactly at true_flip
+        # identical in every replication: the share gets the exact binomial interval over
+        # its events (sim.run.targets), so many events keep it narrow around the estimate
         kpis = {
-            "incidents_within_standard": np.full(4, 100.0 * value),
-            "incidents": np.full(4, 100.0),
+            "incidents_within_standard": np.full(4, EVENTS * value),
+            "incidents": np.full(4, EVENTS),
             "warning_lead_min": np.full(4, 45.0),
         }
         t = conf.district.targets
@@ -71,7 +76,9 @@ def _synthetic_judge(true_flip: float):
 
 def test_planted_decisive_assumption_is_found_and_no_effect_one_is_not_flagged():
     case = _case(threshold=0.5)
-    judge, _ = _synthetic_judge(true_flip=45.0)
+    # off the bisection grid (40, 50, 45, ...): at the flip itself the estimate sits on the
+    # threshold and its exact binomial interval straddles it (INCONCLUSIVE)
+    judge, _ = _synthetic_judge(true_flip=44.0)
     screens = {s.key: s for s in screen_case(case, RANGES, judge, steps=4)}
     r = screens["response"]
     assert r.base.verdict == "PASS"  # 60 > 45
@@ -278,3 +285,78 @@ def test_robustness_records_its_overrides_and_keeps_its_wall_time_in_run_info(tm
         info = json.loads((run / "run_info.json").read_text(encoding="utf-8"))
         assert set(info) == {"wall_time_s", "numpy"} and info["wall_time_s"] >= 0
     assert " s). Every ranged assumption" in (a / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_verdict_no_screened_assumption_moves_is_labelled_so():
+    """Fengdu's rescue_response read "robust" though its only screened key (the town teams'
+    assembly time) gave the identical estimate at both ends: the micro-stations arrive
+    first (analyst review). Such a verdict says so; a verdict that moves but never flips
+    is plain "robust"."""
+    from sim.run.robustness import ROBUST_INERT
+
+    judge, _ = _synthetic_judge(true_flip=45.0)
+    inert = screen_case(_case(threshold=0.5), {PENALTY: RANGES[PENALTY]}, judge)
+    r = {s.key: s for s in inert}["response"]
+    assert r.label == ROBUST_INERT == "robust (no screened assumption changes its estimate)"
+    assert r.as_dict()["label"] == ROBUST_INERT
+    moving = {s.key: s for s in screen_case(_case(threshold=0.01), RANGES, judge)}["response"]
+    assert moving.label == ROBUST and moving.influence[0][1] > 0
+    assert {s.key: s for s in inert}["lead"].label == NOT_SCREENED
+
+
+def _audit_runs(*over: str) -> list:
+    from sim.cli import audit_runs, compose_config
+
+    over = ("district=fengdu", "experiment.executor=serial", *over)
+    return audit_runs(list(over), compose_config(list(over)))
+
+
+def test_labels_are_refused_for_another_district_or_configuration(tmp_path):
+    """experiment.robustness_from attached a Fengdu screening to Bishan's audit (review):
+    the labels are loaded only for the district, layout, seed, horizon and configuration
+    they were screened on (any number of replications); one line says what differs."""
+    from sim.core.errors import UserError
+    from sim.run.robustness import load_labels
+
+    run_robustness(_fengdu_storm_screen(), tmp_path, [])
+    path = str(tmp_path / "robustness.json")
+    same = _audit_runs("experiment.replications=1", "experiment.hours=6")
+    assert load_labels(path, same) == {"rescue_response": load_labels(path)["rescue_response"]}
+    # any number of replications: a 1-replication screening labels a 10-replication audit
+    assert load_labels(path, _audit_runs("experiment.hours=6")) == load_labels(path, same)
+    for over, message in (
+        (["district=bishan"], "screened district=fengdu, this audit runs district=bishan"),
+        (["layout=fengdu_prepositioned", "experiment.replications=1"], "screened layout=fengdu"),
+        (["experiment.seed=7"], "screened experiment.seed=20261124, this audit runs "),
+        (["experiment.replications=1"], "screened experiment.hours=6.0, this audit runs "),
+        (
+            ["experiment.replications=1", "experiment.hours=6", "layout.teams.town_teams.count=9"],
+            "screened another configuration of storm",
+        ),
+    ):
+        with pytest.raises(UserError, match=f"^experiment.robustness_from={path}: {message}"):
+            load_labels(path, _audit_runs(*over))
+    old = json.loads((tmp_path / "robustness.json").read_text(encoding="utf-8"))
+    del old["screened"]
+    (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(UserError, match="does not record what it screened"):
+        load_labels(str(tmp_path / "old.json"), same)
+
+
+def test_labels_of_another_district_are_refused_before_any_run_folder(tmp_path):
+    """On the command line: one line, exit 2, no run folder (the check is in the pre-flight)."""
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT
+
+    run_robustness(_fengdu_storm_screen(), tmp_path, [])
+    out = tmp_path / "audit"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "district=bishan",
+         f"experiment.robustness_from={tmp_path / 'robustness.json'}", f"hydra.run.dir={out}"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "screened district=fengdu, this audit runs district=bishan" in r.stderr
+    assert not out.exists()

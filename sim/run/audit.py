@@ -52,11 +52,11 @@ def run_audit(runs: list[ScenarioRun], outdir: Path, overrides: list[str]) -> di
     """Run every design scenario and write the audit's outputs to ``outdir`` (checked first,
     as a single run checks it: no earlier run unless ``experiment.resume``, no links)."""
     prepared = [prepare(run.cfg) for run in runs]
+    labels = None
+    if runs[0].cfg.experiment.get("robustness_from"):  # an earlier screening of this audit
+        labels = load_labels(str(runs[0].cfg.experiment.robustness_from), runs)
     check_run_folder(outdir, prepared[0][0].experiment.resume)  # earlier run, links, writable
     t0 = time.perf_counter()
-    labels = None
-    if runs[0].cfg.experiment.get("robustness_from"):  # an earlier robustness run
-        labels = load_labels(str(runs[0].cfg.experiment.robustness_from))
     final = outdir
     with staged(final) as stage:  # outputs go to a private folder, then are published
         audit = _run_audit(runs, prepared, stage, overrides, final, labels)

@@ -142,19 +142,7 @@ def encode(res: RepResult, fingerprint: str) -> bytes:
 
 def decode(payload: bytes, fingerprint: str, rep: int, where: str) -> RepResult:
     """A :class:`RepResult` from a payload whose MAC has been checked; contents re-validated."""
-    try:
-        body = json.loads(payload.decode("utf-8"), parse_constant=_no_constants)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-        raise CheckpointError(f"{where}: not valid JSON ({exc})") from None
-    if not isinstance(body, dict) or set(body) != _KEYS:
-        raise CheckpointError(f"{where}: unexpected contents")
-    if body["fingerprint"] != fingerprint:
-        raise CheckpointError(
-            f"{where}: made with a different config (checkpoints are reused only by the same "
-            "config and seed); start a new run folder"
-        )
-    if body["rep"] != rep or isinstance(body["rep"], bool):
-        raise CheckpointError(f"{where}: holds replication {body['rep']!r}, not {rep}")
+    body = _body(payload, fingerprint, rep, where)
     kpis = body["kpis"]
     if not isinstance(kpis, dict) or not all(
         isinstance(v, int | float) and not isinstance(v, bool) or v is None for v in kpis.values()
@@ -176,6 +164,24 @@ def decode(payload: bytes, fingerprint: str, rep: int, where: str) -> RepResult:
         n_events=n_events,
         error=error,
     )
+
+
+def _body(payload: bytes, fingerprint: str, rep: int, where: str) -> dict:
+    """The parsed payload, checked to be this config's checkpoint of replication ``rep``."""
+    try:
+        body = json.loads(payload.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        raise CheckpointError(f"{where}: not valid JSON ({exc})") from None
+    if not isinstance(body, dict) or set(body) != _KEYS:
+        raise CheckpointError(f"{where}: unexpected contents")
+    if body["fingerprint"] != fingerprint:
+        raise CheckpointError(
+            f"{where}: made with a different config (checkpoints are reused only by the same "
+            "config and seed); start a new run folder"
+        )
+    if body["rep"] != rep or isinstance(body["rep"], bool):
+        raise CheckpointError(f"{where}: holds replication {body['rep']!r}, not {rep}")
+    return body
 
 
 def _no_constants(name: str) -> Any:
@@ -212,12 +218,31 @@ class Checkpoints:
 
     def existing(self) -> dict[int, RepResult]:
         """Successful checkpointed replications; CheckpointError for anything unexpected."""
+        out: dict[int, RepResult] = {}
+        for p, rep in self._entries():
+            res = decode(self._payload(p), self.fingerprint, rep, str(p))
+            if not res.error:
+                out[res.rep] = res
+        return out
+
+    def check(self) -> int:
+        """Refuse (CheckpointError, one line) what :meth:`existing` would refuse: a foreign
+        entry, a bad signature, another config's checkpoint; without rebuilding the tables.
+        For the pre-flight check of a resumed run, before Hydra touches the run folder.
+        Returns the number of checkpoints."""
+        entries = self._entries()
+        for p, rep in entries:
+            _body(self._payload(p), self.fingerprint, rep, str(p))
+        return len(entries)
+
+    def _entries(self) -> list[tuple[Path, int]]:
+        """(path, replication) of every checkpoint in the folder; anything else refused."""
         if not self.folder.exists() and not self.folder.is_symlink():
-            return {}
+            return []
         refuse_links(self.folder, self.root)
         if not self.folder.is_dir():
             raise CheckpointError(f"{self.folder}: is not a folder")
-        out: dict[int, RepResult] = {}
+        out = []
         for p in sorted(self.folder.iterdir()):
             if _TMP.match(p.name) and p.is_file() and not p.is_symlink():
                 continue  # an unfinished write: never read
@@ -232,12 +257,11 @@ class Checkpoints:
                     f"{p}: unexpected entry in the checkpoint folder; refusing to resume "
                     "(remove it or start a new run folder)"
                 )
-            res = self._read(p, int(m.group(1)))
-            if not res.error:
-                out[res.rep] = res
+            out.append((p, int(m.group(1))))
         return out
 
-    def _read(self, p: Path, rep: int) -> RepResult:
+    def _payload(self, p: Path) -> bytes:
+        """The payload of checkpoint ``p`` once its signature is checked."""
         try:
             if p.stat().st_size > MAX_BYTES:
                 raise CheckpointError(f"{p}: larger than {MAX_BYTES // 2**20} MB; not a checkpoint")
@@ -257,7 +281,7 @@ class Checkpoints:
             raise CheckpointError(
                 f"{p}: signature does not match (altered, or written with another key); refusing it"
             )
-        return decode(payload, self.fingerprint, rep, str(p))
+        return payload
 
     def save(self, res: RepResult) -> None:
         """Write one replication's checkpoint atomically (links in the run folder refused)."""

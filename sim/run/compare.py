@@ -14,6 +14,7 @@ The alternatives arrive composed (``sim.cli`` composes configs; this layer never
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import math
@@ -88,7 +89,8 @@ def direction(comparator: str) -> str:
 
 
 def check_crn(alts: list[Alternative]) -> None:
-    """Alternatives must share seed, replications and horizon: else they are not paired."""
+    """Alternatives must share seed, replications and horizon, and face the same disaster
+    (district and scenario): else they are not paired."""
     if len(alts) < 2:
         raise UserError("compare: needs at least two alternatives (layouts or variants)")
     names = [a.name for a in alts]
@@ -105,6 +107,63 @@ def check_crn(alts: list[Alternative]) -> None:
                     f"({getattr(ex, fld)} vs {getattr(ref, fld)}); alternatives must share "
                     "seed, replications and horizon (common random numbers)"
                 )
+    check_same_disaster(alts, "compare")
+
+
+# What a disaster is made of: the district (its network, people, forest) and the scenario's
+# hazards. Not: the plan's targets (judged, not simulated), text, the assumption ranges.
+_NOT_THE_DISASTER = {
+    "district": ("targets", "name_zh", "name_en"),
+    "scenario": ("description", "uncertainty"),
+}
+
+
+def disaster_difference(a: Config, b: Config) -> str:
+    """The first setting of the disaster (district or scenario) in which ``a`` differs from
+    ``b``, as ``key (a vs b)``; '' if they face the same disaster."""
+    for section, skip in _NOT_THE_DISASTER.items():
+        da, db = (dataclasses.asdict(getattr(c, section)) for c in (a, b))
+        for d in (da, db):
+            for k in skip:
+                d.pop(k, None)
+        if da.get("name") != db.get("name"):
+            return f"{section}={da.get('name')} vs {db.get('name')}"
+        found = _first_difference(da, db, section)
+        if found:
+            return found
+    return ""
+
+
+def _first_difference(a: object, b: object, where: str) -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in dict.fromkeys([*a, *b]):
+            found = _first_difference(a.get(k), b.get(k), f"{where}.{k}")
+            if found:
+                return found
+        return ""
+    if a != b and not (isinstance(a, float) and isinstance(b, float) and a != a and b != b):
+        return f"{where}={_short(a)} vs {_short(b)}"
+    return ""
+
+
+def _short(v: object, limit: int = 40) -> str:
+    text = "null" if v is None else str(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_same_disaster(alts: list[Alternative], mode: str, where: str = "alternative") -> None:
+    """Every alternative faces the disaster of the first (district and scenario): paired
+    differences between two different disasters compare the disasters, not the plans, and a
+    "better" on them would be wrong. One line naming the first setting that differs."""
+    ref = alts[0]
+    for a in alts[1:]:
+        diff = disaster_difference(a.conf, ref.conf)
+        if diff:
+            raise UserError(
+                f"{mode}: {where} '{a.name}' faces another disaster than '{ref.name}' ({diff}); "
+                "alternatives must face the same district and scenario (common random "
+                "numbers): vary the layout, and run another scenario or district separately"
+            )
 
 
 def kpi_frame(results: list[RepResult], reps: list[int]) -> pd.DataFrame:

@@ -162,6 +162,12 @@ class Selection:
     eta: float
     h2: float
     data: list[np.ndarray] = field(default_factory=list)
+    # alternative -> the lower-numbered one it tied with exactly when their continuation
+    # region had closed (W = 0), and was merged into; ``identical``: equal on every
+    # replication run so far (the paired differences all 0)
+    merged: dict[int, int] = field(default_factory=dict)
+    identical: set[int] = field(default_factory=set)
+    stage: int = 0  # replications per surviving alternative when the procedure stopped
 
 
 def kn_eta(k: int, n0: int, alpha: float) -> float:
@@ -189,6 +195,20 @@ def kn_select(
     fetched ``batch`` replications at a time (cheaper to run); eliminations are still checked
     one replication at a time, so the decisions are those of the procedure. If ``max_runs``
     stops it first, the survivor with the best sample mean is returned, ``guaranteed=False``.
+
+    Ties: the screening keeps ``i`` while ``mean_i >= mean_j - W_ij``. Once ``r`` passes
+    ``N_ij = h^2 S^2_ij / delta^2`` the pair's continuation region is closed (``W_ij = 0``)
+    and the pair is decided by its sample means (Kim & Nelson 2001, section 3: the
+    procedure ends by ``r = max N_i + 1`` with the largest sample mean). Two alternatives
+    equal on every replication (common random numbers make this common: a team that is
+    never called) have ``S^2_ij = 0``, so their region is closed from the first stage, but
+    equal means eliminate neither and ``<`` never stopped: the whole budget was spent and
+    no guarantee reported. An exact tie of sample means on a closed region is decided for
+    the lower index still in contention (the largest-mean rule with its ties broken by
+    index); the other is merged into it (``merged``; also in ``identical`` when every
+    paired difference was 0, i.e. the two are one system on these data). Under the
+    procedure's normal model a pair with ``S^2_ij = 0`` differs by a constant, here 0: it
+    lies in the indifference zone, so either choice is a correct selection.
     """
     if k < 1:
         raise ValueError("kn_select: need at least one alternative")
@@ -213,7 +233,9 @@ def kn_select(
     eliminated = [0] * k
     if k == 1:
         x = np.asarray(data[0])
-        return Selection(0, [0], [n0], eliminated, [float(x.mean())], runs, True, 0.0, 0.0, [x])
+        return Selection(
+            0, [0], [n0], eliminated, [float(x.mean())], runs, True, 0.0, 0.0, [x], stage=n0
+        )
     eta = kn_eta(k, n0, alpha)
     h2 = 2.0 * eta * (n0 - 1)
     x0 = sign * np.array([d[:n0] for d in data])
@@ -226,23 +248,31 @@ def kn_select(
     sums = x0.sum(axis=1)
     r = n0
     guaranteed = True
+    merged: dict[int, int] = {}
+    identical: set[int] = set()
     while len(alive) > 1:
         # eliminate at stage r (Kim & Nelson 2001, step "Screening")
         means = sums / r
+        w = {
+            (i, j): max(0.0, delta / (2 * r) * (h2 * s2[i, j] / delta**2 - r))
+            for i in alive
+            for j in alive
+            if i != j
+        }
+        out = {i for i in alive if any(means[i] < means[j] - w[i, j] for j in alive if j != i)}
         keep = []
-        for i in alive:
-            ok = True
-            for j in alive:
-                if j == i:
-                    continue
-                w = max(0.0, delta / (2 * r) * (h2 * s2[i, j] / delta**2 - r))
-                if means[i] < means[j] - w:
-                    ok = False
-                    break
-            if ok:
-                keep.append(i)
-            else:
+        for i in alive:  # ascending: a tie goes to the lower index still in contention
+            tie = None
+            if i not in out:
+                tie = next((j for j in keep if w[i, j] == 0.0 and means[i] == means[j]), None)
+            if i in out or tie is not None:
                 eliminated[i] = r
+                if tie is not None:
+                    merged[i] = tie
+                    if np.array_equal(data[i][:r], data[tie][:r]):
+                        identical.add(i)
+            else:
+                keep.append(i)
         alive = keep
         if len(alive) <= 1:
             break
@@ -272,4 +302,14 @@ def kn_select(
         eta=eta,
         h2=h2,
         data=arrays,
+        merged={i: _root(merged, j) for i, j in merged.items()},
+        identical=identical,
+        stage=r,
     )
+
+
+def _root(merged: dict[int, int], j: int) -> int:
+    """The alternative a chain of merges ends in."""
+    while j in merged:
+        j = merged[j]
+    return j

@@ -11,9 +11,10 @@ tornado diagram; Saltelli et al. 2008, *Global Sensitivity Analysis: The Primer*
 Howard 1988 for tornado diagrams). With ``robustness.method=morris`` the Morris elementary
 effects (Morris 1991; Campolongo et al. 2007 mu*) over all ranged keys are added (SALib).
 
-Labels: "robust" (same verdict at every value screened), "hinges on X (flips at v)", or "not
-screened" (no ranged assumption is read by the target, or the verdict is an input echo or
-NOT MODELLED).
+Labels: "robust" (same verdict at every value screened), "robust (no screened assumption
+changes its estimate)" (the estimate is identical at every value screened: nothing screened
+moves it), "hinges on X (flips at v)", or "not screened" (no ranged assumption is read by
+the target, or the verdict is an input echo or NOT MODELLED).
 
 Cost: for each design scenario, 1 + 2 x (ranged keys it reads) screening runs + up to
 ``bisect_steps`` per flip, each of ``experiment.replications`` replications.
@@ -22,6 +23,7 @@ Cost: for each design scenario, 1 + 2 x (ranged keys it reads) screening runs + 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import textwrap
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from omegaconf import DictConfig, OmegaConf
 
 from sim.config import Config, ConfigError, UncertaintyRange, validate
 from sim.config.uncertainty import config_value, set_config_value
@@ -43,6 +46,9 @@ from sim.run.outputs import check_run_folder, json_safe, staged, write_json, wri
 from sim.run.targets import INPUT_ECHO, NOT_MODELLED, TargetResult
 
 ROBUST, NOT_SCREENED = "robust", "not screened"
+# a verdict whose estimate is the same at every value screened: nothing screened moves it,
+# so "robust" says nothing about the assumptions (e.g. a key read by forces that never act)
+ROBUST_INERT = "robust (no screened assumption changes its estimate)"
 
 # judge(conf) -> verdicts of the case's targets, keyed by target
 Judge = Callable[[Config], dict[str, TargetResult]]
@@ -108,7 +114,7 @@ class TargetScreen:
         if not self.screened or self.base.verdict in (INPUT_ECHO, NOT_MODELLED):
             return NOT_SCREENED
         if not self.flips:
-            return ROBUST
+            return ROBUST_INERT if self.inert else ROBUST
         parts = []
         for key in dict.fromkeys(f.key for f in self.flips):
             at = ", ".join(
@@ -119,6 +125,12 @@ class TargetScreen:
             )
             parts.append(f"{key} ({at})")
         return "hinges on " + "; ".join(parts)
+
+    @property
+    def inert(self) -> bool:
+        """The estimate is exactly the base estimate at every value screened (common random
+        numbers: a key that changes nothing gives the identical number)."""
+        return bool(self.points) and all(p.estimate == self.base.estimate for p in self.points)
 
     def as_dict(self) -> dict:
         """Plain JSON (:func:`sim.run.compare.json_safe`: NaN as null at any depth)."""
@@ -484,17 +496,75 @@ def write_robustness(
     return data
 
 
-def load_labels(path: str) -> dict[str, str]:
-    """Target -> label from a robustness.json (data only: parsed as JSON); UserError if bad."""
+def screen_fingerprint(cfg: DictConfig) -> str:
+    """Hash of what decides a design scenario's verdicts, hence its screening: the district
+    (with its targets), the scenario, the layout (with its ranges), the seed and the horizon.
+    Not: how many replications (checked on its own), how they are run, the mode's settings."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    ex = data.get("experiment") or {}
+    decides = {k: data.get(k) for k in ("district", "scenario", "layout")}
+    decides["experiment"] = {k: ex.get(k) for k in ("seed", "hours")}
+    text = json.dumps(decides, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_labels(path: str, runs: list | None = None) -> dict[str, str]:
+    """Target -> label from a robustness.json (data only: parsed as JSON); UserError if bad.
+
+    With ``runs`` (the audit's design scenarios, sim.run.audit.ScenarioRun), the screening
+    must be of this audit: the same district, layout, seed and horizon (any number of
+    replications), and,
+    for every design scenario both have, the same configuration (:func:`screen_fingerprint`);
+    else one line saying what differs (labels of another district's or another
+    configuration's screening would be attached to verdicts they were not made for)."""
     from sim.core.paths import resolve_path
 
+    field_name = f"experiment.robustness_from={path}"
     try:
         data = json.loads(resolve_path(path).read_text(encoding="utf-8"))
-        return {str(t["target"]): str(t["label"]) for t in data["targets"]}
+        labels = {str(t["target"]): str(t["label"]) for t in data["targets"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{field_name}: not a robustness.json ({exc})") from None
+    if runs:
+        _check_screen_matches(data, runs, field_name)
+    return labels
+
+
+def _check_screen_matches(data: dict, runs: list, field_name: str) -> None:
+    """UserError unless the robustness.json ``data`` screened the configuration of ``runs``."""
+    screened = data.get("screened") if isinstance(data, dict) else None
+    if not isinstance(screened, dict):
         raise UserError(
-            f"experiment.robustness_from={path}: not a robustness.json ({exc})"
-        ) from None
+            f"{field_name}: does not record what it screened (made by an older version); "
+            "run the screening again: experiment=robustness with this audit's overrides"
+        )
+    cfg = runs[0].cfg
+    mine = {
+        "district": str(cfg.district.name),
+        "layout": str(cfg.layout.name),
+        "seed": int(cfg.experiment.seed),
+        # (not the replications: a screening at 5 replications labels an audit at 10 or 50;
+        # what the labels say is about the assumptions, the same disasters being drawn)
+        "hours": float(cfg.experiment.hours),
+    }
+    for key, value in mine.items():
+        theirs = data.get(key)
+        if theirs != value:
+            where = key if key in ("district", "layout") else f"experiment.{key}"
+            raise UserError(
+                f"{field_name}: screened {where}={theirs}, this audit runs {where}={value}; "
+                "labels apply only to the screened configuration (run the screening with "
+                f"this audit's overrides, or the audit with {where}={theirs})"
+            )
+    for run in runs:
+        theirs = screened.get(run.name)
+        if theirs is not None and theirs != screen_fingerprint(run.cfg):
+            made = " ".join(str(o) for o in data.get("overrides") or []) or "none"
+            raise UserError(
+                f"{field_name}: screened another configuration of {run.name} (its overrides: "
+                f"{made}); labels apply only to the screened configuration: run the "
+                "screening with this audit's overrides"
+            )
 
 
 def apply_labels(verdicts: list[TargetResult], labels: dict[str, str]) -> None:
@@ -530,6 +600,7 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
     screens: list[TargetScreen] = []
     runs_made = 0
     conf0 = None
+    screened: dict[str, str] = {}
     prepared = [(run, *prepare(run.cfg)) for run in runs]
     check_selection(prepared[0][1].robustness, [c for _, c, _ in prepared])
     check_run_folder(outdir, prepared[0][1].experiment.resume)  # earlier run, links, writable
@@ -545,6 +616,7 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
         if not targets:
             continue
         case = Case(run.name, conf, net, targets)
+        screened[run.name] = screen_fingerprint(run.cfg)
         inner = experiment_judge(case)
         count = [0]
 
@@ -574,8 +646,11 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
         "layout": conf0.layout.name if conf0 else "",
         "seed": conf0.experiment.seed if conf0 else None,
         "replications": conf0.experiment.replications if conf0 else None,
+        "hours": conf0.experiment.hours if conf0 else None,
         "method": conf0.robustness.method if conf0 else "",
         "runs": runs_made,
+        # what decided each design scenario's screening (checked by load_labels)
+        "screened": screened,
         "overrides": list(overrides),
     }
     with staged(outdir) as stage:

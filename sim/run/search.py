@@ -58,7 +58,7 @@ from sim.run.compare import (
 )
 from sim.run.experiment import run_replications
 from sim.run.outputs import check_run_folder, staged, write_json, write_run_info
-from sim.run.paired import kn_select, paired
+from sim.run.paired import Selection, kn_select, paired
 
 STOCK_LEVELS = ("district", "town", "village")
 
@@ -132,12 +132,15 @@ def _solver(name: str):
         import pulp
     except ImportError:
         raise UserError("search: needs PuLP (pip install -e '.[search]')") from None
+    # The site models are small (tens of candidates and demand nodes): solved to proven
+    # optimality (relative MIP gap 0), not to the solvers' default gap of 1e-4, within which
+    # any layout of near-equal cover or cost would count as optimal.
     if name == "highs":
-        s = pulp.HiGHS(msg=False)
+        s = pulp.HiGHS(msg=False, gapRel=0.0)
         if not s.available():
             raise UserError("search.solver=highs: needs highspy (pip install -e '.[search]')")
         return s
-    return pulp.PULP_CBC_CMD(msg=False)
+    return pulp.PULP_CBC_CMD(msg=False, gapRel=0.0)
 
 
 def solve_sites(
@@ -154,8 +157,12 @@ def solve_sites(
 
     p-median: minimise sum_d w_d * (travel time from the nearest open site, or from the
     fixed sites ``fixed_cost[d]`` if nearer). Max cover: maximise the weight within
-    ``cover_min`` of an open or fixed site (ties broken by the p-median cost). ``exclude``:
-    layouts already found (no-good cuts). Returns (chosen candidate rows, objective).
+    ``cover_min`` of an open or fixed site, then, among the layouts of that cover, minimise
+    the p-median cost (lexicographic, or preemptive, optimisation: a second solve with the
+    cover held at its optimum; a tie-break weight on travel in one objective sat below the
+    solvers' MIP gap and decided nothing). Both solved with MIP gap 0. ``exclude``:
+    layouts already found (no-good cuts). Returns (chosen candidate rows, objective: the
+    weighted minutes, or the weight covered).
     """
     with warnings.catch_warnings():  # PuLP 3.x announces its 4.0 API on every variable
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -163,8 +170,6 @@ def solve_sites(
 
 
 def _solve_sites(cost, weight, p, fixed_cost, method, cover_min, solver, exclude):
-    import pulp
-
     nc, nd = cost.shape
     if p > nc:
         raise UserError(f"search: {p} sites wanted but only {nc} candidates")
@@ -172,7 +177,34 @@ def _solve_sites(cost, weight, p, fixed_cost, method, cover_min, solver, exclude
     big = float(np.nanmax(np.where(np.isfinite(cost), cost, 0))) * 10 + 1e3
     c = np.where(np.isfinite(cost), cost, big)
     f = np.where(np.isfinite(fixed), fixed, big)
-    prob = pulp.LpProblem("sites", pulp.LpMinimize if method == "p_median" else pulp.LpMaximize)
+    # the models see weights summing to 1: with people as weights the objective's
+    # coefficients reach 1e8 and HiGHS reports "optimal" layouts that are not
+    w = np.asarray(weight, dtype=float) / max(float(np.sum(weight)), 1e-300)
+    if method == "p_median":
+        chosen = _site_model(c, f, w, p, exclude, cover_min, solver, "cost")
+        return (chosen, layout_cost(c, weight, chosen, f)) if chosen is not None else ([], math.nan)
+    first = _site_model(c, f, w, p, exclude, cover_min, solver, "cover")
+    if first is None:
+        return [], math.nan
+    # then the least travel among the layouts of that cover (lexicographic; in a new model)
+    # ASSUMPTION: a cover short of the optimum by less than 1e-9 of the total weight is the
+    # optimum (room for the solvers' feasibility tolerance; far below one person at any node)
+    best, tol = _covered(c, w, first, f, cover_min), 1e-9
+    second = _site_model(c, f, w, p, exclude, cover_min, solver, "cost", best - tol)
+    if second is not None and _covered(c, w, second, f, cover_min) >= best - tol:
+        first = second
+    return first, _covered(c, weight, first, f, cover_min)
+
+
+def _site_model(c, f, weight, p, exclude, cover_min, solver, goal, min_cover=None):
+    """Solve one site model: minimise the weighted travel (``goal="cost"``; with
+    ``min_cover``, among layouts covering at least that weight) or maximise the weight
+    covered within ``cover_min`` (``"cover"``). The chosen candidate rows, None if no
+    optimum was found."""
+    import pulp
+
+    nc, nd = c.shape
+    prob = pulp.LpProblem("sites", pulp.LpMinimize if goal == "cost" else pulp.LpMaximize)
     y = [pulp.LpVariable(f"y{j}", cat="Binary") for j in range(nc)]
     x = {
         (j, d): pulp.LpVariable(f"x{j}_{d}", lowBound=0, upBound=1)
@@ -191,21 +223,37 @@ def _solve_sites(cost, weight, p, fixed_cost, method, cover_min, solver, exclude
     wcost = pulp.lpSum(weight[d] * c[j, d] * x[j, d] for (j, d) in x) + pulp.lpSum(
         weight[d] * f[d] * x0[d] for d in range(nd)
     )
-    if method == "p_median":
-        prob += wcost
-    else:
+    if goal == "cover" or min_cover is not None:
         cover = [pulp.LpVariable(f"z{d}", lowBound=0, upBound=1) for d in range(nd)]
         for d in range(nd):
             near = [y[j] for j in range(nc) if c[j, d] <= cover_min]
             prob += cover[d] <= pulp.lpSum(near) + (1 if f[d] <= cover_min else 0)
-        eps = 1e-6 / max(float(big * weight.sum()), 1.0)
-        prob += pulp.lpSum(weight[d] * cover[d] for d in range(nd)) - eps * wcost
+        covered = pulp.lpSum(weight[d] * cover[d] for d in range(nd))
+        if min_cover is not None:
+            prob += covered >= min_cover
+    prob += wcost if goal == "cost" else covered
+    if not _solve(prob, solver):
+        return None
+    return sorted(j for j in range(nc) if (y[j].value() or 0) > 0.5)
+
+
+def _solve(prob, solver: str) -> bool:
+    """Solve ``prob``; True when an optimum was found."""
+    import pulp
+
     with _quiet_stdout():  # highspy prints a banner on its own file descriptor
         status = prob.solve(_solver(solver))
-    if pulp.LpStatus[status] != "Optimal":
-        return [], math.nan
-    chosen = sorted(j for j in range(nc) if (y[j].value() or 0) > 0.5)
-    return chosen, float(pulp.value(prob.objective))
+    return pulp.LpStatus[status] == "Optimal"
+
+
+def _covered(
+    cost: np.ndarray, weight: np.ndarray, rows: list[int], fixed: np.ndarray, cover_min: float
+) -> float:
+    """The weight within ``cover_min`` of an open (``rows``) or fixed site."""
+    near = fixed <= cover_min
+    if rows:
+        near = near | (cost[rows] <= cover_min).any(axis=0)
+    return float(weight[near].sum())
 
 
 def layout_cost(
@@ -464,6 +512,53 @@ class Runner:
         return np.array(out)
 
 
+def rank_alternatives(sel: Selection, maximise: bool) -> list[int]:
+    """The alternatives best first, by how long they stayed in the selection: the selected
+    one, the other survivors (a budget stop), then the later eliminated (or merged) before
+    the earlier. Alternatives that left at the same stage, and the survivors, are ordered by
+    their mean over the replications they all had then (means over different numbers of
+    replications are not comparable: an alternative eliminated after 4 replications may
+    show a better mean there than the winner over 10); ties by index."""
+    sign = 1.0 if maximise else -1.0
+
+    def key(i: int) -> tuple:
+        if i == sel.best:
+            return (0, 0, 0.0, i)
+        if i in sel.survivors:
+            return (1, 0, -sign * float(np.mean(sel.data[i][: sel.stage])), i)
+        e = sel.eliminated_at[i]
+        return (2, -e, -sign * float(np.mean(sel.data[i][:e])), i)
+
+    return sorted(range(len(sel.reps)), key=key)
+
+
+def _status(sel: Selection, i: int, alts: list[Alternative]) -> str:
+    """selected | survivor | eliminated | identical to X (merged) | tied with X (merged)."""
+    if i == sel.best:
+        return "selected"
+    if i in sel.survivors:
+        return "survivor"
+    if i in sel.merged:
+        how = "identical to" if i in sel.identical else "tied with"
+        return f"{how} {alts[sel.merged[i]].name} (merged)"
+    return "eliminated"
+
+
+def _merged_text(sel: Selection, alts: list[Alternative]) -> str:
+    """The report's sentence on alternatives merged as ties ('' if none)."""
+    if not sel.merged:
+        return ""
+    pairs = ", ".join(
+        f"{html.escape(alts[i].name)} into {html.escape(alts[j].name)}"
+        for i, j in sorted(sel.merged.items())
+    )
+    return (
+        f" Merged as ties (equal sample means once their continuation region had closed, "
+        f"identical on every replication when so marked; Kim & Nelson 2001, the tie going "
+        f"to the earlier alternative): {pairs}."
+    )
+
+
 def _fresh_gain(
     o: Outcome, best: str, reference: str, objective: str, reused: int, level: float
 ) -> dict:
@@ -515,27 +610,48 @@ def runnable_overrides(conf: Config, overrides: list[str]) -> list[str]:
     return head + list(overrides)
 
 
-def run_search(
-    base: Alternative,
-    baselines: list[Alternative],
-    s: SearchConfig,
-    outdir: Path,
-    overrides: list[str] | None = None,
-) -> dict:
-    """Layout search end to end; writes its outputs (staged, then published into ``outdir``;
-    ``overrides``: the command line's, for search_summary.json) and run_info.json, and
-    returns a summary."""
+@dataclass
+class SearchPlan:
+    """What a search will run, worked out (and checked) before any run folder exists: the
+    analytic layouts, every alternative of the selection and the reference."""
+
+    layouts: list[Layout]
+    candidates: pd.DataFrame
+    alts: list[Alternative]
+    sites_of: dict[str, list[int]]
+    reference: str
+    budget_kn: int
+
+
+def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig) -> SearchPlan:
+    """The analytic cut and the alternatives of a search; UserError (one line) for what the
+    run would otherwise refuse after its folder was made: items not in the layout, unknown
+    excluded nodes, too few candidates, a reference that is no alternative, a budget too
+    small for the first stage, a baseline facing another disaster. The CLI's pre-flight
+    check calls it and hands the plan to :func:`run_search`."""
+    from sim.run.compare import check_same_disaster
+
     conf, net = base.conf, base.net
-    check_run_folder(outdir, conf.experiment.resume)  # earlier run, links, writable
-    t0 = time.perf_counter()
-    layouts, cand_table = analytic_layouts(conf, net, s)
+    try:
+        layouts, cand_table = analytic_layouts(conf, net, s)
+        now = current_sites(conf, net, s)
+    except NetworkError as exc:
+        raise UserError(str(exc)) from None
     if not layouts:
         raise UserError("search: the analytic model found no layout (check candidates)")
-    now = current_sites(conf, net, s)
     alts: list[Alternative] = []
     for b in baselines:
         alts.append(Alternative(b.name, b.overrides, b.conf, b.net, "baseline"))
-    names = {a.name for a in alts}
+    for b in baselines:  # the selection runs every alternative on the same replications
+        for fld in ("seed", "hours"):
+            mine, theirs = getattr(b.conf.experiment, fld), getattr(conf.experiment, fld)
+            if mine != theirs:
+                raise UserError(
+                    f"search.baselines.{b.name}: changes experiment.{fld} ({mine} vs "
+                    f"{theirs}); baselines must share seed and horizon (common random numbers)"
+                )
+    check_same_disaster([base, *alts], "search", "search.baselines entry")
+    names = [a.name for a in alts]
     if -1 not in now and base.name not in names:
         alts.append(Alternative(base.name, [], conf, net, f"layout {conf.layout.name} as composed"))
     sites_of = {base.name: now}
@@ -548,8 +664,10 @@ def run_search(
         sites_of[lay.name] = lay.sites
     reference = s.reference or (baselines[0].name if baselines else alts[0].name)
     if reference not in [a.name for a in alts]:
-        raise UserError(f"search.reference='{reference}': not a baseline ({', '.join(names)})")
-    runner = Runner(alts, s.objective)
+        known = [*names, *([base.name] if base.name not in names and -1 not in now else [])]
+        raise UserError(
+            f"search.reference='{reference}': not a baseline ({', '.join(known) or 'none'})"
+        )
     budget_kn = int(s.budget_runs * 0.75)  # ASSUMPTION: a quarter kept for the final comparison
     if budget_kn < s.n0 * len(alts):
         raise UserError(
@@ -557,16 +675,35 @@ def run_search(
             f"{s.n0} x {len(alts)} alternatives = {s.n0 * len(alts)} runs (plus a quarter "
             "for the final comparison)"
         )
+    return SearchPlan(layouts, cand_table, alts, sites_of, reference, budget_kn)
+
+
+def run_search(
+    base: Alternative,
+    baselines: list[Alternative],
+    s: SearchConfig,
+    outdir: Path,
+    overrides: list[str] | None = None,
+    plan: SearchPlan | None = None,
+) -> dict:
+    """Layout search end to end; writes its outputs (staged, then published into ``outdir``;
+    ``overrides``: the command line's, for search_summary.json) and run_info.json, and
+    returns a summary. ``plan``: from :func:`plan_search` (the pre-flight check made it),
+    else made here."""
+    conf, net = base.conf, base.net
+    plan = plan_search(base, baselines, s) if plan is None else plan
+    check_run_folder(outdir, conf.experiment.resume)  # earlier run, links, writable
+    t0 = time.perf_counter()
+    cand_table, alts, sites_of = plan.candidates, plan.alts, plan.sites_of
+    reference, budget_kn = plan.reference, plan.budget_kn
+    runner = Runner(alts, s.objective)
     sel = kn_select(
         runner.draw, len(alts), s.n0, s.delta, s.alpha, s.sense == "max", budget_kn, s.batch
     )
-    sign = 1 if s.sense == "max" else -1
-    order = sorted(
-        range(len(alts)),
-        key=lambda i: (i != sel.best, i not in sel.survivors, -sign * sel.means[i]),
-    )
+    order = rank_alternatives(sel, s.sense == "max")
     keep = [b.name for b in baselines] + [base.name]  # always in the final comparison
-    designed = [i for i in order if alts[i].name not in keep]
+    # (an alternative identical to another on every replication would repeat its twin)
+    designed = [i for i in order if alts[i].name not in keep and i not in sel.identical]
     final_idx = [i for i, a in enumerate(alts) if a.name == reference]
     final_idx += [i for i, a in enumerate(alts) if a.name in keep and i not in final_idx]
     final_idx += [i for i in designed[: s.report_top] if i not in final_idx]
@@ -590,10 +727,12 @@ def run_search(
     o = Outcome(final, {a.name: runner.frames[a.name].iloc[:n_final] for a in final})
     table = analyse(o, reference, s.alpha, "bonferroni")
     sel_rows = []
-    for i, a in enumerate(alts):
+    for rank, i in enumerate(order, start=1):
+        a = alts[i]
         sites = sites_of.get(a.name)
         sel_rows.append(
             {
+                "rank": rank,
                 "alternative": a.name,
                 "description": a.description,
                 "sites": " ".join(net.nodes[j] for j in sites) if sites and -1 not in sites else "",
@@ -602,10 +741,9 @@ def run_search(
                 else "",
                 "replications": sel.reps[i],
                 f"mean_{s.objective}": sel.means[i],
+                f"mean_{s.objective}_first_{s.n0}": float(np.mean(sel.data[i][: s.n0])),
                 "eliminated_after": sel.eliminated_at[i] or "",
-                "status": "selected"
-                if i == sel.best
-                else ("survivor" if i in sel.survivors else "eliminated"),
+                "status": _status(sel, i, alts),
                 "overrides": " ".join(a.overrides),
             }
         )
@@ -632,6 +770,11 @@ def run_search(
         "alpha": s.alpha,
         "sense": s.sense,
         "held_fixed": fixed,
+        "ranking": [alts[i].name for i in order],
+        "merged": {
+            alts[i].name: {"into": alts[j].name, "identical": i in sel.identical}
+            for i, j in sel.merged.items()
+        },
         "overrides": list(overrides or []),
     }
     note = (
@@ -646,6 +789,12 @@ def run_search(
             "with the best sample mean is shown (no probability guarantee; raise "
             "search.budget_runs)."
         )
+        + _merged_text(sel, alts)
+        + " The table ranks the layouts by how long they stayed in contention (the selected "
+        "one, the other survivors, then the later eliminated before the earlier; those "
+        f"eliminated together by their mean over the replications they shared); column "
+        f"mean_{html.escape(s.objective)}_first_{s.n0} compares every layout on the same "
+        f"first {s.n0} replications, mean_{html.escape(s.objective)} is over each layout's own."
         + f" Final comparison: {n_final} common replications, {runner.runs} runs in all "
         f"(budget {s.budget_runs}); the first {reused} of them also took part in the selection, "
         "so the winner's gain over them leans its way (a selection effect). On the "
