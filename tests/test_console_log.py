@@ -7,14 +7,14 @@ import os
 import re
 import sys
 
-from sim.run.console_log import LOG_NAME, _Tee, tee_console
+from sim.run.console_log import LOG_NAME, Tee, tee_console
 
 STAMP = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\]"
 
 
 def test_lines_are_copied_with_times_as_a_terminal_finally_shows_them():
     console, log = io.StringIO(), io.StringIO()
-    tee = _Tee(console, log, "[stderr]")
+    tee = Tee(console, log, "[stderr]")
     tee.write("bar 1/3\rbar 2/3\rbar 3/3\n")  # a progress bar redrawn in place
     tee.write("half a ")
     tee.write("line\n\n")
@@ -48,7 +48,7 @@ def test_a_planted_symlink_is_never_written_through(tmp_path):
     with tee_console(run):
         print("hello")
     assert target.read_text() == "keep"
-    assert sys.stdout.__class__.__name__ != "_Tee"
+    assert sys.stdout.__class__.__name__ != "Tee"
 
 
 def test_what_is_written_unlogged_reaches_the_console_only(tmp_path, capsys):

@@ -46,7 +46,7 @@ from sim.drill.seal import (
 )
 from sim.drill.sheets import write_documents
 from sim.run.app import prepare, typed_config
-from sim.run.console_log import LOG_NAME, unlogged
+from sim.run.console_log import LOG_NAME, Tee, unlogged
 from sim.run.outputs import atomic_write_text, one_line_os_errors, refuse_links, safe_mkdir
 
 Compose = Callable[[list[str]], DictConfig]
@@ -91,42 +91,6 @@ def make_package(
     return build_package(conf, net, draw, ov, drill_id)
 
 
-class _UntimedLog:
-    """A text stream writing to the console ``stream`` and, line by line without a time,
-    to ``log`` (as :mod:`sim.run.console_log` does, less the times)."""
-
-    def __init__(self, stream: TextIO, log: TextIO | None, tag: str) -> None:
-        self._stream, self._log, self._tag = stream, log, tag
-        self._partial = ""
-
-    def write(self, text: str) -> int:
-        n = self._stream.write(text)
-        *lines, self._partial = (self._partial + text).split("\n")
-        for line in lines:
-            self._line(line)
-        if lines and self._log is not None:
-            self._log.flush()
-        return n
-
-    def _line(self, line: str) -> None:
-        shown = line.rsplit("\r", 1)[-1].rstrip()
-        if self._log is not None:
-            self._log.write(f"{self._tag}{shown}\n" if shown else "\n")
-
-    def close_line(self) -> None:
-        if self._partial.rsplit("\r", 1)[-1].rstrip():
-            self._line(self._partial)
-            if self._log is not None:
-                self._log.flush()
-        self._partial = ""
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def __getattr__(self, name: str):  # isatty, fileno, encoding, ... of the console
-        return getattr(self._stream, name)
-
-
 @contextlib.contextmanager
 def untimed_log(folder: Path) -> Iterator[TextIO]:
     """While the block runs, ``run_sim.log`` gets the console's lines without their times:
@@ -142,8 +106,13 @@ def untimed_log(folder: Path) -> Iterator[TextIO]:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
         log = open(os.open(folder / LOG_NAME, flags, 0o644), "w", encoding="utf-8")  # noqa: SIM115
     except OSError:  # (the run's own writes report the folder's problem)
-        log = None
-    tees = (_UntimedLog(con_out, log, ""), _UntimedLog(con_err, log, "[stderr] "))
+        sys.stdout, sys.stderr = con_out, con_err  # type: ignore[assignment]
+        try:
+            yield con_out
+        finally:
+            sys.stdout, sys.stderr = out, err
+        return
+    tees = (Tee(con_out, log, "", timed=False), Tee(con_err, log, "[stderr]", timed=False))
     sys.stdout, sys.stderr = tees  # type: ignore[assignment]
     try:
         yield con_out
@@ -151,8 +120,7 @@ def untimed_log(folder: Path) -> Iterator[TextIO]:
         sys.stdout, sys.stderr = out, err
         for tee in tees:
             tee.close_line()
-        if log is not None:
-            log.close()
+        log.close()
 
 
 def backdate(folder: Path, names: list[str], when: dt.datetime) -> None:

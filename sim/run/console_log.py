@@ -28,19 +28,26 @@ def _stamp() -> str:
     return time.strftime("[%Y-%m-%d %H:%M:%S", time.localtime(t)) + f",{int(t % 1 * 1000):03d}]"
 
 
-class _Tee:
-    """A text stream that writes to ``stream`` and, line by line with times, to ``log``."""
+class Tee:
+    """A text stream that writes to ``stream`` and, line by line, to ``log``: each line with
+    its time, or (``timed=False``: a drill, whose log must not give the run's wall time)
+    without."""
 
-    def __init__(self, stream: TextIO, log: TextIO, tag: str) -> None:
-        self._stream, self._log, self._tag = stream, log, tag
+    def __init__(self, stream: TextIO, log: TextIO, tag: str, timed: bool = True) -> None:
+        self._stream, self._log, self._tag, self._timed = stream, log, tag, timed
         self._partial = ""
+
+    def _head(self) -> str:
+        if self._timed:
+            return f"{_stamp()}{self._tag} "
+        return f"{self._tag} " if self._tag else ""
 
     def write(self, text: str) -> int:
         n = self._stream.write(text)
         *lines, self._partial = (self._partial + text).split("\n")
         for line in lines:
             shown = line.rsplit("\r", 1)[-1].rstrip()
-            self._log.write(f"{_stamp()}{self._tag} {shown}\n" if shown else "\n")
+            self._log.write(f"{self._head()}{shown}\n" if shown else "\n")
         if lines:
             self._log.flush()
         return n
@@ -49,7 +56,7 @@ class _Tee:
         """Write what is left of an unfinished line (unless a carriage return erased it)."""
         shown = self._partial.rsplit("\r", 1)[-1].rstrip()
         if shown:
-            self._log.write(f"{_stamp()}{self._tag} {shown}\n")
+            self._log.write(f"{self._head()}{shown}\n")
             self._log.flush()
         self._partial = ""
 
@@ -63,7 +70,7 @@ class _Tee:
 def unlogged(stream: TextIO) -> TextIO:
     """The console behind ``stream``, so that what is written there stays off the log (a
     secret shown once, such as a drill passphrase made for the user)."""
-    return stream._stream if isinstance(stream, _Tee) else stream
+    return stream._stream if isinstance(stream, Tee) else stream
 
 
 @contextlib.contextmanager
@@ -82,7 +89,7 @@ def tee_console(folder: Path) -> Iterator[None]:
         return
     log = open(fd, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
     out, err = sys.stdout, sys.stderr
-    tees = (_Tee(out, log, ""), _Tee(err, log, "[stderr]"))
+    tees = (Tee(out, log, ""), Tee(err, log, "[stderr]"))
     sys.stdout, sys.stderr = tees  # type: ignore[assignment]
     try:
         yield
