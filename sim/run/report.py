@@ -312,12 +312,15 @@ def _verdict(v: TargetResult) -> str:
     return f'<b style="color:{colour}">{v.verdict}</b>'
 
 
+_CONFIG_KEY = re.compile(r"\b[a-z_]+(?:\.[a-z0-9_]+){2,}\b")  # layout.depots.dalu.stock
+
+
 def _why(v: TargetResult) -> str:
     parts = [html.escape(v.method)]
     if v.verdict == "FAIL" and not math.isnan(v.margin):
         parts.append(f"misses by {_fmt(abs(v.margin))}")
-    if v.note:
-        parts.append(html.escape(v.note))
+    if v.note:  # config keys as code: they wrap, so a long one does not widen the table
+        parts.append(_CONFIG_KEY.sub(r"<code>\g<0></code>", html.escape(v.note)))
     out = "; ".join(parts)
     if v.contributors:
         out += "<ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in v.contributors) + "</ul>"
