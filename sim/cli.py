@@ -165,6 +165,7 @@ class _Preflight:
         cd = _flag(argv, "--config-dir", "-cd")
         self.extra_dirs = [] if cd is None else [Path(cd).expanduser().resolve()]
         self._nets: dict = {}
+        self._plans: dict = {}  # a search's plan by what decides it (sweep variants share it)
         self.yaml_problems: dict[Path, str] = {}
 
     def check_files(self) -> None:
@@ -260,8 +261,14 @@ class _Preflight:
             if conf.search is not None:
                 from sim.run.search import plan_search
 
-                base = Alternative(conf.layout.name, [], conf, net)
-                plan = plan_search(base, alts, conf.search)
+                # a sweep over other settings (replications, ...) need not solve it again
+                key = repr((conf.search, conf.layout, conf.district, conf.scenario,
+                            conf.experiment.seed, conf.experiment.hours,
+                            [(a.name, a.overrides) for a in alts]))  # fmt: skip
+                plan = self._plans.get(key)
+                if plan is None:
+                    base = Alternative(conf.layout.name, [], conf, net)
+                    plan = self._plans[key] = plan_search(base, alts, conf.search)
         return runs, alts, plan
 
 
@@ -618,7 +625,8 @@ def _interrupted(outdir: Path | None) -> None:
 def _task(cfg: DictConfig, checked: Checked | None = None) -> None:
     """The run of one composed config (``checked``: what the pre-flight check composed),
     with what the console shows copied into the run folder's ``run_sim.log``."""
-    with tee_console(Path(HydraConfig.get().runtime.output_dir)):
+    drill = cfg.experiment.mode == "drill"  # (no times in a drill's log: sim.drill.mode)
+    with tee_console(Path(HydraConfig.get().runtime.output_dir), timed=not drill):
         _run_task(cfg, checked)
 
 

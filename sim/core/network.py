@@ -258,9 +258,9 @@ class RoadNetwork:
         """``table`` with a ``<column>_zh`` column of Chinese names right after ``column``."""
         if column not in table.columns:
             return table
-        return table.assign(**{f"{column}_zh": self.names_zh(table[column])})[
-            [*_after(list(table.columns), column, f"{column}_zh")]
-        ]
+        out = table.copy(deep=False)
+        out.insert(out.columns.get_loc(column) + 1, f"{column}_zh", self.names_zh(table[column]))
+        return out
 
     def nodes_of_kind(self, *kinds: str) -> list[int]:
         """Indices of nodes whose ``kind`` is one of ``kinds``, in file order."""
@@ -501,8 +501,3 @@ def validate_graph(graph: nx.Graph, source: str) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise NetworkError(f"network {source}: {problems[0]}{more}")
-
-
-def _after(columns: list[str], column: str, new: str) -> list[str]:
-    i = columns.index(column) + 1
-    return [*columns[:i], new, *columns[i:]]

@@ -9,14 +9,13 @@ the start of the run and the files' modification times are set to it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import re
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -46,7 +45,7 @@ from sim.drill.seal import (
 )
 from sim.drill.sheets import write_documents
 from sim.run.app import prepare, typed_config
-from sim.run.console_log import LOG_NAME, Tee, unlogged
+from sim.run.console_log import LOG_NAME, unlogged
 from sim.run.outputs import atomic_write_text, one_line_os_errors, refuse_links, safe_mkdir
 
 Compose = Callable[[list[str]], DictConfig]
@@ -91,38 +90,6 @@ def make_package(
     return build_package(conf, net, draw, ov, drill_id)
 
 
-@contextlib.contextmanager
-def untimed_log(folder: Path) -> Iterator[TextIO]:
-    """While the block runs, ``run_sim.log`` gets the console's lines without their times:
-    the time between two lines of a drill's log is the run's wall time, a hint at the
-    hazard drawn. Yields the console itself, for what must stay off the log (a passphrase
-    made for the user). Outside a run that copies the console to the log, nothing changes."""
-    out, err = sys.stdout, sys.stderr
-    con_out, con_err = unlogged(out), unlogged(err)
-    if con_out is out and con_err is err:
-        yield out
-        return
-    try:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
-        log = open(os.open(folder / LOG_NAME, flags, 0o644), "w", encoding="utf-8")  # noqa: SIM115
-    except OSError:  # (the run's own writes report the folder's problem)
-        sys.stdout, sys.stderr = con_out, con_err  # type: ignore[assignment]
-        try:
-            yield con_out
-        finally:
-            sys.stdout, sys.stderr = out, err
-        return
-    tees = (Tee(con_out, log, "", timed=False), Tee(con_err, log, "[stderr]", timed=False))
-    sys.stdout, sys.stderr = tees  # type: ignore[assignment]
-    try:
-        yield con_out
-    finally:
-        sys.stdout, sys.stderr = out, err
-        for tee in tees:
-            tee.close_line()
-        log.close()
-
-
 def backdate(folder: Path, names: list[str], when: dt.datetime) -> None:
     """Set the modification time of ``folder`` and of its files ``names`` to ``when`` (the
     start of the run, as its folder's name says): a file's time would tell how long the run
@@ -139,8 +106,9 @@ def backdate(folder: Path, names: list[str], when: dt.datetime) -> None:
 
 def run_drill(cfg: DictConfig, outdir: Path, overrides: list[str], compose: Compose) -> Path:
     """``python run_sim.py experiment=drill ...``: draw, simulate, seal; print the hash only."""
-    with untimed_log(outdir) as console:
-        return _run_drill(cfg, outdir, overrides, compose, console)
+    # (the CLI copies the console into run_sim.log without times; what must stay off the
+    # log, a passphrase made for the user, is written to the console behind it)
+    return _run_drill(cfg, outdir, overrides, compose, unlogged(sys.stdout))
 
 
 def _run_drill(

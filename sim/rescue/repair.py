@@ -66,8 +66,9 @@ class RepairService:
             home = net.idx(c.home, f"layout.repair.crews.{key}.home")
             for j in range(c.count):
                 cid = unit_id(key, j, c.count)
-                crew = Crew(cid, home, c.productivity, c.mobilise_min, location=home)
-                crew.stream = unit_stream(key, j)
+                crew = Crew(
+                    cid, home, c.productivity, c.mobilise_min, home, stream=unit_stream(key, j)
+                )
                 self.crews.append(crew)
                 world.assets.add("repair_crew", crew, cid, home)
         self.jobs: list[Job] = []

@@ -74,8 +74,10 @@ def unlogged(stream: TextIO) -> TextIO:
 
 
 @contextlib.contextmanager
-def tee_console(folder: Path) -> Iterator[None]:
-    """Copy stdout and stderr into ``folder/run_sim.log`` while the block runs.
+def tee_console(folder: Path, timed: bool = True) -> Iterator[None]:
+    """Copy stdout and stderr into ``folder/run_sim.log`` while the block runs, each line
+    with its time (``timed=False``: without, for a drill, whose log must not give away the
+    run's wall time, a hint at the hazard drawn).
 
     A log that cannot be opened (a symlink, a read-only folder) leaves the console as it is:
     the run goes on, and its own writes report the folder's problem.
@@ -89,7 +91,7 @@ def tee_console(folder: Path) -> Iterator[None]:
         return
     log = open(fd, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
     out, err = sys.stdout, sys.stderr
-    tees = (Tee(out, log, ""), Tee(err, log, "[stderr]"))
+    tees = (Tee(out, log, "", timed), Tee(err, log, "[stderr]", timed))
     sys.stdout, sys.stderr = tees  # type: ignore[assignment]
     try:
         yield
