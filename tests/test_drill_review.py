@@ -595,6 +595,21 @@ def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path
     assert cells[-1][4] is None
 
 
+def test_logout_ends_the_session_on_the_server(tmp_path):
+    """Logging out forgets the session in the drill's records, not only the browser's cookie:
+    a copy of the cookie (a shared machine, a proxy log) no longer opens the view."""
+    console, app, ctl = _console(tmp_path)
+    assert _request(app, "GET", "/controller", ctl)[0] == 200
+    assert _request(app, "GET", "/logout", ctl)[0] == 303
+    assert _request(app, "GET", "/controller", ctl)[0] == 403
+    assert _post(app, "/api/release/1", ctl)[0] == 403
+    assert console.store.session_role(ctl) is None
+    assert ("controller", "logout") in [(a["role"], a["what"]) for a in console.store.audit_log()]
+    assert _request(app, "GET", "/logout", None)[0] == 303  # without a session: nothing to end
+    console.clock.stop()
+    console.store.close()
+
+
 def test_console_log_gives_each_record_its_drill_time(tmp_path):
     """Every audit record keeps the drill clock of its moment (it kept only the real time, and
     a pause made the drill minute hard to rebuild afterwards): before STARTEX, running,

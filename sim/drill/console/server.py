@@ -348,7 +348,10 @@ def create_app(console: Console) -> FastAPI:
         return resp
 
     @app.get("/logout")
-    def logout():
+    def logout(request: Request):
+        role = console.store.end_session(request.cookies.get(COOKIE))
+        if role is not None:
+            console.audit(role, "logout")
         resp = RedirectResponse("/", status_code=303)
         resp.delete_cookie(COOKIE)
         return resp

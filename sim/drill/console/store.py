@@ -116,6 +116,15 @@ class Store:
             row = self.db.execute("SELECT role FROM sessions WHERE token=?", (token,)).fetchone()
         return None if row is None else row[0]
 
+    def end_session(self, token: str | None) -> str | None:
+        """Forget session ``token`` (logout): a copy of its cookie no longer opens a page.
+        The role it had, or None if it was no session."""
+        role = self.session_role(token)
+        if role is not None:
+            with self.lock:
+                self.db.execute("DELETE FROM sessions WHERE token=?", (token,))
+        return role
+
     # ------------------------------------------------------------------ clock
     def clock(self) -> tuple[str, float, float, float] | None:
         with self.lock:
