@@ -426,6 +426,10 @@ def test_compare_refuses_an_alternative_facing_another_disaster():
         "compare: alternative '3teams' faces another disaster than '1teams' "
         "(scenario.storm.closures_mean=4.0 vs 1.0)"
     )
+    reseeded = _alts()
+    reseeded[1].conf.experiment.seed += 1
+    with pytest.raises(UserError, match=r"compare: alternative '3teams' changes experiment.seed"):
+        check_compare(reseeded)
     renamed = _alts()
     renamed[1].conf.scenario.name = "flood_evacuation"
     with pytest.raises(UserError, match=r"\(scenario=flood_evacuation vs storm\)"):

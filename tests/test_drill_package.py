@@ -713,3 +713,33 @@ def test_a_costly_key_derivation_is_refused_before_it_runs(tmp_path, monkeypatch
     }
     assert unseal(top, "a good passphrase") == {"x": 1}
     assert 128 * sealmod.SCRYPT_N_RANGE[1] * sealmod.SCRYPT_R_MAX <= 64 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: p.pop("player_cards"), "missing 'player_cards'"),
+        (lambda p: p.pop("benchmarks"), "missing 'benchmarks'"),
+        (lambda p: p.update(format="drill-package/0"), "format 'drill-package/0' is not"),
+        (lambda p: p.update(player_cards=[1]), "'player_cards' is not a list of records"),
+        (lambda p: p.update(msel={}), "'msel' is not a list of records"),
+        (lambda p: p["player_cards"][0].update(seq=10**6), "a player card names no inject"),
+        (lambda p: p["evaluator"][0].update(seq=10**6), "names no inject"),
+        (lambda p: p["msel"][0].pop("clock"), "an inject lacks 'clock'"),
+        (lambda p: p["clock"].update(window_h="24"), "clock 'window_h' is not a number"),
+    ],
+)
+def test_a_package_of_the_wrong_shape_is_refused(pkg_a, change, message):
+    """A package read back from a seal is data of unknown shape: each part the console and
+    the review read is checked (one SealError line), and a sound package passes."""
+    import copy
+
+    from sim.drill.package import check_package, check_records_package
+
+    assert check_package(copy.deepcopy(pkg_a)) == pkg_a
+    bad = copy.deepcopy(pkg_a)
+    change(bad)
+    with pytest.raises(SealError, match=re.escape(message)):
+        check_package(bad)
+    records = {k: v for k, v in copy.deepcopy(pkg_a).items() if k not in ("format", "secret")}
+    assert check_records_package(records) == records  # the SQLite record needs no seal's parts

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sim.drill.console.clock import DrillClock
 from sim.drill.console.store import Store
 from sim.drill.measures import percentile_of, quantile
@@ -85,7 +87,7 @@ def _pkg() -> dict:
         "first_arrival/": {"sample": [10.0 * k for k in range(1, 11)], "median": 50.0, "p90": 90.0}
     }
     return {
-        "clock": {"startex_t_min": 110.0},
+        "clock": {"start": "2027-06-01T14:00", "startex_t_min": 110.0, "window_h": 1.0},
         "msel": msel,
         "evaluator": rows,
         "benchmarks": bench,
@@ -118,6 +120,27 @@ def test_review_places_observed_times_and_judges_standards():
     assert {r["id"]: r for r in review_rows(pkg, released, obs)}["1B"]["status"] == "ok"
     obs[1]["observed_min"] = 95.0
     assert review_rows(pkg, released, obs)[0]["status"] == "slower than P90"
+
+
+def test_an_observation_in_the_minute_of_its_release_is_after_it():
+    """The console and the review compare by the clock minute an evaluator types: released
+    at 15:50:06 and typed 15:50 is 0 minutes after, typed 15:49 is before (refused by the
+    console, negative in the review); STARTEX need not fall on a whole minute."""
+    import datetime as dt
+
+    from sim.drill.console.clock import clock_minute, minutes_after
+
+    startex = dt.datetime(2027, 6, 1, 15, 50, 6)  # a release at drill minute 0: 15:50:06
+    typed = {"15:49": -1.1, "15:50": -0.1, "15:51": 0.9}  # drill minutes of the typed times
+    assert minutes_after(startex, 0.0, typed["15:50"]) == 0.0
+    assert minutes_after(startex, 0.0, typed["15:49"]) == pytest.approx(-1.1)
+    assert minutes_after(startex, 0.0, typed["15:51"]) == pytest.approx(0.9)
+    assert clock_minute(startex, 0.9) == dt.datetime(2027, 6, 1, 15, 51)
+    pkg = _pkg()
+    pkg["clock"]["start"] = "2027-06-01T14:00:06"  # STARTEX (T+110) at 15:50:06
+    released = [{"seq": 1, "kind": "inject", "drill_min": 0.0, "how": "clock"}]
+    obs = [{"row_id": "1A", "observed_min": -0.1, "observed_text": "15:50", "notes": ""}]
+    assert {r["id"]: r for r in review_rows(pkg, released, obs)}["1A"]["elapsed_min"] == 0.0
 
 
 def test_clock_continues_after_a_restart_and_catches_up(tmp_path):

@@ -397,3 +397,7 @@ def test_search_inputs_are_checked_by_its_plan_before_any_run_folder(tmp_path):
     other.scenario.storm.closures_mean = 3.0
     with pytest.raises(UserError, match="search: search.baselines entry 'harsh' faces another"):
         plan_search(base, [Alternative("harsh", [], other, NET)], _line_search())
+    shorter = make_config(teams=1)
+    shorter.experiment.hours = base.conf.experiment.hours / 2
+    with pytest.raises(UserError, match=r"entry 'short' changes experiment.hours \("):
+        plan_search(base, [Alternative("short", [], shorter, NET)], _line_search())

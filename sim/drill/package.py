@@ -351,21 +351,15 @@ EVALUATOR_FIELDS = (
 
 
 def check_package(pkg: dict) -> dict:
-    """Shape checks of a package read back from a seal (it is untrusted data)."""
+    """Shape checks of a package read back from a seal (it is untrusted data): what
+    :func:`check_records_package` checks, and the sealed package's own parts (its format,
+    every key of :data:`REQUIRED`, the player cards)."""
     from sim.drill.seal import SealError
 
-    if not isinstance(pkg, dict):
-        raise SealError("drill package: not a record")
-    missing = [k for k in REQUIRED if k not in pkg]
-    if missing:
-        raise SealError(f"drill package: missing '{missing[0]}'")
+    check_records_package(pkg, ("clock", *INJECT_FIELDS), REQUIRED)
     if pkg["format"] != FORMAT:
         raise SealError(f"drill package: format '{pkg['format']}' is not {FORMAT}")
-    check_records_package(pkg, ("clock", *INJECT_FIELDS))
-    if not isinstance(pkg["player_cards"], list) or not all(
-        isinstance(x, dict) for x in pkg["player_cards"]
-    ):
-        raise SealError("drill package: 'player_cards' is not a list of records")
+    _check_records(pkg, "player_cards")
     seqs = {inj["seq"] for inj in pkg["msel"]}
     for card in pkg["player_cards"]:
         if card.get("seq") not in seqs:
@@ -373,20 +367,21 @@ def check_package(pkg: dict) -> dict:
     return pkg
 
 
-def check_records_package(pkg: dict, inject_fields: tuple[str, ...] = INJECT_FIELDS) -> dict:
-    """Shape checks of what the console and the review read of a package: its clock, the
-    MSEL's injects (``inject_fields`` each), the evaluator rows and the benchmarks. Raises
-    :class:`~sim.drill.seal.SealError` (one line)."""
+def check_records_package(
+    pkg: dict, inject_fields: tuple[str, ...] = INJECT_FIELDS, required: tuple[str, ...] = RECORDS
+) -> dict:
+    """Shape checks of what the console and the review read of a package: the keys
+    ``required``, its clock, the MSEL's injects (``inject_fields`` each), the evaluator rows
+    and the benchmarks. Raises :class:`~sim.drill.seal.SealError` (one line)."""
     from sim.drill.seal import SealError
 
     if not isinstance(pkg, dict):
         raise SealError("drill package: not a record")
-    missing = [k for k in RECORDS if k not in pkg]
+    missing = [k for k in required if k not in pkg]
     if missing:
         raise SealError(f"drill package: missing '{missing[0]}'")
     for k in ("msel", "evaluator"):
-        if not isinstance(pkg[k], list) or not all(isinstance(x, dict) for x in pkg[k]):
-            raise SealError(f"drill package: '{k}' is not a list of records")
+        _check_records(pkg, k)
     for k in ("clock", "benchmarks", "district", "scenario"):
         if not isinstance(pkg[k], dict):
             raise SealError(f"drill package: '{k}' is not a record")
@@ -419,6 +414,14 @@ def check_records_package(pkg: dict, inject_fields: tuple[str, ...] = INJECT_FIE
         if row["seq"] not in seqs:
             raise SealError(f"drill package: evaluator row {row['id']} names no inject")
     return pkg
+
+
+def _check_records(pkg: dict, key: str) -> None:
+    """``pkg[key]`` is a list of records (dicts); else SealError."""
+    from sim.drill.seal import SealError
+
+    if not isinstance(pkg[key], list) or not all(isinstance(x, dict) for x in pkg[key]):
+        raise SealError(f"drill package: '{key}' is not a list of records")
 
 
 def _number(x: object) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from sim.core.errors import UserError
-from sim.drill.console.clock import ran_out, wall_at, window_end_min
+from sim.drill.console.clock import clock_minute, minutes_after, ran_out, wall_at, window_end_min
 from sim.drill.measures import percentile_of
 from sim.drill.msel import DrillClock, _hm
 from sim.drill.names import TIER_LABELS
@@ -134,7 +134,7 @@ def review_rows(
     obs: dict[str, dict] = {}  # the last timed entry of each action
     qty: dict[str, int] = {}  # the last number of people entered (people standards)
     notes: dict[str, list[str]] = {}  # every note entered, in order
-    c = drill_clock(pkg) if endex_min is not None else None
+    startex = drill_clock(pkg).at_startex()
     for o in observations:
         if (o.get("notes") or "").strip():
             notes.setdefault(o["row_id"], []).append(_note(o))
@@ -143,8 +143,8 @@ def review_rows(
             if m:
                 qty[o["row_id"]] = int(m.group(1))
             continue  # a note: no time
-        if c is not None and c.clock(c.startex_t + float(o["observed_min"])) > c.clock(
-            c.startex_t + float(endex_min)
+        if endex_min is not None and clock_minute(startex, float(o["observed_min"])) > clock_minute(
+            startex, float(endex_min)
         ):
             continue  # after ENDEX (an entry of a console that let it through)
         obs[o["row_id"]] = o
@@ -158,9 +158,7 @@ def review_rows(
         o = obs.get(r["id"])
         elapsed = None
         if rr is not None and o is not None and o["observed_min"] is not None:
-            elapsed = float(o["observed_min"]) - float(rr["drill_min"])
-            if -1.0 < elapsed < 0.0:  # typed in the minute of the release (18:15 for 18:15:06)
-                elapsed = 0.0
+            elapsed = minutes_after(startex, float(rr["drill_min"]), float(o["observed_min"]))
         pct = percentile_of(b["sample"], elapsed) if (b and elapsed is not None) else None
         std = r.get("standard") or {}
         verdict = ""

@@ -339,6 +339,11 @@ def fingerprint(cfg: DictConfig) -> str:
         "max_replications",
     ):
         data.get("experiment", {}).pop(key, None)
+    return config_digest(data)
+
+
+def config_digest(data: dict) -> str:
+    """SHA-256 of a config's plain data, keys sorted: the same settings, the same digest."""
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

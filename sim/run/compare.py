@@ -97,16 +97,7 @@ def check_crn(alts: list[Alternative]) -> None:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise UserError(f"compare: alternative name '{dup[0]}' used twice")
-    ref = alts[0].conf.experiment
-    for a in alts[1:]:
-        ex = a.conf.experiment
-        for fld in ("seed", "replications", "hours"):
-            if getattr(ex, fld) != getattr(ref, fld):
-                raise UserError(
-                    f"compare: alternative '{a.name}' changes experiment.{fld} "
-                    f"({getattr(ex, fld)} vs {getattr(ref, fld)}); alternatives must share "
-                    "seed, replications and horizon (common random numbers)"
-                )
+    check_same_experiment(alts, ("seed", "replications", "hours"), "compare")
     check_same_disaster(alts, "compare")
 
 
@@ -149,6 +140,24 @@ def _first_difference(a: object, b: object, where: str) -> str:
 def _short(v: object, limit: int = 40) -> str:
     text = "null" if v is None else str(v)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_same_experiment(
+    alts: list[Alternative], fields: tuple[str, ...], mode: str, where: str = "alternative"
+) -> None:
+    """Every alternative runs the experiment of the first in ``fields`` (seed, horizon, ...):
+    else the replications are not paired on common random numbers. One line naming the
+    first alternative and setting that differ."""
+    ref = alts[0].conf.experiment
+    for a in alts[1:]:
+        for fld in fields:
+            mine, theirs = getattr(a.conf.experiment, fld), getattr(ref, fld)
+            if mine != theirs:
+                raise UserError(
+                    f"{mode}: {where} '{a.name}' changes experiment.{fld} ({mine} vs {theirs}); "
+                    f"alternatives must share experiment.{'/'.join(fields)} (common random "
+                    "numbers)"
+                )
 
 
 def check_same_disaster(alts: list[Alternative], mode: str, where: str = "alternative") -> None:

@@ -23,7 +23,6 @@ Cost: for each design scenario, 1 + 2 x (ranged keys it reads) screening runs + 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import textwrap
@@ -41,6 +40,7 @@ from sim.config.uncertainty import config_value, set_config_value
 from sim.core.errors import UserError, did_you_mean
 from sim.core.kpi import infer_spec
 from sim.core.network import RoadNetwork
+from sim.run.app import config_digest
 from sim.run.metrics import kpi_specs
 from sim.run.outputs import check_run_folder, json_safe, staged, write_json, write_run_info
 from sim.run.targets import INPUT_ECHO, NOT_MODELLED, TargetResult
@@ -504,8 +504,7 @@ def screen_fingerprint(cfg: DictConfig) -> str:
     ex = data.get("experiment") or {}
     decides = {k: data.get(k) for k in ("district", "scenario", "layout")}
     decides["experiment"] = {k: ex.get(k) for k in ("seed", "hours")}
-    text = json.dumps(decides, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return config_digest(decides)
 
 
 def load_labels(path: str, runs: list | None = None) -> dict[str, str]:

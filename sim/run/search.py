@@ -629,7 +629,7 @@ def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig
     excluded nodes, too few candidates, a reference that is no alternative, a budget too
     small for the first stage, a baseline facing another disaster. The CLI's pre-flight
     check calls it and hands the plan to :func:`run_search`."""
-    from sim.run.compare import check_same_disaster
+    from sim.run.compare import check_same_disaster, check_same_experiment
 
     conf, net = base.conf, base.net
     try:
@@ -642,14 +642,8 @@ def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig
     alts: list[Alternative] = []
     for b in baselines:
         alts.append(Alternative(b.name, b.overrides, b.conf, b.net, "baseline"))
-    for b in baselines:  # the selection runs every alternative on the same replications
-        for fld in ("seed", "hours"):
-            mine, theirs = getattr(b.conf.experiment, fld), getattr(conf.experiment, fld)
-            if mine != theirs:
-                raise UserError(
-                    f"search.baselines.{b.name}: changes experiment.{fld} ({mine} vs "
-                    f"{theirs}); baselines must share seed and horizon (common random numbers)"
-                )
+    # the selection runs every alternative on the same replications (their number is its own)
+    check_same_experiment([base, *alts], ("seed", "hours"), "search", "search.baselines entry")
     check_same_disaster([base, *alts], "search", "search.baselines entry")
     names = [a.name for a in alts]
     if -1 not in now and base.name not in names:

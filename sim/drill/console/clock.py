@@ -9,6 +9,7 @@ fell due while it was down are released at once, marked ``catch-up``.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,23 @@ from collections.abc import Callable
 import simpy.rt
 
 TICK_S = 0.1  # real seconds between checks for pause/stop while waiting for the next inject
+
+
+def clock_minute(startex: dt.datetime, drill_min: float) -> dt.datetime:
+    """The clock minute (seconds dropped) of drill minute ``drill_min``, STARTEX being at
+    ``startex``: what an evaluator types (HH:MM), and so what observed times compare by."""
+    return (startex + dt.timedelta(minutes=drill_min)).replace(second=0, microsecond=0)
+
+
+def minutes_after(startex: dt.datetime, released_min: float, observed_min: float) -> float:
+    """Drill minutes from a release to an observation, by the clock minute an evaluator types:
+    an action seen in the minute of its release (released 18:15:06, typed 18:15) is 0 minutes
+    after it, one typed in an earlier minute is negative (before the release). The console
+    refuses a negative one; the review measures against the standard with it."""
+    elapsed = observed_min - released_min
+    if clock_minute(startex, observed_min) == clock_minute(startex, released_min):
+        return max(elapsed, 0.0)
+    return elapsed
 
 
 def window_end_min(pkg: dict) -> float:

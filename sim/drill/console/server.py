@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sim.core.errors import UserError
-from sim.drill.console.clock import DrillClock, window_end_min
+from sim.drill.console.clock import DrillClock, clock_minute, minutes_after, window_end_min
 from sim.drill.console.pages import login_page, role_page
 from sim.drill.console.store import Store
 from sim.drill.package import contingency_text, player_view, released_card
@@ -67,10 +67,6 @@ class Console:
 
     def clock_text(self, drill_min: float) -> str:
         return self.at(drill_min).strftime("%Y-%m-%d %H:%M")
-
-    def minute(self, drill_min: float) -> dt.datetime:
-        """The clock minute of drill minute ``drill_min`` (what an evaluator types: HH:MM)."""
-        return self.at(drill_min).replace(second=0, microsecond=0)
 
     def drill_min_of(self, text: str) -> float | None:
         """Drill minute of an observed clock time ('HH:MM' or 'YYYY-MM-DD HH:MM'); None if bad."""
@@ -113,14 +109,14 @@ class Console:
             return f"inject {row['seq']} has not been released: nothing to observe yet"
         if when is None:
             return ""
-        if self.minute(when) < self.minute(released):
+        if minutes_after(self.startex, released, when) < 0:
             return (
                 f"observed {self.clock_text(when)} is before inject {row['seq']} was released "
                 f"({self.clock_text(released)})"
             )
         now = self.clock.now()
         if self.clock.ended():  # the clock stands at ENDEX
-            if self.minute(when) > self.minute(now):
+            if clock_minute(self.startex, when) > clock_minute(self.startex, now):
                 return (
                     f"observed {self.clock_text(when)} is after ENDEX ({self.clock_text(now)}): "
                     "an action not done by ENDEX is reviewed as not observed"
