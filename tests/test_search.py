@@ -141,9 +141,9 @@ def test_best_overrides_name_what_they_apply_to_and_compose_as_they_are():
     assert runnable_overrides(conf, ["layout=fengdu"]) == over[:2] + ["layout=fengdu"]
 
 
-def test_search_says_which_final_replications_chose_the_winner(tmp_path):
-    """The final comparison reuses the selection's replications (analyst review): the report
-    and summary say how many, and give the gain on the fresh ones alone."""
+def test_search_says_which_final_replications_chose_the_winner(tmp_path, capsys):
+    """The final comparison reuses the selection's replications (analyst review): the report,
+    summary and console say how many, and give the gain on the fresh ones alone."""
     conf = make_config(teams=1)
     conf.experiment.replications = 3
     s = _line_search()
@@ -156,8 +156,13 @@ def test_search_says_which_final_replications_chose_the_winner(tmp_path):
 
     assert json.loads((tmp_path / "search_summary.json").read_text())["best"] == summary["best"]
     g = summary["gain_on_fresh_replications"]
-    if summary["best"] != "as_composed" and g:
-        assert g["n"] == summary["final_replications"] - k
+    assert summary["best"] != "as_composed" and g["n"] == summary["final_replications"] - k
+    out = capsys.readouterr().out
+    assert f"best: {summary['best']}" in out
+    assert (
+        f"{k} of those pairs also chose it" in out
+        and f"fresh ones alone: gain {g['diff']:+.3g}" in out
+    )
 
 
 def test_search_lists_what_it_held_fixed(tmp_path):

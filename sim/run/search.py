@@ -835,5 +835,10 @@ def run_search(
             f"paired difference {g['diff']:.4g} [{g.paired_low:.4g}, {g.paired_high:.4g}] "
             f"(unpaired [{g.unpaired_low:.4g}, {g.unpaired_high:.4g}]), {g.n_pairs} pairs"
         )
+        if reused:  # the pairs above include the replications that chose the winner
+            print(
+                f"  {reused} of those pairs also chose it (a gain there leans its way); on the "
+                f"{n_final - reused} fresh ones alone: {_fresh_text(fresh)}"
+            )
     print(f"outputs: {outdir}  ({runner.runs} replications)")
     return summary
