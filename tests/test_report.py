@@ -142,6 +142,11 @@ def test_a_verdict_lists_only_the_settings_of_the_run_that_judged_it():
     assert any(k.startswith("layout.teams.community") for k in own)
     assert not any(k.startswith(("scenario.fire", "scenario.evacuation")) for k in own)
     assert not any(d in k.split(".") for k in own for d in ("fengdu", "beibei", "nanan"))
+    # the warning lead echoes one storm setting: no other scenario assumption is "read"
+    lead = next(t for t in evaluate_all(conf.district.targets, {}) if t.key == "warning_lead")
+    read = {a.key for a in assumptions_read(lead, notes, conf)}
+    assert read <= {"scenario.storm.warning_lead_min"}
+    assert any(k.startswith("scenario.storm.") for k in every)  # (there were others to list)
 
 
 @pytest.mark.parametrize(

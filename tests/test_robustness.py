@@ -166,6 +166,39 @@ def test_morris_ranks_the_decisive_assumption_and_gives_zero_to_the_inert_one():
     assert len(calls) == 4 * (len(RANGES) + 1)  # runs = trajectories x (keys + 1)
     assert out["response"][STD]["mu_star"] > 0.05
     assert out["response"][PENALTY]["mu_star"] == 0.0
+    # an effect is the change over a step of levels / (2 (levels - 1)) = 2/3 of the key's
+    # range, divided by that step: a share, which moves by at most 1, gives at most 1.5
+    assert out["response"][STD]["mu_star"] <= 1.5 + 1e-9
+
+
+def test_morris_indices_reach_the_report_and_a_table(tmp_path):
+    """Morris results were only in robustness.json (analyst review): morris.csv ranks the
+    assumptions of each target by mu*, and the report shows them with their 95% half width."""
+    pytest.importorskip("SALib")
+    import pandas as pd
+
+    from sim.run.robustness import morris_case
+
+    case = _case(threshold=0.5)
+    judge, _ = _synthetic_judge(true_flip=45.0)
+    screens = screen_case(case, RANGES, judge, steps=1)
+    mor = morris_case(case, RANGES, judge, trajectories=4, levels=4, seed=3)
+    for ts in screens:
+        ts.morris = mor.get(ts.key, {})
+    write_robustness(screens, tmp_path, {"district": "line"})
+    table = pd.read_csv(tmp_path / "morris.csv", encoding="utf-8-sig")
+    resp = table[table.target == "response"].sort_values("rank")
+    assert list(resp.key) == [STD, PENALTY] and list(resp["rank"]) == [1, 2]
+    assert resp.mu_star.iloc[0] == pytest.approx(mor["response"][STD]["mu_star"])
+    assert resp.mu_star_conf95.iloc[0] >= 0 and resp.mu_star.iloc[1] == 0.0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Morris elementary effects</h2>" in page and f"<code>{STD}</code>" in page
+    assert page.index("Morris elementary effects") < page.index("Tornado figures")
+    data = json.loads((tmp_path / "robustness.json").read_text(encoding="utf-8"))
+    got = {t["target"]: t["morris"] for t in data["targets"]}
+    assert set(got["response"][STD]) == {"mu_star", "mu_star_conf", "sigma"}
+    write_robustness(screen_case(case, RANGES, judge, steps=1), tmp_path / "oat", {})
+    assert not (tmp_path / "oat" / "morris.csv").exists()  # one-at-a-time only: no table
 
 
 def test_audit_labels_come_from_a_robustness_json(tmp_path):
@@ -360,3 +393,43 @@ def test_labels_of_another_district_are_refused_before_any_run_folder(tmp_path):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "screened district=fengdu, this audit runs district=bishan" in r.stderr
     assert not out.exists()
+
+
+def test_morris_table_holds_only_what_each_target_reads(tmp_path):
+    """A whole Morris screening of Fengdu's storm: the warning's reach gets a row per ranged
+    key it reads; the warning lead, an input echo, gets none (Morris of an echoed input says
+    nothing), and neither does a key no target of the row reads."""
+    pytest.importorskip("SALib")
+    import pandas as pd
+
+    from sim.cli import compose_config
+    from sim.run.audit import ScenarioRun
+
+    sms, grid = (
+        "layout.evacuation.channels.sms.reach",
+        "layout.evacuation.channels.grid_workers.reach",
+    )
+    assembly = "layout.teams.town_teams.assembly_min"  # read by neither target
+    cfg = compose_config(
+        [
+            "experiment=robustness",
+            "district=fengdu",
+            "scenario=storm",
+            "experiment.executor=serial",
+            "experiment.replications=1",
+            "experiment.hours=6",
+            f"robustness.keys=[{sms},{grid},{assembly}]",
+            "robustness.targets=[warning_reach,warning_lead]",
+            "robustness.bisect_steps=1",
+            "robustness.method=morris",
+            "robustness.morris_trajectories=2",
+        ]
+    )
+    run_robustness([ScenarioRun("storm", cfg, {})], tmp_path, [])
+    table = pd.read_csv(tmp_path / "morris.csv", encoding="utf-8-sig")
+    data = json.loads((tmp_path / "robustness.json").read_text(encoding="utf-8"))
+    screened = {t["target"]: set(t["screened"]) for t in data["targets"]}
+    assert set(table.target) == {"warning_reach"}
+    assert set(table.key) == screened["warning_reach"] == {sms, grid}
+    assert table.set_index("key").loc[sms, "mu_star"] > 0  # the SMS reach moves the reach
+    assert {t["target"]: t["morris"] for t in data["targets"]}["warning_lead"] == {}

@@ -50,8 +50,9 @@ def isolation_hours(events: pd.DataFrame, horizon_min: float) -> tuple[float, in
 
 
 COMMON_SPECS = {
-    # the configured lead of the severe-convection warning (scenario input, never a verdict)
-    "warning_lead_min": KpiSpec(provenance=INPUT, reads=("scenario",)),
+    # the configured lead of the severe-convection warning (scenario input, never a verdict):
+    # the storm's one setting it echoes (scenarios/storm.py), not every scenario assumption
+    "warning_lead_min": KpiSpec(provenance=INPUT, reads=("scenario.storm.warning_lead_min",)),
     "towns_isolated_ever": KpiSpec(reads=("scenario", "layout.repair")),
     "towns_isolated_max": KpiSpec(reads=("scenario", "layout.repair")),
     "town_isolation_hours": KpiSpec(interval="bootstrap", reads=("scenario", "layout.repair")),
