@@ -76,6 +76,30 @@ def test_replications_needed():
     assert replications_needed(S.Estimate(0.95, 0.94, 0.96, 10, "t"), 0.95) is None
 
 
+@pytest.mark.parametrize(
+    ("per_rep", "share", "threshold"), [(5.8, 1.0, 0.95), (9.0, 1.0, 0.98), (5.0, 0.9, 0.95)]
+)
+def test_replications_needed_for_an_exact_binomial_interval(per_rep, share, threshold):
+    """Where every replication has the same share, the interval is the exact one over the
+    pooled events: the count that decides is the first whose exact interval clears the
+    threshold (reviewer: "about 16" for 58 of 58 fires out, while 13 replications PASS),
+    and one replication fewer does not."""
+    n = 10
+    a, b = np.full(n, share * per_rep), np.full(n, per_rep)
+    est = ratio_interval(a, b)
+    assert est.events == pytest.approx(per_rep * n)
+    need = replications_needed(est, threshold)
+    assert need is not None and need > n
+
+    def decided(reps: int) -> bool:
+        lo, hi = S.clopper_pearson(share * per_rep * reps, per_rep * reps)
+        return lo >= threshold or hi <= threshold
+
+    assert not decided(n) and decided(need) and not decided(need - 1)
+    if share == 1.0:  # 0 failures: (alpha/2)^(1/m) >= threshold, m = per_rep * replications
+        assert need == math.ceil(math.log(0.025) / (per_rep * math.log(threshold)))
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=30))
 def test_share_intervals_stay_in_unit_interval(values):

@@ -92,7 +92,8 @@ def kpi_specs() -> dict[str, KpiSpec]:
 
 def deciding_inputs(metric: str, cfg: Config) -> list[str]:
     """The stock of the depots a stock measure sums (district level; or the storage points
-    in the remote towns): the measure is arithmetic on it."""
+    in the remote towns) and the per-person need of each reserve item it divides by: the
+    measure is arithmetic on both (people covered = min over items of stock / per person)."""
     from sim.relief.stock import LOCAL_LEVELS
 
     rc = cfg.layout.relief
@@ -104,11 +105,13 @@ def deciding_inputs(metric: str, cfg: Config) -> list[str]:
         levels, nodes = LOCAL_LEVELS, set(rc.remote_towns)
     else:
         return []
-    return [
+    stock = [
         f"layout.depots.{key}.stock"
         for key, d in cfg.layout.depots.items()
         if d.level in levels and (nodes is None or (d.town or d.node) in nodes)
     ]
+    kit = [f"layout.relief.kit.{item}.per_person" for item, k in rc.kit.items() if k.reserve]
+    return stock + kit
 
 
 def contributors(metric: str, tables: dict[str, pd.DataFrame]) -> list[str]:
