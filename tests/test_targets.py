@@ -200,3 +200,24 @@ def test_a_verdict_names_the_assumed_inputs_that_alone_decide_it():
     assert "rests on assumed inputs" in town.note
     assert rescue.assumed_inputs == [] and rescue.note == ""
     assert "layout.evacuation.channels.sms.reach" in warned.assumed_inputs
+
+
+def test_a_count_of_people_stays_within_the_population_it_counts():
+    """Reviewer: people sheltered read 2,945 [2,887, 3,003] with exactly 3,000 at risk. A
+    count bounded by a fixed population (the same in every replication) has its interval
+    stop there; a bound that itself varies is an estimate, and caps nothing."""
+    from sim.run.targets import estimate_metric
+
+    sheltered = np.array([2990.0, 2860.0, 2985.0])
+    kpis = {"evac_sheltered_people": sheltered, "evac_people_at_risk": np.full(3, 3000.0)}
+    spec = kpi_specs()["evac_sheltered_people"]
+    assert spec.upper_kpi == "evac_people_at_risk"
+    est = estimate_metric("evac_sheltered_people", kpis, spec)
+    assert est.high == 3000.0 and est.low < est.value < est.high
+    assert "truncated to range" in est.method
+    free = estimate_metric("evac_sheltered_people", kpis, KpiSpec())
+    assert free.high > 3000.0 and free.low == est.low  # (what it read before)
+    kpis["evac_people_at_risk"] = np.array([3000.0, 2990.0, 3010.0])
+    assert estimate_metric("evac_sheltered_people", kpis, spec).high == free.high
+    for name in ("evac_caught_people", "people_needs_met_24h", "warning_reached_in_time"):
+        assert kpi_specs()[name].upper_kpi  # every count of people of a fixed population

@@ -35,6 +35,10 @@ class KpiSpec:
     # config prefixes whose assumptions this KPI reads (for the report's per-verdict list)
     reads: tuple[str, ...] = field(default_factory=tuple)
     unit: str = ""
+    # a population this KPI never exceeds (people sheltered <= people at risk): where that KPI
+    # is the same in every replication, the mean's interval stops at it (a t interval would
+    # run past it); a bound that varies is itself an estimate, and is not used
+    upper_kpi: str = ""
 
 
 def share(ratio: tuple[str, str] | None = None, **kw) -> KpiSpec:

@@ -177,7 +177,12 @@ def kpi_specs() -> dict[str, KpiSpec]:
     """Warning reach and evacuation shares are pooled over people."""
     warn = ("layout.evacuation.channels", "layout.evacuation.household_size", "scenario.storm")
     evac = ("layout.evacuation", "layout.shelters", "scenario")
+    risk = KpiSpec(reads=evac, upper_kpi="evac_people_at_risk")  # people of the zone
     return {
+        "evac_warned_people": risk,
+        "evac_sheltered_people": risk,
+        "evac_out_before_impact_people": risk,
+        "warning_reached_in_time": KpiSpec(reads=warn, upper_kpi="warning_people"),
         "warning_reached_in_time_share": share(
             ("warning_reached_in_time", "warning_people"), reads=warn
         ),
@@ -186,8 +191,8 @@ def kpi_specs() -> dict[str, KpiSpec]:
         "evac_out_before_impact_share": share(
             ("evac_out_before_impact_people", "evac_people_at_risk"), reads=evac
         ),
-        "evac_evacuees_not_sheltered": KpiSpec(reads=evac),
-        "evac_caught_people": KpiSpec(reads=evac),
+        "evac_evacuees_not_sheltered": risk,
+        "evac_caught_people": risk,
         "evac_deaths": KpiSpec(reads=(*evac, "layout.teams", "layout.rescue")),
         "evac_mean_time_to_shelter_h": KpiSpec(interval="bootstrap", reads=evac),
     }

@@ -84,6 +84,9 @@ def kpi_specs() -> dict[str, KpiSpec]:
     stock = KpiSpec(provenance=COMPUTED, reads=("layout.relief.kit", "layout.depots"))
     return {
         "needs_met_24h_share": share(("people_needs_met_24h", "people_judged_24h"), reads=reads),
+        # (the people judged are sheltered evacuees: never more than the zone's people at risk)
+        "people_needs_met_24h": KpiSpec(reads=reads, upper_kpi="evac_people_at_risk"),
+        "people_judged_24h": KpiSpec(reads=reads, upper_kpi="evac_people_at_risk"),
         "needs_met_mean_h": KpiSpec(interval="bootstrap", reads=reads),
         "relief_stock_people": stock,
         "relief_stock_min_town_people": stock,

@@ -122,7 +122,13 @@ def estimate_metric(
         return est
     if metric not in kpis:
         return f"this scenario produces no KPI '{metric}'"
-    est = mean_interval(kpis[metric], spec.lower, spec.upper, interval or spec.interval)
+    upper = spec.upper
+    if spec.upper_kpi in kpis:  # a fixed population bounds it in every replication
+        bound = np.asarray(kpis[spec.upper_kpi], float)
+        bound = bound[np.isfinite(np.asarray(kpis[metric], float)) & np.isfinite(bound)]
+        if bound.size and np.all(bound == bound[0]):
+            upper = min(upper, float(bound[0]))
+    est = mean_interval(kpis[metric], spec.lower, upper, interval or spec.interval)
     if est.n == 0:
         return "metric undefined in every replication"
     return est
