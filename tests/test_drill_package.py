@@ -195,6 +195,24 @@ def test_hazard_is_drawn_by_likelihood_in_its_season():
     assert given.scenario == "earthquake" and not given.drawn
 
 
+def test_forest_fire_drills_are_dated_inside_the_fire_periods():
+    """Reviewer: about 9% of forest-fire drills fell outside the documented fire periods
+    (1 Jan-10 May, 10 Jul-10 Oct): the season was weighted by whole months (May, July,
+    October). Dates are drawn by day, only inside the periods."""
+    cfg = compose_config(BASE).experiment.drill
+    cfg.not_before = "2027-01-01"
+    cfg.horizon_days = 366
+    months = collections.Counter()
+    for s in range(3000):
+        d = dt.date.fromisoformat(
+            draw_drill(s, "beibei", cfg, "fire_extreme_day", dt.date(2027, 1, 1)).date
+        )
+        md = (d.month, d.day)
+        assert (1, 1) <= md <= (5, 10) or (7, 10) <= md <= (10, 10), d
+        months[d.month] += 1
+    assert months[8] > months[1] > 0 and months[5] > 0 and months[10] > 0  # August heaviest
+
+
 def _run(args: list[str], env: dict, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 

@@ -705,7 +705,7 @@ def test_endex_by_the_window_is_known_when_the_console_was_down_as_it_ran_out(tm
         time.sleep(0.05)
     m, wall, by = store.endex()
     assert (m, by) == (60.0, "window") and abs(wall - (started + 60.0)) < 1e-6
-    assert {r["how"] for r in store.released()} == {"catch-up"}  # what fell due meanwhile
+    assert store.released() == []  # nothing is released at or after ENDEX (item 1 below)
     console.clock.stop()
 
 
@@ -948,3 +948,243 @@ def test_order_to_90_percent_sheltered_is_per_order():
     m = measure_rows(ev)
     got = dict(zip(m[m.measure == "evac_sheltered_90"].key, m.value, strict=False))
     assert got == {"A": 50.0, "B": 300.0}, got
+
+
+# ---------------------------------------------------------------- drill review 4
+
+
+def test_a_console_restarted_after_the_window_ran_out_releases_nothing(tmp_path):
+    """Reviewer: restarted after the window ran out, the console released every remaining
+    inject as ``catch-up`` after ENDEX. Now only ENDEX (by the window) is recorded; the
+    review shows those injects as not released, not as the players' gaps."""
+    import json
+
+    from sim.drill.console.server import Console
+    from sim.drill.review import review_rows
+
+    pkg = _drill_pkg()
+    store = Store(tmp_path / "d.sqlite")
+    store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
+    started = time.time() - 300.0  # the window (1 h at speed 60) ran out 4 real minutes ago
+    store.set_clock("running", 0.0, started, 60.0)
+    store.release(1, "inject", None, 0.0, "clock", pkg["player_cards"][0])  # before the crash
+    console = Console(pkg, store, speed=60.0)
+    console.clock.resume_thread()
+    deadline = time.time() + 10
+    while store.endex() is None and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert store.endex()[::2] == (60.0, "window")
+    assert [(r["seq"], r["how"]) for r in store.released()] == [(1, "clock")]
+    rows = {r["id"]: r for r in review_rows(pkg, store.released(), store.observations(), 60.0)}
+    assert rows["2A"]["status"] == rows["3A"]["status"] == "not released"
+    console.clock.stop()
+
+
+def test_a_people_count_after_endex_is_refused_and_not_counted(tmp_path):
+    """Reviewer: POST /api/observe {"row_id":"1B","observed":"3000"} after ENDEX gave 200 and
+    the review counted it as met. Now 409 (audited), and a count recorded after ENDEX (a
+    console that let it through) is not counted."""
+    import json
+
+    from sim.drill.review import review
+
+    console, app, ctl = _console(tmp_path)
+    ev = console.store.new_session("evaluator")
+    assert _post(app, "/api/release/1", ctl)[0] == 200
+    assert _post(app, "/api/clock/start", ctl)[0] == 200
+    body = json.dumps({"row_id": "1B", "observed": "150"}).encode()
+    status, _ = _request(app, "POST", "/api/observe", ev, body)
+    assert status == 200
+    assert _post(app, "/api/clock/end", ctl)[0] == 200
+    body = json.dumps({"row_id": "1B", "observed": "3000"}).encode()
+    status, raw = _request(app, "POST", "/api/observe", ev, body)
+    assert status == 409 and "ENDEX" in json.loads(raw)["detail"]
+    assert any(
+        a["what"].startswith("refused POST /api/observe (409") for a in console.store.audit_log()
+    )
+    time.sleep(0.01)
+    console.store.observe("1B", None, "3000 people", "E", "")  # let through by a console
+    console.store.set_meta("package", json.dumps(console.pkg, ensure_ascii=False))
+    console.clock.stop()
+    console.store.close()
+    out = review(tmp_path / "d.sqlite", tmp_path / "review")
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out / "review.xlsx")["review"]
+    got = {ws.cell(i, 1).value: ws.cell(i, 13).value for i in range(2, ws.max_row + 1)}
+    assert got["1B"] == "not met"  # the 150 typed by ENDEX, not the 3000 after it
+
+
+def test_the_player_view_shows_no_clock_before_startex(tmp_path):
+    """Reviewer: GET /api/state as player before STARTEX gave the drill's date and time."""
+    import json
+
+    console, app, ctl = _console(tmp_path)
+    pl = console.store.new_session("player")
+    status, raw = _request(app, "GET", "/api/state", pl)
+    state = json.loads(raw)
+    assert status == 200 and state["state"] == "ready"
+    assert "2027" not in raw.decode() and ":" not in state["clock"]
+    assert _post(app, "/api/clock/start", ctl)[0] == 200
+    state = json.loads(_request(app, "GET", "/api/state", pl)[1])
+    assert state["clock"].startswith("2027-06-01 15:5")
+    console.clock.stop()
+
+
+def test_the_evaluator_view_shows_the_actual_release_time(tmp_path):
+    """Reviewer: the evaluator's rows carried the MSEL's scheduled time, not the release's."""
+    import json
+
+    console, app, ctl = _console(tmp_path)
+    for r in console.pkg["evaluator"]:
+        r["clock"] = "2027-06-01 15:50 (scheduled)"
+    ev = console.store.new_session("evaluator")
+    console.store.set_clock("paused", 25.0, time.time(), 60.0)  # 16:15
+    assert _post(app, "/api/release/1", ctl)[0] == 200
+    rows = json.loads(_request(app, "GET", "/api/state", ev)[1])["rows"]
+    assert {r["id"]: r["clock"] for r in rows} == {
+        "1A": "2027-06-01 16:15",
+        "1B": "2027-06-01 16:15",
+    }
+
+
+def test_the_drill_records_are_private(tmp_path):
+    """Reviewer: the SQLite file (package and secret seed in the clear) was made 0644."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        store = Store(tmp_path / "d.sqlite")
+        store.set_meta("x", "y")
+        for f in tmp_path.iterdir():  # the file and its -wal, -shm
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+        assert (tmp_path / "d.sqlite-wal").exists()
+        store.close()
+        loose = tmp_path / "loose.sqlite"
+        loose.touch(mode=0o644)
+        Store(loose).close()
+        assert stat.S_IMODE(loose.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("speed", ["nan", "inf", "-inf", "0"])
+def test_serve_refuses_a_speed_that_is_not_a_finite_positive_number(tmp_path, capsys, speed):
+    """Reviewer: --speed nan / inf stored the access codes, then a traceback (exit 1)."""
+    from sim.drill.__main__ import main
+
+    sealed = tmp_path / "drill-0a1b.sealed"
+    sealed.write_bytes(b"x")
+    assert main(["serve", str(sealed), f"--speed={speed}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--speed" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drill-0a1b.sealed"]  # nothing written
+
+
+def test_an_observed_time_with_a_time_zone_is_refused_and_audited(tmp_path):
+    """Reviewer: "2027-06-01 16:02+08:00" gave HTTP 500 (naive vs aware), unaudited."""
+    import json
+
+    console, app, ctl = _console(tmp_path)
+    ev = console.store.new_session("evaluator")
+    console.store.set_clock("paused", 20.0, time.time(), 60.0)
+    assert _post(app, "/api/release/1", ctl)[0] == 200
+    body = json.dumps({"row_id": "1A", "observed": "2027-06-01 16:02+08:00"}).encode()
+    status, raw = _request(app, "POST", "/api/observe", ev, body)
+    assert status == 400 and "time-zone" in json.loads(raw)["detail"]
+    assert any("refused POST /api/observe (400" in a["what"] for a in console.store.audit_log())
+    assert console.store.observations() == []
+
+
+def test_hh_mm_is_the_latest_such_time_not_after_the_drill_clock(tmp_path):
+    """Reviewer: HH:MM was read as the nearest day, so an entry typed more than 12 h late
+    was put on the next day and refused. It is the latest such time not after the clock
+    (plus the minute's allowance)."""
+    pkg = _drill_pkg()
+    pkg["clock"]["window_h"] = 24.0
+    from sim.drill.console.server import Console
+
+    console = Console(pkg, Store(tmp_path / "d.sqlite"), speed=60.0)
+    console.store.set_clock("paused", 0.0, time.time(), 60.0)
+    assert console.release_by_hand(1)  # 2027-06-01 15:50
+    console.store.set_clock("paused", 840.0, time.time(), 60.0)  # 2027-06-02 05:50
+    assert console.observe("1A", "16:00", "E", "typed late")["observed_min"] == 10.0
+    assert console.drill_min_of("05:51") == 841.0  # the allowance: still today
+    assert console.drill_min_of("05:52") == 842.0 - 1440.0  # later than the clock: yesterday
+    console.clock.stop()
+
+
+def test_a_recommendation_cites_the_actions_own_plan_line_only():
+    """Reviewer: a road clearance gap was told to review "000 L164, 002 L147, 003 L173"
+    (the hazard's 45-minute warning lines of three plans). The action's own plan line, or
+    "not in the plan"."""
+    from sim.drill.review import recommendation
+
+    pkg = {"scenario": {"source": "000 L164, 002 L147, 003 L173"}}
+    row = {"measure": "road_reopen", "who": "", "plan_source": ""}
+    rec = recommendation(row, pkg)
+    assert "L164" not in rec["en"] + rec["zh"] and "not in the plan" in rec["en"]
+    assert "预案未列明" in rec["zh"]
+    rec = recommendation(row | {"plan_source": "003 L31"}, pkg)
+    assert "(003 L31)" in rec["en"] and "L164" not in rec["en"]
+
+
+def _records(tmp_path, name: str, change):
+    import json
+
+    pkg = _drill_pkg()
+    store = Store(tmp_path / f"{name}.sqlite")
+    change(pkg, store)
+    store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
+    store.close()
+    return tmp_path / f"{name}.sqlite"
+
+
+def test_review_of_tampered_records_is_one_line_and_never_changes_the_file(tmp_path, capsys):
+    """Reviewer: drill_id "../escaped" gave ValueError, observed_min 1e999 OverflowError
+    (tracebacks); a SQLite file that is not a drill's got the drill's tables and WAL."""
+    import sqlite3
+
+    from sim.drill.__main__ import main
+
+    def escaped(pkg, store):
+        pkg["drill_id"] = "../escaped"
+
+    def infinite(pkg, store):
+        store.release(1, "inject", None, 0.0, "clock", pkg["player_cards"][0])
+        store.observe("1A", float("inf"), "16:00", "E", "")  # what 1e999 reads back as
+
+    for name, change in (("escaped", escaped), ("inf", infinite)):
+        path = _records(tmp_path, name, change)
+        assert main(["review", str(path), "--out", str(tmp_path / f"{name}_out")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(path) in err, err
+        assert (
+            not (tmp_path / f"{name}_out").exists()
+            and not (tmp_path.parent / "escaped_review").exists()
+        )
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    assert main(["review", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a drill's records" in err, err
+    assert other.read_bytes() == before  # no tables made, no WAL switch
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("other")) == [
+        "other.sqlite"
+    ]
+    # a drill's own records: reviewed read-only, the file unchanged
+    path = _records(tmp_path, "good", lambda pkg, store: None)
+    before = path.read_bytes()
+    assert main(["review", str(path), "--out", str(tmp_path / "good_out")]) == 0
+    capsys.readouterr()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("good")) == [
+        "good.sqlite",
+        "good_out",
+    ]  # (nor any -wal, -shm made beside it)

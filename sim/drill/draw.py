@@ -39,6 +39,21 @@ class DrillDraw:
         return asdict(self)
 
 
+# Day-level seasons (month, day) to (month, day), both included, by scenario: a date outside
+# them is never drawn, whatever its month's weight (month weights cannot say "1-10 May").
+# The forest-fire periods (森林防火期) 1 Jan-10 May and 10 Jul-10 Oct (docs/drills.md).
+SEASON_DAYS: dict[str, tuple[tuple[tuple[int, int], tuple[int, int]], ...]] = {
+    "fire_extreme_day": (((1, 1), (5, 10)), ((7, 10), (10, 10))),
+    "fire_season": (((1, 1), (5, 10)), ((7, 10), (10, 10))),
+}
+
+
+def in_season(day: dt.date, season: tuple) -> bool:
+    """Whether ``day`` falls inside one of the (from, to) (month, day) periods of ``season``."""
+    md = (day.month, day.day)
+    return any(lo <= md <= hi for lo, hi in season)
+
+
 def new_secret_seed() -> int:
     """A fresh 63-bit seed from the OS's cryptographic random source."""
     return secrets.randbits(63)
@@ -82,7 +97,10 @@ def draw_drill(
     first = dt.date.fromisoformat(drill.not_before) if drill.not_before else earliest
     days = [first + dt.timedelta(days=i) for i in range(drill.horizon_days)]
     months = h.month_weights if h is not None else [1.0] * 12
-    w = np.array([months[d.month - 1] for d in days], dtype=float)
+    season = SEASON_DAYS.get(scenario, ())
+    w = np.array(
+        [months[d.month - 1] * (not season or in_season(d, season)) for d in days], dtype=float
+    )
     if w.sum() <= 0:
         raise UserError(
             f"experiment.drill.hazards.{hazard}.month_weights: no day of its season falls "

@@ -83,6 +83,12 @@ ADVICE: dict[str, tuple[str, str]] = {
 }
 
 
+DRILL_ID = r"drill-[0-9A-Za-z]{1,32}"  # what a package's drill_id may be (a file name part)
+
+
+NO_PLAN_LINE = ("预案未列明", "not in the plan")  # an action the plan sets no line for
+
+
 def _load(drill: Path) -> tuple[dict, object]:
     """The package and records of a drill from its ``.sqlite`` file, or from its sealed file
     (only the public header is read, for the drill id: no passphrase, nothing unsealed)."""
@@ -105,10 +111,12 @@ def _load(drill: Path) -> tuple[dict, object]:
         )
     from sim.drill.seal import SealError
 
-    store = Store(drill)  # (a file that is not SQLite: one line)
+    # read-only: the review never changes the file it reviews (no table made, no WAL switch;
+    # a file that is not SQLite, or has not the drill's tables: one line)
+    store = Store(drill, readonly=True)
     try:
         pkg = store.package()
-    except (sqlite3.Error, ValueError) as exc:  # (ValueError: its JSON)
+    except (sqlite3.Error, ValueError, RecursionError) as exc:  # (ValueError: its JSON)
         raise UserError(f"{drill}: its drill package cannot be read ({exc})") from None
     if pkg is None:
         raise UserError(f"{drill}: holds no drill package")
@@ -116,6 +124,12 @@ def _load(drill: Path) -> tuple[dict, object]:
         check_records_package(pkg)
     except SealError as exc:
         raise UserError(f"{drill}: {exc}") from None
+    drill_id = pkg.get("drill_id")
+    if not isinstance(drill_id, str) or not re.fullmatch(DRILL_ID, drill_id):
+        raise UserError(  # (it names the review's folder: never a path)
+            f"{drill}: its package's drill_id {str(drill_id)[:40]!r} is not of the form "
+            "drill-<letters and digits>"
+        )
     return pkg, store
 
 
@@ -124,12 +138,15 @@ def review_rows(
     released: list[dict],
     observations: list[dict],
     endex_min: float | None = None,
+    endex_wall: float | None = None,
 ) -> list[dict]:
     """One review row per expected action. The observed time that counts is the last entry
     of the action that carries a time (a time typed again corrects it); an entry without a
     time (a note) never changes it, and a time after ENDEX (``endex_min``, by the clock
     minute) is not an observation: not done by ENDEX, the action is reviewed as not
-    observed. The last number of people entered counts for a people standard."""
+    observed. The last number of people entered counts for a people standard; one entered
+    after ENDEX (its record's real time after ``endex_wall``, the real time of ENDEX) does
+    not."""
     rel = {r["seq"]: r for r in released if r["kind"] == "inject"}
     obs: dict[str, dict] = {}  # the last timed entry of each action
     qty: dict[str, int] = {}  # the last number of people entered (people standards)
@@ -140,7 +157,8 @@ def review_rows(
             notes.setdefault(o["row_id"], []).append(_note(o))
         m = re.fullmatch(r"(\d+) people", o["observed_text"] or "")
         if o["observed_min"] is None:
-            if m:
+            late = endex_wall is not None and float(o.get("wall") or 0.0) > float(endex_wall)
+            if m and not late:  # (a count typed after ENDEX, let through by a console: no)
                 qty[o["row_id"]] = int(m.group(1))
             continue  # a note: no time
         if endex_min is not None and clock_minute(startex, float(o["observed_min"])) > clock_minute(
@@ -436,12 +454,15 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
 
 
 def recommendation(row: dict, pkg: dict) -> dict:
+    """What to review after a gap, keyed to the action's own plan line (``plan_source``);
+    an action the plan sets no line for says so - never the hazard's source lines (e.g. the
+    45-minute forecast lines of three districts' plans), which are not about this action."""
     zh, en = ADVICE.get(row["measure"], ADVICE[""])
-    src = row["plan_source"] or pkg["scenario"].get("source") or "the plan"
+    src = (row.get("plan_source") or "").strip()
     who_zh = TIER_LABELS.get(row["who"], (row["who"], ""))[0] if row["who"] else "相关"
     return {
-        "zh": zh.format(who=who_zh, src=src),
-        "en": en.format(who=row["who"] or "the", src=src),
+        "zh": zh.format(who=who_zh, src=src or NO_PLAN_LINE[0]),
+        "en": en.format(who=row["who"] or "the", src=src or NO_PLAN_LINE[1]),
     }
 
 
@@ -675,15 +696,22 @@ def review(drill: Path, out: Path | None) -> Path:
         observations = store.observations()
         rec = recorded_endex(pkg, store)
         audit = store.audit_log()
-    except (sqlite3.Error, ValueError, TypeError) as exc:  # (ValueError: a card's JSON)
+    except (sqlite3.Error, ValueError, TypeError, RecursionError) as exc:  # (a card's JSON)
         raise UserError(f"{drill}: its records cannot be read ({exc})") from None
     try:
-        rows = review_rows(pkg, released, observations, None if rec is None else rec[0])
+        rows = review_rows(
+            pkg,
+            released,
+            observations,
+            None if rec is None else rec[0],
+            None if rec is None else rec[1],
+        )
         conts = released_contingencies(pkg, released)
         endex = endex_record(pkg, rec)
         log = console_log(audit)
         html = review_html(pkg, rows, conts, endex, log)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        # (OverflowError: a time beyond any date, e.g. observed_min 1e999 = inf)
         what = f"{type(exc).__name__}: {exc}"
         raise UserError(f"{drill}: its drill package or records are malformed ({what})") from None
     out = Path(out) if out else Path(store.path).with_name(f"{pkg['drill_id']}_review")

@@ -4,7 +4,8 @@ Drill minute 0 is STARTEX (the first inject). ``simpy.rt.RealtimeEnvironment`` w
 ``factor = 60 / speed`` seconds per drill minute paces the releases (speed 60 = one drill hour
 per real minute, for rehearsal). The clock state (running/paused, drill minute at an anchor
 wall time, speed) is in SQLite, so a restarted console continues the same drill: injects that
-fell due while it was down are released at once, marked ``catch-up``.
+fell due while it was down are released at once, marked ``catch-up`` - unless the window ran
+out meanwhile: then ENDEX is recorded at the window's end and nothing is released after it.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ class DrillClock:
 
         Injects already due are released at once, marked ``overdue``: ``clock`` when the
         controller starts or resumes (thread start-up jitter only), ``catch-up`` when a
-        restarted console finds injects that fell due while it was down.
+        restarted console finds injects that fell due while it was down - none when the
+        drill window ran out meanwhile (only ENDEX is recorded then).
         """
         if self.state() != "running":
             return
@@ -146,6 +148,10 @@ class DrillClock:
         t0 = self.now()
         done = {r["seq"] for r in self.store.released() if r["kind"] == "inject"}
         due = [(m, s) for m, s in self.schedule if s not in done]
+        if t0 >= self.end_min:
+            # the window ran out while the console was down: ENDEX came then, and nothing
+            # is released at or after it (the review shows those injects "not released")
+            due = []
         for _m, s in [x for x in due if x[0] <= t0]:
             self.release(s, t0, overdue)
         pending = [x for x in due if x[0] > t0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -69,21 +70,31 @@ class Console:
         return self.at(drill_min).strftime("%Y-%m-%d %H:%M")
 
     def drill_min_of(self, text: str) -> float | None:
-        """Drill minute of an observed clock time ('HH:MM' or 'YYYY-MM-DD HH:MM'); None if bad."""
+        """Drill minute of an observed clock time ('HH:MM' or 'YYYY-MM-DD HH:MM'); None if bad.
+
+        HH:MM is the latest such clock time not after the drill clock (plus the minute
+        ``OBSERVE_AHEAD_MIN`` allowed for rounding): an action is typed after it was seen,
+        so a time later than the clock is the day before (an entry typed more than 12 h
+        late is still that day's, not the next). A time with a time-zone offset is refused
+        (HTTP 400): the drill's clock times have none."""
         text = text.strip()
-        now = self.startex + dt.timedelta(minutes=self.clock.now())
+        limit = self.startex + dt.timedelta(minutes=self.clock.now() + OBSERVE_AHEAD_MIN)
         try:
             if len(text) <= 5:
                 h, m = (int(x) for x in text.split(":"))
-                cands = [
-                    dt.datetime.combine(now.date() + dt.timedelta(days=d), dt.time(h, m))
-                    for d in (-1, 0, 1)
-                ]
-                when = min(cands, key=lambda c: abs((c - now).total_seconds()))
+                when = dt.datetime.combine(limit.date(), dt.time(h, m))
+                if when > limit:
+                    when -= dt.timedelta(days=1)
             else:
                 when = dt.datetime.fromisoformat(text)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
+        if when.tzinfo is not None:
+            raise HTTPException(
+                400,
+                f"observed time {text!r}: no time-zone offset, please; type the drill's own "
+                "clock time (HH:MM or YYYY-MM-DD HH:MM)",
+            )
         return (when - self.startex).total_seconds() / 60.0
 
     def inject_release(self, seq: int) -> dict | None:
@@ -145,6 +156,12 @@ class Console:
         row = self.rows[row_id]
         std = row.get("standard") or {}
         if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
+            if self.clock.ended():  # (like a time after ENDEX: not what was seen by then)
+                raise HTTPException(
+                    409,
+                    "the drill has ended (ENDEX): no number of people after it; a count "
+                    "not given by ENDEX is reviewed as not observed (write a note)",
+                )
             problem = self.observation_problem(row, None)
             if problem:
                 raise HTTPException(409, problem)
@@ -252,6 +269,8 @@ class Console:
         }
         rel = self.store.released()
         if role == "player":  # the cards as handed over: no MSEL number, nor how they came
+            if out["state"] == "ready":  # before STARTEX the drill's date and time are secret
+                out["clock"] = "--"
             out["cards"] = [player_view(r["card"]) for r in rel]
             return out
         out["cards"] = [r["card"] | {"how": r["how"], "kind": r["kind"]} for r in rel]
@@ -269,20 +288,25 @@ class Console:
             ]
         if role == "evaluator":
             rows = [r for r in self.pkg["evaluator"] if r["seq"] in done]
+            at = {r["seq"]: float(r["drill_min"]) for r in rel if r["kind"] == "inject"}
             out["rows"] = [
                 {
                     k: r[k]
                     for k in (
                         "id",
                         "seq",
-                        "clock",
                         "action",
                         "who",
                         "plan_source",
                         "benchmark_text",
                     )
                 }
-                | {"people": (r.get("standard") or {}).get("kind") == "people"}
+                | {
+                    "people": (r.get("standard") or {}).get("kind") == "people",
+                    # when its inject was actually released (the sheet's clock is the MSEL's
+                    # schedule): what an observation counts from
+                    "clock": self.clock_text(at[r["seq"]]),
+                }
                 for r in rows
             ]
             out["observations"] = self.store.observations()
@@ -424,6 +448,13 @@ def create_app(console: Console) -> FastAPI:
     return app
 
 
+def check_speed(speed: float | None) -> None:
+    """Refuse a clock speed that is not a finite number > 0 (``--speed nan``, ``inf``, 0),
+    in one line, before anything is unsealed or written (the access codes among it)."""
+    if speed is not None and not (math.isfinite(speed) and speed > 0):
+        raise UserError(f"--speed={speed:g}: must be a finite number > 0")
+
+
 def open_console(
     sealed: Path, db: Path | None, speed: float | None, passphrase_env: str, sha256: str | None
 ) -> tuple[Console, dict[str, str] | None]:
@@ -431,6 +462,7 @@ def open_console(
     from sim.drill.mode import load_sealed
     from sim.drill.seal import passphrase_for, record_opening
 
+    check_speed(speed)
     passphrase, _ = passphrase_for(passphrase_env, new=False)
     pkg, digest = load_sealed(Path(sealed), passphrase, sha256)
     db = Path(db) if db else Path(sealed).with_name(f"{pkg['drill_id']}.sqlite")
@@ -468,8 +500,7 @@ def serve(
     """``python -m sim.drill serve``: run the console until interrupted."""
     import uvicorn
 
-    if speed is not None and speed <= 0:
-        raise UserError(f"--speed={speed}: must be > 0")
+    check_speed(speed)
     console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
     print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
     if codes:

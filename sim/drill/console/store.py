@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,19 +42,51 @@ ROLES = ("controller", "player", "evaluator")
 SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite writes beside the file
 
 
+TABLES = ("meta", "codes", "sessions", "clock", "released", "observations", "audit")
+
+
+def private(path: Path) -> None:
+    """Create ``path`` (if absent) readable and writable by its owner only, never through
+    a link, and make an existing one so: before SQLite opens it, which would create it
+    with the umask's mode (0644)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
 
 
 class Store:
-    """The drill's SQLite file. Thread-safe (one connection, one lock)."""
+    """The drill's SQLite file. Thread-safe (one connection, one lock).
 
-    def __init__(self, path: Path) -> None:
+    ``readonly=True`` (the review) opens an existing file read-only: nothing is created,
+    no table added, the journal mode left as it is; a file without the drill's tables is
+    refused in one line. The console's file is created readable by its owner only (0600):
+    it holds the package and the secret seed in the clear (SQLite gives its ``-wal`` and
+    ``-shm`` the file's own permissions)."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
         self.lock = threading.RLock()
+        self.readonly = readonly
         for f in (self.path, *(self.path.with_name(self.path.name + x) for x in SIDE_FILES)):
             if f.is_symlink():  # SQLite would write through it (the file, its journal)
                 raise UserError(f"{f}: is a symbolic link; refusing to follow it")
+        if readonly:
+            self._open_readonly()
+            return
+        try:
+            private(self.path)
+            for x in SIDE_FILES:  # (left by an earlier console: made private too)
+                side = self.path.with_name(self.path.name + x)
+                if side.exists():
+                    private(side)
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot be created ({exc.strerror or exc})") from None
         try:
             self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -64,6 +98,26 @@ class Store:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {typ}")
         except sqlite3.Error as exc:
             raise UserError(f"{self.path}: not a drill's records ({exc})") from None
+
+    def _open_readonly(self) -> None:
+        # without a -wal beside it no console has the file open (a WAL connection keeps
+        # one) and every record is in the file: read it as immutable, which makes no
+        # -wal/-shm beside it; with one (a console running, or one that crashed), read-only
+        # through the WAL it left
+        wal = self.path.with_name(self.path.name + "-wal").exists()
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
+        uri += "?mode=ro" if wal else "?mode=ro&immutable=1"
+        try:
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            tables = {
+                r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        except sqlite3.Error as exc:
+            raise UserError(f"{self.path}: not a drill's records ({exc})") from None
+        missing = sorted(set(TABLES) - tables)
+        if missing:
+            self.db.close()
+            raise UserError(f"{self.path}: not a drill's records (no table {', '.join(missing)})")
 
     def close(self) -> None:
         with self.lock:
@@ -244,8 +298,10 @@ class Store:
         ``clock_state`` (ready, running, paused or ended; None in records of a console that
         did not keep them)."""
         with self.lock:
+            have = {r[1] for r in self.db.execute("PRAGMA table_info(audit)")}
+            cols = [c if c in have else f"NULL AS {c}" for c in ("drill_min", "clock_state")]
             rows = self.db.execute(
-                "SELECT wall, role, what, drill_min, clock_state FROM audit ORDER BY id"
+                f"SELECT wall, role, what, {', '.join(cols)} FROM audit ORDER BY id"
             ).fetchall()
         keys = ("wall", "role", "what", "drill_min", "clock_state")
         return [dict(zip(keys, r, strict=True)) for r in rows]
