@@ -395,6 +395,23 @@ def test_survival_window_runs_from_occurrence_not_alarm():
     assert row["status"] == "recovered_late" and row["rescued"] == 0.0
 
 
+def test_a_case_reached_after_its_window_is_recovered_late_even_with_work_left():
+    """Reached after the window and the work not finished at the horizon: a recovery
+    (among the deaths), not "in progress" (before the fix: in_progress, and
+    people_recovered_late missed it while deaths counted it). Reached within the window
+    with work left: in progress."""
+    from types import SimpleNamespace
+
+    for window, status in ((5.0, "recovered_late"), (50.0, "in_progress")):
+        events = [inc("i", "a", people=7, window_min=window, work_min=1000.0)]
+        w, _, ev = run_model(chain_graph(), make_cfg({"t": team()}), events, until=100.0)
+        rep = SimpleNamespace(world=w, timeline=SimpleNamespace(of_type=lambda _t, e=events: e))
+        row = incident_detail(ev, rep).iloc[0]
+        assert row["first_arrival"] == pytest.approx(10.0) and math.isnan(row["resolved"])
+        assert row["reached_in_window"] == (window > 10.0)
+        assert row["status"] == status and row["rescued"] == 0.0
+
+
 def test_chemical_cordon_cannot_be_walked():
     cordon = RoadClosure(
         t=0.0, hazard="chemical", u="a", v="b", cause="hazmat cordon", clear_min=500.0

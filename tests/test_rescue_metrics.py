@@ -70,7 +70,11 @@ def reference_detail(events: pd.DataFrame, rep) -> pd.DataFrame:
     inc["status"] = np.where(
         done & alive,
         "rescued",
-        np.where(done, "recovered_late", np.where(reached, "in_progress", "not_reached")),
+        np.where(
+            done | (reached & ~alive),
+            "recovered_late",
+            np.where(reached, "in_progress", "not_reached"),
+        ),
     )
     inc["rescued"] = inc["rescued"].where(inc["status"] == "rescued", 0.0)
     return inc.reset_index()
@@ -122,7 +126,7 @@ def reference_busy(events: pd.DataFrame, horizon_min: float) -> dict[str, tuple[
 CASES = [
     (["scenario=storm"], 1),  # Bishan: two teams on some cases, aid teams
     (["scenario=cascade"], 1),  # escalation, many incidents, two recovered late
-    (["scenario=flood_evacuation_stress"], 0),  # thousands caught: not reached, in progress
+    (["scenario=flood_evacuation_stress"], 0),  # thousands caught: not reached, reached late
     (["scenario=earthquake"], 0),
     (["scenario=flood_evacuation", "district=fengdu"], 0),  # casualties: windows in the log
     (["scenario=fire_season"], 0),  # no rescue incidents at all
@@ -159,7 +163,28 @@ def test_group_tables_and_busy_minutes_are_the_pandas_formulation(replications):
             pd.testing.assert_frame_equal(got, want, check_dtype=len(want) > 0, obj=by)
         assert M.busy_minutes(ev, rep.horizon_min) == reference_busy(ev, rep.horizon_min)
     statuses = set().union(*(set(reference_detail(ev, rep).status) for _, rep, ev in replications))
-    assert statuses == {"rescued", "recovered_late", "in_progress", "not_reached"}
+    # (no case of these runs is still being worked at the horizon after a timely arrival:
+    # "in_progress" is checked on logs cut short, below)
+    assert statuses == {"rescued", "recovered_late", "not_reached"}
+
+
+def test_cases_still_worked_at_the_horizon_are_in_progress_or_late_as_in_pandas(replications):
+    """The logs without their ``resolved`` rows (as if the run ended while every case was
+    being worked): a case first reached within its window is in progress, one reached after
+    it a recovery (among the deaths: before, it was filed "in progress" too), in both
+    formulations."""
+    statuses = set()
+    for overrides, rep, ev in replications:
+        cut = ev[ev.event != "resolved"].reset_index(drop=True)
+        got, want = M.incident_detail(cut, rep), reference_detail(cut, rep)
+        pd.testing.assert_frame_equal(got, want, check_dtype=len(want) > 0, obj=str(overrides))
+        if len(got):
+            reached = got["first_arrival"].notna()
+            late = reached & ~got["reached_in_window"] & got["window_min"].notna()
+            assert (got.loc[late, "status"] == "recovered_late").all()
+            assert (got.loc[reached & ~late, "status"] == "in_progress").all()
+            statuses |= set(got.status)
+    assert statuses == {"recovered_late", "in_progress", "not_reached"}
 
 
 def _with_rows(ev: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:

@@ -126,11 +126,15 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
         since = arrival - (occurred if occurred == occurred else t)
         in_window = reached and since <= window
         alive = in_window or window != window  # (no window known: no deaths)
-        status = (
-            ("rescued" if alive else "recovered_late")
-            if done is not None
-            else ("in_progress" if reached else "not_reached")
-        )
+        # A case first reached after its window is a recovery (among the deaths) whether or
+        # not its work was finished by the horizon: "in progress" is only for people still
+        # alive (reached in their window), "not reached" only for cases no team got to.
+        if done is not None:
+            status = "rescued" if alive else "recovered_late"
+        elif reached:
+            status = "in_progress" if alive else "recovered_late"
+        else:
+            status = "not_reached"
         row = (
             inc_id,
             float(t),

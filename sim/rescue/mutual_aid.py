@@ -6,12 +6,15 @@ districts) as external nodes ``ext_*`` joined to the district by long roads.
 
 A request goes out when local teams are exhausted: ``trigger_waiting`` incidents wait with
 no team free for them, one incident has waited ``trigger_wait_min``, or an incident needs a
-capability no local team has or it cannot be reached at all. Centres are asked nearest
+capability no local team has or it cannot be reached at all (no team in the pool, free or
+busy, could get there: known at the alarm, or when a freed team finds a waiting case out
+of its reach after a road closed). Centres are asked nearest
 first (road time to the district's hubs); for a given incident a centre whose teams can
 serve and reach it is preferred (a helicopter for a town cut off by water, at night too:
 it takes off when flying resumes). The centre's
 teams join the dispatch pool after an activation delay (gamma, mean ``activation_min``)
-and then travel the long road in (or fly). While pressure persists, the next centre is
+and then travel the long road in (or fly); a centre asked for a case out of reach sends
+its teams there first. While pressure persists, the next centre is
 asked ``re_request_min`` after the last request.
 
 A team leaving for a case it reaches only after the case's life-saving window makes a
@@ -80,6 +83,7 @@ class MutualAid:
         self.requested: set[str] = set()
         self.last_request = -math.inf
         service.waiting_hooks.append(self.on_waiting)
+        service.unreachable_hooks.append(self.on_unreachable)
         service.late_hooks.append(self.on_late)
 
     @property
@@ -99,6 +103,19 @@ class MutualAid:
             self.request("waiting", case)
         else:
             self._watch(case, self.cfg.trigger_wait_min)
+
+    def on_unreachable(self, case: Case) -> None:
+        """A freed team found a waiting case out of its reach (a road closed after the
+        alarm, or no team was free to tell at the alarm). Ask a centre that can reach it,
+        unless a team in the pool could get there or a centre already asked can."""
+        if self.exhausted or not case.open:
+            return
+        if self.service.within_reach(case):
+            return  # (it waits for that team)
+        for key, _, teams in self.groups:
+            if key in self.requested and self._can_help(teams, case):
+                return
+        self.request("unreachable", case)
 
     def on_late(self, case: Case, eta: float) -> None:
         """A team left for ``case`` but arrives (at ``eta``) after its life-saving window:
@@ -178,17 +195,21 @@ class MutualAid:
             todo = able or todo
         if not todo:
             return
-        self._ask(todo[0], reason)
+        self._ask(todo[0], reason, case if reason == "unreachable" else None)
 
-    def _ask(self, group: tuple, reason: str) -> None:
-        """Request ``group``'s teams for ``reason``: logged, activated after the delay."""
+    def _ask(self, group: tuple, reason: str, case: Case | None = None) -> None:
+        """Request ``group``'s teams for ``reason``: logged, activated after the delay.
+
+        ``case``: the case out of every local team's reach the centre is asked for; its
+        teams go there first when they are activated (if it still waits for one).
+        """
         now = self.world.now
         key, c, teams = group
         self.requested.add(key)
         self.last_request = now
         w = self.world
         w.log.log(now, "aid_request", key, c.node, reason, float(len(teams)), c.tier)
-        w.env.process(self._activate(key, c, teams))
+        w.env.process(self._activate(key, c, teams, case))
         ev = w.env.timeout(self.cfg.re_request_min)
         ev.callbacks.append(lambda _e: self._persisting())
 
@@ -196,11 +217,11 @@ class MutualAid:
         if not self.exhausted and self.service.n_open >= self.cfg.trigger_waiting:
             self.request("persisting")
 
-    def _activate(self, key: str, c: AidCentreConfig, teams: list[Team]):
+    def _activate(self, key: str, c: AidCentreConfig, teams: list[Team], case: Case | None):
         w = self.world
         rng = w.streams(f"mutual_aid/{key}")
         if c.activation_min > 0:
             yield w.env.timeout(rng.gamma(GAMMA_SHAPE, c.activation_min / GAMMA_SHAPE))
         for t in teams:
             w.log.log(w.now, "aid_activated", t.id, c.node, key, float(t.headcount), t.tier)
-            self.service.activate(t)
+            self.service.activate(t, case)

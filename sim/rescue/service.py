@@ -163,6 +163,9 @@ class RescueService:
         self._cut_off: dict[tuple, set[Case]] = {}
         self.travelling: dict[int, Team] = {}
         self.waiting_hooks: list = []  # called with a case that is left waiting
+        # called with a waiting case a freed team found out of its reach (it had been
+        # queued as reachable: the hooks of _left_waiting did not know; see match_team)
+        self.unreachable_hooks: list = []
         # called with (case, arrival time) when a team leaves for a case it will reach only
         # after the case's life-saving window, which is still open (see _check_late)
         self.late_hooks: list = []
@@ -212,6 +215,37 @@ class RescueService:
         """Whether any team in the pool (local or activated) has the capabilities of ``cid``."""
         act = self.active
         return any(act[j] for j in self.cls_slots[cid])
+
+    def within_reach(self, case: Case) -> bool:
+        """Whether some team in the pool that may serve ``case``, free or busy, could get
+        there now from where it is by one of its modes (a helicopter counts while flying is
+        suspended: it goes when flying resumes; a local-tier team only in its own town).
+
+        Decides whether a case that finds no free team is out of reach of every team (and
+        so in ``unreachable``, which brings in mutual aid), not just waiting for one.
+        """
+        r = self.router
+        dest = case.node
+        act, local, home, teams = self.active, self.local, self.home, self.teams
+        seen = set()
+        for j in self.cls_slots[case.cls]:
+            if not act[j] or (local[j] and home[j] != dest):
+                continue
+            t = teams[j]
+            k = (t.location, t.modes, t.vehicles)
+            if k in seen:
+                continue
+            seen.add(k)
+            if r.can_reach(t.location, dest, t.modes, t.vehicles, True):
+                return True
+        return False
+
+    def _none_free(self, case: Case) -> None:
+        """No free team may be sent to ``case``: mark it unreachable if no team in the pool
+        could get there either (before, it was left as merely waiting, and mutual aid was
+        asked only under the waiting rules: Beibei's flooded 龙凤桥 never had a helicopter)."""
+        if case not in self.unreachable and not self.within_reach(case):
+            self.unreachable.add(case)
 
     @property
     def n_open(self) -> int:
@@ -345,7 +379,8 @@ class RescueService:
             return
         avail = self.available
         if True not in avail:
-            return  # (every team is busy)
+            self._none_free(case)  # (every team is busy)
+            return
         dest = case.node
         kind = self.cls_kind[case.cls]
         if need == 1 and kind is not None and not self.cost_spare:
@@ -388,6 +423,7 @@ class RescueService:
                 if c < best_c:
                     best, best_c = j, c
             if not free:
+                self._none_free(case)
                 return
             if self.has_air:
                 self.router.grounded()  # (when grounded, it schedules the wake-up)
@@ -401,6 +437,7 @@ class RescueService:
         else:
             cands = [j for j in self.cls_slots[case.cls] if avail[j]]
         if not cands:
+            self._none_free(case)
             return
         # (when grounded, the check schedules the wake-up that retries waiting cases)
         air_ok = self.has_air and not self.router.grounded()
@@ -496,9 +533,12 @@ class RescueService:
                 team.plan = plan  # reused by the trip if nothing changes before departure
                 self.assign(team, case, tail)
                 return
-            self.unreachable.add(case)
             if memo is not None:
                 memo.add(case)
+            if case not in self.unreachable:
+                self.unreachable.add(case)
+                for hook in self.unreachable_hooks:
+                    hook(case)
 
     def set_available(self, team: Team, stand_down: bool = True, tail: bool = False) -> None:
         """``team`` can take work again: match it, else send it home (or stand it down there)."""
@@ -520,14 +560,37 @@ class RescueService:
             team.state = "home"
             self._row((self.env._now, "home", team.id, self._names[team.home], "", 0.0, ""))
 
-    def activate(self, team: Team) -> None:
-        """A mutual-aid team arrives in the pool."""
+    def activate(self, team: Team, case: Case | None = None) -> None:
+        """A mutual-aid team arrives in the pool; ``case``: the case out of every local
+        team's reach its centre was asked for, where it goes first if it still waits and
+        the team can get there now (else it takes the best case it can serve, as a freed
+        team does: a helicopter asked for a cut-off town went to a case local teams could
+        drive to, and reached the town only the next morning)."""
         self.active[team.slot] = True
         team.at_home = False  # activation delay covered its assembly
         team.state = "idle"
+        if case is not None and self._send_first(team, case):
+            return
         self.set_available(team, stand_down=False)
         if self.late_cases:
             self.send_faster(team)
+
+    def _send_first(self, team: Team, case: Case) -> bool:
+        """Send just-activated ``team`` to ``case`` if the case still needs a team, the team
+        may serve it and can be there now (a grounded helicopter cannot); True if sent."""
+        j = team.slot
+        if not case.open or case.cls not in team.classes:
+            return False
+        if self.max_level and self.level[j] > case.level:
+            return False
+        self.available[j] = True
+        self.loc[j] = team.location
+        air_ok = self.has_air and not self.router.grounded()
+        if not self.arrival(j, case.node, {}, air_ok, self.mob.night(self.env._now)) < INF:
+            self.available[j] = False  # (set_available decides what it does instead)
+            return False
+        self.assign(team, case)
+        return True
 
     def send_faster(self, team: Team) -> bool:
         """Send free ``team`` to a case in ``late_cases`` if it would be there before the
