@@ -30,9 +30,11 @@ from sim.core.network import RoadNetwork
 def generate(cfg: FloodConfig, net: RoadNetwork, rng: np.random.Generator) -> list[HazardEvent]:
     """Draw one flood event's hazard events from ``rng`` (flash floods first, then river)."""
     make = IncidentMaker(net, "flood")
-    events = flash_floods(cfg, net, rng, make)
+    # each part its own stream: more flash floods leave the river flood's draws as they were
+    flash_rng, river_rng = rng.spawn(2)
+    events = flash_floods(cfg, net, flash_rng, make)
     if cfg.river:
-        events += river_flood(cfg, net, rng, make)
+        events += river_flood(cfg, net, river_rng, make)
     events.sort(key=lambda e: e.t)
     return events
 

@@ -30,7 +30,13 @@ def generate(cfg: StormConfig, net: RoadNetwork, rng: np.random.Generator) -> li
         )
     ]
 
+    # Closures and incidents draw from streams of their own (spawned from the scenario's), so
+    # a what-if on one (more closures) leaves the other's draws as they were: on common random
+    # numbers, the same incidents meet the harsher roads.
+    closure_rng, incident_rng = rng.spawn(2)
+
     # Road closures: roads drawn without replacement, weighted by how exposed their class is.
+    rng = closure_rng
     weights = np.array([cfg.closure_class_weights.get(c, 1.0) for c in net.edge_class], float)
     n_close = min(int(rng.poisson(cfg.closures_mean)), int((weights > 0).sum()))
     if n_close > 0:
@@ -54,6 +60,7 @@ def generate(cfg: StormConfig, net: RoadNetwork, rng: np.random.Generator) -> li
             )
 
     # Incidents: Poisson per town, rate per 100,000 residents.
+    rng = incident_rng
     k = 0
     for i in towns:
         lam = cfg.incidents_per_100k * net.population[i] / 1e5

@@ -379,3 +379,41 @@ def test_shipped_scenarios_compose_and_name_existing_nodes(district):
 def test_hazard_sections_are_registered():
     assert {"flood", "landslide", "earthquake", "chemical", "cascade"} <= set(GENERATORS)
     assert Path(ROOT / "conf" / "scenario" / "cascade.yaml").exists()
+
+
+def _draws(events, kind) -> list[tuple]:
+    """What a what-if should leave alone: the draws of ``kind`` events, ids aside."""
+    out = []
+    for e in events:
+        if isinstance(e, kind):
+            d = dict(e.__dict__)
+            d.pop("id", None)
+            out.append(tuple(sorted((k, repr(v)) for k, v in d.items())))
+    return sorted(out)
+
+
+def test_a_what_if_on_one_part_of_a_hazard_leaves_the_others_draws_alone():
+    """Reviewer: more storm closures redrew the storm's incidents (one stream for both), so a
+    "harsher roads" what-if also met another storm. Closures and incidents, flash floods and
+    the river flood, now draw from streams of their own (common random numbers)."""
+    from scenarios import storm
+
+    base = StormConfig(closures_mean=2.0, incidents_per_100k=20.0)
+    harsh = replace(base, closures_mean=10.0)
+    a = storm.generate(base, NET, np.random.default_rng(5))
+    b = storm.generate(harsh, NET, np.random.default_rng(5))
+    assert _draws(a, Incident) and _draws(a, Incident) == _draws(b, Incident)
+    assert [i.id for i in a if isinstance(i, Incident)] == [
+        i.id for i in b if isinstance(i, Incident)
+    ]
+    assert len(_draws(b, RoadClosure)) > len(_draws(a, RoadClosure))
+    dry, wet = flood_cfg(flash_events_mean=0.0), flood_cfg(flash_events_mean=6.0)
+    a = flood.generate(dry, NET, np.random.default_rng(5))
+    b = flood.generate(wet, NET, np.random.default_rng(5))
+    river = [e for e in a if isinstance(e, RoadClosure)]
+    assert river and all(c.cause.startswith("river flood") for c in river)
+    assert _draws(river, RoadClosure) == _draws(
+        [e for e in b if isinstance(e, RoadClosure) and e.cause.startswith("river flood")],
+        RoadClosure,
+    )
+    assert set(_draws(a, Incident)) <= set(_draws(b, Incident))  # the river's, and flash ones

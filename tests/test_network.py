@@ -246,3 +246,35 @@ def test_town_tables_carry_chinese_names_beside_the_ids():
     assert list(out["town_zh"]) == ["璧城街道", "b", "nowhere"]  # the id where none is known
     assert place_names(out, "town") == {"a": "a 璧城街道", "b": "b", "nowhere": "nowhere"}
     assert net.with_names_zh(t, "node") is t  # no such column: unchanged
+
+
+def test_town_populations_are_scaled_to_the_census_total():
+    """Reviewer: Bishan warned 834,160 residents of a district of 756,022 (the gazetteer's
+    town figures mix census years). The model's populations keep the towns' proportions and
+    sum to the census total exactly; a graph without one is left as it is."""
+    from sim.core.network import census_scaled
+    from tests.conftest import ROOT
+
+    pop = np.array([834, 100, 0, 66], dtype=np.int64)
+    assert census_scaled(pop, None) is pop and census_scaled(pop, 1000) is pop
+    out = census_scaled(pop, 900)
+    assert out.sum() == 900 and out[2] == 0
+    assert np.all(np.abs(out - pop * 0.9) < 1.0)
+
+    @given(
+        st.lists(st.integers(0, 10**6), min_size=1, max_size=40).filter(lambda x: sum(x) > 0),
+        st.integers(1, 10**7),
+    )
+    def scaled(raw, total):
+        p = np.asarray(raw, dtype=np.int64)
+        s = census_scaled(p, total)
+        assert s.sum() == total and s.dtype == np.int64
+        assert np.all(np.abs(s - p * (total / p.sum())) < 1.0)
+
+    scaled()
+    for name in ("bishan", "fengdu", "beibei"):
+        g = nx.read_graphml(ROOT / "networks" / f"{name}.graphml")
+        net = RoadNetwork(g, name)
+        raw = sum(int(d["population"]) for _, d in g.nodes(data=True))
+        assert raw != g.graph["population_total"]  # (the mixed years: the case this is for)
+        assert int(net.population.sum()) == int(g.graph["population_total"])

@@ -106,6 +106,33 @@ class _ClosureState:
     uid: int = -1
 
 
+def census_scaled(population: np.ndarray, total: object) -> np.ndarray:
+    """Node populations scaled to the district's census total, in whole people.
+
+    The gazetteer's town figures mix census years and registered counts (networks/README.md,
+    "Populations (mixed years!)"): their sum is 110% of Bishan's 2020 census total, 139% of
+    Fengdu's and 80% of Beibei's. Used as they are, a district would warn more residents than
+    it has, and every rate per 100,000 residents would be off by that factor. So they are
+    taken as weights and scaled to the graph's ``population_total`` (largest remainders: the
+    sum is the total exactly). A graph without a total, or whose towns already sum to it
+    (a district built by ``python -m sim.district new``), is left as it is.
+    """
+    try:
+        target = int(total) if total is not None else 0
+    except (TypeError, ValueError):
+        target = 0
+    have = int(population.sum())
+    if target <= 0 or have <= 0 or have == target:
+        return population
+    exact = population.astype(float) * (target / have)
+    whole = np.floor(exact).astype(np.int64)
+    short = target - int(whole.sum())
+    if short > 0:  # the largest fractions get one more person each (ties: the lower index)
+        order = np.lexsort((np.arange(len(exact)), -(exact - whole)))
+        whole[order[:short]] += 1
+    return whole
+
+
 class RoadNetwork:
     """A validated road network with cached travel-time queries.
 
@@ -125,7 +152,10 @@ class RoadNetwork:
         self.node_attr: dict[str, list] = {
             a: [graph.nodes[n].get(a) for n in graph.nodes] for a in NODE_ATTRS
         }
-        self.population = np.asarray(self.node_attr["population"], dtype=np.int64)
+        self.population = census_scaled(
+            np.asarray(self.node_attr["population"], dtype=np.int64),
+            graph.graph.get("population_total"),
+        )
 
         edges: list[tuple[int, int]] = []
         self.edge_index: dict[tuple[int, int], int] = {}
