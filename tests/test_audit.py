@@ -62,7 +62,14 @@ def _judge(overrides: list[str], keys: set[str]):
 def test_computed_targets_do_not_move_with_the_dynamics_and_inputs_echo_config():
     keys = {"relief_stock", "warning_lead", "rescue_response"}
     a = _judge([], keys)
-    b = _judge(["experiment.seed=7", "scenario.storm.closures_mean=10"], keys)
+    b = _judge(
+        [
+            "experiment.seed=7",
+            "scenario.storm.closures_mean=10",
+            "layout.teams.community.assembly_min=90",
+        ],
+        keys,
+    )
     c = _judge(["scenario.storm.warning_lead_min=30"], keys)
     assert a["relief_stock"].estimate == b["relief_stock"].estimate == 4073
     assert c["warning_lead"].estimate == 30 and c["warning_lead"].verdict == "INPUT"

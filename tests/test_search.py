@@ -146,6 +146,9 @@ def test_search_says_which_final_replications_chose_the_winner(tmp_path, capsys)
     summary and console say how many, and give the gain on the fresh ones alone."""
     conf = make_config(teams=1)
     conf.experiment.replications = 3
+    # one team, loaded but not saturated: where it stands decides the response (at the
+    # default 800 per 100k its queue hides the layout, and the composed one may win)
+    conf.scenario.storm.incidents_per_100k = 200.0
     s = _line_search()
     summary = run_search(Alternative("as_composed", [], conf, NET), [], s, tmp_path)
     k = summary["final_reuses_selection_replications"]
