@@ -166,6 +166,9 @@ class RescueService:
         # called with a waiting case a freed team found out of its reach (it had been
         # queued as reachable: the hooks of _left_waiting did not know; see match_team)
         self.unreachable_hooks: list = []
+        self._open_reach: dict[
+            tuple[int, int], bool
+        ] = {}  # (class, node) -> within reach, all roads open
         # called with (case, arrival time) when a team leaves for a case it will reach only
         # after the case's life-saving window, which is still open (see _check_late)
         self.late_hooks: list = []
@@ -243,8 +246,21 @@ class RescueService:
     def _none_free(self, case: Case) -> None:
         """No free team may be sent to ``case``: mark it unreachable if no team in the pool
         could get there either (before, it was left as merely waiting, and mutual aid was
-        asked only under the waiting rules: Beibei's flooded 龙凤桥 never had a helicopter)."""
-        if case not in self.unreachable and not self.within_reach(case):
+        asked only under the waiting rules: Beibei's flooded 龙凤桥 never had a helicopter).
+
+        With every road open the answer depends on the case's class and place only (a
+        validated network is connected, so where the teams stand does not matter): it is
+        kept until a team joins the pool (an overloaded queue asks this for most alarms)."""
+        if case in self.unreachable:
+            return
+        if not self._net._closed:  # (Router.key() is OPEN)
+            k = (case.cls, case.node)
+            ok = self._open_reach.get(k)
+            if ok is None:
+                ok = self._open_reach[k] = self.within_reach(case)
+        else:
+            ok = self.within_reach(case)
+        if not ok:
             self.unreachable.add(case)
 
     @property
@@ -567,6 +583,7 @@ class RescueService:
         team does: a helicopter asked for a cut-off town went to a case local teams could
         drive to, and reached the town only the next morning)."""
         self.active[team.slot] = True
+        self._open_reach.clear()  # (a new team may reach what the pool could not)
         team.at_home = False  # activation delay covered its assembly
         team.state = "idle"
         if case is not None and self._send_first(team, case):
