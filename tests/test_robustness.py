@@ -253,8 +253,13 @@ def test_a_misspelt_key_or_target_to_screen_is_refused_before_anything_runs():
         check_selection(rob, [conf])
 
 
-def _fengdu_storm_screen() -> list:
-    """A tiny robustness run of Fengdu's storm: one key, one target, one replication."""
+def _fengdu_storm_screen(
+    keys: tuple[str, ...] = ("layout.teams.town_teams.assembly_min",),
+    targets: tuple[str, ...] = ("rescue_response",),
+    *extra: str,
+) -> list:
+    """A tiny robustness run of Fengdu's storm (default: one key, one target), one
+    replication, ``extra`` overrides."""
     from sim.cli import compose_config
     from sim.run.audit import ScenarioRun
 
@@ -266,9 +271,10 @@ def _fengdu_storm_screen() -> list:
             "experiment.executor=serial",
             "experiment.replications=1",
             "experiment.hours=6",
-            "robustness.keys=[layout.teams.town_teams.assembly_min]",
-            "robustness.targets=[rescue_response]",
+            f"robustness.keys=[{','.join(keys)}]",
+            f"robustness.targets=[{','.join(targets)}]",
             "robustness.bisect_steps=1",
+            *extra,
         ]
     )
     return [ScenarioRun("storm", cfg, {})]
@@ -402,30 +408,18 @@ def test_morris_table_holds_only_what_each_target_reads(tmp_path):
     pytest.importorskip("SALib")
     import pandas as pd
 
-    from sim.cli import compose_config
-    from sim.run.audit import ScenarioRun
-
     sms, grid = (
         "layout.evacuation.channels.sms.reach",
         "layout.evacuation.channels.grid_workers.reach",
     )
     assembly = "layout.teams.town_teams.assembly_min"  # read by neither target
-    cfg = compose_config(
-        [
-            "experiment=robustness",
-            "district=fengdu",
-            "scenario=storm",
-            "experiment.executor=serial",
-            "experiment.replications=1",
-            "experiment.hours=6",
-            f"robustness.keys=[{sms},{grid},{assembly}]",
-            "robustness.targets=[warning_reach,warning_lead]",
-            "robustness.bisect_steps=1",
-            "robustness.method=morris",
-            "robustness.morris_trajectories=2",
-        ]
+    runs = _fengdu_storm_screen(
+        (sms, grid, assembly),
+        ("warning_reach", "warning_lead"),
+        "robustness.method=morris",
+        "robustness.morris_trajectories=2",
     )
-    run_robustness([ScenarioRun("storm", cfg, {})], tmp_path, [])
+    run_robustness(runs, tmp_path, [])
     table = pd.read_csv(tmp_path / "morris.csv", encoding="utf-8-sig")
     data = json.loads((tmp_path / "robustness.json").read_text(encoding="utf-8"))
     screened = {t["target"]: set(t["screened"]) for t in data["targets"]}
