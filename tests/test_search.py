@@ -139,6 +139,23 @@ def test_best_overrides_name_what_they_apply_to_and_compose_as_they_are():
     assert line[:3] == over
     assert prepare(compose_config(line))[0].layout.name == "fengdu_prepositioned"
     assert runnable_overrides(conf, ["layout=fengdu"]) == over[:2] + ["layout=fengdu"]
+    # the search's own run settings come along; its mode, search.* and hydra.* do not
+    cmd = [
+        "experiment=search_fengdu_depots",
+        "layout.relief.fleets.own_trucks.count=1",
+        "experiment.hours=48",
+        "search.budget_runs=24",
+        "hydra.run.dir=/tmp/x",
+    ]
+    line = runnable_overrides(conf, ["layout=fengdu"], cmd)
+    assert line == [
+        *over[:2],
+        "layout.relief.fleets.own_trucks.count=1",
+        "experiment.hours=48",
+        "layout=fengdu",
+    ]
+    rerun = prepare(compose_config(line))[0]
+    assert rerun.layout.relief.fleets["own_trucks"].count == 1 and rerun.experiment.hours == 48
 
 
 def test_search_says_which_final_replications_chose_the_winner(tmp_path, capsys):

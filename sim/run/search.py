@@ -595,10 +595,27 @@ def _fixed_html(rows: list[dict], s: SearchConfig) -> str:
     return intro + html_table(list(rows[0]), [list(r.values()) for r in rows])
 
 
-def runnable_overrides(conf: Config, overrides: list[str]) -> list[str]:
+# Settings of the search itself, not of the layout it selected: left out of its command line.
+_MODE_ROOTS = ("search", "compare", "robustness", "hydra")
+
+
+def runnable_overrides(
+    conf: Config, overrides: list[str], command_line: list[str] | tuple[str, ...] = ()
+) -> list[str]:
     """``overrides`` with the district, scenario and base layout they apply to, so that the
-    line runs as it is (``layout.depots.fwd_baohe.node=...`` alone fails on the plan layout)."""
-    keys = {o.split("=", 1)[0] for o in overrides}
+    line runs as it is (``layout.depots.fwd_baohe.node=...`` alone fails on the plan
+    layout), and the search's own command-line settings of the runs (``command_line``: a
+    fleet size, ``experiment.hours``, ...; not the mode's ``experiment=``, ``search.*`` or
+    ``hydra.*``): the line reruns the configuration that was selected (analyst review: a
+    search with 1 truck wrote a line that ran 4)."""
+    own = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+    kept = []
+    for o in command_line:
+        key = o.split("=", 1)[0].lstrip("+~")
+        if key in own or key == "experiment" or key.split(".")[0] in _MODE_ROOTS:
+            continue
+        kept.append(o)
+    keys = own | {o.split("=", 1)[0].lstrip("+~") for o in kept}
     head = []
     for group, name in (
         ("district", conf.district.name),
@@ -607,7 +624,7 @@ def runnable_overrides(conf: Config, overrides: list[str]) -> list[str]:
     ):
         if group not in keys and (CONF_DIR / group / f"{name}.yaml").exists():
             head.append(f"{group}={name}")
-    return head + list(overrides)
+    return head + kept + list(overrides)
 
 
 @dataclass
@@ -750,6 +767,8 @@ def run_search(
     summary = {
         "best": best.name,
         "best_overrides": best.overrides,
+        # the whole line that reruns it (best_overrides.txt): with the search's run settings
+        "best_command_line": runnable_overrides(conf, best.overrides, overrides or []),
         "guaranteed": sel.guaranteed,
         "runs": runner.runs,
         "final_replications": n_final,
@@ -813,7 +832,7 @@ def run_search(
         cand_table.to_csv(stage / "search_candidates.csv", index=False, encoding="utf-8-sig")
         sel_table.to_csv(stage / "search_selection.csv", index=False, encoding="utf-8-sig")
         (stage / "best_overrides.txt").write_text(
-            " ".join(runnable_overrides(conf, best.overrides)) + "\n", encoding="utf-8"
+            " ".join(summary["best_command_line"]) + "\n", encoding="utf-8"
         )
         write_json(stage / "search_summary.json", summary)
         write_comparison(
