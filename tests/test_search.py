@@ -179,6 +179,7 @@ def test_search_says_which_final_replications_chose_the_winner(tmp_path, capsys)
     assert summary["best"] != "as_composed" and g["n"] == summary["final_replications"] - k
     out = capsys.readouterr().out
     assert f"best: {summary['best']}" in out
+    assert f"mean_response_mean_min_first_{_line_search().n0}" in out  # the common replications
     assert (
         f"{k} of those pairs also chose it" in out
         and f"fresh ones alone: gain {g['diff']:+.3g}" in out

@@ -260,11 +260,14 @@ def kn_select(
             if i != j
         }
         out = {i for i in alive if any(means[i] < means[j] - w[i, j] for j in alive if j != i)}
-        keep = []
+        keep, dropped = [], []
         for i in alive:  # ascending: a tie goes to the lower index still in contention
             tie = None
             if i not in out:
                 tie = next((j for j in keep if w[i, j] == 0.0 and means[i] == means[j]), None)
+            else:  # eliminated with a twin equal on every replication: one system, reported so
+                tie = next((j for j in dropped if np.array_equal(data[i][:r], data[j][:r])), None)
+                dropped.append(i)
             if i in out or tie is not None:
                 eliminated[i] = r
                 if tie is not None:
