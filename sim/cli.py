@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import Config, ConfigError
 from sim.config.experiment import scheduler_address
@@ -303,6 +304,16 @@ def _is_group(key: str, dirs: list[Path]) -> bool:
     return any((d / key.lstrip("+~")).is_dir() for d in dirs)
 
 
+def _unnamed_keys(pf: _Preflight) -> set[str]:
+    """The keys a sweep's job folders are not named by (``exclude_keys`` of the config)."""
+    try:
+        cfg = OmegaConf.load(pf.conf_dir / f"{pf.config_name}.yaml")
+        keys = OmegaConf.select(cfg, "hydra.job.config.override_dirname.exclude_keys")
+    except (OSError, ValueError, OmegaConfBaseException):
+        return set()
+    return {str(k) for k in keys or ()}
+
+
 def preflight(argv: list[str]) -> Checked:
     """Compose and validate the config for the given overrides; raise UserError if bad.
 
@@ -330,6 +341,13 @@ def preflight(argv: list[str]) -> Checked:
             if o.is_sweep_override()
             else [o.input_line]
         )
+        if len(members) > 1 and key.lstrip("+~") in _unnamed_keys(pf):
+            raise UserError(
+                f"{key.lstrip('+~')}: a sweep over how the runs are executed gives the same "
+                "numbers, and its jobs would share one folder (the key is left out of the "
+                "folder names, hydra.job.config.override_dirname.exclude_keys); run each value "
+                "on its own"
+            )
         is_hydra = key.lstrip("+~").startswith("hydra")
         (groups if is_hydra or _is_group(key, dirs) else values).append(members)
     ready = GlobalHydra.instance().is_initialized()

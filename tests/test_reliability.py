@@ -338,6 +338,16 @@ def test_earlier_sweep_folder_is_not_reused_without_resume(tmp_path, cli):
     assert (sweep / "multirun.yaml").read_text() == "earlier"
 
 
+def test_a_sweep_over_how_runs_are_executed_is_refused_before_it_starts(tmp_path, cli):
+    """Analyst review: a sweep over experiment.executor aborted halfway (its jobs share one
+    folder: the key is not in the folder names) and wrote no summary."""
+    sweep = tmp_path / "sweep"
+    for key, values in (("experiment.executor", "serial,processes"), ("experiment.workers", "1,2")):
+        code, err = cli(["-m", "scenario=storm", f"{key}={values}", f"hydra.sweep.dir={sweep}"])
+        assert code == 2 and one_line(err).startswith(f"error: {key}: a sweep over how the runs")
+        assert not sweep.exists()
+
+
 def test_unwritable_output_folders_are_one_line(tmp_path, cli):
     afile = tmp_path / "afile"
     afile.write_text("x")
