@@ -453,3 +453,18 @@ def test_compare_refuses_an_alternative_facing_another_disaster():
     judged[1].conf.district.targets = {}
     judged[1].conf.scenario.description = "another text"
     check_compare(judged)
+
+
+def test_compare_writes_the_event_logs_it_was_asked_for(tmp_path):
+    """experiment.save_events=true was ignored in compare and search (analyst review), so
+    the pairing could not be checked by hand: events.csv holds every alternative's logs,
+    with an ``alternative`` column, and their hazards match replication by replication."""
+    run_compare(_alts(teams=(1, 3), reps=2, save_events=True), tmp_path, progress=False)
+    ev = pd.read_csv(tmp_path / "events.csv", encoding="utf-8-sig")
+    assert set(ev.alternative) == {"1teams", "3teams"} and set(ev.rep) == {0, 1}
+    cols = ["rep", "t", "event", "entity", "node", "qty"]
+    hazards = ev[ev.event.isin(HAZARD_EVENTS)]
+    one, three = (hazards[hazards.alternative == a][cols] for a in ("1teams", "3teams"))
+    assert len(one) and one.reset_index(drop=True).equals(three.reset_index(drop=True))
+    run_compare(_alts(teams=(1, 3), reps=2), tmp_path / "quiet", progress=False)
+    assert not (tmp_path / "quiet" / "events.csv").exists()  # only when asked for

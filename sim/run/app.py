@@ -265,11 +265,7 @@ def write_outputs(
     for name, table in tables.items():
         table.to_csv(outdir / f"{name}.csv", index=False, encoding="utf-8-sig")
     if conf.experiment.save_events:
-        ev = pd.concat([r.events for r in results if r.events is not None], ignore_index=True)
-        if conf.experiment.events_format == "parquet":
-            ev.to_parquet(outdir / "events.parquet", index=False)
-        else:
-            ev.to_csv(outdir / "events.csv", index=False, encoding="utf-8-sig")
+        write_events([r.events for r in results if r.events is not None], conf, outdir)
     for module in RESPONSE_MODULES:
         module.write_figures(tables, conf, outdir)
     layers = [layer for m in RESPONSE_MODULES for layer in m.map_layers(conf, net, tables)]
@@ -277,6 +273,19 @@ def write_outputs(
     if report:
         write_report(conf, summary, verdicts, outdir, choices or default_choices(conf), overrides)
     return summary
+
+
+def write_events(logs: list[pd.DataFrame], conf: Config, outdir: Path) -> None:
+    """``events.csv`` (or ``events.parquet``, ``experiment.events_format``): the event logs
+    of the replications, one after the other, in the one event-log schema (each row has its
+    ``rep``; a comparison's also its ``alternative``)."""
+    if not logs:
+        return
+    ev = pd.concat(logs, ignore_index=True)
+    if conf.experiment.events_format == "parquet":
+        ev.to_parquet(outdir / "events.parquet", index=False)
+    else:
+        ev.to_csv(outdir / "events.csv", index=False, encoding="utf-8-sig")
 
 
 def format_table(summary: dict) -> str:

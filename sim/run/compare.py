@@ -651,6 +651,16 @@ def write_comparison(
         ["alternative", "rep", *[c for c in long.columns if c not in ("alternative", "rep")]]
     ]
     long.to_csv(outdir / "kpis.csv", index=False, encoding="utf-8-sig")
+    if any(a.conf.experiment.save_events for a in o.alternatives):  # to check the pairing by hand
+        from sim.run.app import write_events
+
+        logs = [
+            r.events.assign(alternative=name)
+            for name, res in o.results.items()
+            for r in res
+            if r.events is not None
+        ]
+        write_events(logs, o.alternatives[0].conf, outdir)
     sections, t_png, k_png = comparison_sections(o, table, baseline, alpha, overrides)
     for name, png in (("compare_targets.png", t_png), ("compare_kpis.png", k_png)):
         if png is not None:
