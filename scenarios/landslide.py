@@ -48,22 +48,28 @@ def generate(cfg: LandslideConfig, net: RoadNetwork, rng: np.random.Generator) -
     nodes = net.nodes_of_kind(*cfg.node_kinds)
     t0, window = cfg.start_h * 60.0, cfg.window_h * 60.0
     n_points = int(cfg.points.get(cfg.district, cfg.points_default))
+    # Where and when slides fail, what they block, bury or dam: each from a stream of its
+    # own, so that a what-if on one probability (more roads blocked) leaves the slides and
+    # the other consequences as they were (common random numbers).
+    point_rng, road_rng, bury_rng, lake_rng = rng.spawn(4)
     if nodes and n_points > 0:
         p = point_weights(net, nodes)
-        for _ in range(int(rng.binomial(n_points, cfg.fail_prob))):
-            node = int(nodes[int(rng.choice(len(nodes), p=p))])
-            t = t0 + rng.uniform(0.0, window)
-            if rng.random() < cfg.road_block_prob:
-                e = _pick_road(net, node, cfg, rng)
+        for _ in range(int(point_rng.binomial(n_points, cfg.fail_prob))):
+            node = int(nodes[int(point_rng.choice(len(nodes), p=p))])
+            t = t0 + point_rng.uniform(0.0, window)
+            if road_rng.random() < cfg.road_block_prob:
+                e = _pick_road(net, node, cfg, road_rng)
                 if e is not None:
-                    hours = float(rng.lognormal(np.log(cfg.repair_h_median), cfg.repair_h_sigma))
+                    hours = float(
+                        road_rng.lognormal(np.log(cfg.repair_h_median), cfg.repair_h_sigma)
+                    )
                     events.append(
                         closure(net, e, t, "landslide", "landslide debris", repair_min=hours * 60.0)
                     )
-            if rng.random() < cfg.bury_prob:
-                events.append(_burial(cfg, rng, make, node, t))
-            if rng.random() < cfg.barrier_lake_prob:
-                events += _barrier_lake(cfg, net, rng, make, node, t, "barrier lake")
+            if bury_rng.random() < cfg.bury_prob:
+                events.append(_burial(cfg, bury_rng, make, node, t))
+            if lake_rng.random() < cfg.barrier_lake_prob:
+                events += _barrier_lake(cfg, net, lake_rng, make, node, t, "barrier lake")
     for i, pc in enumerate(cfg.precedents):
         if pc.district != cfg.district:
             continue
@@ -75,10 +81,10 @@ def generate(cfg: LandslideConfig, net: RoadNetwork, rng: np.random.Generator) -
         )
         node = net.idx(pc.u, where)
         if pc.people > 0:
-            events.append(_burial(cfg, rng, make, node, t, people=pc.people))
+            events.append(_burial(cfg, bury_rng, make, node, t, people=pc.people))
         if pc.barrier_lake_node:
             lake = net.idx(pc.barrier_lake_node, f"{where}.barrier_lake_node")
-            events += _barrier_lake(cfg, net, rng, make, lake, t, f"barrier lake ({pc.name})")
+            events += _barrier_lake(cfg, net, lake_rng, make, lake, t, f"barrier lake ({pc.name})")
     events.sort(key=lambda e: e.t)
     return events
 

@@ -417,3 +417,13 @@ def test_a_what_if_on_one_part_of_a_hazard_leaves_the_others_draws_alone():
         RoadClosure,
     )
     assert set(_draws(a, Incident)) <= set(_draws(b, Incident))  # the river's, and flash ones
+    # a landslide's blocked roads, burials and barrier lakes: more blocked roads leave the
+    # slides' burials as they were
+    few, many = slide_cfg(road_block_prob=0.1), slide_cfg(road_block_prob=0.9)
+    a = landslide.generate(few, NET, np.random.default_rng(5))
+    b = landslide.generate(many, NET, np.random.default_rng(5))
+    buried = [e for e in a if isinstance(e, Incident) and e.kind == "landslide_burial"]
+    assert buried and _draws(buried, Incident) == _draws(
+        [e for e in b if isinstance(e, Incident) and e.kind == "landslide_burial"], Incident
+    )
+    assert len(_draws(b, RoadClosure)) > len(_draws(a, RoadClosure))

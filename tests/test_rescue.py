@@ -830,10 +830,20 @@ def test_more_teams_never_slower_on_common_random_numbers_with_cascading_hazards
             landslide=LandslideConfig(district="g", points_default=100),
         )
         cfg.experiment.hours = 48.0
-        rts = [run_one(cfg, net, rep).kpis["response_mean_min"] for rep in range(8)]
-        means[k] = float(np.nanmean(rts))
-    assert means[1] >= means[2] >= means[4]
-    assert means[1] > means[4]
+        kpis = [run_one(cfg, net, rep).kpis for rep in range(8)]
+        means[k] = {
+            m: float(np.nanmean([x[m] for x in kpis]))
+            for m in ("response_mean_min", "incidents_reached", "people_not_reached")
+        }
+    # Some 100 incidents a replication for 1-4 teams: a saturated queue. More teams reach
+    # more incidents and leave fewer people unreached, on every count; the mean response is
+    # over the incidents reached, which more teams make the harder ones too, so it falls
+    # from 1 to 4 teams but need not between 2 and 4.
+    reached = [means[k]["incidents_reached"] for k in (1, 2, 4)]
+    unreached = [means[k]["people_not_reached"] for k in (1, 2, 4)]
+    assert reached == sorted(reached) and reached[0] < reached[2]
+    assert unreached == sorted(unreached, reverse=True) and unreached[0] > unreached[2]
+    assert means[1]["response_mean_min"] > means[4]["response_mean_min"]
 
 
 @pytest.mark.parametrize(
