@@ -18,6 +18,7 @@ from sim.cli import compose_config
 from sim.config import DrillConfig, DrillHazardConfig
 from sim.drill.draw import draw_drill
 from sim.drill.mode import load_sealed, make_package, plan_drill
+from sim.drill.msel import _slower_after
 from sim.drill.seal import SealError, seal, sha256_file, unseal
 from sim.drill.sheets import cards_html
 from sim.run.replication import run_replication
@@ -74,9 +75,12 @@ def test_msel_has_the_hseep_fields(pkg_a):
             "expected",
             "capability",
             "evaluator_notes",
-            "contingency",
         ):
             assert inj[f], f
+        # a contingency needs a benchmark to be late against (plan limit or simulated P90):
+        # an inject whose actions have none (a barrier-lake warning) gets none, by design
+        timed = [a for a in inj["expected"] if _slower_after(a) is not None]
+        assert bool(inj["contingency"]) or not timed, inj["seq"]
         for lang in ("zh", "en"):
             assert inj["inject"][lang] and inj["synopsis"][lang]
         for a in inj["expected"]:
