@@ -46,7 +46,11 @@ def generate(
     events: list[HazardEvent] = []
     mean = max(cfg.people_per_site_mean - 1.0, 1e-9)
     k = cfg.people_dispersion
-    for i in towns:
+    # Every town its own stream, every road its own draws: a what-if on the shaking (a
+    # stronger quake, another threshold) changes the towns and roads it reaches and leaves
+    # the others' collapses and damage as they were (common random numbers).
+    town_rng, road_rng = rng.spawn(2)
+    for i, site_rng in zip(towns, town_rng.spawn(len(towns)), strict=True):
         if inten[i] < cfg.min_intensity:
             continue
         lam = (
@@ -55,8 +59,8 @@ def generate(
             * net.population[i]
             / 1e5
         )
-        for _ in range(int(rng.poisson(lam))):
-            people = 1 + int(rng.negative_binomial(k, k / (k + mean)))
+        for _ in range(int(site_rng.poisson(lam))):
+            people = 1 + int(site_rng.negative_binomial(k, k / (k + mean)))
             events.append(
                 make(
                     t,
@@ -67,15 +71,18 @@ def generate(
                     capabilities=("collapse",),
                     work_min=cfg.work_min_per_person * people,
                     window_min=cfg.window_h * 60.0,
-                    report_delay_min=float(rng.exponential(cfg.report_delay_min_mean)),
+                    report_delay_min=float(site_rng.exponential(cfg.report_delay_min_mean)),
                 )
             )
-    for e in range(len(net.edges)):
+    n_roads = len(net.edges)
+    damage_u = road_rng.random(n_roads)
+    repair_h = road_rng.lognormal(math.log(cfg.repair_h_median), cfg.repair_h_sigma, n_roads)
+    for e in range(n_roads):
         u, v = net.edges[e]
         ie = 0.5 * (inten[u] + inten[v])
         p = min(1.0, cfg.road_damage_prob_at_8 * 2.0 ** (ie - 8.0))
-        if ie >= cfg.min_intensity and rng.random() < p:
-            hours = float(rng.lognormal(math.log(cfg.repair_h_median), cfg.repair_h_sigma))
+        if ie >= cfg.min_intensity and damage_u[e] < p:
+            hours = float(repair_h[e])
             events.append(
                 closure(net, e, t, "earthquake", "earthquake damage", repair_min=hours * 60.0)
             )

@@ -427,3 +427,14 @@ def test_a_what_if_on_one_part_of_a_hazard_leaves_the_others_draws_alone():
         [e for e in b if isinstance(e, Incident) and e.kind == "landslide_burial"], Incident
     )
     assert len(_draws(b, RoadClosure)) > len(_draws(a, RoadClosure))
+    # an earthquake: a higher threshold of damage drops the weakly shaken towns and roads,
+    # and leaves the others' collapses and damage as they were
+    quake = EarthquakeConfig(magnitude=6.5, epicentre="t11")
+    wide = earthquake.generate(quake, NET, np.random.default_rng(5))
+    narrow = earthquake.generate(replace(quake, min_intensity=7.0), NET, np.random.default_rng(5))
+    kept = {e.node for e in narrow if isinstance(e, Incident)}
+    assert kept and len(_draws(narrow, Incident)) < len(_draws(wide, Incident))
+    assert _draws(narrow, Incident) == _draws(
+        [e for e in wide if isinstance(e, Incident) and e.node in kept], Incident
+    )
+    assert set(_draws(narrow, RoadClosure)) <= set(_draws(wide, RoadClosure))
