@@ -368,6 +368,10 @@ def test_a_drill_refuses_a_past_not_before_and_the_plan_audit():
     [
         (["scenario=audit"], "scenario=audit"),
         (["experiment.drill.not_before=2020-01-01"], "not_before"),
+        (
+            ["experiment.drill.hazards.fire_extreme_day.periods=[05-10/01-01]"],
+            "fire_extreme_day.periods: '05-10/01-01' is not MM-DD/MM-DD",
+        ),
     ],
 )
 def test_a_refused_drill_is_one_line_exit_2_and_seals_nothing(tmp_path, extra, field):

@@ -10,6 +10,19 @@ from typing import Any
 from sim.config.checks import ConfigError, at_most, check_share, positive
 
 
+def period_days(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``"MM-DD/MM-DD"`` as ((month, day), (month, day)); ValueError if it is not a period
+    of real days (29 February allowed) running forward within the year."""
+    ends = []
+    for part in text.split("/"):
+        m, d = (int(x) for x in part.strip().split("-"))
+        datetime.date(2024, m, d)  # (a leap year: 02-29 is a day)
+        ends.append((m, d))
+    if len(ends) != 2 or ends[0] > ends[1]:
+        raise ValueError(text)
+    return ends[0], ends[1]
+
+
 @dataclass
 class DrillHazardConfig:
     """One hazard of the drill menu: which scenario it runs, how likely, when in the year/day.
@@ -23,6 +36,9 @@ class DrillHazardConfig:
     scenario: str = ""  # conf/scenario option ('' = the menu key)
     likelihood: dict[str, float] = field(default_factory=dict)
     month_weights: list[float] = field(default_factory=lambda: [1.0] * 12)
+    # days of the year it can fall on, as "MM-DD/MM-DD" periods, both ends included ([]:
+    # any day its month allows): month weights cannot say "1-10 May"
+    periods: list[str] = field(default_factory=list)
     start_hours: list[float] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
     label_zh: str = ""
@@ -281,6 +297,13 @@ def validate_drill(ex: ExperimentConfig) -> None:
             raise ConfigError(f"{f}.month_weights: need 12 weights >= 0, not all 0")
         if any(w < 0 for w in h.likelihood.values()):
             raise ConfigError(f"{f}.likelihood: weights must be >= 0")
+        for text in h.periods:
+            try:
+                period_days(text)
+            except ValueError:
+                raise ConfigError(
+                    f"{f}.periods: '{text}' is not MM-DD/MM-DD (e.g. 01-01/05-10)"
+                ) from None
         if h.start_hours and not (
             len(h.start_hours) == 2 and 0 <= h.start_hours[0] < h.start_hours[1] <= 24
         ):

@@ -19,6 +19,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from sim.config import Config, DrillConfig, DrillHazardConfig
+from sim.config.experiment import period_days
 from sim.core.errors import UserError
 from sim.core.streams import Streams
 
@@ -39,19 +40,10 @@ class DrillDraw:
         return asdict(self)
 
 
-# Day-level seasons (month, day) to (month, day), both included, by scenario: a date outside
-# them is never drawn, whatever its month's weight (month weights cannot say "1-10 May").
-# The forest-fire periods (森林防火期) 1 Jan-10 May and 10 Jul-10 Oct (docs/drills.md).
-SEASON_DAYS: dict[str, tuple[tuple[tuple[int, int], tuple[int, int]], ...]] = {
-    "fire_extreme_day": (((1, 1), (5, 10)), ((7, 10), (10, 10))),
-    "fire_season": (((1, 1), (5, 10)), ((7, 10), (10, 10))),
-}
-
-
-def in_season(day: dt.date, season: tuple) -> bool:
-    """Whether ``day`` falls inside one of the (from, to) (month, day) periods of ``season``."""
+def in_periods(day: dt.date, periods: list[str]) -> bool:
+    """Whether ``day`` falls inside one of ``periods`` ("MM-DD/MM-DD", the config's)."""
     md = (day.month, day.day)
-    return any(lo <= md <= hi for lo, hi in season)
+    return any(lo <= md <= hi for lo, hi in map(period_days, periods))
 
 
 def new_secret_seed() -> int:
@@ -97,9 +89,9 @@ def draw_drill(
     first = dt.date.fromisoformat(drill.not_before) if drill.not_before else earliest
     days = [first + dt.timedelta(days=i) for i in range(drill.horizon_days)]
     months = h.month_weights if h is not None else [1.0] * 12
-    season = SEASON_DAYS.get(scenario, ())
+    periods = h.periods if h is not None else []
     w = np.array(
-        [months[d.month - 1] * (not season or in_season(d, season)) for d in days], dtype=float
+        [months[d.month - 1] * (not periods or in_periods(d, periods)) for d in days], dtype=float
     )
     if w.sum() <= 0:
         raise UserError(

@@ -192,10 +192,6 @@ class DrillClock:
     def hhmm(self, t: float) -> str:
         return (self.start + dt.timedelta(minutes=float(t))).strftime("%H:%M")
 
-    def at_startex(self) -> dt.datetime:
-        """The clock time of STARTEX (drill minute 0)."""
-        return self.start + dt.timedelta(minutes=float(self.startex_t))
-
 
 class MselBuilder:
     """Selects the injects of a drill from one event log and writes each one out."""

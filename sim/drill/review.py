@@ -27,7 +27,14 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from sim.core.errors import UserError
-from sim.drill.console.clock import clock_minute, minutes_after, ran_out, wall_at, window_end_min
+from sim.drill.console.clock import (
+    clock_minute,
+    minutes_after,
+    ran_out,
+    startex_of,
+    wall_at,
+    window_end_min,
+)
 from sim.drill.measures import percentile_of
 from sim.drill.msel import DrillClock, _hm
 from sim.drill.names import TIER_LABELS
@@ -151,7 +158,7 @@ def review_rows(
     obs: dict[str, dict] = {}  # the last timed entry of each action
     qty: dict[str, int] = {}  # the last number of people entered (people standards)
     notes: dict[str, list[str]] = {}  # every note entered, in order
-    startex = drill_clock(pkg).at_startex()
+    startex = startex_of(pkg)
     for o in observations:
         if (o.get("notes") or "").strip():
             notes.setdefault(o["row_id"], []).append(_note(o))

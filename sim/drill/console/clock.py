@@ -20,6 +20,15 @@ import simpy.rt
 TICK_S = 0.1  # real seconds between checks for pause/stop while waiting for the next inject
 
 
+def startex_of(pkg: dict) -> dt.datetime:
+    """The clock time of STARTEX (drill minute 0): the package's clock ``start`` (scenario
+    minute 0) plus ``startex_t_min``."""
+    clock = pkg["clock"]
+    return dt.datetime.fromisoformat(clock["start"]) + dt.timedelta(
+        minutes=float(clock["startex_t_min"])
+    )
+
+
 def clock_minute(startex: dt.datetime, drill_min: float) -> dt.datetime:
     """The clock minute (seconds dropped) of drill minute ``drill_min``, STARTEX being at
     ``startex``: what an evaluator types (HH:MM), and so what observed times compare by."""

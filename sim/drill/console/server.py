@@ -30,7 +30,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sim.core.errors import UserError
-from sim.drill.console.clock import DrillClock, clock_minute, minutes_after, window_end_min
+from sim.drill.console.clock import (
+    DrillClock,
+    clock_minute,
+    minutes_after,
+    startex_of,
+    window_end_min,
+)
 from sim.drill.console.pages import login_page, role_page
 from sim.drill.console.store import Store
 from sim.drill.package import contingency_text, player_view, released_card
@@ -49,7 +55,7 @@ class Console:
         self.pkg = pkg
         self.store = store
         t0 = float(pkg["clock"]["startex_t_min"])
-        self.startex = dt.datetime.fromisoformat(pkg["clock"]["start"]) + dt.timedelta(minutes=t0)
+        self.startex = startex_of(pkg)
         self.inj = {i["seq"]: i for i in pkg["msel"]}
         self.cards = {c["seq"]: c for c in pkg["player_cards"]}
         self.rows = {r["id"]: r for r in pkg["evaluator"]}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -42,7 +43,7 @@ ROLES = ("controller", "player", "evaluator")
 SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite writes beside the file
 
 
-TABLES = ("meta", "codes", "sessions", "clock", "released", "observations", "audit")
+TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))  # what a drill's file holds
 
 
 def private(path: Path) -> None:
