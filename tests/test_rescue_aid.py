@@ -134,3 +134,37 @@ def test_no_helicopter_is_asked_for_a_cut_off_case_a_boat_team_in_the_pool_can_r
     _, _, ev = run_model(chain_graph(), cfg, events)
     assert first(ev, "aid_request") is None
     assert first(ev, "arrive", ref="b").entity == "boat"
+
+
+def test_a_case_whose_waiting_request_was_held_back_is_still_watched_for_its_wait():
+    """Three cases wait for the one busy local team: the second brings the first centre
+    ("waiting", t = 1); the third's "waiting" request falls inside ``re_request_min`` and is
+    held back. The centre's two teams then take two cases, so the queue is below
+    ``trigger_waiting`` when the request could be repeated (``persisting``). Before the
+    fix nobody looked at the third case again and the second centre was never asked; now
+    the wait rule asks it (``wait_time``) once ``re_request_min`` allows."""
+    aid = MutualAidConfig(
+        trigger_waiting=2,
+        trigger_wait_min=30.0,
+        re_request_min=60.0,
+        centres={
+            name: AidCentreConfig(
+                node="ext", count=2, headcount=10, capabilities=list(CAPS), activation_min=5.0
+            )
+            for name in ("road_aid", "road_aid2")
+        },
+    )
+    cfg = make_cfg({"w": team(caps=CAPS)}, mutual_aid=aid)
+    events = [
+        inc("a1", "a", t=0.0, work_min=2000.0),
+        inc("a2", "a", t=0.5, work_min=600.0, window_min=5000.0),
+        inc("a3", "a", t=1.0, work_min=600.0, window_min=5000.0),
+        inc("a4", "a", t=3.0, work_min=600.0, window_min=5000.0),
+    ]
+    _, _, ev = run_model(chain_graph(), cfg, events)
+    req = ev[ev.event == "aid_request"]
+    assert list(req.entity) == ["road_aid", "road_aid2"]
+    assert req.ref.iloc[0] == "waiting" and req.t.iloc[0] == 1.0
+    # the held-back case's watch: 30 min after its alarm (still inside re_request_min of
+    # the first request), then again 60 min later
+    assert req.ref.iloc[1] == "wait_time" and req.t.iloc[1] == pytest.approx(3.0 + 30.0 + 60.0)

@@ -82,6 +82,7 @@ class MutualAid:
         self.groups = sorted(groups, key=distance)  # nearest centre first
         self.requested: set[str] = set()
         self.last_request = -math.inf
+        self._watched: set[Case] = set()  # cases with a wait check pending
         service.waiting_hooks.append(self.on_waiting)
         service.unreachable_hooks.append(self.on_unreachable)
         service.late_hooks.append(self.on_late)
@@ -99,9 +100,12 @@ class MutualAid:
             self.request("capability", case)
         elif case in s.unreachable:
             self.request("unreachable", case)
-        elif s.n_open >= self.cfg.trigger_waiting:
-            self.request("waiting", case)
         else:
+            if s.n_open >= self.cfg.trigger_waiting:
+                self.request("waiting", case)
+            # Every waiting case is watched, also one whose "waiting" request went out or
+            # was held back by re_request_min: if it still waits trigger_wait_min later
+            # (the queue may have shrunk meanwhile), the wait rule asks the next centre.
             self._watch(case, self.cfg.trigger_wait_min)
 
     def on_unreachable(self, case: Case) -> None:
@@ -154,6 +158,10 @@ class MutualAid:
         return out
 
     def _watch(self, case: Case, after: float) -> None:
+        """Check ``case`` again ``after`` minutes from now (one watch per case at a time)."""
+        if case in self._watched:
+            return
+        self._watched.add(case)
         ev = self.world.env.timeout(after)
         ev.callbacks.append(lambda _e: self._check_wait(case))
 
@@ -162,6 +170,7 @@ class MutualAid:
 
     def _check_wait(self, case: Case) -> None:
         """A watched case is still waiting: ask the next centre, and keep watching."""
+        self._watched.discard(case)
         if case.open and not self.exhausted:
             self.request("unreachable" if case in self.service.unreachable else "wait_time", case)
             self._watch(case, self.cfg.re_request_min)
