@@ -73,6 +73,25 @@ def test_paired_t_interval_covers_at_its_level():
     assert abs(hits / 400 - 0.95) < 0.035
 
 
+def test_identical_differences_are_judged_by_the_sign_test():
+    """The same difference in every pair has no spread for a t interval. Two such pairs
+    are no evidence (two-sided sign test p = 0.5: no interval, "indistinguishable" at any
+    usual level); six are (p = 2 / 64 < 0.05: the interval is that difference); none at
+    all is exact."""
+    two = paired(np.array([5.0, 7.0]), np.array([4.0, 6.0]))
+    assert two.estimate == 1.0 and two.p == 0.5
+    assert np.isnan(two.low) and np.isnan(two.high)
+    six = paired(np.arange(6.0) + 1.0, np.arange(6.0))
+    assert (six.low, six.high) == (1.0, 1.0) and six.p == pytest.approx(2 / 64)
+    five = paired(np.arange(5.0) + 1.0, np.arange(5.0))
+    assert five.p == pytest.approx(2 / 32) and np.isnan(five.low)
+    same = paired(np.arange(3.0), np.arange(3.0))
+    assert (same.low, same.high, same.p) == (0.0, 0.0, 1.0)
+    # a constant difference of two pooled ratios follows the same rule
+    pr, _ = ratio_paired(np.array([1.0, 2.0]), np.array([2.0, 4.0]), np.zeros(2), np.ones(2))
+    assert pr.p == 0.5 and np.isnan(pr.low)
+
+
 def test_ratio_estimator_with_constant_denominators_is_the_paired_t_of_the_ratios():
     rng = np.random.default_rng(3)
     x = np.full(12, 50.0)
@@ -91,6 +110,11 @@ def test_holm_and_bonferroni():
     assert holm(p, 0.05) == [True, False, False, False]
     assert holm([0.01, 0.02, 0.04], 0.05) == [True, True, True]
     assert bonferroni([0.01, 0.02, 0.04], 0.05) == [True, False, False]
+    # an undefined comparison (one pair) is still one of the family: the calls are made at
+    # the level of the family's intervals, 1 - alpha / 2 here, not at alpha / 1
+    assert bonferroni([0.03, math.nan], 0.05) == [False, False]
+    assert holm([0.03, math.nan], 0.05) == [False, False]
+    assert holm([0.02, math.nan], 0.05) == [True, False]
 
 
 @pytest.mark.parametrize("maximise", [True, False])

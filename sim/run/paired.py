@@ -47,11 +47,27 @@ NAN_DIFF = Diff(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, 0)
 def _t_diff(est: float, se: float, df: float, n: int, level: float) -> Diff:
     if n < 2 or not math.isfinite(se) or not math.isfinite(est):
         return Diff(est, math.nan, math.nan, se, df, math.nan, n)
-    if se == 0.0:  # every replication gave the same difference: it is exact
-        return Diff(est, est, est, 0.0, df, 1.0 if est == 0 else 0.0, n)
+    if se == 0.0:
+        return _constant_diff(est, df, n, level)
     q = float(stats.t.ppf(0.5 + level / 2, df))
     p = float(2 * stats.t.sf(abs(est) / se, df))
     return Diff(est, est - q * se, est + q * se, se, df, p, n)
+
+
+def _constant_diff(est: float, df: float, n: int, level: float) -> Diff:
+    """Every replication gave the same difference ``est``: the t interval has no spread to
+    use. With no difference it is exact. Otherwise the difference is judged by the exact
+    sign test (every one of ``n`` pairs on the same side: two-sided p = 2 * 0.5^n; Conover
+    1999 *Practical Nonparametric Statistics* §3.4), whose order-statistic interval for the
+    median is ``[est, est]`` once that p is within ``1 - level`` (n >= 6 at 95%) and does not
+    exist below: two identical pairs are no evidence of a difference (the interval is left
+    undefined, and the p-value keeps the call "indistinguishable")."""
+    if est == 0.0:
+        return Diff(est, est, est, 0.0, df, 1.0, n)
+    p = min(1.0, 2.0 * 0.5**n)
+    if p <= 1.0 - level:
+        return Diff(est, est, est, 0.0, df, p, n)
+    return Diff(est, math.nan, math.nan, 0.0, df, p, n)
 
 
 def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,16 +145,20 @@ def ratio_paired(
 
 
 def bonferroni(p: list[float], alpha: float = 0.05) -> list[bool]:
-    """Reject H0_i when p_i <= alpha / m (Dunn 1961)."""
-    m = sum(1 for x in p if math.isfinite(x))
+    """Reject H0_i when p_i <= alpha / m (Dunn 1961). ``m`` counts every comparison of the
+    family, also one whose p-value is undefined (too few pairs): the family's intervals are
+    at ``1 - alpha / m`` (``compare.analyse``), and a call must agree with its interval."""
+    m = len(p)
     return [math.isfinite(x) and x <= alpha / max(m, 1) for x in p]
 
 
 def holm(p: list[float], alpha: float = 0.05) -> list[bool]:
-    """Holm's step-down procedure: family-wise error <= alpha, more power than Bonferroni."""
+    """Holm's step-down procedure: family-wise error <= alpha, more power than Bonferroni.
+    Undefined p-values count in the family (as in :func:`bonferroni`) and are never
+    rejected."""
     idx = [i for i, x in enumerate(p) if math.isfinite(x)]
     order = sorted(idx, key=lambda i: p[i])
-    m = len(order)
+    m = len(p)
     reject = [False] * len(p)
     for rank, i in enumerate(order):
         if p[i] > alpha / (m - rank):
