@@ -761,6 +761,15 @@ def main(argv: list[str] | None = None) -> None:
     from hydra import initialize_config_dir
 
     argv = sys.argv[1:] if argv is None else argv
+    if any(a.split("=", 1)[0] == "--experimental-rerun" for a in argv):
+        # Hydra's rerun unpickles .hydra/config.pickle: a file in a run folder would run
+        # code (docs/security.md). A run is repeated from its .hydra/overrides.yaml instead.
+        print(
+            "error: --experimental-rerun is refused: it unpickles a file from a run folder, "
+            "which can run code; rerun with the overrides in <run>/.hydra/overrides.yaml",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     _register_schema()
     signal.signal(signal.SIGTERM, _terminate)  # `kill`: stop as cleanly as after Ctrl-C
     try:

@@ -423,3 +423,24 @@ def test_a_compare_variant_facing_another_disaster_is_refused_before_any_run(
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert r.stderr.startswith(f"error: {message}"), r.stderr
     assert not out.exists()
+
+
+def test_hydra_rerun_is_refused_unread_since_it_unpickles_a_run_folder_file(tmp_path):
+    """``--experimental-rerun`` made Hydra unpickle ``.hydra/config.pickle``: a pickle
+    planted in a run folder ran its code (analyst review, 2026-12-07)."""
+    import pickle
+
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    planted = tmp_path / "config.pickle"
+    planted.write_bytes(pickle.dumps(Evil()))
+    for flag in (["--experimental-rerun", str(planted)], [f"--experimental-rerun={planted}"]):
+        r = run_cli(*flag)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.startswith("error: --experimental-rerun is refused")
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not marker.exists()
