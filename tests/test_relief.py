@@ -325,6 +325,28 @@ def test_everyone_is_served_exactly_with_ample_stock():
     pd.testing.assert_series_equal(got.sort_index(), need.sort_index(), check_names=False)
 
 
+def test_a_24h_window_the_horizon_cuts_is_not_judged():
+    """A group met at 40 min and one sheltered at 20 h with no stock left for it: with a
+    20-h horizon neither 24-h window is complete, so nothing is judged (the share is
+    undefined). Before, the met group was judged and the unmet one was not: the share read
+    1.0 and the plan PASS (planner review, 2026-12-07)."""
+    lay = layout(trucks=1, supplier=False)
+    lay.depots["main"].stock.update(stock(10, food_days=1.0))
+    cfg = config(lay)
+    world, _ = run(
+        cfg,
+        [
+            PeopleSheltered(t=0.0, shelter="s_b", node="b", people=10),
+            PeopleSheltered(t=20 * 60.0 - 30.0, shelter="s_b", node="b", people=10),
+        ],
+    )
+    ev = world.log.frame()
+    short = relief_kpis(cfg, ev, 20 * 60.0)
+    assert short["people_judged_24h"] == 0.0 and math.isnan(short["needs_met_24h_share"])
+    full = relief_kpis(cfg, ev, HORIZON)  # both windows complete: 10 of 20 met in 24 h
+    assert full["people_judged_24h"] == 20.0 and full["needs_met_24h_share"] == 0.5
+
+
 # ---------------------------------------------------------------------------- CRN
 def share(cfg: Config, rep: int) -> float:
     world, _ = run(cfg, demand(rep), rep=rep)

@@ -191,7 +191,11 @@ def _group_table(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.Da
     g["hours_to_met"] = (g["met"] - g["first"]) / 60.0
     g["met_in_target"] = g["hours_to_met"] <= target_h + 1e-9
     g["counted"] = g["handed_on"].isin(["", "unmet_in_time"])
-    g["judged"] = g["counted"] & ((g["first"] + target <= horizon_min) | g["met_in_target"])
+    # Judged only where the whole 24-h window lies inside the horizon. Judging also groups
+    # met early in a window the horizon cuts (as before 2026-12-07) while dropping the
+    # unmet ones in such windows biased the share up: at a 20-h horizon every judged
+    # group had been met, and the plan read PASS.
+    g["judged"] = g["counted"] & (g["first"] + target <= horizon_min)
     g["arrival_h"] = g["arrival"] / 60.0
     g["first_arrival_h"] = g["first"] / 60.0
     g["met_h"] = g["met"] / 60.0
