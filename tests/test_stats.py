@@ -181,10 +181,11 @@ def test_too_few_replications_for_a_bootstrap_take_t_or_the_delta_method():
     'FAIL' on [0.846, 0.875] was the data's range, not a 95% interval."""
     from sim.run.stats import BOOTSTRAP_MIN_N
 
-    num, den = np.array([40.0, 43.0]), np.array([46.0, 50.0])
+    # (events enough that the exact binomial floor does not bind: see the next test)
+    num, den = np.array([400.0, 430.0]), np.array([460.0, 500.0])
     e = ratio_interval(num, den)
     shares = num / den
-    assert "delta method" in e.method and e.n == 2
+    assert "delta method" in e.method and e.n == 2 and "widened" not in e.method
     assert e.low < shares.min() and e.high > shares.max()  # wider than the data's range
     # the delta-method variance of the ratio estimator, by hand (Cochran 1977)
     r = num.sum() / den.sum()
@@ -194,3 +195,24 @@ def test_too_few_replications_for_a_bootstrap_take_t_or_the_delta_method():
     assert m.method.startswith("mean (t") and m.low == 0.0  # t, truncated at the range
     big = ratio_interval(np.arange(10.0, 10 + BOOTSTRAP_MIN_N), np.full(BOOTSTRAP_MIN_N, 20.0))
     assert "cluster bootstrap" in big.method
+
+
+def test_a_pooled_share_is_never_narrower_than_the_exact_binomial_interval():
+    """Bishan's fire seasons, 58 fires in 10 replications (planner review, 2026-12-07):
+    all 58 out gives the exact interval; one not out must not give a higher lower bound
+    (the cluster bootstrap gave 0.9435 against 0.9384, and cannot draw more failures than
+    it saw). 107 of 108 (Fengdu) must not read above 0.95."""
+    from sim.run.stats import clopper_pearson
+
+    fires = np.array([4.0, 1, 6, 5, 6, 5, 9, 12, 7, 3])
+    perfect = ratio_interval(fires, fires)
+    one_out = fires.copy()
+    one_out[7] -= 1
+    e = ratio_interval(one_out, fires)
+    assert e.low <= perfect.low
+    lo, hi = clopper_pearson(57.0, 58.0)
+    assert e.low <= lo and e.high >= hi and "widened" in e.method
+    f108 = np.array([11.0] * 8 + [10.0, 10.0])
+    out = f108.copy()
+    out[3] -= 1
+    assert ratio_interval(out, f108).low < 0.95
