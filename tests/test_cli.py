@@ -444,3 +444,30 @@ def test_hydra_rerun_is_refused_unread_since_it_unpickles_a_run_folder_file(tmp_
         assert r.stderr.startswith("error: --experimental-rerun is refused")
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not marker.exists()
+
+
+def test_a_layout_copied_under_a_config_dir_keeps_its_assumed_input_labels(tmp_path):
+    """The README's way to add a team is a copy of the layout file; under ``--config-dir``
+    its ASSUMPTION notes were not found (only ``conf/`` was searched), so the remote-town
+    stock PASS, an echo of assumed stock, read as a plan fact (planner review)."""
+    import csv
+
+    (tmp_path / "cd" / "layout").mkdir(parents=True)
+    text = (ROOT / "conf" / "layout" / "bishan.yaml").read_text(encoding="utf-8")
+    (tmp_path / "cd" / "layout" / "bishan_copy.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    r = run_cli(
+        "--config-dir",
+        str(tmp_path / "cd"),
+        "layout=bishan_copy",
+        "scenario=storm",
+        "experiment.replications=2",
+        "experiment.executor=serial",
+        f"hydra.run.dir={out}",
+    )
+    assert r.returncode == 0, r.stderr
+    text = (out / "targets.csv").read_text(encoding="utf-8-sig")
+    rows = {row["key"]: row for row in csv.DictReader(text.splitlines())}
+    assert "layout.depots.town_" in rows["relief_stock_remote_town"]["assumed_inputs"]
+    assert "assumed input" in r.stdout
+    assert str(tmp_path / "cd") in (out / "report.html").read_text(encoding="utf-8")

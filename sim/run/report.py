@@ -52,10 +52,31 @@ class Section:
     link: str = ""  # relative folder name in an audit ("" in a single run)
 
 
-def config_files(choices: dict[str, str]) -> list[tuple[Path, str]]:
+def config_dirs() -> list[Path]:
+    """The folders configs were composed from, in Hydra's search order: ``conf/`` and then
+    any ``--config-dir`` (read from the running Hydra job; ``conf/`` alone outside one)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    dirs = [CONF_DIR]
+    if HydraConfig.initialized():
+        for src in HydraConfig.get().runtime.config_sources:
+            if src.schema == "file" and src.path and Path(src.path).resolve() != CONF_DIR:
+                dirs.append(Path(src.path).resolve())
+    return dirs
+
+
+def _find(dirs: list[Path], rel: str) -> Path:
+    """The first of ``dirs`` holding ``rel`` (the first folder if none does)."""
+    return next((d / rel for d in dirs if (d / rel).exists()), dirs[0] / rel)
+
+
+def config_files(choices: dict[str, str], dirs: list[Path] | None = None) -> list[tuple[Path, str]]:
     """The config files behind the chosen options, with the files their defaults pull in,
-    each with the config package its keys land in (e.g. ``scenario.flood.rivers``)."""
-    todo = [(CONF_DIR / g / f"{o}.yaml", _GROUP_PACKAGE.get(g, g)) for g, o in choices.items()]
+    each with the config package its keys land in (e.g. ``scenario.flood.rivers``); a file
+    is looked for in ``dirs`` (default :func:`config_dirs`: a layout copied under a
+    ``--config-dir`` keeps its assumption notes)."""
+    dirs = dirs or config_dirs()
+    todo = [(_find(dirs, f"{g}/{o}.yaml"), _GROUP_PACKAGE.get(g, g)) for g, o in choices.items()]
     seen: list[tuple[Path, str]] = []
     while todo:
         path, pkg = todo.pop(0)
@@ -71,11 +92,12 @@ def config_files(choices: dict[str, str]) -> list[tuple[Path, str]]:
             if ":" in entry:  # - /group@package: option  or  - group: option
                 group, _, option = entry.partition(":")
                 group, _, package = group.strip().partition("@")
-                base = (
-                    CONF_DIR / group.lstrip("/") if group.startswith("/") else path.parent / group
-                )
                 sub = f"{pkg}.{package}" if package else pkg
-                todo.append((base / f"{option.strip()}.yaml", sub))
+                rel = f"{group.strip('/')}/{option.strip()}.yaml"
+                if group.startswith("/"):
+                    todo.append((_find(dirs, rel), sub))
+                else:
+                    todo.append((path.parent / rel, sub))
             else:  # - option  (same group)
                 todo.append((path.parent / f"{entry}.yaml", pkg))
     return seen
@@ -148,12 +170,16 @@ def parse_assumptions(text: str, file: str, package: str) -> list[Assumption]:
 def assumptions(choices_list: list[dict[str, str]]) -> list[Assumption]:
     """The ASSUMPTION notes of every config file composed (no file twice)."""
     out, seen = [], set()
+    dirs = config_dirs()
     for choices in choices_list:
-        for path, pkg in config_files(choices):
+        for path, pkg in config_files(choices, dirs):
             if path in seen:
                 continue
             seen.add(path)
-            name = str(path.relative_to(CONF_DIR))
+            home = next(d for d in dirs if path.is_relative_to(d))
+            name = str(path.relative_to(home))
+            if home != CONF_DIR:
+                name = f"{home}/{name}"  # (a --config-dir file: its full path)
             out += parse_assumptions(path.read_text(encoding="utf-8"), name, pkg)
     return out
 
