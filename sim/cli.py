@@ -159,6 +159,7 @@ class _Preflight:
     def __init__(self, argv: list[str]) -> None:
         self.argv = argv
         self.multirun = any(a in ("-m", "--multirun") for a in argv)
+        self.hours_noted = False  # (the scenario-hours note is printed once)
         self.config_name = _flag(argv, "--config-name", "-cn") or "config"
         cp = _flag(argv, "--config-path", "-cp")
         here = Path(__file__).resolve().parent  # Hydra: relative to the file of hydra.main
@@ -246,6 +247,8 @@ class _Preflight:
             prepared = [prepare(job, self._nets)]
         confs = [c for c, _ in prepared]
         conf, net = prepared[0]
+        if not self.hours_noted:
+            self.hours_noted = _note_scenario_hours(confs, overrides)
         if conf.robustness is not None:
             from sim.run.robustness import check_selection
 
@@ -383,6 +386,27 @@ def preflight(argv: list[str]) -> Checked:
         return Checked(config_name=pf.config_name)
     checked.cfg = base
     return checked
+
+
+def _note_scenario_hours(confs: list[Config], overrides: list[str]) -> bool:
+    """A note on stderr when ``experiment.hours`` is overridden but a scenario sets its own
+    ``scenario.hours``, which wins (a 20-h what-if of the design flood still ran 72 h);
+    True if it was printed."""
+    if not any(_key(o) == "experiment.hours" for o in overrides):
+        return False
+    own = [
+        f"{c.scenario.name} ({c.scenario.hours:g} h)"
+        for c in confs
+        if c.scenario.hours and c.scenario.hours != c.experiment.hours
+    ]
+    if own:
+        print(
+            f"note: experiment.hours={confs[0].experiment.hours:g} does not apply to "
+            f"{', '.join(own)}: a scenario's own scenario.hours wins; override scenario.hours "
+            "to change it",
+            file=sys.stderr,
+        )
+    return bool(own)
 
 
 def _key(override: str) -> str:

@@ -471,3 +471,20 @@ def test_a_layout_copied_under_a_config_dir_keeps_its_assumed_input_labels(tmp_p
     assert "layout.depots.town_" in rows["relief_stock_remote_town"]["assumed_inputs"]
     assert "assumed input" in r.stdout
     assert str(tmp_path / "cd") in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_experiment_hours_that_a_scenario_overrides_gets_a_note(tmp_path):
+    """``experiment.hours=20`` on the design flood (``scenario.hours: 72``) ran 72 h with no
+    word (planner review): the pre-flight now says which scenario keeps its own hours."""
+    r = run_cli(
+        "scenario=flood_evacuation",
+        "experiment.hours=20",
+        "experiment.replications=1",
+        "experiment.executor=serial",
+        "--cfg",
+        "job",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "note: experiment.hours=20 does not apply to flood_evacuation (72 h)" in r.stderr
+    quiet = run_cli("scenario=storm", "experiment.hours=20", "--cfg", "job")
+    assert quiet.returncode == 0 and "note:" not in quiet.stderr
