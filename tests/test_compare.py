@@ -307,9 +307,10 @@ def test_compare_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_pa
     for a in alts:
         a.conf.experiment.hours = 6.0
 
-    def let_resume():
-        for a in alts:
-            a.conf.experiment.resume = True
+    def let_resume():  # (compare refuses experiment.resume: past the earlier-run check)
+        from sim.run import outputs
+
+        monkeypatch.setattr(outputs, "earlier_run", lambda root: [])
 
     assert_planted_link_refused(
         tmp_path,
@@ -472,11 +473,37 @@ def test_compare_refuses_an_alternative_facing_another_disaster():
     moved[1].conf.district.name = "bishan"
     with pytest.raises(UserError, match=r"\(district=bishan vs line\)"):
         check_compare(moved)
-    # the plan's targets and the assumption ranges are not the disaster
+    # the assumption ranges and texts are not the disaster
     judged = _alts()
-    judged[1].conf.district.targets = {}
     judged[1].conf.scenario.description = "another text"
     check_compare(judged)
+
+
+def test_compare_refuses_a_variant_that_changes_the_plan_targets():
+    """A variant setting district.targets.relief_stock.threshold=5000 was judged against
+    5000 while comparison.csv showed the baseline's 3000 (analyst review): alternatives
+    are judged against the same plan, so such a variant is refused in one line."""
+    from sim.config import TargetConfig
+    from sim.core.errors import UserError
+    from sim.run.compare import check_compare
+
+    alts = _alts()
+    for a in alts:
+        a.conf.district.targets = {
+            "response": TargetConfig(metric="share_within_standard", threshold=0.5)
+        }
+    check_compare(alts)
+    alts[1].conf.district.targets["response"].threshold = 0.9
+    with pytest.raises(UserError) as exc:
+        check_compare(alts)
+    assert str(exc.value).startswith(
+        "compare: alternative '3teams' changes the plan's targets "
+        "(district.targets.response.threshold=0.9 vs "
+    )
+    assert "\n" not in str(exc.value)
+    alts[1].conf.district.targets = {}
+    with pytest.raises(UserError, match=r"changes the plan's targets \(district.targets.response"):
+        check_compare(alts)
 
 
 def test_compare_writes_the_event_logs_it_was_asked_for(tmp_path):

@@ -51,6 +51,7 @@ from sim.run.compare import (
     Alternative,
     Outcome,
     analyse,
+    check_no_resume,
     format_comparison,
     html_table,
     kpi_frame,
@@ -646,7 +647,7 @@ def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig
     excluded nodes, too few candidates, a reference that is no alternative, a budget too
     small for the first stage, a baseline facing another disaster. The CLI's pre-flight
     check calls it and hands the plan to :func:`run_search`."""
-    from sim.run.compare import check_same_disaster, check_same_experiment
+    from sim.run.compare import check_same_disaster, check_same_experiment, check_same_targets
 
     conf, net = base.conf, base.net
     try:
@@ -662,6 +663,7 @@ def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig
     # the selection runs every alternative on the same replications (their number is its own)
     check_same_experiment([base, *alts], ("seed", "hours"), "search", "search.baselines entry")
     check_same_disaster([base, *alts], "search", "search.baselines entry")
+    check_same_targets([base, *alts], "search", "search.baselines entry")
     names = [a.name for a in alts]
     if -1 not in now and base.name not in names:
         alts.append(Alternative(base.name, [], conf, net, f"layout {conf.layout.name} as composed"))
@@ -703,7 +705,8 @@ def run_search(
     else made here."""
     conf, net = base.conf, base.net
     plan = plan_search(base, baselines, s) if plan is None else plan
-    check_run_folder(outdir, conf.experiment.resume)  # earlier run, links, writable
+    check_no_resume(conf, "search")
+    check_run_folder(outdir, False)  # earlier run, links, writable
     t0 = time.perf_counter()
     cand_table, alts, sites_of = plan.candidates, plan.alts, plan.sites_of
     reference, budget_kn = plan.reference, plan.budget_kn
