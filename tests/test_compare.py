@@ -244,6 +244,35 @@ def test_a_share_target_compares_the_pooled_share_the_audit_judges():
     assert row["estimate_base"] == pytest.approx(pooled)
 
 
+def test_a_share_kpi_row_is_the_pooled_share_of_its_target_row_and_the_single_run():
+    """comparison.csv gave the rescue_response target 0.714286 but the
+    share_within_standard KPI row 0.720833 (the mean of per-replication shares), while the
+    single run's summary gives the pooled 0.7143 (analyst review): a KPI the KPI table
+    pools as a ratio is estimated and compared as that pooled ratio."""
+    from sim.core.kpi import infer_spec
+    from sim.run.app import kpi_columns, kpi_estimates
+    from sim.run.metrics import kpi_specs
+
+    o, target = _one_target_comparison("rr", "share_within_standard", ">=", 0.9)
+    t = analyse(o, "1teams")
+    kpi = t[(t.metric == "share_within_standard") & (t.kind == "kpi")].iloc[0]
+    base = o.frames["1teams"]
+    per_rep_mean = (base["incidents_within_standard"] / base["incidents"]).mean()
+    pooled = base["incidents_within_standard"].sum() / base["incidents"].sum()
+    assert per_rep_mean != pytest.approx(pooled)  # (the case shows the difference)
+    assert kpi["method"] == target["method"] == "pooled ratio, delta method"
+    for col in ("estimate_base", "estimate_alt", "diff", "paired_low", "paired_high"):
+        assert kpi[col] == pytest.approx(target[col]), col
+    specs = kpi_specs()
+    single = kpi_estimates(
+        kpi_columns(o.results["1teams"]),
+        {k: specs.get(k) or infer_spec(k) for k in base.columns},
+    )["share_within_standard"]
+    assert kpi["estimate_base"] == pytest.approx(single["mean"])
+    plain = t[(t.metric == "response_mean_min") & (t.kind == "kpi")].iloc[0]
+    assert plain["method"] == "paired t"  # a per-replication KPI stays a paired t
+
+
 def test_a_misspelt_kpi_to_compare_is_refused_before_anything_runs(tmp_path):
     alts = _alts(teams=(1, 2))
     from sim.core.errors import UserError

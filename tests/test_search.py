@@ -488,3 +488,27 @@ def test_compare_and_search_refuse_experiment_resume_before_writing(tmp_path):
             "choose a new run folder"
         ]
         assert sorted(p.name for p in earlier.iterdir()) == ["summary.json"]
+
+
+def test_a_pooled_share_or_input_echo_objective_is_refused_before_anything_runs(tmp_path):
+    """search.objective=warning_lead_min (an input echo, undefined in the flood scenario)
+    was caught only after the first stage ran, leaving a run folder; a pooled share
+    (share_within_standard) was selected on the mean of per-replication shares, a number
+    the targets and compare never report (analyst review). Both are refused by the plan,
+    which the pre-flight check makes, before any run folder."""
+    from sim.core.errors import UserError
+    from sim.run.search import plan_search
+
+    conf = make_config(teams=1)
+    base = Alternative("as_composed", [], conf, NET)
+    for objective, message in (
+        ("share_within_standard", r"a share pooled over events \(incidents_within_standard / "),
+        ("warning_lead_min", r"an input echoed back \(scenario.storm.warning_lead_min\)"),
+    ):
+        s = _line_search(objective=objective, sense="max")
+        with pytest.raises(UserError, match=f"^search.objective='{objective}': {message}"):
+            plan_search(base, [], s)
+        with pytest.raises(UserError, match=f"^search.objective='{objective}'"):
+            run_search(base, [], s, tmp_path / "out")
+        assert not (tmp_path / "out").exists()
+    plan_search(base, [], _line_search(objective="incidents_within_standard", sense="max"))

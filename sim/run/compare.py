@@ -245,7 +245,23 @@ def metrics_of(conf: Config, kpi_names: list[str], wanted: list[str] | None = No
     for col in kpi_names:
         if wanted and col not in wanted:
             continue
-        out.append(Metric(key=col, kind="kpi", column=col, better=target_metrics.get(col, "")))
+        # a share the KPI table pools over events (its spec's ratio, as the single run's
+        # summary and the targets estimate it): compared as the pooled ratio, so a KPI row
+        # gives the number its target row and the single run give (one metric, one number)
+        spec = specs.get(col)
+        ratio = spec.ratio if spec is not None and spec.ratio else None
+        if ratio and not all(k in kpi_names for k in ratio):
+            ratio = None  # (the single run then falls back to the plain mean too)
+        out.append(
+            Metric(
+                key=col,
+                kind="kpi",
+                column=col,
+                better=target_metrics.get(col, ""),
+                numerator=ratio[0] if ratio else "",
+                denominator=ratio[1] if ratio else "",
+            )
+        )
     return out
 
 

@@ -641,6 +641,39 @@ class SearchPlan:
     budget_kn: int
 
 
+def check_objective(objective: str) -> None:
+    """What the selection can optimise, before anything runs (one line, no run folder).
+
+    Kim & Nelson's procedure needs one value per replication and selects on their mean. A
+    share pooled over events (its KPI spec's ratio, e.g. share_within_standard =
+    incidents_within_standard / incidents) is estimated everywhere else as one pooled ratio
+    (the targets, compare, the single run's summary); the mean of per-replication shares is
+    another number, weighting a replication with 3 events like one with 300, so such an
+    objective is refused rather than selected on a number the final comparison does not
+    show. An input echoed back (e.g. warning_lead_min, the configured forecast lead) is the
+    same for every layout, and undefined where its section is off: refused too."""
+    from sim.core.kpi import INPUT
+    from sim.run.metrics import kpi_specs
+
+    spec = kpi_specs().get(objective)
+    if spec is None:
+        return
+    if spec.ratio:
+        num, den = spec.ratio
+        raise UserError(
+            f"search.objective='{objective}': a share pooled over events ({num} / {den}); "
+            "the selection needs one value per replication, and their mean is not the pooled "
+            f"share compare and the targets report: choose a per-replication KPI (e.g. {num}, "
+            "where every layout faces the same events)"
+        )
+    if spec.provenance == INPUT:
+        raise UserError(
+            f"search.objective='{objective}': an input echoed back "
+            f"({', '.join(spec.reads) or 'a configured value'}), the same for every layout "
+            "(and undefined where its section is off): choose a simulated KPI"
+        )
+
+
 def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig) -> SearchPlan:
     """The analytic cut and the alternatives of a search; UserError (one line) for what the
     run would otherwise refuse after its folder was made: items not in the layout, unknown
@@ -649,6 +682,7 @@ def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig
     check calls it and hands the plan to :func:`run_search`."""
     from sim.run.compare import check_same_disaster, check_same_experiment, check_same_targets
 
+    check_objective(s.objective)
     conf, net = base.conf, base.net
     try:
         layouts, cand_table = analytic_layouts(conf, net, s)
