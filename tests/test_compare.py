@@ -548,3 +548,108 @@ def test_compare_writes_the_event_logs_it_was_asked_for(tmp_path):
     assert len(one) and one.reset_index(drop=True).equals(three.reset_index(drop=True))
     run_compare(_alts(teams=(1, 3), reps=2), tmp_path / "quiet", progress=False)
     assert not (tmp_path / "quiet" / "events.csv").exists()  # only when asked for
+
+
+def test_multirun_table_has_a_row_for_compare_search_and_robustness_jobs(tmp_path, capsys):
+    """Sweeps of compare, search or robustness wrote no multirun_summary.csv and said
+    nothing: the table only looked for summary.json (analyst review). Each such job is now
+    a row with its overrides and its headline figures from its own summary."""
+    from omegaconf import OmegaConf
+
+    from sim.run.sweep import MultirunSummary
+
+    jobs = {
+        "seed=1": (
+            "compare_summary.json",
+            {
+                "baseline": "plan",
+                "metrics": [
+                    {
+                        "metric": "relief_stock",
+                        "kind": "target",
+                        "estimates": {"plan": 3000.0, "more": 3500.0},
+                        "verdicts": {"plan": "PASS", "more": "PASS"},
+                        "differences": [
+                            {"alternative": "more", "diff": 500.0, "low": 480.0,
+                             "high": 520.0, "call": "better"}
+                        ],
+                    },
+                    {
+                        "metric": "needs_met_mean_h",
+                        "kind": "kpi",
+                        "estimates": {"plan": 8.0, "more": 7.5},
+                        "differences": [{"alternative": "more", "diff": -0.5, "call": "lower"}],
+                    },
+                ],
+            },
+        ),
+        "seed=2": (
+            "search_summary.json",
+            {
+                "best": "p_median_scenario_1",
+                "guaranteed": True,
+                "objective": "needs_met_mean_h",
+                "reference": "plan",
+                "gain": {"diff": -0.6, "paired_low": -0.8, "paired_high": -0.4, "call": "better"},
+                "gain_on_fresh_replications": {"n": 20, "diff": -0.5, "low": -0.7, "high": -0.3},
+            },
+        ),
+        "seed=3": (
+            "robustness.json",
+            {
+                "runs": 27,
+                "targets": [
+                    {"target": "relocation_sheltered", "label": "hinges on x (FAIL at 71)",
+                     "base": {"estimate": 1.0, "verdict": "PASS"}}
+                ],
+            },
+        ),
+    }  # fmt: skip
+    for name, (file, summary) in jobs.items():
+        d = tmp_path / name
+        d.mkdir()
+        (d / "overrides.json").write_text(json.dumps([f"experiment.{name}", "district=fengdu"]))
+        (d / file).write_text(json.dumps(summary))
+    t = multirun_table(tmp_path).set_index("run")
+    assert list(t["mode"]) == ["compare", "search", "robustness"]
+    assert list(t["experiment.seed"]) == ["1", "2", "3"]
+    c = t.loc["seed=1"]
+    assert c["relief_stock.more.estimate"] == 3500.0 and c["relief_stock.plan.verdict"] == "PASS"
+    assert (c["relief_stock.more.low"], c["relief_stock.more.call"]) == (480.0, "better")
+    assert c["needs_met_mean_h.more.diff"] == -0.5 and c["baseline"] == "plan"
+    s = t.loc["seed=2"]
+    assert s["best"] == "p_median_scenario_1" and s["gain.diff"] == -0.6
+    assert (s["gain.low"], s["gain_on_fresh.high"], s["gain_on_fresh.n"]) == (-0.8, -0.3, 20)
+    r = t.loc["seed=3"]
+    assert r["relocation_sheltered.label"] == "hinges on x (FAIL at 71)"
+    assert r["relocation_sheltered.verdict"] == "PASS" and r["runs"] == 27
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    MultirunSummary().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(empty)}}}))
+    assert capsys.readouterr().err.strip().startswith("multirun summary: none written (")
+    assert not (empty / "multirun_summary.csv").exists()
+
+
+def test_a_compare_sweep_writes_its_multirun_summary(tmp_path):
+    """The real thing, small: a -m sweep of compare over two seeds."""
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT
+
+    sweep = tmp_path / "sweep"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "-m", "experiment=compare",
+         "district=fengdu", "scenario=storm", "experiment.replications=2",
+         "experiment.hours=6", "experiment.executor=serial",
+         "compare.variants={one: 'layout.teams.town_teams.count=1'}",
+         "experiment.seed=1,2", f"hydra.sweep.dir={sweep}"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(sweep / "multirun_summary.csv", encoding="utf-8-sig")
+    assert len(t) == 2 and list(t["experiment.seed"]) == [1, 2]
+    assert set(t["mode"]) == {"compare"}
+    assert t["rescue_response.one.call"].notna().all()
+    assert t["rescue_response.fengdu.verdict"].notna().all()
