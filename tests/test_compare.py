@@ -244,6 +244,35 @@ def test_a_share_target_compares_the_pooled_share_the_audit_judges():
     assert row["estimate_base"] == pytest.approx(pooled)
 
 
+def test_a_share_kpi_row_is_the_pooled_share_of_its_target_row_and_the_single_run():
+    """comparison.csv gave the rescue_response target 0.714286 but the
+    share_within_standard KPI row 0.720833 (the mean of per-replication shares), while the
+    single run's summary gives the pooled 0.7143 (analyst review): a KPI the KPI table
+    pools as a ratio is estimated and compared as that pooled ratio."""
+    from sim.core.kpi import infer_spec
+    from sim.run.app import kpi_columns, kpi_estimates
+    from sim.run.metrics import kpi_specs
+
+    o, target = _one_target_comparison("rr", "share_within_standard", ">=", 0.9)
+    t = analyse(o, "1teams")
+    kpi = t[(t.metric == "share_within_standard") & (t.kind == "kpi")].iloc[0]
+    base = o.frames["1teams"]
+    per_rep_mean = (base["incidents_within_standard"] / base["incidents"]).mean()
+    pooled = base["incidents_within_standard"].sum() / base["incidents"].sum()
+    assert per_rep_mean != pytest.approx(pooled)  # (the case shows the difference)
+    assert kpi["method"] == target["method"] == "pooled ratio, delta method"
+    for col in ("estimate_base", "estimate_alt", "diff", "paired_low", "paired_high"):
+        assert kpi[col] == pytest.approx(target[col]), col
+    specs = kpi_specs()
+    single = kpi_estimates(
+        kpi_columns(o.results["1teams"]),
+        {k: specs.get(k) or infer_spec(k) for k in base.columns},
+    )["share_within_standard"]
+    assert kpi["estimate_base"] == pytest.approx(single["mean"])
+    plain = t[(t.metric == "response_mean_min") & (t.kind == "kpi")].iloc[0]
+    assert plain["method"] == "paired t"  # a per-replication KPI stays a paired t
+
+
 def test_a_misspelt_kpi_to_compare_is_refused_before_anything_runs(tmp_path):
     alts = _alts(teams=(1, 2))
     from sim.core.errors import UserError
@@ -307,9 +336,10 @@ def test_compare_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_pa
     for a in alts:
         a.conf.experiment.hours = 6.0
 
-    def let_resume():
-        for a in alts:
-            a.conf.experiment.resume = True
+    def let_resume():  # (compare refuses experiment.resume: past the earlier-run check)
+        from sim.run import outputs
+
+        monkeypatch.setattr(outputs, "earlier_run", lambda root: [])
 
     assert_planted_link_refused(
         tmp_path,
@@ -472,11 +502,37 @@ def test_compare_refuses_an_alternative_facing_another_disaster():
     moved[1].conf.district.name = "bishan"
     with pytest.raises(UserError, match=r"\(district=bishan vs line\)"):
         check_compare(moved)
-    # the plan's targets and the assumption ranges are not the disaster
+    # the assumption ranges and texts are not the disaster
     judged = _alts()
-    judged[1].conf.district.targets = {}
     judged[1].conf.scenario.description = "another text"
     check_compare(judged)
+
+
+def test_compare_refuses_a_variant_that_changes_the_plan_targets():
+    """A variant setting district.targets.relief_stock.threshold=5000 was judged against
+    5000 while comparison.csv showed the baseline's 3000 (analyst review): alternatives
+    are judged against the same plan, so such a variant is refused in one line."""
+    from sim.config import TargetConfig
+    from sim.core.errors import UserError
+    from sim.run.compare import check_compare
+
+    alts = _alts()
+    for a in alts:
+        a.conf.district.targets = {
+            "response": TargetConfig(metric="share_within_standard", threshold=0.5)
+        }
+    check_compare(alts)
+    alts[1].conf.district.targets["response"].threshold = 0.9
+    with pytest.raises(UserError) as exc:
+        check_compare(alts)
+    assert str(exc.value).startswith(
+        "compare: alternative '3teams' changes the plan's targets "
+        "(district.targets.response.threshold=0.9 vs "
+    )
+    assert "\n" not in str(exc.value)
+    alts[1].conf.district.targets = {}
+    with pytest.raises(UserError, match=r"changes the plan's targets \(district.targets.response"):
+        check_compare(alts)
 
 
 def test_compare_writes_the_event_logs_it_was_asked_for(tmp_path):
@@ -492,3 +548,108 @@ def test_compare_writes_the_event_logs_it_was_asked_for(tmp_path):
     assert len(one) and one.reset_index(drop=True).equals(three.reset_index(drop=True))
     run_compare(_alts(teams=(1, 3), reps=2), tmp_path / "quiet", progress=False)
     assert not (tmp_path / "quiet" / "events.csv").exists()  # only when asked for
+
+
+def test_multirun_table_has_a_row_for_compare_search_and_robustness_jobs(tmp_path, capsys):
+    """Sweeps of compare, search or robustness wrote no multirun_summary.csv and said
+    nothing: the table only looked for summary.json (analyst review). Each such job is now
+    a row with its overrides and its headline figures from its own summary."""
+    from omegaconf import OmegaConf
+
+    from sim.run.sweep import MultirunSummary
+
+    jobs = {
+        "seed=1": (
+            "compare_summary.json",
+            {
+                "baseline": "plan",
+                "metrics": [
+                    {
+                        "metric": "relief_stock",
+                        "kind": "target",
+                        "estimates": {"plan": 3000.0, "more": 3500.0},
+                        "verdicts": {"plan": "PASS", "more": "PASS"},
+                        "differences": [
+                            {"alternative": "more", "diff": 500.0, "low": 480.0,
+                             "high": 520.0, "call": "better"}
+                        ],
+                    },
+                    {
+                        "metric": "needs_met_mean_h",
+                        "kind": "kpi",
+                        "estimates": {"plan": 8.0, "more": 7.5},
+                        "differences": [{"alternative": "more", "diff": -0.5, "call": "lower"}],
+                    },
+                ],
+            },
+        ),
+        "seed=2": (
+            "search_summary.json",
+            {
+                "best": "p_median_scenario_1",
+                "guaranteed": True,
+                "objective": "needs_met_mean_h",
+                "reference": "plan",
+                "gain": {"diff": -0.6, "paired_low": -0.8, "paired_high": -0.4, "call": "better"},
+                "gain_on_fresh_replications": {"n": 20, "diff": -0.5, "low": -0.7, "high": -0.3},
+            },
+        ),
+        "seed=3": (
+            "robustness.json",
+            {
+                "runs": 27,
+                "targets": [
+                    {"target": "relocation_sheltered", "label": "hinges on x (FAIL at 71)",
+                     "base": {"estimate": 1.0, "verdict": "PASS"}}
+                ],
+            },
+        ),
+    }  # fmt: skip
+    for name, (file, summary) in jobs.items():
+        d = tmp_path / name
+        d.mkdir()
+        (d / "overrides.json").write_text(json.dumps([f"experiment.{name}", "district=fengdu"]))
+        (d / file).write_text(json.dumps(summary))
+    t = multirun_table(tmp_path).set_index("run")
+    assert list(t["mode"]) == ["compare", "search", "robustness"]
+    assert list(t["experiment.seed"]) == ["1", "2", "3"]
+    c = t.loc["seed=1"]
+    assert c["relief_stock.more.estimate"] == 3500.0 and c["relief_stock.plan.verdict"] == "PASS"
+    assert (c["relief_stock.more.low"], c["relief_stock.more.call"]) == (480.0, "better")
+    assert c["needs_met_mean_h.more.diff"] == -0.5 and c["baseline"] == "plan"
+    s = t.loc["seed=2"]
+    assert s["best"] == "p_median_scenario_1" and s["gain.diff"] == -0.6
+    assert (s["gain.low"], s["gain_on_fresh.high"], s["gain_on_fresh.n"]) == (-0.8, -0.3, 20)
+    r = t.loc["seed=3"]
+    assert r["relocation_sheltered.label"] == "hinges on x (FAIL at 71)"
+    assert r["relocation_sheltered.verdict"] == "PASS" and r["runs"] == 27
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    MultirunSummary().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(empty)}}}))
+    assert capsys.readouterr().err.strip().startswith("multirun summary: none written (")
+    assert not (empty / "multirun_summary.csv").exists()
+
+
+def test_a_compare_sweep_writes_its_multirun_summary(tmp_path):
+    """The real thing, small: a -m sweep of compare over two seeds."""
+    import subprocess
+    import sys
+
+    from tests.test_cli import ROOT
+
+    sweep = tmp_path / "sweep"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), "-m", "experiment=compare",
+         "district=fengdu", "scenario=storm", "experiment.replications=2",
+         "experiment.hours=6", "experiment.executor=serial",
+         "compare.variants={one: 'layout.teams.town_teams.count=1'}",
+         "experiment.seed=1,2", f"hydra.sweep.dir={sweep}"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(sweep / "multirun_summary.csv", encoding="utf-8-sig")
+    assert len(t) == 2 and list(t["experiment.seed"]) == [1, 2]
+    assert set(t["mode"]) == {"compare"}
+    assert t["rescue_response.one.call"].notna().all()
+    assert t["rescue_response.fengdu.verdict"].notna().all()

@@ -427,3 +427,44 @@ def test_morris_table_holds_only_what_each_target_reads(tmp_path):
     assert set(table.key) == screened["warning_reach"] == {sms, grid}
     assert table.set_index("key").loc[sms, "mu_star"] > 0  # the SMS reach moves the reach
     assert {t["target"]: t["morris"] for t in data["targets"]}["warning_lead"] == {}
+
+
+def test_a_screening_limited_by_keys_says_so_in_its_labels(tmp_path):
+    """robustness.keys=[layout.evacuation.comply_share] labelled Fengdu's
+    relocation_sheltered "robust (no screened assumption ...)" while a full screening says
+    it hinges on layout.evacuation.prep_median_min (analyst review): a label from a
+    screening that left out ranged keys the target reads says which it screened, of how
+    many; a target left out of robustness.targets stays "not screened" in the audit."""
+    from sim.run.robustness import ROBUST_INERT, apply_labels, load_labels
+
+    judge, _ = _synthetic_judge(true_flip=45.0)
+    case = _case(threshold=0.5)
+    part = {
+        s.key: s for s in screen_case(case, {PENALTY: RANGES[PENALTY]}, judge, all_ranges=RANGES)
+    }
+    assert part["response"].label == f"{ROBUST_INERT} among the 1 screened key of 2 ({PENALTY})"
+    assert part["lead"].label == NOT_SCREENED
+    full = {s.key: s for s in screen_case(case, RANGES, judge, all_ranges=RANGES)}
+    assert full["response"].label.startswith(f"hinges on {STD}")
+    assert "among the" not in full["response"].label
+
+    # a whole run: one key of the several the storm's warning reach reads
+    sms = "layout.evacuation.channels.sms.reach"
+    run_robustness(_fengdu_storm_screen((sms,), ("warning_reach",)), tmp_path, [])
+    data = json.loads((tmp_path / "robustness.json").read_text(encoding="utf-8"))
+    (t,) = data["targets"]
+    assert len(t["reads"]) > 1 and t["screened"] == [sms]
+    assert t["label"].endswith(f" among the 1 screened key of {len(t['reads'])} ({sms})")
+    assert data["selection"] == {
+        "keys": [sms],
+        "targets": ["warning_reach"],
+    }
+    same = _audit_runs("experiment.replications=1", "experiment.hours=6")
+    labels = load_labels(str(tmp_path / "robustness.json"), same)
+    verdicts = list(judge(case.conf).values())
+    apply_labels(verdicts, labels)  # targets the screening did not cover: not screened
+    assert all(v.note.endswith("robustness: not screened") for v in verdicts)
+    del data["selection"]  # written before the selection was recorded: refused
+    (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(Exception, match="does not record which keys and targets it screened"):
+        load_labels(str(tmp_path / "old.json"), same)

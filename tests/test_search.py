@@ -232,7 +232,7 @@ def test_held_fixed_depots_say_which_serve_demand_in_the_analytic_cut():
 def test_search_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_path, monkeypatch):
     """Search wrote straight into the run folder: a link planted there (before the run, or
     while it runs) was written through. Now its outputs are staged and published by rename."""
-    from sim.run import search
+    from sim.run import outputs, search
 
     conf = make_config(teams=1)
     conf.experiment.replications, conf.experiment.hours = 2, 6.0
@@ -243,7 +243,8 @@ def test_search_never_writes_through_a_symlink_planted_in_the_run_folder(tmp_pat
         monkeypatch,
         "best_overrides.txt",
         lambda folder: run_search(base, [], s, folder),
-        lambda: setattr(conf.experiment, "resume", True),
+        # (search refuses experiment.resume: past the earlier-run check another way)
+        lambda: monkeypatch.setattr(outputs, "earlier_run", lambda root: []),
         search,
         "runnable_overrides",
     )
@@ -427,3 +428,87 @@ def test_search_inputs_are_checked_by_its_plan_before_any_run_folder(tmp_path):
     shorter.experiment.hours = base.conf.experiment.hours / 2
     with pytest.raises(UserError, match=r"entry 'short' changes experiment.hours \("):
         plan_search(base, [Alternative("short", [], shorter, NET)], _line_search())
+
+
+def test_a_site_named_twice_in_search_items_is_refused():
+    """search.items=[fwd_baohe,fwd_baohe] was accepted: two moves set the same key and one
+    site was silently dropped while the candidates table showed two (analyst review)."""
+    from sim.config import validate
+    from sim.config.checks import ConfigError
+
+    conf = make_config(teams=1)
+    conf.search = _line_search(items=["t", "t"])
+    with pytest.raises(ConfigError) as exc:
+        validate(conf)
+    assert str(exc.value) == (
+        "search.items: 't' named twice; each layout entry is placed once "
+        "(name as many entries as sites to place)"
+    )
+
+
+def test_compare_and_search_refuse_experiment_resume_before_writing(tmp_path):
+    """experiment.resume=true let compare and search write into a folder holding an
+    unrelated run and mix their outputs with its files (analyst review): they keep no
+    checkpoints, so resume is refused in one line, exit 2, the folder left as it was."""
+    import subprocess
+    import sys
+
+    from sim.core.errors import UserError
+    from sim.run.compare import run_compare
+    from tests.test_cli import ROOT
+
+    conf = make_config(teams=1)
+    conf.experiment.replications, conf.experiment.hours = 2, 6.0
+    conf.experiment.resume = True
+    base = Alternative("as_composed", [], conf, NET)
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "summary.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(UserError, match=r"^experiment.resume=true: search keeps no checkpoints"):
+        run_search(base, [], _line_search(alternatives=1, budget_runs=12), earlier)
+    other = Alternative("other", [], make_config(teams=2), NET)
+    other.conf.experiment.replications, other.conf.experiment.hours = 2, 6.0
+    with pytest.raises(UserError, match=r"^experiment.resume=true: compare keeps no checkpoints"):
+        run_compare([base, other], earlier, progress=False)
+    assert sorted(p.name for p in earlier.iterdir()) == ["summary.json"]
+    for mode in (
+        ["experiment=compare", "district=fengdu", "scenario=storm",
+         "compare.variants={a: 'layout.teams.town_teams.count=1'}"],
+        ["experiment=search_fengdu_depots"],
+    ):  # fmt: skip
+        r = subprocess.run(
+            [sys.executable, str(ROOT / "run_sim.py"), *mode, "experiment.resume=true",
+             f"hydra.run.dir={earlier}"],
+            capture_output=True, text=True, timeout=300, cwd=ROOT,
+        )  # fmt: skip
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip().splitlines() == [
+            f"error: experiment.resume=true: {mode[0].split('=')[1].split('_')[0]} keeps no "
+            "checkpoints and reuses nothing (every alternative runs afresh); leave it out and "
+            "choose a new run folder"
+        ]
+        assert sorted(p.name for p in earlier.iterdir()) == ["summary.json"]
+
+
+def test_a_pooled_share_or_input_echo_objective_is_refused_before_anything_runs(tmp_path):
+    """search.objective=warning_lead_min (an input echo, undefined in the flood scenario)
+    was caught only after the first stage ran, leaving a run folder; a pooled share
+    (share_within_standard) was selected on the mean of per-replication shares, a number
+    the targets and compare never report (analyst review). Both are refused by the plan,
+    which the pre-flight check makes, before any run folder."""
+    from sim.core.errors import UserError
+    from sim.run.search import plan_search
+
+    conf = make_config(teams=1)
+    base = Alternative("as_composed", [], conf, NET)
+    for objective, message in (
+        ("share_within_standard", r"a share pooled over events \(incidents_within_standard / "),
+        ("warning_lead_min", r"an input echoed back \(scenario.storm.warning_lead_min\)"),
+    ):
+        s = _line_search(objective=objective, sense="max")
+        with pytest.raises(UserError, match=f"^search.objective='{objective}': {message}"):
+            plan_search(base, [], s)
+        with pytest.raises(UserError, match=f"^search.objective='{objective}'"):
+            run_search(base, [], s, tmp_path / "out")
+        assert not (tmp_path / "out").exists()
+    plan_search(base, [], _line_search(objective="incidents_within_standard", sense="max"))

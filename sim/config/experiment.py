@@ -247,6 +247,12 @@ def validate_modes(compare: CompareConfig | None, search: SearchConfig | None) -
         raise ConfigError(f"search.sense='{search.sense}': use min or max")
     if not search.items:
         raise ConfigError("search.items: name the layout entries to place")
+    dup = sorted({i for i in search.items if list(search.items).count(i) > 1})
+    if dup:  # (the two moves would set the same key: one site silently dropped)
+        raise ConfigError(
+            f"search.items: '{dup[0]}' named twice; each layout entry is placed once "
+            "(name as many entries as sites to place)"
+        )
     if not 0 < search.alpha < 1:
         raise ConfigError(f"search.alpha={search.alpha}: must be between 0 and 1")
     positive(search.delta, "search.delta")

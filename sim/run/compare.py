@@ -99,6 +99,24 @@ def check_crn(alts: list[Alternative]) -> None:
         raise UserError(f"compare: alternative name '{dup[0]}' used twice")
     check_same_experiment(alts, ("seed", "replications", "hours"), "compare")
     check_same_disaster(alts, "compare")
+    check_same_targets(alts, "compare")
+
+
+def check_same_targets(alts: list[Alternative], mode: str, where: str = "alternative") -> None:
+    """Every alternative is judged against the plan of the first (``district.targets``): a
+    variant that moved a threshold would get a verdict against a goal the comparison table
+    does not show (it gives the baseline's). One line naming the first target that differs."""
+    ref = alts[0]
+    mine = {k: dataclasses.asdict(t) for k, t in ref.conf.district.targets.items()}
+    for a in alts[1:]:
+        theirs = {k: dataclasses.asdict(t) for k, t in a.conf.district.targets.items()}
+        diff = _first_difference(theirs, mine, "district.targets")
+        if diff:
+            raise UserError(
+                f"{mode}: {where} '{a.name}' changes the plan's targets ({diff}); "
+                "alternatives are judged against the same plan: change a target for every "
+                "alternative (on the command line), not in one"
+            )
 
 
 # What a disaster is made of: the district (its network, people, forest) and the scenario's
@@ -227,7 +245,23 @@ def metrics_of(conf: Config, kpi_names: list[str], wanted: list[str] | None = No
     for col in kpi_names:
         if wanted and col not in wanted:
             continue
-        out.append(Metric(key=col, kind="kpi", column=col, better=target_metrics.get(col, "")))
+        # a share the KPI table pools over events (its spec's ratio, as the single run's
+        # summary and the targets estimate it): compared as the pooled ratio, so a KPI row
+        # gives the number its target row and the single run give (one metric, one number)
+        spec = specs.get(col)
+        ratio = spec.ratio if spec is not None and spec.ratio else None
+        if ratio and not all(k in kpi_names for k in ratio):
+            ratio = None  # (the single run then falls back to the plain mean too)
+        out.append(
+            Metric(
+                key=col,
+                kind="kpi",
+                column=col,
+                better=target_metrics.get(col, ""),
+                numerator=ratio[0] if ratio else "",
+                denominator=ratio[1] if ratio else "",
+            )
+        )
     return out
 
 
@@ -726,8 +760,20 @@ def check_compare(
         _known_kpi(k, "compare.kpis")
 
 
+def check_no_resume(conf: Config, mode: str) -> None:
+    """Compare and search keep no checkpoints, so ``experiment.resume=true`` has nothing to
+    reuse: it would only let them write into a folder holding an earlier (unrelated) run and
+    mix their outputs with its files. One line, before anything is written."""
+    if conf.experiment.resume:
+        raise UserError(
+            f"experiment.resume=true: {mode} keeps no checkpoints and reuses nothing (every "
+            "alternative runs afresh); leave it out and choose a new run folder"
+        )
+
+
 def check_analyst_mode(conf: Config, alts: list[Alternative]) -> None:
     """Pre-flight checks of compare and search settings (before any run folder exists)."""
+    check_no_resume(conf, "search" if conf.search is not None else "compare")
     if conf.search is not None:
         _known_kpi(conf.search.objective, "search.objective")
     elif conf.compare is not None:
@@ -748,7 +794,9 @@ def run_compare(
     ``outdir``; ``overrides``: the command line's, for compare_summary.json) and
     run_info.json; returns the comparison table."""
     check_compare(alts, baseline, kpis)
-    check_run_folder(outdir, alts[0].conf.experiment.resume)  # earlier run, links, writable
+    for a in alts:
+        check_no_resume(a.conf, "compare")
+    check_run_folder(outdir, False)  # earlier run, links, writable
     t0 = time.perf_counter()
     baseline = baseline or alts[0].name
     o = run_alternatives(alts, progress=progress)

@@ -106,11 +106,30 @@ class TargetScreen:
     points: list[Point] = field(default_factory=list)
     flips: list[Flip] = field(default_factory=list)
     influence: list[tuple[str, float]] = field(default_factory=list)  # (key, swing), largest first
-    screened: list[str] = field(default_factory=list)  # ranged keys the target reads
+    screened: list[str] = field(default_factory=list)  # ranged keys screened that it reads
     morris: dict[str, dict] = field(default_factory=dict)  # key -> mu_star, sigma
+    # every ranged key the target reads, screened or not (robustness.keys may leave some
+    # out); empty = the same as ``screened``
+    reads: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
+        return self._label() + self.partial
+
+    @property
+    def partial(self) -> str:
+        """'' for a screening of every ranged key the target reads; else what it covered
+        (a screening limited by robustness.keys cannot call a verdict robust outright)."""
+        if self._label() == NOT_SCREENED:
+            return ""
+        left_out = [k for k in self.reads if k not in self.screened]
+        if not left_out:
+            return ""
+        n, total = len(self.screened), len(self.screened) + len(left_out)
+        keys = ", ".join(self.screened)
+        return f" among the {n} screened key{'s' if n > 1 else ''} of {total} ({keys})"
+
+    def _label(self) -> str:
         if not self.screened or self.base.verdict in (INPUT_ECHO, NOT_MODELLED):
             return NOT_SCREENED
         if not self.flips:
@@ -143,6 +162,7 @@ class TargetScreen:
                 "base": self.base.__dict__,
                 "label": self.label,
                 "screened": self.screened,
+                "reads": self.reads or self.screened,
                 "points": [p.__dict__ for p in self.points],
                 "flips": [{**f.__dict__, "at": f.at} for f in self.flips],
                 "influence": [{"key": k, "swing": s} for k, s in self.influence],
@@ -222,8 +242,12 @@ def screen_case(
     judge: Judge,
     steps: int = 3,
     progress: Callable[[str], None] | None = None,
+    all_ranges: dict[str, UncertaintyRange] | None = None,
 ) -> list[TargetScreen]:
-    """Screen every ranged key the case's targets read: low/high, then bisect the flips."""
+    """Screen every ranged key the case's targets read: low/high, then bisect the flips.
+
+    ``all_ranges``: every range of the case when ``ranges`` is a selection of them
+    (robustness.keys): a target reading a ranged key left out gets a label that says so."""
     cache: dict[tuple[str, float], dict[str, TargetResult]] = {}
 
     def at(key: str, value: float) -> dict[str, TargetResult]:
@@ -254,6 +278,9 @@ def screen_case(
                 float(target.threshold),
                 _point("", "base", math.nan, b),
                 screened=[k for k in keys if reads_key(target, k)],
+                reads=[
+                    k for k in (all_ranges or ranges) if _on(case.conf, k) and reads_key(target, k)
+                ],
             )
         )
     for key in keys:
@@ -599,6 +626,13 @@ def _check_screen_matches(data: dict, runs: list, field_name: str) -> None:
             f"{field_name}: does not record what it screened (made by an older version); "
             "run the screening again: experiment=robustness with this audit's overrides"
         )
+    if not isinstance(data.get("selection"), dict):
+        raise UserError(
+            f"{field_name}: does not record which keys and targets it screened (made by an "
+            "older version, whose labels called a verdict robust after a screening limited by "
+            "robustness.keys); run the screening again: experiment=robustness with this "
+            "audit's overrides"
+        )
     cfg = runs[0].cfg
     mine = {
         "district": str(cfg.district.name),
@@ -664,6 +698,7 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
     screened: dict[str, str] = {}
     prepared = [(run, *prepare(run.cfg)) for run in runs]
     check_selection(prepared[0][1].robustness, [c for _, c, _ in prepared])
+    rob_keys, rob_targets = prepared[0][1].robustness.keys, prepared[0][1].robustness.targets
     check_run_folder(outdir, prepared[0][1].experiment.resume)  # earlier run, links, writable
     t0 = time.perf_counter()
     for run, conf, net in prepared:
@@ -686,7 +721,9 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
             return inner(c)
 
         ranges = case_ranges(case, list(rob.keys))
-        found = screen_case(case, ranges, judge, rob.bisect_steps, progress=print)
+        found = screen_case(
+            case, ranges, judge, rob.bisect_steps, progress=print, all_ranges=case_ranges(case)
+        )
         if rob.method == "morris":
             mor = morris_case(
                 case,
@@ -697,7 +734,7 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
                 conf.experiment.seed,
             )
             for ts in found:  # a target's own keys; none for an input echo or unmodelled one
-                own = mor.get(ts.key, {}) if ts.label != NOT_SCREENED else {}
+                own = mor.get(ts.key, {}) if ts._label() != NOT_SCREENED else {}
                 ts.morris = {k: v for k, v in own.items() if k in ts.screened}
         screens += found
         runs_made += count[0]
@@ -713,6 +750,9 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
         "runs": runs_made,
         # what decided each design scenario's screening (checked by load_labels)
         "screened": screened,
+        # what the screening was limited to ([] = everything): a label of a screening
+        # limited by keys says so, a target left out is "not screened" in the audit
+        "selection": {"keys": list(rob_keys), "targets": list(rob_targets)},
         "overrides": list(overrides),
     }
     with staged(outdir) as stage:

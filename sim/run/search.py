@@ -51,6 +51,7 @@ from sim.run.compare import (
     Alternative,
     Outcome,
     analyse,
+    check_no_resume,
     format_comparison,
     html_table,
     kpi_frame,
@@ -640,14 +641,48 @@ class SearchPlan:
     budget_kn: int
 
 
+def check_objective(objective: str) -> None:
+    """What the selection can optimise, before anything runs (one line, no run folder).
+
+    Kim & Nelson's procedure needs one value per replication and selects on their mean. A
+    share pooled over events (its KPI spec's ratio, e.g. share_within_standard =
+    incidents_within_standard / incidents) is estimated everywhere else as one pooled ratio
+    (the targets, compare, the single run's summary); the mean of per-replication shares is
+    another number, weighting a replication with 3 events like one with 300, so such an
+    objective is refused rather than selected on a number the final comparison does not
+    show. An input echoed back (e.g. warning_lead_min, the configured forecast lead) is the
+    same for every layout, and undefined where its section is off: refused too."""
+    from sim.core.kpi import INPUT
+    from sim.run.metrics import kpi_specs
+
+    spec = kpi_specs().get(objective)
+    if spec is None:
+        return
+    if spec.ratio:
+        num, den = spec.ratio
+        raise UserError(
+            f"search.objective='{objective}': a share pooled over events ({num} / {den}); "
+            "the selection needs one value per replication, and their mean is not the pooled "
+            f"share compare and the targets report: choose a per-replication KPI (e.g. {num}, "
+            "where every layout faces the same events)"
+        )
+    if spec.provenance == INPUT:
+        raise UserError(
+            f"search.objective='{objective}': an input echoed back "
+            f"({', '.join(spec.reads) or 'a configured value'}), the same for every layout "
+            "(and undefined where its section is off): choose a simulated KPI"
+        )
+
+
 def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig) -> SearchPlan:
     """The analytic cut and the alternatives of a search; UserError (one line) for what the
     run would otherwise refuse after its folder was made: items not in the layout, unknown
     excluded nodes, too few candidates, a reference that is no alternative, a budget too
     small for the first stage, a baseline facing another disaster. The CLI's pre-flight
     check calls it and hands the plan to :func:`run_search`."""
-    from sim.run.compare import check_same_disaster, check_same_experiment
+    from sim.run.compare import check_same_disaster, check_same_experiment, check_same_targets
 
+    check_objective(s.objective)
     conf, net = base.conf, base.net
     try:
         layouts, cand_table = analytic_layouts(conf, net, s)
@@ -662,6 +697,7 @@ def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig
     # the selection runs every alternative on the same replications (their number is its own)
     check_same_experiment([base, *alts], ("seed", "hours"), "search", "search.baselines entry")
     check_same_disaster([base, *alts], "search", "search.baselines entry")
+    check_same_targets([base, *alts], "search", "search.baselines entry")
     names = [a.name for a in alts]
     if -1 not in now and base.name not in names:
         alts.append(Alternative(base.name, [], conf, net, f"layout {conf.layout.name} as composed"))
@@ -703,7 +739,8 @@ def run_search(
     else made here."""
     conf, net = base.conf, base.net
     plan = plan_search(base, baselines, s) if plan is None else plan
-    check_run_folder(outdir, conf.experiment.resume)  # earlier run, links, writable
+    check_no_resume(conf, "search")
+    check_run_folder(outdir, False)  # earlier run, links, writable
     t0 = time.perf_counter()
     cand_table, alts, sites_of = plan.candidates, plan.alts, plan.sites_of
     reference, budget_kn = plan.reference, plan.budget_kn
