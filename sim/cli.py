@@ -501,7 +501,11 @@ def _check_outputs(cfg: DictConfig, multirun: bool) -> None:
     except Exception:  # an interpolation only Hydra can fill in at launch: nothing to check
         folder = None
     if folder is not None:
-        check_run_folder(folder, bool(ex.resume), field)
+        analyst = multirun is False and (
+            OmegaConf.select(cfg, "compare") is not None
+            or OmegaConf.select(cfg, "search") is not None
+        )
+        check_run_folder(folder, bool(ex.resume), field, resumable=not analyst)
     if ex.executor == "dask" and ex.scheduler:
         proto, host, port = scheduler_address(str(ex.scheduler))
         if proto == "tcp":

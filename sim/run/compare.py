@@ -796,7 +796,7 @@ def run_compare(
     check_compare(alts, baseline, kpis)
     for a in alts:
         check_no_resume(a.conf, "compare")
-    check_run_folder(outdir, False)  # earlier run, links, writable
+    check_run_folder(outdir, False, resumable=False)  # earlier run, links, writable
     t0 = time.perf_counter()
     baseline = baseline or alts[0].name
     o = run_alternatives(alts, progress=progress)

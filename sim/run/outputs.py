@@ -187,7 +187,9 @@ def earlier_run(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.name not in own)
 
 
-def check_run_folder(root: Path, resume: bool, field: str = "hydra.run.dir") -> None:
+def check_run_folder(
+    root: Path, resume: bool, field: str = "hydra.run.dir", resumable: bool = True
+) -> None:
     """Before a run writes anything: ``root`` is a folder we may create and write, holds no
     earlier run (unless ``resume``) and no symbolic links. Raises :class:`OutputError`.
 
@@ -205,8 +207,12 @@ def check_run_folder(root: Path, resume: bool, field: str = "hydra.run.dir") -> 
         if left and not resume:
             raise OutputError(
                 f"{field}={root}: holds an earlier run ({', '.join(left[:3])}"
-                f"{', ...' if len(left) > 3 else ''}); choose a new folder, or add "
-                "experiment.resume=true to continue it"
+                f"{', ...' if len(left) > 3 else ''}); choose a new folder"
+                + (
+                    ", or add experiment.resume=true to continue it"
+                    if resumable
+                    else " (compare and search keep no checkpoints to resume)"
+                )
             )
         _refuse_links_below(root)
         probe_at = root

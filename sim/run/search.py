@@ -740,7 +740,7 @@ def run_search(
     conf, net = base.conf, base.net
     plan = plan_search(base, baselines, s) if plan is None else plan
     check_no_resume(conf, "search")
-    check_run_folder(outdir, False)  # earlier run, links, writable
+    check_run_folder(outdir, False, resumable=False)  # earlier run, links, writable
     t0 = time.perf_counter()
     cand_table, alts, sites_of = plan.candidates, plan.alts, plan.sites_of
     reference, budget_kn = plan.reference, plan.budget_kn
