@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from sim.cli import compose_config
 from sim.config import DrillConfig, DrillHazardConfig
+from sim.core.errors import UserError
 from sim.drill.draw import draw_drill
 from sim.drill.mode import load_sealed, make_package, plan_drill
 from sim.drill.msel import _slower_after
@@ -197,6 +198,29 @@ def test_hazard_is_drawn_by_likelihood_in_its_season():
         assert 0 <= d.start_hour < 24
     given = draw_drill(1, "x", cfg, "earthquake", dt.date(2027, 1, 1))
     assert given.scenario == "earthquake" and not given.drawn
+
+
+def test_a_hazard_without_a_season_day_in_the_horizon_is_never_drawn_nor_named():
+    """Reviewer: horizon_days=20 from 8 December drew flood_evacuation, then failed naming it
+    ('experiment.drill.hazards.flood_evacuation.month_weights: no day ...'): a re-run told
+    the secret hazard. Only hazards with a season day in the horizon are drawn."""
+    summer = [0] * 5 + [1] * 4 + [0] * 3
+    menu = {
+        "flood": DrillHazardConfig(likelihood={"x": 5.0}, month_weights=summer),
+        "quake": DrillHazardConfig(likelihood={"x": 1.0}),
+    }
+    cfg = DrillConfig(hazards=menu, not_before="2027-12-08", horizon_days=20)
+    draws = {draw_drill(s, "x", cfg, None, dt.date(2027, 1, 1)).hazard for s in range(200)}
+    assert draws == {"quake"}
+    cfg = DrillConfig(hazards={"flood": menu["flood"]}, not_before="2027-12-08", horizon_days=20)
+    msgs = set()
+    for s in range(20):  # the same line whatever the seed: it names no drawn hazard
+        with pytest.raises(UserError) as err:
+            draw_drill(s, "x", cfg, None, dt.date(2027, 1, 1))
+        msgs.add(str(err.value))
+    (msg,) = msgs
+    assert msg.startswith("experiment.drill.horizon_days=20:") and "\n" not in msg
+    assert "hazards.flood" not in msg
 
 
 def test_forest_fire_drills_are_dated_inside_the_fire_periods():
