@@ -181,36 +181,62 @@ def test_controller_releases_an_inject_and_the_player_sees_only_that(
     ply = login(browser, srv.url, srv.codes["player"])
     ctl.wait_for_selector("button[data-release]")
     ply.wait_for_selector("text=waiting for the control team")
-    first = pkg["msel"][0]  # its contingency counts from its release: greyed out, refused
-    k = next(i for i, x in enumerate(first["contingency"]) if "player" in x)
-    # (a locator: the page redraws its table every second, an element handle goes stale)
-    button = ctl.locator(f"button[data-contingency='{first['seq']}.{k}']")
-    button.wait_for()
-    assert button.is_disabled() and "not released" in button.get_attribute("title")
-    ctl.evaluate(f"post('/api/contingency/{first['seq']}/{k}')")
-    ctl.wait_for_selector(f"#msg:has-text('inject {first['seq']} has not been released')")
     last = pkg["msel"][-1]
+    # before STARTEX nothing is released (its card would show the secret date and time)
+    button = ctl.locator(f"button[data-release='{last['seq']}']")
+    button.wait_for()
+    assert button.is_disabled() and "not started" in button.get_attribute("title")
+    r = ctl.request.post(f"{srv.url}/api/release/{last['seq']}")
+    assert r.status == 409 and "has not started (STARTEX)" in r.json()["detail"]
+    # the first inject (drill minute 0) is released by the clock at STARTEX
+    assert ctl.request.post(f"{srv.url}/api/clock/start").ok
+    assert ctl.request.post(f"{srv.url}/api/clock/pause").ok
+    ply.wait_for_selector(".card", timeout=5000)
+    out = {c["seq"] for c in ctl.request.get(srv.url + "/api/state").json()["cards"]}
+    assert pkg["msel"][0]["seq"] in out and last["seq"] not in out  # (those due at minute 0)
+    # a contingency counts from its inject's release: greyed out, refused
+    later = [
+        i
+        for i in pkg["msel"][:-1]
+        if i["seq"] not in out and any("player" in x for x in i["contingency"])
+    ]
+    for inj in later[:1]:
+        k = next(i for i, x in enumerate(inj["contingency"]) if "player" in x)
+        # (a locator: the page redraws its table every second, an element handle goes stale)
+        button = ctl.locator(f"button[data-contingency='{inj['seq']}.{k}']")
+        sel = f"button[data-contingency='{inj['seq']}.{k}']"
+        ctl.wait_for_function(  # (the page polls the state every second)
+            f"(document.querySelector(\"{sel}\")?.title||'').includes('not released')"
+        )
+        assert button.is_disabled()
+        ctl.evaluate(f"post('/api/contingency/{inj['seq']}/{k}')")
+        ctl.wait_for_selector(f"#msg:has-text('inject {inj['seq']} has not been released')")
     ctl.click(f"button[data-release='{last['seq']}']")
+    n = len(out) + 1
+    ply.wait_for_function(f"document.querySelectorAll('.card').length=={n}", timeout=5000)
     ply.wait_for_selector(".card", timeout=5000)
     shot(ctl, "controller")
     shot(ply, "player_one_card")
     html = ply.content()
     got = ply.request.get(srv.url + "/api/state").json()
     state = json.dumps(got, ensure_ascii=False)
-    [card] = got["cards"]  # released first: card 1, at the time it was released
+    card = got["cards"][-1]  # released last: card n, at the time it was released
     template = next(c for c in pkg["player_cards"] if c["seq"] == last["seq"])
-    assert card["card"] == 1 and "seq" not in card and "how" not in card
+    assert [c["card"] for c in got["cards"]] == list(range(1, n + 1)) and "seq" not in card
+    assert "how" not in card
     assert card["en"] == fill_times(template["en"], dt.datetime.fromisoformat(card["clock"]))
     assert escape(card["en"]) in html
-    for inj in pkg["msel"][:-1]:  # never released: not on the page, not in the data
+    gone = [i for i in pkg["msel"] if i["seq"] in out or i is last]
+    shown = {i["inject"][lang] for i in gone for lang in ("zh", "en")}
+    for inj in pkg["msel"]:  # never released: not on the page, not in the data
         for lang in ("zh", "en"):
-            if inj["inject"][lang] != last["inject"][lang]:
+            if inj["inject"][lang] not in shown:
                 assert inj["inject"][lang] not in html
                 assert inj["inject"][lang] not in state
     for inj in pkg["msel"]:
         assert inj["synopsis"]["en"] not in html + state
         assert all(a["en"] not in html + state for a in inj["expected"])
-    assert len(ply.query_selector_all(".card")) == 1
+    assert len(ply.query_selector_all(".card")) == n
 
 
 def test_an_evaluators_entry_survives_a_server_restart(browser, package, tmp_path):
@@ -220,14 +246,16 @@ def test_an_evaluators_entry_survives_a_server_restart(browser, package, tmp_pat
     codes = dict(srv.codes)
     try:
         ctl = login(browser, srv.url, codes["controller"])
-        ctl.wait_for_selector("button[data-release='1']")
-        ctl.click("button[data-release='1']")
+        # inject 1 (drill minute 0) is released at STARTEX
+        assert ctl.request.post(f"{srv.url}/api/clock/start").ok
+        assert ctl.request.post(f"{srv.url}/api/clock/pause").ok
         ev = login(browser, srv.url, codes["evaluator"])
         row = pkg["evaluator"][0]["id"]
         ev.wait_for_selector(f"#row-{row}")
         ev.fill("#who", "专家甲")
         # observations that cannot be right are refused, with the reason on the page
-        unreleased = next(r for r in pkg["evaluator"] if r["seq"] != pkg["evaluator"][0]["seq"])
+        out = {c["seq"] for c in ctl.request.get(srv.url + "/api/state").json()["cards"]}
+        unreleased = next(r for r in pkg["evaluator"] if r["seq"] not in out)
         api = srv.url + "/api/observe"
         r = ev.request.post(api, data={"row_id": unreleased["id"], "observed": ""})
         assert r.status == 409 and "has not been released" in r.json()["detail"]

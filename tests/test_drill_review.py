@@ -404,8 +404,9 @@ def test_console_releases_no_contingency_after_endex(tmp_path):
     console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
     with pytest.raises(HTTPException, match="dropped"):
         console.release_contingency(1, 1)
+    console.store.set_clock("paused", 0.0, time.time(), 60.0)
     console.release_by_hand(1)
-    console.clock.start()
+    console.clock.resume()
     assert console.release_contingency(1, 0)
     console.clock.end()
     with pytest.raises(HTTPException) as exc:
@@ -414,11 +415,14 @@ def test_console_releases_no_contingency_after_endex(tmp_path):
     console.clock.stop()
 
 
-def _console(tmp_path) -> tuple[object, object, str]:
-    """A console on ``_drill_pkg`` (clock not started), its app and a controller session."""
+def _console(tmp_path, started: bool = True) -> tuple[object, object, str]:
+    """A console on ``_drill_pkg``, its app and a controller session; ``started``: its clock
+    paused at STARTEX (nothing is released or observed before it), else not started."""
     from sim.drill.console.server import Console, create_app
 
     console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
+    if started:
+        console.store.set_clock("paused", 0.0, time.time(), 60.0)
     return console, create_app(console), console.store.new_session("controller")
 
 
@@ -614,7 +618,7 @@ def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path
     ws = load_workbook(out / "review.xlsx")["console log"]
     cells = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     assert len(cells) == 10 and sum(r[4] == "yes" for r in cells) == 9
-    assert cells[-1][1:4] == ["before STARTEX", "controller", "release 1"]
+    assert cells[-1][1:4] == ["T+00:00 paused", "controller", "release 1"]
     assert cells[-1][4] is None
 
 
@@ -641,7 +645,7 @@ def test_console_log_gives_each_record_its_drill_time(tmp_path):
 
     from sim.drill.review import _log_html, console_log
 
-    console, app, ctl = _console(tmp_path)
+    console, app, ctl = _console(tmp_path, started=False)
     store = console.store
     assert _request(app, "GET", "/api/msel", ctl)[0] == 404  # clock ready
     store.set_clock("running", 0.0, time.time() - 30.0, 60.0)  # 30 real s at 1 min/s
@@ -1016,11 +1020,35 @@ def test_a_people_count_after_endex_is_refused_and_not_counted(tmp_path):
     assert got["1B"] == "not met"  # the 150 typed by ENDEX, not the 3000 after it
 
 
+def test_nothing_is_released_or_observed_before_startex(tmp_path):
+    """Reviewer: POST /api/release/5 before STARTEX worked and the player's card showed the
+    drill's secret date and time while the clock was blanked; an observation with an empty
+    time was accepted at drill minute 0 and scored "ok". Both are refused (409, audited)."""
+    import json
+
+    console, app, ctl = _console(tmp_path, started=False)
+    ev, pl = console.store.new_session("evaluator"), console.store.new_session("player")
+    status, body = _post(app, "/api/release/1", ctl)
+    assert status == 409 and "has not started (STARTEX)" in body["detail"]
+    console.store.release(1, "inject", None, 0.0, "manual", lambda n: {"card": n, "clock": "x"})
+    for observed in ("", "15:50", "150"):
+        raw = json.dumps({"row_id": "1B", "observed": observed}).encode()
+        status, body = _request(app, "POST", "/api/observe", ev, raw)
+        assert status == 409 and "STARTEX" in json.loads(body)["detail"]
+    assert console.store.observations() == []
+    # a card released by an earlier console before STARTEX is not shown before it
+    state = json.loads(_request(app, "GET", "/api/state", pl)[1])
+    assert state["cards"] == [] and state["clock"] == "--"
+    refused = [a for a in console.store.audit_log() if a["what"].startswith("refused")]
+    assert len(refused) == 4 and "409: the drill has not started" in refused[0]["what"]
+    console.clock.stop()
+
+
 def test_the_player_view_shows_no_clock_before_startex(tmp_path):
     """Reviewer: GET /api/state as player before STARTEX gave the drill's date and time."""
     import json
 
-    console, app, ctl = _console(tmp_path)
+    console, app, ctl = _console(tmp_path, started=False)
     pl = console.store.new_session("player")
     status, raw = _request(app, "GET", "/api/state", pl)
     state = json.loads(raw)

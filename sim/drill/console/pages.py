@@ -38,7 +38,7 @@ function render(s){
  const n=s.next; $('#next').innerHTML=n?`下一注入 next: #${n.seq} in ${n.in_min.toFixed(1)} drill min (${Math.max(0,n.in_min*60/s.speed).toFixed(0)} s)`:'全部注入已发布 all injects released';
  const cr=new Set(s.contingencies_released.map(x=>x.join('.'))), end=s.state==='ended';
  const off=t=>t?` disabled title="${t}"`:'';  // greyed out, with the reason the server would give
- const endt=end?'演练已结束 the drill has ended (ENDEX)':'';
+ const endt=end?'演练已结束 the drill has ended (ENDEX)':(s.state==='ready'?'演练尚未开始 the drill has not started (STARTEX)':'');
  $('#msel').innerHTML=s.msel.map(i=>`<tr class="${i.released?'rel':(n&&n.seq==i.seq?'due':'')}" id="inj-${i.seq}"><td>${i.seq}</td><td>${e(i.scenario_time)}<br>${e(i.clock)}</td>
  <td>${bi(i.synopsis)}</td><td>${bi(i.inject)}</td><td>${i.expected.map(a=>`<b>${i.seq}${e(a.id)}</b> ${bi(a)}<br><i>${bi(a.benchmark_text)}</i>`).join('<br>')}</td>
  <td>${i.released?'已发布 released':`<button data-release="${i.seq}" onclick="post('/api/release/${i.seq}')"${off(endt)}>发布 release</button>`}

@@ -160,6 +160,7 @@ class Console:
         or after ENDEX, it is a note, which never changes the observed time (without a note
         it is refused). HTTPException 400/409 with the reason otherwise."""
         row = self.rows[row_id]
+        self.refuse_before_startex("observation")
         std = row.get("standard") or {}
         if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
             if self.clock.ended():  # (like a time after ENDEX: not what was seen by then)
@@ -201,6 +202,12 @@ class Console:
         return {"id": oid, "observed_min": when}
 
     # ------------------------------------------------------------------ actions
+    def refuse_before_startex(self, what: str) -> None:
+        """HTTP 409 before STARTEX (clock ``ready``): a release would stamp its card with the
+        drill's secret date and time, and an observation would count from drill minute 0."""
+        if self.clock.state() == "ready":
+            raise HTTPException(409, f"the drill has not started (STARTEX): no {what} before it")
+
     def refuse_after_endex(self, what: str) -> None:
         """HTTP 409 once the drill has ended (declared, or the window over): no ``what``."""
         if self.clock.ended():
@@ -220,7 +227,9 @@ class Console:
         )
 
     def release_by_hand(self, seq: int) -> bool:
-        """The controller releases inject ``seq`` now (early or late), never after ENDEX."""
+        """The controller releases inject ``seq`` now (early or late), never before STARTEX
+        nor after ENDEX."""
+        self.refuse_before_startex("inject released")
         self.refuse_after_endex("inject released")
         return self.release_inject(seq, self.clock.now(), "manual")
 
@@ -232,6 +241,7 @@ class Console:
             raise HTTPException(400, "this contingency was dropped: it falls after ENDEX")
         if "player" not in c:
             raise HTTPException(400, "this contingency releases another inject: release it")
+        self.refuse_before_startex("contingency")
         self.refuse_after_endex("contingency")
         rel = self.inject_release(seq)
         if rel is None:
@@ -276,7 +286,8 @@ class Console:
         rel = self.store.released()
         if role == "player":  # the cards as handed over: no MSEL number, nor how they came
             if out["state"] == "ready":  # before STARTEX the drill's date and time are secret
-                out["clock"] = "--"
+                out["clock"] = "--"  # (and so are a card's: nothing is released before it)
+                rel = []
             out["cards"] = [player_view(r["card"]) for r in rel]
             return out
         out["cards"] = [r["card"] | {"how": r["how"], "kind": r["kind"]} for r in rel]
