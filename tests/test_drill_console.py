@@ -389,3 +389,69 @@ def test_a_restart_says_when_it_keeps_the_drills_first_speed(
     assert "runs at speed 60" in err and "--speed 600 is ignored" in err
     open_console(package[1], db, None, "DRILL_PASSPHRASE", None)  # no --speed: nothing to say
     assert capsys.readouterr().err == ""
+
+
+def test_a_console_stopped_with_sigterm_leaves_every_record_in_the_sqlite_file(package, tmp_path):
+    """Reviewer: a console stopped with SIGTERM left its records only in the -wal; the
+    documented archiving (stop, copy the .sqlite, hash it) copied a partial file. SIGTERM
+    stops it as Ctrl-C does, and closing checkpoints the WAL into the file."""
+    import signal
+    import sqlite3
+    import urllib.parse
+    import urllib.request
+
+    db = tmp_path / "d.sqlite"
+    srv = Server(package[1], db)
+    form = urllib.parse.urlencode({"code": srv.codes["controller"]}).encode()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    opener.open(srv.url + "/login", data=form, timeout=10).read()
+    opener.open(urllib.request.Request(srv.url + "/api/clock/start", b"", method="POST")).read()
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(timeout=15) == 0
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "archive" / "copy.sqlite"  # the .sqlite alone, as archived
+    copy.parent.mkdir()
+    shutil.copyfile(db, copy)
+    con = sqlite3.connect(f"file:{copy}?mode=ro&immutable=1", uri=True)
+    what = [r[0] for r in con.execute("SELECT what FROM audit ORDER BY id")]
+    assert what == ["login", "clock start"]
+    assert con.execute("SELECT state FROM clock").fetchone()[0] == "running"
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        (["--port", "99999"], "--port=99999: must be from 1 to 65535"),
+        (["--port", "0"], "--port=0: must be from 1 to 65535"),
+        (["--host", "no such host.invalid"], "--host='no such host.invalid': not an address"),
+        (["--host", "192.0.2.1"], "--host=192.0.2.1 --port="),  # not this machine's
+        (["--port", "in-use"], "is in use"),
+    ],
+)
+def test_a_bad_port_or_host_is_one_line_before_anything_is_unsealed(
+    package, tmp_path, args, problem
+):
+    """Reviewer: --port 99999 was an OverflowError traceback (rc 1) after unsealing and
+    printing the access codes; a port in use or a bad --host gave uvicorn's rc 3."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    args = [str(taken.getsockname()[1]) if a == "in-use" else a for a in args]
+    db = tmp_path / "d.sqlite"
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "sim.drill", "serve", str(package[1]), "--db", str(db), *args],
+            cwd=ROOT,
+            env={**os.environ, "DRILL_PASSPHRASE": PASS},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert problem in r.stderr and "Traceback" not in r.stderr
+    assert "access code" not in r.stdout and not db.exists()

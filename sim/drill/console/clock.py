@@ -150,7 +150,12 @@ class DrillClock:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the SimPy thread (it notices within ``TICK_S``) and wait for it, so that
+        nothing writes to the records after they are closed."""
         self._gen += 1
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
 
     # ------------------------------------------------------------------ the SimPy loop
     def _run(self, gen: int, overdue: str) -> None:

@@ -14,8 +14,11 @@ them, since a player reaching for the controller's view is a breach of the doubl
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -505,6 +508,44 @@ def open_console(
     return console, codes
 
 
+def check_port(port: int) -> None:
+    """Refuse a port outside 1..65535 in one line (``--port 99999`` was an OverflowError
+    traceback after the package was unsealed and the access codes printed)."""
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port={port}: must be from 1 to 65535")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The console's listening socket, bound before anything is unsealed or written: a bad
+    ``--host`` or a port in use is one line (it was uvicorn's exit status 3 after the
+    access codes were printed)."""
+    check_port(port)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise UserError(f"--host={host!r}: not an address of this machine ({exc})") from None
+    family, kind, proto, _, addr = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        raise UserError(f"--host={host} --port={port}: {why}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Stopped(Exception):
+    """SIGTERM: stop the console as Ctrl-C does (the records closed, checkpointed)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Stopped
+
+
 def serve(
     sealed: Path,
     host: str,
@@ -514,21 +555,42 @@ def serve(
     passphrase_env: str,
     sha256: str | None,
 ) -> None:
-    """``python -m sim.drill serve``: run the console until interrupted."""
+    """``python -m sim.drill serve``: run the console until interrupted (Ctrl-C or SIGTERM:
+    either closes the records, so that the .sqlite file alone holds every one)."""
     import uvicorn
 
     check_speed(speed)
-    console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
-    print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
-    if codes:
-        for role, code in codes.items():
-            print(f"access code {role}: {code}", flush=True)
-    else:
-        print("access codes: as printed at the first start of this drill", flush=True)
-    print(
-        f"drill console: http://{host}:{port}/  (clock {console.clock.state()}, "
-        f"speed {console.clock.speed:g}x)",
-        flush=True,
-    )
-    uvicorn.run(create_app(console), host=host, port=port, log_level="warning")
-    console.clock.stop()
+    sock = bind(host, port)
+    try:
+        console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
+        if codes:
+            for role, code in codes.items():
+                print(f"access code {role}: {code}", flush=True)
+        else:
+            print("access codes: as printed at the first start of this drill", flush=True)
+        print(
+            f"drill console: http://{host}:{port}/  (clock {console.clock.state()}, "
+            f"speed {console.clock.speed:g}x)",
+            flush=True,
+        )
+        # uvicorn shuts down gracefully on SIGTERM, then raises it again once its own
+        # handler is gone: by default that killed the process before the records were closed
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            server = uvicorn.Server(
+                uvicorn.Config(create_app(console), log_level="warning", lifespan="off")
+            )
+            server.run(sockets=[sock])
+        except (KeyboardInterrupt, _Stopped):
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    finally:
+        console.clock.stop()
+        console.store.close()
+        sock.close()
