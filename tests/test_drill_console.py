@@ -455,3 +455,27 @@ def test_a_bad_port_or_host_is_one_line_before_anything_is_unsealed(
     assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
     assert problem in r.stderr and "Traceback" not in r.stderr
     assert "access code" not in r.stdout and not db.exists()
+
+
+def test_serve_refuses_a_package_that_is_not_the_one_its_records_hold(
+    package, tmp_path, capsys, monkeypatch
+):
+    """Reviewer: serve accepted a re-sealed package whose SHA-256 differed from the one in the
+    records (the console played the new cards, the review scored the stored package)."""
+    from sim.drill.__main__ import main
+    from sim.drill.console.server import open_console
+
+    monkeypatch.setenv("DRILL_PASSPHRASE", PASS)
+    db = tmp_path / "d.sqlite"
+    pkg, sealed = package
+    console, _ = open_console(sealed, db, 60.0, "DRILL_PASSPHRASE", None)
+    console.store.close()
+    resealed = tmp_path / "drill-browser.sealed"  # the same drill id, sealed again
+    seal(pkg, PASS, resealed, {"drill_id": "drill-browser", "district": "beibei"})
+    kept = db.read_bytes()
+    capsys.readouterr()
+    rc = main(["serve", str(resealed), "--db", str(db), "--port", str(_free_port())])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "is not the package these records" in err, err
+    assert db.read_bytes() == kept
+    assert not resealed.with_name(resealed.name + ".openings.jsonl").exists()

@@ -1216,3 +1216,41 @@ def test_review_of_tampered_records_is_one_line_and_never_changes_the_file(tmp_p
         "good.sqlite",
         "good_out",
     ]  # (nor any -wal, -shm made beside it)
+
+
+def test_a_second_review_never_replaces_the_first(tmp_path, capsys):
+    """Reviewer: `python -m sim.drill review <records>` run twice silently replaced the first
+    review's review.xlsx. An existing non-empty review folder is refused (one line, exit 2,
+    nothing changed); --out to another folder writes a second review."""
+    import json
+
+    from sim.drill.__main__ import main
+
+    store = Store(tmp_path / "d.sqlite")
+    store.set_meta("package", json.dumps(_drill_pkg(), ensure_ascii=False))
+    store.close()
+    assert main(["review", str(tmp_path / "d.sqlite")]) == 0
+    first = tmp_path / "drill-test_review"
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    capsys.readouterr()
+    assert main(["review", str(tmp_path / "d.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already exists" in err and "--out" in err, err
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    assert main(["review", str(tmp_path / "d.sqlite"), "--out", str(tmp_path / "again")]) == 0
+    assert (tmp_path / "again" / "review.xlsx").exists()
+
+
+def test_a_drill_is_never_resumed(capsys):
+    """Reviewer: experiment.resume=true into a folder holding a sealed drill sealed a second
+    one and replaced README.txt (the first one's SHA-256 note). Refused in one line."""
+    from sim.cli import compose_config
+    from sim.core.errors import UserError
+    from sim.drill.draw import check_drill_config
+
+    base = ["experiment=drill", "district=beibei", "experiment.drill.not_before=2090-01-01"]
+    check_drill_config(compose_config(base), base)
+    ov = [*base, "experiment.resume=true"]
+    with pytest.raises(UserError) as err:
+        check_drill_config(compose_config(ov), ov)
+    assert str(err.value).startswith("experiment.resume=true: a drill is never resumed")

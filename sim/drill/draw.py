@@ -156,7 +156,8 @@ def check_drill_config(
     ``conf`` is the composed config (typed or a DictConfig); nothing is checked unless
     ``experiment.mode`` is ``drill``. ``today`` is the machine's local date by default.
     A ``not_before`` before today is refused (the date would be drawn from the past), and
-    so is ``scenario=audit`` (the whole-plan audit is not one scenario: no injects).
+    so are ``scenario=audit`` (the whole-plan audit is not one scenario: no injects) and
+    ``experiment.resume=true`` (a second drill sealed over the first one's folder).
     """
     if conf.experiment.mode != "drill":
         return
@@ -170,6 +171,12 @@ def check_drill_config(
         raise UserError(
             f"experiment.drill.not_before='{drill.not_before}': is in the past (today is "
             f"{today.isoformat()}); give today or a later date, or '' for tomorrow"
+        )
+    if conf.experiment.resume:
+        raise UserError(
+            "experiment.resume=true: a drill is never resumed (it would seal a second drill "
+            "into the folder and replace README.txt, the first one's SHA-256 note); leave "
+            "experiment.resume out, or give a new hydra.run.dir"
         )
     if given_scenario(overrides) == "audit":
         menu = sorted({h.scenario or k for k, h in drill.hazards.items()})

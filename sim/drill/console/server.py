@@ -490,6 +490,14 @@ def open_console(
     known = store.meta("drill_id")
     if known is not None and known != pkg["drill_id"]:
         raise UserError(f"{db}: belongs to drill {known}, not {pkg['drill_id']}")
+    kept_sha = store.meta("sha256")
+    if known is not None and kept_sha is not None and kept_sha != digest:
+        # (a re-sealed package: the console would play its cards, the review score the
+        # package the records hold)
+        raise UserError(
+            f"{sealed}: SHA-256 {digest} is not the package these records were started with "
+            f"({kept_sha}, in {db}); serve that package, or give a new --db"
+        )
     if known is None:
         store.set_meta("drill_id", pkg["drill_id"])
         store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
