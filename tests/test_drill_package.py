@@ -793,3 +793,27 @@ def test_a_package_of_the_wrong_shape_is_refused(pkg_a, change, message):
         check_package(bad)
     records = {k: v for k, v in copy.deepcopy(pkg_a).items() if k not in ("format", "secret")}
     assert check_records_package(records) == records  # the SQLite record needs no seal's parts
+
+
+@pytest.mark.parametrize("cmd", ["open", "serve"])
+def test_a_package_whose_drill_id_is_a_path_is_refused_in_one_line(
+    pkg_a, tmp_path, monkeypatch, capsys, cmd
+):
+    """Reviewer: a package whose drill_id is '../escaped' gave a ValueError traceback (open:
+    mode.py with_name; serve: the SQLite file's name). Refused when the package is read."""
+    from sim.drill.__main__ import main
+
+    bad = json.loads(json.dumps(pkg_a)) | {"drill_id": "../escaped"}
+    path = tmp_path / "d.sealed"
+    seal(bad, "long passphrase", path, {"drill_id": "drill-x", "district": "beibei"})
+    monkeypatch.setenv("DRILL_PASSPHRASE", "long passphrase")
+    import socket
+
+    with socket.socket() as s:  # (serve binds its port first: a free one)
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    rc = main([cmd, str(path), *(["--port", port] if cmd == "serve" else [])])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "drill_id '../escaped'" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sealed", "d.sealed.sha256"]
+    assert not (tmp_path.parent / "escaped.sqlite").exists()

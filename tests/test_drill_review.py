@@ -1254,3 +1254,21 @@ def test_a_drill_is_never_resumed(capsys):
     with pytest.raises(UserError) as err:
         check_drill_config(compose_config(ov), ov)
     assert str(err.value).startswith("experiment.resume=true: a drill is never resumed")
+
+
+@pytest.mark.parametrize("count", ["①", "²", "١٢", "１２"])
+def test_a_people_count_in_other_digits_is_a_400_not_a_500(tmp_path, count):
+    """Reviewer: an evaluator's people count '①' or '²' gave HTTP 500 ('²'.isdigit() is
+    True, int('²') raises). Only ASCII digits are a count; anything else is a refused
+    time (400, audited)."""
+    import json
+
+    console, app, ctl = _console(tmp_path)
+    ev = console.store.new_session("evaluator")
+    assert _post(app, "/api/release/1", ctl)[0] == 200
+    body = json.dumps({"row_id": "1B", "observed": count}).encode()
+    status, raw = _request(app, "POST", "/api/observe", ev, body)
+    assert status == 400 and "HH:MM" in json.loads(raw)["detail"]
+    assert console.store.observations() == []
+    assert console.store.audit_log()[-1]["what"].startswith("refused POST /api/observe (400")
+    console.clock.stop()

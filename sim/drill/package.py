@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import re
 
 import pandas as pd
 
@@ -335,6 +336,7 @@ REQUIRED = (
     "benchmarks",
 )
 # what the console and the review read of a package (the SQLite file holds it in the clear)
+DRILL_ID = r"drill-[0-9A-Za-z]{1,32}"  # what a package's drill_id may be (a file name part)
 RECORDS = ("drill_id", "district", "scenario", "clock", "msel", "evaluator", "benchmarks")
 INJECT_FIELDS = ("seq", "t_min", "kind", "inject", "synopsis", "expected")
 EVALUATOR_FIELDS = (
@@ -380,6 +382,13 @@ def check_records_package(
     missing = [k for k in required if k not in pkg]
     if missing:
         raise SealError(f"drill package: missing '{missing[0]}'")
+    drill_id = pkg["drill_id"]
+    if not isinstance(drill_id, str) or not re.fullmatch(DRILL_ID, drill_id):
+        # (it names files and folders beside the package: '../escaped' would leave them)
+        raise SealError(
+            f"drill package: drill_id {str(drill_id)[:40]!r} is not of the form "
+            "drill-<letters and digits>"
+        )
     for k in ("msel", "evaluator"):
         _check_records(pkg, k)
     for k in ("clock", "benchmarks", "district", "scenario"):

@@ -17,6 +17,7 @@ import datetime as dt
 import errno
 import json
 import math
+import re
 import signal
 import socket
 import sys
@@ -87,6 +88,8 @@ class Console:
         late is still that day's, not the next). A time with a time-zone offset is refused
         (HTTP 400): the drill's clock times have none."""
         text = text.strip()
+        if not text.isascii():  # (int() reads other scripts' digits too: '١٢:٠٠')
+            return None
         limit = self.startex + dt.timedelta(minutes=self.clock.now() + OBSERVE_AHEAD_MIN)
         try:
             if len(text) <= 5:
@@ -165,7 +168,8 @@ class Console:
         row = self.rows[row_id]
         self.refuse_before_startex("observation")
         std = row.get("standard") or {}
-        if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
+        # a quantity: people covered (ASCII digits only: '²'.isdigit() is True, int('²') fails)
+        if std.get("kind") == "people" and re.fullmatch(r"[0-9]{1,9}", text):
             if self.clock.ended():  # (like a time after ENDEX: not what was seen by then)
                 raise HTTPException(
                     409,
