@@ -817,3 +817,16 @@ def test_a_package_whose_drill_id_is_a_path_is_refused_in_one_line(
     assert rc == 2 and err.count("\n") == 1 and "drill_id '../escaped'" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sealed", "d.sealed.sha256"]
     assert not (tmp_path.parent / "escaped.sqlite").exists()
+
+
+def test_warning_and_road_rows_cite_the_plan_lines_their_standards_cite(pkg_a):
+    """Reviewer: the review recommended "not in the plan" for the warning relay (its standard
+    cites 003 L210 in Beibei) and for the road reopening (the layout's repair crews cite
+    004 L247, 快速抢通保通能力). Both rows now carry those lines as their plan_source."""
+    reopen = [a for i in pkg_a["msel"] for a in i["expected"] if a["measure"] == "road_reopen"]
+    assert reopen and {a["plan_source"] for a in reopen} == {"004 L247"}
+    storm = make_package(compose_config, [*BASE, "scenario=storm"], 7, "drill-storm")
+    relay = [a for i in storm["msel"] for a in i["expected"] if a["measure"] == "warning_relay"]
+    led = [a for a in relay if a["standard"]]
+    assert led and all(a["standard"]["source"] == "003 L210" for a in led)
+    assert {a["plan_source"] for a in led} == {"003 L210"}

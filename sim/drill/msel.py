@@ -179,6 +179,9 @@ def _hm(minutes: float) -> str:
     return f"T{sign}{m // 60:02d}:{m % 60:02d}"
 
 
+ROAD_REOPEN_LINE = "004 L247"  # 快速抢通保通能力: what the layouts' repair crews cite
+
+
 @dataclass
 class DrillClock:
     """Scenario minute -> wall-clock time of the drawn drill date and start hour."""
@@ -496,7 +499,7 @@ class MselBuilder:
                 f"{road.zh}恢复通行，通报各队伍调整路线",
                 f"{road.en} reopened; teams told to change routes",
                 "district EOC",
-                "",
+                self._reopen_source(crews),
                 "road_reopen",
                 str(row.entity),
                 t,
@@ -568,6 +571,18 @@ class MselBuilder:
                 "when water or air access starts.",
             ),
         }
+
+    def _reopen_source(self, crews: list) -> str:
+        """The plan line of a road's reopening: 004 L247 (提高因灾毁道路...快速抢通保通能力),
+        where the layout's repair crews (the one sent, else any) cite it; else none (the
+        review said "not in the plan" for a row its own crews' line covers)."""
+        rep = self.nm.cfg.layout.repair
+        if crews:
+            srcs = [self.nm.team(crews[0][0], "repair")[2]]
+        else:
+            srcs = [c.source for c in rep.crews.values()] if rep is not None else []
+        parts = {p.strip() for src in srcs for p in str(src).split(";")}
+        return ROAD_REOPEN_LINE if ROAD_REOPEN_LINE in parts else ""
 
     def nm_standard(self, metric: str) -> dict | None:
         """The district's plan target on ``metric`` (threshold and seed line), if any."""

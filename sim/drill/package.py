@@ -146,6 +146,10 @@ def build_package(
         for a in inj["expected"]:
             if a["standard"] and a["standard"]["kind"] == "lead":
                 a["standard"] = lead_standard(a["standard"], warn_std, reach_std)
+                # the row's plan line is its standard's (warned before impact: 002 L165,
+                # 003 L210, ...): the review said "not in the plan" for it
+                if a["standard"] is not None and reach_std is not None:
+                    a["plan_source"] = a["plan_source"] or reach_std["source"]
             a["benchmark"] = None
             if not a["measure"] or a["measure"] == "warning_relay":
                 continue
