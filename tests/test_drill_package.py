@@ -830,3 +830,19 @@ def test_warning_and_road_rows_cite_the_plan_lines_their_standards_cite(pkg_a):
     led = [a for a in relay if a["standard"]]
     assert led and all(a["standard"]["source"] == "003 L210" for a in led)
     assert {a["plan_source"] for a in led} == {"003 L210"}
+
+
+def test_the_cut_off_towns_water_or_air_access_gets_no_road_reopening_benchmark(pkg_a):
+    """Reviewer: "use the town's local stock; arrange access by water or air" was benchmarked
+    against town cut off to reconnected (the roads' reopening, median 503 min) although the
+    evaluator records when water or air access starts. The simulation logs no such time, so
+    the action has no time benchmark (nor percentile), and its note says why."""
+    acts = [(i, a) for i in pkg_a["msel"] for a in i["expected"] if a["measure"] == "isolation"]
+    if not acts:
+        pkg = make_package(compose_config, [*BASE, "scenario=flood_isolation"], 3, "drill-iso")
+        acts = [(i, a) for i in pkg["msel"] for a in i["expected"] if a["measure"] == "isolation"]
+    assert acts
+    for inj, a in acts:
+        assert a["benchmark"] is None and a["sim_min"] is None
+        assert "no simulated benchmark" in inj["evaluator_notes"]["en"]
+        assert "median" not in a["benchmark_text"]["en"]

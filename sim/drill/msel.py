@@ -566,9 +566,12 @@ class MselBuilder:
             "method": _n("卫星电话 / 应急广播", "satellite phone / emergency radio"),
             "expected": acts,
             "evaluator_notes": _n(
-                "核实该镇本地储备可保障多少人（标准见下）；记录水路/空中通道启用时刻。",
+                "核实该镇本地储备可保障多少人（标准见下）；记录水路/空中通道启用时刻"
+                "（无模拟基准：模拟未记录水路/空中通道启用时刻，其孤立至恢复连通时间是道路抢通）。",
                 "Check how many people the town's own stock covers (standard below); record "
-                "when water or air access starts.",
+                "when water or air access starts (no simulated benchmark for it: the "
+                "simulation logs no start of water or air access, and its time from cut off "
+                "to reconnected is the roads' reopening).",
             ),
         }
 

@@ -151,7 +151,9 @@ def build_package(
                 if a["standard"] is not None and reach_std is not None:
                     a["plan_source"] = a["plan_source"] or reach_std["source"]
             a["benchmark"] = None
-            if not a["measure"] or a["measure"] == "warning_relay":
+            if a["measure"] in NO_TIME_BENCHMARK:
+                a["sim_min"] = None  # (the measure's time is not this action's)
+            if not a["measure"] or a["measure"] in ("warning_relay", *NO_TIME_BENCHMARK):
                 continue
             key = f"{a['measure']}/{a['sub']}"
             if key not in benches:
@@ -340,6 +342,11 @@ REQUIRED = (
     "benchmarks",
 )
 # what the console and the review read of a package (the SQLite file holds it in the clear)
+# measures whose simulated time is not the expected action's, so no time benchmark (no
+# median, P90, percentile, "slower" prompt): the cut-off town's action is "use the local
+# stock; arrange access by water or air", but the simulation logs no time at which water or
+# air access starts - its 'isolation' time (cut off to reconnected) is the roads' reopening
+NO_TIME_BENCHMARK = ("isolation",)
 DRILL_ID = r"drill-[0-9A-Za-z]{1,32}"  # what a package's drill_id may be (a file name part)
 RECORDS = ("drill_id", "district", "scenario", "clock", "msel", "evaluator", "benchmarks")
 INJECT_FIELDS = ("seq", "t_min", "kind", "inject", "synopsis", "expected")
