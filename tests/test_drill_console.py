@@ -382,6 +382,8 @@ def test_a_restart_says_when_it_keeps_the_drills_first_speed(
     db = tmp_path / "d.sqlite"
     console, _ = open_console(package[1], db, 60.0, "DRILL_PASSPHRASE", None)
     assert console.clock.speed == 60.0
+    console.clock.start()  # the speed is fixed at STARTEX
+    console.clock.pause()
     capsys.readouterr()
     again, _ = open_console(package[1], db, 600.0, "DRILL_PASSPHRASE", None)
     assert again.clock.speed == 60.0
@@ -389,6 +391,26 @@ def test_a_restart_says_when_it_keeps_the_drills_first_speed(
     assert "runs at speed 60" in err and "--speed 600 is ignored" in err
     open_console(package[1], db, None, "DRILL_PASSPHRASE", None)  # no --speed: nothing to say
     assert capsys.readouterr().err == ""
+
+
+def test_the_clock_speed_is_fixed_at_startex_not_at_the_first_serve(
+    package, tmp_path, monkeypatch, capsys
+):
+    """Reviewer: the first serve locked the speed even if it never reached STARTEX (or never
+    bound its port). Before STARTEX a new --speed applies, without a note."""
+    from sim.drill.console.server import open_console
+
+    monkeypatch.setenv("DRILL_PASSPHRASE", PASS)
+    db = tmp_path / "d.sqlite"
+    first, _ = open_console(package[1], db, 600.0, "DRILL_PASSPHRASE", None)
+    first.store.close()
+    capsys.readouterr()
+    again, _ = open_console(package[1], db, 1.0, "DRILL_PASSPHRASE", None)
+    assert again.clock.speed == 1.0 and again.clock.state() == "ready"
+    assert capsys.readouterr().err == ""
+    again.store.close()
+    kept, _ = open_console(package[1], db, None, "DRILL_PASSPHRASE", None)  # no --speed
+    assert kept.clock.speed == 1.0
 
 
 def test_a_console_stopped_with_sigterm_leaves_every_record_in_the_sqlite_file(package, tmp_path):

@@ -509,9 +509,14 @@ def open_console(
     record_opening(Path(sealed), digest, db)
     codes = store.ensure_codes()
     kept = store.clock()
+    if kept is not None and kept[0] == "ready" and speed is not None:
+        # the speed is fixed at STARTEX: a console that never started (or never listened)
+        # paced nothing yet, so a new --speed applies
+        store.set_clock("ready", 0.0, time.time(), float(speed))
+        kept = None
     if kept is not None and speed is not None and float(speed) != kept[3]:
         print(  # the drill keeps its pace: its scheduled releases were timed at that speed
-            f"note: this drill's clock runs at speed {kept[3]:g} (set at its first start); "
+            f"note: this drill's clock runs at speed {kept[3]:g} (set at its STARTEX); "
             f"--speed {speed:g} is ignored (a new --db starts a drill afresh)",
             file=sys.stderr,
         )
