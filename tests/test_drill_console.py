@@ -501,3 +501,39 @@ def test_serve_refuses_a_package_that_is_not_the_one_its_records_hold(
     assert rc == 2 and err.count("\n") == 1 and "is not the package these records" in err, err
     assert db.read_bytes() == kept
     assert not resealed.with_name(resealed.name + ".openings.jsonl").exists()
+
+
+def test_an_evaluators_unsaved_entry_survives_someone_else_recording(browser, package, tmp_path):
+    """Reviewer: an evaluator's typed time and note (not yet recorded) were wiped whenever
+    anyone recorded anything (the table was rebuilt with innerHTML). They are kept, and so
+    is the cursor; the row recorded is cleared."""
+    pkg, sealed = package
+    srv = Server(sealed, tmp_path / "d.sqlite")
+    try:
+        ctl = login(browser, srv.url, srv.codes["controller"])
+        assert ctl.request.post(f"{srv.url}/api/clock/start").ok
+        assert ctl.request.post(f"{srv.url}/api/clock/pause").ok
+        out = {c["seq"] for c in ctl.request.get(srv.url + "/api/state").json()["cards"]}
+        rows = [r["id"] for r in pkg["evaluator"] if r["seq"] in out]
+        assert len(rows) >= 2
+        mine, other = rows[0], rows[1]
+        ev = login(browser, srv.url, srv.codes["evaluator"])
+        ev.wait_for_selector(f"#row-{other}")
+        ev.fill(f"#t-{mine}", "12:34")
+        ev.fill(f"#n-{mine}", "half typed")
+        ev.focus(f"#n-{mine}")
+        other_ev = login(browser, srv.url, srv.codes["evaluator"])
+        r = other_ev.request.post(
+            srv.url + "/api/observe", data={"row_id": other, "notes": "x", "observed": ""}
+        )
+        assert r.ok, r.text()
+        ev.wait_for_selector(f"#row-{other} .observed", timeout=5000)
+        assert ev.input_value(f"#t-{mine}") == "12:34"
+        assert ev.input_value(f"#n-{mine}") == "half typed"
+        assert ev.evaluate("document.activeElement.id") == f"n-{mine}"
+        ev.fill(f"#t-{mine}", "")
+        ev.click(f"#row-{mine} button")  # recorded (empty time = now): its fields are cleared
+        ev.wait_for_selector(f"#row-{mine} .observed", timeout=5000)
+        assert ev.input_value(f"#n-{mine}") == ""
+    finally:
+        srv.stop()
