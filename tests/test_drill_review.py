@@ -1272,3 +1272,27 @@ def test_a_people_count_in_other_digits_is_a_400_not_a_500(tmp_path, count):
     assert console.store.observations() == []
     assert console.store.audit_log()[-1]["what"].startswith("refused POST /api/observe (400")
     console.clock.stop()
+
+
+def test_review_times_are_utc_labelled_and_t_plus_is_truncated_like_the_clock(monkeypatch):
+    """Reviewer: the review's real times were the reviewing machine's local time, unlabelled;
+    T+ was rounded (ENDEX at drill minute 412.9 read T+06:53 in the review, 06:52 on the
+    console's clock, which truncates). UTC, labelled; T+ truncated, one rule everywhere."""
+    import datetime as dt
+
+    from sim.drill.console.clock import clock_minute, t_plus
+    from sim.drill.msel import _hm
+    from sim.drill.review import _wall_text
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        wall = dt.datetime(2027, 6, 1, 10, 2, 3, tzinfo=dt.UTC).timestamp()
+        assert _wall_text(wall) == "2027-06-01 10:02:03 UTC"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert _hm(412.9) == t_plus(412.9) == "T+06:52"
+    startex = dt.datetime(2027, 6, 1, 15, 50)
+    assert clock_minute(startex, 412.9).strftime("%H:%M") == "22:42"  # 15:50 + 6:52
+    assert _hm(15.0 - 1e-12) == "T+00:15" and _hm(-0.5) == "T-00:01"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.core.events import SEVERE_CONVECTION
+from sim.drill.console.clock import t_plus
 from sim.drill.measures import fmt_minutes
 from sim.drill.names import Name, Namer, bilingual
 
@@ -173,10 +174,8 @@ def blank_times(text: str, lang: str) -> str:
 
 
 def _hm(minutes: float) -> str:
-    m = int(round(minutes))
-    sign = "-" if m < 0 else "+"
-    m = abs(m)
-    return f"T{sign}{m // 60:02d}:{m % 60:02d}"
+    """``T+hh:mm``, truncated to the minute (its one home: ``console.clock.t_plus``)."""
+    return t_plus(minutes)
 
 
 ROAD_REOPEN_LINE = "004 L247"  # 快速抢通保通能力: what the layouts' repair crews cite

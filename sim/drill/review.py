@@ -258,7 +258,9 @@ ENDEX_BY = {  # who ended the drill (Store.endex) -> (zh, en)
 
 
 def _wall_text(wall: float) -> str:
-    return dt.datetime.fromtimestamp(wall).isoformat(sep=" ", timespec="seconds")
+    """A real (wall) time in UTC, labelled: the reviewing machine's own zone, unlabelled,
+    made a review read differently on another machine."""
+    return dt.datetime.fromtimestamp(wall, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def endex_record(pkg: dict, endex: tuple[float, float, str] | None) -> dict | None:
