@@ -846,3 +846,18 @@ def test_the_cut_off_towns_water_or_air_access_gets_no_road_reopening_benchmark(
         assert a["benchmark"] is None and a["sim_min"] is None
         assert "no simulated benchmark" in inj["evaluator_notes"]["en"]
         assert "median" not in a["benchmark_text"]["en"]
+
+
+def test_a_countys_cards_use_its_own_word():
+    """Reviewer: Fengdu is a county (丰都县) but its cards said 全区, 区气象台, 区交通运输局,
+    区应急指挥中心. The district's own word (its name_zh: 县) is used; Beibei keeps 区."""
+    base = [o.replace("district=beibei", "district=fengdu") for o in BASE]
+    ov = [*base, "scenario=storm", "experiment.drill.window_h=6", "experiment.drill.max_injects=6"]
+    text = json.dumps(make_package(compose_config, ov, 5, "drill-fengdu"), ensure_ascii=False)
+    assert "县应急指挥中心" in text
+    for phrase in ("全区", "区气象台", "区交通运输局", "区应急指挥中心"):
+        assert phrase not in text, phrase
+    from sim.drill.msel import local_words
+
+    same = {"to": {"zh": "区应急指挥中心", "en": "district EOC"}}
+    assert local_words(same, "区") == same

@@ -173,6 +173,36 @@ def blank_times(text: str, lang: str) -> str:
     return _AT.sub(one, text)
 
 
+DISTRICT_PHRASES = ("全区", "区气象台", "区交通运输局", "区应急指挥中心")
+
+
+def district_word(name_zh: str) -> str:
+    """What kind of place the district is, as its own name says: 县 for 丰都县 (a county),
+    区 otherwise (北碚区, 璧山区, 南岸区)."""
+    return "县" if str(name_zh).endswith("县") else "区"
+
+
+def local_words(obj, word: str):
+    """``obj`` (an inject's texts, nested) with the district's own word in the phrases of
+    :data:`DISTRICT_PHRASES` in its Chinese texts: a county's cards say 全县, 县气象台,
+    县交通运输局, 县应急指挥中心 (Fengdu's said 全区 ...). Unchanged for a 区."""
+    if word == "区":
+        return obj
+    if isinstance(obj, dict):
+        return {k: (_swap(v, word) if k == "zh" else local_words(v, word)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [local_words(v, word) for v in obj]
+    return obj
+
+
+def _swap(text, word: str):
+    if not isinstance(text, str):
+        return local_words(text, word)
+    for phrase in DISTRICT_PHRASES:
+        text = text.replace(phrase, phrase.replace("区", word, 1))
+    return text
+
+
 def _hm(minutes: float) -> str:
     """``T+hh:mm``, truncated to the minute (its one home: ``console.clock.t_plus``)."""
     return t_plus(minutes)
@@ -269,7 +299,7 @@ class MselBuilder:
         kind = row.event
         _, cap_zh, cap_en = KINDS[kind]
         write = getattr(self, f"_w_{kind}")
-        body = write(row, clock)
+        body = local_words(write(row, clock), district_word(self.nm.cfg.district.name_zh))
         # the player's card: times counted from the release; the MSEL: at the scheduled time
         body["player_text"] = dict(body["inject"])
         at = clock.start + dt.timedelta(minutes=float(row.t))
