@@ -181,36 +181,62 @@ def test_controller_releases_an_inject_and_the_player_sees_only_that(
     ply = login(browser, srv.url, srv.codes["player"])
     ctl.wait_for_selector("button[data-release]")
     ply.wait_for_selector("text=waiting for the control team")
-    first = pkg["msel"][0]  # its contingency counts from its release: greyed out, refused
-    k = next(i for i, x in enumerate(first["contingency"]) if "player" in x)
-    # (a locator: the page redraws its table every second, an element handle goes stale)
-    button = ctl.locator(f"button[data-contingency='{first['seq']}.{k}']")
-    button.wait_for()
-    assert button.is_disabled() and "not released" in button.get_attribute("title")
-    ctl.evaluate(f"post('/api/contingency/{first['seq']}/{k}')")
-    ctl.wait_for_selector(f"#msg:has-text('inject {first['seq']} has not been released')")
     last = pkg["msel"][-1]
+    # before STARTEX nothing is released (its card would show the secret date and time)
+    button = ctl.locator(f"button[data-release='{last['seq']}']")
+    button.wait_for()
+    assert button.is_disabled() and "not started" in button.get_attribute("title")
+    r = ctl.request.post(f"{srv.url}/api/release/{last['seq']}")
+    assert r.status == 409 and "has not started (STARTEX)" in r.json()["detail"]
+    # the first inject (drill minute 0) is released by the clock at STARTEX
+    assert ctl.request.post(f"{srv.url}/api/clock/start").ok
+    assert ctl.request.post(f"{srv.url}/api/clock/pause").ok
+    ply.wait_for_selector(".card", timeout=5000)
+    out = {c["seq"] for c in ctl.request.get(srv.url + "/api/state").json()["cards"]}
+    assert pkg["msel"][0]["seq"] in out and last["seq"] not in out  # (those due at minute 0)
+    # a contingency counts from its inject's release: greyed out, refused
+    later = [
+        i
+        for i in pkg["msel"][:-1]
+        if i["seq"] not in out and any("player" in x for x in i["contingency"])
+    ]
+    for inj in later[:1]:
+        k = next(i for i, x in enumerate(inj["contingency"]) if "player" in x)
+        # (a locator: the page redraws its table every second, an element handle goes stale)
+        button = ctl.locator(f"button[data-contingency='{inj['seq']}.{k}']")
+        sel = f"button[data-contingency='{inj['seq']}.{k}']"
+        ctl.wait_for_function(  # (the page polls the state every second)
+            f"(document.querySelector(\"{sel}\")?.title||'').includes('not released')"
+        )
+        assert button.is_disabled()
+        ctl.evaluate(f"post('/api/contingency/{inj['seq']}/{k}')")
+        ctl.wait_for_selector(f"#msg:has-text('inject {inj['seq']} has not been released')")
     ctl.click(f"button[data-release='{last['seq']}']")
+    n = len(out) + 1
+    ply.wait_for_function(f"document.querySelectorAll('.card').length=={n}", timeout=5000)
     ply.wait_for_selector(".card", timeout=5000)
     shot(ctl, "controller")
     shot(ply, "player_one_card")
     html = ply.content()
     got = ply.request.get(srv.url + "/api/state").json()
     state = json.dumps(got, ensure_ascii=False)
-    [card] = got["cards"]  # released first: card 1, at the time it was released
+    card = got["cards"][-1]  # released last: card n, at the time it was released
     template = next(c for c in pkg["player_cards"] if c["seq"] == last["seq"])
-    assert card["card"] == 1 and "seq" not in card and "how" not in card
+    assert [c["card"] for c in got["cards"]] == list(range(1, n + 1)) and "seq" not in card
+    assert "how" not in card
     assert card["en"] == fill_times(template["en"], dt.datetime.fromisoformat(card["clock"]))
     assert escape(card["en"]) in html
-    for inj in pkg["msel"][:-1]:  # never released: not on the page, not in the data
+    gone = [i for i in pkg["msel"] if i["seq"] in out or i is last]
+    shown = {i["inject"][lang] for i in gone for lang in ("zh", "en")}
+    for inj in pkg["msel"]:  # never released: not on the page, not in the data
         for lang in ("zh", "en"):
-            if inj["inject"][lang] != last["inject"][lang]:
+            if inj["inject"][lang] not in shown:
                 assert inj["inject"][lang] not in html
                 assert inj["inject"][lang] not in state
     for inj in pkg["msel"]:
         assert inj["synopsis"]["en"] not in html + state
         assert all(a["en"] not in html + state for a in inj["expected"])
-    assert len(ply.query_selector_all(".card")) == 1
+    assert len(ply.query_selector_all(".card")) == n
 
 
 def test_an_evaluators_entry_survives_a_server_restart(browser, package, tmp_path):
@@ -220,14 +246,16 @@ def test_an_evaluators_entry_survives_a_server_restart(browser, package, tmp_pat
     codes = dict(srv.codes)
     try:
         ctl = login(browser, srv.url, codes["controller"])
-        ctl.wait_for_selector("button[data-release='1']")
-        ctl.click("button[data-release='1']")
+        # inject 1 (drill minute 0) is released at STARTEX
+        assert ctl.request.post(f"{srv.url}/api/clock/start").ok
+        assert ctl.request.post(f"{srv.url}/api/clock/pause").ok
         ev = login(browser, srv.url, codes["evaluator"])
         row = pkg["evaluator"][0]["id"]
         ev.wait_for_selector(f"#row-{row}")
         ev.fill("#who", "专家甲")
         # observations that cannot be right are refused, with the reason on the page
-        unreleased = next(r for r in pkg["evaluator"] if r["seq"] != pkg["evaluator"][0]["seq"])
+        out = {c["seq"] for c in ctl.request.get(srv.url + "/api/state").json()["cards"]}
+        unreleased = next(r for r in pkg["evaluator"] if r["seq"] not in out)
         api = srv.url + "/api/observe"
         r = ev.request.post(api, data={"row_id": unreleased["id"], "observed": ""})
         assert r.status == 409 and "has not been released" in r.json()["detail"]
@@ -354,6 +382,8 @@ def test_a_restart_says_when_it_keeps_the_drills_first_speed(
     db = tmp_path / "d.sqlite"
     console, _ = open_console(package[1], db, 60.0, "DRILL_PASSPHRASE", None)
     assert console.clock.speed == 60.0
+    console.clock.start()  # the speed is fixed at STARTEX
+    console.clock.pause()
     capsys.readouterr()
     again, _ = open_console(package[1], db, 600.0, "DRILL_PASSPHRASE", None)
     assert again.clock.speed == 60.0
@@ -361,3 +391,149 @@ def test_a_restart_says_when_it_keeps_the_drills_first_speed(
     assert "runs at speed 60" in err and "--speed 600 is ignored" in err
     open_console(package[1], db, None, "DRILL_PASSPHRASE", None)  # no --speed: nothing to say
     assert capsys.readouterr().err == ""
+
+
+def test_the_clock_speed_is_fixed_at_startex_not_at_the_first_serve(
+    package, tmp_path, monkeypatch, capsys
+):
+    """Reviewer: the first serve locked the speed even if it never reached STARTEX (or never
+    bound its port). Before STARTEX a new --speed applies, without a note."""
+    from sim.drill.console.server import open_console
+
+    monkeypatch.setenv("DRILL_PASSPHRASE", PASS)
+    db = tmp_path / "d.sqlite"
+    first, _ = open_console(package[1], db, 600.0, "DRILL_PASSPHRASE", None)
+    first.store.close()
+    capsys.readouterr()
+    again, _ = open_console(package[1], db, 1.0, "DRILL_PASSPHRASE", None)
+    assert again.clock.speed == 1.0 and again.clock.state() == "ready"
+    assert capsys.readouterr().err == ""
+    again.store.close()
+    kept, _ = open_console(package[1], db, None, "DRILL_PASSPHRASE", None)  # no --speed
+    assert kept.clock.speed == 1.0
+
+
+def test_a_console_stopped_with_sigterm_leaves_every_record_in_the_sqlite_file(package, tmp_path):
+    """Reviewer: a console stopped with SIGTERM left its records only in the -wal; the
+    documented archiving (stop, copy the .sqlite, hash it) copied a partial file. SIGTERM
+    stops it as Ctrl-C does, and closing checkpoints the WAL into the file."""
+    import signal
+    import sqlite3
+    import urllib.parse
+    import urllib.request
+
+    db = tmp_path / "d.sqlite"
+    srv = Server(package[1], db)
+    form = urllib.parse.urlencode({"code": srv.codes["controller"]}).encode()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    opener.open(srv.url + "/login", data=form, timeout=10).read()
+    opener.open(urllib.request.Request(srv.url + "/api/clock/start", b"", method="POST")).read()
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(timeout=15) == 0
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "archive" / "copy.sqlite"  # the .sqlite alone, as archived
+    copy.parent.mkdir()
+    shutil.copyfile(db, copy)
+    con = sqlite3.connect(f"file:{copy}?mode=ro&immutable=1", uri=True)
+    what = [r[0] for r in con.execute("SELECT what FROM audit ORDER BY id")]
+    assert what == ["login", "clock start"]
+    assert con.execute("SELECT state FROM clock").fetchone()[0] == "running"
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "args, problem",
+    [
+        (["--port", "99999"], "--port=99999: must be from 1 to 65535"),
+        (["--port", "0"], "--port=0: must be from 1 to 65535"),
+        (["--host", "no such host.invalid"], "--host='no such host.invalid': not an address"),
+        (["--host", "192.0.2.1"], "--host=192.0.2.1 --port="),  # not this machine's
+        (["--port", "in-use"], "is in use"),
+    ],
+)
+def test_a_bad_port_or_host_is_one_line_before_anything_is_unsealed(
+    package, tmp_path, args, problem
+):
+    """Reviewer: --port 99999 was an OverflowError traceback (rc 1) after unsealing and
+    printing the access codes; a port in use or a bad --host gave uvicorn's rc 3."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    args = [str(taken.getsockname()[1]) if a == "in-use" else a for a in args]
+    db = tmp_path / "d.sqlite"
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "sim.drill", "serve", str(package[1]), "--db", str(db), *args],
+            cwd=ROOT,
+            env={**os.environ, "DRILL_PASSPHRASE": PASS},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert problem in r.stderr and "Traceback" not in r.stderr
+    assert "access code" not in r.stdout and not db.exists()
+
+
+def test_serve_refuses_a_package_that_is_not_the_one_its_records_hold(
+    package, tmp_path, capsys, monkeypatch
+):
+    """Reviewer: serve accepted a re-sealed package whose SHA-256 differed from the one in the
+    records (the console played the new cards, the review scored the stored package)."""
+    from sim.drill.__main__ import main
+    from sim.drill.console.server import open_console
+
+    monkeypatch.setenv("DRILL_PASSPHRASE", PASS)
+    db = tmp_path / "d.sqlite"
+    pkg, sealed = package
+    console, _ = open_console(sealed, db, 60.0, "DRILL_PASSPHRASE", None)
+    console.store.close()
+    resealed = tmp_path / "drill-browser.sealed"  # the same drill id, sealed again
+    seal(pkg, PASS, resealed, {"drill_id": "drill-browser", "district": "beibei"})
+    kept = db.read_bytes()
+    capsys.readouterr()
+    rc = main(["serve", str(resealed), "--db", str(db), "--port", str(_free_port())])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "is not the package these records" in err, err
+    assert db.read_bytes() == kept
+    assert not resealed.with_name(resealed.name + ".openings.jsonl").exists()
+
+
+def test_an_evaluators_unsaved_entry_survives_someone_else_recording(browser, package, tmp_path):
+    """Reviewer: an evaluator's typed time and note (not yet recorded) were wiped whenever
+    anyone recorded anything (the table was rebuilt with innerHTML). They are kept, and so
+    is the cursor; the row recorded is cleared."""
+    pkg, sealed = package
+    srv = Server(sealed, tmp_path / "d.sqlite")
+    try:
+        ctl = login(browser, srv.url, srv.codes["controller"])
+        assert ctl.request.post(f"{srv.url}/api/clock/start").ok
+        assert ctl.request.post(f"{srv.url}/api/clock/pause").ok
+        out = {c["seq"] for c in ctl.request.get(srv.url + "/api/state").json()["cards"]}
+        rows = [r["id"] for r in pkg["evaluator"] if r["seq"] in out]
+        assert len(rows) >= 2
+        mine, other = rows[0], rows[1]
+        ev = login(browser, srv.url, srv.codes["evaluator"])
+        ev.wait_for_selector(f"#row-{other}")
+        ev.fill(f"#t-{mine}", "12:34")
+        ev.fill(f"#n-{mine}", "half typed")
+        ev.focus(f"#n-{mine}")
+        other_ev = login(browser, srv.url, srv.codes["evaluator"])
+        r = other_ev.request.post(
+            srv.url + "/api/observe", data={"row_id": other, "notes": "x", "observed": ""}
+        )
+        assert r.ok, r.text()
+        ev.wait_for_selector(f"#row-{other} .observed", timeout=5000)
+        assert ev.input_value(f"#t-{mine}") == "12:34"
+        assert ev.input_value(f"#n-{mine}") == "half typed"
+        assert ev.evaluate("document.activeElement.id") == f"n-{mine}"
+        ev.fill(f"#t-{mine}", "")
+        ev.click(f"#row-{mine} button")  # recorded (empty time = now): its fields are cleared
+        ev.wait_for_selector(f"#row-{mine} .observed", timeout=5000)
+        assert ev.input_value(f"#n-{mine}") == ""
+    finally:
+        srv.stop()

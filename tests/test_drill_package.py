@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 
 from sim.cli import compose_config
 from sim.config import DrillConfig, DrillHazardConfig
+from sim.core.errors import UserError
 from sim.drill.draw import draw_drill
 from sim.drill.mode import load_sealed, make_package, plan_drill
 from sim.drill.msel import _slower_after
@@ -197,6 +198,29 @@ def test_hazard_is_drawn_by_likelihood_in_its_season():
         assert 0 <= d.start_hour < 24
     given = draw_drill(1, "x", cfg, "earthquake", dt.date(2027, 1, 1))
     assert given.scenario == "earthquake" and not given.drawn
+
+
+def test_a_hazard_without_a_season_day_in_the_horizon_is_never_drawn_nor_named():
+    """Reviewer: horizon_days=20 from 8 December drew flood_evacuation, then failed naming it
+    ('experiment.drill.hazards.flood_evacuation.month_weights: no day ...'): a re-run told
+    the secret hazard. Only hazards with a season day in the horizon are drawn."""
+    summer = [0] * 5 + [1] * 4 + [0] * 3
+    menu = {
+        "flood": DrillHazardConfig(likelihood={"x": 5.0}, month_weights=summer),
+        "quake": DrillHazardConfig(likelihood={"x": 1.0}),
+    }
+    cfg = DrillConfig(hazards=menu, not_before="2027-12-08", horizon_days=20)
+    draws = {draw_drill(s, "x", cfg, None, dt.date(2027, 1, 1)).hazard for s in range(200)}
+    assert draws == {"quake"}
+    cfg = DrillConfig(hazards={"flood": menu["flood"]}, not_before="2027-12-08", horizon_days=20)
+    msgs = set()
+    for s in range(20):  # the same line whatever the seed: it names no drawn hazard
+        with pytest.raises(UserError) as err:
+            draw_drill(s, "x", cfg, None, dt.date(2027, 1, 1))
+        msgs.add(str(err.value))
+    (msg,) = msgs
+    assert msg.startswith("experiment.drill.horizon_days=20:") and "\n" not in msg
+    assert "hazards.flood" not in msg
 
 
 def test_forest_fire_drills_are_dated_inside_the_fire_periods():
@@ -769,3 +793,71 @@ def test_a_package_of_the_wrong_shape_is_refused(pkg_a, change, message):
         check_package(bad)
     records = {k: v for k, v in copy.deepcopy(pkg_a).items() if k not in ("format", "secret")}
     assert check_records_package(records) == records  # the SQLite record needs no seal's parts
+
+
+@pytest.mark.parametrize("cmd", ["open", "serve"])
+def test_a_package_whose_drill_id_is_a_path_is_refused_in_one_line(
+    pkg_a, tmp_path, monkeypatch, capsys, cmd
+):
+    """Reviewer: a package whose drill_id is '../escaped' gave a ValueError traceback (open:
+    mode.py with_name; serve: the SQLite file's name). Refused when the package is read."""
+    from sim.drill.__main__ import main
+
+    bad = json.loads(json.dumps(pkg_a)) | {"drill_id": "../escaped"}
+    path = tmp_path / "d.sealed"
+    seal(bad, "long passphrase", path, {"drill_id": "drill-x", "district": "beibei"})
+    monkeypatch.setenv("DRILL_PASSPHRASE", "long passphrase")
+    import socket
+
+    with socket.socket() as s:  # (serve binds its port first: a free one)
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    rc = main([cmd, str(path), *(["--port", port] if cmd == "serve" else [])])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "drill_id '../escaped'" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sealed", "d.sealed.sha256"]
+    assert not (tmp_path.parent / "escaped.sqlite").exists()
+
+
+def test_warning_and_road_rows_cite_the_plan_lines_their_standards_cite(pkg_a):
+    """Reviewer: the review recommended "not in the plan" for the warning relay (its standard
+    cites 003 L210 in Beibei) and for the road reopening (the layout's repair crews cite
+    004 L247, 快速抢通保通能力). Both rows now carry those lines as their plan_source."""
+    reopen = [a for i in pkg_a["msel"] for a in i["expected"] if a["measure"] == "road_reopen"]
+    assert reopen and {a["plan_source"] for a in reopen} == {"004 L247"}
+    storm = make_package(compose_config, [*BASE, "scenario=storm"], 7, "drill-storm")
+    relay = [a for i in storm["msel"] for a in i["expected"] if a["measure"] == "warning_relay"]
+    led = [a for a in relay if a["standard"]]
+    assert led and all(a["standard"]["source"] == "003 L210" for a in led)
+    assert {a["plan_source"] for a in led} == {"003 L210"}
+
+
+def test_the_cut_off_towns_water_or_air_access_gets_no_road_reopening_benchmark(pkg_a):
+    """Reviewer: "use the town's local stock; arrange access by water or air" was benchmarked
+    against town cut off to reconnected (the roads' reopening, median 503 min) although the
+    evaluator records when water or air access starts. The simulation logs no such time, so
+    the action has no time benchmark (nor percentile), and its note says why."""
+    acts = [(i, a) for i in pkg_a["msel"] for a in i["expected"] if a["measure"] == "isolation"]
+    if not acts:
+        pkg = make_package(compose_config, [*BASE, "scenario=flood_isolation"], 3, "drill-iso")
+        acts = [(i, a) for i in pkg["msel"] for a in i["expected"] if a["measure"] == "isolation"]
+    assert acts
+    for inj, a in acts:
+        assert a["benchmark"] is None and a["sim_min"] is None
+        assert "no simulated benchmark" in inj["evaluator_notes"]["en"]
+        assert "median" not in a["benchmark_text"]["en"]
+
+
+def test_a_countys_cards_use_its_own_word():
+    """Reviewer: Fengdu is a county (丰都县) but its cards said 全区, 区气象台, 区交通运输局,
+    区应急指挥中心. The district's own word (its name_zh: 县) is used; Beibei keeps 区."""
+    base = [o.replace("district=beibei", "district=fengdu") for o in BASE]
+    ov = [*base, "scenario=storm", "experiment.drill.window_h=6", "experiment.drill.max_injects=6"]
+    text = json.dumps(make_package(compose_config, ov, 5, "drill-fengdu"), ensure_ascii=False)
+    assert "县应急指挥中心" in text
+    for phrase in ("全区", "区气象台", "区交通运输局", "区应急指挥中心"):
+        assert phrase not in text, phrase
+    from sim.drill.msel import local_words
+
+    same = {"to": {"zh": "区应急指挥中心", "en": "district EOC"}}
+    assert local_words(same, "区") == same

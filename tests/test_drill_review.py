@@ -404,8 +404,9 @@ def test_console_releases_no_contingency_after_endex(tmp_path):
     console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
     with pytest.raises(HTTPException, match="dropped"):
         console.release_contingency(1, 1)
+    console.store.set_clock("paused", 0.0, time.time(), 60.0)
     console.release_by_hand(1)
-    console.clock.start()
+    console.clock.resume()
     assert console.release_contingency(1, 0)
     console.clock.end()
     with pytest.raises(HTTPException) as exc:
@@ -414,11 +415,14 @@ def test_console_releases_no_contingency_after_endex(tmp_path):
     console.clock.stop()
 
 
-def _console(tmp_path) -> tuple[object, object, str]:
-    """A console on ``_drill_pkg`` (clock not started), its app and a controller session."""
+def _console(tmp_path, started: bool = True) -> tuple[object, object, str]:
+    """A console on ``_drill_pkg``, its app and a controller session; ``started``: its clock
+    paused at STARTEX (nothing is released or observed before it), else not started."""
     from sim.drill.console.server import Console, create_app
 
     console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
+    if started:
+        console.store.set_clock("paused", 0.0, time.time(), 60.0)
     return console, create_app(console), console.store.new_session("controller")
 
 
@@ -614,7 +618,7 @@ def test_console_audits_every_refused_request_and_the_review_lists_them(tmp_path
     ws = load_workbook(out / "review.xlsx")["console log"]
     cells = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     assert len(cells) == 10 and sum(r[4] == "yes" for r in cells) == 9
-    assert cells[-1][1:4] == ["before STARTEX", "controller", "release 1"]
+    assert cells[-1][1:4] == ["T+00:00 paused", "controller", "release 1"]
     assert cells[-1][4] is None
 
 
@@ -641,7 +645,7 @@ def test_console_log_gives_each_record_its_drill_time(tmp_path):
 
     from sim.drill.review import _log_html, console_log
 
-    console, app, ctl = _console(tmp_path)
+    console, app, ctl = _console(tmp_path, started=False)
     store = console.store
     assert _request(app, "GET", "/api/msel", ctl)[0] == 404  # clock ready
     store.set_clock("running", 0.0, time.time() - 30.0, 60.0)  # 30 real s at 1 min/s
@@ -1016,11 +1020,35 @@ def test_a_people_count_after_endex_is_refused_and_not_counted(tmp_path):
     assert got["1B"] == "not met"  # the 150 typed by ENDEX, not the 3000 after it
 
 
+def test_nothing_is_released_or_observed_before_startex(tmp_path):
+    """Reviewer: POST /api/release/5 before STARTEX worked and the player's card showed the
+    drill's secret date and time while the clock was blanked; an observation with an empty
+    time was accepted at drill minute 0 and scored "ok". Both are refused (409, audited)."""
+    import json
+
+    console, app, ctl = _console(tmp_path, started=False)
+    ev, pl = console.store.new_session("evaluator"), console.store.new_session("player")
+    status, body = _post(app, "/api/release/1", ctl)
+    assert status == 409 and "has not started (STARTEX)" in body["detail"]
+    console.store.release(1, "inject", None, 0.0, "manual", lambda n: {"card": n, "clock": "x"})
+    for observed in ("", "15:50", "150"):
+        raw = json.dumps({"row_id": "1B", "observed": observed}).encode()
+        status, body = _request(app, "POST", "/api/observe", ev, raw)
+        assert status == 409 and "STARTEX" in json.loads(body)["detail"]
+    assert console.store.observations() == []
+    # a card released by an earlier console before STARTEX is not shown before it
+    state = json.loads(_request(app, "GET", "/api/state", pl)[1])
+    assert state["cards"] == [] and state["clock"] == "--"
+    refused = [a for a in console.store.audit_log() if a["what"].startswith("refused")]
+    assert len(refused) == 4 and "409: the drill has not started" in refused[0]["what"]
+    console.clock.stop()
+
+
 def test_the_player_view_shows_no_clock_before_startex(tmp_path):
     """Reviewer: GET /api/state as player before STARTEX gave the drill's date and time."""
     import json
 
-    console, app, ctl = _console(tmp_path)
+    console, app, ctl = _console(tmp_path, started=False)
     pl = console.store.new_session("player")
     status, raw = _request(app, "GET", "/api/state", pl)
     state = json.loads(raw)
@@ -1188,3 +1216,83 @@ def test_review_of_tampered_records_is_one_line_and_never_changes_the_file(tmp_p
         "good.sqlite",
         "good_out",
     ]  # (nor any -wal, -shm made beside it)
+
+
+def test_a_second_review_never_replaces_the_first(tmp_path, capsys):
+    """Reviewer: `python -m sim.drill review <records>` run twice silently replaced the first
+    review's review.xlsx. An existing non-empty review folder is refused (one line, exit 2,
+    nothing changed); --out to another folder writes a second review."""
+    import json
+
+    from sim.drill.__main__ import main
+
+    store = Store(tmp_path / "d.sqlite")
+    store.set_meta("package", json.dumps(_drill_pkg(), ensure_ascii=False))
+    store.close()
+    assert main(["review", str(tmp_path / "d.sqlite")]) == 0
+    first = tmp_path / "drill-test_review"
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    capsys.readouterr()
+    assert main(["review", str(tmp_path / "d.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already exists" in err and "--out" in err, err
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    assert main(["review", str(tmp_path / "d.sqlite"), "--out", str(tmp_path / "again")]) == 0
+    assert (tmp_path / "again" / "review.xlsx").exists()
+
+
+def test_a_drill_is_never_resumed(capsys):
+    """Reviewer: experiment.resume=true into a folder holding a sealed drill sealed a second
+    one and replaced README.txt (the first one's SHA-256 note). Refused in one line."""
+    from sim.cli import compose_config
+    from sim.core.errors import UserError
+    from sim.drill.draw import check_drill_config
+
+    base = ["experiment=drill", "district=beibei", "experiment.drill.not_before=2090-01-01"]
+    check_drill_config(compose_config(base), base)
+    ov = [*base, "experiment.resume=true"]
+    with pytest.raises(UserError) as err:
+        check_drill_config(compose_config(ov), ov)
+    assert str(err.value).startswith("experiment.resume=true: a drill is never resumed")
+
+
+@pytest.mark.parametrize("count", ["①", "²", "١٢", "１２"])
+def test_a_people_count_in_other_digits_is_a_400_not_a_500(tmp_path, count):
+    """Reviewer: an evaluator's people count '①' or '²' gave HTTP 500 ('²'.isdigit() is
+    True, int('²') raises). Only ASCII digits are a count; anything else is a refused
+    time (400, audited)."""
+    import json
+
+    console, app, ctl = _console(tmp_path)
+    ev = console.store.new_session("evaluator")
+    assert _post(app, "/api/release/1", ctl)[0] == 200
+    body = json.dumps({"row_id": "1B", "observed": count}).encode()
+    status, raw = _request(app, "POST", "/api/observe", ev, body)
+    assert status == 400 and "HH:MM" in json.loads(raw)["detail"]
+    assert console.store.observations() == []
+    assert console.store.audit_log()[-1]["what"].startswith("refused POST /api/observe (400")
+    console.clock.stop()
+
+
+def test_review_times_are_utc_labelled_and_t_plus_is_truncated_like_the_clock(monkeypatch):
+    """Reviewer: the review's real times were the reviewing machine's local time, unlabelled;
+    T+ was rounded (ENDEX at drill minute 412.9 read T+06:53 in the review, 06:52 on the
+    console's clock, which truncates). UTC, labelled; T+ truncated, one rule everywhere."""
+    import datetime as dt
+
+    from sim.drill.console.clock import clock_minute, t_plus
+    from sim.drill.msel import _hm
+    from sim.drill.review import _wall_text
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        wall = dt.datetime(2027, 6, 1, 10, 2, 3, tzinfo=dt.UTC).timestamp()
+        assert _wall_text(wall) == "2027-06-01 10:02:03 UTC"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert _hm(412.9) == t_plus(412.9) == "T+06:52"
+    startex = dt.datetime(2027, 6, 1, 15, 50)
+    assert clock_minute(startex, 412.9).strftime("%H:%M") == "22:42"  # 15:50 + 6:52
+    assert _hm(15.0 - 1e-12) == "T+00:15" and _hm(-0.5) == "T-00:01"

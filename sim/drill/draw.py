@@ -61,6 +61,15 @@ def _weights(menu: dict[str, DrillHazardConfig], district: str) -> dict[str, flo
     return {k: v / total for k, v in w.items() if v > 0}
 
 
+def _day_weights(h: DrillHazardConfig | None, days: list[dt.date]) -> np.ndarray:
+    """Each day's weight for hazard ``h`` (its month's weight, 0 outside its periods)."""
+    months = h.month_weights if h is not None else [1.0] * 12
+    periods = h.periods if h is not None else []
+    return np.array(
+        [months[d.month - 1] * (not periods or in_periods(d, periods)) for d in days], dtype=float
+    )
+
+
 def draw_drill(
     secret_seed: int,
     district: str,
@@ -75,6 +84,8 @@ def draw_drill(
     rng: np.random.Generator = Streams(secret_seed, 0)("drill/draw")
     menu = drill.hazards
     likelihood = _weights(menu, district) if menu else {}
+    first = dt.date.fromisoformat(drill.not_before) if drill.not_before else earliest
+    days = [first + dt.timedelta(days=i) for i in range(drill.horizon_days)]
     if given_scenario:
         hits = [k for k, h in menu.items() if (h.scenario or k) == given_scenario]
         hazard = hits[0] if hits else ""
@@ -82,18 +93,23 @@ def draw_drill(
     else:
         if not likelihood:
             raise UserError("experiment.drill.hazards: empty; give scenario=... or a hazard menu")
-        keys = sorted(likelihood)
+        # Only hazards with a season day inside the horizon take part in the draw: checked
+        # after the draw, the error named the secretly drawn hazard (a re-run revealed it).
+        keys = sorted(k for k in likelihood if _day_weights(menu[k], days).sum() > 0)
+        if not keys:
+            raise UserError(
+                f"experiment.drill.horizon_days={drill.horizon_days}: no day of any drill "
+                f"hazard's season ({', '.join(sorted(likelihood))}) falls within "
+                f"{drill.horizon_days} days from {first}; give a longer horizon or another "
+                "not_before"
+            )
+        total = sum(likelihood[k] for k in keys)
+        likelihood = {k: likelihood[k] / total for k in keys}
         hazard = str(rng.choice(keys, p=[likelihood[k] for k in keys]))
         scenario, drawn = menu[hazard].scenario or hazard, True
     h = menu.get(hazard) if hazard else None
-    first = dt.date.fromisoformat(drill.not_before) if drill.not_before else earliest
-    days = [first + dt.timedelta(days=i) for i in range(drill.horizon_days)]
-    months = h.month_weights if h is not None else [1.0] * 12
-    periods = h.periods if h is not None else []
-    w = np.array(
-        [months[d.month - 1] * (not periods or in_periods(d, periods)) for d in days], dtype=float
-    )
-    if w.sum() <= 0:
+    w = _day_weights(h, days)
+    if w.sum() <= 0:  # only a scenario given by the designer (not secret) gets here
         raise UserError(
             f"experiment.drill.hazards.{hazard}.month_weights: no day of its season falls "
             f"within {drill.horizon_days} days from {first}"
@@ -140,7 +156,8 @@ def check_drill_config(
     ``conf`` is the composed config (typed or a DictConfig); nothing is checked unless
     ``experiment.mode`` is ``drill``. ``today`` is the machine's local date by default.
     A ``not_before`` before today is refused (the date would be drawn from the past), and
-    so is ``scenario=audit`` (the whole-plan audit is not one scenario: no injects).
+    so are ``scenario=audit`` (the whole-plan audit is not one scenario: no injects) and
+    ``experiment.resume=true`` (a second drill sealed over the first one's folder).
     """
     if conf.experiment.mode != "drill":
         return
@@ -154,6 +171,12 @@ def check_drill_config(
         raise UserError(
             f"experiment.drill.not_before='{drill.not_before}': is in the past (today is "
             f"{today.isoformat()}); give today or a later date, or '' for tomorrow"
+        )
+    if conf.experiment.resume:
+        raise UserError(
+            "experiment.resume=true: a drill is never resumed (it would seal a second drill "
+            "into the folder and replace README.txt, the first one's SHA-256 note); leave "
+            "experiment.resume out, or give a new hydra.run.dir"
         )
     if given_scenario(overrides) == "audit":
         menu = sorted({h.scenario or k for k, h in drill.hazards.items()})

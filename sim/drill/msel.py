@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.core.events import SEVERE_CONVECTION
+from sim.drill.console.clock import t_plus
 from sim.drill.measures import fmt_minutes
 from sim.drill.names import Name, Namer, bilingual
 
@@ -172,11 +173,42 @@ def blank_times(text: str, lang: str) -> str:
     return _AT.sub(one, text)
 
 
+DISTRICT_PHRASES = ("全区", "区气象台", "区交通运输局", "区应急指挥中心")
+
+
+def district_word(name_zh: str) -> str:
+    """What kind of place the district is, as its own name says: 县 for 丰都县 (a county),
+    区 otherwise (北碚区, 璧山区, 南岸区)."""
+    return "县" if str(name_zh).endswith("县") else "区"
+
+
+def local_words(obj, word: str):
+    """``obj`` (an inject's texts, nested) with the district's own word in the phrases of
+    :data:`DISTRICT_PHRASES` in its Chinese texts: a county's cards say 全县, 县气象台,
+    县交通运输局, 县应急指挥中心 (Fengdu's said 全区 ...). Unchanged for a 区."""
+    if word == "区":
+        return obj
+    if isinstance(obj, dict):
+        return {k: (_swap(v, word) if k == "zh" else local_words(v, word)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [local_words(v, word) for v in obj]
+    return obj
+
+
+def _swap(text, word: str):
+    if not isinstance(text, str):
+        return local_words(text, word)
+    for phrase in DISTRICT_PHRASES:
+        text = text.replace(phrase, phrase.replace("区", word, 1))
+    return text
+
+
 def _hm(minutes: float) -> str:
-    m = int(round(minutes))
-    sign = "-" if m < 0 else "+"
-    m = abs(m)
-    return f"T{sign}{m // 60:02d}:{m % 60:02d}"
+    """``T+hh:mm``, truncated to the minute (its one home: ``console.clock.t_plus``)."""
+    return t_plus(minutes)
+
+
+ROAD_REOPEN_LINE = "004 L247"  # 快速抢通保通能力: what the layouts' repair crews cite
 
 
 @dataclass
@@ -267,7 +299,7 @@ class MselBuilder:
         kind = row.event
         _, cap_zh, cap_en = KINDS[kind]
         write = getattr(self, f"_w_{kind}")
-        body = write(row, clock)
+        body = local_words(write(row, clock), district_word(self.nm.cfg.district.name_zh))
         # the player's card: times counted from the release; the MSEL: at the scheduled time
         body["player_text"] = dict(body["inject"])
         at = clock.start + dt.timedelta(minutes=float(row.t))
@@ -496,7 +528,7 @@ class MselBuilder:
                 f"{road.zh}恢复通行，通报各队伍调整路线",
                 f"{road.en} reopened; teams told to change routes",
                 "district EOC",
-                "",
+                self._reopen_source(crews),
                 "road_reopen",
                 str(row.entity),
                 t,
@@ -563,11 +595,26 @@ class MselBuilder:
             "method": _n("卫星电话 / 应急广播", "satellite phone / emergency radio"),
             "expected": acts,
             "evaluator_notes": _n(
-                "核实该镇本地储备可保障多少人（标准见下）；记录水路/空中通道启用时刻。",
+                "核实该镇本地储备可保障多少人（标准见下）；记录水路/空中通道启用时刻"
+                "（无模拟基准：模拟未记录水路/空中通道启用时刻，其孤立至恢复连通时间是道路抢通）。",
                 "Check how many people the town's own stock covers (standard below); record "
-                "when water or air access starts.",
+                "when water or air access starts (no simulated benchmark for it: the "
+                "simulation logs no start of water or air access, and its time from cut off "
+                "to reconnected is the roads' reopening).",
             ),
         }
+
+    def _reopen_source(self, crews: list) -> str:
+        """The plan line of a road's reopening: 004 L247 (提高因灾毁道路...快速抢通保通能力),
+        where the layout's repair crews (the one sent, else any) cite it; else none (the
+        review said "not in the plan" for a row its own crews' line covers)."""
+        rep = self.nm.cfg.layout.repair
+        if crews:
+            srcs = [self.nm.team(crews[0][0], "repair")[2]]
+        else:
+            srcs = [c.source for c in rep.crews.values()] if rep is not None else []
+        parts = {p.strip() for src in srcs for p in str(src).split(";")}
+        return ROAD_REOPEN_LINE if ROAD_REOPEN_LINE in parts else ""
 
     def nm_standard(self, metric: str) -> dict | None:
         """The district's plan target on ``metric`` (threshold and seed line), if any."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
+import re
 
 import pandas as pd
 
@@ -145,8 +146,14 @@ def build_package(
         for a in inj["expected"]:
             if a["standard"] and a["standard"]["kind"] == "lead":
                 a["standard"] = lead_standard(a["standard"], warn_std, reach_std)
+                # the row's plan line is its standard's (warned before impact: 002 L165,
+                # 003 L210, ...): the review said "not in the plan" for it
+                if a["standard"] is not None and reach_std is not None:
+                    a["plan_source"] = a["plan_source"] or reach_std["source"]
             a["benchmark"] = None
-            if not a["measure"] or a["measure"] == "warning_relay":
+            if a["measure"] in NO_TIME_BENCHMARK:
+                a["sim_min"] = None  # (the measure's time is not this action's)
+            if not a["measure"] or a["measure"] in ("warning_relay", *NO_TIME_BENCHMARK):
                 continue
             key = f"{a['measure']}/{a['sub']}"
             if key not in benches:
@@ -335,6 +342,12 @@ REQUIRED = (
     "benchmarks",
 )
 # what the console and the review read of a package (the SQLite file holds it in the clear)
+# measures whose simulated time is not the expected action's, so no time benchmark (no
+# median, P90, percentile, "slower" prompt): the cut-off town's action is "use the local
+# stock; arrange access by water or air", but the simulation logs no time at which water or
+# air access starts - its 'isolation' time (cut off to reconnected) is the roads' reopening
+NO_TIME_BENCHMARK = ("isolation",)
+DRILL_ID = r"drill-[0-9A-Za-z]{1,32}"  # what a package's drill_id may be (a file name part)
 RECORDS = ("drill_id", "district", "scenario", "clock", "msel", "evaluator", "benchmarks")
 INJECT_FIELDS = ("seq", "t_min", "kind", "inject", "synopsis", "expected")
 EVALUATOR_FIELDS = (
@@ -380,6 +393,13 @@ def check_records_package(
     missing = [k for k in required if k not in pkg]
     if missing:
         raise SealError(f"drill package: missing '{missing[0]}'")
+    drill_id = pkg["drill_id"]
+    if not isinstance(drill_id, str) or not re.fullmatch(DRILL_ID, drill_id):
+        # (it names files and folders beside the package: '../escaped' would leave them)
+        raise SealError(
+            f"drill package: drill_id {str(drill_id)[:40]!r} is not of the form "
+            "drill-<letters and digits>"
+        )
     for k in ("msel", "evaluator"):
         _check_records(pkg, k)
     for k in ("clock", "benchmarks", "district", "scenario"):

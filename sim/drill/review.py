@@ -40,7 +40,7 @@ from sim.drill.msel import DrillClock, _hm
 from sim.drill.names import TIER_LABELS
 from sim.drill.package import benchmark_text, check_records_package
 from sim.drill.sheets import _save, _sheet, bi, esc, header, page
-from sim.run.outputs import atomic_write_text, safe_mkdir
+from sim.run.outputs import atomic_write_text, one_line_os_errors, safe_mkdir
 
 # measure -> recommendation (zh, en); {src} = the plan line of the action
 ADVICE: dict[str, tuple[str, str]] = {
@@ -258,7 +258,9 @@ ENDEX_BY = {  # who ended the drill (Store.endex) -> (zh, en)
 
 
 def _wall_text(wall: float) -> str:
-    return dt.datetime.fromtimestamp(wall).isoformat(sep=" ", timespec="seconds")
+    """A real (wall) time in UTC, labelled: the reviewing machine's own zone, unlabelled,
+    made a review read differently on another machine."""
+    return dt.datetime.fromtimestamp(wall, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def endex_record(pkg: dict, endex: tuple[float, float, str] | None) -> dict | None:
@@ -722,6 +724,13 @@ def review(drill: Path, out: Path | None) -> Path:
         what = f"{type(exc).__name__}: {exc}"
         raise UserError(f"{drill}: its drill package or records are malformed ({what})") from None
     out = Path(out) if out else Path(store.path).with_name(f"{pkg['drill_id']}_review")
+    # an earlier review is never replaced (it may be the one handed over): choose --out
+    with one_line_os_errors(out):
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise UserError(
+                f"{out}: already exists and is not an empty folder (an earlier review is "
+                "never replaced; choose another folder with --out)"
+            )
     safe_mkdir(out, out.parent)  # (the folder itself may not be a link either)
     atomic_write_text(out / "review.html", html, out)
     review_xlsx(pkg, rows, conts, endex, out / "review.xlsx", log)

@@ -11,6 +11,7 @@ out meanwhile: then ENDEX is recorded at the window's end and nothing is release
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,17 @@ def clock_minute(startex: dt.datetime, drill_min: float) -> dt.datetime:
     """The clock minute (seconds dropped) of drill minute ``drill_min``, STARTEX being at
     ``startex``: what an evaluator types (HH:MM), and so what observed times compare by."""
     return (startex + dt.timedelta(minutes=drill_min)).replace(second=0, microsecond=0)
+
+
+def t_plus(drill_min: float) -> str:
+    """``T+hh:mm`` of a drill minute, truncated to the minute like every clock time (the
+    console's clock, ``clock_minute``): the one rule for the MSEL, the console and the
+    review (the review rounded, and showed ENDEX at T+06:53 where the console said 06:52).
+    (A billionth of a minute is allowed for float error: 14.9999999999 is 15.)"""
+    m = math.floor(drill_min + 1e-9)
+    sign = "-" if m < 0 else "+"
+    m = abs(m)
+    return f"T{sign}{m // 60:02d}:{m % 60:02d}"
 
 
 def minutes_after(startex: dt.datetime, released_min: float, observed_min: float) -> float:
@@ -150,7 +162,12 @@ class DrillClock:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the SimPy thread (it notices within ``TICK_S``) and wait for it, so that
+        nothing writes to the records after they are closed."""
         self._gen += 1
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
 
     # ------------------------------------------------------------------ the SimPy loop
     def _run(self, gen: int, overdue: str) -> None:

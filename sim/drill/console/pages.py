@@ -19,7 +19,7 @@ const $=s=>document.querySelector(s);
 const e=s=>String(s??'').replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
 const bi=d=>d?`${e(d.zh)}<br><span class=en>${e(d.en)}</span>`:'';
 async function post(u,b){const r=await fetch(u,{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(b||{})});
- if(!r.ok){$('#msg').textContent=(await r.json()).detail||r.status} else {$('#msg').textContent=''} tick();}
+ if(!r.ok){$('#msg').textContent=(await r.json()).detail||r.status} else {$('#msg').textContent=''} tick(); return r.ok;}
 function head(s){$('#clock').textContent=s.clock; $('#state').textContent=s.state;
  $('#dmin').textContent='T+'+String(Math.floor(s.drill_min/60)).padStart(2,'0')+':'+String(Math.floor(s.drill_min%60)).padStart(2,'0');}
 function cards(s){return s.cards.map(c=>`<div class=card data-card="${e(c.card)}"><div class=no>信息卡 Card ${e(c.card)} · ${e(c.released_clock)} · ${bi(c.method)}</div>
@@ -38,7 +38,7 @@ function render(s){
  const n=s.next; $('#next').innerHTML=n?`下一注入 next: #${n.seq} in ${n.in_min.toFixed(1)} drill min (${Math.max(0,n.in_min*60/s.speed).toFixed(0)} s)`:'全部注入已发布 all injects released';
  const cr=new Set(s.contingencies_released.map(x=>x.join('.'))), end=s.state==='ended';
  const off=t=>t?` disabled title="${t}"`:'';  // greyed out, with the reason the server would give
- const endt=end?'演练已结束 the drill has ended (ENDEX)':'';
+ const endt=end?'演练已结束 the drill has ended (ENDEX)':(s.state==='ready'?'演练尚未开始 the drill has not started (STARTEX)':'');
  $('#msel').innerHTML=s.msel.map(i=>`<tr class="${i.released?'rel':(n&&n.seq==i.seq?'due':'')}" id="inj-${i.seq}"><td>${i.seq}</td><td>${e(i.scenario_time)}<br>${e(i.clock)}</td>
  <td>${bi(i.synopsis)}</td><td>${bi(i.inject)}</td><td>${i.expected.map(a=>`<b>${i.seq}${e(a.id)}</b> ${bi(a)}<br><i>${bi(a.benchmark_text)}</i>`).join('<br>')}</td>
  <td>${i.released?'已发布 released':`<button data-release="${i.seq}" onclick="post('/api/release/${i.seq}')"${off(endt)}>发布 release</button>`}
@@ -48,12 +48,20 @@ function render(s){
     "evaluator": """
 let seen='';
 function render(s){const key=JSON.stringify([s.rows.map(r=>r.id),s.observations.length]); if(key===seen)return; seen=key;
+ // the table is rebuilt when anyone records anything: what is being typed (not yet
+ // recorded) and where the cursor is are kept across it
+ const keep={}; document.querySelectorAll('#rows input').forEach(i=>{keep[i.id]=i.value});
+ const f=document.activeElement, fid=f&&f.closest&&f.closest('#rows')?f.id:'';
+ const sel=fid?[f.selectionStart,f.selectionEnd]:null;
  const obs={}; s.observations.forEach(o=>{(obs[o.row_id]=obs[o.row_id]||[]).push(o)});
  $('#rows').innerHTML=s.rows.map(r=>`<tr id="row-${e(r.id)}"><td>${e(r.id)}</td><td>${e(r.clock)}</td><td>${bi(r.action)}<br><i>${e(r.who)} ${e(r.plan_source)}</i></td>
  <td>${bi(r.benchmark_text)}</td><td class=obs>${(obs[r.id]||[]).map(o=>`<div class=observed>${e(o.observed_text)} ${e(o.evaluator)} ${e(o.notes)}</div>`).join('')}
  <input size=8 placeholder="${r.people?'HH:MM / 人数':'HH:MM'}" id="t-${e(r.id)}"> <input size=14 placeholder="备注 notes" id="n-${e(r.id)}">
- <button onclick="rec('${e(r.id)}')">记录 record</button></td></tr>`).join('');}
-function rec(id){post('/api/observe',{row_id:id,observed:$('#t-'+id).value,notes:$('#n-'+id).value,evaluator:$('#who').value})}
+ <button onclick="rec('${e(r.id)}')">记录 record</button></td></tr>`).join('');
+ for(const [k,v] of Object.entries(keep)){const i=document.getElementById(k); if(i)i.value=v;}
+ const g=fid&&document.getElementById(fid); if(g){g.focus(); try{g.setSelectionRange(sel[0],sel[1])}catch(_){}}}
+async function rec(id){const ok=await post('/api/observe',{row_id:id,observed:$('#t-'+id).value,notes:$('#n-'+id).value,evaluator:$('#who').value});
+ if(ok){$('#t-'+id).value='';$('#n-'+id).value=''}}  // recorded: this row's fields are done
 """,
 }
 

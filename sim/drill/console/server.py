@@ -14,8 +14,12 @@ them, since a player reaching for the controller's view is a breach of the doubl
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
+import re
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -84,6 +88,8 @@ class Console:
         late is still that day's, not the next). A time with a time-zone offset is refused
         (HTTP 400): the drill's clock times have none."""
         text = text.strip()
+        if not text.isascii():  # (int() reads other scripts' digits too: '١٢:٠٠')
+            return None
         limit = self.startex + dt.timedelta(minutes=self.clock.now() + OBSERVE_AHEAD_MIN)
         try:
             if len(text) <= 5:
@@ -160,8 +166,10 @@ class Console:
         or after ENDEX, it is a note, which never changes the observed time (without a note
         it is refused). HTTPException 400/409 with the reason otherwise."""
         row = self.rows[row_id]
+        self.refuse_before_startex("observation")
         std = row.get("standard") or {}
-        if std.get("kind") == "people" and text.isdigit():  # a quantity: people covered
+        # a quantity: people covered (ASCII digits only: '²'.isdigit() is True, int('²') fails)
+        if std.get("kind") == "people" and re.fullmatch(r"[0-9]{1,9}", text):
             if self.clock.ended():  # (like a time after ENDEX: not what was seen by then)
                 raise HTTPException(
                     409,
@@ -201,6 +209,12 @@ class Console:
         return {"id": oid, "observed_min": when}
 
     # ------------------------------------------------------------------ actions
+    def refuse_before_startex(self, what: str) -> None:
+        """HTTP 409 before STARTEX (clock ``ready``): a release would stamp its card with the
+        drill's secret date and time, and an observation would count from drill minute 0."""
+        if self.clock.state() == "ready":
+            raise HTTPException(409, f"the drill has not started (STARTEX): no {what} before it")
+
     def refuse_after_endex(self, what: str) -> None:
         """HTTP 409 once the drill has ended (declared, or the window over): no ``what``."""
         if self.clock.ended():
@@ -220,7 +234,9 @@ class Console:
         )
 
     def release_by_hand(self, seq: int) -> bool:
-        """The controller releases inject ``seq`` now (early or late), never after ENDEX."""
+        """The controller releases inject ``seq`` now (early or late), never before STARTEX
+        nor after ENDEX."""
+        self.refuse_before_startex("inject released")
         self.refuse_after_endex("inject released")
         return self.release_inject(seq, self.clock.now(), "manual")
 
@@ -232,6 +248,7 @@ class Console:
             raise HTTPException(400, "this contingency was dropped: it falls after ENDEX")
         if "player" not in c:
             raise HTTPException(400, "this contingency releases another inject: release it")
+        self.refuse_before_startex("contingency")
         self.refuse_after_endex("contingency")
         rel = self.inject_release(seq)
         if rel is None:
@@ -276,7 +293,8 @@ class Console:
         rel = self.store.released()
         if role == "player":  # the cards as handed over: no MSEL number, nor how they came
             if out["state"] == "ready":  # before STARTEX the drill's date and time are secret
-                out["clock"] = "--"
+                out["clock"] = "--"  # (and so are a card's: nothing is released before it)
+                rel = []
             out["cards"] = [player_view(r["card"]) for r in rel]
             return out
         out["cards"] = [r["card"] | {"how": r["how"], "kind": r["kind"]} for r in rel]
@@ -476,6 +494,14 @@ def open_console(
     known = store.meta("drill_id")
     if known is not None and known != pkg["drill_id"]:
         raise UserError(f"{db}: belongs to drill {known}, not {pkg['drill_id']}")
+    kept_sha = store.meta("sha256")
+    if known is not None and kept_sha is not None and kept_sha != digest:
+        # (a re-sealed package: the console would play its cards, the review score the
+        # package the records hold)
+        raise UserError(
+            f"{sealed}: SHA-256 {digest} is not the package these records were started with "
+            f"({kept_sha}, in {db}); serve that package, or give a new --db"
+        )
     if known is None:
         store.set_meta("drill_id", pkg["drill_id"])
         store.set_meta("package", json.dumps(pkg, ensure_ascii=False))
@@ -483,15 +509,58 @@ def open_console(
     record_opening(Path(sealed), digest, db)
     codes = store.ensure_codes()
     kept = store.clock()
+    if kept is not None and kept[0] == "ready" and speed is not None:
+        # the speed is fixed at STARTEX: a console that never started (or never listened)
+        # paced nothing yet, so a new --speed applies
+        store.set_clock("ready", 0.0, time.time(), float(speed))
+        kept = None
     if kept is not None and speed is not None and float(speed) != kept[3]:
         print(  # the drill keeps its pace: its scheduled releases were timed at that speed
-            f"note: this drill's clock runs at speed {kept[3]:g} (set at its first start); "
+            f"note: this drill's clock runs at speed {kept[3]:g} (set at its STARTEX); "
             f"--speed {speed:g} is ignored (a new --db starts a drill afresh)",
             file=sys.stderr,
         )
     console = Console(pkg, store, 1.0 if speed is None else speed)
     console.clock.resume_thread()  # a restart continues a running drill
     return console, codes
+
+
+def check_port(port: int) -> None:
+    """Refuse a port outside 1..65535 in one line (``--port 99999`` was an OverflowError
+    traceback after the package was unsealed and the access codes printed)."""
+    if not 1 <= port <= 65535:
+        raise UserError(f"--port={port}: must be from 1 to 65535")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The console's listening socket, bound before anything is unsealed or written: a bad
+    ``--host`` or a port in use is one line (it was uvicorn's exit status 3 after the
+    access codes were printed)."""
+    check_port(port)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise UserError(f"--host={host!r}: not an address of this machine ({exc})") from None
+    family, kind, proto, _, addr = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        raise UserError(f"--host={host} --port={port}: {why}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Stopped(Exception):
+    """SIGTERM: stop the console as Ctrl-C does (the records closed, checkpointed)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Stopped
 
 
 def serve(
@@ -503,21 +572,42 @@ def serve(
     passphrase_env: str,
     sha256: str | None,
 ) -> None:
-    """``python -m sim.drill serve``: run the console until interrupted."""
+    """``python -m sim.drill serve``: run the console until interrupted (Ctrl-C or SIGTERM:
+    either closes the records, so that the .sqlite file alone holds every one)."""
     import uvicorn
 
     check_speed(speed)
-    console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
-    print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
-    if codes:
-        for role, code in codes.items():
-            print(f"access code {role}: {code}", flush=True)
-    else:
-        print("access codes: as printed at the first start of this drill", flush=True)
-    print(
-        f"drill console: http://{host}:{port}/  (clock {console.clock.state()}, "
-        f"speed {console.clock.speed:g}x)",
-        flush=True,
-    )
-    uvicorn.run(create_app(console), host=host, port=port, log_level="warning")
-    console.clock.stop()
+    sock = bind(host, port)
+    try:
+        console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
+        if codes:
+            for role, code in codes.items():
+                print(f"access code {role}: {code}", flush=True)
+        else:
+            print("access codes: as printed at the first start of this drill", flush=True)
+        print(
+            f"drill console: http://{host}:{port}/  (clock {console.clock.state()}, "
+            f"speed {console.clock.speed:g}x)",
+            flush=True,
+        )
+        # uvicorn shuts down gracefully on SIGTERM, then raises it again once its own
+        # handler is gone: by default that killed the process before the records were closed
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            server = uvicorn.Server(
+                uvicorn.Config(create_app(console), log_level="warning", lifespan="off")
+            )
+            server.run(sockets=[sock])
+        except (KeyboardInterrupt, _Stopped):
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    finally:
+        console.clock.stop()
+        console.store.close()
+        sock.close()

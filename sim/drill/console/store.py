@@ -4,6 +4,7 @@ the console restarts where it stopped."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -121,8 +122,18 @@ class Store:
             raise UserError(f"{self.path}: not a drill's records (no table {', '.join(missing)})")
 
     def close(self) -> None:
+        """Close the file; the console's writes are checkpointed into it first (WAL
+        truncated), so that the .sqlite file alone holds every record (copy it and hash it
+        at ENDEX: docs/drills.md). Closing twice is harmless."""
         with self.lock:
+            if getattr(self, "db", None) is None:
+                return
+            if not self.readonly:
+                # (another connection still reading: the WAL stays, nothing is lost)
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.db.close()
+            self.db = None
 
     # ------------------------------------------------------------------ meta, package
     def meta(self, key: str) -> str | None:
