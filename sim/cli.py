@@ -237,8 +237,10 @@ class _Preflight:
         runs, plan = None, None
         if job.experiment.mode == "drill":  # a past not_before, scenario=audit
             from sim.drill.draw import check_drill_config
+            from sim.drill.mode import check_menu
 
             check_drill_config(job, overrides)
+            check_menu(overrides, job.experiment.drill)
         self.check_design_scenarios(job)
         if job.scenario.name == "audit":
             runs = audit_runs([*overrides, *self.search], job, self.yaml_problems)

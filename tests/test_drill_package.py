@@ -861,3 +861,25 @@ def test_a_countys_cards_use_its_own_word():
 
     same = {"to": {"zh": "区应急指挥中心", "en": "district EOC"}}
     assert local_words(same, "区") == same
+
+
+def test_a_broken_menu_entry_is_refused_whatever_is_drawn(tmp_path):
+    """A menu entry naming a scenario that does not exist was found only when drawn, so its
+    error named the drawn hazard (and a run that succeeded told it was another). The
+    pre-flight now refuses it whatever the (fresh, random) secret seed draws, before
+    anything is written: two runs, each of which the old code passed unless it drew the
+    landslide."""
+    env = {**os.environ, "DRILL_PASSPHRASE": "menu pass"}
+    broken = "experiment.drill.hazards.landslide.scenario=nonexistent"
+    for run in ("a", "b"):
+        out = tmp_path / f"run_{run}"
+        args = [sys.executable, "run_sim.py", *BASE, broken, f"hydra.run.dir={out}"]
+        r = _run(args, env, ROOT)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip() == (
+            "error: experiment.drill.hazards.landslide.scenario=nonexistent: no such scenario "
+            "(available: audit, cascade, chemical, chemical_evacuation, earthquake, "
+            "fire_extreme_day, fire_season, flood, flood_evacuation, flood_evacuation_stress, "
+            "flood_isolation, geohazard_evacuation, landslide, storm)"
+        )
+        assert not out.exists()

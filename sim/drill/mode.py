@@ -66,16 +66,42 @@ def plan_drill(
     check_drill_config(base, overrides, today)
     given = given_scenario(overrides)
     tomorrow = today + dt.timedelta(days=1)
-    draw = draw_drill(secret_seed, base.district.name, base.experiment.drill, given, tomorrow)
     ov = [o for o in overrides if scenario_override(o) is None]
+    draw = draw_drill(secret_seed, base.district.name, base.experiment.drill, given, tomorrow)
     ov += drill_overrides(draw, base.experiment.drill)
-    try:
-        cfg = compose(ov)
-    except Exception as exc:  # a menu entry naming a scenario option that does not exist
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"experiment.drill.hazards.{draw.hazard}: {msg}") from None
+    cfg = _compose_entry(compose, ov, draw.hazard)
     conf, net = prepare(cfg)
     return conf, net, draw, ov
+
+
+def check_menu(overrides: list[str], drill) -> None:
+    """Refuse a drill menu entry naming a scenario option that does not exist, for every
+    entry, before the draw (the pre-flight does, when no scenario is given): its error then
+    tells nothing of the draw. Found only after the draw, the error named the drawn hazard,
+    and a re-run would reveal it. (Hydra's loader must be set up: the options of its
+    ``scenario`` group are read, no config is composed.)"""
+    from hydra.core.global_hydra import GlobalHydra
+
+    if given_scenario(overrides) is not None:
+        return
+    options = set(GlobalHydra.instance().config_loader().get_group_options("scenario"))
+    for key, h in drill.hazards.items():
+        name = h.scenario or key
+        if name not in options:
+            raise UserError(
+                f"experiment.drill.hazards.{key}.scenario={name}: no such scenario "
+                f"(available: {', '.join(sorted(options))})"
+            )
+
+
+def _compose_entry(compose: Compose, overrides: list[str], hazard: str):
+    """``compose(overrides)`` for a drill menu entry; UserError naming the entry if it fails
+    (a menu entry naming a scenario option that does not exist)."""
+    try:
+        return compose(overrides)
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"experiment.drill.hazards.{hazard}: {msg}") from None
 
 
 def make_package(
