@@ -69,7 +69,11 @@ def plan_drill(
     ov = [o for o in overrides if scenario_override(o) is None]
     draw = draw_drill(secret_seed, base.district.name, base.experiment.drill, given, tomorrow)
     ov += drill_overrides(draw, base.experiment.drill)
-    cfg = _compose_entry(compose, ov, draw.hazard)
+    try:
+        cfg = compose(ov)
+    except Exception as exc:  # a drawn entry's own overrides (its scenario: see check_menu)
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"experiment.drill.hazards.{draw.hazard}: {msg}") from None
     conf, net = prepare(cfg)
     return conf, net, draw, ov
 
@@ -92,16 +96,6 @@ def check_menu(overrides: list[str], drill) -> None:
                 f"experiment.drill.hazards.{key}.scenario={name}: no such scenario "
                 f"(available: {', '.join(sorted(options))})"
             )
-
-
-def _compose_entry(compose: Compose, overrides: list[str], hazard: str):
-    """``compose(overrides)`` for a drill menu entry; UserError naming the entry if it fails
-    (a menu entry naming a scenario option that does not exist)."""
-    try:
-        return compose(overrides)
-    except Exception as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"experiment.drill.hazards.{hazard}: {msg}") from None
 
 
 def make_package(

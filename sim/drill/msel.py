@@ -182,30 +182,20 @@ def district_word(name_zh: str) -> str:
     return "县" if str(name_zh).endswith("县") else "区"
 
 
-def local_words(obj, word: str):
+def local_words(obj, word: str, zh: bool = False):
     """``obj`` (an inject's texts, nested) with the district's own word in the phrases of
-    :data:`DISTRICT_PHRASES` in its Chinese texts: a county's cards say 全县, 县气象台,
-    县交通运输局, 县应急指挥中心 (Fengdu's said 全区 ...). Unchanged for a 区."""
+    :data:`DISTRICT_PHRASES` in its Chinese texts (``zh`` keys): a county's cards say 全县,
+    县气象台, 县交通运输局, 县应急指挥中心 (Fengdu's said 全区 ...). Unchanged for a 区."""
     if word == "区":
         return obj
     if isinstance(obj, dict):
-        return {k: (_swap(v, word) if k == "zh" else local_words(v, word)) for k, v in obj.items()}
+        return {k: local_words(v, word, k == "zh") for k, v in obj.items()}
     if isinstance(obj, list):
         return [local_words(v, word) for v in obj]
+    if zh and isinstance(obj, str):
+        for phrase in DISTRICT_PHRASES:
+            obj = obj.replace(phrase, phrase.replace("区", word, 1))
     return obj
-
-
-def _swap(text, word: str):
-    if not isinstance(text, str):
-        return local_words(text, word)
-    for phrase in DISTRICT_PHRASES:
-        text = text.replace(phrase, phrase.replace("区", word, 1))
-    return text
-
-
-def _hm(minutes: float) -> str:
-    """``T+hh:mm``, truncated to the minute (its one home: ``console.clock.t_plus``)."""
-    return t_plus(minutes)
 
 
 ROAD_REOPEN_LINE = "004 L247"  # 快速抢通保通能力: what the layouts' repair crews cite
@@ -311,7 +301,7 @@ class MselBuilder:
         return {
             "kind": kind,
             "t_min": round(float(row.t), 3),
-            "scenario_time": _hm(float(row.t) - clock.startex_t),
+            "scenario_time": t_plus(float(row.t) - clock.startex_t),
             "clock": clock.clock(float(row.t)),
             "place": {"node": node, "zh": place.zh, "en": place.en},
             "capability": _n(cap_zh, cap_en),
@@ -1096,9 +1086,9 @@ def _dropped(action: dict, when: float, at: float, end_min: float) -> dict:
         "when": "dropped",
         "after_min": None,
         "at_min": round(at, 1),
-        "zh": f"不设应变注入：“{action['zh']}”的应变时点（注入后{wz}，{_hm(at)}）晚于演练结束"
-        f"（ENDEX {_hm(end_min)}）；ENDEX前未完成的，复盘记为未观察到。",
+        "zh": f"不设应变注入：“{action['zh']}”的应变时点（注入后{wz}，{t_plus(at)}）晚于演练结束"
+        f"（ENDEX {t_plus(end_min)}）；ENDEX前未完成的，复盘记为未观察到。",
         "en": f"No contingency for '{action['en']}': it would be due {we} after the inject "
-        f"({_hm(at)}), after the end of the drill window (ENDEX {_hm(end_min)}); not done by "
+        f"({t_plus(at)}), after the end of the drill window (ENDEX {t_plus(end_min)}); not done by "
         "ENDEX, it is reviewed as not observed.",
     }

@@ -341,13 +341,13 @@ REQUIRED = (
     "evaluator",
     "benchmarks",
 )
-# what the console and the review read of a package (the SQLite file holds it in the clear)
 # measures whose simulated time is not the expected action's, so no time benchmark (no
 # median, P90, percentile, "slower" prompt): the cut-off town's action is "use the local
 # stock; arrange access by water or air", but the simulation logs no time at which water or
 # air access starts - its 'isolation' time (cut off to reconnected) is the roads' reopening
 NO_TIME_BENCHMARK = ("isolation",)
 DRILL_ID = r"drill-[0-9A-Za-z]{1,32}"  # what a package's drill_id may be (a file name part)
+# what the console and the review read of a package (the SQLite file holds it in the clear)
 RECORDS = ("drill_id", "district", "scenario", "clock", "msel", "evaluator", "benchmarks")
 INJECT_FIELDS = ("seq", "t_min", "kind", "inject", "synopsis", "expected")
 EVALUATOR_FIELDS = (

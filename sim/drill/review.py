@@ -32,11 +32,12 @@ from sim.drill.console.clock import (
     minutes_after,
     ran_out,
     startex_of,
+    t_plus,
     wall_at,
     window_end_min,
 )
 from sim.drill.measures import percentile_of
-from sim.drill.msel import DrillClock, _hm
+from sim.drill.msel import DrillClock
 from sim.drill.names import TIER_LABELS
 from sim.drill.package import benchmark_text, check_records_package
 from sim.drill.sheets import _save, _sheet, bi, esc, header, page
@@ -273,7 +274,7 @@ def endex_record(pkg: dict, endex: tuple[float, float, str] | None) -> dict | No
     return {
         "drill_min": m,
         "clock": c.clock(c.startex_t + m),
-        "drill_time": _hm(m),
+        "drill_time": t_plus(m),
         "wall": _wall_text(wall),
         "by": by,
     }
@@ -298,7 +299,7 @@ def _audit_drill_time(drill_min: float | None, state: str | None) -> str:
         return ""
     if state == "ready":
         return "before STARTEX"
-    t = _hm(drill_min)
+    t = t_plus(drill_min)
     return {"paused": f"{t} paused", "ended": f"{t} after ENDEX"}.get(state, t)
 
 
@@ -526,7 +527,7 @@ def _contingency_html(conts: list[dict]) -> str:
         card = esc(c["card"]) + (f" (card {esc(c['player_card'])})" if c["player_card"] else "")
         body.append(
             f"<tr><td>{card}</td><td>{esc(c['released_clock'])} "
-            f"({esc(_hm(c['released_min']))}) {esc(c['how'])}</td>"
+            f"({esc(t_plus(c['released_min']))}) {esc(c['how'])}</td>"
             f"<td>{_fmt(c['since_inject_min'])}{due}{early}</td>"
             f"<td><b>{esc(c['for'] or c['seq'])}</b> {bi(c['trigger'])}</td>"
             f"<td>{bi(c['text'])}</td></tr>"

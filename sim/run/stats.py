@@ -171,7 +171,8 @@ def ratio_interval(num, den, level: float = LEVEL) -> Estimate:
         label = f"ratio (delta method, t: n < {BOOTSTRAP_MIN_N} for BCa)"
         if r - half < 0.0 or r + half > 1.0:
             label += ", truncated to range"
-        return _at_least_binomial(r, max(r - half, 0.0), min(r + half, 1.0), n, label, a, total)
+        lo, hi = max(r - half, 0.0), min(r + half, 1.0)
+        return _at_least_binomial(r, lo, hi, n, label, a, total, level)
 
     def stat(x, y, axis=-1):
         s = np.sum(y, axis=axis)

@@ -67,10 +67,6 @@ def _split(override: str) -> tuple[str, str]:
     return key.lstrip("+~"), value
 
 
-# what each mode's job leaves in its folder for the sweep's table (JSON only)
-SUMMARY_FILES = ("summary.json", "compare_summary.json", "search_summary.json", "robustness.json")
-
-
 def multirun_table(sweep_dir: Path) -> pd.DataFrame:
     """One row per run folder under ``sweep_dir`` that holds a ``summary.json`` (a plan
     audit's scenario sub-folders too, with the overrides of the job they belong to), and one
@@ -188,9 +184,11 @@ def _robustness_figures(summary: dict) -> dict[str, Any]:
     return row
 
 
+# what each mode's job leaves in its folder for the sweep's table (JSON only), and its row
 _FIGURES = {
     "summary.json": _run_figures,
     "compare_summary.json": _compare_figures,
     "search_summary.json": _search_figures,
     "robustness.json": _robustness_figures,
 }
+SUMMARY_FILES = tuple(_FIGURES)
