@@ -430,6 +430,8 @@ def test_a_console_stopped_with_sigterm_leaves_every_record_in_the_sqlite_file(p
     opener.open(urllib.request.Request(srv.url + "/api/clock/start", b"", method="POST")).read()
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(timeout=15) == 0
+    # the digest printed at the stop is the review's, of the file alone
+    digest = srv.proc.stdout.read().split("records closed: digest ")[1].split()[0]
     wal = db.with_name(db.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
     copy = tmp_path / "archive" / "copy.sqlite"  # the .sqlite alone, as archived
@@ -440,6 +442,9 @@ def test_a_console_stopped_with_sigterm_leaves_every_record_in_the_sqlite_file(p
     assert what == ["login", "clock start"]
     assert con.execute("SELECT state FROM clock").fetchone()[0] == "running"
     con.close()
+    from sim.drill.console.store import Store
+
+    assert Store(copy, readonly=True).digest() == digest
 
 
 @pytest.mark.parametrize(

@@ -1218,6 +1218,54 @@ def test_review_of_tampered_records_is_one_line_and_never_changes_the_file(tmp_p
     ]  # (nor any -wal, -shm made beside it)
 
 
+def test_the_records_digest_is_what_the_review_reads_and_any_change_shows(tmp_path, capsys):
+    """The records were unsigned: a changed observed time could not be told. The console
+    prints a digest of what the review reads when it stops, the review prints it again;
+    SQLite's own page rewrites (a VACUUM) keep it, a changed record, even a login-free
+    audit row, does not."""
+    import shutil
+    import sqlite3
+
+    from sim.drill.__main__ import main
+
+    def observed(pkg, store):
+        store.release(1, "inject", None, 0.0, "clock", pkg["player_cards"][0])
+        store.observe("1A", 42.0, "08:42", "E", "")
+        store.audit("controller", "clock start", 0.0, "running")
+
+    path = _records(tmp_path, "d", observed)
+    kept = Store(path).digest()  # (what the console prints at its stop)
+    ro = Store(path, readonly=True)
+    assert ro.digest() == kept and len(kept) == 64
+    ro.db.close()
+    assert main(["review", str(path), "--out", str(tmp_path / "r1")]) == 0
+    out = capsys.readouterr().out
+    assert f"records digest {kept}" in out
+    assert kept in (tmp_path / "r1" / "review.html").read_text(encoding="utf-8")
+    # the same records, pages rewritten: the file's hash changes, the digest does not
+    copy = tmp_path / "copy.sqlite"
+    shutil.copyfile(path, copy)
+    db = sqlite3.connect(copy)
+    db.execute("VACUUM")
+    db.execute("INSERT INTO sessions VALUES ('t', 'player', 0)")  # (not read by the review)
+    db.commit()
+    db.close()
+    assert copy.read_bytes() != path.read_bytes()
+    assert Store(copy).digest() == kept
+    for sql in (
+        "UPDATE observations SET observed_min = 41.0",
+        "UPDATE released SET drill_min = 1.0",
+        "DELETE FROM audit",
+        "UPDATE meta SET value = value || ' ' WHERE key = 'package'",
+    ):
+        shutil.copyfile(path, copy)
+        db = sqlite3.connect(copy)
+        db.execute(sql)
+        db.commit()
+        db.close()
+        assert Store(copy).digest() != kept, sql
+
+
 def test_a_second_review_never_replaces_the_first(tmp_path, capsys):
     """Reviewer: `python -m sim.drill review <records>` run twice silently replaced the first
     review's review.xlsx. An existing non-empty review folder is refused (one line, exit 2,

@@ -536,7 +536,12 @@ def _contingency_html(conts: list[dict]) -> str:
 
 
 def review_html(
-    pkg: dict, rows: list[dict], conts: list[dict], endex: dict | None, log: dict | None = None
+    pkg: dict,
+    rows: list[dict],
+    conts: list[dict],
+    endex: dict | None,
+    log: dict | None = None,
+    digest: str = "",
 ) -> str:
     n = len(rows)
     cnt = {
@@ -574,6 +579,12 @@ def review_html(
     html = (
         header(pkg)
         + f"<p class=meta>演练结束 ENDEX: {esc(endex_text(endex))}{by_zh}</p>"
+        + (
+            f"<p class=meta>记录摘要 Records digest (SHA-256): <code>{esc(digest)}</code>"
+            " — compare it with the one the console printed when it stopped.</p>"
+            if digest
+            else ""
+        )
         + f"<h2>复盘评估 After-action review</h2><p class=meta>{n} expected actions · {esc(summary)}. "
         "Percentile: where the observed time falls among the simulated times of the same scenario "
         f"({esc(pkg['simulation'].get('benchmark_replications'))} replications, events pooled; "
@@ -617,7 +628,7 @@ def _contingency_cells(c: dict) -> list:
     ]
 
 
-def _drill_cells(pkg: dict, endex: dict | None) -> list[list]:
+def _drill_cells(pkg: dict, endex: dict | None, digest: str = "") -> list[list]:
     return [
         ["drill", pkg["drill_id"]],
         ["district", f"{pkg['district']['zh']} {pkg['district']['en']}"],
@@ -626,6 +637,7 @@ def _drill_cells(pkg: dict, endex: dict | None) -> list[list]:
         ["ENDEX", endex_text(endex)],
         ["ENDEX (drill min)", None if endex is None else round(endex["drill_min"], 1)],
         ["ENDEX by", None if endex is None else ENDEX_BY[endex["by"]][1]],
+        ["records digest", digest],
     ]
 
 
@@ -636,6 +648,7 @@ def review_xlsx(
     endex: dict | None,
     path: Path,
     log: dict | None = None,
+    digest: str = "",
 ) -> None:
     cols = [
         ("ID", 7),
@@ -683,7 +696,7 @@ def review_xlsx(
     wb.remove(wb.active)
     _sheet(wb, "review", cols, data)
     _sheet(wb, "contingencies", CONTINGENCY_COLS, [_contingency_cells(c) for c in conts])
-    _sheet(wb, "drill", [("Field", 18), ("Value", 60)], _drill_cells(pkg, endex))
+    _sheet(wb, "drill", [("Field", 18), ("Value", 60)], _drill_cells(pkg, endex, digest))
     log = log or console_log([])
     _sheet(
         wb,
@@ -706,6 +719,7 @@ def review(drill: Path, out: Path | None) -> Path:
         observations = store.observations()
         rec = recorded_endex(pkg, store)
         audit = store.audit_log()
+        digest = store.digest()
     except (sqlite3.Error, ValueError, TypeError, RecursionError) as exc:  # (a card's JSON)
         raise UserError(f"{drill}: its records cannot be read ({exc})") from None
     try:
@@ -719,7 +733,7 @@ def review(drill: Path, out: Path | None) -> Path:
         conts = released_contingencies(pkg, released)
         endex = endex_record(pkg, rec)
         log = console_log(audit)
-        html = review_html(pkg, rows, conts, endex, log)
+        html = review_html(pkg, rows, conts, endex, log, digest)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         # (OverflowError: a time beyond any date, e.g. observed_min 1e999 = inf)
         what = f"{type(exc).__name__}: {exc}"
@@ -734,6 +748,7 @@ def review(drill: Path, out: Path | None) -> Path:
             )
     safe_mkdir(out, out.parent)  # (the folder itself may not be a link either)
     atomic_write_text(out / "review.html", html, out)
-    review_xlsx(pkg, rows, conts, endex, out / "review.xlsx", log)
+    review_xlsx(pkg, rows, conts, endex, out / "review.xlsx", log, digest)
     print(f"review of {pkg['drill_id']}: {out / 'review.html'}, {out / 'review.xlsx'}")
+    print(f"records digest {digest} (compare it with the one the console printed at its stop)")
     return out

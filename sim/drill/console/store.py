@@ -45,6 +45,15 @@ SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite writes beside the file
 
 
 TABLES = tuple(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))  # what a drill's file holds
+# what the records digest covers (Store.digest), in its order: everything the review reads;
+# not the access codes' hashes nor the login sessions, which it does not
+DIGESTED = (
+    ("meta", "key"),
+    ("clock", "id"),
+    ("released", "id"),
+    ("observations", "id"),
+    ("audit", "id"),
+)
 
 
 def private(path: Path) -> None:
@@ -134,6 +143,19 @@ class Store:
                     self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.db.close()
             self.db = None
+
+    def digest(self) -> str:
+        """SHA-256 of what a review reads (package and meta, clock, releases, observations,
+        audit log), row by row in a canonical JSON: unlike the file's own hash it does not
+        change when SQLite rewrites its pages, and it changes when any record does. The
+        console prints it when it stops; the review prints it again (docs/drills.md)."""
+        h = hashlib.sha256()
+        with self.lock:
+            for table, order in DIGESTED:
+                rows = self.db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+                line = json.dumps([table, rows], ensure_ascii=False, separators=(",", ":"))
+                h.update(line.encode("utf-8") + b"\n")
+        return h.hexdigest()
 
     # ------------------------------------------------------------------ meta, package
     def meta(self, key: str) -> str | None:
