@@ -122,6 +122,25 @@ def test_multirun_over_districts(tmp_path):
     assert len(table) == 3 and "relief_stock.verdict" in table[0]
 
 
+def test_a_sweep_resumed_into_its_folder_summarises_only_its_own_jobs(tmp_path):
+    """Reviewer: a sweep resumed into a folder with other jobs listed them all in its
+    multirun_summary.csv (runs of 2 and of 3 replications in one table)."""
+    first = run_cli("-m", "scenario=storm", *FAST, f"hydra.sweep.dir={tmp_path}")
+    assert first.returncode == 0, first.stderr
+    again = run_cli(
+        "-m",
+        "scenario=storm",
+        "experiment.replications=2",
+        "experiment.resume=true",
+        f"hydra.sweep.dir={tmp_path}",
+    )
+    assert again.returncode == 0, again.stderr
+    assert "1 run(s) of an earlier launch" in again.stderr
+    table = (tmp_path / "multirun_summary.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(table) == 2 and "experiment.replications=2" in table[1], table
+    assert len(list(tmp_path.glob("*/summary.json"))) == 2  # (the earlier job is kept)
+
+
 def test_compare_mode_from_the_command_line(tmp_path):
     over = [
         "experiment=compare",

@@ -19,7 +19,9 @@ robustness (``robustness.json``: per target the base estimate, verdict and label
 from __future__ import annotations
 
 import json
+import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,18 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 SUMMARY_NAME = "multirun_summary.csv"
+# the launch a job belongs to: set by on_multirun_start (inherited by the launcher's worker
+# processes) and written beside the job's overrides, so that a sweep resumed into a folder
+# with other jobs summarises its own (an earlier launch's folders are left out)
+SWEEP_ENV = "DISTRICT_SIM_SWEEP_ID"
+SWEEP_FILE = "sweep_id"
 
 
 class MultirunSummary(Callback):
     """Hydra callback writing ``multirun_summary.csv`` at the end of a sweep."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.sweep_id = os.environ[SWEEP_ENV] = uuid.uuid4().hex
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         try:
@@ -45,10 +55,11 @@ class MultirunSummary(Callback):
             (outdir / "overrides.json").write_text(
                 json.dumps(overrides, ensure_ascii=False), encoding="utf-8"
             )
+            (outdir / SWEEP_FILE).write_text(os.environ.get(SWEEP_ENV, ""), encoding="utf-8")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        table = multirun_table(sweep_dir)
+        table = multirun_table(sweep_dir, getattr(self, "sweep_id", None))
         if table.empty:
             print(
                 f"multirun summary: none written ({sweep_dir}: no job wrote "
@@ -67,12 +78,21 @@ def _split(override: str) -> tuple[str, str]:
     return key.lstrip("+~"), value
 
 
-def multirun_table(sweep_dir: Path) -> pd.DataFrame:
+def _sweep_of(job_dir: Path) -> str:
+    """The launch that ran the job in ``job_dir`` ("" for a job of an older version)."""
+    try:
+        return (job_dir / SWEEP_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def multirun_table(sweep_dir: Path, sweep_id: str | None = None) -> pd.DataFrame:
     """One row per run folder under ``sweep_dir`` that holds a ``summary.json`` (a plan
     audit's scenario sub-folders too, with the overrides of the job they belong to), and one
     per compare, search or robustness job (its ``compare_summary.json``,
-    ``search_summary.json`` or ``robustness.json``)."""
-    rows, keys = [], []
+    ``search_summary.json`` or ``robustness.json``). With ``sweep_id``, only the jobs that
+    launch ran (an earlier launch's jobs in the same folder are left out, and counted)."""
+    rows, keys, earlier = [], [], set()
     found = sorted(
         (p for name in SUMMARY_FILES for p in sweep_dir.glob(f"**/{name}")),
         key=lambda p: (str(p.parent), SUMMARY_FILES.index(p.name)),
@@ -92,6 +112,9 @@ def multirun_table(sweep_dir: Path) -> pd.DataFrame:
         job_dir = next(
             (d for d in (run_dir, *run_dir.parents) if (d / "overrides.json").exists()), run_dir
         )
+        if sweep_id is not None and _sweep_of(job_dir) != sweep_id:
+            earlier.add(job_dir)
+            continue
         ovr_path = job_dir / "overrides.json"
         overrides = []
         if ovr_path.exists():
@@ -107,6 +130,12 @@ def multirun_table(sweep_dir: Path) -> pd.DataFrame:
                 keys.append(k)
         row.update(_FIGURES[summary_path.name](summary))
         rows.append(row)
+    if earlier:
+        print(
+            f"multirun summary: {len(earlier)} run(s) of an earlier launch in {sweep_dir} left "
+            "out (this summary covers the jobs this launch ran)",
+            file=sys.stderr,
+        )
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame(rows)
