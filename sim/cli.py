@@ -240,7 +240,7 @@ class _Preflight:
             from sim.drill.mode import check_menu
 
             check_drill_config(job, overrides)
-            check_menu(overrides, job.experiment.drill)
+            check_menu(overrides, job.experiment.drill, lambda ov: _job(self.compose(ov)))
         self.check_design_scenarios(job)
         if job.scenario.name == "audit":
             runs = audit_runs([*overrides, *self.search], job, self.yaml_problems)

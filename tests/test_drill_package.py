@@ -883,3 +883,27 @@ def test_a_broken_menu_entry_is_refused_whatever_is_drawn(tmp_path):
             "flood_isolation, geohazard_evacuation, landslide, storm)"
         )
         assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "problem"),
+    [
+        ("scenario.landslide.no_such_key=3", "no key 'no_such_key' in scenario.landslide"),
+        ("scenario.start_hour=-5", "scenario.start_hour=-5.0: must be within [0, 24)"),
+    ],
+)
+def test_a_menu_entrys_own_broken_overrides_are_refused_whatever_is_drawn(
+    tmp_path, override, problem
+):
+    """A menu entry's own overrides were composed only when it was drawn, and their error
+    named it: a run that failed told the designer the drawn hazard (and one that passed,
+    that it was another). Every entry with overrides is composed and typed before the draw."""
+    from sim.cli import preflight
+    from sim.core.errors import UserError
+
+    entry = f'experiment.drill.hazards.landslide.overrides=["{override}"]'
+    with pytest.raises(UserError) as err:
+        preflight([*BASE, entry, f"hydra.run.dir={tmp_path / 'run'}"])
+    msg = str(err.value)
+    assert msg.startswith("experiment.drill.hazards.landslide.overrides: ") and problem in msg, msg
+    assert "\n" not in msg and not (tmp_path / "run").exists()

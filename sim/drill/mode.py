@@ -78,12 +78,15 @@ def plan_drill(
     return conf, net, draw, ov
 
 
-def check_menu(overrides: list[str], drill) -> None:
-    """Refuse a drill menu entry naming a scenario option that does not exist, for every
-    entry, before the draw (the pre-flight does, when no scenario is given): its error then
-    tells nothing of the draw. Found only after the draw, the error named the drawn hazard,
-    and a re-run would reveal it. (Hydra's loader must be set up: the options of its
-    ``scenario`` group are read, no config is composed.)"""
+def check_menu(overrides: list[str], drill, compose: Compose | None = None) -> None:
+    """Refuse a broken drill menu entry, for every entry, before the draw (the pre-flight
+    does, when no scenario is given): its error then tells nothing of the draw. Found only
+    after the draw, the error named the drawn hazard, and a re-run would reveal it.
+
+    Every entry's scenario must be an option of Hydra's ``scenario`` group (read from its
+    loader, which must be set up: nothing composed). An entry with overrides of its own is
+    composed with them and typed, as its draw would be (``compose``: the pre-flight's), so
+    that a misspelt key or a bad value is refused whatever the draw."""
     from hydra.core.global_hydra import GlobalHydra
 
     if given_scenario(overrides) is not None:
@@ -96,6 +99,19 @@ def check_menu(overrides: list[str], drill) -> None:
                 f"experiment.drill.hazards.{key}.scenario={name}: no such scenario "
                 f"(available: {', '.join(sorted(options))})"
             )
+    if compose is None:
+        return
+    rest = [o for o in overrides if scenario_override(o) is None]
+    for key, h in drill.hazards.items():
+        if not h.overrides:
+            continue
+        name = h.scenario or key
+        try:
+            typed_config(
+                compose([*rest, f"scenario={name}", f"scenario.name={name}", *h.overrides])
+            )
+        except UserError as exc:
+            raise UserError(f"experiment.drill.hazards.{key}.overrides: {exc}") from None
 
 
 def make_package(
