@@ -221,3 +221,17 @@ def test_a_count_of_people_stays_within_the_population_it_counts():
     assert estimate_metric("evac_sheltered_people", kpis, spec).high == free.high
     for name in ("evac_caught_people", "people_needs_met_24h", "warning_reached_in_time"):
         assert kpi_specs()[name].upper_kpi  # every count of people of a fixed population
+
+
+def test_a_pooled_share_of_none_fails_when_some_replication_has_any():
+    """Reviewer: a "<= 0" share target set through numerator/denominator read PASS (with a
+    note that no replication failed) while people were caught in every replication: the
+    edge rule looked for failing replications only for ">=" shares."""
+    t = TargetConfig(
+        metric="caught_share", comparator="<=", threshold=0, numerator="caught", denominator="all"
+    )
+    kpis = {"caught": np.array([30.0, 20, 25, 0, 15]), "all": np.full(5, 1000.0)}
+    r = evaluate("c", t, kpis, {})
+    assert r.verdict == FAIL and "none in" not in r.note
+    kpis["caught"] = np.zeros(5)
+    assert evaluate("c", t, kpis, {}).verdict == PASS

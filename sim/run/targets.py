@@ -154,8 +154,9 @@ def _observed_failure(target, spec: KpiSpec, kpis: dict[str, np.ndarray]) -> boo
     thr = float(target.threshold)
     if spec.ratio:
         num, den = (np.asarray(kpis[k], float) for k in spec.ratio)
-        ok = np.isfinite(num) & np.isfinite(den)
-        return bool(np.any(num[ok] < den[ok])) if target.comparator == ">=" else False
+        ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
+        # each replication's own share (a ">= 1" fails where num < den, a "<= 0" where num > 0)
+        return not all(_holds(float(x), target.comparator, thr) for x in num[ok] / den[ok])
     v = np.asarray(kpis[target.metric], float)
     v = v[np.isfinite(v)]
     return not all(_holds(x, target.comparator, thr) for x in v)
