@@ -150,6 +150,12 @@ def test_sequential_mode_stops_when_every_verdict_is_decided():
     assert by_key["lead"].n == 3
     assert by_key["mean"].verdict == "INCONCLUSIVE" and len(results) == 3
     assert "cannot decide" in by_key["mean"].note
+    # batches of one: the first replication gives no interval, so it is no reason to stop
+    # (reviewer: sequential mode stopped after one replication, "cannot decide it")
+    cfg.experiment.batch = 1
+    results, verdicts = run_experiment(cfg, NET, None, progress=False)
+    assert len(results) >= 2
+    cfg.experiment.batch = 3
     # a target absent from the scenario is NOT MODELLED at once (no replications burned)
     cfg.district.targets = {"fire": TargetConfig(metric="fires_out_24h_share", threshold=0.95)}
     results, verdicts = run_experiment(cfg, NET, None, progress=False)

@@ -235,3 +235,17 @@ def test_a_pooled_share_of_none_fails_when_some_replication_has_any():
     assert r.verdict == FAIL and "none in" not in r.note
     kpis["caught"] = np.zeros(5)
     assert evaluate("c", t, kpis, {}).verdict == PASS
+
+
+def test_one_replication_is_not_called_on_the_threshold_and_arithmetic_needs_no_interval():
+    """Reviewer: with one replication every simulated target's note said "the estimate sits
+    on the threshold" (0.0002 against 0.3), and arithmetic on the inputs (relief stock) read
+    INCONCLUSIVE, though it has no sampling error (FAIL from 2 replications on)."""
+    t = TargetConfig(metric="x", comparator="<=", threshold=0.3)
+    r = evaluate("x", t, {"x": np.array([0.0002])}, {"x": KpiSpec(lower=0.0)})
+    assert r.verdict == INCONCLUSIVE and "one replication gives no interval" in r.note
+    t = TargetConfig(metric="stock", comparator=">=", threshold=5000)
+    specs = {"stock": KpiSpec(provenance=COMPUTED)}
+    for n in (1, 2):
+        r = evaluate("s", t, {"stock": np.full(n, 4073.0)}, specs)
+        assert r.verdict == FAIL and (r.ci_low, r.ci_high) == (4073.0, 4073.0), n

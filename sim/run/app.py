@@ -392,7 +392,8 @@ def run_experiment(
                 for v in undecided
                 if v.replications_needed is None or v.replications_needed > ex.max_replications
             ]
-            if len(undecided) == len(hopeless):
+            # (one replication gives no interval: it tells nothing of what more would decide)
+            if len(undecided) == len(hopeless) and len(results) >= 2:
                 break
         final = evaluate_all(targets, kpi_columns(results), specs)
         out = [frozen.get(v.key, v) for v in final]

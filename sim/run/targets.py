@@ -213,6 +213,16 @@ def evaluate(
         method=est.method,
         margin=sign * (est.value - thr),
     )
+    if (
+        spec.provenance == COMPUTED
+        and math.isfinite(est.value)
+        and not (math.isfinite(est.low) and math.isfinite(est.high))
+    ):
+        # arithmetic on the inputs (one replication gives no interval): no sampling error
+        result.ci_low = result.ci_high = est.value
+        result.verdict = verdict(est.value, est.value, est.value, target.comparator, thr)
+        result.note = "arithmetic on the inputs: no sampling error, no interval needed"
+        return result
     if spec.provenance == INPUT:
         result.verdict = INPUT_ECHO
         result.note = "a configured input echoed back, not a simulated result"
@@ -231,11 +241,12 @@ def evaluate(
     if result.verdict == INCONCLUSIVE:
         need = replications_needed(est, thr)
         result.replications_needed = need
-        result.note = (
-            f"about {need} replications would decide it"
-            if need
-            else "the estimate sits on the threshold: more replications cannot decide it"
-        )
+        if need:
+            result.note = f"about {need} replications would decide it"
+        elif est.n < 2:
+            result.note = "one replication gives no interval: run at least 2 to judge it"
+        else:
+            result.note = "the estimate sits on the threshold: more replications cannot decide it"
     return result
 
 
