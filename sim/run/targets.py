@@ -152,14 +152,14 @@ def _spec_for(target, specs: dict[str, KpiSpec]) -> KpiSpec:
 def _observed_failure(target, spec: KpiSpec, kpis: dict[str, np.ndarray]) -> bool:
     """Any replication on the wrong side of an edge threshold."""
     thr = float(target.threshold)
-    if spec.ratio:
+    if spec.ratio:  # each replication's own share (a "<= 0" fails where num > 0)
         num, den = (np.asarray(kpis[k], float) for k in spec.ratio)
         ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
-        # each replication's own share (a ">= 1" fails where num < den, a "<= 0" where num > 0)
-        return not all(_holds(float(x), target.comparator, thr) for x in num[ok] / den[ok])
-    v = np.asarray(kpis[target.metric], float)
-    v = v[np.isfinite(v)]
-    return not all(_holds(x, target.comparator, thr) for x in v)
+        v = num[ok] / den[ok]
+    else:
+        v = np.asarray(kpis[target.metric], float)
+        v = v[np.isfinite(v)]
+    return not all(_holds(float(x), target.comparator, thr) for x in v)
 
 
 def _at_edge(target, spec: KpiSpec) -> bool:
