@@ -249,3 +249,52 @@ def test_one_replication_is_not_called_on_the_threshold_and_arithmetic_needs_no_
     for n in (1, 2):
         r = evaluate("s", t, {"stock": np.full(n, 4073.0)}, specs)
         assert r.verdict == FAIL and (r.ci_low, r.ci_high) == (4073.0, 4073.0), n
+
+
+def test_a_time_never_reached_counts_at_the_runs_length_and_cannot_pass():
+    """Reviewer: 2 of 10 Nan'an replications never sheltered 90%; the mean of the other 8
+    read PASS against 6 h. Dropping them judged the time on the runs that went well only."""
+    t = TargetConfig(metric="evac_time_to_90pct_sheltered_h", comparator="<=", threshold=6)
+    times = np.array([3.5, 3.9, 4.9, 5.2, 5.2, 3.4, np.nan, 4.5, 3.7, np.nan])
+    never = np.where(np.isnan(times), 47.0, np.nan)
+    kpis = {"evac_time_to_90pct_sheltered_h": times}
+    assert evaluate("t", t, kpis, SPECS).verdict == PASS  # (without the censoring KPI)
+    kpis["evac_time_to_90pct_sheltered_censored_h"] = never
+    r = evaluate("t", t, kpis, SPECS)
+    assert r.estimate == pytest.approx((np.nansum(times) + 94) / 10) and r.n == 10
+    assert r.verdict == INCONCLUSIVE and "2 of 10 replications never reached it" in r.note
+    assert "47 h" in r.note and "lower bound" in r.method
+    # a lower bound above the threshold is a FAIL, whatever the censored times really are
+    t = TargetConfig(metric="evac_time_to_90pct_sheltered_h", comparator="<=", threshold=2)
+    assert evaluate("t", t, kpis, SPECS).verdict == FAIL
+    # ... and a lower bound long enough passes a ">=" time
+    t = TargetConfig(metric="evac_time_to_90pct_sheltered_h", comparator=">=", threshold=1)
+    assert evaluate("t", t, kpis, SPECS).verdict == PASS
+    # every replication reached it: the estimate is the plain mean, as before
+    kpis["evac_time_to_90pct_sheltered_censored_h"] = np.full(10, np.nan)
+    kpis["evac_time_to_90pct_sheltered_h"] = np.nan_to_num(times, nan=4.0)
+    t = TargetConfig(metric="evac_time_to_90pct_sheltered_h", comparator="<=", threshold=6)
+    r = evaluate("t", t, kpis, SPECS)
+    assert r.verdict == PASS and "lower bound" not in r.method
+
+
+def test_a_fire_rate_with_no_fire_in_any_replication_is_not_modelled():
+    """Reviewer: the damaged share read 0 [0, 0] PASS in a run with no fires: it is zero by
+    the ignition rate, and says nothing of the response."""
+    t = TargetConfig(metric="damaged_share_permille", comparator="<=", threshold=0.3)
+    kpis = {"damaged_share_permille": np.zeros(5), "fires": np.zeros(5)}
+    r = evaluate("d", t, kpis, SPECS)
+    assert r.verdict == NOT_MODELLED and r.note == "no fires in 5 replications"
+    kpis["fires"] = np.array([0.0, 0, 1, 0, 0])
+    assert evaluate("d", t, kpis, SPECS).verdict == PASS
+
+
+def test_the_same_value_in_every_replication_says_no_spread_was_seen():
+    """Reviewer: 0 [0, 0] from 2 replications read PASS against <= 1 as if the interval were
+    measured; the note now says the spread was not seen, and how likely a different one is."""
+    t = TargetConfig(metric="evac_evacuees_not_sheltered", comparator="<=", threshold=1)
+    r = evaluate("e", t, {"evac_evacuees_not_sheltered": np.zeros(2)}, SPECS)
+    assert r.verdict == PASS and "the same value in all 2 replications" in r.note
+    assert "below 84%" in r.note  # 1 - 0.025 ** (1/2), exact binomial
+    r = evaluate("e", t, {"evac_evacuees_not_sheltered": np.array([0.0, 0.5, 0.2])}, SPECS)
+    assert "the same value" not in r.note

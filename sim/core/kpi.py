@@ -39,6 +39,14 @@ class KpiSpec:
     # is the same in every replication, the mean's interval stops at it (a t interval would
     # run past it); a bound that varies is itself an estimate, and is not used
     upper_kpi: str = ""
+    # a time until something happens (hours until 90% are sheltered): the KPI giving, in each
+    # replication where it never happened within the run, the hours the run covered (a lower
+    # bound on the time; NaN where it happened). Those replications count at that bound, not
+    # dropped: dropping them would judge the time on the runs that went well only
+    censored: str = ""
+    # the KPI counting the events this one is measured on (fires): with none in any
+    # replication the metric says nothing of the response (NOT MODELLED), though it reads 0
+    events: str = ""
 
 
 def share(ratio: tuple[str, str] | None = None, **kw) -> KpiSpec:

@@ -61,7 +61,9 @@ KPI_NAMES = (
     "evac_sheltered_people",
     "evac_sheltered_share",
     "evac_shelters_full",
+    "evac_time_to_90pct_sheltered_censored_h",
     "evac_time_to_90pct_sheltered_h",
+    "evac_time_to_plan_people_censored_h",
     "evac_time_to_plan_people_h",
     "evac_turned_away_people",
     "evac_unsheltered_person_h",
@@ -195,6 +197,13 @@ def kpi_specs() -> dict[str, KpiSpec]:
         "evac_caught_people": risk,
         "evac_deaths": KpiSpec(reads=(*evac, "layout.teams", "layout.rescue")),
         "evac_mean_time_to_shelter_h": KpiSpec(interval="bootstrap", reads=evac),
+        # times with runs that never got there (counted at the run's length): skewed, BCa
+        "evac_time_to_plan_people_h": KpiSpec(
+            interval="bootstrap", reads=evac, censored="evac_time_to_plan_people_censored_h"
+        ),
+        "evac_time_to_90pct_sheltered_h": KpiSpec(
+            interval="bootstrap", reads=evac, censored="evac_time_to_90pct_sheltered_censored_h"
+        ),
     }
 
 

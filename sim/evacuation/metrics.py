@@ -20,6 +20,8 @@ the window's sources are in scenarios/evacuation.py) or *awaiting rescue* (windo
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -208,6 +210,11 @@ def evacuation_kpis(
             return NAN
         return (float(first.t.to_numpy()[np.searchsorted(cum, n)]) - t0) / 60.0
 
+    def never(n: float) -> float:
+        """The run's hours after the order where ``n`` people never reached a shelter in
+        it (a lower bound on that time), NaN where they did or ``n`` is none."""
+        return (horizon_min - t0) / 60.0 if n > 0 and math.isnan(time_to(n)) else NAN
+
     occ = occupancy(ev)
     moves = ev[ev.event.isin(["sheltered", "shelter_transfer"])]
     total_in = np.cumsum(np.where(moves.event == "sheltered", 1.0, -1.0) * moves.qty.to_numpy())
@@ -232,6 +239,9 @@ def evacuation_kpis(
         # is the plan's N capped at the people who complied
         "evac_time_to_plan_people_h": time_to(min(plan, complied)),
         "evac_time_to_90pct_sheltered_h": time_to(0.9 * at_risk),
+        # (where they never got there: the run's length, which estimates count instead)
+        "evac_time_to_plan_people_censored_h": never(min(plan, complied)),
+        "evac_time_to_90pct_sheltered_censored_h": never(0.9 * at_risk),
         "evac_caught_people": n_caught,
         "evac_caught_at_home": float(caught.qty[caught.ref == "home"].sum()),
         "evac_caught_on_road": float(caught.qty[caught.ref.str.startswith("road:")].sum()),

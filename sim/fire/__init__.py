@@ -114,8 +114,11 @@ def kpi_specs() -> dict[str, KpiSpec]:
     """The 24 h out share is pooled over fires; burned and damaged area are skewed (BCa
     bootstrap); the 受害率 target reads the damaged share."""
     reads = ("layout.fire", "scenario.fire", "district.forest_area_ha")
-    skewed = KpiSpec(interval="bootstrap", reads=reads)
-    permille = KpiSpec(upper=1000.0, interval="bootstrap", reads=reads, unit="permille")
+    # with no fire in any replication these read 0 by the ignition rate, not by the response
+    skewed = KpiSpec(interval="bootstrap", reads=reads, events="fires")
+    permille = KpiSpec(
+        upper=1000.0, interval="bootstrap", reads=reads, unit="permille", events="fires"
+    )
     return {
         "fires_out_24h_share": share(("fires_out_24h", "fires"), reads=reads),
         "fires_contained_ia_share": share(("fires_contained_ia", "fires"), reads=reads),
@@ -123,7 +126,7 @@ def kpi_specs() -> dict[str, KpiSpec]:
         "damaged_area_ha": skewed,
         "burned_share_permille": permille,
         "damaged_share_permille": permille,
-        "fire_first_arrival_mean_min": KpiSpec(reads=reads),
+        "fire_first_arrival_mean_min": KpiSpec(reads=reads, events="fires"),
     }
 
 

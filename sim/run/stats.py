@@ -46,6 +46,7 @@ class Estimate:
     method: str
     sd: float = math.nan  # across replications (per-replication metrics only)
     events: float = 0.0  # > 0: an exact binomial interval over this many pooled events
+    censored: int = 0  # replications counted at a lower bound (the event never came in them)
 
     @property
     def decided_interval(self) -> bool:

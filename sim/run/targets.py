@@ -17,7 +17,7 @@ configured input reads INPUT: it is shown, never judged.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -122,15 +122,31 @@ def estimate_metric(
         return est
     if metric not in kpis:
         return f"this scenario produces no KPI '{metric}'"
+    if spec.events in kpis:
+        counts = np.asarray(kpis[spec.events], float)
+        if not np.nansum(counts) > 0:
+            return f"no {spec.events} in {counts.size} replications"
+    values = np.asarray(kpis[metric], float)
+    censored = 0
+    if spec.censored in kpis:  # never happened within the run: counted at the run's length
+        bound = np.asarray(kpis[spec.censored], float)
+        cut = ~np.isfinite(values) & np.isfinite(bound)
+        censored = int(cut.sum())
+        values = np.where(cut, bound, values)
     upper = spec.upper
     if spec.upper_kpi in kpis:  # a fixed population bounds it in every replication
         bound = np.asarray(kpis[spec.upper_kpi], float)
-        bound = bound[np.isfinite(np.asarray(kpis[metric], float)) & np.isfinite(bound)]
+        bound = bound[np.isfinite(values) & np.isfinite(bound)]
         if bound.size and np.all(bound == bound[0]):
             upper = min(upper, float(bound[0]))
-    est = mean_interval(kpis[metric], spec.lower, upper, interval or spec.interval)
+    est = mean_interval(values, spec.lower, upper, interval or spec.interval)
     if est.n == 0:
         return "metric undefined in every replication"
+    if censored:
+        method = (
+            f"{est.method}; {censored} of {est.n} at the run's length (never came): a lower bound"
+        )
+        est = replace(est, method=method, censored=censored)
     return est
 
 
@@ -168,6 +184,25 @@ def _at_edge(target, spec: KpiSpec) -> bool:
     return (target.comparator == ">=" and share_like and thr >= 1.0) or (
         target.comparator == "<=" and thr <= spec.lower
     )
+
+
+def _judge_censored(result: TargetResult, est: Estimate, bound) -> None:
+    """A time with replications in which it never came: the mean counts them at the run's
+    length, a lower bound, so it can show that a time is too long (or long enough), never the
+    other way."""
+    longer_ok = result.comparator in (">=", ">")
+    kept = PASS if longer_ok else FAIL
+    if result.verdict != kept:
+        result.verdict = INCONCLUSIVE
+    hours = np.asarray(bound, float)
+    hours = hours[np.isfinite(hours)]
+    result.note = (
+        f"{est.censored} of {est.n} replications never reached it within the run; they count at "
+        f"the run's length ({hours.min():g} h), so the estimate is a lower bound: "
+        f"it can show a {kept}, not a {FAIL if longer_ok else PASS}"
+    )
+    if result.verdict == INCONCLUSIVE:
+        result.note += " (a longer run, experiment.hours, would show the real times)"
 
 
 def evaluate(
@@ -227,6 +262,9 @@ def evaluate(
         result.verdict = INPUT_ECHO
         result.note = "a configured input echoed back, not a simulated result"
         return result
+    if est.censored:
+        _judge_censored(result, est, kpis[spec.censored])
+        return result
     if _at_edge(target, spec):
         failed = _observed_failure(target, spec, kpis)
         result.verdict = FAIL if failed else PASS
@@ -238,6 +276,13 @@ def evaluate(
                 f"{p_fail:.0%} (95%, exact binomial); more replications narrow it"
             )
         return result
+    simulated = spec.provenance == SIMULATED
+    if simulated and est.n >= 2 and est.sd == 0.0 and result.verdict in (PASS, FAIL):
+        result.note = (
+            f"the same value in all {est.n} replications: no spread seen, so no interval around "
+            f"it; a replication that differs has a chance below {failure_bound(est.n):.0%} "
+            "(95%, exact binomial)"
+        )
     if result.verdict == INCONCLUSIVE:
         need = replications_needed(est, thr)
         result.replications_needed = need
