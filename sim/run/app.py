@@ -27,16 +27,16 @@ from sim.run.figures import network_map
 from sim.run.metrics import kpi_specs
 from sim.run.outputs import check_run_folder, staged, write_run_info
 from sim.run.report import assumptions, human_number, in_config, write_report
+from sim.run.sequential import sequential_verdicts
 from sim.run.stats import mean_interval
 from sim.run.targets import (
     FAIL,
-    FINAL,
-    INCONCLUSIVE,
     TargetResult,
     estimate_metric,
     evaluate_all,
     goal_text,
     is_plan_input,
+    level_text,
     unit_sign,
 )
 
@@ -365,9 +365,9 @@ def run_experiment(
 ) -> tuple[list[RepResult], list[TargetResult]]:
     """All replications and the verdicts of ``targets`` (default: all the district's).
 
-    In sequential mode, batches of ``experiment.batch`` replications run until every target
-    is decided, or until no undecided target can be decided within ``max_replications`` (its
-    estimate sits on the threshold, or it would need more): those say so in their note.
+    In sequential mode (:mod:`sim.run.sequential`), batches of ``experiment.batch``
+    replications run until every target is decided, or until no undecided target can be
+    decided within ``max_replications``: those say so in their note.
     """
     ex = conf.experiment
     targets = conf.district.targets if targets is None else targets
@@ -376,33 +376,12 @@ def run_experiment(
         if not ex.sequential:
             results = run_replications(conf, net, None, checkpoints, progress)
             return results, evaluate_all(targets, kpi_columns(results), specs)
-        results: list[RepResult] = []
-        frozen: dict[str, TargetResult] = {}
-        while len(results) < ex.max_replications:
-            reps = range(len(results), min(len(results) + ex.batch, ex.max_replications))
-            results += run_replications(conf, net, reps, checkpoints, progress)
-            undecided = []
-            for v in evaluate_all(targets, kpi_columns(results), specs):
-                if v.key not in frozen and v.verdict in FINAL:
-                    frozen[v.key] = v
-                elif v.key not in frozen:
-                    undecided.append(v)
-            hopeless = [
-                v
-                for v in undecided
-                if v.replications_needed is None or v.replications_needed > ex.max_replications
-            ]
-            # (one replication gives no interval: it tells nothing of what more would decide)
-            if len(undecided) == len(hopeless) and len(results) >= 2:
-                break
-        final = evaluate_all(targets, kpi_columns(results), specs)
-        out = [frozen.get(v.key, v) for v in final]
-        for v in out:
-            if v.verdict == INCONCLUSIVE and len(results) < ex.max_replications:
-                v.note += f"; sequential mode stopped at {len(results)}: cannot decide it"
-                if v.replications_needed:
-                    v.note += f" within experiment.max_replications={ex.max_replications}"
-        return results, out
+        return sequential_verdicts(
+            lambda reps: run_replications(conf, net, reps, checkpoints, progress),
+            lambda results, level: evaluate_all(targets, kpi_columns(results), specs, level),
+            ex.batch,
+            ex.max_replications,
+        )
     except ValueError as exc:  # checkpoint fingerprint mismatch
         raise UserError(f"experiment.resume: {exc}") from None
 
@@ -411,7 +390,7 @@ def format_verdicts(verdicts: list[TargetResult]) -> str:
     """The plan-target table printed at the end of a run (plan inputs apart, at the end)."""
     w = min(max([10, *(len(v.source) for v in verdicts)]), 28)  # long sources cut with ~
     lines = [
-        f"{'target':26s} {'source':{w}s} {'estimate':>10s}  {'95% CI':22s} {'n':>4s}  "
+        f"{'target':26s} {'source':{w}s} {'estimate':>10s}  {level_text(verdicts) + ' CI':22s} {'n':>4s}  "
         "verdict (goal) [provenance]"
     ]
     ordered = [v for v in verdicts if not is_plan_input(v)] + [

@@ -21,7 +21,7 @@ from sim.config.uncertainty import config_value
 from sim.core.kpi import infer_spec
 from sim.core.paths import CONF_DIR
 from sim.run.metrics import kpi_specs
-from sim.run.targets import TargetResult, goal_text, is_plan_input, unit_sign
+from sim.run.targets import TargetResult, goal_text, is_plan_input, level_text, unit_sign
 
 _VERDICT_COLOUR = {
     "PASS": "#2e7d32",
@@ -470,7 +470,7 @@ def render(
         "plan line",
         "goal",
         "estimate",
-        "95% CI",
+        f"{level_text(verdicts)} CI",
         "verdict",
         "provenance",
         "scenario",
@@ -504,7 +504,7 @@ def render(
 faces the same disasters (common random numbers).</p>
 {notes_extra}
 <h2>Verdicts on the plan's targets</h2>
-<p>{f"Simulated targets: {tally}." if tally else "No simulated target."} PASS: the whole 95% interval meets the target; FAIL: none of
+<p>{f"Simulated targets: {tally}." if tally else "No simulated target."} PASS: the whole {level_text(verdicts)} interval meets the target; FAIL: none of
 it does; INCONCLUSIVE: the interval straddles the threshold (the note says how many
 replications would decide it); NOT MODELLED: the scenario produces no such metric. A target
 at the edge of the possible (a share of 100%, a count of 0) is judged on the replications

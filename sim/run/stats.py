@@ -230,7 +230,7 @@ def failure_bound(n: int, level: float = LEVEL) -> float:
     return clopper_pearson(0.0, float(n), level)[1] if n > 0 else 1.0
 
 
-def replications_needed(est: Estimate, threshold: float) -> int | None:
+def replications_needed(est: Estimate, threshold: float, level: float = LEVEL) -> int | None:
     """Replications at which the interval would clear ``threshold`` if the estimate held.
 
     Across replications, half-widths shrink as 1/sqrt(n): n_needed = n * (half / gap)^2.
@@ -247,12 +247,14 @@ def replications_needed(est: Estimate, threshold: float) -> int | None:
     if gap == 0:
         return None
     if est.events > 0:
-        return _binomial_replications_needed(est, threshold)
+        return _binomial_replications_needed(est, threshold, level)
     half = max(est.value - est.low, est.high - est.value)
     return max(est.n + 1, math.ceil(est.n * (half / gap) ** 2))
 
 
-def _binomial_replications_needed(est: Estimate, threshold: float, cap: int = 10**7) -> int | None:
+def _binomial_replications_needed(
+    est: Estimate, threshold: float, level: float = LEVEL, cap: int = 10**7
+) -> int | None:
     """The fewest replications (more than ``est.n``) whose exact interval over the pooled
     events, at the same share and events per replication, lies on one side of
     ``threshold``; None beyond ``cap``."""
@@ -260,7 +262,7 @@ def _binomial_replications_needed(est: Estimate, threshold: float, cap: int = 10
 
     def clear(reps: int) -> bool:
         m = per_rep * reps
-        lo, hi = clopper_pearson(est.value * m, m)
+        lo, hi = clopper_pearson(est.value * m, m, level)
         return lo >= threshold or hi <= threshold
 
     low, high = est.n, est.n + 1

@@ -24,6 +24,7 @@ import numpy as np
 from sim.core.kpi import COMPUTED, INPUT, SIMULATED, KpiSpec, infer_spec
 from sim.run.metrics import kpi_specs
 from sim.run.stats import (
+    LEVEL,
     Estimate,
     failure_bound,
     mean_interval,
@@ -33,6 +34,7 @@ from sim.run.stats import (
 
 PASS, FAIL, INCONCLUSIVE, NOT_MODELLED = "PASS", "FAIL", "INCONCLUSIVE", "NOT MODELLED"
 INPUT_ECHO = "INPUT"
+EDGE_NOTE = "edge target: PASS only if no replication shows a single failure"
 FINAL = (PASS, FAIL, NOT_MODELLED, INPUT_ECHO)
 
 
@@ -95,6 +97,7 @@ class TargetResult:
     contributors: list[str] = field(default_factory=list)  # FAIL: what drives it
     # ASSUMPTION inputs that alone decide the metric (the verdict checks them, not the plan)
     assumed_inputs: list[str] = field(default_factory=list)
+    level: float = LEVEL  # of the interval (sequential mode: higher, for its repeated looks)
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -107,15 +110,20 @@ class TargetResult:
 
 
 def estimate_metric(
-    metric: str, kpis: dict[str, np.ndarray], spec: KpiSpec, interval: str = ""
+    metric: str,
+    kpis: dict[str, np.ndarray],
+    spec: KpiSpec,
+    interval: str = "",
+    level: float = LEVEL,
 ) -> Estimate | str:
-    """The estimate of ``metric`` under ``spec``, or a reason why there is none."""
+    """The estimate of ``metric`` under ``spec`` (its interval at ``level``), or a reason why
+    there is none."""
     if spec.ratio:
         num, den = spec.ratio
         missing = [k for k in (num, den) if k not in kpis]
         if missing:
             return f"this scenario produces no KPI '{missing[0]}'"
-        est = ratio_interval(kpis[num], kpis[den])
+        est = ratio_interval(kpis[num], kpis[den], level)
         if est.n == 0 or math.isnan(est.value):
             reps = int(np.isfinite(np.asarray(kpis[den], float)).sum())
             return f"no {den} in {reps} replications"
@@ -139,7 +147,7 @@ def estimate_metric(
         bound = bound[np.isfinite(values) & np.isfinite(bound)]
         if bound.size and np.all(bound == bound[0]):
             upper = min(upper, float(bound[0]))
-    est = mean_interval(values, spec.lower, upper, interval or spec.interval)
+    est = mean_interval(values, spec.lower, upper, interval or spec.interval, level)
     if est.n == 0:
         return "metric undefined in every replication"
     if censored:
@@ -206,11 +214,16 @@ def _judge_censored(result: TargetResult, est: Estimate, bound) -> None:
 
 
 def evaluate(
-    key: str, target, kpis: dict[str, np.ndarray], specs: dict[str, KpiSpec] | None = None
+    key: str,
+    target,
+    kpis: dict[str, np.ndarray],
+    specs: dict[str, KpiSpec] | None = None,
+    level: float = LEVEL,
 ) -> TargetResult:
     """Evaluate one target (a ``TargetConfig``) on per-replication KPI columns.
 
-    ``specs``: how each KPI is estimated (default: what the modules declare)."""
+    ``specs``: how each KPI is estimated (default: what the modules declare); ``level``: of
+    the intervals that judge it."""
     spec = _spec_for(target, kpi_specs() if specs is None else specs)
     thr = float(target.threshold)
     base = dict(
@@ -222,8 +235,9 @@ def evaluate(
         description=target.description,
         provenance=spec.provenance,
         scenario=getattr(target, "scenario", ""),
+        level=level,
     )
-    est = estimate_metric(target.metric, kpis, spec, getattr(target, "interval", ""))
+    est = estimate_metric(target.metric, kpis, spec, getattr(target, "interval", ""), level)
     if isinstance(est, str):
         nan = math.nan
         n = len(next(iter(kpis.values()))) if kpis else 0
@@ -268,7 +282,7 @@ def evaluate(
     if _at_edge(target, spec):
         failed = _observed_failure(target, spec, kpis)
         result.verdict = FAIL if failed else PASS
-        result.note = "edge target: PASS only if no replication shows a single failure"
+        result.note = EDGE_NOTE
         if not failed:
             p_fail = failure_bound(est.n)
             result.note += (
@@ -284,7 +298,7 @@ def evaluate(
             "(95%, exact binomial)"
         )
     if result.verdict == INCONCLUSIVE:
-        need = replications_needed(est, thr)
+        need = replications_needed(est, thr, level)
         result.replications_needed = need
         if need:
             result.note = f"about {need} replications would decide it"
@@ -296,10 +310,19 @@ def evaluate(
 
 
 def evaluate_all(
-    targets: dict, kpis: dict[str, np.ndarray], specs: dict[str, KpiSpec] | None = None
+    targets: dict,
+    kpis: dict[str, np.ndarray],
+    specs: dict[str, KpiSpec] | None = None,
+    level: float = LEVEL,
 ) -> list[TargetResult]:
     """Evaluate every configured target."""
-    return [evaluate(key, t, kpis, specs) for key, t in targets.items()]
+    return [evaluate(key, t, kpis, specs, level) for key, t in targets.items()]
+
+
+def level_text(verdicts: list[TargetResult]) -> str:
+    """``95%``: the level of the verdicts' intervals (one level per run), for headers."""
+    level = max((v.level for v in verdicts), default=LEVEL)
+    return f"{100 * level:.4g}%"
 
 
 def is_plan_input(v: TargetResult) -> bool:
