@@ -81,11 +81,13 @@ def test_new_district_from_osm_runs_its_plan_audit(tmp_path, district_name):
         verdicts
     )
     # a 323 ha forest has about one fire in a thousand years at Chongqing's recorded rate: with no
-    # fire the 24 h share is NOT MODELLED (no events), and it must say so; nothing else may be
+    # fire the 24 h share and the damaged share (受害率, zero by the ignition rate) are NOT
+    # MODELLED (no events), and must say so; nothing else may be
     notes = {t["key"]: t["note"] for t in audit["targets"]}
     for key, v in verdicts.items():
         if v == "NOT MODELLED":
-            assert key == "fires_out_24h" and "no fires" in notes[key], (key, notes[key])
+            assert key in ("fires_out_24h", "forest_damage_share"), (key, notes[key])
+            assert "no fires" in notes[key], (key, notes[key])
     page = (out / "report.html").read_text(encoding="utf-8")
     assert f"<h1>{district_name.replace('_', ' ').title()} — plan audit</h1>" in page
     assert "璧山" not in page  # nothing of the template district but the cited target lines

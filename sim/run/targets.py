@@ -11,7 +11,10 @@ MODELLED when the scenario produces no such metric, or no event it is measured o
 nobody sheltered): absent data is never INCONCLUSIVE. A target at the edge of what is possible
 (a share >= 1, a count <= 0) can never have an interval wholly on the right side: it reads
 PASS when no replication shows a single failure, FAIL otherwise. A metric that only echoes a
-configured input reads INPUT: it is shown, never judged.
+configured input reads INPUT: it is shown, never judged. A time with replications in which it
+never came counts them at the run's length (a lower bound: it can FAIL a "<=" goal, never PASS
+it); a rate whose events never happened (no fire) is NOT MODELLED. ``level``: 95% unless a
+caller (sequential mode) asks for more.
 """
 
 from __future__ import annotations
