@@ -653,3 +653,25 @@ def test_a_compare_sweep_writes_its_multirun_summary(tmp_path):
     assert set(t["mode"]) == {"compare"}
     assert t["rescue_response.one.call"].notna().all()
     assert t["rescue_response.fengdu.verdict"].notna().all()
+
+
+def test_a_time_that_never_came_counts_at_the_runs_length_in_a_comparison():
+    """Dropping the replications in which 90% were never sheltered would compare the
+    alternative that misses most often on its good runs only."""
+    from sim.run.compare import Metric, Outcome, _diffs, _method
+
+    col, bound = "evac_time_to_90pct_sheltered_h", "evac_time_to_90pct_sheltered_censored_h"
+    frames = {
+        "base": pd.DataFrame({col: [4.0, 5.0, 4.5, 5.5], bound: [np.nan] * 4}),
+        "alt": pd.DataFrame({col: [3.0, np.nan, 3.5, np.nan], bound: [np.nan, 47, np.nan, 47]}),
+    }
+    o = Outcome(alternatives=[], frames=frames)
+    assert o.column("alt", col).tolist() == [3.0, 47.0, 3.5, 47.0]
+    assert (o.censored("alt", col), o.censored("base", col)) == (2, 0)
+    m = Metric(key=col, kind="kpi", column=col, better="lower")
+    paired_diff, _ = _diffs(o, "alt", "base", m, 0.95)
+    assert paired_diff.n == 4 and paired_diff.estimate > 0  # worse, not 1.25 h better
+    assert "never came in 2 (alt) and 0 (base)" in _method(o, "alt", "base", m)
+    m = Metric(key="response_mean_min", kind="kpi", column="response_mean_min")
+    o.frames["alt"]["response_mean_min"] = o.frames["base"]["response_mean_min"] = 1.0
+    assert _method(o, "alt", "base", m) == "paired t"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import html
 import io
 import math
@@ -34,6 +35,7 @@ from sim.run.metrics import kpi_specs
 from sim.run.outputs import check_run_folder, staged, write_json, write_run_info
 from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
 from sim.run.report import overrides_html, write_workbook
+from sim.run.stats import at_bound_where_missing
 from sim.run.targets import evaluate_all
 
 CORRECTIONS = ("bonferroni", "holm", "none")
@@ -79,8 +81,31 @@ class Outcome:
     results: dict[str, list[RepResult]] = field(default_factory=dict)
 
     def column(self, name: str, col: str) -> np.ndarray:
+        """Per replication; a time that never came in one counts at the run's length, as
+        in the verdicts (``KpiSpec.censored``): dropping those pairs would favour the
+        alternative that misses most often."""
         f = self.frames[name]
-        return f[col].to_numpy(dtype=float) if col in f else np.full(len(f), np.nan)
+        if col not in f:
+            return np.full(len(f), np.nan)
+        bound = censoring_column(col)
+        if bound not in f:
+            return f[col].to_numpy(dtype=float)
+        return at_bound_where_missing(f[col], f[bound])[0]
+
+    def censored(self, name: str, col: str) -> int:
+        """Replications of ``name`` in which the time ``col`` never came (0: not a time)."""
+        f, bound = self.frames[name], censoring_column(col)
+        return at_bound_where_missing(f[col], f[bound])[1] if col in f and bound in f else 0
+
+
+def censoring_column(col: str) -> str:
+    """The KPI bounding ``col`` where it never came in a replication ("" if none)."""
+    return _censoring().get(col, "")
+
+
+@functools.cache
+def _censoring() -> dict[str, str]:
+    return {k: spec.censored for k, spec in kpi_specs().items() if spec.censored}
 
 
 def direction(comparator: str) -> str:
@@ -288,6 +313,18 @@ def _diffs(o: Outcome, alt: str, base: str, m: Metric, level: float) -> tuple[Di
     return paired(a, b, level), welch(a[ok], b[ok], level)
 
 
+def _method(o: Outcome, alt: str, base: str, m: Metric) -> str:
+    if m.pooled:
+        return "pooled ratio, delta method"
+    cut = {n: o.censored(n, m.column) for n in (alt, base)}
+    if not any(cut.values()):
+        return "paired t"
+    return (
+        f"paired t; never came in {cut[alt]} ({alt}) and {cut[base]} ({base}) replications: "
+        "counted at the run's length (a lower bound)"
+    )
+
+
 def _call(diff: Diff, significant: bool, better: str) -> str:
     if not math.isfinite(diff.estimate):
         return "n/a"
@@ -362,7 +399,7 @@ def analyse(
                     "level": level,
                     "correction": correction if m_cmp > 1 else "none (one comparison)",
                     "call": _call(dp, s, m.better),
-                    "method": "pooled ratio, delta method" if m.pooled else "paired t",
+                    "method": _method(o, n, baseline, m),
                 }
             )
     return pd.DataFrame(rows)

@@ -29,6 +29,7 @@ from sim.run.metrics import kpi_specs
 from sim.run.stats import (
     LEVEL,
     Estimate,
+    at_bound_where_missing,
     failure_bound,
     mean_interval,
     ratio_interval,
@@ -137,13 +138,9 @@ def estimate_metric(
         counts = np.asarray(kpis[spec.events], float)
         if not np.nansum(counts) > 0:
             return f"no {spec.events} in {counts.size} replications"
-    values = np.asarray(kpis[metric], float)
-    censored = 0
+    values, censored = np.asarray(kpis[metric], float), 0
     if spec.censored in kpis:  # never happened within the run: counted at the run's length
-        bound = np.asarray(kpis[spec.censored], float)
-        cut = ~np.isfinite(values) & np.isfinite(bound)
-        censored = int(cut.sum())
-        values = np.where(cut, bound, values)
+        values, censored = at_bound_where_missing(values, kpis[spec.censored])
     upper = spec.upper
     if spec.upper_kpi in kpis:  # a fixed population bounds it in every replication
         bound = np.asarray(kpis[spec.upper_kpi], float)
