@@ -907,3 +907,27 @@ def test_a_menu_entrys_own_broken_overrides_are_refused_whatever_is_drawn(
     msg = str(err.value)
     assert msg.startswith("experiment.drill.hazards.landslide.overrides: ") and problem in msg, msg
     assert "\n" not in msg and not (tmp_path / "run").exists()
+
+
+def test_a_drawn_hazard_that_cannot_run_does_not_name_itself():
+    """What fails only after the draw (the drawn scenario's compose or network checks) named
+    the drawn hazard in its error: the message now says nothing of the draw."""
+    from sim.cli import compose_config
+    from sim.core.errors import UserError
+    from sim.drill.mode import plan_drill
+
+    calls = []
+
+    def compose(overrides):
+        calls.append(overrides)
+        if len(calls) == 2:  # the drawn scenario
+            name = next(o for o in overrides if o.startswith("scenario="))
+            raise UserError(f"{name}: scenario.storm.closures_mean: bad")
+        return compose_config(overrides)
+
+    with pytest.raises(UserError) as err:
+        plan_drill(compose, BASE, secret_seed=7, today=dt.date(2026, 12, 1))
+    msg = str(err.value)
+    assert len(calls) == 2 and msg.startswith("experiment.drill: the drawn hazard cannot be run")
+    for hazard in ("storm", "cascade", "flood", "landslide", "earthquake", "chemical", "fire"):
+        assert hazard not in msg

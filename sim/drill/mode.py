@@ -70,11 +70,15 @@ def plan_drill(
     draw = draw_drill(secret_seed, base.district.name, base.experiment.drill, given, tomorrow)
     ov += drill_overrides(draw, base.experiment.drill)
     try:
-        cfg = compose(ov)
-    except Exception as exc:  # a drawn entry's own overrides (its scenario: see check_menu)
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"experiment.drill.hazards.{draw.hazard}: {msg}") from None
-    conf, net = prepare(cfg)
+        conf, net = prepare(compose(ov))
+    except Exception:  # noqa: BLE001  (check_menu refuses what it can before the draw)
+        # Whatever failed names the drawn scenario (its section, its nodes): not said here,
+        # or the designer would learn the secret hazard from an error and a re-run.
+        raise UserError(
+            "experiment.drill: the drawn hazard cannot be run, and its error is not shown (it "
+            "would tell the secret draw); run each menu entry on its own to find it: python "
+            "run_sim.py experiment=drill scenario=<entry>"
+        ) from None
     return conf, net, draw, ov
 
 
