@@ -44,6 +44,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import Config, ConfigError
+from sim.config.checks import refuse_hydra_code
 from sim.config.experiment import scheduler_address
 from sim.config.yamlfiles import check_config_dir
 from sim.core.errors import NetworkError, RunFailed, UserError
@@ -371,6 +372,7 @@ def preflight(argv: list[str]) -> Checked:
             # a single run keeps the command line's order (it is recorded in the outputs)
             over = [*group_choice, *first_values] if pf.multirun else [o.input_line for o in parsed]
             base = pf.compose(over)
+            _refuse_hydra_code(base)
             job = _job(base)
             checked.runs, checked.alts, checked.plan = pf.validate(job, over)
             if len(combos) <= MAX_PREFLIGHT_COMBOS:
@@ -388,6 +390,15 @@ def preflight(argv: list[str]) -> Checked:
         return Checked(config_name=pf.config_name)
     checked.cfg = base
     return checked
+
+
+def _refuse_hydra_code(cfg: DictConfig) -> None:
+    """What Hydra would build or write from the config's ``hydra`` node is checked before it
+    does (a config file or override naming code, or a log file outside the run folder)."""
+    try:
+        refuse_hydra_code(OmegaConf.to_container(cfg.hydra, resolve=False))
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _note_scenario_hours(confs: list[Config], overrides: list[str]) -> bool:

@@ -316,6 +316,48 @@ def test_resolvers_are_refused_and_never_reach_outputs(tmp_path, monkeypatch):
     prepare(compose_config(["scenario=flood"]))  # flood.district: ${district.name}
 
 
+def test_a_config_naming_code_for_hydra_to_run_is_refused(tmp_path, cli):
+    """Failure-mode review: a shared district file (``# @package _global_``) with
+    ``hydra.callbacks.x._target_: builtins.open`` made Hydra create a file outside the run
+    folder (``pandas.read_pickle`` ran a pickle); a logging handler or ``output_subdir``
+    wrote outside it. Each is now refused before Hydra builds or writes anything."""
+    outside = tmp_path / "OUTSIDE.txt"
+    shared = tmp_path / "myconf" / "district"
+    shared.mkdir(parents=True)
+    (shared / "shared.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - /district/bishan@district\nhydra:\n"
+        f"  callbacks:\n    log:\n      _target_: builtins.open\n      _args_: [{outside}, w]\n"
+    )
+    run = tmp_path / "run"
+    code, err = cli(
+        ["--config-dir", str(shared.parent), "district=shared", "layout=bishan",
+         "scenario=storm", "experiment.replications=1", f"hydra.run.dir={run}"]
+    )  # fmt: skip
+    assert code == 2 and not outside.exists() and not run.exists()
+    assert one_line(err) == (
+        "error: hydra.callbacks.log._target_=builtins.open: not allowed (a config may not name "
+        "code to run; Hydra's own launchers, sweepers and this tool's callback only)"
+    )
+    for override, problem in (
+        ("+hydra.callbacks.x._target_=pandas.read_pickle", "_target_=pandas.read_pickle: not"),
+        ("hydra.callbacks.multirun_summary.x._target_=builtins.exec", "x._target_=builtins.exec"),
+        (f"hydra.job_logging.handlers.file.filename={outside}", "must stay inside the run folder"),
+        ("hydra.job_logging.handlers.file.class=builtins.exec", "class=builtins.exec: not"),
+        ("+hydra.job_logging.handlers.file.stream=ext://antigravity", "ext:// imports code"),
+        ("hydra.output_subdir=../../x", "hydra.output_subdir=../../x: must be a folder inside"),
+        ("hydra.sweeper._target_=hydra.utils.call", "hydra.sweeper._target_=hydra.utils.call"),
+    ):
+        code, err = cli(["scenario=storm", override, f"hydra.run.dir={run}"])
+        assert code == 2 and problem in one_line(err), (override, err)
+        assert not run.exists() and not outside.exists()
+    from sim.config.checks import refuse_hydra_code  # ("()" cannot be an override key)
+
+    with pytest.raises(ConfigError, match=r"formatters\.f\.\(\): a logging factory"):
+        refuse_hydra_code({"job_logging": {"formatters": {"f": {"()": "builtins.exec"}}}})
+    # Hydra's own defaults and the shipped callback pass
+    preflight(["scenario=storm", "hydra.job_logging.root.level=DEBUG", f"hydra.run.dir={run}"])
+
+
 # ------------------------------------------------------------------ output folders
 def test_earlier_run_folder_is_not_reused_without_resume(tmp_path, cli):
     run = tmp_path / "run"

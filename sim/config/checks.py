@@ -203,3 +203,89 @@ def to_plain(obj: Any) -> Any:
     from dataclasses import asdict, is_dataclass
 
     return asdict(obj) if is_dataclass(obj) else obj
+
+
+# What Hydra itself may build from the ``hydra`` node of a config (``_target_``: its launcher,
+# sweeper and callbacks; ``class``: logging handlers). Anything else would let a shared config
+# file run code (``_target_: pandas.read_pickle``) or write outside the run folder (a logging
+# file handler, ``hydra.output_subdir``).
+HYDRA_TARGETS = ("sim.run.sweep.MultirunSummary",)
+HYDRA_TARGET_PREFIXES = (
+    "hydra._internal.core_plugins.",  # Hydra's basic launcher and sweeper
+    "hydra_plugins.",  # installed launcher and sweeper plugins (joblib, optuna)
+    "optuna.samplers.",  # the optuna sweeper's sampler
+)
+LOGGING_CLASSES = (
+    "logging.StreamHandler",
+    "logging.FileHandler",
+    "logging.NullHandler",
+    "logging.Formatter",
+)
+LOGGING_STREAMS = ("ext://sys.stdout", "ext://sys.stderr")
+LOG_FILE_PREFIX = "${hydra.runtime.output_dir}/"  # Hydra's own default: inside the run folder
+
+
+def refuse_hydra_code(hydra: Any) -> None:
+    """Refuse a ``hydra`` node that would run code or write outside the run folder.
+
+    ``hydra``: the composed config's ``hydra`` node as plain containers, unresolved.
+    Raises :class:`ConfigError` naming the field."""
+    if not isinstance(hydra, dict):
+        return
+    _refuse_targets(hydra, "hydra")
+    for part in ("job_logging", "hydra_logging"):
+        _refuse_logging(hydra.get(part), f"hydra.{part}")
+    sub = hydra.get("output_subdir")
+    if isinstance(sub, str) and (sub.startswith(("/", "~")) or ".." in sub.split("/")):
+        raise ConfigError(
+            f"hydra.output_subdir={sub}: must be a folder inside the run folder (or null)"
+        )
+
+
+def _refuse_targets(node: Any, path: str) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{path}.{key}"
+            if key == "_target_" and not (
+                value in HYDRA_TARGETS
+                or (isinstance(value, str) and value.startswith(HYDRA_TARGET_PREFIXES))
+            ):
+                raise ConfigError(
+                    f"{where}={value}: not allowed (a config may not name code to run; "
+                    "Hydra's own launchers, sweepers and this tool's callback only)"
+                )
+            _refuse_targets(value, where)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _refuse_targets(value, f"{path}[{i}]")
+
+
+def _refuse_logging(node: Any, path: str) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{path}.{key}"
+            if key == "()":
+                raise ConfigError(f"{where}: a logging factory is not allowed (it runs code)")
+            if key == "class" and value not in LOGGING_CLASSES:
+                raise ConfigError(
+                    f"{where}={value}: not allowed (logging handlers: {', '.join(LOGGING_CLASSES)})"
+                )
+            if (
+                isinstance(value, str)
+                and value.startswith("ext://")
+                and value not in LOGGING_STREAMS
+            ):
+                raise ConfigError(f"{where}={value}: not allowed (ext:// imports code)")
+            if key == "filename" and not (
+                isinstance(value, str)
+                and value.startswith(LOG_FILE_PREFIX)
+                and ".." not in value.split("/")
+            ):
+                raise ConfigError(
+                    f"{where}={value}: a log file must stay inside the run folder "
+                    f"({LOG_FILE_PREFIX}...)"
+                )
+            _refuse_logging(value, where)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _refuse_logging(value, f"{path}[{i}]")
