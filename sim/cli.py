@@ -852,8 +852,10 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
     # composed without the command line's search.items would fail its own validation
     base = list(overrides)
     if cfg.get("search") is not None:
-        named = dict(cfg.search.baselines or {})
-        return [(n, _with(base, shlex.split(str(v)))) for n, v in named.items()]
+        named = {n: shlex.split(str(v)) for n, v in (cfg.search.baselines or {}).items()}
+        for n, extra in named.items():
+            _refuse_hydra_settings(f"search.baselines.{n}", extra)
+        return [(n, _with(base, extra)) for n, extra in named.items()]
     out = [(str(n), _with(base, [f"layout={n}"])) for n in cfg.compare.layouts]
     if not out:
         out.append((str(cfg.layout.name), base))
@@ -862,8 +864,20 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
             extra = shlex.split(str(text))
         except ValueError as exc:
             raise UserError(f"compare.variants.{name}: {exc}") from None
+        _refuse_hydra_settings(f"compare.variants.{name}", extra)
         out.append((str(name), _with(base, extra)))
     return out
+
+
+def _refuse_hydra_settings(where: str, extra: list[str]) -> None:
+    """An alternative's own ``hydra.*`` overrides would be dropped (Hydra runs once), leaving
+    a copy of the baseline that compares as indistinguishable: refused."""
+    hydra = [o for o in extra if _key(o).split(".")[0].split("/")[0] == "hydra"]
+    if hydra:
+        raise UserError(
+            f"{where}: {hydra[0]}: an alternative changes the model, not Hydra's settings "
+            "(set hydra.* on the command line)"
+        )
 
 
 def alternatives(cfg: DictConfig, overrides: list[str]) -> list:

@@ -284,6 +284,25 @@ def test_a_misspelt_kpi_to_compare_is_refused_before_anything_runs(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_a_variant_of_only_hydra_settings_is_refused_not_a_silent_copy(tmp_path):
+    """Failure-mode review: a variant "hydra.run.dir=/tmp/x" was dropped to a copy of the
+    baseline and reported indistinguishable from it."""
+    from sim.cli import preflight
+    from sim.core.errors import UserError
+
+    search = ["search.place=teams", "search.items=[district_team,fire_bicheng]"]
+    for key, variant, extra in (
+        ("compare.variants", "{a: 'hydra.run.dir=/tmp/x'}", []),
+        ("search.baselines", "{a: 'hydra.job.name=x'}", search),
+    ):
+        mode = key.split(".")[0]
+        with pytest.raises(UserError) as err:
+            preflight([f"experiment={mode}", "scenario=storm", *extra, f"{key}={variant}"])
+        assert str(err.value).startswith(f"{key}.a: hydra.") and "Hydra's settings" in str(
+            err.value
+        )
+
+
 def _no_nan(text: str) -> dict:
     """JSON as written for other tools: NaN would not parse there (it must be null)."""
     return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
