@@ -236,3 +236,23 @@ def test_progress_flag_off_writes_nothing_and_run_replications_reports_on_stderr
     run_replications(config("serial", 3), NET, progress=True)
     err = capsys.readouterr().err  # pytest's stderr is no terminal: the log lines
     assert err.splitlines()[-1].startswith("replications (storm): 3/3 (100%)")
+
+
+def test_a_resume_after_the_network_file_changed_is_refused(tmp_path):
+    """Failure-mode review: with every speed in the network file divided by 3, a resume
+    reused the replications of the old network (response 31.4 min against 66 fresh), since
+    the checkpoints' fingerprint covered the config only."""
+    import shutil
+
+    from sim.cli import compose_config
+    from sim.core.paths import resolve_path
+    from sim.run.app import fingerprint
+
+    shipped = resolve_path(compose_config([]).district.network)
+    copy = tmp_path / shipped.name
+    shutil.copy(shipped, copy)
+    cfg = compose_config([f"district.network={copy}"])
+    before = fingerprint(cfg)
+    assert fingerprint(compose_config([f"district.network={copy}"])) == before
+    copy.write_bytes(copy.read_bytes() + b"\n")  # any change of the file
+    assert fingerprint(cfg) != before
