@@ -342,11 +342,18 @@ def preflight(argv: list[str]) -> Checked:
                 f"{key.lstrip('+~')}: '{o.input_line}' is a sweep; add -m (--multirun) to run "
                 f"one job per value (a list is {key.lstrip('+~')}=[a,b], a string is quoted)"
             )
-        members = (
-            [f"{key}={v}" for v in o.sweep_string_iterator()]
-            if o.is_sweep_override()
-            else [o.input_line]
-        )
+        try:
+            members = (
+                [f"{key}={v}" for v in o.sweep_string_iterator()]
+                if o.is_sweep_override()
+                else [o.input_line]
+            )
+        except Exception:  # noqa: BLE001  (Hydra: "Can only enumerate CHOICE and RANGE sweeps")
+            raise UserError(
+                f"{key.lstrip('+~')}: '{o.input_line}' cannot be listed as jobs: the sweeper runs "
+                "choices (a,b,c) and ranges (range(0,10,2)), not an interval() (which needs a "
+                "sampling sweeper): list the values"
+            ) from None
         if len(members) > 1 and key.lstrip("+~") in _unnamed_keys(pf):
             raise UserError(
                 f"{key.lstrip('+~')}: a sweep over how the runs are executed gives the same "

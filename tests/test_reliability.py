@@ -371,6 +371,18 @@ def test_earlier_run_folder_is_not_reused_without_resume(tmp_path, cli):
     assert (run / "summary.json").read_text() == '{"earlier": true}'
 
 
+def test_an_interval_sweep_is_one_line_not_a_traceback(tmp_path, cli):
+    """Failure-mode review: interval(0,10) in a sweep printed Hydra's traceback."""
+    sweep = tmp_path / "sweep"
+    argv = ["-m", "scenario=storm", "layout.teams.community.assembly_min=interval(0,10)"]
+    code, err = cli([*argv, f"hydra.sweep.dir={sweep}"])
+    assert code == 2 and not sweep.exists()
+    assert one_line(err).startswith(
+        "error: layout.teams.community.assembly_min: 'layout.teams.community.assembly_min="
+        "interval(0,10)' cannot be listed as jobs"
+    )
+
+
 def test_earlier_sweep_folder_is_not_reused_without_resume(tmp_path, cli):
     sweep = tmp_path / "sweep"
     (sweep / "0_bishan_storm_bishan").mkdir(parents=True)
