@@ -116,6 +116,18 @@ def test_directed_network_respects_one_way():
         (lambda g: g.edges["a", "b"].update(road_class="motorway"), "road_class 'motorway'"),
         (lambda g: node(g, "island"), "node 'island' is unreachable"),
         (lambda g: g.nodes["a"].update(population="many"), "attribute 'population'='many'"),
+        # failure-mode review: each of these ran, with a wrong result and exit 0 (or hung)
+        (lambda g: g.nodes["a"].update(kind="castle"), "node 'a' kind 'castle' is not one of"),
+        (lambda g: g.nodes["a"].update(walk_in_m=math.nan), "'walk_in_m'=nan must be a finite"),
+        (lambda g: g.nodes["a"].update(walk_in_m=-1e6), "'walk_in_m'=-1000000.0 must be"),
+        (lambda g: g.nodes["a"].update(forest_area_ha=-3.0), "'forest_area_ha'=-3.0 must be"),
+        (lambda g: g.graph.update(population_total=-5), "population_total=-5 must be a whole"),
+        (lambda g: g.graph.update(population_total="lots"), "population_total='lots' must be"),
+        (
+            lambda g: g.graph.update(population_total=1e15),
+            "population_total=1000000000000000.0 must",
+        ),
+        (lambda g: g.nodes["a"].update(population=10**12), "population 1000000000000 is over"),
     ],
 )
 def test_validation_messages(mutate, message):
@@ -278,3 +290,14 @@ def test_town_populations_are_scaled_to_the_census_total():
         raw = sum(int(d["population"]) for _, d in g.nodes(data=True))
         assert raw != g.graph["population_total"]  # (the mixed years: the case this is for)
         assert int(net.population.sum()) == int(g.graph["population_total"])
+
+
+def test_a_node_id_given_twice_in_a_graphml_file_is_refused(line_graphml):
+    """GraphML keeps the last of two nodes with one id: a stray copy of the seat with 5
+    residents replaced its 187,284 (failure-mode review)."""
+    text = line_graphml.read_text()
+    first = text.index("<node ")
+    copy = text[first : text.index("</node>", first) + len("</node>")]
+    line_graphml.write_text(text.replace(copy, copy + copy, 1))
+    with pytest.raises(NetworkError, match=r"node id '[^']+' is given twice"):
+        RoadNetwork.load(line_graphml)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,28 @@ EDGE_ATTRS: dict[str, type] = {
     "capacity_vph": float,
 }
 ROAD_CLASSES = ("expressway", "national", "provincial", "county", "local")
+# every kind of node the modules read (networks/README.md): a misspelt kind would drop a town
+# from every count without a word
+NODE_KINDS = (
+    "street",
+    "town",
+    "township",
+    "depot",
+    "fire_station",
+    "regional_centre",
+    "forest_zone",
+    "junction",
+    "wharf",
+    "landing_zone",
+    "air_base",
+    "hospital",  # (python -m sim.district new: OSM amenities)
+    "school",
+)
+# optional numbers of a node, each finite and >= 0 where given
+NODE_AMOUNTS = ("walk_in_m", "forest_area_ha")
+# ASSUMPTION: as MAX_MAGNITUDE of the configs (sim/config/checks.py): no district has a
+# billion residents; more is a typo, and the incident draws would run for hours
+MAX_PEOPLE = 1_000_000_000
 # Plausibility limits used to catch unit mistakes (km given as m, m/s or mph given as km/h).
 MAX_SPEED_KMH = 150.0
 # A road cannot be shorter than the straight line between its ends (small slack for rounding).
@@ -232,6 +255,7 @@ class RoadNetwork:
         except Exception as exc:  # malformed XML, bad types, ...
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise NetworkError(f"network file '{p}' cannot be read as GraphML: {msg}") from None
+        _refuse_duplicate_ids(p, g.number_of_nodes())
         return cls(g, source=str(p))
 
     def fresh(self) -> RoadNetwork:
@@ -455,6 +479,20 @@ class RoadNetwork:
             )
 
 
+def _refuse_duplicate_ids(path: Path, nodes: int) -> None:
+    """GraphML keeps the last of two nodes with one id (the seat's 187,284 residents became
+    the 5 of a stray copy): a file with more node elements than nodes names the id."""
+    ids = re.findall(rb"<node\b[^>]*?\bid=[\"']([^\"']*)[\"']", path.read_bytes())
+    if len(ids) <= nodes:
+        return
+    seen: set[bytes] = set()
+    for i in ids:
+        if i in seen:
+            name = i.decode("utf-8", "replace")
+            raise NetworkError(f"network file '{path}': node id '{name}' is given twice")
+        seen.add(i)
+
+
 def _is_type(value, typ: type) -> bool:
     if typ is str:
         return isinstance(value, str)
@@ -494,6 +532,29 @@ def validate_graph(graph: nx.Graph, source: str) -> None:
             problems.append(f"node '{n}' has lat/lon {data['lat']},{data['lon']} out of range")
         if data["population"] < 0:
             problems.append(f"node '{n}' has negative population {data['population']}")
+        elif data["population"] > MAX_PEOPLE:
+            problems.append(f"node '{n}' population {data['population']} is over {MAX_PEOPLE:,}")
+        if data["kind"] not in NODE_KINDS:
+            problems.append(
+                f"node '{n}' kind '{data['kind']}' is not one of {', '.join(NODE_KINDS)}"
+            )
+        for a in NODE_AMOUNTS:
+            v = data.get(a)
+            if v is not None and not (_is_type(v, float) and math.isfinite(v) and v >= 0):
+                problems.append(f"node '{n}' attribute '{a}'={v!r} must be a finite number >= 0")
+    total = graph.graph.get("population_total")
+    if total is not None and not (
+        _is_type(total, int) and 0 < total <= MAX_PEOPLE and not isinstance(total, str)
+    ):
+        problems.append(
+            f"graph attribute population_total={total!r} must be a whole number of residents "
+            f"in 1..{MAX_PEOPLE:,}"
+        )
+    people = sum(
+        d["population"] for _, d in graph.nodes(data=True) if _is_type(d.get("population"), int)
+    )
+    if people > MAX_PEOPLE:
+        problems.append(f"node populations sum to {people:,}, over {MAX_PEOPLE:,}")
     for u, v, data in graph.edges(data=True):
         where = f"road '{u}'--'{v}'"
         bad = False
