@@ -931,3 +931,32 @@ def test_a_drawn_hazard_that_cannot_run_does_not_name_itself():
     assert len(calls) == 2 and msg.startswith("experiment.drill: the drawn hazard cannot be run")
     for hazard in ("storm", "cascade", "flood", "landslide", "earthquake", "chemical", "fire"):
         assert hazard not in msg
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda p: p["msel"][0].update(capability="x"),
+        lambda p: p["msel"][0].update(expected=["x", 3]),
+        lambda p: p["msel"][0].update(inject=None),
+        lambda p: p["evaluator"][0].update(action=None),
+    ],
+)
+def test_a_sealed_package_of_another_shape_is_one_line_and_nothing_is_recorded(
+    pkg_a, tmp_path, monkeypatch, capsys, mutate
+):
+    """Failure-mode review: a package sealed with the right passphrase but contents of
+    another shape (another version's layout) gave a traceback from the documents, after the
+    opening was recorded and an empty *_opened/ folder made."""
+    from sim.drill.__main__ import main
+
+    bad = json.loads(json.dumps(pkg_a)) | {"drill_id": "drill-0e"}
+    mutate(bad)
+    path = tmp_path / "d.sealed"
+    seal(bad, "long passphrase", path, {"drill_id": "drill-0e", "district": "beibei"})
+    monkeypatch.setenv("DRILL_PASSPHRASE", "long passphrase")
+    rc = main(["open", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    assert "contents do not have the shape of this version's documents" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sealed", "d.sealed.sha256"]

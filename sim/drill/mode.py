@@ -43,7 +43,7 @@ from sim.drill.seal import (
     sha256_file,
     unseal,
 )
-from sim.drill.sheets import write_documents
+from sim.drill.sheets import render_documents, write_documents
 from sim.run.app import prepare, typed_config
 from sim.run.console_log import LOG_NAME, unlogged
 from sim.run.outputs import atomic_write_text, one_line_os_errors, refuse_links, safe_mkdir
@@ -244,8 +244,9 @@ def open_package(
     with one_line_os_errors(out):
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise UserError(f"{out}: already exists and is not an empty folder (choose --out)")
+    docs = render_documents(pkg)  # (a malformed package: one line, nothing recorded)
     rec = record_opening(path, digest, out)  # (refuses a link in the record's place)
-    files = write_documents(pkg, out)  # (makes ``out``, refusing a link in its place)
+    files = write_documents(docs, out)  # (makes ``out``, refusing a link in its place)
     atomic_write_text(out / "package.json", json.dumps(pkg, ensure_ascii=False, indent=1), out)
     atomic_write_text(out / "opened.json", json.dumps(rec, indent=1), out)
     print(

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sim.drill.msel import blank_times
-from sim.run.outputs import atomic_write, atomic_write_text, safe_mkdir
+from sim.run.outputs import atomic_write, safe_mkdir
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:1.5em;color:#111}
@@ -175,14 +175,13 @@ def _sheet(wb: Workbook, title: str, cols: list[tuple[str, int]], rows: list[lis
     ws.freeze_panes = "B2"
 
 
-def _save(wb: Workbook, path: Path) -> None:
-    """Save a workbook to ``path`` atomically, never through a symbolic link."""
+def _xlsx(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
-    atomic_write(path, buf.getvalue(), path.parent)
+    return buf.getvalue()
 
 
-def evaluator_xlsx(pkg: dict, path: Path) -> None:
+def evaluator_xlsx(pkg: dict) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     rows = [[_cell(r, k) for k, _, _ in EVAL_COLS] for r in pkg["evaluator"]]
@@ -195,10 +194,10 @@ def evaluator_xlsx(pkg: dict, path: Path) -> None:
         ("scenario", f"{pkg['scenario']['label_zh']} / {pkg['scenario']['label_en']}"),
     ):
         info.append([k, v])
-    _save(wb, path)
+    return _xlsx(wb)
 
 
-def msel_xlsx(pkg: dict, path: Path) -> None:
+def msel_xlsx(pkg: dict) -> bytes:
     cols = [
         ("Seq", 6),
         ("Scenario time", 10),
@@ -241,22 +240,36 @@ def msel_xlsx(pkg: dict, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     _sheet(wb, "MSEL", cols, rows)
-    _save(wb, path)
+    return _xlsx(wb)
 
 
-def write_documents(pkg: dict, out: Path) -> list[Path]:
-    """Write every printable document of an opened package into ``out`` (atomically, never
+def render_documents(pkg: dict) -> dict[str, bytes]:
+    """Every printable document of an opened package, by file name, in memory. A package
+    whose contents do not have the shape the documents read (sealed by another version, or
+    by hand) raises :class:`~sim.drill.seal.SealError` in one line, before anything is
+    written or the opening recorded."""
+    from sim.drill.seal import SealError
+
+    try:
+        return {
+            "msel.html": msel_html(pkg).encode(),
+            "player_cards.html": cards_html(pkg).encode(),
+            "evaluator_sheet.html": evaluator_html(pkg).encode(),
+            "evaluator_sheet.xlsx": evaluator_xlsx(pkg),
+            "msel.xlsx": msel_xlsx(pkg),
+        }
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        what = f"no '{exc.args[0]}'" if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise SealError(
+            f"drill package: its contents do not have the shape of this version's documents "
+            f"({type(exc).__name__}: {what[:80]})"
+        ) from None
+
+
+def write_documents(docs: dict[str, bytes], out: Path) -> list[Path]:
+    """Write the documents of :func:`render_documents` into ``out`` (atomically, never
     through a symbolic link: ``out`` itself may not be one either)."""
     safe_mkdir(out, out.parent)
-    files = {
-        "msel.html": msel_html(pkg),
-        "player_cards.html": cards_html(pkg),
-        "evaluator_sheet.html": evaluator_html(pkg),
-    }
-    written = []
-    for name, text in files.items():
-        atomic_write_text(out / name, text, out)
-        written.append(out / name)
-    evaluator_xlsx(pkg, out / "evaluator_sheet.xlsx")
-    msel_xlsx(pkg, out / "msel.xlsx")
-    return [*written, out / "evaluator_sheet.xlsx", out / "msel.xlsx"]
+    for name, data in docs.items():
+        atomic_write(out / name, data, out)
+    return [out / name for name in docs]
