@@ -40,7 +40,7 @@ from sim.drill.measures import percentile_of
 from sim.drill.msel import DrillClock
 from sim.drill.names import TIER_LABELS
 from sim.drill.package import benchmark_text, check_records_package
-from sim.drill.sheets import _save, _sheet, bi, esc, header, page
+from sim.drill.sheets import _sheet, bi, esc, header, page, save_workbook
 from sim.run.outputs import atomic_write_text, one_line_os_errors, safe_mkdir
 
 # measure -> recommendation (zh, en); {src} = the plan line of the action
@@ -707,7 +707,7 @@ def review_xlsx(
             for r in log["rows"]
         ],
     )
-    _save(wb, path)  # (atomic, no link followed)
+    save_workbook(wb, path)  # (atomic, no link followed)
 
 
 def review(drill: Path, out: Path | None) -> Path:

@@ -181,6 +181,11 @@ def _xlsx(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
+def save_workbook(wb: Workbook, path: Path) -> None:
+    """Save a workbook to ``path`` atomically, never through a symbolic link."""
+    atomic_write(path, _xlsx(wb), path.parent)
+
+
 def evaluator_xlsx(pkg: dict) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
