@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +197,23 @@ def test_console_shows_only_kpis_with_something_to_say():
     rare = {"mean": 8.09, "ci95_low": None, "ci95_high": None, "n": 1}
     summary["kpis"] = {"evac_time_to_90pct_sheltered_h": rare}
     assert format_table(summary).endswith("8.09   only 1 of 2 replications")
+
+
+def test_a_population_csv_with_a_bad_number_is_refused_and_a_blank_is_unknown(tmp_path):
+    """Failure-mode review: a row "联合镇,lianhe,-5" or "...,lots" silently became 0 (the OSM
+    tag used instead, no note), and 1e15 was written as the district's residents."""
+    from sim.core.errors import UserError
+    from sim.district.build import read_population_csv
+
+    csv_file = tmp_path / "pop.csv"
+    for bad in ("-5", "lots", "1e15", "12.5"):
+        csv_file.write_text(
+            f"name_zh,name_pinyin,population\n东城街道,Dongcheng,8000\n联合镇,Lianhe,{bad}\n"
+        )
+        with pytest.raises(UserError, match=rf"line 3: population '{re.escape(bad)}' is not a"):
+            read_population_csv(csv_file)
+    csv_file.write_text(
+        'name_zh,name_pinyin,population\n东城街道,Dongcheng,"8,000"\n联合镇,Lianhe,\n'
+    )
+    got = read_population_csv(csv_file)
+    assert got["dongcheng"] == 8000 and "lianhe" not in got  # blank: unknown, not 0

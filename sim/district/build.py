@@ -27,7 +27,7 @@ import networkx as nx
 import yaml
 
 from sim.core.errors import NetworkError, UserError
-from sim.core.network import RoadNetwork, great_circle_m
+from sim.core.network import MAX_PEOPLE, RoadNetwork, great_circle_m
 from sim.core.paths import CONF_DIR, PROJECT_ROOT
 
 # OSM place=* -> the simulator's settlement kinds (sim/core/places.py SETTLEMENT_KINDS).
@@ -215,8 +215,20 @@ def read_population_csv(path: Path) -> dict[str, int]:
         raise UserError(f"--population '{path}': cannot be read as CSV: {exc}") from None
     if rows and "population" not in rows[0]:
         raise UserError(f"--population '{path}': no 'population' column")
-    for row in rows:
-        pop = _int(row.get("population"))
+    for line, row in enumerate(rows, start=2):
+        text = str(row.get("population") or "").replace(",", "").strip()
+        if not text:  # unknown (the gazetteer leaves some blank): the OSM tag, if any
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (value.is_integer() and 0 <= value <= MAX_PEOPLE):
+            raise UserError(
+                f"--population '{path}' line {line}: population {row['population']!r} is not "
+                f"a whole number of residents in 0..{MAX_PEOPLE:,}"
+            )
+        pop = int(value)
         for col in ("name", "name_zh", "name_pinyin", "name_en"):
             if row.get(col):
                 out.setdefault(row[col].strip().lower(), pop)
