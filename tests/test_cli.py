@@ -404,6 +404,7 @@ def test_a_refused_resume_leaves_the_earlier_run_folder_byte_identical(tmp_path)
         ("search.budget_runs=10", "search.budget_runs=10: the first stage alone needs 10 x "),
         ("search.reference=nosuch", "search.reference='nosuch': not a baseline (plan"),
         ("search.exclude=[nosuch]", "search.exclude: unknown node 'nosuch'"),
+        ("search.demand=[]", "search.demand: empty; name at least one"),  # (failure review)
     ],
 )
 def test_a_bad_search_input_is_one_line_before_any_run_folder(tmp_path, override, message):

@@ -960,3 +960,14 @@ def test_a_sealed_package_of_another_shape_is_one_line_and_nothing_is_recorded(
     assert rc == 2 and err.count("\n") == 1, err
     assert "contents do not have the shape of this version's documents" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.sealed", "d.sealed.sha256"]
+
+
+def test_the_command_lines_own_bad_setting_is_not_blamed_on_a_menu_entry(tmp_path):
+    """Failure-mode review: experiment.drill.not_before=notadate read 'error:
+    experiment.drill.hazards.fire_extreme_day.overrides: experiment.drill.not_before=...'."""
+    from sim.cli import preflight
+    from sim.core.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        preflight([*BASE, "experiment.drill.not_before=notadate", f"hydra.run.dir={tmp_path}/r"])
+    assert str(err.value) == "experiment.drill.not_before='notadate': use an ISO date (2027-05-01)"

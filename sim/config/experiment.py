@@ -240,6 +240,10 @@ def validate_modes(compare: CompareConfig | None, search: SearchConfig | None) -
         raise ConfigError(f"search.method='{search.method}': use {', '.join(SEARCH_METHODS)}")
     if search.solver not in SOLVERS:
         raise ConfigError(f"search.solver='{search.solver}': use {', '.join(SOLVERS)}")
+    if not search.demand:
+        raise ConfigError(
+            f"search.demand: empty; name at least one demand weighting ({', '.join(SEARCH_DEMAND)})"
+        )
     for d in search.demand:
         if d not in SEARCH_DEMAND:
             raise ConfigError(f"search.demand: '{d}' is not one of {', '.join(SEARCH_DEMAND)}")

@@ -110,11 +110,14 @@ def check_menu(overrides: list[str], drill, compose: Compose | None = None) -> N
         if not h.overrides:
             continue
         name = h.scenario or key
+        own = [*rest, f"scenario={name}", f"scenario.name={name}"]
         try:
-            typed_config(
-                compose([*rest, f"scenario={name}", f"scenario.name={name}", *h.overrides])
-            )
+            typed_config(compose([*own, *h.overrides]))
         except UserError as exc:
+            try:  # the command line's own settings may be what fails: not the entry's fault
+                typed_config(compose(own))
+            except UserError:
+                raise exc from None
             raise UserError(f"experiment.drill.hazards.{key}.overrides: {exc}") from None
 
 
