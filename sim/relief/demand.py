@@ -70,6 +70,9 @@ class Shelter:
         self._rest: np.ndarray | None = None  # need - filled of ``orders`` (a row each), cached
         self._live: list[int] = []  # rows of _rest with an item above EPS (for settle)
         self._dust: list[int] = []  # rows of _rest with a negative item
+        # uncovered_orders() and its rows above EPS, for the _rest (the same object: rows
+        # are never changed in place, a change makes a new one) and the pipeline's bytes
+        self._cover_memo: tuple[np.ndarray, bytes, np.ndarray, np.ndarray] | None = None
         self.pipeline = z.copy()  # promised to or on vehicles heading here
         self.spare = z.copy()  # delivered but not needed by any open order
         self.open_need = z.copy()  # sum of open orders
@@ -106,9 +109,8 @@ class Shelter:
         off both leaves, item by item, the same floats as the order-by-order scan's
         ``rest - cover`` and ``max(cover - rest, 0)`` (tests/test_relief_budget.py).
         """
-        live = (self.uncovered_orders() > EPS).any(axis=1)
-        k = int(np.argmax(live)) if live.size else 0
-        return self.orders[k].t if live.size and live[k] else None
+        live = self.uncovered_live()
+        return self.orders[int(live[0])].t if live.size else None
 
     def rest(self) -> np.ndarray:
         """``need - filled`` of every open order (a row each, oldest first; do not modify).
@@ -130,13 +132,35 @@ class Shelter:
 
     def uncovered_orders(self) -> np.ndarray:
         """Per open order (a row each, oldest first), the part vehicles on their way do not
-        cover: the pipeline covers the orders in turn, oldest first.
+        cover: the pipeline covers the orders in turn, oldest first (read-only).
 
         Computed as the order-by-order loop would be, float for float, but the orders after
         the cover runs out are taken as they are (``open - 0``), except that an order filled
         a rounding beyond its need (a negative ``open``) adds that dust to the cover again.
+        Kept until the orders (:meth:`rest`) or the pipeline change: a planning round asks
+        for it several times (:meth:`oldest_unassigned_t`, the budget, the load).
         """
-        rest = self.rest().copy()
+        return self._uncovered()[0]
+
+    def uncovered_live(self) -> np.ndarray:
+        """Rows of :meth:`uncovered_orders` with an item above ``EPS`` (indices, ascending)."""
+        return self._uncovered()[1]
+
+    def _uncovered(self) -> tuple[np.ndarray, np.ndarray]:
+        rest = self.rest()
+        key = self.pipeline.tobytes()  # (bytes, not ==: -0.0 or NaN cannot match wrongly)
+        memo = self._cover_memo
+        if memo is not None and memo[0] is rest and memo[1] == key:
+            return memo[2], memo[3]
+        got = self._cover(rest)
+        live = (got > EPS).any(axis=1).nonzero()[0]
+        got.flags.writeable = False
+        live.flags.writeable = False
+        self._cover_memo = (rest, key, got, live)
+        return got, live
+
+    def _cover(self, rest: np.ndarray) -> np.ndarray:
+        rest = rest.copy()
         n = len(rest)
         if not n:
             return rest

@@ -481,7 +481,7 @@ class ReliefService:
         mats, t, seq, k, who = [np.zeros((0, n_items))], [], [], [], []
         for j, s in enumerate(shelters):
             uncovered = s.uncovered_orders()
-            live = (uncovered > EPS).any(axis=1).nonzero()[0].tolist()
+            live = s.uncovered_live().tolist()
             mats.append(uncovered[live])
             t += [s.orders[i].t for i in live]
             seq += [s.seq] * len(live)
