@@ -68,6 +68,7 @@ class Shelter:
     def __post_init__(self) -> None:
         z = np.zeros(self.n_items)
         self._rest: np.ndarray | None = None  # need - filled of ``orders`` (a row each), cached
+        self._t = np.zeros(0)  # (with _rest) each order's t
         self._live: list[int] = []  # rows of _rest with an item above EPS (for settle)
         self._dust: list[int] = []  # rows of _rest with a negative item
         # uncovered_orders() and its rows above EPS, for the _rest (the same object: rows
@@ -83,7 +84,9 @@ class Shelter:
     def add_order(self, order: Order) -> list[Group]:
         """Place an order; spare stock fills it at once. Returns groups now met."""
         if self._rest is not None:  # (the cached rows gain the new order's)
-            self._set_rest(np.concatenate((self._rest, order.open()[None])))
+            self._set_rest(
+                np.concatenate((self._rest, order.open()[None])), np.append(self._t, order.t)
+            )
         self.orders.append(order)
         self.open_need += order.open()
         self.need_total += order.need
@@ -119,14 +122,20 @@ class Shelter:
         changes: every change goes through this class's methods."""
         if self._rest is None:
             if not self.orders:
-                self._set_rest(np.zeros((0, self.n_items)))
+                self._set_rest(np.zeros((0, self.n_items)), np.zeros(0))
             else:
                 need = np.array([o.need for o in self.orders])
-                self._set_rest(need - np.array([o.filled for o in self.orders]))
+                t = np.array([o.t for o in self.orders], dtype=float)
+                self._set_rest(need - np.array([o.filled for o in self.orders]), t)
         return self._rest
 
-    def _set_rest(self, rest: np.ndarray) -> None:
-        self._rest = rest
+    def order_times(self) -> np.ndarray:
+        """``t`` of every open order (as the rows of :meth:`rest`; do not modify)."""
+        self.rest()
+        return self._t
+
+    def _set_rest(self, rest: np.ndarray, t: np.ndarray) -> None:
+        self._rest, self._t = rest, t
         self._live = (rest > EPS).any(axis=1).nonzero()[0].tolist()
         self._dust = (rest < 0).any(axis=1).nonzero()[0].tolist()
 
@@ -263,7 +272,7 @@ class Shelter:
                 rest[r] = row
         keep = ~done
         self.orders = [o for o, kept in zip(orders, keep.tolist(), strict=True) if kept]
-        self._set_rest(rest[keep])
+        self._set_rest(rest[keep], self._t[keep])
         self.open_need = np.maximum(self.open_need, 0.0)
         self.spare = np.maximum(spare, 0.0)
         return met

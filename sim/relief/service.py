@@ -478,17 +478,20 @@ class ReliefService:
         # fold, and it is taken only as far as each order fits whole, as it stands.
         budget = self.ledger.available().sum(axis=0) + self.incoming
         n_items = len(self.items)
-        mats, t, seq, k, who = [np.zeros((0, n_items))], [], [], [], []
+        mats, t, seq, k, who = [np.zeros((0, n_items))], [np.zeros(0)], [], [], []
         for j, s in enumerate(shelters):
-            uncovered = s.uncovered_orders()
-            live = s.uncovered_live().tolist()
-            mats.append(uncovered[live])
-            t += [s.orders[i].t for i in live]
-            seq += [s.seq] * len(live)
-            k += live
-            who += [j] * len(live)
-        order = np.lexsort((k, seq, t))  # oldest first; ties: shelter order, order in it
-        rest, who = np.concatenate(mats)[order], np.asarray(who, dtype=np.int64)[order]
+            live = s.uncovered_live()
+            mats.append(s.uncovered_orders()[live])
+            t.append(s.order_times()[live])
+            seq.append(np.full(live.size, s.seq, dtype=np.int64))
+            k.append(live)
+            who.append(np.full(live.size, j, dtype=np.int64))
+        ints = [np.zeros(0, dtype=np.int64)]
+        # oldest first; ties: shelter order, order in it
+        order = np.lexsort(
+            (np.concatenate(ints + k), np.concatenate(ints + seq), np.concatenate(t))
+        )
+        rest, who = np.concatenate(mats)[order], np.concatenate(ints + who)[order]
         take = rest.copy()  # what each order is reserved (its rest, or what is left of it)
         taken = np.zeros(len(rest), dtype=bool)
         waiting = np.zeros(len(shelters), dtype=bool)  # an order of the shelter waits
@@ -520,17 +523,19 @@ class ReliefService:
             else:
                 waiting[who[r]] = True
             i = r + 1
-        parts: list[list[np.ndarray]] = [[np.zeros(n_items)] for _ in shelters]
-        for r in taken.nonzero()[0].tolist():
-            parts[who[r]].append(take[r])
+        # a shelter's allowance: the sum, in order, of what its orders are reserved (the
+        # sequential add.accumulate, as the loop adds them one by one)
+        zero = np.zeros((1, n_items))
+        parts = [[zero, take[taken & (who == j)]] for j in range(len(shelters))]
         left = (~taken).nonzero()[0].tolist()
         if left and self._supply_exhausted():
             for r in left:  # in order: what is left goes to the oldest waiting orders
                 x = np.minimum(rest[r], budget)
                 budget = budget - x
-                parts[who[r]].append(x)
+                parts[who[r]].append(x[None])
         return {
-            s.id: np.add.accumulate(np.array(parts[j]), axis=0)[-1] for j, s in enumerate(shelters)
+            s.id: np.add.accumulate(np.concatenate(parts[j]), axis=0)[-1]
+            for j, s in enumerate(shelters)
         }
 
     def _choose(self, s: Shelter, allow: np.ndarray) -> tuple[int, int] | None:
