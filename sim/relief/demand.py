@@ -251,6 +251,21 @@ class Shelter:
                 if nxt >= n:
                     break
                 k = nxt  # a dusty order: filled from the (zero) spare as below
+            else:
+                # orders that take +0.0 of every item from the spare as it stands: the fill
+                # leaves them, the spare and open_need as they are (x - 0.0 and x + 0.0 are
+                # x, no -0.0 in ``filled``), so their open part is their cached row
+                j = _zero_takes(rest, orders, k, spare)
+                if j > k:
+                    within = (rest[k:j] <= EPS).all(axis=1)
+                    done[k:j] = within
+                    for r in (k + within.nonzero()[0]).tolist():
+                        self.open_need -= rest[r]  # float dust
+                        o = orders[r]
+                        if o.kind == "kit" and o.group.met_t is None:
+                            met.append(o.group)
+                    k = j
+                    continue
             o = orders[k]
             take = np.minimum(rest[k], spare)
             o.filled += take
@@ -321,3 +336,26 @@ class Shelter:
                 self.groups.popleft()
         self.open_need = np.maximum(self.open_need, 0.0)
         return gone, rest
+
+
+_SCAN = 64  # rows of a shelter's orders checked at a time (see _zero_takes)
+
+
+def _zero_takes(rest: np.ndarray, orders: list[Order], k: int, spare: np.ndarray) -> int:
+    """The first order from ``k`` on whose fill from ``spare`` is not ``+0.0`` in every item
+    (``np.minimum(rest[r], spare)`` as the fill takes it), or whose ``filled`` holds a -0.0
+    (``+ 0.0`` would make it +0.0); ``len(rest)`` if none."""
+    n, start = len(rest), k
+    while k < n:
+        j = min(n, k + _SCAN)
+        nonzero = np.minimum(rest[k:j], spare).view(np.uint64).any(axis=1)
+        if nonzero.any():
+            k += int(np.argmax(nonzero))
+            break
+        k = j
+    if k > start:
+        filled = np.array([o.filled for o in orders[start:k]])
+        neg0 = ((filled == 0.0) & np.signbit(filled)).any(axis=1)
+        if neg0.any():
+            k = start + int(np.argmax(neg0))
+    return k
