@@ -89,6 +89,8 @@ class ReliefService:
         self.durable_pp = np.where(per_day, 0.0, pp)
         self.daily_pp = np.where(per_day, pp, 0.0)
         self.kit_pp = self.durable_pp + rc.kit_days * self.daily_pp
+        units = np.concatenate((self.unit_kg, self.unit_m3))
+        self._units_nonneg = bool((np.isfinite(units) & (units >= 0)).all())  # (see _load)
         check_nodes(cfg, net)
         self.depots = [
             Depot(key, slot, net.index[dc.node], dc.level, dc.town or dc.node, dc)
@@ -684,11 +686,21 @@ class ReliefService:
         cap_kg, cap_m3 = v.capacity_kg, v.capacity_m3
         load = np.zeros(len(self.items))
         completes = False
-        for o, rest in zip(s.orders, s.uncovered_orders(), strict=True):
+        uncovered, orders = s.uncovered_orders(), s.orders
+        # An order none of whose items is both uncovered and available (min(rest, avail) <= 0
+        # in every item) weighs <= 0 kg and m3 (weights and volumes are finite and >= 0, a
+        # sum of products <= 0 is <= 0 whatever its order): the loop passes it over, and so
+        # may a search over a block of orders.
+        skip = self._units_nonneg
+        k, n = 0, len(uncovered)
+        while k < n:
+            o, rest = orders[k], uncovered[k]
             x = np.minimum(rest, avail)
             kg, m3 = float(x @ self.unit_kg), float(x @ self.unit_m3)
-            if kg <= EPS and m3 <= EPS:
+            if kg <= EPS and m3 <= EPS:  # (and the orders after it with nothing to take)
+                k = _next_gain(uncovered, k + 1, avail) if skip else k + 1
                 continue
+            k += 1
             f = min(1.0, cap_kg / kg if kg > 0 else math.inf, cap_m3 / m3 if m3 > 0 else math.inf)
             x = x * f
             if o.kind == "kit" and (rest > EPS).any() and (rest - x <= EPS).all():
@@ -823,6 +835,22 @@ class ReliefService:
         self.vx.loc[veh.slot] = veh.home
         w.log.log(w.now, "relief_home", veh.id, net.nodes[veh.home])
         self.request_plan()
+
+
+_SCAN = 64  # orders checked at a time by _next_gain
+
+
+def _next_gain(uncovered: np.ndarray, k: int, avail: np.ndarray) -> int:
+    """The first row from ``k`` on of ``uncovered`` with an item where ``np.minimum(row,
+    avail)`` is not <= 0 (or NaN), else ``len(uncovered)``."""
+    n = len(uncovered)
+    while k < n:
+        j = min(n, k + _SCAN)
+        gain = ~(np.minimum(uncovered[k:j], avail) <= 0.0).all(axis=1)
+        if gain.any():
+            return k + int(np.argmax(gain))
+        k = j
+    return n
 
 
 # ---------------------------------------------------------------------- module interface
