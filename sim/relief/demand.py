@@ -251,11 +251,13 @@ class Shelter:
                 if nxt >= n:
                     break
                 k = nxt  # a dusty order: filled from the (zero) spare as below
+                take = np.minimum(rest[k], spare)
             else:
                 # orders that take +0.0 of every item from the spare as it stands: the fill
                 # leaves them, the spare and open_need as they are (x - 0.0 and x + 0.0 are
                 # x, no -0.0 in ``filled``), so their open part is their cached row
-                j = _zero_takes(rest, orders, k, spare)
+                take = np.minimum(rest[k], spare)
+                j = k if take.view(np.uint64).any() else _zero_takes(rest, orders, k, spare)
                 if j > k:
                     within = (rest[k:j] <= EPS).all(axis=1)
                     done[k:j] = within
@@ -267,7 +269,6 @@ class Shelter:
                     k = j
                     continue
             o = orders[k]
-            take = np.minimum(rest[k], spare)
             o.filled += take
             spare -= take
             self.open_need -= take
