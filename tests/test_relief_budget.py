@@ -158,6 +158,11 @@ def test_the_cached_rows_follow_every_change_of_the_orders(seed):
         got = s.uncovered_orders()
         assert got.tobytes() == (np.array(ref) if ref else np.zeros((0, ITEMS))).tobytes()
         assert s.oldest_unassigned_t() == oldest_reference(s)
+        # the rows' flags and times, kept up to date by add_order, as a rebuild gives them
+        rows = np.array([o.open() for o in s.orders]).reshape(-1, ITEMS)
+        assert s._live == (rows > EPS).any(axis=1).nonzero()[0].tolist()
+        assert s._dust == (rows < 0).any(axis=1).nonzero()[0].tolist()
+        assert s.order_times().tolist() == [o.t for o in s.orders]
 
     s.groups.extend(o.group for o in s.orders if o.group not in s.groups)
     check()
@@ -167,6 +172,9 @@ def test_the_cached_rows_follow_every_change_of_the_orders(seed):
     s.groups.append(g)
     s.add_order(Order(g, 30.0, "kit", np.full(ITEMS, 4.0), np.zeros(ITEMS)))
     check()
+    for k, filled in enumerate((np.full(ITEMS, 1.0 + 1e-12), np.ones(ITEMS), np.zeros(ITEMS))):
+        s.add_order(Order(g, 31.0 + k, "ration", np.ones(ITEMS), filled))  # dusty, done, open
+        check()
     s.leave(1, np.ones(ITEMS))
     check()
 

@@ -83,20 +83,25 @@ class Shelter:
     # ---------------------------------------------------------------- demand
     def add_order(self, order: Order) -> list[Group]:
         """Place an order; spare stock fills it at once. Returns groups now met."""
-        if self._rest is not None:  # (the cached rows gain the new order's)
-            self._set_rest(
-                np.concatenate((self._rest, order.open()[None])), np.append(self._t, order.t)
-            )
+        op = order.open()
+        if self._rest is not None:  # (the cached rows gain the new order's, and its flags)
+            n = len(self._rest)
+            self._rest = np.concatenate((self._rest, op[None]))
+            self._t = np.concatenate((self._t, (order.t,)))
+            if (op > EPS).any():
+                self._live.append(n)
+            if (op < 0).any():
+                self._dust.append(n)
         self.orders.append(order)
-        self.open_need += order.open()
+        self.open_need += op
         self.need_total += order.need
         if (self.spare > EPS).any():
             return self.settle()
         # no spare stock: the other open orders are unchanged, only the new one may be done
-        if (order.open() <= EPS).all():
+        if (op <= EPS).all():
             self.orders.pop()
             self._rest = None
-            self.open_need = np.maximum(self.open_need - order.open(), 0.0)
+            self.open_need = np.maximum(self.open_need - op, 0.0)
             if order.kind == "kit" and order.group.met_t is None:
                 return [order.group]
         return []
@@ -135,6 +140,7 @@ class Shelter:
         return self._t
 
     def _set_rest(self, rest: np.ndarray, t: np.ndarray) -> None:
+        # (add_order extends the three as this would compute them for the longer rows)
         self._rest, self._t = rest, t
         self._live = (rest > EPS).any(axis=1).nonzero()[0].tolist()
         self._dust = (rest < 0).any(axis=1).nonzero()[0].tolist()

@@ -89,6 +89,7 @@ class ReliefService:
         self.durable_pp = np.where(per_day, 0.0, pp)
         self.daily_pp = np.where(per_day, pp, 0.0)
         self.kit_pp = self.durable_pp + rc.kit_days * self.daily_pp
+        self._rations_due = bool((self.daily_pp > 0).any())  # a ration order every day
         units = np.concatenate((self.unit_kg, self.unit_m3))
         self._units_nonneg = bool((np.isfinite(units) & (units >= 0)).all())  # (see _load)
         check_nodes(cfg, net)
@@ -220,7 +221,7 @@ class ReliefService:
                 w.log.log(w.now, "relief_carry", g.id, ev.node, rec.shelter, float(carried[i]),
                           self.items[i])  # fmt: skip
         self._order(s, g, "kit", need, filled)
-        if (self.daily_pp > 0).any():
+        if self._rations_due:
             w.env.process(self._rations(s, g))
 
     def on_left(self, ev: PeopleLeftShelter) -> None:
@@ -253,9 +254,9 @@ class ReliefService:
         w = self.world
         node = w.net.nodes[s.node]
         filled = np.zeros_like(need) if filled is None else filled
-        net_need = need - filled
-        for i in (net_need > EPS).nonzero()[0]:
-            w.log.log(w.now, "relief_need", s.id, node, g.id, float(net_need[i]), self.items[i])
+        for i, q in enumerate((need - filled).tolist()):
+            if q > EPS:
+                w.log.log(w.now, "relief_need", s.id, node, g.id, q, self.items[i])
         self._met(s, s.add_order(Order(g, w.now, kind, need.copy(), filled.copy())))
         if (s.unassigned() > EPS).any():
             self.pending[s.id] = s
