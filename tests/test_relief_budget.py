@@ -391,3 +391,43 @@ def test_load_equals_the_order_by_order_loop(seed, capacity):
         got = ReliefService._load(svc, s, d, v, allow)
         assert got[0].tobytes() == want[0].tobytes()
         assert got[1] == want[1]
+
+
+def fold_left_reference(rest: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    out = []
+    for row in rest:
+        x = np.minimum(row, budget)
+        budget = budget - x
+        out.append(x)
+    return np.array(out).reshape(rest.shape)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(0, 700),
+    scale=st.sampled_from([0.0, 0.01, 0.3, 1.0, 3.0]),
+    odd=st.sampled_from(["none", "zeros", "ties", "inf"]),
+)
+def test_exhausted_share_out_equals_the_loop(seed, rows, scale, odd):
+    """The exhausted supply's share-out (service._fold_left) gives, bit for bit, what the
+    row-by-row loop gives: budgets that last, run out part-way or are nothing, dusty rows
+    (negative) that give a rounding back after the budget ran out, signed zeros, rows
+    equal to what is left, and the loop's own path when something is not finite."""
+    from sim.relief.service import _fold_left
+
+    rng = np.random.default_rng(seed)
+    rest = np.round(rng.exponential(5.0, (rows, ITEMS)), 1) * (rng.random((rows, ITEMS)) < 0.8)
+    rest = np.where(rng.random((rows, ITEMS)) < 0.03, -1e-12, rest)  # dust
+    budget = rest.sum(axis=0) * scale
+    if odd == "zeros":
+        rest = np.where(rest == 0.0, rng.choice([0.0, -0.0], rest.shape), rest)
+        budget = np.where(rng.random(ITEMS) < 0.5, -0.0, budget)
+    elif odd == "ties" and rows:
+        budget = rest[: max(1, rows // 3)].sum(axis=0)  # runs out exactly at an order
+        budget[0] = rest[0, 0]
+    elif odd == "inf" and rows:
+        budget[int(rng.integers(0, ITEMS))] = np.inf
+    want = fold_left_reference(rest, budget.copy())
+    got = _fold_left(rest, budget.copy())
+    assert got.tobytes() == want.tobytes()

@@ -530,12 +530,12 @@ class ReliefService:
         # sequential add.accumulate, as the loop adds them one by one)
         zero = np.zeros((1, n_items))
         parts = [[zero, take[taken & (who == j)]] for j in range(len(shelters))]
-        left = (~taken).nonzero()[0].tolist()
-        if left and self._supply_exhausted():
-            for r in left:  # in order: what is left goes to the oldest waiting orders
-                x = np.minimum(rest[r], budget)
-                budget = budget - x
-                parts[who[r]].append(x[None])
+        left = (~taken).nonzero()[0]
+        if left.size and self._supply_exhausted():
+            # in order: what is left goes to the oldest waiting orders
+            given, whose = _fold_left(rest[left], budget), who[left]
+            for j, part in enumerate(parts):
+                part.append(given[whose == j])
         return {
             s.id: np.add.accumulate(np.concatenate(parts[j]), axis=0)[-1]
             for j, s in enumerate(shelters)
@@ -836,6 +836,48 @@ class ReliefService:
         self.vx.loc[veh.slot] = veh.home
         w.log.log(w.now, "relief_home", veh.id, net.nodes[veh.home])
         self.request_plan()
+
+
+def _fold_left(rest: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """What each row is given, in order, by ``x = np.minimum(row, budget); budget = budget -
+    x``, float for float (the exhausted supply's share-out in ReliefService._budget).
+
+    Item by item a fold: while a row's rest is below the budget it is given its rest and
+    the budget becomes ``budget - rest`` (``subtract.accumulate``); the first row that is not
+    is given the budget (``np.minimum`` gives its second argument unless the first is
+    smaller), and the budget becomes ``b - b = 0.0``; the rows after it are given ``+0.0``,
+    up to a negative row (dust), which gives the budget a rounding back: the fold goes on
+    from there. (Not finite: the loop itself.)
+    """
+    n = len(rest)
+    out = np.empty_like(rest)
+    if not (np.isfinite(rest).all() and np.isfinite(budget).all()):
+        for r in range(n):
+            out[r] = x = np.minimum(rest[r], budget)
+            budget = budget - x
+        return out
+    a, width = 0, _FOLD_WINDOW
+    while a < n:
+        part = rest[a : a + width]
+        m = len(part)
+        width *= 2
+        before = np.subtract.accumulate(np.concatenate((budget[None], part)), axis=0)
+        below = part < before[:-1]
+        first = np.where(below.all(axis=0), m, np.argmin(below, axis=0))
+        stop = m
+        for c in (first < m - 1).nonzero()[0].tolist():
+            neg = (part[first[c] + 1 :, c] < 0).nonzero()[0]
+            if neg.size:
+                stop = min(stop, int(first[c]) + 1 + int(neg[0]))
+        if stop < m:
+            width = _FOLD_WINDOW  # (a dusty row: start small again after it)
+        row = np.arange(stop)[:, None]
+        out[a : a + stop] = np.where(
+            row < first, part[:stop], np.where(row == first, before[:stop], 0.0)
+        )
+        budget = np.where(first < stop, 0.0, before[stop])
+        a += stop
+    return out
 
 
 _SCAN = 64  # orders checked at a time by _next_gain
