@@ -73,7 +73,7 @@ class Shelter:
         self._dust: list[int] = []  # rows of _rest with a negative item
         # uncovered_orders() and its rows above EPS, for the _rest (the same object: rows
         # are never changed in place, a change makes a new one) and the pipeline's bytes
-        self._cover_memo: tuple[np.ndarray, bytes, np.ndarray, np.ndarray] | None = None
+        self._cover_memo: list | None = None
         self.pipeline = z.copy()  # promised to or on vehicles heading here
         self.spare = z.copy()  # delivered but not needed by any open order
         self.open_need = z.copy()  # sum of open orders
@@ -161,18 +161,34 @@ class Shelter:
         """Rows of :meth:`uncovered_orders` with an item above ``EPS`` (indices, ascending)."""
         return self._uncovered()[1]
 
+    def uncovered_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(:meth:`uncovered_live`, those rows of :meth:`uncovered_orders`, those orders'
+        ``t``): the budget's rows (read-only)."""
+        memo = self._uncovered_memo()
+        if memo[4] is None:
+            rows, t = memo[2][memo[3]], self._t[memo[3]]
+            rows.flags.writeable = t.flags.writeable = False
+            memo[4] = (memo[3], rows, t)
+        return memo[4]
+
     def _uncovered(self) -> tuple[np.ndarray, np.ndarray]:
+        memo = self._uncovered_memo()
+        return memo[2], memo[3]
+
+    def _uncovered_memo(self) -> list:
+        """[rest, pipeline bytes, uncovered, live, budget rows or None] for the rows as they
+        are (rows are never changed in place: a change makes a new ``_rest``)."""
         rest = self.rest()
         key = self.pipeline.tobytes()  # (bytes, not ==: -0.0 or NaN cannot match wrongly)
         memo = self._cover_memo
         if memo is not None and memo[0] is rest and memo[1] == key:
-            return memo[2], memo[3]
+            return memo
         got = self._cover(rest)
         live = (got > EPS).any(axis=1).nonzero()[0]
         got.flags.writeable = False
         live.flags.writeable = False
-        self._cover_memo = (rest, key, got, live)
-        return got, live
+        self._cover_memo = [rest, key, got, live, None]
+        return self._cover_memo
 
     def _cover(self, rest: np.ndarray) -> np.ndarray:
         rest = rest.copy()

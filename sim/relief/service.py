@@ -481,20 +481,15 @@ class ReliefService:
         # fold, and it is taken only as far as each order fits whole, as it stands.
         budget = self.ledger.available().sum(axis=0) + self.incoming
         n_items = len(self.items)
-        mats, t, seq, k, who = [np.zeros((0, n_items))], [np.zeros(0)], [], [], []
-        for j, s in enumerate(shelters):
-            live = s.uncovered_live()
-            mats.append(s.uncovered_orders()[live])
-            t.append(s.order_times()[live])
-            seq.append(np.full(live.size, s.seq, dtype=np.int64))
-            k.append(live)
-            who.append(np.full(live.size, j, dtype=np.int64))
-        ints = [np.zeros(0, dtype=np.int64)]
-        # oldest first; ties: shelter order, order in it
-        order = np.lexsort(
-            (np.concatenate(ints + k), np.concatenate(ints + seq), np.concatenate(t))
-        )
-        rest, who = np.concatenate(mats)[order], np.concatenate(ints + who)[order]
+        got = [s.uncovered_rows() for s in shelters]
+        counts = np.array([len(g[0]) for g in got], dtype=np.int64)
+        k = np.concatenate([np.zeros(0, dtype=np.int64)] + [g[0] for g in got])
+        mats = np.concatenate([np.zeros((0, n_items))] + [g[1] for g in got])
+        t = np.concatenate([np.zeros(0)] + [g[2] for g in got])
+        seq = np.repeat(np.array([s.seq for s in shelters], dtype=np.int64), counts)
+        who = np.repeat(np.arange(len(shelters), dtype=np.int64), counts)
+        order = np.lexsort((k, seq, t))  # oldest first; ties: shelter order, order in it
+        rest, who = mats[order], who[order]
         take = rest.copy()  # what each order is reserved (its rest, or what is left of it)
         taken = np.zeros(len(rest), dtype=bool)
         waiting = np.zeros(len(shelters), dtype=bool)  # an order of the shelter waits
@@ -528,18 +523,25 @@ class ReliefService:
             i = r + 1
         # a shelter's allowance: the sum, in order, of what its orders are reserved (the
         # sequential add.accumulate, as the loop adds them one by one)
-        zero = np.zeros((1, n_items))
-        parts = [[zero, take[taken & (who == j)]] for j in range(len(shelters))]
+        rows, whose = [take[taken]], [who[taken]]
         left = (~taken).nonzero()[0]
         if left.size and self._supply_exhausted():
             # in order: what is left goes to the oldest waiting orders
-            given, whose = _fold_left(rest[left], budget), who[left]
-            for j, part in enumerate(parts):
-                part.append(given[whose == j])
-        return {
-            s.id: np.add.accumulate(np.concatenate(parts[j]), axis=0)[-1]
-            for j, s in enumerate(shelters)
-        }
+            rows.append(_fold_left(rest[left], budget))
+            whose.append(who[left])
+        # by shelter, each shelter's in order (its reserved rows, then what it was given)
+        by = np.argsort(np.concatenate(whose), kind="stable")
+        rows_by = np.concatenate(rows)[by]
+        ends = np.cumsum(np.bincount(np.concatenate(whose), minlength=len(shelters)))
+        zero = np.zeros((1, n_items))
+        out: dict[str, np.ndarray] = {}
+        for j, s in enumerate(shelters):
+            a, b = (int(ends[j - 1]) if j else 0), int(ends[j])
+            if a == b:
+                out[s.id] = np.zeros(n_items)  # (the sum of nothing: the zero row)
+            else:
+                out[s.id] = np.add.accumulate(np.concatenate((zero, rows_by[a:b])), axis=0)[-1]
+        return out
 
     def _choose(self, s: Shelter, allow: np.ndarray) -> tuple[int, int] | None:
         """(vehicle slot, depot slot) for the next trip to ``s`` within ``allow``, or None."""
