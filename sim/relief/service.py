@@ -504,9 +504,12 @@ class ReliefService:
             if not idx.size:
                 i = j
                 continue
-            after = np.subtract.accumulate(np.concatenate((budget[None], rest[idx])))
-            whole = (rest[idx] <= after[:-1]).all(axis=1)
-            m = int(idx.size if whole.all() else np.argmin(whole))
+            part = rest[idx]
+            after = np.subtract.accumulate(np.concatenate((budget[None], part)))
+            whole = (part <= after[:-1]).all(axis=1)
+            m = int(np.argmin(whole))  # the first misfit (or 0: all fit, or the first)
+            if whole[m]:
+                m = idx.size
             taken[idx[:m]] = True
             budget = after[m]
             if m == idx.size:
