@@ -68,8 +68,12 @@ class Shelter:
     def __post_init__(self) -> None:
         z = np.zeros(self.n_items)
         self._rest: np.ndarray | None = None  # need - filled of ``orders`` (a row each), cached
+        self._t = np.zeros(0)  # (with _rest) each order's t
         self._live: list[int] = []  # rows of _rest with an item above EPS (for settle)
         self._dust: list[int] = []  # rows of _rest with a negative item
+        # uncovered_orders() and its rows above EPS, for the _rest (the same object: rows
+        # are never changed in place, a change makes a new one) and the pipeline's bytes
+        self._cover_memo: list | None = None
         self.pipeline = z.copy()  # promised to or on vehicles heading here
         self.spare = z.copy()  # delivered but not needed by any open order
         self.open_need = z.copy()  # sum of open orders
@@ -79,18 +83,25 @@ class Shelter:
     # ---------------------------------------------------------------- demand
     def add_order(self, order: Order) -> list[Group]:
         """Place an order; spare stock fills it at once. Returns groups now met."""
-        if self._rest is not None:  # (the cached rows gain the new order's)
-            self._set_rest(np.concatenate((self._rest, order.open()[None])))
+        op = order.open()
+        if self._rest is not None:  # (the cached rows gain the new order's, and its flags)
+            n = len(self._rest)
+            self._rest = np.concatenate((self._rest, op[None]))
+            self._t = np.concatenate((self._t, (order.t,)))
+            if (op > EPS).any():
+                self._live.append(n)
+            if (op < 0).any():
+                self._dust.append(n)
         self.orders.append(order)
-        self.open_need += order.open()
+        self.open_need += op
         self.need_total += order.need
         if (self.spare > EPS).any():
             return self.settle()
         # no spare stock: the other open orders are unchanged, only the new one may be done
-        if (order.open() <= EPS).all():
+        if (op <= EPS).all():
             self.orders.pop()
             self._rest = None
-            self.open_need = np.maximum(self.open_need - order.open(), 0.0)
+            self.open_need = np.maximum(self.open_need - op, 0.0)
             if order.kind == "kit" and order.group.met_t is None:
                 return [order.group]
         return []
@@ -106,9 +117,8 @@ class Shelter:
         off both leaves, item by item, the same floats as the order-by-order scan's
         ``rest - cover`` and ``max(cover - rest, 0)`` (tests/test_relief_budget.py).
         """
-        live = (self.uncovered_orders() > EPS).any(axis=1)
-        k = int(np.argmax(live)) if live.size else 0
-        return self.orders[k].t if live.size and live[k] else None
+        live = self.uncovered_live()
+        return self.orders[int(live[0])].t if live.size else None
 
     def rest(self) -> np.ndarray:
         """``need - filled`` of every open order (a row each, oldest first; do not modify).
@@ -117,26 +127,71 @@ class Shelter:
         changes: every change goes through this class's methods."""
         if self._rest is None:
             if not self.orders:
-                self._set_rest(np.zeros((0, self.n_items)))
+                self._set_rest(np.zeros((0, self.n_items)), np.zeros(0))
             else:
                 need = np.array([o.need for o in self.orders])
-                self._set_rest(need - np.array([o.filled for o in self.orders]))
+                t = np.array([o.t for o in self.orders], dtype=float)
+                self._set_rest(need - np.array([o.filled for o in self.orders]), t)
         return self._rest
 
-    def _set_rest(self, rest: np.ndarray) -> None:
-        self._rest = rest
+    def order_times(self) -> np.ndarray:
+        """``t`` of every open order (as the rows of :meth:`rest`; do not modify)."""
+        self.rest()
+        return self._t
+
+    def _set_rest(self, rest: np.ndarray, t: np.ndarray) -> None:
+        # (add_order extends the three as this would compute them for the longer rows)
+        self._rest, self._t = rest, t
         self._live = (rest > EPS).any(axis=1).nonzero()[0].tolist()
         self._dust = (rest < 0).any(axis=1).nonzero()[0].tolist()
 
     def uncovered_orders(self) -> np.ndarray:
         """Per open order (a row each, oldest first), the part vehicles on their way do not
-        cover: the pipeline covers the orders in turn, oldest first.
+        cover: the pipeline covers the orders in turn, oldest first (read-only).
 
         Computed as the order-by-order loop would be, float for float, but the orders after
         the cover runs out are taken as they are (``open - 0``), except that an order filled
         a rounding beyond its need (a negative ``open``) adds that dust to the cover again.
+        Kept until the orders (:meth:`rest`) or the pipeline change: a planning round asks
+        for it several times (:meth:`oldest_unassigned_t`, the budget, the load).
         """
-        rest = self.rest().copy()
+        return self._uncovered()[0]
+
+    def uncovered_live(self) -> np.ndarray:
+        """Rows of :meth:`uncovered_orders` with an item above ``EPS`` (indices, ascending)."""
+        return self._uncovered()[1]
+
+    def uncovered_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(:meth:`uncovered_live`, those rows of :meth:`uncovered_orders`, those orders'
+        ``t``): the budget's rows (read-only)."""
+        memo = self._uncovered_memo()
+        if memo[4] is None:
+            rows, t = memo[2][memo[3]], self._t[memo[3]]
+            rows.flags.writeable = t.flags.writeable = False
+            memo[4] = (memo[3], rows, t)
+        return memo[4]
+
+    def _uncovered(self) -> tuple[np.ndarray, np.ndarray]:
+        memo = self._uncovered_memo()
+        return memo[2], memo[3]
+
+    def _uncovered_memo(self) -> list:
+        """[rest, pipeline bytes, uncovered, live, budget rows or None] for the rows as they
+        are (rows are never changed in place: a change makes a new ``_rest``)."""
+        rest = self.rest()
+        key = self.pipeline.tobytes()  # (bytes, not ==: -0.0 or NaN cannot match wrongly)
+        memo = self._cover_memo
+        if memo is not None and memo[0] is rest and memo[1] == key:
+            return memo
+        got = self._cover(rest)
+        live = (got > EPS).any(axis=1).nonzero()[0]
+        got.flags.writeable = False
+        live.flags.writeable = False
+        self._cover_memo = [rest, key, got, live, None]
+        return self._cover_memo
+
+    def _cover(self, rest: np.ndarray) -> np.ndarray:
+        rest = rest.copy()
         n = len(rest)
         if not n:
             return rest
@@ -218,8 +273,24 @@ class Shelter:
                 if nxt >= n:
                     break
                 k = nxt  # a dusty order: filled from the (zero) spare as below
+                take = np.minimum(rest[k], spare)
+            else:
+                # orders that take +0.0 of every item from the spare as it stands: the fill
+                # leaves them, the spare and open_need as they are (x - 0.0 and x + 0.0 are
+                # x, no -0.0 in ``filled``), so their open part is their cached row
+                take = np.minimum(rest[k], spare)
+                j = k if take.view(np.uint64).any() else _zero_takes(rest, orders, k, spare)
+                if j > k:
+                    within = (rest[k:j] <= EPS).all(axis=1)
+                    done[k:j] = within
+                    for r in (k + within.nonzero()[0]).tolist():
+                        self.open_need -= rest[r]  # float dust
+                        o = orders[r]
+                        if o.kind == "kit" and o.group.met_t is None:
+                            met.append(o.group)
+                    k = j
+                    continue
             o = orders[k]
-            take = np.minimum(rest[k], spare)
             o.filled += take
             spare -= take
             self.open_need -= take
@@ -239,7 +310,7 @@ class Shelter:
                 rest[r] = row
         keep = ~done
         self.orders = [o for o, kept in zip(orders, keep.tolist(), strict=True) if kept]
-        self._set_rest(rest[keep])
+        self._set_rest(rest[keep], self._t[keep])
         self.open_need = np.maximum(self.open_need, 0.0)
         self.spare = np.maximum(spare, 0.0)
         return met
@@ -288,3 +359,26 @@ class Shelter:
                 self.groups.popleft()
         self.open_need = np.maximum(self.open_need, 0.0)
         return gone, rest
+
+
+_SCAN = 64  # rows of a shelter's orders checked at a time (see _zero_takes)
+
+
+def _zero_takes(rest: np.ndarray, orders: list[Order], k: int, spare: np.ndarray) -> int:
+    """The first order from ``k`` on whose fill from ``spare`` is not ``+0.0`` in every item
+    (``np.minimum(rest[r], spare)`` as the fill takes it), or whose ``filled`` holds a -0.0
+    (``+ 0.0`` would make it +0.0); ``len(rest)`` if none."""
+    n, start = len(rest), k
+    while k < n:
+        j = min(n, k + _SCAN)
+        nonzero = np.minimum(rest[k:j], spare).view(np.uint64).any(axis=1)
+        if nonzero.any():
+            k += int(np.argmax(nonzero))
+            break
+        k = j
+    if k > start:
+        filled = np.array([o.filled for o in orders[start:k]])
+        neg0 = ((filled == 0.0) & np.signbit(filled)).any(axis=1)
+        if neg0.any():
+            k = start + int(np.argmax(neg0))
+    return k

@@ -89,6 +89,9 @@ class ReliefService:
         self.durable_pp = np.where(per_day, 0.0, pp)
         self.daily_pp = np.where(per_day, pp, 0.0)
         self.kit_pp = self.durable_pp + rc.kit_days * self.daily_pp
+        self._rations_due = bool((self.daily_pp > 0).any())  # a ration order every day
+        units = np.concatenate((self.unit_kg, self.unit_m3))
+        self._units_nonneg = bool((np.isfinite(units) & (units >= 0)).all())  # (see _load)
         check_nodes(cfg, net)
         self.depots = [
             Depot(key, slot, net.index[dc.node], dc.level, dc.town or dc.node, dc)
@@ -218,7 +221,7 @@ class ReliefService:
                 w.log.log(w.now, "relief_carry", g.id, ev.node, rec.shelter, float(carried[i]),
                           self.items[i])  # fmt: skip
         self._order(s, g, "kit", need, filled)
-        if (self.daily_pp > 0).any():
+        if self._rations_due:
             w.env.process(self._rations(s, g))
 
     def on_left(self, ev: PeopleLeftShelter) -> None:
@@ -251,9 +254,9 @@ class ReliefService:
         w = self.world
         node = w.net.nodes[s.node]
         filled = np.zeros_like(need) if filled is None else filled
-        net_need = need - filled
-        for i in (net_need > EPS).nonzero()[0]:
-            w.log.log(w.now, "relief_need", s.id, node, g.id, float(net_need[i]), self.items[i])
+        for i, q in enumerate((need - filled).tolist()):
+            if q > EPS:
+                w.log.log(w.now, "relief_need", s.id, node, g.id, q, self.items[i])
         self._met(s, s.add_order(Order(g, w.now, kind, need.copy(), filled.copy())))
         if (s.unassigned() > EPS).any():
             self.pending[s.id] = s
@@ -478,17 +481,15 @@ class ReliefService:
         # fold, and it is taken only as far as each order fits whole, as it stands.
         budget = self.ledger.available().sum(axis=0) + self.incoming
         n_items = len(self.items)
-        mats, t, seq, k, who = [np.zeros((0, n_items))], [], [], [], []
-        for j, s in enumerate(shelters):
-            uncovered = s.uncovered_orders()
-            live = (uncovered > EPS).any(axis=1).nonzero()[0].tolist()
-            mats.append(uncovered[live])
-            t += [s.orders[i].t for i in live]
-            seq += [s.seq] * len(live)
-            k += live
-            who += [j] * len(live)
+        got = [s.uncovered_rows() for s in shelters]
+        counts = np.array([len(g[0]) for g in got], dtype=np.int64)
+        k = np.concatenate([np.zeros(0, dtype=np.int64)] + [g[0] for g in got])
+        mats = np.concatenate([np.zeros((0, n_items))] + [g[1] for g in got])
+        t = np.concatenate([np.zeros(0)] + [g[2] for g in got])
+        seq = np.repeat(np.array([s.seq for s in shelters], dtype=np.int64), counts)
+        who = np.repeat(np.arange(len(shelters), dtype=np.int64), counts)
         order = np.lexsort((k, seq, t))  # oldest first; ties: shelter order, order in it
-        rest, who = np.concatenate(mats)[order], np.asarray(who, dtype=np.int64)[order]
+        rest, who = mats[order], who[order]
         take = rest.copy()  # what each order is reserved (its rest, or what is left of it)
         taken = np.zeros(len(rest), dtype=bool)
         waiting = np.zeros(len(shelters), dtype=bool)  # an order of the shelter waits
@@ -503,9 +504,12 @@ class ReliefService:
             if not idx.size:
                 i = j
                 continue
-            after = np.subtract.accumulate(np.concatenate((budget[None], rest[idx])))
-            whole = (rest[idx] <= after[:-1]).all(axis=1)
-            m = int(idx.size if whole.all() else np.argmin(whole))
+            part = rest[idx]
+            after = np.subtract.accumulate(np.concatenate((budget[None], part)))
+            whole = (part <= after[:-1]).all(axis=1)
+            m = int(np.argmin(whole))  # the first misfit (or 0: all fit, or the first)
+            if whole[m]:
+                m = idx.size
             taken[idx[:m]] = True
             budget = after[m]
             if m == idx.size:
@@ -520,18 +524,27 @@ class ReliefService:
             else:
                 waiting[who[r]] = True
             i = r + 1
-        parts: list[list[np.ndarray]] = [[np.zeros(n_items)] for _ in shelters]
-        for r in taken.nonzero()[0].tolist():
-            parts[who[r]].append(take[r])
-        left = (~taken).nonzero()[0].tolist()
-        if left and self._supply_exhausted():
-            for r in left:  # in order: what is left goes to the oldest waiting orders
-                x = np.minimum(rest[r], budget)
-                budget = budget - x
-                parts[who[r]].append(x)
-        return {
-            s.id: np.add.accumulate(np.array(parts[j]), axis=0)[-1] for j, s in enumerate(shelters)
-        }
+        # a shelter's allowance: the sum, in order, of what its orders are reserved (the
+        # sequential add.accumulate, as the loop adds them one by one)
+        rows, whose = [take[taken]], [who[taken]]
+        left = (~taken).nonzero()[0]
+        if left.size and self._supply_exhausted():
+            # in order: what is left goes to the oldest waiting orders
+            rows.append(_fold_left(rest[left], budget))
+            whose.append(who[left])
+        # by shelter, each shelter's in order (its reserved rows, then what it was given)
+        by = np.argsort(np.concatenate(whose), kind="stable")
+        rows_by = np.concatenate(rows)[by]
+        ends = np.cumsum(np.bincount(np.concatenate(whose), minlength=len(shelters)))
+        zero = np.zeros((1, n_items))
+        out: dict[str, np.ndarray] = {}
+        for j, s in enumerate(shelters):
+            a, b = (int(ends[j - 1]) if j else 0), int(ends[j])
+            if a == b:
+                out[s.id] = np.zeros(n_items)  # (the sum of nothing: the zero row)
+            else:
+                out[s.id] = np.add.accumulate(np.concatenate((zero, rows_by[a:b])), axis=0)[-1]
+        return out
 
     def _choose(self, s: Shelter, allow: np.ndarray) -> tuple[int, int] | None:
         """(vehicle slot, depot slot) for the next trip to ``s`` within ``allow``, or None."""
@@ -679,11 +692,21 @@ class ReliefService:
         cap_kg, cap_m3 = v.capacity_kg, v.capacity_m3
         load = np.zeros(len(self.items))
         completes = False
-        for o, rest in zip(s.orders, s.uncovered_orders(), strict=True):
+        uncovered, orders = s.uncovered_orders(), s.orders
+        # An order none of whose items is both uncovered and available (min(rest, avail) <= 0
+        # in every item) weighs <= 0 kg and m3 (weights and volumes are finite and >= 0, a
+        # sum of products <= 0 is <= 0 whatever its order): the loop passes it over, and so
+        # may a search over a block of orders.
+        skip = self._units_nonneg
+        k, n = 0, len(uncovered)
+        while k < n:
+            o, rest = orders[k], uncovered[k]
             x = np.minimum(rest, avail)
             kg, m3 = float(x @ self.unit_kg), float(x @ self.unit_m3)
-            if kg <= EPS and m3 <= EPS:
+            if kg <= EPS and m3 <= EPS:  # (and the orders after it with nothing to take)
+                k = _next_gain(uncovered, k + 1, avail) if skip else k + 1
                 continue
+            k += 1
             f = min(1.0, cap_kg / kg if kg > 0 else math.inf, cap_m3 / m3 if m3 > 0 else math.inf)
             x = x * f
             if o.kind == "kit" and (rest > EPS).any() and (rest - x <= EPS).all():
@@ -818,6 +841,64 @@ class ReliefService:
         self.vx.loc[veh.slot] = veh.home
         w.log.log(w.now, "relief_home", veh.id, net.nodes[veh.home])
         self.request_plan()
+
+
+def _fold_left(rest: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """What each row is given, in order, by ``x = np.minimum(row, budget); budget = budget -
+    x``, float for float (the exhausted supply's share-out in ReliefService._budget).
+
+    Item by item a fold: while a row's rest is below the budget it is given its rest and
+    the budget becomes ``budget - rest`` (``subtract.accumulate``); the first row that is not
+    is given the budget (``np.minimum`` gives its second argument unless the first is
+    smaller), and the budget becomes ``b - b = 0.0``; the rows after it are given ``+0.0``,
+    up to a negative row (dust), which gives the budget a rounding back: the fold goes on
+    from there. (Not finite: the loop itself.)
+    """
+    n = len(rest)
+    out = np.empty_like(rest)
+    if not (np.isfinite(rest).all() and np.isfinite(budget).all()):
+        for r in range(n):
+            out[r] = x = np.minimum(rest[r], budget)
+            budget = budget - x
+        return out
+    a, width = 0, _FOLD_WINDOW
+    while a < n:
+        part = rest[a : a + width]
+        m = len(part)
+        width *= 2
+        before = np.subtract.accumulate(np.concatenate((budget[None], part)), axis=0)
+        below = part < before[:-1]
+        first = np.where(below.all(axis=0), m, np.argmin(below, axis=0))
+        stop = m
+        for c in (first < m - 1).nonzero()[0].tolist():
+            neg = (part[first[c] + 1 :, c] < 0).nonzero()[0]
+            if neg.size:
+                stop = min(stop, int(first[c]) + 1 + int(neg[0]))
+        if stop < m:
+            width = _FOLD_WINDOW  # (a dusty row: start small again after it)
+        row = np.arange(stop)[:, None]
+        out[a : a + stop] = np.where(
+            row < first, part[:stop], np.where(row == first, before[:stop], 0.0)
+        )
+        budget = np.where(first < stop, 0.0, before[stop])
+        a += stop
+    return out
+
+
+_SCAN = 64  # orders checked at a time by _next_gain
+
+
+def _next_gain(uncovered: np.ndarray, k: int, avail: np.ndarray) -> int:
+    """The first row from ``k`` on of ``uncovered`` with an item where ``np.minimum(row,
+    avail)`` is not <= 0 (or NaN), else ``len(uncovered)``."""
+    n = len(uncovered)
+    while k < n:
+        j = min(n, k + _SCAN)
+        gain = ~(np.minimum(uncovered[k:j], avail) <= 0.0).all(axis=1)
+        if gain.any():
+            return k + int(np.argmax(gain))
+        k = j
+    return n
 
 
 # ---------------------------------------------------------------------- module interface
