@@ -87,3 +87,21 @@ def test_a_decided_target_keeps_the_look_that_decided_it():
     assert by["clear"].verdict == PASS and by["clear"].n == 10
     assert "sequential: decided at 10 replications (each of 6 looks at 99.17%)" in by["clear"].note
     assert by["clear"].level == by["mean"].level == look_level(10, 60)
+
+
+def test_a_value_no_replication_varied_yet_is_judged_again_at_the_end():
+    """0 people in every replication of the first batch read PASS (<= 1) and was kept there,
+    with "no spread seen": a later batch's 5 must count."""
+    targets = {
+        "few": TargetConfig(metric="y", comparator="<=", threshold=1.0),
+        "mean": TargetConfig(metric="x", comparator=">=", threshold=0.5),  # keeps it going
+    }
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.6, 1.0, 60)
+
+    def draw(r):
+        return {"x": float(x[r]), "y": 5.0 if r >= 10 else 0.0}
+
+    results, out = sequential_verdicts(_runner(draw), _judge(targets), 10, 60)
+    by = {v.key: v for v in out}
+    assert len(results) > 10 and by["few"].n == len(results) and by["few"].verdict != PASS

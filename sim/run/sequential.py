@@ -10,8 +10,9 @@ Bonferroni bound over the looks: the chance that any look is wrong stays within 
 
 A target decided by its interval keeps the look that decided it (its replications, its
 interval). Verdicts that more replications could still change are taken from all of them at
-the end: an edge target's PASS (a later replication may fail), NOT MODELLED (a later one may
-have the event), plan inputs.
+the end: an edge target's (a later replication may fail), a value the same in every
+replication so far (a later one may differ), NOT MODELLED (a later one may have the event),
+plan inputs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from sim.core.kpi import SIMULATED
 from sim.run.experiment import RepResult
 from sim.run.stats import LEVEL
-from sim.run.targets import EDGE_NOTE, FAIL, FINAL, INCONCLUSIVE, PASS, TargetResult
+from sim.run.targets import CONSTANT_NOTE, EDGE_NOTE, FAIL, FINAL, INCONCLUSIVE, PASS, TargetResult
 
 
 def looks(batch: int, max_replications: int) -> int:
@@ -36,9 +37,12 @@ def look_level(batch: int, max_replications: int) -> float:
 
 
 def _settled(v: TargetResult) -> bool:
-    """Decided by its interval at this look, for good (no later replication can undo it)."""
+    """Decided by its interval at this look, for good: an edge verdict or a value that no
+    replication varied yet (a later one may fail, or differ) is judged again at the end."""
     return (
-        v.verdict in (PASS, FAIL) and v.provenance == SIMULATED and not v.note.startswith(EDGE_NOTE)
+        v.verdict in (PASS, FAIL)
+        and v.provenance == SIMULATED
+        and not v.note.startswith((EDGE_NOTE, CONSTANT_NOTE))
     )
 
 

@@ -39,6 +39,7 @@ from sim.run.stats import (
 PASS, FAIL, INCONCLUSIVE, NOT_MODELLED = "PASS", "FAIL", "INCONCLUSIVE", "NOT MODELLED"
 INPUT_ECHO = "INPUT"
 EDGE_NOTE = "edge target: PASS only if no replication shows a single failure"
+CONSTANT_NOTE = "the same value in all"  # (starts the note of a value no replication varied)
 FINAL = (PASS, FAIL, NOT_MODELLED, INPUT_ECHO)
 
 
@@ -293,7 +294,7 @@ def evaluate(
     simulated = spec.provenance == SIMULATED
     if simulated and est.n >= 2 and est.sd == 0.0 and result.verdict in (PASS, FAIL):
         result.note = (
-            f"the same value in all {est.n} replications: no spread seen, so no interval around "
+            f"{CONSTANT_NOTE} {est.n} replications: no spread seen, so no interval around "
             f"it; a replication that differs has a chance below {failure_bound(est.n):.0%} "
             "(95%, exact binomial)"
         )
