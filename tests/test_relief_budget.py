@@ -198,15 +198,22 @@ def test_settle_equals_the_order_by_order_fill(seed, spare):
     ref = copy.deepcopy(s)
     want = settle_reference(ref)
     got = s.settle()
+    assert_same_fill(s, got, ref, want)
+    fresh = np.array([o.open() for o in s.orders]) if s.orders else np.zeros((0, ITEMS))
+    assert s.rest().tobytes() == fresh.tobytes()  # the cache is the orders as they are
+    assert s.oldest_unassigned_t() == oldest_reference(s)
+
+
+def assert_same_fill(s: Shelter, got: list[Group], ref: Shelter, want: list[Group]) -> None:
+    """The shelter ``s`` after its fill (groups ``got`` met) is, bit for bit, ``ref`` after
+    the reference fill (``want``): the groups met, the orders kept and their fills, the spare
+    and the open need."""
     assert [g.id for g in got] == [g.id for g in want]
     assert [o.group.id for o in s.orders] == [o.group.id for o in ref.orders]
     for a, b in zip(s.orders, ref.orders, strict=True):
         assert a.filled.tobytes() == b.filled.tobytes()
     assert s.spare.tobytes() == ref.spare.tobytes()
     assert s.open_need.tobytes() == ref.open_need.tobytes()
-    fresh = np.array([o.open() for o in s.orders]) if s.orders else np.zeros((0, ITEMS))
-    assert s.rest().tobytes() == fresh.tobytes()  # the cache is the orders as they are
-    assert s.oldest_unassigned_t() == oldest_reference(s)
 
 
 @pytest.mark.parametrize("exhausted", [False, True])
@@ -328,13 +335,7 @@ def test_settle_passes_orders_that_take_nothing_as_the_fill_would(seed, neg_zero
         refs.append((copy.deepcopy(s), settle_reference))
     got = s.settle()
     for ref, fill in refs:
-        want = fill(ref)
-        assert [g.id for g in got] == [g.id for g in want]
-        assert [o.group.id for o in s.orders] == [o.group.id for o in ref.orders]
-        for a, b in zip(s.orders, ref.orders, strict=True):
-            assert a.filled.tobytes() == b.filled.tobytes()
-        assert s.spare.tobytes() == ref.spare.tobytes()
-        assert s.open_need.tobytes() == ref.open_need.tobytes()
+        assert_same_fill(s, got, ref, fill(ref))
     fresh = np.array([o.open() for o in s.orders]) if s.orders else np.zeros((0, ITEMS))
     assert s.rest().tobytes() == fresh.tobytes()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
@@ -140,6 +141,20 @@ def _fmt(value: float) -> str:
 _RESOLVER = re.compile(r"\$\{\s*([\w.\-]+)\s*:")
 
 
+def entries(container: Any, path: str = "") -> Iterator[tuple[str, str | None, Any]]:
+    """Every entry of plain nested containers, depth first: ``(where, key, value)``, with
+    ``key`` None for a list item (``where`` names it: ``a.b[2]``)."""
+    if isinstance(container, dict):
+        for key, value in container.items():
+            where = f"{path}.{key}" if path else str(key)
+            yield where, str(key), value
+            yield from entries(value, where)
+    elif isinstance(container, list):
+        for i, value in enumerate(container):
+            yield f"{path}[{i}]", None, value
+            yield from entries(value, f"{path}[{i}]")
+
+
 def refuse_resolvers(container: Any, path: str = "") -> None:
     """Refuse ``${name:...}`` resolver calls (``oc.env``, ``oc.decode``, ...) in raw config values.
 
@@ -147,17 +162,11 @@ def refuse_resolvers(container: Any, path: str = "") -> None:
     variables or other outside data into config.yaml and the report. ``container`` is the
     unresolved config as plain containers (``OmegaConf.to_container(cfg, resolve=False)``).
     """
-    if isinstance(container, dict):
-        for key, value in container.items():
-            refuse_resolvers(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(container, list):
-        for i, value in enumerate(container):
-            refuse_resolvers(value, f"{path}[{i}]")
-    elif isinstance(container, str):
-        m = _RESOLVER.search(container)
+    for where, _, value in entries(container, path):
+        m = _RESOLVER.search(value) if isinstance(value, str) else None
         if m:
             raise ConfigError(
-                f"{path}: resolver '${{{m.group(1)}:...}}' is not allowed in a config value "
+                f"{where}: resolver '${{{m.group(1)}:...}}' is not allowed in a config value "
                 "(write the value itself)"
             )
 
@@ -243,49 +252,33 @@ def refuse_hydra_code(hydra: Any) -> None:
 
 
 def _refuse_targets(node: Any, path: str) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            where = f"{path}.{key}"
-            if key == "_target_" and not (
-                value in HYDRA_TARGETS
-                or (isinstance(value, str) and value.startswith(HYDRA_TARGET_PREFIXES))
-            ):
-                raise ConfigError(
-                    f"{where}={value}: not allowed (a config may not name code to run; "
-                    "Hydra's own launchers, sweepers and this tool's callback only)"
-                )
-            _refuse_targets(value, where)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _refuse_targets(value, f"{path}[{i}]")
+    for where, key, value in entries(node, path):
+        if key == "_target_" and not (
+            value in HYDRA_TARGETS
+            or (isinstance(value, str) and value.startswith(HYDRA_TARGET_PREFIXES))
+        ):
+            raise ConfigError(
+                f"{where}={value}: not allowed (a config may not name code to run; "
+                "Hydra's own launchers, sweepers and this tool's callback only)"
+            )
 
 
 def _refuse_logging(node: Any, path: str) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            where = f"{path}.{key}"
-            if key == "()":
-                raise ConfigError(f"{where}: a logging factory is not allowed (it runs code)")
-            if key == "class" and value not in LOGGING_CLASSES:
-                raise ConfigError(
-                    f"{where}={value}: not allowed (logging handlers: {', '.join(LOGGING_CLASSES)})"
-                )
-            if (
-                isinstance(value, str)
-                and value.startswith("ext://")
-                and value not in LOGGING_STREAMS
-            ):
-                raise ConfigError(f"{where}={value}: not allowed (ext:// imports code)")
-            if key == "filename" and not (
-                isinstance(value, str)
-                and value.startswith(LOG_FILE_PREFIX)
-                and ".." not in value.split("/")
-            ):
-                raise ConfigError(
-                    f"{where}={value}: a log file must stay inside the run folder "
-                    f"({LOG_FILE_PREFIX}...)"
-                )
-            _refuse_logging(value, where)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _refuse_logging(value, f"{path}[{i}]")
+    for where, key, value in entries(node, path):
+        if key == "()":
+            raise ConfigError(f"{where}: a logging factory is not allowed (it runs code)")
+        if key == "class" and value not in LOGGING_CLASSES:
+            raise ConfigError(
+                f"{where}={value}: not allowed (logging handlers: {', '.join(LOGGING_CLASSES)})"
+            )
+        if isinstance(value, str) and value.startswith("ext://") and value not in LOGGING_STREAMS:
+            raise ConfigError(f"{where}={value}: not allowed (ext:// imports code)")
+        if key == "filename" and not (
+            isinstance(value, str)
+            and value.startswith(LOG_FILE_PREFIX)
+            and ".." not in value.split("/")
+        ):
+            raise ConfigError(
+                f"{where}={value}: a log file must stay inside the run folder "
+                f"({LOG_FILE_PREFIX}...)"
+            )

@@ -351,8 +351,9 @@ def fingerprint(cfg: DictConfig) -> str:
     # the network file's contents too: a resume after the file changed (speeds edited in
     # place) would mix replications of two networks under one config
     network = (data.get("district") or {}).get("network")
-    if isinstance(network, str) and resolve_path(network).is_file():
-        data["network_sha256"] = hashlib.sha256(resolve_path(network).read_bytes()).hexdigest()
+    path = resolve_path(network) if isinstance(network, str) else None
+    if path is not None and path.is_file():
+        data["network_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return config_digest(data)
 
 

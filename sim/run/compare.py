@@ -81,26 +81,26 @@ class Outcome:
     results: dict[str, list[RepResult]] = field(default_factory=dict)
 
     def column(self, name: str, col: str) -> np.ndarray:
-        """Per replication; a time that never came in one counts at the run's length, as
-        in the verdicts (``KpiSpec.censored``): dropping those pairs would favour the
-        alternative that misses most often."""
-        f = self.frames[name]
-        if col not in f:
-            return np.full(len(f), np.nan)
-        bound = censoring_column(col)
-        if bound not in f:
-            return f[col].to_numpy(dtype=float)
-        return at_bound_where_missing(f[col], f[bound])[0]
+        """Per replication, a time that never came counted at the run's length
+        (:func:`kpi_values`)."""
+        return kpi_values(self.frames[name], col)[0]
 
     def censored(self, name: str, col: str) -> int:
         """Replications of ``name`` in which the time ``col`` never came (0: not a time)."""
-        f, bound = self.frames[name], censoring_column(col)
-        return at_bound_where_missing(f[col], f[bound])[1] if col in f and bound in f else 0
+        return kpi_values(self.frames[name], col)[1]
 
 
-def censoring_column(col: str) -> str:
-    """The KPI bounding ``col`` where it never came in a replication ("" if none)."""
-    return _censoring().get(col, "")
+def kpi_values(frame: pd.DataFrame, col: str) -> tuple[np.ndarray, int]:
+    """A KPI column of a per-replication frame (NaN if absent) and how many replications
+    count at their bound: a time that never came in one counts at the run's length, as in
+    the verdicts (``KpiSpec.censored``); dropping those replications would favour the
+    alternative that misses most often."""
+    if col not in frame:
+        return np.full(len(frame), np.nan), 0
+    bound = _censoring().get(col, "")
+    if bound not in frame:
+        return frame[col].to_numpy(dtype=float), 0
+    return at_bound_where_missing(frame[col], frame[bound])
 
 
 @functools.cache

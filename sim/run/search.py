@@ -51,17 +51,16 @@ from sim.run.compare import (
     Alternative,
     Outcome,
     analyse,
-    censoring_column,
     check_no_resume,
     format_comparison,
     html_table,
     kpi_frame,
+    kpi_values,
     write_comparison,
 )
 from sim.run.experiment import run_replications
 from sim.run.outputs import check_run_folder, staged, write_json, write_run_info
 from sim.run.paired import Selection, kn_select, paired
-from sim.run.stats import at_bound_where_missing
 
 STOCK_LEVELS = ("district", "town", "village")
 
@@ -502,10 +501,7 @@ class Runner:
                     f"search.objective='{self.objective}': no such KPI in this scenario "
                     f"(e.g. {', '.join(list(f.columns)[:6])})"
                 )
-            bound = censoring_column(self.objective)  # a time that never came: the run's length
-            v = f[self.objective].to_numpy(dtype=float)[r0:r1]
-            if bound in f:
-                v = at_bound_where_missing(v, f[bound].to_numpy(dtype=float)[r0:r1])[0]
+            v = kpi_values(f, self.objective)[0][r0:r1]  # (a time that never came: its bound)
             if not np.isfinite(v).all():
                 raise UserError(
                     f"search.objective='{self.objective}' undefined in a replication of {name}"
