@@ -18,6 +18,8 @@ from pathlib import Path
 
 import networkx as nx
 
+from sim.core.network import NODE_KINDS, ROAD_CLASSES
+
 HERE = Path(__file__).resolve().parent
 
 GRAPH_ATTRS = {
@@ -50,20 +52,10 @@ EDGE_ATTRS = {
     "detour_factor": float,
     "length_source": str,
 }
-KINDS = {
-    "street",
-    "town",
-    "township",
-    "depot",
-    "fire_station",
-    "regional_centre",
-    "forest_zone",
-    "junction",
-    "wharf",
-    "landing_zone",
-    "air_base",
-}
-CLASSES = {"expressway", "national", "provincial", "county", "local"}
+# the simulator's own lists (one home); shipped networks come from the gazetteer, so they have
+# none of the OSM amenities python -m sim.district new writes
+KINDS = set(NODE_KINDS) - {"hospital", "school"}
+CLASSES = set(ROAD_CLASSES)
 PREFIX = {
     "depot": "depot_",
     "fire_station": "firestation_",
