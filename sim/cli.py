@@ -626,6 +626,28 @@ def _override_problem(
             )
             parent = where or "the root"
             return f"{given}: no key '{part}' in {parent}" + (f" ({hint})" if hint else "")
+        if state == "ok" and isinstance(info, DictConfig):
+            new = _new_dict_key(exc)
+            if new:  # ``key={name: ...}`` merges into the section and names a key it lacks
+                near = difflib.get_close_matches(new[0], [str(k) for k in info], n=1)
+                hints = [f"did you mean '{near[0]}'?"] if near else []
+                if new[1]:  # a dict of named entries takes new ones with ++
+                    hints.append(f"to add one, write ++{key}=...")
+                more = f" ({' '.join(hints)})" if hints else ""
+                return f"{key}: no key '{new[0]}' to change{more}"
+    return None
+
+
+def _new_dict_key(exc: BaseException) -> tuple[str, bool] | None:
+    """The key a merged ``{...}`` override names that its section lacks, from OmegaConf's
+    error under Hydra's, and whether the section takes new keys with ``++`` (a dict of
+    named entries: "is not in struct"; a typed section's fields are fixed); None otherwise."""
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None:
+        first = (str(seen).splitlines() or [""])[0]
+        if first.startswith("Key '") and " not in " in first:
+            return first.split("'", 2)[1], first.endswith("is not in struct")
+        seen = seen.__cause__ or seen.__context__
     return None
 
 

@@ -468,3 +468,49 @@ def test_a_screening_limited_by_keys_says_so_in_its_labels(tmp_path):
     (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(Exception, match="does not record which keys and targets it screened"):
         load_labels(str(tmp_path / "old.json"), same)
+
+
+def test_a_range_is_changed_or_added_from_the_command_line():
+    """A range's key holds dots, so ``layout.uncertainty."a.b".low=`` has no Hydra syntax;
+    a dict override merges into the section instead (``++`` adds a new key)."""
+    from sim.cli import compose_config
+    from sim.run.app import prepare
+
+    key, new = "layout.evacuation.comply_share", "layout.evacuation.prep_sigma"
+    base, _ = prepare(compose_config(["experiment=robustness", "district=bishan"]))
+    assert new not in base.layout.uncertainty
+    conf, _ = prepare(
+        compose_config(
+            [
+                "experiment=robustness",
+                "district=bishan",
+                f"++layout.uncertainty={{{key}:{{low:0.8}},{new}:{{low:0.5,high:1.2,source:x}}}}",
+            ]
+        )
+    )
+    ranges = conf.layout.uncertainty
+    assert (ranges[key].low, ranges[key].high) == (0.8, base.layout.uncertainty[key].high)
+    assert ranges[key].source == base.layout.uncertainty[key].source
+    assert (ranges[new].low, ranges[new].high, ranges[new].source) == (0.5, 1.2, "x")
+    others = set(base.layout.uncertainty) - {key}
+    assert all(ranges[k] == base.layout.uncertainty[k] for k in others)
+
+
+def test_a_range_override_naming_an_unknown_key_says_how_to_add_one(capsys):
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(
+            ["experiment=robustness", "layout.uncertainty={layout.evacuation.comply_shar:{low:1}}"]
+        )
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: layout.uncertainty: no key 'layout.evacuation.comply_shar' to change (did you"
+        " mean 'layout.evacuation.comply_share'? to add one, write ++layout.uncertainty=...)"
+    )
+    with pytest.raises(SystemExit) as exc:
+        main(["layout.evacuation={comply_shar:0.8}"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: layout.evacuation: no key 'comply_shar' to change (did you mean 'comply_share'?)"
+    )
