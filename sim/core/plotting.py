@@ -321,7 +321,13 @@ def settlement_label_items(net: RoadNetwork, lat, lon, ax, extra_kinds=()) -> li
 def save_figure(fig, path, about: str, **kwargs) -> None:
     """Save ``fig`` as PNG with ``about`` (what the figure shows, one or two sentences) in
     its ``Description`` text chunk: the report prints it as the caption."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
     kwargs.setdefault("dpi", 110)
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        # left by ``tight_layout``, which has placed the axes; it does nothing more, but its
+        # presence makes ``savefig`` walk every artist once more before drawing
+        fig.set_layout_engine(None)
     fig.savefig(path, metadata={"Description": about}, **kwargs)
 
 
