@@ -512,3 +512,36 @@ def test_a_pooled_share_or_input_echo_objective_is_refused_before_anything_runs(
             run_search(base, [], s, tmp_path / "out")
         assert not (tmp_path / "out").exists()
     plan_search(base, [], _line_search(objective="incidents_within_standard", sense="max"))
+
+
+def test_a_sense_that_would_select_the_worse_layout_is_refused(tmp_path):
+    """search.objective=incidents_within_standard with the default sense=min kept the layout
+    reaching fewer incidents within the standard and called it guaranteed (analyst review):
+    the targets say which way is better, and a sense against them is refused."""
+    from sim.config import TargetConfig
+    from sim.core.errors import UserError
+    from sim.run.search import objective_direction, plan_search
+
+    conf = make_config(teams=1)
+    conf.district.targets = targets = {
+        "rescue_response": TargetConfig(metric="share_within_standard", threshold=0.9),
+        "arrival": TargetConfig(metric="first_arrival_mean_min", comparator="<=", threshold=30),
+    }
+    judged = "rescue_response"
+    base = Alternative("as_composed", [], conf, NET)
+    better, why = objective_direction("incidents_within_standard", targets)
+    assert (better, why.split(" (")[0]) == ("higher", f"it is the numerator of target {judged}")
+    with pytest.raises(
+        UserError,
+        match=r"^search.sense=min: search.objective='incidents_within_standard' is better when "
+        r"higher \(it is the numerator of target .*\); use search.sense=max$",
+    ):
+        plan_search(base, [], _line_search(objective="incidents_within_standard", sense="min"))
+    with pytest.raises(UserError, match="^search.sense=min"):
+        run_search(base, [], _line_search(objective="incidents_within_standard"), tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+    assert objective_direction("first_arrival_mean_min", targets)[0] == "lower"  # judged
+    with pytest.raises(UserError, match="^search.sense=max: .* use search.sense=min$"):
+        plan_search(base, [], _line_search(objective="first_arrival_mean_min", sense="max"))
+    plan_search(base, [], _line_search(objective="first_arrival_mean_min", sense="min"))
+    assert objective_direction("relief_trips", targets) == ("", "")  # no target: no check

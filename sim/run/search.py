@@ -642,6 +642,40 @@ class SearchPlan:
     budget_kn: int
 
 
+def objective_direction(objective: str, targets: dict) -> tuple[str, str]:
+    """Which way is better for ``objective`` by the district's targets, and why: the
+    metric a target judges, or the numerator of the pooled share it judges (every layout
+    faces the same events on common random numbers, so more of the numerator is more of
+    the share). ``("", "")`` where no target reads it."""
+    from sim.run.compare import direction
+    from sim.run.metrics import kpi_specs
+
+    specs = kpi_specs()
+    for key, t in targets.items():
+        better = direction(t.comparator)
+        goal = f"target {key} ({t.metric} {t.comparator} {float(t.threshold):g})"
+        if t.metric == objective and better:
+            return better, f"{goal} judges it"
+        spec = specs.get(t.metric)
+        ratio = (t.numerator, t.denominator) if t.numerator and t.denominator else None
+        ratio = ratio or (spec.ratio if spec is not None else None)
+        if ratio and ratio[0] == objective and better:
+            return better, f"it is the numerator of {goal}"
+    return "", ""
+
+
+def check_sense(objective: str, sense: str, targets: dict) -> None:
+    """Refuse a ``search.sense`` that would select the layout the targets call worse
+    (one line naming the sense to use)."""
+    better, why = objective_direction(objective, targets)
+    want = {"higher": "max", "lower": "min"}.get(better)
+    if want and sense != want:
+        raise UserError(
+            f"search.sense={sense}: search.objective='{objective}' is better when {better} ({why});"
+            f" use search.sense={want}"
+        )
+
+
 def check_objective(objective: str) -> None:
     """What the selection can optimise, before anything runs (one line, no run folder).
 
@@ -665,7 +699,8 @@ def check_objective(objective: str) -> None:
             f"search.objective='{objective}': a share pooled over events ({num} / {den}); "
             "the selection needs one value per replication, and their mean is not the pooled "
             f"share compare and the targets report: choose a per-replication KPI (e.g. {num}, "
-            "where every layout faces the same events)"
+            "where every layout faces the same events; more of it is better where a target "
+            "asks the share to be at least a value: search.sense=max)"
         )
     if spec.provenance == INPUT:
         raise UserError(
@@ -685,6 +720,7 @@ def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig
 
     check_objective(s.objective)
     conf, net = base.conf, base.net
+    check_sense(s.objective, s.sense, conf.district.targets)
     try:
         layouts, cand_table = analytic_layouts(conf, net, s)
         now = current_sites(conf, net, s)
