@@ -898,14 +898,34 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
     return out
 
 
+# Settings of the whole run: an alternative's own would be ignored (one compare or search
+# runs them all), leaving a copy of the baseline that compares as indistinguishable.
+RUN_SETTINGS = ("hydra", "compare", "search", "robustness")
+
+
 def _refuse_hydra_settings(where: str, extra: list[str]) -> None:
-    """An alternative's own ``hydra.*`` overrides would be dropped (Hydra runs once), leaving
-    a copy of the baseline that compares as indistinguishable: refused."""
-    hydra = [o for o in extra if _key(o).split(".")[0].split("/")[0] == "hydra"]
-    if hydra:
+    """Refuse an alternative that could only compare as a copy of the baseline: no
+    override, a word that is no override, a key set twice, or a setting of the whole run
+    (``hydra.*`` and the modes' own sections)."""
+    if not extra:
         raise UserError(
-            f"{where}: {hydra[0]}: an alternative changes the model, not Hydra's settings "
-            "(set hydra.* on the command line)"
+            f"{where}: empty; an alternative names the settings it changes (key=value ...)"
+        )
+    for o in extra:
+        if "=" not in o and not o.startswith("~"):
+            raise UserError(f"{where}: '{o}' is not an override (key=value)")
+    keys = [_key(o) for o in extra]
+    twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+    if twice:
+        given = [o for o in extra if _key(o) == twice]
+        raise UserError(f"{where}: {twice} set twice ({', '.join(given)}); set it once")
+    run = [o for o in extra if _key(o).split(".")[0].split("/")[0] in RUN_SETTINGS]
+    if run:
+        top = _key(run[0]).split(".")[0].split("/")[0]
+        what = "Hydra's settings" if top == "hydra" else f"the {top} mode's settings"
+        raise UserError(
+            f"{where}: {run[0]}: an alternative changes the model, not {what}"
+            f" (set {top}.* on the command line)"
         )
 
 

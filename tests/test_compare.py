@@ -694,3 +694,84 @@ def test_a_time_that_never_came_counts_at_the_runs_length_in_a_comparison():
     m = Metric(key="response_mean_min", kind="kpi", column="response_mean_min")
     o.frames["alt"]["response_mean_min"] = o.frames["base"]["response_mean_min"] = 1.0
     assert _method(o, "alt", "base", m) == "paired t"
+
+
+def test_rounding_noise_is_no_difference_and_a_computed_kpi_differs_exactly():
+    """Analyst review: 176.1 t against 176.1 t, differing by 2e-14 from summation order,
+    was called "lower" (p 0.016); a stock halved (a KPI computed from the layout) read
+    "indistinguishable" with no interval at 3 replications, against its own verdicts."""
+    from sim.run.paired import exact
+
+    rng = np.random.default_rng(3)
+    base = rng.uniform(100, 200, 5)
+    noisy = base + rng.choice([-1, 1], 5) * base * 1e-15 - 3e-14  # same values, other order
+    d = paired(noisy, base)
+    assert (d.estimate, d.low, d.high, d.p) == (0.0, 0.0, 0.0, 1.0)
+    y, x = rng.uniform(50, 90, 5), np.full(5, 100.0)
+    pair, _ = ratio_paired(y * (1 + 1e-15), x, y, x)
+    assert (pair.estimate, pair.low, pair.high) == (0.0, 0.0, 0.0)
+    assert paired(base + 1e-6 * np.arange(1, 6), base).low > 0  # a real difference stays
+    # computed from the inputs: the same difference in every replication is exact, any n
+    k = exact(np.full(3, 1500.0), np.full(3, 3000.0))
+    assert (k.estimate, k.low, k.high, k.p) == (-1500.0, -1500.0, -1500.0, 0.0)
+    assert exact(np.full(3, 3000.0), np.full(3, 3000.0)).p == 1.0
+    assert exact(np.array([1.0, 2.0, 3.0]), np.full(3, 3000.0)) is None  # varies: simulated
+
+
+def test_a_computed_target_compares_exactly_at_two_replications():
+    from sim.config import TargetConfig
+    from sim.core.kpi import COMPUTED
+    from sim.run.compare import Outcome, metrics_of
+    from sim.run.metrics import kpi_specs
+
+    computed = next(k for k, s in kpi_specs().items() if s.provenance == COMPUTED and not s.ratio)
+    alts = _alts(teams=(1, 2), reps=2)
+    for a in alts:
+        a.conf.district.targets = {"stock": TargetConfig(metric=computed, threshold=1.0)}
+    frames = {
+        "1teams": pd.DataFrame({computed: [3000.0, 3000.0]}),
+        "2teams": pd.DataFrame({computed: [1500.0, 1500.0]}),
+    }
+    o = Outcome(alts, frames)
+    assert metrics_of(alts[0].conf, [computed])[0].provenance == COMPUTED
+    row = analyse(o, "1teams").query("kind == 'target'").iloc[0]
+    assert (row["diff"], row.paired_low, row.paired_high) == (-1500.0, -1500.0, -1500.0)
+    assert row["call"] == "worse" and row.method == "computed from the inputs: exact difference"
+
+
+def test_compare_refuses_what_could_only_compare_as_a_copy_of_the_baseline():
+    """Analyst review: an empty variant, a key set twice, a mode setting inside a variant
+    and a single replication all ran and called everything indistinguishable."""
+    from sim.cli import preflight
+    from sim.core.errors import UserError
+
+    key = "layout.teams.district_team.count"
+    for variant, message in (
+        ("{v: ''}", "compare.variants.v: empty; "),
+        (f"{{v: '{key}=1 {key}=8'}}", f"compare.variants.v: {key} set twice ({key}=1, {key}=8)"),
+        ("{v: 'compare.alpha=0.5'}", "compare.variants.v: compare.alpha=0.5: an alternative"),
+        (f"{{v: '{key}'}}", f"compare.variants.v: '{key}' is not an override (key=value)"),
+    ):
+        with pytest.raises(UserError) as err:
+            preflight(["experiment=compare", "scenario=storm", f"compare.variants={variant}"])
+        assert str(err.value).startswith(message), str(err.value)
+    with pytest.raises(UserError, match=r"^experiment.replications=1: compare needs at least 2"):
+        preflight(
+            [
+                "experiment=compare",
+                "scenario=storm",
+                f"compare.variants={{v: '{key}=2'}}",
+                "experiment.replications=1",
+            ]
+        )
+
+
+def test_the_report_says_what_no_correction_controls():
+    from sim.run.compare import _family_text
+
+    assert _family_text("none", 0.05, 2) == (
+        "none: each comparison at 95% on its own, so over the 2 comparisons with the baseline"
+        " the chance of a wrong call can reach 10%"
+    )
+    assert _family_text("bonferroni", 0.05, 3).startswith("bonferroni: family-wise 95% over")
+    assert _family_text("none (one comparison)", 0.05, 1) == "one comparison with the baseline"

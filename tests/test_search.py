@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.config import SearchConfig
@@ -179,6 +180,15 @@ def test_search_says_which_final_replications_chose_the_winner(tmp_path, capsys)
     assert summary["best"] != "as_composed" and g["n"] == summary["final_replications"] - k
     out = capsys.readouterr().out
     assert f"best: {summary['best']}" in out
+    sel = pd.read_csv(tmp_path / "search_selection.csv", encoding="utf-8-sig")
+    status = sel.set_index("alternative").status[summary["best"]]
+    if summary["guaranteed"]:  # the console and the table say how sure the pick is
+        assert status == "selected" and "probability of correct selection >= 95%" in out
+    else:
+        assert status.startswith("selected (no guarantee: the budget stopped it with ")
+        assert "no guarantee" in out.split(f"best: {summary['best']}")[1].splitlines()[0]
+    gain = summary["gain"]
+    assert gain["better_is"] == "lower" and gain["call"] in ("better", "worse", "indistinguishable")
     assert f"mean_response_mean_min_first_{_line_search().n0}" in out  # the common replications
     assert (
         f"{k} of those pairs also chose it" in out
@@ -545,3 +555,20 @@ def test_a_sense_that_would_select_the_worse_layout_is_refused(tmp_path):
         plan_search(base, [], _line_search(objective="first_arrival_mean_min", sense="max"))
     plan_search(base, [], _line_search(objective="first_arrival_mean_min", sense="min"))
     assert objective_direction("relief_trips", targets) == ("", "")  # no target: no check
+
+
+def test_the_selected_layout_says_when_the_budget_stopped_the_selection():
+    """Analyst review: with the budget spent and two layouts in contention, the console and
+    search_selection.csv said 'selected' with no word that nothing is guaranteed."""
+    from types import SimpleNamespace
+
+    from sim.run.search import _status
+
+    alts = [Alternative(n, [], None, NET) for n in ("a", "b", "c")]
+    sel = SimpleNamespace(best=0, survivors=[0, 1], merged={}, identical=set(), guaranteed=False)
+    assert _status(sel, 0, alts) == (
+        "selected (no guarantee: the budget stopped it with 2 in contention)"
+    )
+    assert _status(sel, 1, alts) == "survivor" and _status(sel, 2, alts) == "eliminated"
+    sel.guaranteed = True
+    assert _status(sel, 0, alts) == "selected"

@@ -29,11 +29,12 @@ import pandas as pd
 
 from sim.config import Config
 from sim.core.errors import UserError, did_you_mean
+from sim.core.kpi import COMPUTED, INPUT, SIMULATED
 from sim.core.network import RoadNetwork
 from sim.run.experiment import RepResult, run_replications
 from sim.run.metrics import kpi_specs
 from sim.run.outputs import check_run_folder, staged, write_json, write_run_info
-from sim.run.paired import Diff, bonferroni, holm, paired, ratio_paired, welch
+from sim.run.paired import Diff, bonferroni, exact, holm, paired, ratio_paired, welch
 from sim.run.report import overrides_html, write_workbook
 from sim.run.stats import at_bound_where_missing
 from sim.run.targets import evaluate_all
@@ -66,6 +67,7 @@ class Metric:
     comparator: str = ""
     threshold: float = math.nan
     description: str = ""
+    provenance: str = SIMULATED  # the KPI spec's: computed/input differences are exact
 
     @property
     def pooled(self) -> bool:
@@ -264,6 +266,7 @@ def metrics_of(conf: Config, kpi_names: list[str], wanted: list[str] | None = No
             comparator=t.comparator,
             threshold=float(t.threshold),
             description=t.description,
+            provenance=spec.provenance if spec is not None else SIMULATED,
         )
         out.append(m)
         target_metrics[t.metric] = m.better
@@ -285,6 +288,7 @@ def metrics_of(conf: Config, kpi_names: list[str], wanted: list[str] | None = No
                 better=target_metrics.get(col, ""),
                 numerator=ratio[0] if ratio else "",
                 denominator=ratio[1] if ratio else "",
+                provenance=spec.provenance if spec is not None else SIMULATED,
             )
         )
     return out
@@ -299,7 +303,18 @@ def _estimate(o: Outcome, name: str, m: Metric) -> float:
     return float(np.nanmean(v)) if np.isfinite(v).any() else math.nan
 
 
+def _exact(o: Outcome, alt: str, base: str, m: Metric) -> Diff | None:
+    """The exact difference of a KPI computed from the inputs (the same in every
+    replication), else None."""
+    if m.provenance not in (COMPUTED, INPUT) or m.pooled:
+        return None
+    return exact(o.column(alt, m.column), o.column(base, m.column))
+
+
 def _diffs(o: Outcome, alt: str, base: str, m: Metric, level: float) -> tuple[Diff, Diff]:
+    known = _exact(o, alt, base, m)
+    if known is not None:  # no sampling error: one replication judges it
+        return known, known
     if m.pooled:
         return ratio_paired(
             o.column(alt, m.numerator),
@@ -314,6 +329,8 @@ def _diffs(o: Outcome, alt: str, base: str, m: Metric, level: float) -> tuple[Di
 
 
 def _method(o: Outcome, alt: str, base: str, m: Metric) -> str:
+    if _exact(o, alt, base, m) is not None:
+        return "computed from the inputs: exact difference"
     if m.pooled:
         return "pooled ratio, delta method"
     cut = {n: o.censored(n, m.column) for n in (alt, base)}
@@ -323,6 +340,19 @@ def _method(o: Outcome, alt: str, base: str, m: Metric) -> str:
         f"paired t; never came in {cut[alt]} ({alt}) and {cut[base]} ({base}) replications: "
         "counted at the run's length (a lower bound)"
     )
+
+
+def _family_text(correction: str, alpha: float, comparisons: int) -> str:
+    """What the intervals' level controls, as the report says it."""
+    if correction.startswith("none") and comparisons > 1:
+        return (
+            f"none: each comparison at {1 - alpha:.0%} on its own, so over the {comparisons}"
+            f" comparisons with the baseline the chance of a wrong call can reach"
+            f" {min(1.0, comparisons * alpha):.0%}"
+        )
+    if comparisons > 1:
+        return f"{correction}: family-wise {1 - alpha:.0%} over the {comparisons} comparisons"
+    return "one comparison with the baseline"
 
 
 def _call(diff: Diff, significant: bool, better: str) -> str:
@@ -342,8 +372,11 @@ def analyse(
     alpha: float = 0.05,
     correction: str = "bonferroni",
     wanted: list[str] | None = None,
+    better: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per (metric, alternative other than the baseline): the comparison table."""
+    """One row per (metric, alternative other than the baseline): the comparison table.
+    ``better``: which way is better for KPI columns no target judges (a search's objective
+    by its sense), so that their calls read better/worse."""
     if correction not in CORRECTIONS:
         raise UserError(f"compare.correction='{correction}': use {', '.join(CORRECTIONS)}")
     names = [a.name for a in o.alternatives]
@@ -360,6 +393,8 @@ def analyse(
     }
     rows = []
     for m in metrics_of(base_alt.conf, kpi_names, wanted):
+        if not m.better and m.column in (better or {}):
+            m = dataclasses.replace(m, better=better[m.column])
         diffs = [_diffs(o, n, baseline, m, level) for n in others]
         pvals = [d[0].p for d in diffs]
         if correction == "holm":
@@ -648,8 +683,8 @@ def comparison_sections(
         f"{a0.experiment.seed}, on common "
         f"random numbers (replication r of every alternative faces the same hazards). Differences "
         f"are alternative minus baseline <b>{html.escape(baseline)}</b>; intervals at "
-        f"{level:.4g} ({html.escape(corr)}: family-wise {1 - alpha:.0%} over the {len(others)} "
-        "comparisons with the baseline). Simulated figures.</p>"
+        f"{level:.4g} ({_family_text(corr, alpha, len(others))}). Simulated figures, but for"
+        " KPIs computed from the inputs, whose differences are exact.</p>"
     )
     method = (
         "<p class='note'>Paired interval: Student t on the per-replication differences (CRN; the "
@@ -790,6 +825,13 @@ def check_compare(
     mistake is one line and no run folder): paired alternatives, a baseline among them, KPIs
     that exist."""
     check_crn(alts)
+    reps = alts[0].conf.experiment.replications
+    if reps < 2:  # one pair gives a difference but no interval, and every call would read
+        # "indistinguishable" however large the difference
+        raise UserError(
+            f"experiment.replications={reps}: compare needs at least 2 replications (its"
+            " intervals are over the per-replication differences)"
+        )
     names = [a.name for a in alts]
     if baseline and baseline not in names:
         raise UserError(f"compare.baseline='{baseline}': not an alternative ({', '.join(names)})")

@@ -534,10 +534,21 @@ def rank_alternatives(sel: Selection, maximise: bool) -> list[int]:
     return sorted(range(len(sel.reps)), key=key)
 
 
+SENSE_BETTER = {"max": "higher", "min": "lower"}
+
+
+def _contention(sel: Selection) -> str:
+    """Whether the selection carries Kim & Nelson's guarantee, in a few words."""
+    if sel.guaranteed:
+        return ""
+    return f"no guarantee: the budget stopped it with {len(sel.survivors)} in contention"
+
+
 def _status(sel: Selection, i: int, alts: list[Alternative]) -> str:
-    """selected | survivor | eliminated | identical to X (merged) | tied with X (merged)."""
+    """selected | selected (no guarantee: ...) | survivor | eliminated | identical to X
+    (merged) | tied with X (merged)."""
     if i == sel.best:
-        return "selected"
+        return f"selected ({_contention(sel)})" if _contention(sel) else "selected"
     if i in sel.survivors:
         return "survivor"
     if i in sel.merged:
@@ -810,7 +821,9 @@ def run_search(
             runner.run(i, have[i], n_final)
     final = [alts[i] for i in final_idx]
     o = Outcome(final, {a.name: runner.frames[a.name].iloc[:n_final] for a in final})
-    table = analyse(o, reference, s.alpha, "bonferroni")
+    table = analyse(
+        o, reference, s.alpha, "bonferroni", better={s.objective: SENSE_BETTER[s.sense]}
+    )
     sel_rows = []
     for rank, i in enumerate(order, start=1):
         a = alts[i]
@@ -928,10 +941,21 @@ def run_search(
         ].to_string(index=False)
     )
     print(format_comparison(table))
+    how = (
+        _contention(sel) + "; raise search.budget_runs"
+        if _contention(sel)
+        else (
+            f"probability of correct selection >= {1 - s.alpha:.0%} if it beats every other "
+            f"layout by at least {s.delta:g}"
+        )
+    )
+    if best.name == reference:
+        print(f"best: {best.name}, the reference itself: no layout beat it ({how})")
+    else:
+        print(f"best: {best.name} ({' '.join(best.overrides)}) ({how})")
     if len(gain):
         g = gain.iloc[0]
         print(
-            f"best: {best.name} ({' '.join(best.overrides)})\n"
             f"{s.objective}: {g.estimate_alt:.4g} vs {reference} {g.estimate_base:.4g}; "
             f"paired difference {g['diff']:.4g} [{g.paired_low:.4g}, {g.paired_high:.4g}] "
             f"(unpaired [{g.unpaired_low:.4g}, {g.unpaired_high:.4g}]), {g.n_pairs} pairs"
