@@ -971,3 +971,36 @@ def test_the_command_lines_own_bad_setting_is_not_blamed_on_a_menu_entry(tmp_pat
     with pytest.raises(UserError) as err:
         preflight([*BASE, "experiment.drill.not_before=notadate", f"hydra.run.dir={tmp_path}/r"])
     assert str(err.value) == "experiment.drill.not_before='notadate': use an ISO date (2027-05-01)"
+
+
+# ---------------------------------------------------------------- drill review 4 (designer)
+
+FENGDU_FLOOD_SEED = 8280453132671869355  # drill-9d9f7809: shelter moves 12 h after arrival
+FENGDU_FLOOD = [
+    *(o.replace("district=beibei", "district=fengdu") for o in BASE),
+    "scenario=flood_evacuation",
+]
+
+
+@pytest.fixture(scope="module")
+def pkg_fengdu() -> dict:
+    return make_package(compose_config, FENGDU_FLOOD, FENGDU_FLOOD_SEED, "drill-fengdu")
+
+
+def test_a_move_between_shelters_is_no_inject(pkg_fengdu):
+    """Reviewer: Fengdu's MSEL 12-15 repeated the text of 2-5 twelve hours later - groups
+    moved from a temporary to an overnight shelter (``relief_transfer_in ... met``), scored
+    as gaps with "Sim (min) 0". Only first arrivals at a shelter are injects."""
+    conf, net, draw, _ = plan_drill(
+        compose_config, FENGDU_FLOOD, pkg_fengdu["secret"]["seed"], dt.date(2027, 1, 1)
+    )
+    conf.experiment.seed = pkg_fengdu["secret"]["seed"]
+    ev = run_replication(conf, net, 0).events()
+    moved = set(ev.loc[ev.event == "relief_transfer_in", "entity"].astype(str))
+    assert moved  # (the check has teeth: this drill moves groups between shelters)
+    groups = [i for i in pkg_fengdu["msel"] if i["kind"] == "relief_group"]
+    assert groups
+    for inj in groups:
+        assert inj["source_event"]["entity"] not in moved, inj["seq"]
+    texts = [i["inject"]["zh"] for i in groups]
+    assert len(texts) == len(set(texts)), texts

@@ -236,7 +236,12 @@ class MselBuilder:
         pick = pick[first]
         restates = (pick.event == "warning") & pick.ref.astype(str).str.endswith("evacuation order")
         pick = pick[~restates]
-        # relief: the first group to reach each shelter (the cue that basic needs are due)
+        # relief: the first group to reach each shelter (the cue that basic needs are due);
+        # a move between shelters (its group has a relief_transfer_in row: its needs were met
+        # where it came from, and are carried over) is no arrival: it repeated the first
+        # arrivals' "please supply" text twelve hours later, scored as a gap
+        moved = set(ev.loc[ev.event == "relief_transfer_in", "entity"].astype(str))
+        pick = pick[~((pick.event == "relief_group") & pick.entity.astype(str).isin(moved))]
         grp = pick.event == "relief_group"
         dup_shelter = pick[grp].duplicated(subset=["ref"], keep="first")
         pick = pick.drop(dup_shelter[dup_shelter].index)
