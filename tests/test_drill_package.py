@@ -1004,3 +1004,49 @@ def test_a_move_between_shelters_is_no_inject(pkg_fengdu):
         assert inj["source_event"]["entity"] not in moved, inj["seq"]
     texts = [i["inject"]["zh"] for i in groups]
     assert len(texts) == len(set(texts)), texts
+
+
+MACHINE_FIELDS = {"source_event", "node", "kind", "measure", "key", "sub", "benchmark_key"}
+MACHINE_FIELDS |= {"when", "for", "who"}  # (a contingency's kind and row, a tier code)
+
+
+def _texts(obj, key: str = "") -> list[tuple[str, str]]:
+    """(key, text) of every string a person reads in ``obj`` (machine fields left out)."""
+    if isinstance(obj, dict):
+        return [t for k, v in obj.items() if k not in MACHINE_FIELDS for t in _texts(v, k)]
+    if isinstance(obj, list):
+        return [t for v in obj for t in _texts(v, key)]
+    return [(key, obj)] if isinstance(obj, str) else []
+
+
+def _layout_keys(overrides: list[str]) -> set[str]:
+    conf = compose_config(overrides)
+    lay = conf.layout
+    keys = {*lay.depots, *lay.teams, *lay.shelters}
+    keys |= set(lay.fire.teams if lay.fire else [])
+    keys |= set(lay.repair.crews if lay.repair else [])
+    keys |= set(lay.relief.fleets if lay.relief else [])
+    keys |= set(lay.mutual_aid.centres if lay.mutual_aid else [])
+    return keys
+
+
+def test_cards_and_msel_name_places_and_units_never_by_their_keys(pkg_a, pkg_fengdu):
+    """Reviewer: 【街镇物资储备点（town_dudu，都督乡）】, 调派车辆（own_trucks_001）,
+    安置点（temporary_004）, 协议供应企业（supermarkets，三合街道）. Player cards and MSEL
+    texts (both languages) use names and readable numbers, never a layout key or unit id."""
+    unit = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+    for pkg, ov in ((pkg_a, BASE), (pkg_fengdu, FENGDU_FLOOD)):
+        keys = _layout_keys(ov)
+        texts = _texts(pkg["player_cards"]) + _texts(pkg["msel"])
+        assert len(texts) > 50
+        kinds = {i["kind"] for i in pkg["msel"]}
+        for key, text in texts:
+            assert not unit.search(text), (key, text)
+            for k in keys:
+                for form in (f"（{k}，", f"（{k}）", f"（{k}", f"({k}, ", f"({k})"):
+                    assert form not in text, (k, text)
+            if key == "zh":  # (placeholders such as {release} aside, no ASCII word)
+                assert not re.search(r"[a-z]{3,}", re.sub(r"\{[^}]*\}", "", text)), text
+    assert {"relief_group", "relief_stockout", "relief_calloff"} <= {
+        i["kind"] for i in pkg_fengdu["msel"]
+    }, kinds

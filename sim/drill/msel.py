@@ -78,6 +78,11 @@ def cause_name(cause: str) -> tuple[str, str]:
     return cause, cause
 
 
+# why a call-off started (layout.depots.*.calloff_trigger, the log's ref): in words
+CALLOFF_TRIGGERS: dict[str, tuple[str, str]] = {
+    "shortage": ("现有储备不足时触发", "triggered by a shortage"),
+    "first_demand": ("首次需求时即触发", "triggered by the first demand"),
+}
 DANGER: dict[str, tuple[str, str]] = {
     "low": ("低", "low"),
     "moderate": ("中", "moderate"),
@@ -472,9 +477,8 @@ class MselBuilder:
         )
         return {
             "synopsis": _n(
-                f"{town.zh}发生{kind.zh}，约{people}人需救援（事件{row.entity}）。",
-                f"{kind.en.capitalize()} at {town.en}: about {people} people need rescue "
-                f"(incident {row.entity}).",
+                f"{town.zh}发生{kind.zh}，约{people}人需救援。",
+                f"{kind.en.capitalize()} at {town.en}: about {people} people need rescue.",
             ),
             "inject": _n(
                 f"【119/110联动指挥中心】{at_release()}接报：{town.zh}{kind.zh}，约{people}人，请求救援。",
@@ -621,10 +625,16 @@ class MselBuilder:
     def _w_escalate(self, row, clock):
         town = self.nm.node(row.node)
         level = int(row.qty)
+        # the incident by when its alarm came (its id is the simulation's, not a name)
+        alarm = self.ev[(self.ev.event == "incident") & (self.ev.entity == row.entity)]
+        when = clock.clock(float(alarm.t.iloc[0])) if len(alarm) else ""
+        since_zh = f"{when}接报的" if when else ""
+        since_en = f" (alarm at {when})" if when else ""
         return {
             "synopsis": _n(
-                f"事件{row.entity}（{town.zh}）长时间无队伍到场，响应升级至第{level}级。",
-                f"Incident {row.entity} at {town.en} still unanswered: response raised to level {level}.",
+                f"{town.zh}{since_zh}救援事件长时间无队伍到场，响应升级至第{level}级。",
+                f"The rescue at {town.en}{since_en} is still unanswered: response raised to "
+                f"level {level}.",
             ),
             "inject": _n(
                 f"【{town.zh}现场】被困群众仍未获救，请求上级增派力量。",
@@ -696,14 +706,15 @@ class MselBuilder:
     def _w_relief_group(self, row, clock):
         shelter = str(row.ref)
         town = self.nm.node(row.node)
+        site = self.nm.shelter(shelter, str(row.node))
         people = int(row.qty)
         std = self.nm_standard("needs_met_24h_share")
         standard = {"kind": "limit", "limit_min": 1440.0, "source": std["source"]} if std else None
         return {
             "synopsis": _n(
-                f"首批{people}名转移群众到达{town.zh}安置点（{shelter}），需要食品、饮用水、被褥。",
-                f"The first {people} evacuees reach the shelter {shelter} at {town.en}; they need "
-                "food, water and bedding.",
+                f"首批{people}名转移群众到达{site.zh}，需要食品、饮用水、被褥。",
+                f"The first {people} evacuees reach the {site.en}; they need food, water and "
+                "bedding.",
             ),
             "inject": _n(
                 f"【{town.zh}安置点】已接收转移群众{people}人，急需食品、饮用水和被褥。",
@@ -749,9 +760,10 @@ class MselBuilder:
             )
         veh, depot = hit
         name, _ = self.nm.depot(depot)
+        car = self.nm.vehicle(veh)
         return (
-            f"从{name.zh}调派车辆（{veh}）运送救灾物资至{town.zh}安置点",
-            f"Send relief from {name.en} by vehicle {veh} to the shelter at {town.en}",
+            f"从{name.zh}调派{car.zh}运送救灾物资至{town.zh}安置点",
+            f"Send relief from {name.en} with {car.en} to the shelter at {town.en}",
         )
 
     def _relief_plan_line(self, shelter: str, t: float, std: dict | None) -> str:
@@ -763,10 +775,12 @@ class MselBuilder:
 
     def _w_relief_calloff(self, row, clock):
         name, src = self.nm.depot(str(row.entity))
+        trigger = CALLOFF_TRIGGERS.get(str(row.ref), ("按预案触发", "as the plan sets"))
         return {
             "synopsis": _n(
-                f"储备不足，模拟中此刻启动{name.zh}的协议调拨（{row.ref}）。",
-                f"Stock falls short: in the simulation the call-off from {name.en} starts now ({row.ref}).",
+                f"储备不足，模拟中此刻启动{name.zh}的协议调拨（{trigger[0]}）。",
+                f"Stock falls short: in the simulation the call-off from {name.en} starts now "
+                f"({trigger[1]}).",
             ),
             "inject": _n(
                 "【区应急管理局物资科】现有储备不足以满足安置点需求。",
