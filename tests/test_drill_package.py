@@ -1050,3 +1050,43 @@ def test_cards_and_msel_name_places_and_units_never_by_their_keys(pkg_a, pkg_fen
     assert {"relief_group", "relief_stockout", "relief_calloff"} <= {
         i["kind"] for i in pkg_fengdu["msel"]
     }, kinds
+
+
+def test_every_district_level_word_of_a_countys_drill_says_county(pkg_fengdu):
+    """Reviewer: Fengdu (丰都县) still said 区防汛抗旱指挥部（导调组模拟）, 【区防汛抗旱（地灾）
+    指挥部】, 区应急管理局物资科, 区水利局（水文站）, 区规划自然资源局, 区森林防灭火指挥部:
+    only four phrases were made local. No Chinese text of a county's package - MSEL, cards,
+    evaluator rows, the review's causes - says 区 for the county (社区, 区域 and the network's
+    own names aside)."""
+    from sim.drill.msel import district_word, local_words
+    from sim.drill.review import _causes
+
+    conf, net, _, _ = plan_drill(
+        compose_config, FENGDU_FLOOD, FENGDU_FLOOD_SEED, dt.date(2027, 1, 1)
+    )
+    assert district_word(conf.district.name_zh) == "县"
+    assert district_word("某某市") == "市" and district_word("北碚区") == "区"
+    net_names = [str(n) for n in set(net.node_attr["name_zh"]) if "区" in str(n)]
+
+    def strip(text: str) -> str:
+        for name in net_names:
+            text = text.replace(name, "")
+        return text.replace("社区", "").replace("区域", "")
+
+    injects = {i["seq"]: i for i in pkg_fengdu["msel"]}
+    texts = [
+        t
+        for part in ("msel", "player_cards", "evaluator")
+        for key, t in _texts(pkg_fengdu[part])
+        if key == "zh"
+    ]
+    for row in pkg_fengdu["evaluator"]:
+        texts += [c["zh"] for c in _causes(row, injects, pkg_fengdu, None)]
+    assert any("县内其他乡镇" in t for t in texts)  # (the review's causes were looked at)
+    assert any("县防汛抗旱" in t for t in texts) and any("县应急管理局物资科" in t for t in texts)
+    for text in texts:
+        assert "区" not in strip(text), text
+    # every sender the writers use, whatever this drill drew: each phrase made local
+    for phrase in ("区水利局（水文站）", "区规划自然资源局（群测群防员）", "区森林防灭火指挥部"):
+        assert "区" not in local_words({"zh": phrase}, "县")["zh"], phrase
+    assert local_words({"zh": "区县级应急物资库"}, "县")["zh"] == "县级应急物资库"

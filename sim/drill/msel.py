@@ -178,19 +178,46 @@ def blank_times(text: str, lang: str) -> str:
     return _AT.sub(one, text)
 
 
-DISTRICT_PHRASES = ("全区", "区气象台", "区交通运输局", "区应急指挥中心")
+# Every district-level word of the injects (senders, receivers, phrases): a county's cards
+# say 县 (丰都县: 县防汛抗旱指挥部, 县水利局, 全县), a city's 市, a district's 区. Longest
+# first, so that 区县综合 is matched before anything shorter inside it.
+DISTRICT_PHRASES = (
+    "区县综合",  # 区县综合应急救援队 (names.TIER_LABELS) -> 县综合应急救援队
+    "区县级",  # 区县级应急物资库 (names.DEPOT_LEVELS) -> 县级应急物资库
+    "区规划自然资源局",
+    "区森林防灭火指挥部",
+    "区应急指挥中心",
+    "区应急管理局",
+    "区交通运输局",
+    "区防汛抗旱",  # 区防汛抗旱指挥部, 区防汛抗旱（地灾）指挥部
+    "区水利局",
+    "区气象台",
+    "全区",
+    "区级",
+)
+DISTRICT_WORDS = ("县", "市")  # what a name_zh may end in besides 区
 
 
 def district_word(name_zh: str) -> str:
     """What kind of place the district is, as its own name says: 县 for 丰都县 (a county),
-    区 otherwise (北碚区, 璧山区, 南岸区)."""
-    return "县" if str(name_zh).endswith("县") else "区"
+    市 for a county-level city, 区 otherwise (北碚区, 璧山区, 南岸区)."""
+    name = str(name_zh).strip()
+    return next((w for w in DISTRICT_WORDS if name.endswith(w)), "区")
+
+
+def local_phrase(phrase: str, word: str) -> str:
+    """``phrase`` of :data:`DISTRICT_PHRASES` in the district's own ``word``: 区县级 -> 县级
+    (not 县县级), 区水利局 -> 县水利局."""
+    if phrase.startswith("区县"):
+        return word + phrase[2:]
+    return phrase.replace("区", word, 1)
 
 
 def local_words(obj, word: str, zh: bool = False):
     """``obj`` (an inject's texts, nested) with the district's own word in the phrases of
     :data:`DISTRICT_PHRASES` in its Chinese texts (``zh`` keys): a county's cards say 全县,
-    县气象台, 县交通运输局, 县应急指挥中心 (Fengdu's said 全区 ...). Unchanged for a 区."""
+    县气象台, 县水利局, 县防汛抗旱指挥部, 县应急管理局物资科 ... (Fengdu's said 全区 ...).
+    Unchanged for a 区."""
     if word == "区":
         return obj
     if isinstance(obj, dict):
@@ -199,7 +226,7 @@ def local_words(obj, word: str, zh: bool = False):
         return [local_words(v, word) for v in obj]
     if zh and isinstance(obj, str):
         for phrase in DISTRICT_PHRASES:
-            obj = obj.replace(phrase, phrase.replace("区", word, 1))
+            obj = obj.replace(phrase, local_phrase(phrase, word))
     return obj
 
 

@@ -37,7 +37,7 @@ from sim.drill.console.clock import (
     window_end_min,
 )
 from sim.drill.measures import percentile_of
-from sim.drill.msel import DrillClock
+from sim.drill.msel import DrillClock, district_word
 from sim.drill.names import TIER_LABELS
 from sim.drill.package import benchmark_text, check_records_package
 from sim.drill.sheets import _sheet, bi, esc, header, page, save_workbook
@@ -445,9 +445,10 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
             }
         )
     if elsewhere:
+        word = district_word(pkg.get("district", {}).get("zh", ""))  # (丰都县: 县内)
         out.append(
             {
-                "zh": f"同时区内其他乡镇（街道）另有{elsewhere}条道路中断",
+                "zh": f"同时{word}内其他乡镇（街道）另有{elsewhere}条道路中断",
                 "en": f"{elsewhere} other road{'s' if elsewhere > 1 else ''} closed elsewhere "
                 "in the district at the time",
             }
