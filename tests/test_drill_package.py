@@ -1090,3 +1090,46 @@ def test_every_district_level_word_of_a_countys_drill_says_county(pkg_fengdu):
     for phrase in ("区水利局（水文站）", "区规划自然资源局（群测群防员）", "区森林防灭火指挥部"):
         assert "区" not in local_words({"zh": phrase}, "县")["zh"], phrase
     assert local_words({"zh": "区县级应急物资库"}, "县")["zh"] == "县级应急物资库"
+
+
+def _t_plus_minutes(text: str) -> int:
+    sign = -1 if text[1] == "-" else 1
+    h, m = text[2:].split(":")
+    return sign * (int(h) * 60 + int(m))
+
+
+def test_every_clock_time_is_startex_plus_its_t_plus(pkg_a, pkg_b, pkg_fengdu):
+    """Reviewer (drill-f37d9f6c, Bishan, window_h=8): the drawn start 23.0833 h showed 23:04,
+    STARTEX 02:16, but MSEL 5 said T+01:48 at 04:05: 10 of 14 injects a minute off. Start
+    and STARTEX are rounded to whole minutes once and every clock time shown is STARTEX plus
+    the T+ minutes, for every inject of several drills and for any start and first alarm."""
+    import random
+
+    from sim.drill.console.clock import startex_of, t_plus
+    from sim.drill.package import drill_clock_of
+
+    for pkg in (pkg_a, pkg_b, pkg_fengdu):
+        startex = dt.datetime.fromisoformat(pkg["clock"]["startex"])
+        assert startex_of(pkg) == startex  # (to the microsecond: a whole minute)
+        assert startex.second == 0 and startex.microsecond == 0
+        for inj in pkg["msel"]:
+            clock = dt.datetime.fromisoformat(inj["clock"])
+            assert (clock - startex) / dt.timedelta(minutes=1) == _t_plus_minutes(
+                inj["scenario_time"]
+            ), (inj["seq"], inj["clock"], inj["scenario_time"], pkg["clock"])
+        for row in pkg["evaluator"]:
+            inj = next(i for i in pkg["msel"] if i["seq"] == row["seq"])
+            assert (row["clock"], row["scenario_time"]) == (inj["clock"], inj["scenario_time"])
+    rng = random.Random(7)
+    for _ in range(2000):
+        start_hour = rng.randrange(0, 24 * 12) / 12.0  # the draw's 5-minute steps
+        startex_t = rng.uniform(0, 600)
+        clock = drill_clock_of(dt.date(2027, 5, 1), start_hour, startex_t)
+        assert clock.startex.second == 0 and clock.startex.microsecond == 0
+        minute0 = dt.datetime(2027, 5, 1) + dt.timedelta(minutes=round(start_hour * 60))
+        assert abs(clock.start - minute0) <= dt.timedelta(seconds=30)  # (rounded once)
+        for t in (startex_t, startex_t + rng.uniform(0, 1440), startex_t + rng.randrange(1440)):
+            shown = dt.datetime.strptime(clock.clock(t), "%Y-%m-%d %H:%M")
+            assert (shown - clock.startex) / dt.timedelta(minutes=1) == _t_plus_minutes(
+                t_plus(t - startex_t)
+            )

@@ -240,11 +240,22 @@ class DrillClock:
     start: dt.datetime  # clock time at scenario minute 0
     startex_t: float  # scenario minute of the first alarm (STARTEX)
 
+    @property
+    def startex(self) -> dt.datetime:
+        """The clock time of STARTEX (a whole minute in packages from
+        :func:`sim.drill.package.drill_clock_of`)."""
+        return self.start + dt.timedelta(minutes=self.startex_t)
+
+    def at(self, t: float) -> dt.datetime:
+        """The clock time of scenario minute ``t``: STARTEX plus its drill minutes, the very
+        value ``T+`` is read from (so that clock - STARTEX is T+)."""
+        return self.startex + dt.timedelta(minutes=float(t) - self.startex_t)
+
     def clock(self, t: float) -> str:
-        return (self.start + dt.timedelta(minutes=float(t))).strftime("%Y-%m-%d %H:%M")
+        return self.at(t).strftime("%Y-%m-%d %H:%M")
 
     def hhmm(self, t: float) -> str:
-        return (self.start + dt.timedelta(minutes=float(t))).strftime("%H:%M")
+        return self.at(t).strftime("%H:%M")
 
 
 class MselBuilder:
@@ -329,7 +340,7 @@ class MselBuilder:
         body = local_words(write(row, clock), district_word(self.nm.cfg.district.name_zh))
         # the player's card: times counted from the release; the MSEL: at the scheduled time
         body["player_text"] = dict(body["inject"])
-        at = clock.start + dt.timedelta(minutes=float(row.t))
+        at = clock.at(float(row.t))
         body["inject"] = {k: fill_times(v, at) for k, v in body["inject"].items()}
         node = str(row.node) if str(row.node) else str(row.entity)
         if kind in ("warning", "evac_order") or node not in self.nm.net.index:

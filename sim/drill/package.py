@@ -62,6 +62,27 @@ def lead_standard(std: dict, forecast: dict | None, reach: dict | None) -> dict 
     }
 
 
+def whole_minute(when: dt.datetime) -> dt.datetime:
+    """``when`` rounded to the nearest whole minute (half a minute up)."""
+    return (when + dt.timedelta(seconds=30)).replace(second=0, microsecond=0)
+
+
+def drill_clock_of(date: dt.date, start_hour: float, startex_t: float) -> DrillClock:
+    """The drill's clock for a drill drawn on ``date`` at ``start_hour`` (the scenario's
+    clock hour at its minute 0) whose first inject comes at scenario minute ``startex_t``.
+
+    Rounded once, to whole minutes: the drawn start (23.0833 h is 23:05, which the float
+    showed as 23:04) and STARTEX (start + ``startex_t``); the clock's minute 0 is then put
+    ``startex_t`` before that STARTEX, to the microsecond. Every clock time shown is STARTEX
+    plus the drill minutes, truncated like ``T+`` (:func:`~sim.drill.console.clock.t_plus`),
+    so clock - STARTEX is T+ for every inject (a fractional STARTEX put 10 of 14 injects a
+    minute off)."""
+    day = dt.datetime.combine(date, dt.time())
+    start = day + dt.timedelta(minutes=round(float(start_hour) * 60.0))
+    startex = whole_minute(start + dt.timedelta(minutes=startex_t))
+    return DrillClock(startex - dt.timedelta(minutes=startex_t), startex_t)
+
+
 def benchmark_text(action: dict) -> dict:
     """The benchmark an evaluator judges an action against, in words."""
     std = action.get("standard")
@@ -127,12 +148,9 @@ def build_package(
     namer = Namer(net, conf)
     builder = MselBuilder(events, namer, rows)
     chosen = builder.select(dcfg.window_h * 60.0, dcfg.max_injects)
-    start_hour = conf.scenario.start_hour
-    start = dt.datetime.combine(dt.date.fromisoformat(draw.date), dt.time()) + dt.timedelta(
-        hours=start_hour
-    )
     startex_t = float(chosen.t.min()) if len(chosen) else 0.0
-    clock = DrillClock(start, startex_t)
+    clock = drill_clock_of(dt.date.fromisoformat(draw.date), conf.scenario.start_hour, startex_t)
+    start = clock.start
     msel = [builder.inject(r, clock) for _, r in chosen.iterrows()]
     for i, inj in enumerate(msel, start=1):
         inj["seq"] = i
@@ -211,7 +229,8 @@ def build_package(
             "hours": conf.scenario.hours or conf.experiment.hours,
         },
         "clock": {
-            "start": start.isoformat(timespec="minutes"),
+            # (to the microsecond: start + startex_t_min is STARTEX, a whole minute)
+            "start": start.isoformat(timespec="microseconds"),
             "startex": clock.clock(startex_t),
             "startex_t_min": startex_t,
             "window_h": dcfg.window_h,
