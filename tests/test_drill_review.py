@@ -1343,3 +1343,35 @@ def test_review_times_are_utc_labelled_and_t_plus_is_truncated_like_the_clock(mo
     startex = dt.datetime(2027, 6, 1, 15, 50)
     assert clock_minute(startex, 412.9).strftime("%H:%M") == "22:42"  # 15:50 + 6:52
     assert t_plus(15.0 - 1e-12) == "T+00:15" and t_plus(-0.5) == "T-00:01"
+
+
+def test_console_refuses_clock_actions_after_endex_and_logs_them_as_refused(tmp_path):
+    """Reviewer: after ENDEX, POST /api/clock/start and /resume returned 200 {"state":
+    "ended"} and were logged as clock actions in the review. They are refused (409, the
+    reason) and logged as refusals; ENDEX again keeps the first (200)."""
+    console, app, ctl = _console(tmp_path)
+    assert _post(app, "/api/clock/resume", ctl) == (200, {"state": "running"})
+    assert _post(app, "/api/clock/end", ctl) == (200, {"state": "ended"})
+    for action in ("start", "resume", "pause"):
+        status, body = _post(app, f"/api/clock/{action}", ctl)
+        assert status == 409, (action, body)
+        assert body["detail"] == f"the drill has ended (ENDEX): no clock {action} after it"
+    assert _post(app, "/api/clock/end", ctl) == (200, {"state": "ended"})
+    what = [a["what"] for a in console.store.audit_log()]
+    assert [w for w in what if w.startswith("clock ")] == [
+        "clock resume",
+        "clock end",
+        "clock end",
+    ]
+    refused = [w for w in what if w.startswith("refused POST /api/clock/")]
+    assert [w.split()[2] for w in refused] == [
+        f"/api/clock/{a}" for a in ("start", "resume", "pause")
+    ]
+    assert all("(409: the drill has ended (ENDEX)" in w for w in refused)
+    # the window over on a running clock, before its thread records the end: refused too
+    (tmp_path / "w").mkdir()
+    console2, app2, ctl2 = _console(tmp_path / "w")
+    console2.store.set_clock("running", 50.0, time.time() - 60.0, 60.0)  # window_h 1: 60 min
+    assert console2.clock.ended() and console2.clock.state() == "running"
+    status, body = _post(app2, "/api/clock/pause", ctl2)
+    assert status == 409 and "ENDEX" in body["detail"]

@@ -429,6 +429,10 @@ def create_app(console: Console) -> FastAPI:
         }.get(action)
         if act is None:
             raise HTTPException(404, "unknown clock action")
+        if action != "end":  # (ENDEX again keeps the first: nothing to refuse)
+            # after ENDEX the drill clock stands: a start, pause or resume there was logged
+            # as a clock action (200, state "ended") and shown in the review
+            console.refuse_after_endex(f"clock {action}")
         act()
         console.audit(role, f"clock {action}")
         return {"state": console.clock.state()}
