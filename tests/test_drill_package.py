@@ -1133,3 +1133,59 @@ def test_every_clock_time_is_startex_plus_its_t_plus(pkg_a, pkg_b, pkg_fengdu):
             assert (shown - clock.startex) / dt.timedelta(minutes=1) == _t_plus_minutes(
                 t_plus(t - startex_t)
             )
+
+
+EMPTY_FIRE_SEED = 6456507472454098177  # Beibei: a fire day without an ignition, "msel": []
+
+
+def test_a_draw_with_too_few_injects_is_drawn_again_from_the_same_seed():
+    """Reviewer: ``experiment=drill district=beibei`` sealed fire_extreme_day with no
+    ignition ("msel": []); earthquakes were empty, fires a single inject, in some seeds. A
+    draw with fewer than ``min_injects`` injects is drawn again from the next seed of the
+    secret seed's stream, so the secret seed still fixes the package."""
+    from sim.drill.draw import draw_seeds
+    from sim.drill.package import draft_msel
+
+    conf, net, draw, _ = plan_drill(compose_config, BASE, EMPTY_FIRE_SEED, dt.date(2027, 1, 1))
+    assert conf.experiment.drill.min_injects == 5  # (the shipped default)
+    assert draft_msel(conf, net, draw).n_injects == 0  # (the seed that sealed an empty MSEL)
+    pkg = make_package(compose_config, BASE, EMPTY_FIRE_SEED, "drill-test")
+    assert len(pkg["msel"]) >= 5
+    seeds = draw_seeds(EMPTY_FIRE_SEED, 20)
+    assert seeds[0] == EMPTY_FIRE_SEED and len(set(seeds)) == 20
+    assert pkg["secret"]["seed"] in seeds[1:]
+    again = make_package(compose_config, BASE, EMPTY_FIRE_SEED, "drill-test")
+    assert json.dumps(again, sort_keys=True) == json.dumps(pkg, sort_keys=True)
+
+
+def test_a_drill_that_cannot_have_enough_injects_is_refused_naming_no_draw(tmp_path):
+    """No draw of ``max_draws`` gives ``min_injects`` injects: one line naming the setting,
+    exit status 2, nothing sealed, and nothing said of what was drawn."""
+    env = {**os.environ, "DRILL_PASSPHRASE": "refused pass"}
+    out = tmp_path / "x"
+    extra = [
+        "experiment.drill.min_injects=40",
+        "experiment.drill.window_h=0.05",
+        "experiment.drill.max_draws=3",
+        "experiment.drill.benchmark_replications=1",
+    ]
+    r = _run([sys.executable, "run_sim.py", *BASE, *extra, f"hydra.run.dir={out}"], env, ROOT)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: experiment.drill.min_injects=40: none of the 3 draws")
+    assert not list(out.glob("*.sealed"))
+    menu = compose_config(BASE).experiment.drill.hazards
+    said = (r.stdout + r.stderr).lower()
+    for key, h in menu.items():
+        for name in (key, h.label_zh, h.label_en, h.scenario):
+            assert not name or name.lower() not in said, name
+    assert not re.search(r"20\d\d-\d\d-\d\d", r.stdout + r.stderr)
+    with pytest.raises(UserError, match=r"^experiment\.drill\.min_injects=41: more than"):
+        compose_and_type([*BASE, "experiment.drill.min_injects=41"])
+
+
+def compose_and_type(overrides: list[str]):
+    """The typed config of ``overrides`` (its validation included)."""
+    from sim.run.app import typed_config
+
+    return typed_config(compose_config(overrides))

@@ -21,19 +21,20 @@ from typing import TextIO
 
 from omegaconf import DictConfig
 
-from sim.config import Config
+from sim.config import Config, DrillConfig
 from sim.core.errors import UserError
 from sim.core.network import RoadNetwork
 from sim.drill.draw import (
     DrillDraw,
     check_drill_config,
     draw_drill,
+    draw_seeds,
     drill_overrides,
     given_scenario,
     new_secret_seed,
     scenario_override,
 )
-from sim.drill.package import build_package, check_package
+from sim.drill.package import build_package, check_package, draft_msel
 from sim.drill.seal import (
     SealError,
     passphrase_for,
@@ -128,9 +129,34 @@ def make_package(
     drill_id: str,
     today: dt.date | None = None,
 ) -> dict:
-    """The package for a given secret seed (tests and reproduction use this directly)."""
-    conf, net, draw, ov = plan_drill(compose, overrides, secret_seed, today)
-    return build_package(conf, net, draw, ov, drill_id)
+    """The package for a given secret seed (tests and reproduction use this directly).
+
+    A draw whose MSEL has fewer than ``experiment.drill.min_injects`` injects (a fire day
+    without an ignition, an earthquake felt nowhere) is drawn again - hazard, date, start
+    and place - from the next seed of :func:`~sim.drill.draw.draw_seeds`, at most
+    ``max_draws`` draws; the package's ``secret.seed`` is the seed of the draw kept (it
+    reproduces the package on its own too). If none qualifies the refusal names nothing of
+    the draws: neither how many were short nor what they drew."""
+    base = typed_config(compose(list(overrides)))
+    dcfg = base.experiment.drill
+    for seed in draw_seeds(secret_seed, dcfg.max_draws):
+        conf, net, draw, ov = plan_drill(compose, overrides, seed, today)
+        draft = draft_msel(conf, net, draw)
+        if draft.n_injects >= min_injects(dcfg, draw.hazard):
+            return build_package(conf, net, draw, ov, drill_id, draft)
+    raise UserError(
+        f"experiment.drill.min_injects={dcfg.min_injects}: none of the {dcfg.max_draws} "
+        f"draws (experiment.drill.max_draws) gave an MSEL of that many injects (or of a "
+        f"menu entry's own min_injects) within window_h={dcfg.window_h:g} h; lower "
+        "min_injects, or raise window_h or max_draws"
+    )
+
+
+def min_injects(drill: DrillConfig, hazard: str) -> int:
+    """The fewest injects a drill of menu entry ``hazard`` may be sealed with: its own
+    ``min_injects`` if it sets one, else ``experiment.drill.min_injects``."""
+    h = drill.hazards.get(hazard) if hazard else None
+    return h.min_injects if h is not None and h.min_injects > 0 else drill.min_injects
 
 
 def backdate(folder: Path, names: list[str], when: dt.datetime) -> None:

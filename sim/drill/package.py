@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -136,18 +137,44 @@ def benchmark_text(action: dict) -> dict:
     return {"zh": "无基准（记录时刻供复盘）", "en": "no benchmark (record the time for the review)"}
 
 
-def build_package(
-    conf: Config, net: RoadNetwork, draw: DrillDraw, overrides: list[str], drill_id: str
-) -> dict:
-    """The full drill package (a JSON-able dict) for a config that runs the drawn scenario."""
+@dataclass
+class Draft:
+    """A drawn drill's replication and the injects selected from it (before benchmarks)."""
+
+    conf: Config  # the config that runs with the secret seed
+    events: pd.DataFrame
+    builder: MselBuilder
+    chosen: pd.DataFrame  # the log rows that become injects
+
+    @property
+    def n_injects(self) -> int:
+        return len(self.chosen)
+
+
+def draft_msel(conf: Config, net: RoadNetwork, draw: DrillDraw) -> Draft:
+    """Run the drill replication of a draw and select its injects (what decides whether the
+    draw gives enough of them, ``experiment.drill.min_injects``)."""
     conf = drill_config(conf, draw)
     dcfg = conf.experiment.drill
-    rep = run_replication(conf, net, DRILL_REP)
-    events = rep.events()
-    rows = measure_rows(events)
-    namer = Namer(net, conf)
-    builder = MselBuilder(events, namer, rows)
-    chosen = builder.select(dcfg.window_h * 60.0, dcfg.max_injects)
+    events = run_replication(conf, net, DRILL_REP).events()
+    builder = MselBuilder(events, Namer(net, conf), measure_rows(events))
+    return Draft(conf, events, builder, builder.select(dcfg.window_h * 60.0, dcfg.max_injects))
+
+
+def build_package(
+    conf: Config,
+    net: RoadNetwork,
+    draw: DrillDraw,
+    overrides: list[str],
+    drill_id: str,
+    draft: Draft | None = None,
+) -> dict:
+    """The full drill package (a JSON-able dict) for a config that runs the drawn scenario
+    (``draft``: its drill replication and MSEL selection, if already made)."""
+    draft = draft or draft_msel(conf, net, draw)
+    conf, events, builder, chosen = draft.conf, draft.events, draft.builder, draft.chosen
+    namer = builder.nm
+    dcfg = conf.experiment.drill
     startex_t = float(chosen.t.min()) if len(chosen) else 0.0
     clock = drill_clock_of(dt.date.fromisoformat(draw.date), conf.scenario.start_hour, startex_t)
     start = clock.start
