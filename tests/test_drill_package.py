@@ -1189,3 +1189,26 @@ def compose_and_type(overrides: list[str]):
     from sim.run.app import typed_config
 
     return typed_config(compose_config(overrides))
+
+
+def test_opening_without_the_sha256_file_says_the_hash_was_not_compared(
+    tmp_path, pkg_a, monkeypatch, capsys
+):
+    """Reviewer: the sealed file copied alone (no .sha256) opened with rc 0 and no word that
+    its hash was never compared. It opens, with a one-line note saying so (and that the
+    authenticated encryption still refuses a changed package); with the .sha256, or with
+    --sha256, there is no note."""
+    monkeypatch.setenv("DRILL_PASSPHRASE", "a good passphrase")
+    sealed = tmp_path / "drill-0a1b.sealed"
+    digest = seal(pkg_a, "a good passphrase", sealed, {"drill_id": "drill-0a1b"})
+    code, err = _open(["open", str(sealed), "--out", str(tmp_path / "with")], capsys)
+    assert code == 0 and err == "", err
+    sealed.with_name(sealed.name + ".sha256").unlink()
+    code, err = _open(["open", str(sealed), "--out", str(tmp_path / "alone")], capsys)
+    assert code == 0 and err.count("\n") == 1, err
+    assert err.startswith("note: no drill-0a1b.sealed.sha256 beside it and no --sha256")
+    assert digest in err and "was not compared" in err
+    assert "authenticated encryption still refuses a changed package" in err
+    argv = ["open", str(sealed), "--out", str(tmp_path / "given"), "--sha256", digest]
+    code, err = _open(argv, capsys)
+    assert code == 0 and err == "", err

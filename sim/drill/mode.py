@@ -255,7 +255,21 @@ def load_sealed(path: Path, passphrase: str, sha256: str | None = None) -> tuple
     expect = sha256 if sha256 is not None else recorded_sha256(path)
     if expect is not None and expect.strip().lower() != digest:
         raise SealError(f"'{path}': SHA-256 {digest} does not match the expected {expect}")
-    return check_package(unseal(path, passphrase)), digest
+    pkg = check_package(unseal(path, passphrase))
+    if expect is None:  # (said once the file opened: a file that does not open says why)
+        print(NO_SHA256_NOTE.format(name=path.name, digest=digest), file=sys.stderr, flush=True)
+    return pkg, digest
+
+
+# ``open``/``serve`` of a sealed file without its .sha256 and without --sha256. AES-256-GCM
+# authenticates the header and the ciphertext (sim/drill/seal.py): a changed package or header
+# does not open; a file re-formatted around them (its JSON's spacing) still would, which only
+# the hash shows.
+NO_SHA256_NOTE = (
+    "note: no {name}.sha256 beside it and no --sha256: its SHA-256 ({digest}) was not compared "
+    "with the one given at sealing (compare it by hand); the authenticated encryption still "
+    "refuses a changed package or header"
+)
 
 
 def open_package(
