@@ -1212,3 +1212,16 @@ def test_opening_without_the_sha256_file_says_the_hash_was_not_compared(
     argv = ["open", str(sealed), "--out", str(tmp_path / "given"), "--sha256", digest]
     code, err = _open(argv, capsys)
     assert code == 0 and err == "", err
+
+
+def test_opening_a_directory_says_it_is_a_directory(tmp_path, monkeypatch, capsys):
+    """Reviewer: ``open <a directory>`` said the package "does not exist"."""
+    monkeypatch.setenv("DRILL_PASSPHRASE", "a good passphrase")
+    code, err = _open(["open", str(tmp_path)], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert (
+        err
+        == f"error: '{tmp_path}' is a directory, not a sealed package file (give the .sealed file)\n"
+    )
+    code, err = _open(["open", str(tmp_path / "missing.sealed")], capsys)
+    assert code == 2 and "does not exist" in err
