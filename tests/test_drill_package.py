@@ -1225,3 +1225,27 @@ def test_opening_a_directory_says_it_is_a_directory(tmp_path, monkeypatch, capsy
     )
     code, err = _open(["open", str(tmp_path / "missing.sealed")], capsys)
     assert code == 2 and "does not exist" in err
+
+
+def test_the_msel_workbook_is_in_chinese_and_english_like_the_html(pkg_fengdu):
+    """Reviewer: msel.xlsx had English-only headers (and From, To, Method, capability,
+    notes, benchmark, contingency in English only) while msel.html has both languages."""
+    import io
+
+    from sim.drill.sheets import msel_html, msel_xlsx
+
+    ws = load_workbook(io.BytesIO(msel_xlsx(pkg_fengdu)))["MSEL"]
+    heads = [c.value for c in ws[1]]
+    page = msel_html(pkg_fengdu)
+    for head in heads:
+        zh, _, en = head.partition(" ")
+        assert re.fullmatch(r"[\u4e00-\u9fff]+", zh) and re.search(r"[A-Za-z]", en), head
+        assert zh in page and en.split(" ")[0].lower() in page.lower(), head  # (the HTML's)
+    assert ws.max_row == 1 + len(pkg_fengdu["msel"])
+    for i, inj in enumerate(pkg_fengdu["msel"], start=2):
+        row = {h: ws.cell(i, k).value for k, h in enumerate(heads, start=1)}
+        for head, key in (("发出 From", "from"), ("方式 Method", "method")):
+            assert row[head] == f"{inj[key]['zh']}\n{inj[key]['en']}"
+        for a in inj["expected"]:
+            assert a["benchmark_text"]["zh"] in row["基准 Benchmark"]
+        assert inj["capability"]["zh"] in row["核心能力 Core capability"]
