@@ -1375,3 +1375,29 @@ def test_console_refuses_clock_actions_after_endex_and_logs_them_as_refused(tmp_
     assert console2.clock.ended() and console2.clock.state() == "running"
     status, body = _post(app2, "/api/clock/pause", ctl2)
     assert status == 409 and "ENDEX" in body["detail"]
+
+
+def test_a_future_hh_mm_is_refused_as_later_than_the_drill_clock(tmp_path):
+    """Reviewer: an evaluator typing a time still to come (HH:MM) was told "observed
+    2027-06-05 21:30 is before inject 1 was released": the rule read it as yesterday's. The
+    message says it is later than the drill clock, and how HH:MM is read."""
+    import pytest
+    from fastapi import HTTPException
+
+    console, at = _observing(tmp_path)
+    at(15.1)
+    assert console.release_by_hand(2)  # 16:05:06
+    at(20.0)  # 16:10
+    with pytest.raises(HTTPException) as exc:
+        console.observe("2A", "16:30", "E", "")
+    assert exc.value.status_code == 409
+    assert exc.value.detail == (
+        "observed 16:30 is later than the drill clock (2027-06-01 16:10): a time still to "
+        "come is no observation (HH:MM is read as the latest such time not after the drill "
+        "clock, 2027-05-31 16:30, before inject 2 was released at 2027-06-01 16:05)"
+    )
+    with pytest.raises(HTTPException) as exc:  # a full date still to come: as before
+        console.observe("2A", "2027-06-01 16:30", "E", "")
+    assert "is still to come (drill clock 2027-06-01 16:10)" in exc.value.detail
+    assert console.observe("2A", "16:11", "E", "")["observed_min"] == 21.0  # (a minute ahead)
+    console.clock.stop()

@@ -121,7 +121,20 @@ class Console:
         r = self.inject_release(seq)
         return None if r is None else float(r["drill_min"])
 
-    def observation_problem(self, row: dict, when: float | None) -> str:
+    def read_as_yesterday(self, text: str) -> bool:
+        """Whether ``text`` is an HH:MM that :meth:`drill_min_of` read as the day before
+        (that time today is still to come on the drill clock)."""
+        text = text.strip()
+        if not text.isascii() or len(text) > 5 or ":" not in text:
+            return False
+        limit = self.startex + dt.timedelta(minutes=self.clock.now() + OBSERVE_AHEAD_MIN)
+        try:
+            h, m = (int(x) for x in text.split(":"))
+            return dt.datetime.combine(limit.date(), dt.time(h, m)) > limit
+        except ValueError:
+            return False
+
+    def observation_problem(self, row: dict, when: float | None, typed: str = "") -> str:
         """Why an observation of evaluator ``row`` at drill minute ``when`` cannot be right
         ("" if it can): its inject not released yet, a time before the release, a time
         still to come on the drill clock, or after ENDEX. Times are compared by the clock
@@ -133,6 +146,16 @@ class Console:
         if when is None:
             return ""
         if minutes_after(self.startex, released, when) < 0:
+            if self.read_as_yesterday(typed):
+                # (typed 21:30 at 20:00: read as yesterday's 21:30, before the release - the
+                # message said only that, as if the evaluator had typed yesterday's time)
+                return (
+                    f"observed {typed.strip()} is later than the drill clock "
+                    f"({self.clock_text(self.clock.now())}): a time still to come is no "
+                    f"observation (HH:MM is read as the latest such time not after the drill "
+                    f"clock, {self.clock_text(when)}, before inject {row['seq']} was released "
+                    f"at {self.clock_text(released)})"
+                )
             return (
                 f"observed {self.clock_text(when)} is before inject {row['seq']} was released "
                 f"({self.clock_text(released)})"
@@ -202,7 +225,7 @@ class Console:
         when = self.clock.now() if not text else self.drill_min_of(text)
         if when is None:
             raise HTTPException(400, "observed time: use HH:MM or YYYY-MM-DD HH:MM")
-        problem = self.observation_problem(row, when)
+        problem = self.observation_problem(row, when, text)
         if problem:
             raise HTTPException(409, problem)
         oid = self.store.observe(row_id, when, text or self.clock_text(when), who, notes)
