@@ -865,7 +865,8 @@ def test_a_note_never_changes_the_observed_time_and_nothing_counts_after_endex(t
         console.observe("2A", "16:18", "E", "")
     assert "is after ENDEX" in exc.value.detail
     rows = review()
-    assert rows["2A"]["status"] == "not observed" and rows["2A"]["observed"] == ""
+    # not observed by ENDEX (T+00:27), and not a gap: expected within 24 h of its release
+    assert rows["2A"]["status"] == "not evaluable before ENDEX" and rows["2A"]["observed"] == ""
     assert console.observe("2A", "16:17", "E", "typed after the drill")["observed_min"] == 27.0
     assert review()["2A"]["elapsed_min"] == 27.0
     # an entry after ENDEX that an earlier console let through does not count
@@ -1401,3 +1402,50 @@ def test_a_future_hh_mm_is_refused_as_later_than_the_drill_clock(tmp_path):
     assert "is still to come (drill clock 2027-06-01 16:10)" in exc.value.detail
     assert console.observe("2A", "16:11", "E", "")["observed_min"] == 21.0  # (a minute ahead)
     console.clock.stop()
+
+
+def test_an_action_expected_after_endex_is_not_evaluable_and_no_gap(tmp_path):
+    """Reviewer: Fengdu's MSEL 19 at T+23:55 (50 min simulated median) and Bishan's injects
+    at T+07:48 in an 8 h window were scored as the players' gaps when not observed. An action
+    not observed whose expected time (plan limit, warning lead, else simulated P90) from its
+    release ends after ENDEX is "not evaluable before ENDEX": shown, counted apart, no gap,
+    no recommendation; one that could have been done by ENDEX is still "not observed"."""
+    from openpyxl import load_workbook
+
+    from sim.drill.review import NOT_EVALUABLE, endex_record, review_html, review_xlsx
+
+    pkg = _drill_pkg()  # window 1 h; 1A: simulated P90 90 min; 2A: within 24 h (002 L180)
+    released = [
+        {"seq": 1, "kind": "inject", "drill_min": 0.0, "how": "clock"},
+        {"seq": 2, "kind": "inject", "drill_min": 10.0, "how": "clock"},
+    ]
+    rows = {r["id"]: r for r in review_rows(pkg, released, [], endex_min=60.0)}
+    assert rows["1A"]["status"] == NOT_EVALUABLE  # 0 + 90 > 60
+    assert rows["2A"]["status"] == NOT_EVALUABLE  # 10 + 1440 > 60
+    assert rows["1B"]["status"] == "not observed"  # a people standard: judged by its number
+    pkg["benchmarks"]["first_arrival/"]["p90"] = 45.0  # 0 + 45 <= 60: it could have been done
+    rows = {r["id"]: r for r in review_rows(pkg, released, [], endex_min=60.0)}
+    assert rows["1A"]["status"] == "not observed"
+    assert rows["2A"]["status"] == NOT_EVALUABLE
+    # the warning relay, by its lead: released at T+50 with 45 min of lead, ENDEX at T+60
+    lead = {**pkg["evaluator"][0], "id": "1C", "benchmark_key": "", "sim_min": 3.0}
+    lead["standard"] = {"kind": "lead", "lead_min": 45.0}
+    pkg["evaluator"].append(lead)
+    late = [{**released[0], "drill_min": 50.0}, released[1]]
+    rows = {r["id"]: r for r in review_rows(pkg, late, [], endex_min=60.0)}
+    assert rows["1C"]["status"] == NOT_EVALUABLE and rows["1A"]["status"] == NOT_EVALUABLE
+    rows = {r["id"]: r for r in review_rows(pkg, released, [], endex_min=None)}  # the window
+    assert rows["1C"]["status"] == "not observed"  # 0 + 45 <= 60
+    listed = list(rows.values())
+    endex = endex_record(pkg, (60.0, 0.0, "window"))
+    html = review_html(pkg, listed, [], endex)
+    gaps = html.split("Gaps and likely causes")[1].split("Console log")[0]
+    assert "<b>2A</b>" not in gaps and "<b>1A</b>" in gaps  # (1A: not observed, a gap)
+    assert f"{NOT_EVALUABLE}: 1" in html
+    review_xlsx(pkg, listed, [], endex, tmp_path / "r.xlsx")
+    ws = load_workbook(tmp_path / "r.xlsx")["review"]
+    heads = [c.value for c in ws[1]]
+    got = {ws.cell(i, 1).value: i for i in range(2, ws.max_row + 1)}
+    status, advice = heads.index("Status") + 1, heads.index("Recommendation") + 1
+    assert ws.cell(got["2A"], status).value == NOT_EVALUABLE
+    assert not ws.cell(got["2A"], advice).value and ws.cell(got["1A"], advice).value

@@ -1144,8 +1144,8 @@ def _dropped(action: dict, when: float, at: float, end_min: float) -> dict:
         "after_min": None,
         "at_min": round(at, 1),
         "zh": f"不设应变注入：“{action['zh']}”的应变时点（注入后{wz}，{t_plus(at)}）晚于演练结束"
-        f"（ENDEX {t_plus(end_min)}）；ENDEX前未完成的，复盘记为未观察到。",
+        f"（ENDEX {t_plus(end_min)}）；ENDEX前未完成的，复盘记为“ENDEX前无法评估”，不计为差距。",
         "en": f"No contingency for '{action['en']}': it would be due {we} after the inject "
         f"({t_plus(at)}), after the end of the drill window (ENDEX {t_plus(end_min)}); not done by "
-        "ENDEX, it is reviewed as not observed.",
+        "ENDEX, it is reviewed as not evaluable before ENDEX, not as a gap.",
     }
