@@ -1165,6 +1165,7 @@ def test_a_drill_that_cannot_have_enough_injects_is_refused_naming_no_draw(tmp_p
     out = tmp_path / "x"
     extra = [
         "experiment.drill.min_injects=40",
+        "experiment.drill.hazards.chemical.min_injects=40",  # (its own minimum is 2)
         "experiment.drill.window_h=0.05",
         "experiment.drill.max_draws=3",
         "experiment.drill.benchmark_replications=1",
