@@ -1449,3 +1449,139 @@ def test_an_action_expected_after_endex_is_not_evaluable_and_no_gap(tmp_path):
     status, advice = heads.index("Status") + 1, heads.index("Recommendation") + 1
     assert ws.cell(got["2A"], status).value == NOT_EVALUABLE
     assert not ws.cell(got["2A"], advice).value and ws.cell(got["1A"], advice).value
+
+
+def _self_signed(folder) -> tuple[object, object]:
+    """A throwaway self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "drill console test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    certfile, keyfile = folder / "cert.pem", folder / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certfile, keyfile
+
+
+def test_the_console_needs_tls_or_insecure_lan_beyond_loopback_and_marks_its_cookie(tmp_path):
+    """Reviewer: docs suggested --host 0.0.0.0, but with no TLS and no Secure cookie the
+    access codes and the controller's cookie crossed the LAN in the clear. A non-loopback
+    address needs --ssl-certfile/--ssl-keyfile or an explicit --insecure-lan (then a
+    one-line warning); over TLS the session cookie is Secure; bad TLS files are one line."""
+    import socket
+
+    import pytest
+
+    from sim.core.errors import UserError
+    from sim.drill.__main__ import _parser
+    from sim.drill.console.server import (
+        Console,
+        check_tls,
+        check_transport,
+        create_app,
+        is_loopback,
+    )
+
+    args = _parser().parse_args(["serve", "x.sealed"])
+    assert (args.ssl_certfile, args.ssl_keyfile, args.insecure_lan) == (None, None, False)
+    args = _parser().parse_args(
+        ["serve", "x.sealed", "--ssl-certfile", "c.pem", "--ssl-keyfile", "k.pem", "--insecure-lan"]
+    )
+    assert (str(args.ssl_certfile), str(args.ssl_keyfile), args.insecure_lan) == (
+        "c.pem",
+        "k.pem",
+        True,
+    )
+    certfile, keyfile = _self_signed(tmp_path)
+    assert check_tls(None, None) is False
+    assert check_tls(certfile, keyfile) is True
+    with pytest.raises(UserError, match=r"^--ssl-keyfile: give the certificate too"):
+        check_tls(None, keyfile)
+    with pytest.raises(UserError, match=r"^--ssl-certfile=.*cannot be used with its key"):
+        check_tls(certfile, None)  # (the certificate file holds no key)
+    with pytest.raises(UserError, match=r"^--ssl-certfile=.*cannot be used"):
+        check_tls(tmp_path / "missing.pem", keyfile)
+    loop, lan = socket.socket(), socket.socket()
+    try:
+        loop.bind(("127.0.0.1", 0))
+        lan.bind(("0.0.0.0", 0))
+        assert is_loopback(loop) and not is_loopback(lan)
+        assert check_transport(loop, "127.0.0.1", tls=False, insecure_lan=False) == ""
+        assert check_transport(lan, "0.0.0.0", tls=True, insecure_lan=False) == ""
+        with pytest.raises(UserError) as exc:
+            check_transport(lan, "0.0.0.0", tls=False, insecure_lan=False)
+        assert str(exc.value).startswith("--host=0.0.0.0: listens beyond this machine over")
+        assert "\n" not in str(exc.value) and "--insecure-lan" in str(exc.value)
+        warning = check_transport(lan, "0.0.0.0", tls=False, insecure_lan=True)
+        assert warning.startswith("warning: --insecure-lan:") and "\n" not in warning
+    finally:
+        loop.close()
+        lan.close()
+    console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
+    code = console.store.ensure_codes()["controller"]
+
+    def cookie(app) -> str:
+        import asyncio
+
+        sent: list[dict] = []
+        body = f"code={code}".encode()
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "https",
+            "path": "/login",
+            "raw_path": b"/login",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/x-www-form-urlencoded"),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 443),
+        }
+        asyncio.run(app(scope, receive, send))
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        assert start["status"] == 303
+        return next(v.decode() for k, v in start["headers"] if k == b"set-cookie")
+
+    secure = cookie(create_app(console, secure_cookie=True)).lower()
+    plain = cookie(create_app(console)).lower()
+    assert "; secure" in secure and "httponly" in secure and "samesite=strict" in secure
+    assert "; secure" not in plain and "httponly" in plain

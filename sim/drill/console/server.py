@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import ipaddress
 import json
 import math
 import re
 import signal
 import socket
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -360,8 +362,9 @@ class Console:
         return out
 
 
-def create_app(console: Console) -> FastAPI:
-    """The web application of one drill."""
+def create_app(console: Console, secure_cookie: bool = False) -> FastAPI:
+    """The web application of one drill (``secure_cookie``: served over TLS, the session
+    cookie is marked ``Secure``, so that a browser never sends it over plain HTTP)."""
     app = FastAPI(
         title=f"drill console {console.pkg['drill_id']}",
         docs_url=None,
@@ -411,7 +414,13 @@ def create_app(console: Console) -> FastAPI:
             return HTMLResponse(login_page(console.pkg, "访问码错误 · access code refused"), 403)
         console.audit(role, "login")
         resp = RedirectResponse(f"/{role}", status_code=303)
-        resp.set_cookie(COOKIE, console.store.new_session(role), httponly=True, samesite="strict")
+        resp.set_cookie(
+            COOKIE,
+            console.store.new_session(role),
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookie,
+        )
         return resp
 
     @app.get("/logout")
@@ -420,7 +429,7 @@ def create_app(console: Console) -> FastAPI:
         if role is not None:
             console.audit(role, "logout")
         resp = RedirectResponse("/", status_code=303)
-        resp.delete_cookie(COOKIE)
+        resp.delete_cookie(COOKIE, httponly=True, samesite="strict", secure=secure_cookie)
         return resp
 
     for view in ("controller", "player", "evaluator"):
@@ -582,6 +591,55 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def check_tls(certfile: Path | None, keyfile: Path | None) -> bool:
+    """Whether the console is served over TLS (``--ssl-certfile``, with ``--ssl-keyfile``
+    unless the certificate file holds the key too). The pair is loaded once here, so that a
+    missing file, a key that does not match or an encrypted key is one line before anything
+    is unsealed (uvicorn's own error came after the access codes were printed)."""
+    if keyfile is not None and certfile is None:
+        raise UserError("--ssl-keyfile: give the certificate too (--ssl-certfile)")
+    if certfile is None:
+        return False
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:  # (password b"": an encrypted key is refused, never asked for on the terminal)
+        ctx.load_cert_chain(certfile, keyfile, password=lambda: b"")
+    except (OSError, ssl.SSLError) as exc:
+        why = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+        raise UserError(
+            f"--ssl-certfile={certfile}: cannot be used with its key (--ssl-keyfile="
+            f"{keyfile or certfile}): {why} (a PEM certificate and its unencrypted key)"
+        ) from None
+    return True
+
+
+def is_loopback(sock: socket.socket) -> bool:
+    """Whether ``sock`` is bound to a loopback address (127.0.0.1, ::1): reachable from this
+    machine only."""
+    try:
+        return ipaddress.ip_address(sock.getsockname()[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(sock: socket.socket, host: str, tls: bool, insecure_lan: bool) -> str:
+    """Refuse plain HTTP beyond this machine: a console bound to a non-loopback address
+    without TLS sends the access codes and the session cookies over the network in the
+    clear, so it needs ``--insecure-lan`` (then the warning returned is printed) or
+    ``--ssl-certfile``. Returns the warning to print ('' for none)."""
+    if tls or is_loopback(sock):
+        return ""
+    if not insecure_lan:
+        raise UserError(
+            f"--host={host}: listens beyond this machine over plain HTTP (access codes and "
+            "session cookies would cross the network in the clear); serve over TLS with "
+            "--ssl-certfile/--ssl-keyfile, or accept it with --insecure-lan"
+        )
+    return (
+        f"warning: --insecure-lan: the console on {host} is plain HTTP; access codes and "
+        "session cookies cross the network in the clear (use --ssl-certfile/--ssl-keyfile)"
+    )
+
+
 class _Stopped(Exception):
     """SIGTERM: stop the console as Ctrl-C does (the records closed, checkpointed)."""
 
@@ -598,18 +656,27 @@ def serve(
     db: Path | None,
     passphrase_env: str,
     sha256: str | None,
+    ssl_certfile: Path | None = None,
+    ssl_keyfile: Path | None = None,
+    insecure_lan: bool = False,
 ) -> None:
     """``python -m sim.drill serve``: run the console until interrupted (Ctrl-C or SIGTERM:
-    either closes the records, so that the .sqlite file alone holds every one)."""
+    either closes the records, so that the .sqlite file alone holds every one). Over TLS
+    with ``ssl_certfile`` (and ``ssl_keyfile``), its session cookie then ``Secure``; plain
+    HTTP beyond this machine only with ``insecure_lan`` (:func:`check_transport`)."""
     import uvicorn
 
     check_speed(speed)
+    tls = check_tls(ssl_certfile, ssl_keyfile)
     sock = bind(host, port)
     try:
+        warning = check_transport(sock, host, tls, insecure_lan)
         console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
     except BaseException:
         sock.close()
         raise
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
         if codes:
@@ -618,16 +685,26 @@ def serve(
         else:
             print("access codes: as printed at the first start of this drill", flush=True)
         print(
-            f"drill console: http://{host}:{port}/  (clock {console.clock.state()}, "
-            f"speed {console.clock.speed:g}x)",
+            f"drill console: {'https' if tls else 'http'}://{host}:{port}/  (clock "
+            f"{console.clock.state()}, speed {console.clock.speed:g}x)",
             flush=True,
         )
         # uvicorn shuts down gracefully on SIGTERM, then raises it again once its own
         # handler is gone: by default that killed the process before the records were closed
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
+            tls_files = (
+                {"ssl_certfile": str(ssl_certfile), "ssl_keyfile": ssl_keyfile and str(ssl_keyfile)}
+                if tls
+                else {}
+            )
             server = uvicorn.Server(
-                uvicorn.Config(create_app(console), log_level="warning", lifespan="off")
+                uvicorn.Config(
+                    create_app(console, secure_cookie=tls),
+                    log_level="warning",
+                    lifespan="off",
+                    **tls_files,
+                )
             )
             server.run(sockets=[sock])
         except (KeyboardInterrupt, _Stopped):
