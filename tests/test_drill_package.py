@@ -31,6 +31,7 @@ BASE = [
     "experiment.drill.benchmark_replications=3",
     "experiment.executor=serial",
     "experiment.drill.not_before=2090-01-01",  # a past not_before is refused
+    "experiment.drill.hold_s=0",  # (the CLI's runs: no hold before the result is shown)
 ]
 SEED_A, SEED_B = 123456789, 987654321
 
@@ -1250,3 +1251,23 @@ def test_the_msel_workbook_is_in_chinese_and_english_like_the_html(pkg_fengdu):
         for a in inj["expected"]:
             assert a["benchmark_text"]["zh"] in row["基准 Benchmark"]
         assert inj["capability"]["zh"] in row["核心能力 Core capability"]
+
+
+def test_the_designer_cannot_tell_the_hazard_from_how_long_the_draw_took(tmp_path):
+    """Reviewer: the designer's terminal showed how long the draw took (cascade 6 s, fire 12
+    s, flood 14.5 s), a hint at the hazard. The passphrase is asked before the draw, the
+    sealed file is shown only ``hold_s`` after the start, whatever was drawn, and no time is
+    printed."""
+    import time
+
+    env = {**os.environ, "DRILL_PASSPHRASE": "held pass phrase"}
+    out = tmp_path / "run"
+    args = [*BASE, "experiment.drill.hold_s=12", "experiment.drill.benchmark_replications=1"]
+    t0 = time.monotonic()
+    r = _run([sys.executable, "run_sim.py", *args, f"hydra.run.dir={out}"], env, ROOT)
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    assert took >= 12.0
+    assert "held until 12 s after the start" in r.stdout
+    assert not re.search(r"\d+(\.\d+)? ?s\b(?! after the start)", r.stdout + r.stderr), r.stdout
+    assert compose_config(BASE[:-1]).experiment.drill.hold_s == 60.0  # (the shipped default)

@@ -58,6 +58,9 @@ class DrillConfig:
     # of the secret seed's stream ``drill/redraw``), at most ``max_draws`` draws in all
     min_injects: int = 5
     max_draws: int = 20
+    # the sealed file's lines are printed no earlier than this many seconds after the start:
+    # how long the draw took (a storm seconds, a flood evacuation longer) hints at the hazard
+    hold_s: float = 60.0
     not_before: str = ""  # ISO date: the drill date is drawn from here on ('' = tomorrow)
     horizon_days: int = 365  # ... within this many days
     passphrase_env: str = "DRILL_PASSPHRASE"  # environment variable holding the passphrase
@@ -300,6 +303,7 @@ def validate_drill(ex: ExperimentConfig) -> None:
     positive(d.max_injects, "experiment.drill.max_injects")
     positive(d.min_injects, "experiment.drill.min_injects")
     positive(d.max_draws, "experiment.drill.max_draws")
+    positive(d.hold_s, "experiment.drill.hold_s", allow_zero=True)
     if d.min_injects > d.max_injects:
         raise ConfigError(
             f"experiment.drill.min_injects={d.min_injects}: more than max_injects="

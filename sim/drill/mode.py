@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -184,14 +185,19 @@ def _run_drill(
     cfg: DictConfig, outdir: Path, overrides: list[str], compose: Compose, console: TextIO
 ) -> Path:
     started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    clock0 = time.monotonic()
     base = typed_config(cfg)
     check_drill_config(base, overrides)  # before anything is drawn or written
     drill_id = f"drill-{secrets.token_hex(4)}"
-    print(
-        f"{base.district.name}: drawing a secret drill {drill_id} (seed, hazard, date, place) ..."
-    )
-    pkg = make_package(compose, overrides, new_secret_seed(), drill_id)
+    # asked before the draw: a prompt after it would show how long the draw took
     passphrase, generated = passphrase_for(base.experiment.drill.passphrase_env, new=True)
+    hold = base.experiment.drill.hold_s
+    print(
+        f"{base.district.name}: drawing a secret drill {drill_id} (seed, hazard, date, place); "
+        f"the result is held until {hold:g} s after the start ..."
+    )
+    sys.stdout.flush()
+    pkg = make_package(compose, overrides, new_secret_seed(), drill_id)
     safe_mkdir(outdir, outdir)
     path = outdir / f"{drill_id}.sealed"
     # created: the start of the run (its end would tell, with the folder's name, how long
@@ -212,6 +218,9 @@ def _run_drill(
         "See docs/drills.md.\n",
         outdir,
     )
+    # how long the draw took hints at the hazard (a storm seconds, a flood evacuation
+    # longer): nothing more is shown before the hold is over, and no time is printed
+    time.sleep(max(hold - (time.monotonic() - clock0), 0.0))
     print(f"sealed package: {path}")
     print(f"sha256: {digest}")
     if generated:
