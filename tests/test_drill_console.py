@@ -542,3 +542,75 @@ def test_an_evaluators_unsaved_entry_survives_someone_else_recording(browser, pa
         assert ev.input_value(f"#n-{mine}") == ""
     finally:
         srv.stop()
+
+
+def test_serve_over_tls_on_all_addresses_and_refuse_plain_http_there(package, tmp_path):
+    """Reviewer: ``--host 0.0.0.0`` served plain HTTP with no Secure cookie. Over TLS
+    (``--ssl-certfile/--ssl-keyfile``, a throwaway self-signed certificate) the console is
+    HTTPS and its session cookie Secure; plain HTTP on 0.0.0.0 is refused in one line before
+    anything is unsealed, unless --insecure-lan."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    from test_drill_review import _self_signed
+
+    certfile, keyfile = _self_signed(tmp_path)
+    env = {**os.environ, "DRILL_PASSPHRASE": PASS}
+    db = tmp_path / "d.sqlite"
+    port = _free_port()
+    base = [sys.executable, "-m", "sim.drill", "serve", str(package[1]), "--db", str(db)]
+    plain = subprocess.run(
+        [*base, "--host", "0.0.0.0", "--port", str(port)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert plain.returncode == 2 and plain.stderr.count("\n") == 1, plain.stderr
+    assert plain.stderr.startswith("error: --host=0.0.0.0: listens beyond this machine")
+    assert "access code" not in plain.stdout and not db.exists()
+    tls = ["--ssl-certfile", str(certfile), "--ssl-keyfile", str(keyfile)]
+    proc = subprocess.Popen(
+        [*base, "--host", "0.0.0.0", "--port", str(port), *tls],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        lines, codes = [], {}
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("access code "):
+                role, code = line.removeprefix("access code ").split(": ")
+                codes[role] = code.strip()
+            if line.startswith("drill console:"):
+                break
+        assert lines[-1].startswith(f"drill console: https://0.0.0.0:{port}/"), lines
+        assert not any(ln.startswith("warning") for ln in lines), lines
+        ctx = ssl.create_default_context(cafile=str(certfile))
+        url = f"https://127.0.0.1:{port}"
+        deadline = time.time() + 20
+        while True:
+            try:
+                page = urllib.request.urlopen(url + "/", context=ctx, timeout=5).read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.time() < deadline, "the TLS console did not answer"
+                time.sleep(0.2)
+        assert "访问码".encode() in page
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k):
+                return None
+
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), NoRedirect())
+        login = urllib.request.Request(
+            url + "/login", f"code={codes['controller']}".encode(), method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as resp:  # (the 303 not followed)
+            opener.open(login, timeout=5)
+        assert resp.value.code == 303
+        resp.value.close()  # (an open TLS connection would hold the console's shutdown)
+        cookie = resp.value.headers["set-cookie"].lower()
+        assert "drill_session=" in cookie and "; secure" in cookie and "httponly" in cookie
+        with pytest.raises((urllib.error.URLError, ConnectionError)):  # no plain HTTP there
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=45)

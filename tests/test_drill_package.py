@@ -31,6 +31,7 @@ BASE = [
     "experiment.drill.benchmark_replications=3",
     "experiment.executor=serial",
     "experiment.drill.not_before=2090-01-01",  # a past not_before is refused
+    "experiment.drill.hold_s=0",  # (the CLI's runs: no hold before the result is shown)
 ]
 SEED_A, SEED_B = 123456789, 987654321
 
@@ -971,3 +972,302 @@ def test_the_command_lines_own_bad_setting_is_not_blamed_on_a_menu_entry(tmp_pat
     with pytest.raises(UserError) as err:
         preflight([*BASE, "experiment.drill.not_before=notadate", f"hydra.run.dir={tmp_path}/r"])
     assert str(err.value) == "experiment.drill.not_before='notadate': use an ISO date (2027-05-01)"
+
+
+# ---------------------------------------------------------------- drill review 4 (designer)
+
+FENGDU_FLOOD_SEED = 8280453132671869355  # drill-9d9f7809: shelter moves 12 h after arrival
+FENGDU_FLOOD = [
+    *(o.replace("district=beibei", "district=fengdu") for o in BASE),
+    "scenario=flood_evacuation",
+]
+
+
+@pytest.fixture(scope="module")
+def pkg_fengdu() -> dict:
+    return make_package(compose_config, FENGDU_FLOOD, FENGDU_FLOOD_SEED, "drill-fengdu")
+
+
+def test_a_move_between_shelters_is_no_inject(pkg_fengdu):
+    """Reviewer: Fengdu's MSEL 12-15 repeated the text of 2-5 twelve hours later - groups
+    moved from a temporary to an overnight shelter (``relief_transfer_in ... met``), scored
+    as gaps with "Sim (min) 0". Only first arrivals at a shelter are injects."""
+    conf, net, draw, _ = plan_drill(
+        compose_config, FENGDU_FLOOD, pkg_fengdu["secret"]["seed"], dt.date(2027, 1, 1)
+    )
+    conf.experiment.seed = pkg_fengdu["secret"]["seed"]
+    ev = run_replication(conf, net, 0).events()
+    moved = set(ev.loc[ev.event == "relief_transfer_in", "entity"].astype(str))
+    assert moved  # (the check has teeth: this drill moves groups between shelters)
+    groups = [i for i in pkg_fengdu["msel"] if i["kind"] == "relief_group"]
+    assert groups
+    for inj in groups:
+        assert inj["source_event"]["entity"] not in moved, inj["seq"]
+    texts = [i["inject"]["zh"] for i in groups]
+    assert len(texts) == len(set(texts)), texts
+
+
+MACHINE_FIELDS = {"source_event", "node", "kind", "measure", "key", "sub", "benchmark_key"}
+MACHINE_FIELDS |= {"when", "for", "who"}  # (a contingency's kind and row, a tier code)
+
+
+def _texts(obj, key: str = "") -> list[tuple[str, str]]:
+    """(key, text) of every string a person reads in ``obj`` (machine fields left out)."""
+    if isinstance(obj, dict):
+        return [t for k, v in obj.items() if k not in MACHINE_FIELDS for t in _texts(v, k)]
+    if isinstance(obj, list):
+        return [t for v in obj for t in _texts(v, key)]
+    return [(key, obj)] if isinstance(obj, str) else []
+
+
+def _layout_keys(overrides: list[str]) -> set[str]:
+    conf = compose_config(overrides)
+    lay = conf.layout
+    keys = {*lay.depots, *lay.teams, *lay.shelters}
+    keys |= set(lay.fire.teams if lay.fire else [])
+    keys |= set(lay.repair.crews if lay.repair else [])
+    keys |= set(lay.relief.fleets if lay.relief else [])
+    keys |= set(lay.mutual_aid.centres if lay.mutual_aid else [])
+    return keys
+
+
+def test_cards_and_msel_name_places_and_units_never_by_their_keys(pkg_a, pkg_fengdu):
+    """Reviewer: 【街镇物资储备点（town_dudu，都督乡）】, 调派车辆（own_trucks_001）,
+    安置点（temporary_004）, 协议供应企业（supermarkets，三合街道）. Player cards and MSEL
+    texts (both languages) use names and readable numbers, never a layout key or unit id."""
+    unit = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+    for pkg, ov in ((pkg_a, BASE), (pkg_fengdu, FENGDU_FLOOD)):
+        keys = _layout_keys(ov)
+        texts = _texts(pkg["player_cards"]) + _texts(pkg["msel"])
+        assert len(texts) > 50
+        kinds = {i["kind"] for i in pkg["msel"]}
+        for key, text in texts:
+            assert not unit.search(text), (key, text)
+            for k in keys:
+                for form in (f"（{k}，", f"（{k}）", f"（{k}", f"({k}, ", f"({k})"):
+                    assert form not in text, (k, text)
+            if key == "zh":  # (placeholders such as {release} aside, no ASCII word)
+                assert not re.search(r"[a-z]{3,}", re.sub(r"\{[^}]*\}", "", text)), text
+    assert {"relief_group", "relief_stockout", "relief_calloff"} <= {
+        i["kind"] for i in pkg_fengdu["msel"]
+    }, kinds
+
+
+def test_every_district_level_word_of_a_countys_drill_says_county(pkg_fengdu):
+    """Reviewer: Fengdu (丰都县) still said 区防汛抗旱指挥部（导调组模拟）, 【区防汛抗旱（地灾）
+    指挥部】, 区应急管理局物资科, 区水利局（水文站）, 区规划自然资源局, 区森林防灭火指挥部:
+    only four phrases were made local. No Chinese text of a county's package - MSEL, cards,
+    evaluator rows, the review's causes - says 区 for the county (社区, 区域 and the network's
+    own names aside)."""
+    from sim.drill.msel import district_word, local_words
+    from sim.drill.review import _causes
+
+    conf, net, _, _ = plan_drill(
+        compose_config, FENGDU_FLOOD, FENGDU_FLOOD_SEED, dt.date(2027, 1, 1)
+    )
+    assert district_word(conf.district.name_zh) == "县"
+    assert district_word("某某市") == "市" and district_word("北碚区") == "区"
+    net_names = [str(n) for n in set(net.node_attr["name_zh"]) if "区" in str(n)]
+
+    def strip(text: str) -> str:
+        for name in net_names:
+            text = text.replace(name, "")
+        return text.replace("社区", "").replace("区域", "")
+
+    injects = {i["seq"]: i for i in pkg_fengdu["msel"]}
+    texts = [
+        t
+        for part in ("msel", "player_cards", "evaluator")
+        for key, t in _texts(pkg_fengdu[part])
+        if key == "zh"
+    ]
+    for row in pkg_fengdu["evaluator"]:
+        texts += [c["zh"] for c in _causes(row, injects, pkg_fengdu, None)]
+    assert any("县内其他乡镇" in t for t in texts)  # (the review's causes were looked at)
+    assert any("县防汛抗旱" in t for t in texts) and any("县应急管理局物资科" in t for t in texts)
+    for text in texts:
+        assert "区" not in strip(text), text
+    # every sender the writers use, whatever this drill drew: each phrase made local
+    for phrase in ("区水利局（水文站）", "区规划自然资源局（群测群防员）", "区森林防灭火指挥部"):
+        assert "区" not in local_words({"zh": phrase}, "县")["zh"], phrase
+    assert local_words({"zh": "区县级应急物资库"}, "县")["zh"] == "县级应急物资库"
+
+
+def _t_plus_minutes(text: str) -> int:
+    sign = -1 if text[1] == "-" else 1
+    h, m = text[2:].split(":")
+    return sign * (int(h) * 60 + int(m))
+
+
+def test_every_clock_time_is_startex_plus_its_t_plus(pkg_a, pkg_b, pkg_fengdu):
+    """Reviewer (drill-f37d9f6c, Bishan, window_h=8): the drawn start 23.0833 h showed 23:04,
+    STARTEX 02:16, but MSEL 5 said T+01:48 at 04:05: 10 of 14 injects a minute off. Start
+    and STARTEX are rounded to whole minutes once and every clock time shown is STARTEX plus
+    the T+ minutes, for every inject of several drills and for any start and first alarm."""
+    import random
+
+    from sim.drill.console.clock import startex_of, t_plus
+    from sim.drill.package import drill_clock_of
+
+    for pkg in (pkg_a, pkg_b, pkg_fengdu):
+        startex = dt.datetime.fromisoformat(pkg["clock"]["startex"])
+        assert startex_of(pkg) == startex  # (to the microsecond: a whole minute)
+        assert startex.second == 0 and startex.microsecond == 0
+        for inj in pkg["msel"]:
+            clock = dt.datetime.fromisoformat(inj["clock"])
+            assert (clock - startex) / dt.timedelta(minutes=1) == _t_plus_minutes(
+                inj["scenario_time"]
+            ), (inj["seq"], inj["clock"], inj["scenario_time"], pkg["clock"])
+        for row in pkg["evaluator"]:
+            inj = next(i for i in pkg["msel"] if i["seq"] == row["seq"])
+            assert (row["clock"], row["scenario_time"]) == (inj["clock"], inj["scenario_time"])
+    rng = random.Random(7)
+    for _ in range(2000):
+        start_hour = rng.randrange(0, 24 * 12) / 12.0  # the draw's 5-minute steps
+        startex_t = rng.uniform(0, 600)
+        clock = drill_clock_of(dt.date(2027, 5, 1), start_hour, startex_t)
+        assert clock.startex.second == 0 and clock.startex.microsecond == 0
+        minute0 = dt.datetime(2027, 5, 1) + dt.timedelta(minutes=round(start_hour * 60))
+        assert abs(clock.start - minute0) <= dt.timedelta(seconds=30)  # (rounded once)
+        for t in (startex_t, startex_t + rng.uniform(0, 1440), startex_t + rng.randrange(1440)):
+            shown = dt.datetime.strptime(clock.clock(t), "%Y-%m-%d %H:%M")
+            assert (shown - clock.startex) / dt.timedelta(minutes=1) == _t_plus_minutes(
+                t_plus(t - startex_t)
+            )
+
+
+EMPTY_FIRE_SEED = 6456507472454098177  # Beibei: a fire day without an ignition, "msel": []
+
+
+def test_a_draw_with_too_few_injects_is_drawn_again_from_the_same_seed():
+    """Reviewer: ``experiment=drill district=beibei`` sealed fire_extreme_day with no
+    ignition ("msel": []); earthquakes were empty, fires a single inject, in some seeds. A
+    draw with fewer than ``min_injects`` injects is drawn again from the next seed of the
+    secret seed's stream, so the secret seed still fixes the package."""
+    from sim.drill.draw import draw_seeds
+    from sim.drill.package import draft_msel
+
+    conf, net, draw, _ = plan_drill(compose_config, BASE, EMPTY_FIRE_SEED, dt.date(2027, 1, 1))
+    assert conf.experiment.drill.min_injects == 5  # (the shipped default)
+    assert draft_msel(conf, net, draw).n_injects == 0  # (the seed that sealed an empty MSEL)
+    pkg = make_package(compose_config, BASE, EMPTY_FIRE_SEED, "drill-test")
+    assert len(pkg["msel"]) >= 5
+    seeds = draw_seeds(EMPTY_FIRE_SEED, 20)
+    assert seeds[0] == EMPTY_FIRE_SEED and len(set(seeds)) == 20
+    assert pkg["secret"]["seed"] in seeds[1:]
+    again = make_package(compose_config, BASE, EMPTY_FIRE_SEED, "drill-test")
+    assert json.dumps(again, sort_keys=True) == json.dumps(pkg, sort_keys=True)
+
+
+def test_a_drill_that_cannot_have_enough_injects_is_refused_naming_no_draw(tmp_path):
+    """No draw of ``max_draws`` gives ``min_injects`` injects: one line naming the setting,
+    exit status 2, nothing sealed, and nothing said of what was drawn."""
+    env = {**os.environ, "DRILL_PASSPHRASE": "refused pass"}
+    out = tmp_path / "x"
+    extra = [
+        "experiment.drill.min_injects=40",
+        "experiment.drill.hazards.chemical.min_injects=40",  # (its own minimum is 2)
+        "experiment.drill.window_h=0.05",
+        "experiment.drill.max_draws=3",
+        "experiment.drill.benchmark_replications=1",
+    ]
+    r = _run([sys.executable, "run_sim.py", *BASE, *extra, f"hydra.run.dir={out}"], env, ROOT)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: experiment.drill.min_injects=40: none of the 3 draws")
+    assert not list(out.glob("*.sealed"))
+    menu = compose_config(BASE).experiment.drill.hazards
+    said = (r.stdout + r.stderr).lower()
+    for key, h in menu.items():
+        for name in (key, h.label_zh, h.label_en, h.scenario):
+            assert not name or name.lower() not in said, name
+    assert not re.search(r"20\d\d-\d\d-\d\d", r.stdout + r.stderr)
+    with pytest.raises(UserError, match=r"^experiment\.drill\.min_injects=41: more than"):
+        compose_and_type([*BASE, "experiment.drill.min_injects=41"])
+
+
+def compose_and_type(overrides: list[str]):
+    """The typed config of ``overrides`` (its validation included)."""
+    from sim.run.app import typed_config
+
+    return typed_config(compose_config(overrides))
+
+
+def test_opening_without_the_sha256_file_says_the_hash_was_not_compared(
+    tmp_path, pkg_a, monkeypatch, capsys
+):
+    """Reviewer: the sealed file copied alone (no .sha256) opened with rc 0 and no word that
+    its hash was never compared. It opens, with a one-line note saying so (and that the
+    authenticated encryption still refuses a changed package); with the .sha256, or with
+    --sha256, there is no note."""
+    monkeypatch.setenv("DRILL_PASSPHRASE", "a good passphrase")
+    sealed = tmp_path / "drill-0a1b.sealed"
+    digest = seal(pkg_a, "a good passphrase", sealed, {"drill_id": "drill-0a1b"})
+    code, err = _open(["open", str(sealed), "--out", str(tmp_path / "with")], capsys)
+    assert code == 0 and err == "", err
+    sealed.with_name(sealed.name + ".sha256").unlink()
+    code, err = _open(["open", str(sealed), "--out", str(tmp_path / "alone")], capsys)
+    assert code == 0 and err.count("\n") == 1, err
+    assert err.startswith("note: no drill-0a1b.sealed.sha256 beside it and no --sha256")
+    assert digest in err and "was not compared" in err
+    assert "authenticated encryption still refuses a changed package" in err
+    argv = ["open", str(sealed), "--out", str(tmp_path / "given"), "--sha256", digest]
+    code, err = _open(argv, capsys)
+    assert code == 0 and err == "", err
+
+
+def test_opening_a_directory_says_it_is_a_directory(tmp_path, monkeypatch, capsys):
+    """Reviewer: ``open <a directory>`` said the package "does not exist"."""
+    monkeypatch.setenv("DRILL_PASSPHRASE", "a good passphrase")
+    code, err = _open(["open", str(tmp_path)], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert (
+        err
+        == f"error: '{tmp_path}' is a directory, not a sealed package file (give the .sealed file)\n"
+    )
+    code, err = _open(["open", str(tmp_path / "missing.sealed")], capsys)
+    assert code == 2 and "does not exist" in err
+
+
+def test_the_msel_workbook_is_in_chinese_and_english_like_the_html(pkg_fengdu):
+    """Reviewer: msel.xlsx had English-only headers (and From, To, Method, capability,
+    notes, benchmark, contingency in English only) while msel.html has both languages."""
+    import io
+
+    from sim.drill.sheets import msel_html, msel_xlsx
+
+    ws = load_workbook(io.BytesIO(msel_xlsx(pkg_fengdu)))["MSEL"]
+    heads = [c.value for c in ws[1]]
+    page = msel_html(pkg_fengdu)
+    for head in heads:
+        zh, _, en = head.partition(" ")
+        assert re.fullmatch(r"[\u4e00-\u9fff]+", zh) and re.search(r"[A-Za-z]", en), head
+        assert zh in page and en.split(" ")[0].lower() in page.lower(), head  # (the HTML's)
+    assert ws.max_row == 1 + len(pkg_fengdu["msel"])
+    for i, inj in enumerate(pkg_fengdu["msel"], start=2):
+        row = {h: ws.cell(i, k).value for k, h in enumerate(heads, start=1)}
+        for head, key in (("发出 From", "from"), ("方式 Method", "method")):
+            assert row[head] == f"{inj[key]['zh']}\n{inj[key]['en']}"
+        for a in inj["expected"]:
+            assert a["benchmark_text"]["zh"] in row["基准 Benchmark"]
+        assert inj["capability"]["zh"] in row["核心能力 Core capability"]
+
+
+def test_the_designer_cannot_tell_the_hazard_from_how_long_the_draw_took(tmp_path):
+    """Reviewer: the designer's terminal showed how long the draw took (cascade 6 s, fire 12
+    s, flood 14.5 s), a hint at the hazard. The passphrase is asked before the draw, the
+    sealed file is shown only ``hold_s`` after the start, whatever was drawn, and no time is
+    printed."""
+    import time
+
+    env = {**os.environ, "DRILL_PASSPHRASE": "held pass phrase"}
+    out = tmp_path / "run"
+    args = [*BASE, "experiment.drill.hold_s=12", "experiment.drill.benchmark_replications=1"]
+    t0 = time.monotonic()
+    r = _run([sys.executable, "run_sim.py", *args, f"hydra.run.dir={out}"], env, ROOT)
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    assert took >= 12.0
+    assert "held until 12 s after the start" in r.stdout
+    assert not re.search(r"\d+(\.\d+)? ?s\b(?! after the start)", r.stdout + r.stderr), r.stdout
+    assert compose_config(BASE[:-1]).experiment.drill.hold_s == 60.0  # (the shipped default)

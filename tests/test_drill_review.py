@@ -865,7 +865,8 @@ def test_a_note_never_changes_the_observed_time_and_nothing_counts_after_endex(t
         console.observe("2A", "16:18", "E", "")
     assert "is after ENDEX" in exc.value.detail
     rows = review()
-    assert rows["2A"]["status"] == "not observed" and rows["2A"]["observed"] == ""
+    # not observed by ENDEX (T+00:27), and not a gap: expected within 24 h of its release
+    assert rows["2A"]["status"] == "not evaluable before ENDEX" and rows["2A"]["observed"] == ""
     assert console.observe("2A", "16:17", "E", "typed after the drill")["observed_min"] == 27.0
     assert review()["2A"]["elapsed_min"] == 27.0
     # an entry after ENDEX that an earlier console let through does not count
@@ -1343,3 +1344,244 @@ def test_review_times_are_utc_labelled_and_t_plus_is_truncated_like_the_clock(mo
     startex = dt.datetime(2027, 6, 1, 15, 50)
     assert clock_minute(startex, 412.9).strftime("%H:%M") == "22:42"  # 15:50 + 6:52
     assert t_plus(15.0 - 1e-12) == "T+00:15" and t_plus(-0.5) == "T-00:01"
+
+
+def test_console_refuses_clock_actions_after_endex_and_logs_them_as_refused(tmp_path):
+    """Reviewer: after ENDEX, POST /api/clock/start and /resume returned 200 {"state":
+    "ended"} and were logged as clock actions in the review. They are refused (409, the
+    reason) and logged as refusals; ENDEX again keeps the first (200)."""
+    console, app, ctl = _console(tmp_path)
+    assert _post(app, "/api/clock/resume", ctl) == (200, {"state": "running"})
+    assert _post(app, "/api/clock/end", ctl) == (200, {"state": "ended"})
+    for action in ("start", "resume", "pause"):
+        status, body = _post(app, f"/api/clock/{action}", ctl)
+        assert status == 409, (action, body)
+        assert body["detail"] == f"the drill has ended (ENDEX): no clock {action} after it"
+    assert _post(app, "/api/clock/end", ctl) == (200, {"state": "ended"})
+    what = [a["what"] for a in console.store.audit_log()]
+    assert [w for w in what if w.startswith("clock ")] == [
+        "clock resume",
+        "clock end",
+        "clock end",
+    ]
+    refused = [w for w in what if w.startswith("refused POST /api/clock/")]
+    assert [w.split()[2] for w in refused] == [
+        f"/api/clock/{a}" for a in ("start", "resume", "pause")
+    ]
+    assert all("(409: the drill has ended (ENDEX)" in w for w in refused)
+    # the window over on a running clock, before its thread records the end: refused too
+    (tmp_path / "w").mkdir()
+    console2, app2, ctl2 = _console(tmp_path / "w")
+    console2.store.set_clock("running", 50.0, time.time() - 60.0, 60.0)  # window_h 1: 60 min
+    assert console2.clock.ended() and console2.clock.state() == "running"
+    status, body = _post(app2, "/api/clock/pause", ctl2)
+    assert status == 409 and "ENDEX" in body["detail"]
+
+
+def test_a_future_hh_mm_is_refused_as_later_than_the_drill_clock(tmp_path):
+    """Reviewer: an evaluator typing a time still to come (HH:MM) was told "observed
+    2027-06-05 21:30 is before inject 1 was released": the rule read it as yesterday's. The
+    message says it is later than the drill clock, and how HH:MM is read."""
+    import pytest
+    from fastapi import HTTPException
+
+    console, at = _observing(tmp_path)
+    at(15.1)
+    assert console.release_by_hand(2)  # 16:05:06
+    at(20.0)  # 16:10
+    with pytest.raises(HTTPException) as exc:
+        console.observe("2A", "16:30", "E", "")
+    assert exc.value.status_code == 409
+    assert exc.value.detail == (
+        "observed 16:30 is later than the drill clock (2027-06-01 16:10): a time still to "
+        "come is no observation (HH:MM is read as the latest such time not after the drill "
+        "clock, 2027-05-31 16:30, before inject 2 was released at 2027-06-01 16:05)"
+    )
+    with pytest.raises(HTTPException) as exc:  # a full date still to come: as before
+        console.observe("2A", "2027-06-01 16:30", "E", "")
+    assert "is still to come (drill clock 2027-06-01 16:10)" in exc.value.detail
+    assert console.observe("2A", "16:11", "E", "")["observed_min"] == 21.0  # (a minute ahead)
+    console.clock.stop()
+
+
+def test_an_action_expected_after_endex_is_not_evaluable_and_no_gap(tmp_path):
+    """Reviewer: Fengdu's MSEL 19 at T+23:55 (50 min simulated median) and Bishan's injects
+    at T+07:48 in an 8 h window were scored as the players' gaps when not observed. An action
+    not observed whose expected time (plan limit, warning lead, else simulated P90) from its
+    release ends after ENDEX is "not evaluable before ENDEX": shown, counted apart, no gap,
+    no recommendation; one that could have been done by ENDEX is still "not observed"."""
+    from openpyxl import load_workbook
+
+    from sim.drill.review import NOT_EVALUABLE, endex_record, review_html, review_xlsx
+
+    pkg = _drill_pkg()  # window 1 h; 1A: simulated P90 90 min; 2A: within 24 h (002 L180)
+    released = [
+        {"seq": 1, "kind": "inject", "drill_min": 0.0, "how": "clock"},
+        {"seq": 2, "kind": "inject", "drill_min": 10.0, "how": "clock"},
+    ]
+    rows = {r["id"]: r for r in review_rows(pkg, released, [], endex_min=60.0)}
+    assert rows["1A"]["status"] == NOT_EVALUABLE  # 0 + 90 > 60
+    assert rows["2A"]["status"] == NOT_EVALUABLE  # 10 + 1440 > 60
+    assert rows["1B"]["status"] == "not observed"  # a people standard: judged by its number
+    pkg["benchmarks"]["first_arrival/"]["p90"] = 45.0  # 0 + 45 <= 60: it could have been done
+    rows = {r["id"]: r for r in review_rows(pkg, released, [], endex_min=60.0)}
+    assert rows["1A"]["status"] == "not observed"
+    assert rows["2A"]["status"] == NOT_EVALUABLE
+    # the warning relay, by its lead: released at T+50 with 45 min of lead, ENDEX at T+60
+    lead = {**pkg["evaluator"][0], "id": "1C", "benchmark_key": "", "sim_min": 3.0}
+    lead["standard"] = {"kind": "lead", "lead_min": 45.0}
+    pkg["evaluator"].append(lead)
+    late = [{**released[0], "drill_min": 50.0}, released[1]]
+    rows = {r["id"]: r for r in review_rows(pkg, late, [], endex_min=60.0)}
+    assert rows["1C"]["status"] == NOT_EVALUABLE and rows["1A"]["status"] == NOT_EVALUABLE
+    rows = {r["id"]: r for r in review_rows(pkg, released, [], endex_min=None)}  # the window
+    assert rows["1C"]["status"] == "not observed"  # 0 + 45 <= 60
+    listed = list(rows.values())
+    endex = endex_record(pkg, (60.0, 0.0, "window"))
+    html = review_html(pkg, listed, [], endex)
+    gaps = html.split("Gaps and likely causes")[1].split("Console log")[0]
+    assert "<b>2A</b>" not in gaps and "<b>1A</b>" in gaps  # (1A: not observed, a gap)
+    assert f"{NOT_EVALUABLE}: 1" in html
+    review_xlsx(pkg, listed, [], endex, tmp_path / "r.xlsx")
+    ws = load_workbook(tmp_path / "r.xlsx")["review"]
+    heads = [c.value for c in ws[1]]
+    got = {ws.cell(i, 1).value: i for i in range(2, ws.max_row + 1)}
+    status, advice = heads.index("Status") + 1, heads.index("Recommendation") + 1
+    assert ws.cell(got["2A"], status).value == NOT_EVALUABLE
+    assert not ws.cell(got["2A"], advice).value and ws.cell(got["1A"], advice).value
+
+
+def _self_signed(folder) -> tuple[object, object]:
+    """A throwaway self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "drill console test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    certfile, keyfile = folder / "cert.pem", folder / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return certfile, keyfile
+
+
+def test_the_console_needs_tls_or_insecure_lan_beyond_loopback_and_marks_its_cookie(tmp_path):
+    """Reviewer: docs suggested --host 0.0.0.0, but with no TLS and no Secure cookie the
+    access codes and the controller's cookie crossed the LAN in the clear. A non-loopback
+    address needs --ssl-certfile/--ssl-keyfile or an explicit --insecure-lan (then a
+    one-line warning); over TLS the session cookie is Secure; bad TLS files are one line."""
+    import socket
+
+    import pytest
+
+    from sim.core.errors import UserError
+    from sim.drill.__main__ import _parser
+    from sim.drill.console.server import (
+        Console,
+        check_tls,
+        check_transport,
+        create_app,
+        is_loopback,
+    )
+
+    args = _parser().parse_args(["serve", "x.sealed"])
+    assert (args.ssl_certfile, args.ssl_keyfile, args.insecure_lan) == (None, None, False)
+    args = _parser().parse_args(
+        ["serve", "x.sealed", "--ssl-certfile", "c.pem", "--ssl-keyfile", "k.pem", "--insecure-lan"]
+    )
+    assert (str(args.ssl_certfile), str(args.ssl_keyfile), args.insecure_lan) == (
+        "c.pem",
+        "k.pem",
+        True,
+    )
+    certfile, keyfile = _self_signed(tmp_path)
+    assert check_tls(None, None) is False
+    assert check_tls(certfile, keyfile) is True
+    with pytest.raises(UserError, match=r"^--ssl-keyfile: give the certificate too"):
+        check_tls(None, keyfile)
+    with pytest.raises(UserError, match=r"^--ssl-certfile=.*cannot be used with its key"):
+        check_tls(certfile, None)  # (the certificate file holds no key)
+    with pytest.raises(UserError, match=r"^--ssl-certfile=.*cannot be used"):
+        check_tls(tmp_path / "missing.pem", keyfile)
+    loop, lan = socket.socket(), socket.socket()
+    try:
+        loop.bind(("127.0.0.1", 0))
+        lan.bind(("0.0.0.0", 0))
+        assert is_loopback(loop) and not is_loopback(lan)
+        assert check_transport(loop, "127.0.0.1", tls=False, insecure_lan=False) == ""
+        assert check_transport(lan, "0.0.0.0", tls=True, insecure_lan=False) == ""
+        with pytest.raises(UserError) as exc:
+            check_transport(lan, "0.0.0.0", tls=False, insecure_lan=False)
+        assert str(exc.value).startswith("--host=0.0.0.0: listens beyond this machine over")
+        assert "\n" not in str(exc.value) and "--insecure-lan" in str(exc.value)
+        warning = check_transport(lan, "0.0.0.0", tls=False, insecure_lan=True)
+        assert warning.startswith("warning: --insecure-lan:") and "\n" not in warning
+    finally:
+        loop.close()
+        lan.close()
+    console = Console(_drill_pkg(), Store(tmp_path / "d.sqlite"), speed=60.0)
+    code = console.store.ensure_codes()["controller"]
+
+    def cookie(app) -> str:
+        import asyncio
+
+        sent: list[dict] = []
+        body = f"code={code}".encode()
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "https",
+            "path": "/login",
+            "raw_path": b"/login",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/x-www-form-urlencoded"),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 443),
+        }
+        asyncio.run(app(scope, receive, send))
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        assert start["status"] == 303
+        return next(v.decode() for k, v in start["headers"] if k == b"set-cookie")
+
+    secure = cookie(create_app(console, secure_cookie=True)).lower()
+    plain = cookie(create_app(console)).lower()
+    assert "; secure" in secure and "httponly" in secure and "samesite=strict" in secure
+    assert "; secure" not in plain and "httponly" in plain

@@ -41,6 +41,7 @@ class DrillHazardConfig:
     periods: list[str] = field(default_factory=list)
     start_hours: list[float] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    min_injects: int = 0  # fewest injects of its MSEL (0: experiment.drill.min_injects)
     label_zh: str = ""
     label_en: str = ""
     source: str = ""
@@ -53,6 +54,13 @@ class DrillConfig:
     benchmark_replications: int = 30  # replications behind each simulated median / P90
     window_h: float = 24.0  # scenario hours covered by the MSEL, from the first alarm
     max_injects: int = 40  # injects kept in the MSEL (most important first, then in time order)
+    # fewest injects a sealed MSEL may have: a draw with fewer is drawn again (the next seed
+    # of the secret seed's stream ``drill/redraw``), at most ``max_draws`` draws in all
+    min_injects: int = 5
+    max_draws: int = 20
+    # the sealed file's lines are printed no earlier than this many seconds after the start:
+    # how long the draw took (a storm seconds, a flood evacuation longer) hints at the hazard
+    hold_s: float = 60.0
     not_before: str = ""  # ISO date: the drill date is drawn from here on ('' = tomorrow)
     horizon_days: int = 365  # ... within this many days
     passphrase_env: str = "DRILL_PASSPHRASE"  # environment variable holding the passphrase
@@ -293,6 +301,14 @@ def validate_drill(ex: ExperimentConfig) -> None:
     positive(d.benchmark_replications, "experiment.drill.benchmark_replications")
     positive(d.window_h, "experiment.drill.window_h")
     positive(d.max_injects, "experiment.drill.max_injects")
+    positive(d.min_injects, "experiment.drill.min_injects")
+    positive(d.max_draws, "experiment.drill.max_draws")
+    positive(d.hold_s, "experiment.drill.hold_s", allow_zero=True)
+    if d.min_injects > d.max_injects:
+        raise ConfigError(
+            f"experiment.drill.min_injects={d.min_injects}: more than max_injects="
+            f"{d.max_injects} (no MSEL could have them)"
+        )
     positive(d.horizon_days, "experiment.drill.horizon_days")
     if d.not_before:
         try:
@@ -314,6 +330,11 @@ def validate_drill(ex: ExperimentConfig) -> None:
                 raise ConfigError(
                     f"{f}.periods: '{text}' is not MM-DD/MM-DD (e.g. 01-01/05-10)"
                 ) from None
+        if not 0 <= h.min_injects <= d.max_injects:
+            raise ConfigError(
+                f"{f}.min_injects={h.min_injects}: use 0 (experiment.drill.min_injects) to "
+                f"max_injects={d.max_injects}"
+            )
         if h.start_hours and not (
             len(h.start_hours) == 2 and 0 <= h.start_hours[0] < h.start_hours[1] <= 24
         ):

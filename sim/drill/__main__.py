@@ -36,6 +36,18 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--db", type=Path, default=None, help="SQLite file (default beside the package)")
     s.add_argument("--sha256", default=None)
     s.add_argument("--passphrase-env", default="DRILL_PASSPHRASE")
+    s.add_argument(
+        "--ssl-certfile",
+        type=Path,
+        default=None,
+        help="serve over TLS (HTTPS) with this PEM certificate; the session cookie is Secure",
+    )
+    s.add_argument("--ssl-keyfile", type=Path, default=None, help="its PEM private key")
+    s.add_argument(
+        "--insecure-lan",
+        action="store_true",
+        help="allow plain HTTP on an address other than loopback (access codes in the clear)",
+    )
     r = sub.add_parser("review", help="after-action review of a drill (its SQLite file or package)")
     r.add_argument("drill", type=Path, help="the drill's .sqlite file (or its sealed package)")
     r.add_argument("--out", type=Path, default=None)
@@ -63,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.db,
                 args.passphrase_env,
                 args.sha256,
+                args.ssl_certfile,
+                args.ssl_keyfile,
+                args.insecure_lan,
             )
         else:
             from sim.drill.review import review

@@ -51,6 +51,16 @@ def new_secret_seed() -> int:
     return secrets.randbits(63)
 
 
+def draw_seeds(secret_seed: int, max_draws: int) -> list[int]:
+    """The seeds of the successive draws of one drill: the secret seed itself, then the
+    next values of its named stream ``drill/redraw`` (63 bits each). A draw whose MSEL has
+    fewer than ``min_injects`` injects is drawn again from the next one, so the secret seed
+    still fixes the package (``experiment.drill.min_injects``, docs/drills.md)."""
+    rng = Streams(secret_seed, 0)("drill/redraw")
+    rest = [int(x) for x in rng.integers(0, 2**63, size=max(int(max_draws) - 1, 0))]
+    return [int(secret_seed), *rest]
+
+
 def _weights(menu: dict[str, DrillHazardConfig], district: str) -> dict[str, float]:
     w = {k: float(h.likelihood.get(district, 0.0)) for k, h in menu.items()}
     total = sum(w.values())

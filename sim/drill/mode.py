@@ -15,25 +15,27 @@ import os
 import re
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from omegaconf import DictConfig
 
-from sim.config import Config
+from sim.config import Config, DrillConfig
 from sim.core.errors import UserError
 from sim.core.network import RoadNetwork
 from sim.drill.draw import (
     DrillDraw,
     check_drill_config,
     draw_drill,
+    draw_seeds,
     drill_overrides,
     given_scenario,
     new_secret_seed,
     scenario_override,
 )
-from sim.drill.package import build_package, check_package
+from sim.drill.package import build_package, check_package, draft_msel
 from sim.drill.seal import (
     SealError,
     passphrase_for,
@@ -128,9 +130,34 @@ def make_package(
     drill_id: str,
     today: dt.date | None = None,
 ) -> dict:
-    """The package for a given secret seed (tests and reproduction use this directly)."""
-    conf, net, draw, ov = plan_drill(compose, overrides, secret_seed, today)
-    return build_package(conf, net, draw, ov, drill_id)
+    """The package for a given secret seed (tests and reproduction use this directly).
+
+    A draw whose MSEL has fewer than ``experiment.drill.min_injects`` injects (a fire day
+    without an ignition, an earthquake felt nowhere) is drawn again - hazard, date, start
+    and place - from the next seed of :func:`~sim.drill.draw.draw_seeds`, at most
+    ``max_draws`` draws; the package's ``secret.seed`` is the seed of the draw kept (it
+    reproduces the package on its own too). If none qualifies the refusal names nothing of
+    the draws: neither how many were short nor what they drew."""
+    base = typed_config(compose(list(overrides)))
+    dcfg = base.experiment.drill
+    for seed in draw_seeds(secret_seed, dcfg.max_draws):
+        conf, net, draw, ov = plan_drill(compose, overrides, seed, today)
+        draft = draft_msel(conf, net, draw)
+        if draft.n_injects >= min_injects(dcfg, draw.hazard):
+            return build_package(conf, net, draw, ov, drill_id, draft)
+    raise UserError(
+        f"experiment.drill.min_injects={dcfg.min_injects}: none of the {dcfg.max_draws} "
+        f"draws (experiment.drill.max_draws) gave an MSEL of that many injects (or of a "
+        f"menu entry's own min_injects) within window_h={dcfg.window_h:g} h; lower "
+        "min_injects, or raise window_h or max_draws"
+    )
+
+
+def min_injects(drill: DrillConfig, hazard: str) -> int:
+    """The fewest injects a drill of menu entry ``hazard`` may be sealed with: its own
+    ``min_injects`` if it sets one, else ``experiment.drill.min_injects``."""
+    h = drill.hazards.get(hazard) if hazard else None
+    return h.min_injects if h is not None and h.min_injects > 0 else drill.min_injects
 
 
 def backdate(folder: Path, names: list[str], when: dt.datetime) -> None:
@@ -158,14 +185,19 @@ def _run_drill(
     cfg: DictConfig, outdir: Path, overrides: list[str], compose: Compose, console: TextIO
 ) -> Path:
     started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    clock0 = time.monotonic()
     base = typed_config(cfg)
     check_drill_config(base, overrides)  # before anything is drawn or written
     drill_id = f"drill-{secrets.token_hex(4)}"
-    print(
-        f"{base.district.name}: drawing a secret drill {drill_id} (seed, hazard, date, place) ..."
-    )
-    pkg = make_package(compose, overrides, new_secret_seed(), drill_id)
+    # asked before the draw: a prompt after it would show how long the draw took
     passphrase, generated = passphrase_for(base.experiment.drill.passphrase_env, new=True)
+    hold = base.experiment.drill.hold_s
+    print(
+        f"{base.district.name}: drawing a secret drill {drill_id} (seed, hazard, date, place); "
+        f"the result is held until {hold:g} s after the start ..."
+    )
+    sys.stdout.flush()
+    pkg = make_package(compose, overrides, new_secret_seed(), drill_id)
     safe_mkdir(outdir, outdir)
     path = outdir / f"{drill_id}.sealed"
     # created: the start of the run (its end would tell, with the folder's name, how long
@@ -186,6 +218,9 @@ def _run_drill(
         "See docs/drills.md.\n",
         outdir,
     )
+    # how long the draw took hints at the hazard (a storm seconds, a flood evacuation
+    # longer): nothing more is shown before the hold is over, and no time is printed
+    time.sleep(max(hold - (time.monotonic() - clock0), 0.0))
     print(f"sealed package: {path}")
     print(f"sha256: {digest}")
     if generated:
@@ -229,7 +264,21 @@ def load_sealed(path: Path, passphrase: str, sha256: str | None = None) -> tuple
     expect = sha256 if sha256 is not None else recorded_sha256(path)
     if expect is not None and expect.strip().lower() != digest:
         raise SealError(f"'{path}': SHA-256 {digest} does not match the expected {expect}")
-    return check_package(unseal(path, passphrase)), digest
+    pkg = check_package(unseal(path, passphrase))
+    if expect is None:  # (said once the file opened: a file that does not open says why)
+        print(NO_SHA256_NOTE.format(name=path.name, digest=digest), file=sys.stderr, flush=True)
+    return pkg, digest
+
+
+# ``open``/``serve`` of a sealed file without its .sha256 and without --sha256. AES-256-GCM
+# authenticates the header and the ciphertext (sim/drill/seal.py): a changed package or header
+# does not open; a file re-formatted around them (its JSON's spacing) still would, which only
+# the hash shows.
+NO_SHA256_NOTE = (
+    "note: no {name}.sha256 beside it and no --sha256: its SHA-256 ({digest}) was not compared "
+    "with the one given at sealing (compare it by hand); the authenticated encryption still "
+    "refuses a changed package or header"
+)
 
 
 def open_package(

@@ -78,6 +78,11 @@ def cause_name(cause: str) -> tuple[str, str]:
     return cause, cause
 
 
+# why a call-off started (layout.depots.*.calloff_trigger, the log's ref): in words
+CALLOFF_TRIGGERS: dict[str, tuple[str, str]] = {
+    "shortage": ("现有储备不足时触发", "triggered by a shortage"),
+    "first_demand": ("首次需求时即触发", "triggered by the first demand"),
+}
 DANGER: dict[str, tuple[str, str]] = {
     "low": ("低", "low"),
     "moderate": ("中", "moderate"),
@@ -173,19 +178,46 @@ def blank_times(text: str, lang: str) -> str:
     return _AT.sub(one, text)
 
 
-DISTRICT_PHRASES = ("全区", "区气象台", "区交通运输局", "区应急指挥中心")
+# Every district-level word of the injects (senders, receivers, phrases): a county's cards
+# say 县 (丰都县: 县防汛抗旱指挥部, 县水利局, 全县), a city's 市, a district's 区. Longest
+# first, so that 区县综合 is matched before anything shorter inside it.
+DISTRICT_PHRASES = (
+    "区县综合",  # 区县综合应急救援队 (names.TIER_LABELS) -> 县综合应急救援队
+    "区县级",  # 区县级应急物资库 (names.DEPOT_LEVELS) -> 县级应急物资库
+    "区规划自然资源局",
+    "区森林防灭火指挥部",
+    "区应急指挥中心",
+    "区应急管理局",
+    "区交通运输局",
+    "区防汛抗旱",  # 区防汛抗旱指挥部, 区防汛抗旱（地灾）指挥部
+    "区水利局",
+    "区气象台",
+    "全区",
+    "区级",
+)
+DISTRICT_WORDS = ("县", "市")  # what a name_zh may end in besides 区
 
 
 def district_word(name_zh: str) -> str:
     """What kind of place the district is, as its own name says: 县 for 丰都县 (a county),
-    区 otherwise (北碚区, 璧山区, 南岸区)."""
-    return "县" if str(name_zh).endswith("县") else "区"
+    市 for a county-level city, 区 otherwise (北碚区, 璧山区, 南岸区)."""
+    name = str(name_zh).strip()
+    return next((w for w in DISTRICT_WORDS if name.endswith(w)), "区")
+
+
+def local_phrase(phrase: str, word: str) -> str:
+    """``phrase`` of :data:`DISTRICT_PHRASES` in the district's own ``word``: 区县级 -> 县级
+    (not 县县级), 区水利局 -> 县水利局."""
+    if phrase.startswith("区县"):
+        return word + phrase[2:]
+    return phrase.replace("区", word, 1)
 
 
 def local_words(obj, word: str, zh: bool = False):
     """``obj`` (an inject's texts, nested) with the district's own word in the phrases of
     :data:`DISTRICT_PHRASES` in its Chinese texts (``zh`` keys): a county's cards say 全县,
-    县气象台, 县交通运输局, 县应急指挥中心 (Fengdu's said 全区 ...). Unchanged for a 区."""
+    县气象台, 县水利局, 县防汛抗旱指挥部, 县应急管理局物资科 ... (Fengdu's said 全区 ...).
+    Unchanged for a 区."""
     if word == "区":
         return obj
     if isinstance(obj, dict):
@@ -194,7 +226,7 @@ def local_words(obj, word: str, zh: bool = False):
         return [local_words(v, word) for v in obj]
     if zh and isinstance(obj, str):
         for phrase in DISTRICT_PHRASES:
-            obj = obj.replace(phrase, phrase.replace("区", word, 1))
+            obj = obj.replace(phrase, local_phrase(phrase, word))
     return obj
 
 
@@ -208,11 +240,22 @@ class DrillClock:
     start: dt.datetime  # clock time at scenario minute 0
     startex_t: float  # scenario minute of the first alarm (STARTEX)
 
+    @property
+    def startex(self) -> dt.datetime:
+        """The clock time of STARTEX (a whole minute in packages from
+        :func:`sim.drill.package.drill_clock_of`)."""
+        return self.start + dt.timedelta(minutes=self.startex_t)
+
+    def at(self, t: float) -> dt.datetime:
+        """The clock time of scenario minute ``t``: STARTEX plus its drill minutes, the very
+        value ``T+`` is read from (so that clock - STARTEX is T+)."""
+        return self.startex + dt.timedelta(minutes=float(t) - self.startex_t)
+
     def clock(self, t: float) -> str:
-        return (self.start + dt.timedelta(minutes=float(t))).strftime("%Y-%m-%d %H:%M")
+        return self.at(t).strftime("%Y-%m-%d %H:%M")
 
     def hhmm(self, t: float) -> str:
-        return (self.start + dt.timedelta(minutes=float(t))).strftime("%H:%M")
+        return self.at(t).strftime("%H:%M")
 
 
 class MselBuilder:
@@ -236,7 +279,12 @@ class MselBuilder:
         pick = pick[first]
         restates = (pick.event == "warning") & pick.ref.astype(str).str.endswith("evacuation order")
         pick = pick[~restates]
-        # relief: the first group to reach each shelter (the cue that basic needs are due)
+        # relief: the first group to reach each shelter (the cue that basic needs are due);
+        # a move between shelters (its group has a relief_transfer_in row: its needs were met
+        # where it came from, and are carried over) is no arrival: it repeated the first
+        # arrivals' "please supply" text twelve hours later, scored as a gap
+        moved = set(ev.loc[ev.event == "relief_transfer_in", "entity"].astype(str))
+        pick = pick[~((pick.event == "relief_group") & pick.entity.astype(str).isin(moved))]
         grp = pick.event == "relief_group"
         dup_shelter = pick[grp].duplicated(subset=["ref"], keep="first")
         pick = pick.drop(dup_shelter[dup_shelter].index)
@@ -292,7 +340,7 @@ class MselBuilder:
         body = local_words(write(row, clock), district_word(self.nm.cfg.district.name_zh))
         # the player's card: times counted from the release; the MSEL: at the scheduled time
         body["player_text"] = dict(body["inject"])
-        at = clock.start + dt.timedelta(minutes=float(row.t))
+        at = clock.at(float(row.t))
         body["inject"] = {k: fill_times(v, at) for k, v in body["inject"].items()}
         node = str(row.node) if str(row.node) else str(row.entity)
         if kind in ("warning", "evac_order") or node not in self.nm.net.index:
@@ -467,9 +515,8 @@ class MselBuilder:
         )
         return {
             "synopsis": _n(
-                f"{town.zh}发生{kind.zh}，约{people}人需救援（事件{row.entity}）。",
-                f"{kind.en.capitalize()} at {town.en}: about {people} people need rescue "
-                f"(incident {row.entity}).",
+                f"{town.zh}发生{kind.zh}，约{people}人需救援。",
+                f"{kind.en.capitalize()} at {town.en}: about {people} people need rescue.",
             ),
             "inject": _n(
                 f"【119/110联动指挥中心】{at_release()}接报：{town.zh}{kind.zh}，约{people}人，请求救援。",
@@ -616,10 +663,16 @@ class MselBuilder:
     def _w_escalate(self, row, clock):
         town = self.nm.node(row.node)
         level = int(row.qty)
+        # the incident by when its alarm came (its id is the simulation's, not a name)
+        alarm = self.ev[(self.ev.event == "incident") & (self.ev.entity == row.entity)]
+        when = clock.clock(float(alarm.t.iloc[0])) if len(alarm) else ""
+        since_zh = f"{when}接报的" if when else ""
+        since_en = f" (alarm at {when})" if when else ""
         return {
             "synopsis": _n(
-                f"事件{row.entity}（{town.zh}）长时间无队伍到场，响应升级至第{level}级。",
-                f"Incident {row.entity} at {town.en} still unanswered: response raised to level {level}.",
+                f"{town.zh}{since_zh}救援事件长时间无队伍到场，响应升级至第{level}级。",
+                f"The rescue at {town.en}{since_en} is still unanswered: response raised to "
+                f"level {level}.",
             ),
             "inject": _n(
                 f"【{town.zh}现场】被困群众仍未获救，请求上级增派力量。",
@@ -691,14 +744,15 @@ class MselBuilder:
     def _w_relief_group(self, row, clock):
         shelter = str(row.ref)
         town = self.nm.node(row.node)
+        site = self.nm.shelter(shelter, str(row.node))
         people = int(row.qty)
         std = self.nm_standard("needs_met_24h_share")
         standard = {"kind": "limit", "limit_min": 1440.0, "source": std["source"]} if std else None
         return {
             "synopsis": _n(
-                f"首批{people}名转移群众到达{town.zh}安置点（{shelter}），需要食品、饮用水、被褥。",
-                f"The first {people} evacuees reach the shelter {shelter} at {town.en}; they need "
-                "food, water and bedding.",
+                f"首批{people}名转移群众到达{site.zh}，需要食品、饮用水、被褥。",
+                f"The first {people} evacuees reach the {site.en}; they need food, water and "
+                "bedding.",
             ),
             "inject": _n(
                 f"【{town.zh}安置点】已接收转移群众{people}人，急需食品、饮用水和被褥。",
@@ -744,9 +798,10 @@ class MselBuilder:
             )
         veh, depot = hit
         name, _ = self.nm.depot(depot)
+        car = self.nm.vehicle(veh)
         return (
-            f"从{name.zh}调派车辆（{veh}）运送救灾物资至{town.zh}安置点",
-            f"Send relief from {name.en} by vehicle {veh} to the shelter at {town.en}",
+            f"从{name.zh}调派{car.zh}运送救灾物资至{town.zh}安置点",
+            f"Send relief from {name.en} with {car.en} to the shelter at {town.en}",
         )
 
     def _relief_plan_line(self, shelter: str, t: float, std: dict | None) -> str:
@@ -758,10 +813,12 @@ class MselBuilder:
 
     def _w_relief_calloff(self, row, clock):
         name, src = self.nm.depot(str(row.entity))
+        trigger = CALLOFF_TRIGGERS.get(str(row.ref), ("按预案触发", "as the plan sets"))
         return {
             "synopsis": _n(
-                f"储备不足，模拟中此刻启动{name.zh}的协议调拨（{row.ref}）。",
-                f"Stock falls short: in the simulation the call-off from {name.en} starts now ({row.ref}).",
+                f"储备不足，模拟中此刻启动{name.zh}的协议调拨（{trigger[0]}）。",
+                f"Stock falls short: in the simulation the call-off from {name.en} starts now "
+                f"({trigger[1]}).",
             ),
             "inject": _n(
                 "【区应急管理局物资科】现有储备不足以满足安置点需求。",
@@ -1087,8 +1144,8 @@ def _dropped(action: dict, when: float, at: float, end_min: float) -> dict:
         "after_min": None,
         "at_min": round(at, 1),
         "zh": f"不设应变注入：“{action['zh']}”的应变时点（注入后{wz}，{t_plus(at)}）晚于演练结束"
-        f"（ENDEX {t_plus(end_min)}）；ENDEX前未完成的，复盘记为未观察到。",
+        f"（ENDEX {t_plus(end_min)}）；ENDEX前未完成的，复盘记为“ENDEX前无法评估”，不计为差距。",
         "en": f"No contingency for '{action['en']}': it would be due {we} after the inject "
         f"({t_plus(at)}), after the end of the drill window (ENDEX {t_plus(end_min)}); not done by "
-        "ENDEX, it is reviewed as not observed.",
+        "ENDEX, it is reviewed as not evaluable before ENDEX, not as a gap.",
     }

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sim.config import Config
 from sim.core.network import RoadNetwork
+from sim.core.streams import unit_id
+from sim.relief.stock import LOCAL_LEVELS
 
 # tier -> (zh, en): rescue tiers of the plans (sim/config/teams.py), forest-fire tiers
 # (sim/config/fire.py), mutual-aid centres, repair crews
@@ -34,6 +36,18 @@ DEPOT_LEVELS: dict[str, tuple[str, str]] = {
     "village": ("村级物资储备点", "village storage point"),
     "regional": ("区域物资储备库", "regional reserve depot"),
     "supplier": ("协议供应企业", "agreement supplier"),
+}
+# relief vehicles by fleet mode (layout.relief.fleets.*.mode)
+VEHICLE_LABELS: dict[str, tuple[str, str]] = {
+    "road": ("车辆", "vehicle"),
+    "water": ("船只", "boat"),
+    "air": ("直升机", "helicopter"),
+}
+# shelter types of the plans (001 L28; layout.shelters.*.type)
+SHELTER_TYPES: dict[str, tuple[str, str]] = {
+    "emergency": ("应急避难场所", "emergency shelter"),
+    "short_term": ("短期避难场所", "short-term shelter"),
+    "long_term": ("长期避难场所", "long-term shelter"),
 }
 ITEM_LABELS: dict[str, tuple[str, str]] = {
     "tent": ("帐篷", "tents"),
@@ -135,18 +149,58 @@ class Namer:
         m = _SUFFIX.search(str(team_id))
         zh_num = f" {int(m.group(1))}号" if m else ""
         en_num = f" {int(m.group(1))}" if m else ""
-        # (the callers add the team's base; the config key stays in the English line only,
-        # for the control team's cross-reference)
-        return Name(f"{zh}{zh_num}", f"{en}{en_num} ({key})"), tier, source
+        # (the callers add the team's base; no config key: the MSEL, the cards and the
+        # review read names, never a layout's keys)
+        return Name(f"{zh}{zh_num}", f"{en}{en_num}"), tier, source
 
     def depot(self, key: str) -> tuple[Name, str]:
-        """(name, plan source) of a depot key of the layout."""
-        d = self.cfg.layout.depots.get(key)
+        """(name, plan source) of a depot key of the layout: its level and where it is
+        (``街镇物资储备点（都督乡）``), numbered when the layout has several of that level
+        in one place - never the key itself (``town_dudu``)."""
+        depots = self.cfg.layout.depots
+        d = depots.get(key)
         if d is None:
-            return Name(key, key), ""
-        zh, en = DEPOT_LEVELS.get(d.level, (d.level, d.level))
+            return Name("物资储备点", "relief depot"), ""
+        zh, en = DEPOT_LEVELS.get(d.level, ("物资储备点", "relief depot"))
         where = self.node(d.node)
-        return Name(f"{zh}（{key}，{where.zh}）", f"{en} ({key}, {where.en})"), d.source
+        same = [k for k, o in depots.items() if o.level == d.level and o.node == d.node]
+        num_zh = num_en = ""
+        if len(same) > 1:
+            num_zh, num_en = f"{same.index(key) + 1}号", f" no. {same.index(key) + 1}"
+        return Name(f"{zh}{num_zh}（{where.zh}）", f"{en}{num_en} ({where.en})"), d.source
+
+    def vehicle(self, vehicle_id: str) -> Name:
+        """A relief vehicle (``own_trucks_001``, ``town_vehicles_town_dudu``) as its base
+        depot, a number counted over the vehicles of its kind based there (in the layout's
+        fleet order) and its kind: ``区县级应急物资库（...）3号车辆``."""
+        relief = self.cfg.layout.relief
+        depots = self.cfg.layout.depots
+        counts: dict[tuple[str, str], int] = {}
+        for key, fc in relief.fleets.items() if relief is not None else []:
+            bases = (
+                [k for k, d in depots.items() if d.level in LOCAL_LEVELS]
+                if fc.base == "each_town_depot"
+                else [fc.base]
+            )
+            for base in bases:
+                prefix = f"{key}_{base}" if fc.base == "each_town_depot" else key
+                for j in range(fc.count):
+                    n = counts.get((base, fc.mode), 0) + 1
+                    counts[(base, fc.mode)] = n
+                    if unit_id(prefix, j, fc.count) == str(vehicle_id):
+                        zh, en = VEHICLE_LABELS.get(fc.mode, VEHICLE_LABELS["road"])
+                        home = self.depot(base)[0]
+                        return Name(f"{home.zh}{n}号{zh}", f"{en} {n} of the {home.en}")
+        return Name("车辆", "a vehicle")
+
+    def shelter(self, shelter_id: str, node: str) -> Name:
+        """A shelter site (``temporary_004``) at ``node`` as its town and type
+        (``高家镇应急避难场所``), never the site's id."""
+        key = self.team_key(shelter_id)
+        g = self.cfg.layout.shelters.get(key)
+        town = self.node(self.town_of(node))
+        zh, en = SHELTER_TYPES.get(g.type if g is not None else "", ("安置点", "shelter"))
+        return Name(f"{town.zh}{zh}", f"{en} at {town.en}")
 
     def item(self, item: str) -> Name:
         zh, en = ITEM_LABELS.get(item, (item, item.replace("_", " ")))

@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import math
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -60,6 +61,27 @@ def lead_standard(std: dict, forecast: dict | None, reach: dict | None) -> dict 
         "forecast_source": forecast["source"] if forecast else "",
         "source": (reach or forecast)["source"],
     }
+
+
+def whole_minute(when: dt.datetime) -> dt.datetime:
+    """``when`` rounded to the nearest whole minute (half a minute up)."""
+    return (when + dt.timedelta(seconds=30)).replace(second=0, microsecond=0)
+
+
+def drill_clock_of(date: dt.date, start_hour: float, startex_t: float) -> DrillClock:
+    """The drill's clock for a drill drawn on ``date`` at ``start_hour`` (the scenario's
+    clock hour at its minute 0) whose first inject comes at scenario minute ``startex_t``.
+
+    Rounded once, to whole minutes: the drawn start (23.0833 h is 23:05, which the float
+    showed as 23:04) and STARTEX (start + ``startex_t``); the clock's minute 0 is then put
+    ``startex_t`` before that STARTEX, to the microsecond. Every clock time shown is STARTEX
+    plus the drill minutes, truncated like ``T+`` (:func:`~sim.drill.console.clock.t_plus`),
+    so clock - STARTEX is T+ for every inject (a fractional STARTEX put 10 of 14 injects a
+    minute off)."""
+    day = dt.datetime.combine(date, dt.time())
+    start = day + dt.timedelta(minutes=round(float(start_hour) * 60.0))
+    startex = whole_minute(start + dt.timedelta(minutes=startex_t))
+    return DrillClock(startex - dt.timedelta(minutes=startex_t), startex_t)
 
 
 def benchmark_text(action: dict) -> dict:
@@ -115,24 +137,47 @@ def benchmark_text(action: dict) -> dict:
     return {"zh": "无基准（记录时刻供复盘）", "en": "no benchmark (record the time for the review)"}
 
 
-def build_package(
-    conf: Config, net: RoadNetwork, draw: DrillDraw, overrides: list[str], drill_id: str
-) -> dict:
-    """The full drill package (a JSON-able dict) for a config that runs the drawn scenario."""
+@dataclass
+class Draft:
+    """A drawn drill's replication and the injects selected from it (before benchmarks)."""
+
+    conf: Config  # the config that runs with the secret seed
+    events: pd.DataFrame
+    builder: MselBuilder
+    chosen: pd.DataFrame  # the log rows that become injects
+
+    @property
+    def n_injects(self) -> int:
+        return len(self.chosen)
+
+
+def draft_msel(conf: Config, net: RoadNetwork, draw: DrillDraw) -> Draft:
+    """Run the drill replication of a draw and select its injects (what decides whether the
+    draw gives enough of them, ``experiment.drill.min_injects``)."""
     conf = drill_config(conf, draw)
     dcfg = conf.experiment.drill
-    rep = run_replication(conf, net, DRILL_REP)
-    events = rep.events()
-    rows = measure_rows(events)
-    namer = Namer(net, conf)
-    builder = MselBuilder(events, namer, rows)
-    chosen = builder.select(dcfg.window_h * 60.0, dcfg.max_injects)
-    start_hour = conf.scenario.start_hour
-    start = dt.datetime.combine(dt.date.fromisoformat(draw.date), dt.time()) + dt.timedelta(
-        hours=start_hour
-    )
+    events = run_replication(conf, net, DRILL_REP).events()
+    builder = MselBuilder(events, Namer(net, conf), measure_rows(events))
+    return Draft(conf, events, builder, builder.select(dcfg.window_h * 60.0, dcfg.max_injects))
+
+
+def build_package(
+    conf: Config,
+    net: RoadNetwork,
+    draw: DrillDraw,
+    overrides: list[str],
+    drill_id: str,
+    draft: Draft | None = None,
+) -> dict:
+    """The full drill package (a JSON-able dict) for a config that runs the drawn scenario
+    (``draft``: its drill replication and MSEL selection, if already made)."""
+    draft = draft or draft_msel(conf, net, draw)
+    conf, events, builder, chosen = draft.conf, draft.events, draft.builder, draft.chosen
+    namer = builder.nm
+    dcfg = conf.experiment.drill
     startex_t = float(chosen.t.min()) if len(chosen) else 0.0
-    clock = DrillClock(start, startex_t)
+    clock = drill_clock_of(dt.date.fromisoformat(draw.date), conf.scenario.start_hour, startex_t)
+    start = clock.start
     msel = [builder.inject(r, clock) for _, r in chosen.iterrows()]
     for i, inj in enumerate(msel, start=1):
         inj["seq"] = i
@@ -211,7 +256,8 @@ def build_package(
             "hours": conf.scenario.hours or conf.experiment.hours,
         },
         "clock": {
-            "start": start.isoformat(timespec="minutes"),
+            # (to the microsecond: start + startex_t_min is STARTEX, a whole minute)
+            "start": start.isoformat(timespec="microseconds"),
             "startex": clock.clock(startex_t),
             "startex_t_min": startex_t,
             "window_h": dcfg.window_h,

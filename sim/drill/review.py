@@ -37,7 +37,7 @@ from sim.drill.console.clock import (
     window_end_min,
 )
 from sim.drill.measures import percentile_of
-from sim.drill.msel import DrillClock
+from sim.drill.msel import DrillClock, district_word
 from sim.drill.names import TIER_LABELS
 from sim.drill.package import benchmark_text, check_records_package
 from sim.drill.sheets import _sheet, bi, esc, header, page, save_workbook
@@ -152,7 +152,9 @@ def review_rows(
     of the action that carries a time (a time typed again corrects it); an entry without a
     time (a note) never changes it, and a time after ENDEX (``endex_min``, by the clock
     minute) is not an observation: not done by ENDEX, the action is reviewed as not
-    observed. The last number of people entered counts for a people standard; one entered
+    observed - or as :data:`NOT_EVALUABLE`, not a gap, when the time it is expected within
+    (:func:`expected_within`) from its inject's release ends after ENDEX (``endex_min``, else
+    the end of the drill window). The last number of people entered counts for a people standard; one entered
     after ENDEX (its record's real time after ``endex_wall``, the real time of ENDEX) does
     not."""
     rel = {r["seq"]: r for r in released if r["kind"] == "inject"}
@@ -175,6 +177,7 @@ def review_rows(
             continue  # after ENDEX (an entry of a console that let it through)
         obs[o["row_id"]] = o
     t0 = float(pkg["clock"]["startex_t_min"])
+    end = window_end_min(pkg) if endex_min is None else float(endex_min)
     sched = {i["seq"]: float(i["t_min"]) - t0 for i in pkg["msel"]}
     injects = {i["seq"]: i for i in pkg["msel"]}
     out = []
@@ -198,8 +201,12 @@ def review_rows(
             status = "not released"
         elif verdict == "not met":
             status = "outside standard"
+        elif elapsed is None and verdict == "met":
+            status = "ok"
+        elif elapsed is None and not_evaluable(r, b, float(rr["drill_min"]), end):
+            status = NOT_EVALUABLE  # (not a gap: it could still have been on time)
         elif elapsed is None:
-            status = "ok" if verdict == "met" else "not observed"
+            status = "not observed"
         elif b and b.get("p90") is not None and elapsed > b["p90"]:
             status = "slower than P90"
         else:
@@ -237,6 +244,40 @@ def review_rows(
             }
         )
     return out
+
+
+NOT_EVALUABLE = "not evaluable before ENDEX"  # a status, not a gap
+NOT_GAPS = ("ok", "not released", NOT_EVALUABLE)  # statuses that are not the players' gaps
+
+
+def expected_within(row: dict, bench: dict | None) -> float | None:
+    """Minutes after its inject's release within which an action is expected, by the rule
+    its row is judged with: the plan limit, the warning's lead (pass it on before the storm),
+    else the simulated P90 (slower is a gap; the P90 of the outcomes that came where the P90
+    is "never"), else this drill's own simulated time; None without any of them. The same
+    rule times the "slower" contingency (:func:`sim.drill.msel._slower_after`)."""
+    std = row.get("standard") or {}
+    if std.get("kind") == "limit":
+        return float(std["limit_min"])
+    if std.get("kind") == "lead":
+        return float(std["lead_min"])
+    for k in ("p90", "p90_done"):
+        if bench and bench.get(k) is not None:
+            return float(bench[k])
+    return None if row.get("sim_min") is None else float(row["sim_min"])
+
+
+def not_evaluable(row: dict, bench: dict | None, released_min: float, end_min: float) -> bool:
+    """Whether an action not observed cannot be judged by ENDEX (``end_min``): released at
+    ``released_min``, it was expected within :func:`expected_within` minutes, which end
+    after ENDEX (Fengdu's MSEL 19 at T+23:55 with 50 min expected, Bishan's T+07:48 in an
+    8 h window were the players' gaps). A row with no time (a people standard) is judged
+    by its number, never this."""
+    due = expected_within(row, bench)
+    std = row.get("standard") or {}
+    if due is None or std.get("kind") == "people":
+        return False
+    return released_min + due > end_min + 1e-9
 
 
 def _note(o: dict) -> str:
@@ -445,9 +486,10 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
             }
         )
     if elsewhere:
+        word = district_word(pkg.get("district", {}).get("zh", ""))  # (丰都县: 县内)
         out.append(
             {
-                "zh": f"同时区内其他乡镇（街道）另有{elsewhere}条道路中断",
+                "zh": f"同时{word}内其他乡镇（街道）另有{elsewhere}条道路中断",
                 "en": f"{elsewhere} other road{'s' if elsewhere > 1 else ''} closed elsewhere "
                 "in the district at the time",
             }
@@ -546,7 +588,14 @@ def review_html(
     n = len(rows)
     cnt = {
         s: sum(r["status"] == s for r in rows)
-        for s in ("ok", "slower than P90", "outside standard", "not observed", "not released")
+        for s in (
+            "ok",
+            "slower than P90",
+            "outside standard",
+            "not observed",
+            NOT_EVALUABLE,
+            "not released",
+        )
     }
     summary = " · ".join(f"{k}: {v}" for k, v in cnt.items())
     head = (
@@ -566,7 +615,7 @@ def review_html(
             f"<td>{_fmt(r['median'])} / {_fmt(r['p90'])}</td><td>{pct}</td><td>{std}</td>"
             f"<td>{_strip(r)}</td><td>{esc(r['status'])}</td></tr>"
         )
-    gaps = [r for r in rows if r["status"] not in ("ok", "not released")]
+    gaps = [r for r in rows if r["status"] not in NOT_GAPS]
     glist = []
     for r in gaps:
         rec = recommendation(r, pkg)
@@ -688,7 +737,7 @@ def review_xlsx(
                 r["verdict"],
                 r["status"],
                 "\n".join(c["en"] for c in r["causes"]),
-                recommendation(r, pkg)["en"] if r["status"] not in ("ok", "not released") else "",
+                recommendation(r, pkg)["en"] if r["status"] not in NOT_GAPS else "",
                 "\n".join(r["notes"]),
             ]
         )

@@ -125,7 +125,13 @@ def seal(payload: dict, passphrase: str, path: Path, public: dict) -> str:
 def read_header(path: Path) -> dict:
     """The public header of a sealed file (no passphrase needed); checks its shape."""
     path = Path(path)
+    if path.is_dir():
+        raise SealError(
+            f"'{path}' is a directory, not a sealed package file (give the .sealed file)"
+        )
     if not path.is_file():
+        if path.exists():  # (a FIFO, a device: nothing to read a package from)
+            raise SealError(f"'{path}' is not a regular file, not a sealed package file")
         raise SealError(f"sealed file '{path}' does not exist")
     try:
         if path.stat().st_size > MAX_FILE:

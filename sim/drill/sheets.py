@@ -202,49 +202,59 @@ def evaluator_xlsx(pkg: dict) -> bytes:
     return _xlsx(wb)
 
 
+# the MSEL's columns, in Chinese and English as in msel.html: (header, width)
+MSEL_COLS = [
+    ("序号 Seq", 6),
+    ("情景时间 Scenario time", 10),
+    ("时钟时间 Clock", 17),
+    ("事件概要 Synopsis", 40),
+    ("注入内容 Inject", 50),
+    ("发出 From", 24),
+    ("接收 To", 24),
+    ("方式 Method", 18),
+    ("预期行动 Expected action", 50),
+    ("基准 Benchmark", 44),
+    ("核心能力 Core capability", 24),
+    ("评估要点 Evaluator notes", 40),
+    ("应变注入 Contingency", 50),
+]
+
+
+def _both(d: dict) -> str:
+    """A bilingual record as one cell: Chinese, then English."""
+    return f"{d.get('zh', '')}\n{d.get('en', '')}"
+
+
 def msel_xlsx(pkg: dict) -> bytes:
-    cols = [
-        ("Seq", 6),
-        ("Scenario time", 10),
-        ("Clock", 17),
-        ("Synopsis", 40),
-        ("Inject", 50),
-        ("From", 24),
-        ("To", 24),
-        ("Method", 18),
-        ("Expected action", 50),
-        ("Benchmark", 44),
-        ("Core capability", 24),
-        ("Evaluator notes", 40),
-        ("Contingency", 50),
-    ]
+    """The MSEL as a workbook, headers and texts in Chinese and English (like msel.html)."""
     rows = []
     for inj in pkg["msel"]:
         acts = "\n".join(f"{inj['seq']}{a['id']} {a['zh']} / {a['en']}" for a in inj["expected"])
         bench = "\n".join(
-            f"{inj['seq']}{a['id']} {a['benchmark_text']['en']}" for a in inj["expected"]
+            f"{inj['seq']}{a['id']} {a['benchmark_text']['zh']} / {a['benchmark_text']['en']}"
+            for a in inj["expected"]
         )
-        cont = "\n".join(f"[{c['when']}] {c['en']}" for c in inj.get("contingency", []))
+        cont = "\n".join(f"[{c['when']}] {c['zh']} / {c['en']}" for c in inj.get("contingency", []))
         rows.append(
             [
                 inj["seq"],
                 inj["scenario_time"],
                 inj["clock"],
-                f"{inj['synopsis']['zh']}\n{inj['synopsis']['en']}",
-                f"{inj['inject']['zh']}\n{inj['inject']['en']}",
-                inj["from"]["en"],
-                inj["to"]["en"],
-                inj["method"]["en"],
+                _both(inj["synopsis"]),
+                _both(inj["inject"]),
+                _both(inj["from"]),
+                _both(inj["to"]),
+                _both(inj["method"]),
                 acts,
                 bench,
-                inj["capability"]["en"],
-                inj["evaluator_notes"]["en"],
+                _both(inj["capability"]),
+                _both(inj["evaluator_notes"]),
                 cont,
             ]
         )
     wb = Workbook()
     wb.remove(wb.active)
-    _sheet(wb, "MSEL", cols, rows)
+    _sheet(wb, "MSEL", MSEL_COLS, rows)
     return _xlsx(wb)
 
 

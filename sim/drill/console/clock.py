@@ -11,7 +11,6 @@ out meanwhile: then ENDEX is recorded at the window's end and nothing is release
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -40,8 +39,10 @@ def t_plus(drill_min: float) -> str:
     """``T+hh:mm`` of a drill minute, truncated to the minute like every clock time (the
     console's clock, ``clock_minute``): the one rule for the MSEL, the console and the
     review (the review rounded, and showed ENDEX at T+06:53 where the console said 06:52).
-    (A billionth of a minute is allowed for float error: 14.9999999999 is 15.)"""
-    m = math.floor(drill_min + 1e-9)
+    The minutes are those of ``timedelta(minutes=drill_min)`` (to the microsecond, as every
+    clock time is: 14.9999999999 is 15), so that a clock time STARTEX + ``drill_min``, from
+    a whole-minute STARTEX, is always STARTEX + T+."""
+    m = int(dt.timedelta(minutes=float(drill_min)) // dt.timedelta(minutes=1))
     sign = "-" if m < 0 else "+"
     m = abs(m)
     return f"T{sign}{m // 60:02d}:{m % 60:02d}"

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import ipaddress
 import json
 import math
 import re
 import signal
 import socket
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -121,7 +123,20 @@ class Console:
         r = self.inject_release(seq)
         return None if r is None else float(r["drill_min"])
 
-    def observation_problem(self, row: dict, when: float | None) -> str:
+    def read_as_yesterday(self, text: str) -> bool:
+        """Whether ``text`` is an HH:MM that :meth:`drill_min_of` read as the day before
+        (that time today is still to come on the drill clock)."""
+        text = text.strip()
+        if not text.isascii() or len(text) > 5 or ":" not in text:
+            return False
+        limit = self.startex + dt.timedelta(minutes=self.clock.now() + OBSERVE_AHEAD_MIN)
+        try:
+            h, m = (int(x) for x in text.split(":"))
+            return dt.datetime.combine(limit.date(), dt.time(h, m)) > limit
+        except ValueError:
+            return False
+
+    def observation_problem(self, row: dict, when: float | None, typed: str = "") -> str:
         """Why an observation of evaluator ``row`` at drill minute ``when`` cannot be right
         ("" if it can): its inject not released yet, a time before the release, a time
         still to come on the drill clock, or after ENDEX. Times are compared by the clock
@@ -133,6 +148,16 @@ class Console:
         if when is None:
             return ""
         if minutes_after(self.startex, released, when) < 0:
+            if self.read_as_yesterday(typed):
+                # (typed 21:30 at 20:00: read as yesterday's 21:30, before the release - the
+                # message said only that, as if the evaluator had typed yesterday's time)
+                return (
+                    f"observed {typed.strip()} is later than the drill clock "
+                    f"({self.clock_text(self.clock.now())}): a time still to come is no "
+                    f"observation (HH:MM is read as the latest such time not after the drill "
+                    f"clock, {self.clock_text(when)}, before inject {row['seq']} was released "
+                    f"at {self.clock_text(released)})"
+                )
             return (
                 f"observed {self.clock_text(when)} is before inject {row['seq']} was released "
                 f"({self.clock_text(released)})"
@@ -202,7 +227,7 @@ class Console:
         when = self.clock.now() if not text else self.drill_min_of(text)
         if when is None:
             raise HTTPException(400, "observed time: use HH:MM or YYYY-MM-DD HH:MM")
-        problem = self.observation_problem(row, when)
+        problem = self.observation_problem(row, when, text)
         if problem:
             raise HTTPException(409, problem)
         oid = self.store.observe(row_id, when, text or self.clock_text(when), who, notes)
@@ -337,8 +362,9 @@ class Console:
         return out
 
 
-def create_app(console: Console) -> FastAPI:
-    """The web application of one drill."""
+def create_app(console: Console, secure_cookie: bool = False) -> FastAPI:
+    """The web application of one drill (``secure_cookie``: served over TLS, the session
+    cookie is marked ``Secure``, so that a browser never sends it over plain HTTP)."""
     app = FastAPI(
         title=f"drill console {console.pkg['drill_id']}",
         docs_url=None,
@@ -388,7 +414,13 @@ def create_app(console: Console) -> FastAPI:
             return HTMLResponse(login_page(console.pkg, "访问码错误 · access code refused"), 403)
         console.audit(role, "login")
         resp = RedirectResponse(f"/{role}", status_code=303)
-        resp.set_cookie(COOKIE, console.store.new_session(role), httponly=True, samesite="strict")
+        resp.set_cookie(
+            COOKIE,
+            console.store.new_session(role),
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookie,
+        )
         return resp
 
     @app.get("/logout")
@@ -397,7 +429,7 @@ def create_app(console: Console) -> FastAPI:
         if role is not None:
             console.audit(role, "logout")
         resp = RedirectResponse("/", status_code=303)
-        resp.delete_cookie(COOKIE)
+        resp.delete_cookie(COOKIE, httponly=True, samesite="strict", secure=secure_cookie)
         return resp
 
     for view in ("controller", "player", "evaluator"):
@@ -429,6 +461,10 @@ def create_app(console: Console) -> FastAPI:
         }.get(action)
         if act is None:
             raise HTTPException(404, "unknown clock action")
+        if action != "end":  # (ENDEX again keeps the first: nothing to refuse)
+            # after ENDEX the drill clock stands: a start, pause or resume there was logged
+            # as a clock action (200, state "ended") and shown in the review
+            console.refuse_after_endex(f"clock {action}")
         act()
         console.audit(role, f"clock {action}")
         return {"state": console.clock.state()}
@@ -555,6 +591,55 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def check_tls(certfile: Path | None, keyfile: Path | None) -> bool:
+    """Whether the console is served over TLS (``--ssl-certfile``, with ``--ssl-keyfile``
+    unless the certificate file holds the key too). The pair is loaded once here, so that a
+    missing file, a key that does not match or an encrypted key is one line before anything
+    is unsealed (uvicorn's own error came after the access codes were printed)."""
+    if keyfile is not None and certfile is None:
+        raise UserError("--ssl-keyfile: give the certificate too (--ssl-certfile)")
+    if certfile is None:
+        return False
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:  # (password b"": an encrypted key is refused, never asked for on the terminal)
+        ctx.load_cert_chain(certfile, keyfile, password=lambda: b"")
+    except (OSError, ssl.SSLError) as exc:
+        why = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc)
+        raise UserError(
+            f"--ssl-certfile={certfile}: cannot be used with its key (--ssl-keyfile="
+            f"{keyfile or certfile}): {why} (a PEM certificate and its unencrypted key)"
+        ) from None
+    return True
+
+
+def is_loopback(sock: socket.socket) -> bool:
+    """Whether ``sock`` is bound to a loopback address (127.0.0.1, ::1): reachable from this
+    machine only."""
+    try:
+        return ipaddress.ip_address(sock.getsockname()[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(sock: socket.socket, host: str, tls: bool, insecure_lan: bool) -> str:
+    """Refuse plain HTTP beyond this machine: a console bound to a non-loopback address
+    without TLS sends the access codes and the session cookies over the network in the
+    clear, so it needs ``--insecure-lan`` (then the warning returned is printed) or
+    ``--ssl-certfile``. Returns the warning to print ('' for none)."""
+    if tls or is_loopback(sock):
+        return ""
+    if not insecure_lan:
+        raise UserError(
+            f"--host={host}: listens beyond this machine over plain HTTP (access codes and "
+            "session cookies would cross the network in the clear); serve over TLS with "
+            "--ssl-certfile/--ssl-keyfile, or accept it with --insecure-lan"
+        )
+    return (
+        f"warning: --insecure-lan: the console on {host} is plain HTTP; access codes and "
+        "session cookies cross the network in the clear (use --ssl-certfile/--ssl-keyfile)"
+    )
+
+
 class _Stopped(Exception):
     """SIGTERM: stop the console as Ctrl-C does (the records closed, checkpointed)."""
 
@@ -571,18 +656,27 @@ def serve(
     db: Path | None,
     passphrase_env: str,
     sha256: str | None,
+    ssl_certfile: Path | None = None,
+    ssl_keyfile: Path | None = None,
+    insecure_lan: bool = False,
 ) -> None:
     """``python -m sim.drill serve``: run the console until interrupted (Ctrl-C or SIGTERM:
-    either closes the records, so that the .sqlite file alone holds every one)."""
+    either closes the records, so that the .sqlite file alone holds every one). Over TLS
+    with ``ssl_certfile`` (and ``ssl_keyfile``), its session cookie then ``Secure``; plain
+    HTTP beyond this machine only with ``insecure_lan`` (:func:`check_transport`)."""
     import uvicorn
 
     check_speed(speed)
+    tls = check_tls(ssl_certfile, ssl_keyfile)
     sock = bind(host, port)
     try:
+        warning = check_transport(sock, host, tls, insecure_lan)
         console, codes = open_console(sealed, db, speed, passphrase_env, sha256)
     except BaseException:
         sock.close()
         raise
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         print(f"drill {console.pkg['drill_id']}: records in {console.store.path}", flush=True)
         if codes:
@@ -591,16 +685,26 @@ def serve(
         else:
             print("access codes: as printed at the first start of this drill", flush=True)
         print(
-            f"drill console: http://{host}:{port}/  (clock {console.clock.state()}, "
-            f"speed {console.clock.speed:g}x)",
+            f"drill console: {'https' if tls else 'http'}://{host}:{port}/  (clock "
+            f"{console.clock.state()}, speed {console.clock.speed:g}x)",
             flush=True,
         )
         # uvicorn shuts down gracefully on SIGTERM, then raises it again once its own
         # handler is gone: by default that killed the process before the records were closed
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
+            tls_files = (
+                {"ssl_certfile": str(ssl_certfile), "ssl_keyfile": ssl_keyfile and str(ssl_keyfile)}
+                if tls
+                else {}
+            )
             server = uvicorn.Server(
-                uvicorn.Config(create_app(console), log_level="warning", lifespan="off")
+                uvicorn.Config(
+                    create_app(console, secure_cookie=tls),
+                    log_level="warning",
+                    lifespan="off",
+                    **tls_files,
+                )
             )
             server.run(sockets=[sock])
         except (KeyboardInterrupt, _Stopped):
