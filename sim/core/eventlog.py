@@ -6,9 +6,13 @@ After the run, :meth:`EventLog.frame` turns it into a pandas DataFrame with one 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
@@ -119,6 +123,180 @@ def rows_of(events: pd.DataFrame, name: str) -> pd.DataFrame:
     """
     rows = _split(events).get(name)
     return events.iloc[:0] if rows is None else rows.copy(deep=False)
+
+
+@dataclass(frozen=True, slots=True)
+class KindRows:
+    """The rows of one kind of event as read-only arrays, in log order: ``t`` and ``qty``
+    float64, the text columns object arrays (a missing value is NaN, as in the frame)."""
+
+    t: np.ndarray
+    entity: np.ndarray
+    node: np.ndarray
+    ref: np.ndarray
+    qty: np.ndarray
+    info: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+_TEXT = ("entity", "node", "ref", "info")
+
+
+def _kind_arrays(events: pd.DataFrame) -> dict[str, KindRows]:
+    """Every kind of event of ``events`` as :class:`KindRows` (one stable sort of the rows
+    by kind; each kind's arrays are slices of the sorted columns)."""
+    import numpy as np
+    import pandas as pd
+
+    kind = events["event"]
+    if isinstance(kind.dtype, pd.CategoricalDtype):
+        codes, kinds = kind.cat.codes.to_numpy(), list(kind.cat.categories)
+    else:
+        codes, uniques = pd.factorize(kind)  # (a missing kind: code -1, no kind's rows)
+        kinds = list(uniques)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(kinds) + 1))
+    cols = {c: events[c].to_numpy(dtype=float)[order] for c in ("t", "qty")}
+    cols.update({c: events[c].to_numpy(dtype=object)[order] for c in _TEXT})
+    for a in cols.values():
+        a.flags.writeable = False  # shared by every caller
+    return {
+        k: KindRows(**{c: a[bounds[i] : bounds[i + 1]] for c, a in cols.items()})
+        for i, k in enumerate(kinds)
+        if bounds[i + 1] > bounds[i]
+    }
+
+
+def arrays_of(events: pd.DataFrame, name: str) -> KindRows:
+    """The rows of ``events`` whose event is ``name`` as arrays (:class:`KindRows`): the
+    rows :func:`rows_of` gives, in the same order, without a DataFrame (a measure that only
+    counts, sums or loops over a few hundred rows spends most of its time in pandas' calls
+    otherwise). Split once per frame; the arrays are read-only."""
+    rows = derived(events, "arrays_of", lambda: _kind_arrays(events)).get(name)
+    if rows is None:
+        import numpy as np
+
+        text = np.empty(0, dtype=object)
+        rows = KindRows(np.empty(0), text, text, text, np.empty(0), text)
+    return rows
+
+
+# --------------------------------------------------------------- pandas' sums, in Python
+# Measures made with plain Python and numpy instead of pandas must give the same floats as
+# before, to the last bit. pandas (3.1) adds a group's values in one of two ways: with
+# ``np.add.reduceat`` (its first value plus numpy's pairwise sum of the rest) when the rows
+# are already in the groups' sorted order and no value is NaN, else compensated (Kahan) in
+# row order, NaN skipped; a Series' sum is numpy's pairwise sum with NaN taken as 0. These
+# helpers give exactly those (tests/test_eventlog.py checks them against pandas).
+
+
+def isnan(x) -> bool:
+    """``x`` is a float NaN (a missing number or name in the log)."""
+    return isinstance(x, float) and math.isnan(x)
+
+
+def kahan_sum(values: Iterable[float]) -> float:
+    """Compensated (Kahan) sum in order, NaN skipped (0.0 if nothing is left): pandas'
+    ``group_sum`` of one group. An infinite value stays infinite (pandas resets the
+    compensation where inf - inf would make the sum NaN)."""
+    total = comp = 0.0
+    for v in values:
+        if v != v:
+            continue
+        y = v - comp
+        t = total + y
+        comp = t - total - y
+        if not math.isfinite(comp):
+            comp = 0.0
+        total = t
+    return total
+
+
+def group_sums(keys: Sequence[Hashable], values: Sequence[float]) -> dict:
+    """Per key, the float ``pd.Series(values).groupby(keys).sum()`` gives (NaN keys dropped,
+    as pandas drops them), in order of first occurrence: sort them where pandas' result is
+    sorted (its index)."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    if len(values) != len(keys):
+        raise ValueError("group_sums: as many keys as values")
+    named = [i for i, k in enumerate(keys) if not isnan(k)]
+    nan_first = named == list(range(len(keys) - len(named), len(keys)))
+    ordered = nan_first and all(keys[a] <= keys[b] for a, b in zip(named, named[1:], strict=False))
+    if ordered and named and not np.isnan(values).any():  # pandas' reduceat path
+        starts = [a for n, a in enumerate(named) if n == 0 or keys[named[n - 1]] != keys[a]]
+        sums = np.add.reduceat(values, starts)
+        return {keys[a]: float(v) for a, v in zip(starts, sums, strict=True)}
+    groups: dict = {}
+    for i in named:
+        groups.setdefault(keys[i], []).append(values[i])
+    return {k: kahan_sum(v) for k, v in groups.items()}
+
+
+def group_cumsums(keys: Sequence[Hashable], values: Sequence[float]) -> np.ndarray:
+    """Per row, the running sum of its key's values so far: what pandas'
+    ``groupby(keys).cumsum()`` gives (compensated, NaN where the value or the key is NaN)."""
+    import numpy as np
+
+    out = np.full(len(values), np.nan)
+    accum: dict = {}
+    for i, (k, v) in enumerate(zip(keys, values, strict=True)):
+        if isnan(k) or v != v:
+            continue
+        total, comp = accum.get(k, (0.0, 0.0))
+        y = v - comp
+        t = total + y
+        accum[k] = (t, t - total - y)
+        out[i] = t
+    return out
+
+
+def group_min(keys: Iterable[Hashable], values: Iterable[float]) -> dict:
+    """Per key, the smallest value (NaN skipped; NaN where a key has no number): pandas'
+    ``groupby(keys).min()``, NaN keys dropped. Keys in order of first occurrence."""
+    return _group_extreme(keys, values, lambda v, best: v < best)
+
+
+def group_max(keys: Iterable[Hashable], values: Iterable[float]) -> dict:
+    """Per key, the largest value: pandas' ``groupby(keys).max()`` (see :func:`group_min`)."""
+    return _group_extreme(keys, values, lambda v, best: v > best)
+
+
+def _group_extreme(keys: Iterable[Hashable], values: Iterable[float], better) -> dict:
+    out: dict = {}
+    for k, v in zip(keys, values, strict=True):
+        if isnan(k):
+            continue
+        best = out.get(k, math.nan)
+        if v == v and (best != best or better(v, best)):
+            out[k] = v
+        elif k not in out:
+            out[k] = math.nan
+    return out
+
+
+def series_sum(values: np.ndarray) -> float:
+    """What pandas' ``Series.sum()`` gives for float ``values``: numpy's pairwise sum with
+    NaN counted as 0."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    return float(np.where(np.isnan(values), 0.0, values).sum())
+
+
+def kind_table(events: pd.DataFrame, name: str, columns: dict[str, str]) -> pd.DataFrame:
+    """The rows of kind ``name`` as a table of ``columns`` (table column -> log column),
+    each column of the log's dtype: what ``rows_of(events, name)[[...]].rename(...)`` gives,
+    with a new index (0, 1, ...)."""
+    import pandas as pd
+
+    rows = arrays_of(events, name)
+    return pd.DataFrame(
+        {new: pd.Series(getattr(rows, c), dtype=events[c].dtype) for new, c in columns.items()}
+    )
 
 
 def alarms(events: pd.DataFrame) -> pd.DataFrame:
