@@ -127,21 +127,25 @@ def rows_of(events: pd.DataFrame, name: str) -> pd.DataFrame:
 
 @dataclass(frozen=True, slots=True)
 class KindRows:
-    """The rows of one kind of event as read-only arrays, in log order: ``t`` and ``qty``
-    float64, the text columns object arrays (a missing value is NaN, as in the frame)."""
+    """Rows of the log as read-only arrays, in log order: ``t`` and ``qty`` float64, the
+    text columns object arrays (a missing value is NaN, as in the frame), ``pos`` each row's
+    position in the frame."""
 
     t: np.ndarray
+    event: np.ndarray
     entity: np.ndarray
     node: np.ndarray
     ref: np.ndarray
     qty: np.ndarray
     info: np.ndarray
+    pos: np.ndarray
 
     def __len__(self) -> int:
         return len(self.t)
 
 
-_TEXT = ("entity", "node", "ref", "info")
+_TEXT = ("event", "entity", "node", "ref", "info")
+_FIELDS = ("t", "event", "entity", "node", "ref", "qty", "info", "pos")
 
 
 def _kind_arrays(events: pd.DataFrame) -> dict[str, KindRows]:
@@ -160,6 +164,7 @@ def _kind_arrays(events: pd.DataFrame) -> dict[str, KindRows]:
     bounds = np.searchsorted(codes[order], np.arange(len(kinds) + 1))
     cols = {c: events[c].to_numpy(dtype=float)[order] for c in ("t", "qty")}
     cols.update({c: events[c].to_numpy(dtype=object)[order] for c in _TEXT})
+    cols["pos"] = order
     for a in cols.values():
         a.flags.writeable = False  # shared by every caller
     return {
@@ -179,8 +184,19 @@ def arrays_of(events: pd.DataFrame, name: str) -> KindRows:
         import numpy as np
 
         text = np.empty(0, dtype=object)
-        rows = KindRows(np.empty(0), text, text, text, np.empty(0), text)
+        rows = KindRows(np.empty(0), text, text, text, text, np.empty(0), text, np.empty(0, int))
     return rows
+
+
+def arrays_of_kinds(events: pd.DataFrame, names: Iterable[str]) -> KindRows:
+    """The rows of several kinds of event, in log order (what
+    ``events[events.event.isin(names)]`` gives, as :class:`KindRows`)."""
+    import numpy as np
+
+    parts = [arrays_of(events, n) for n in names]
+    pos = np.concatenate([p.pos for p in parts])
+    order = np.argsort(pos, kind="stable")
+    return KindRows(**{f: np.concatenate([getattr(p, f) for p in parts])[order] for f in _FIELDS})
 
 
 # --------------------------------------------------------------- pandas' sums, in Python
@@ -297,6 +313,15 @@ def kind_table(events: pd.DataFrame, name: str, columns: dict[str, str]) -> pd.D
     return pd.DataFrame(
         {new: pd.Series(getattr(rows, c), dtype=events[c].dtype) for new, c in columns.items()}
     )
+
+
+def series_mean(values: np.ndarray) -> float:
+    """What pandas' ``Series.mean()`` gives for float ``values``: :func:`series_sum` over the
+    count of numbers (NaN if there is none)."""
+    import numpy as np
+
+    n = int((~np.isnan(np.asarray(values, dtype=float))).sum())
+    return series_sum(values) / n if n else math.nan
 
 
 def alarms(events: pd.DataFrame) -> pd.DataFrame:
