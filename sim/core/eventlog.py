@@ -102,27 +102,22 @@ def derived(events: pd.DataFrame, key, fn):
     return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
 
 
-def _split(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return derived(
-        events, "rows_of", lambda: dict(iter(events.groupby("event", observed=True, sort=False)))
-    )
-
-
 def event_kinds(events: pd.DataFrame) -> list[str]:
     """The kinds of event that occur in ``events`` (in order of first occurrence)."""
-    return list(_split(events))
+    split = derived(events, "arrays_of", lambda: _kind_arrays(events))
+    return sorted(split, key=lambda k: split[k].pos[0])
 
 
 def rows_of(events: pd.DataFrame, name: str) -> pd.DataFrame:
     """The rows of ``events`` whose event is ``name``: what ``events[events.event == name]``
-    gives (same rows, order, index and columns), from a split of the frame made once.
+    gives (same rows, order, index and columns), taken by the row positions of
+    :func:`arrays_of` (the frame is split by kind once) and kept for the next call.
 
-    A module's measures filter the same log by kind some fifty times per replication; each
+    A module's measures filter the same log by kind several times per replication; each
     filter scanned and copied the whole frame. Each caller gets its own (copy-on-write)
-    frame, so changing one does not change the split.
+    frame, so changing one does not change the next answer.
     """
-    rows = _split(events).get(name)
-    return events.iloc[:0] if rows is None else rows.copy(deep=False)
+    return derived(events, ("rows_of", name), lambda: events.take(arrays_of(events, name).pos))
 
 
 @dataclass(frozen=True, slots=True)
