@@ -178,8 +178,11 @@ def arrays_of(events: pd.DataFrame, name: str) -> KindRows:
     if rows is None:
         import numpy as np
 
-        text = np.empty(0, dtype=object)
-        rows = KindRows(np.empty(0), text, text, text, text, np.empty(0), text, np.empty(0, int))
+        none = {c: np.empty(0, dtype=object if c in _TEXT else float) for c in _FIELDS}
+        none["pos"] = np.empty(0, dtype=np.intp)
+        for a in none.values():
+            a.flags.writeable = False
+        rows = KindRows(**none)
     return rows
 
 
@@ -204,8 +207,9 @@ def arrays_of_kinds(events: pd.DataFrame, names: Iterable[str]) -> KindRows:
 
 
 def isnan(x) -> bool:
-    """``x`` is a float NaN (a missing number or name in the log)."""
-    return isinstance(x, float) and math.isnan(x)
+    """``x`` is NaN (a missing number or name in the log: the one value not equal to
+    itself)."""
+    return x != x
 
 
 def kahan_sum(values: Iterable[float]) -> float:
@@ -225,6 +229,27 @@ def kahan_sum(values: Iterable[float]) -> float:
     return total
 
 
+def _segments(keys: Sequence[Hashable], values: np.ndarray) -> tuple[list, list, list | None]:
+    """The keys as a list, the rows with a key (not NaN), and, where pandas aggregates with
+    ``ufunc.reduceat`` (the rows already in the keys' sorted order, NaN keys first, and no
+    value NaN), the first row of each key; else None."""
+    import numpy as np
+
+    keys = keys.tolist() if isinstance(keys, np.ndarray) else list(keys)
+    if len(values) != len(keys):
+        raise ValueError("as many keys as values")
+    named = [i for i, k in enumerate(keys) if k == k]  # (NaN keys dropped)
+    first = len(keys) - len(named)
+    ordered = (
+        bool(named)
+        and named[0] == first
+        and all(keys[i] <= keys[i + 1] for i in range(first, len(keys) - 1))
+        and not np.isnan(values).any()
+    )
+    starts = [i for i in named if i == first or keys[i - 1] != keys[i]] if ordered else None
+    return keys, named, starts
+
+
 def group_sums(keys: Sequence[Hashable], values: Sequence[float]) -> dict:
     """Per key, the float ``pd.Series(values).groupby(keys).sum()`` gives (NaN keys dropped,
     as pandas drops them), in order of first occurrence: sort them where pandas' result is
@@ -232,18 +257,14 @@ def group_sums(keys: Sequence[Hashable], values: Sequence[float]) -> dict:
     import numpy as np
 
     values = np.asarray(values, dtype=float)
-    if len(values) != len(keys):
-        raise ValueError("group_sums: as many keys as values")
-    named = [i for i, k in enumerate(keys) if not isnan(k)]
-    nan_first = named == list(range(len(keys) - len(named), len(keys)))
-    ordered = nan_first and all(keys[a] <= keys[b] for a, b in zip(named, named[1:], strict=False))
-    if ordered and named and not np.isnan(values).any():  # pandas' reduceat path
-        starts = [a for n, a in enumerate(named) if n == 0 or keys[named[n - 1]] != keys[a]]
-        sums = np.add.reduceat(values, starts)
-        return {keys[a]: float(v) for a, v in zip(starts, sums, strict=True)}
+    keys, named, starts = _segments(keys, values)
+    if starts is not None:  # pandas' reduceat path
+        sums = np.add.reduceat(values, starts).tolist()
+        return {keys[i]: v for i, v in zip(starts, sums, strict=True)}
     groups: dict = {}
+    floats = values.tolist()
     for i in named:
-        groups.setdefault(keys[i], []).append(values[i])
+        groups.setdefault(keys[i], []).append(floats[i])
     return {k: kahan_sum(v) for k, v in groups.items()}
 
 
@@ -252,10 +273,11 @@ def group_cumsums(keys: Sequence[Hashable], values: Sequence[float]) -> np.ndarr
     ``groupby(keys).cumsum()`` gives (compensated, NaN where the value or the key is NaN)."""
     import numpy as np
 
+    values = np.asarray(values, dtype=float).tolist()
     out = np.full(len(values), np.nan)
     accum: dict = {}
     for i, (k, v) in enumerate(zip(keys, values, strict=True)):
-        if isnan(k) or v != v:
+        if k != k or v != v:
             continue
         total, comp = accum.get(k, (0.0, 0.0))
         y = v - comp
@@ -265,24 +287,32 @@ def group_cumsums(keys: Sequence[Hashable], values: Sequence[float]) -> np.ndarr
     return out
 
 
-def group_min(keys: Iterable[Hashable], values: Iterable[float]) -> dict:
+def group_min(keys: Sequence[Hashable], values: Sequence[float]) -> dict:
     """Per key, the smallest value (NaN skipped; NaN where a key has no number): pandas'
     ``groupby(keys).min()``, NaN keys dropped. Keys in order of first occurrence."""
-    return _group_extreme(keys, values, lambda v, best: v < best)
+    return _group_extreme(keys, values, "min")
 
 
-def group_max(keys: Iterable[Hashable], values: Iterable[float]) -> dict:
+def group_max(keys: Sequence[Hashable], values: Sequence[float]) -> dict:
     """Per key, the largest value: pandas' ``groupby(keys).max()`` (see :func:`group_min`)."""
-    return _group_extreme(keys, values, lambda v, best: v > best)
+    return _group_extreme(keys, values, "max")
 
 
-def _group_extreme(keys: Iterable[Hashable], values: Iterable[float], better) -> dict:
+def _group_extreme(keys: Sequence[Hashable], values: Sequence[float], how: str) -> dict:
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    keys, named, starts = _segments(keys, values)
+    if starts is not None:  # pandas' reduceat path (which of -0.0 and 0.0 is kept differs)
+        ufunc = np.minimum if how == "min" else np.maximum
+        extremes = ufunc.reduceat(values, starts).tolist()
+        return {keys[i]: v for i, v in zip(starts, extremes, strict=True)}
     out: dict = {}
-    for k, v in zip(keys, values, strict=True):
-        if isnan(k):
-            continue
+    floats = values.tolist()
+    for i in named:  # (the first of equal values is kept, as pandas' loop keeps it)
+        k, v = keys[i], floats[i]
         best = out.get(k, math.nan)
-        if v == v and (best != best or better(v, best)):
+        if v == v and (best != best or (v < best if how == "min" else v > best)):
             out[k] = v
         elif k not in out:
             out[k] = math.nan
@@ -302,12 +332,19 @@ def kind_table(events: pd.DataFrame, name: str, columns: dict[str, str]) -> pd.D
     """The rows of kind ``name`` as a table of ``columns`` (table column -> log column),
     each column of the log's dtype: what ``rows_of(events, name)[[...]].rename(...)`` gives,
     with a new index (0, 1, ...)."""
+    import numpy as np
     import pandas as pd
 
     rows = arrays_of(events, name)
-    return pd.DataFrame(
-        {new: pd.Series(getattr(rows, c), dtype=events[c].dtype) for new, c in columns.items()}
-    )
+
+    def column(c: str):
+        dtype = events[c].dtype
+        values = getattr(rows, c)
+        if isinstance(dtype, np.dtype):
+            return values.astype(dtype)  # (a copy: the split's arrays are read-only)
+        return pd.array(values, dtype=dtype)
+
+    return pd.DataFrame({new: column(c) for new, c in columns.items()})
 
 
 def series_mean(values: np.ndarray) -> float:
