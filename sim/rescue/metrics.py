@@ -194,10 +194,6 @@ def _severity(info) -> int:
         return 0
 
 
-def _rt_stats(df: pd.DataFrame, standard_min: float) -> dict[str, float]:
-    return _rt_arrays(_arrays(df), standard_min)
-
-
 def _arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """The columns of an incident table that the response measures read, as arrays."""
     cols = ("first_arrival", "response_min", "reached_in_window", "people", "rescued")
