@@ -328,6 +328,21 @@ def series_sum(values: np.ndarray) -> float:
     return float(np.where(np.isnan(values), 0.0, values).sum())
 
 
+def own_frame(columns: dict) -> pd.DataFrame:
+    """A DataFrame of ``columns`` holding arrays of its own: a read-only array (of the
+    log's split, or cached for the next caller) is copied, so that the table can be
+    changed like any other."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            c: v.copy() if isinstance(v, np.ndarray) and not v.flags.writeable else v
+            for c, v in columns.items()
+        }
+    )
+
+
 def kind_table(events: pd.DataFrame, name: str, columns: dict[str, str]) -> pd.DataFrame:
     """The rows of kind ``name`` as a table of ``columns`` (table column -> log column),
     each column of the log's dtype: what ``rows_of(events, name)[[...]].rename(...)`` gives,

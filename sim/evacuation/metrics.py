@@ -36,6 +36,7 @@ from sim.core.eventlog import (
     group_sums,
     isnan,
     kind_table,
+    own_frame,
     rows_of,
     series_sum,
 )
@@ -247,7 +248,7 @@ def casualty_table(ev: pd.DataFrame, horizon_min: float) -> pd.DataFrame:
     c = _casualties(ev, horizon_min)
     if c is None:
         return pd.DataFrame(columns=CASUALTY_COLUMNS)
-    return pd.DataFrame(c)
+    return own_frame(c)
 
 
 def _casualties(ev: pd.DataFrame, horizon_min: float) -> dict[str, np.ndarray] | None:

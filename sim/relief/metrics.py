@@ -35,6 +35,7 @@ from sim.core.eventlog import (
     group_sums,
     isnan,
     kind_table,
+    own_frame,
     series_sum,
 )
 from sim.relief.stock import LOCAL_LEVELS, person_equivalents
@@ -174,7 +175,7 @@ def _group_frame(ev: pd.DataFrame, target_h: float, horizon_min: float) -> pd.Da
     g = group_columns(ev, target_h, horizon_min)
     if g is None:
         return pd.DataFrame(columns=GROUP_COLUMNS)
-    return pd.DataFrame({c: g[c] for c in GROUP_COLUMNS})
+    return own_frame({c: g[c] for c in GROUP_COLUMNS})
 
 
 def group_columns(ev: pd.DataFrame, target_h: float, horizon_min: float) -> dict | None:
@@ -370,7 +371,7 @@ def delivery_towns(
     towns = _town_columns(ev, target_h, horizon_min, kg)
     if towns is None:
         return pd.DataFrame(columns=TOWN_COLUMNS)
-    return pd.DataFrame(towns)
+    return own_frame(towns)
 
 
 def _town_columns(
@@ -551,7 +552,7 @@ def _by(g: dict | None, key: str) -> pd.DataFrame:
 
 def _stockouts(ev: pd.DataFrame) -> pd.DataFrame:
     s = arrays_of(ev, "relief_stockout")
-    return pd.DataFrame({"depot": s.entity, "node": s.node, "item": s.info, "t_h": s.t / 60.0})
+    return own_frame({"depot": s.entity, "node": s.node, "item": s.info, "t_h": s.t / 60.0})
 
 
 def _calloffs(ev: pd.DataFrame) -> pd.DataFrame:
@@ -577,7 +578,7 @@ def _vehicles(ev: pd.DataFrame, horizon_min: float) -> pd.DataFrame:
         n_trips = np.array([trips[v] for v in ids], dtype=np.int64)
     else:
         n_trips = np.array([trips.get(v, 0.0) for v in ids], dtype=float)
-    return pd.DataFrame(
+    return own_frame(
         {
             "vehicle": veh.entity,
             "fleet": veh.ref,
