@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.eventlog import derived, event_kinds, rows_of
+from sim.core.eventlog import (
+    arrays_of,
+    arrays_of_kinds,
+    derived,
+    event_kinds,
+    group_min,
+    rows_of,
+    series_mean,
+    series_sum,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,19 +48,79 @@ COLUMNS = (
 
 
 def fire_table(events: pd.DataFrame, damaged_per_burned: float = 1.0) -> pd.DataFrame:
-    """One row per reported fire: report, first arrival, containment, out, areas, units.
+    """One row per reported fire: report, first arrival, containment, out, areas, units."""
+    import pandas as pd
 
-    Built once per log (the KPIs and fires.csv both read it)."""
-    return derived(
-        events, ("fire_table", damaged_per_burned), lambda: _fire_table(events, damaged_per_burned)
-    )
+    cols = _fire_columns(events, damaged_per_burned)
+    if cols is None:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS})  # a year without fire
+    return pd.DataFrame(cols)
 
 
-def _fire_table(events: pd.DataFrame, damaged_per_burned: float) -> pd.DataFrame:
+def _fire_columns(events: pd.DataFrame, damaged_per_burned: float) -> dict | None:
+    """The columns of :func:`fire_table` (None: no fire event in the log), made once per log:
+    the KPIs and fires.csv both read them. Fire ids are unique in each kind of row."""
+    key = ("fire_columns", damaged_per_burned)
+    return derived(events, key, lambda: _columns(events, damaged_per_burned))
+
+
+def _columns(events: pd.DataFrame, damaged_per_burned: float) -> dict | None:
     import pandas as pd
 
     if not any(kind.startswith("fire_") for kind in event_kinds(events)):
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in COLUMNS})  # a year without fire
+        return None
+    rep = arrays_of(events, "fire_report")
+    if not len(rep):
+        frame = _fire_table_pandas(events, damaged_per_burned)
+        return {c: frame[c] for c in frame.columns}
+    fires = rep.entity.tolist()
+    arr = arrays_of(events, "fire_arrive")
+    first = group_min(arr.ref, arr.t)
+    disp = arrays_of(events, "fire_dispatch")
+    teams = _counts(disp.ref[disp.info != "aviation"])
+    helicopters = _counts(disp.ref[disp.info == "aviation"])
+    cont = arrays_of(events, "fire_contained")
+    contained = dict(zip(cont.entity, cont.t.tolist(), strict=True))
+    by_ia = set(cont.entity[cont.ref == "ia"].tolist())
+    escaped = set(arrays_of(events, "fire_escaped").entity.tolist())
+    done = arrays_of(events, "fire_out")
+    out_at = dict(zip(done.entity, done.t.tolist(), strict=True))
+    area = dict(zip(done.entity, done.qty.tolist(), strict=True))
+    nan = float("nan")
+
+    def column(values: dict) -> np.ndarray:
+        return np.array([values.get(f, nan) for f in fires], dtype=float)
+
+    def text(a: np.ndarray, c: str) -> pd.Series:  # (of the log's dtype, as pandas kept it)
+        return pd.Series(a, dtype=events[c].dtype)
+
+    area_ha = column(area)
+    out_min = column(out_at)
+    return {
+        "fire": text(rep.entity, "entity"),
+        "zone": text(rep.node, "node"),
+        "danger": text(rep.info, "info"),
+        "report_min": rep.t.copy(),
+        "detection_min": rep.qty.copy(),
+        "first_arrival_min": column(first),
+        "teams_sent": np.array([teams.get(f, 0) for f in fires], dtype=np.int64),
+        "helicopters_sent": np.array([helicopters.get(f, 0) for f in fires], dtype=np.int64),
+        "contained_ia": np.array([f in by_ia for f in fires], dtype=bool),
+        "escaped": np.array([f in escaped for f in fires], dtype=bool),
+        "contained_min": column(contained),
+        "out_min": out_min,
+        "area_ha": area_ha,
+        "damaged_ha": area_ha * damaged_per_burned,
+        "time_to_out_h": (out_min - rep.t) / 60.0,
+    }
+
+
+def _fire_table_pandas(events: pd.DataFrame, damaged_per_burned: float) -> pd.DataFrame:
+    """:func:`fire_table` of a log with fire rows but no report (the model reports every
+    fire first): the pandas formulation, whose frame of no report takes its rows from the
+    first measure assigned to it, kept as it was."""
+    import pandas as pd
+
     rep = rows_of(events, "fire_report").set_index("entity")
     out = pd.DataFrame(
         {
@@ -81,15 +150,29 @@ def _fire_table(events: pd.DataFrame, damaged_per_burned: float) -> pd.DataFrame
     return out.rename_axis("fire").reset_index()
 
 
+def _counts(keys: np.ndarray) -> dict:
+    """Rows per key (NaN keys dropped): pandas' ``groupby(keys).size()``."""
+    out: dict = {}
+    for k in keys.tolist():
+        if k == k:
+            out[k] = out.get(k, 0) + 1
+    return out
+
+
 def teams_committed_max(events: pd.DataFrame) -> float:
     """Most forest teams committed at once (dispatched and not yet ready again)."""
-    ev = events[events.event.isin(["fire_dispatch", "fire_team_ready"])]
-    ev = ev[~ev.entity.str.startswith("heli_")]
-    if ev.empty:
+    ev = arrays_of_kinds(events, ("fire_dispatch", "fire_team_ready"))  # in log order
+    ground = np.array([not _starts(e, "heli_") for e in ev.entity], dtype=bool)
+    if not ground.any():
         return 0.0
-    step = np.where(ev.event.to_numpy() == "fire_dispatch", 1, -1)
-    order = np.lexsort((step, ev.t.to_numpy()))  # at equal times a team is freed first
+    step = np.where(ev.event[ground] == "fire_dispatch", 1, -1)
+    order = np.lexsort((step, ev.t[ground]))  # at equal times a team is freed first
     return float(np.cumsum(step[order]).max())
+
+
+def _starts(x, prefix: str) -> bool:
+    """``x`` is a text starting with ``prefix`` (pandas' ``str.startswith``, False for NaN)."""
+    return isinstance(x, str) and x.startswith(prefix)
 
 
 def fire_kpis(
@@ -107,12 +190,14 @@ def fire_kpis(
     the 受害率 and burned shares of the forest) are undefined (NaN), so the yearly targets
     read NOT MODELLED; the day's areas stay.
     """
-    t = fire_table(events, damaged_per_burned)
-    n = len(t)
+    t = _fire_columns(events, damaged_per_burned)
+    if t is None:
+        t = {c: np.empty(0) for c in COLUMNS}  # a year without fire
+    n = len(t["report_min"])
     nan = float("nan")
     out24 = float((t["time_to_out_h"] <= OUT_WITHIN_H).sum())
-    area = float(t["area_ha"].fillna(0.0).sum()) / years
-    damaged = float(t["damaged_ha"].fillna(0.0).sum()) / years
+    area = series_sum(t["area_ha"]) / years
+    damaged = series_sum(t["damaged_ha"]) / years
     forest = forest_area_ha
     out = {
         "fires": float(n),
@@ -122,9 +207,9 @@ def fire_kpis(
         "fires_contained_ia": float(t["contained_ia"].sum()),
         "fires_contained_ia_share": float(t["contained_ia"].sum()) / n if n else nan,
         "fires_escaped": float(t["escaped"].sum()),
-        "fires_not_out_at_end": float(t["out_min"].isna().sum()),
+        "fires_not_out_at_end": float(np.isnan(t["out_min"]).sum()),
         "fires_with_aviation": float((t["helicopters_sent"] > 0).sum()),
-        "fire_first_arrival_mean_min": float((t["first_arrival_min"] - t["report_min"]).mean())
+        "fire_first_arrival_mean_min": series_mean(t["first_arrival_min"] - t["report_min"])
         if n
         else nan,
         "fire_teams_committed_max": teams_committed_max(events),

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.core.eventlog import INCIDENT_WINDOW, derived, rows_of
+from sim.core.eventlog import (
+    INCIDENT_WINDOW,
+    arrays_of,
+    arrays_of_kinds,
+    derived,
+    series_mean,
+    series_sum,
+)
 from sim.core.events import Incident
 
 if TYPE_CHECKING:
@@ -66,47 +73,60 @@ DETAIL_COLUMNS = {
 def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     """One row per alarmed incident with response, access mode, teams and outcome.
 
-    One pass over the log's rows in plain Python: a replication has a few to a few thousand
-    incidents, where pandas' per-call overhead (a groupby, a merge) cost more than the work.
-    Rows are read in time order (the log's own order; a frame out of order is sorted, stably,
-    first): "first" and "last" are by time, ties in the order they were logged. An incident
-    alarmed twice keeps its first alarm; missing numbers and names (NaN) are skipped, as
-    pandas' aggregations skip them.
+    Plain Python over the log's rows of each kind it reads (a replication has a few to a
+    few thousand incidents, where pandas' per-call overhead, a groupby, a merge, cost more
+    than the work). Rows are read in time order (the log's own order; a frame out of order
+    is sorted, stably, first): "first" and "last" are by time, ties in the order they were
+    logged. An incident alarmed twice keeps its first alarm; missing numbers and names
+    (NaN) are skipped, as pandas' aggregations skip them.
     """
+    cols = incident_columns(events, rep)
+    if not cols["incident"]:
+        return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in DETAIL_COLUMNS.items()})
+    return pd.DataFrame(cols)
+
+
+def incident_columns(events: pd.DataFrame, rep: Replication) -> dict[str, list]:
+    """The columns of :func:`incident_detail` as lists (empty lists: no incident)."""
     net = rep.world.net
     meta = {e.id: (e.severity, e.window_min, e.t) for e in rep.timeline.of_type(Incident)}
-    alarm: dict[str, tuple] = {}  # incident -> (t, node, people, kind, hazard), log order
-    first: dict[str, tuple] = {}  # incident -> first arrival (t, team, tier)
-    departs: list[tuple] = []  # (t, team, incident, mode)
-    sent: dict[str, set] = {}  # incident -> teams dispatched
-    escalated: dict[str, float] = {}
-    resolved: dict[str, list[float]] = {}  # incident -> [last t, most people]
     if not events["t"].is_monotonic_increasing:  # (the log is; a caller's frame may not be)
         events = events.sort_values("t", kind="stable")
-    cols = ("t", "event", "entity", "node", "ref", "qty", "info")
-    for t, ev, ent, node, ref, qty, info in zip(*(events[c].to_numpy() for c in cols), strict=True):
-        if ev == "arrive":
-            if ref not in first:
-                first[ref] = (t, ent, info)
-        elif ev == "depart":
-            departs.append((t, ent, ref, info))
-        elif ev == "dispatch":
-            if ent == ent:  # (NaN: no team named)
-                sent.setdefault(ref, set()).add(ent)
-        elif ev == "incident":
-            alarm.setdefault(ent, (t, node, qty, info, ref))
-        elif ev == "resolved":
-            r = resolved.get(ent)
-            if r is None:
-                resolved[ent] = [t, qty if qty == qty else 0.0]
-            else:
-                r[0] = max(r[0], t)
-                if qty == qty:  # (NaN people: skipped, as pandas' max skips it)
-                    r[1] = max(r[1], qty)
-        elif ev == "escalate":
-            escalated[ent] = max(escalated.get(ent, qty), qty)
-        elif ev == INCIDENT_WINDOW:  # incidents published by modules (caught evacuees)
-            meta[ent] = (_severity(info), qty, t)
+    first: dict[str, tuple] = {}  # incident -> first arrival (t, team, tier)
+    r = arrays_of(events, "arrive")
+    for t, ent, ref, info in zip(r.t, r.entity, r.ref, r.info, strict=True):
+        if ref not in first:
+            first[ref] = (t, ent, info)
+    r = arrays_of(events, "depart")
+    departs = list(zip(r.t, r.entity, r.ref, r.info, strict=True))  # (t, team, incident, mode)
+    sent: dict[str, set] = {}  # incident -> teams dispatched
+    r = arrays_of(events, "dispatch")
+    for ent, ref in zip(r.entity, r.ref, strict=True):
+        if ent == ent:  # (NaN: no team named)
+            sent.setdefault(ref, set()).add(ent)
+    alarm: dict[str, tuple] = {}  # incident -> (t, node, people, kind, hazard), log order
+    r = arrays_of(events, "incident")
+    for t, ent, node, ref, qty, info in zip(
+        r.t, r.entity, r.node, r.ref, r.qty, r.info, strict=True
+    ):
+        alarm.setdefault(ent, (t, node, qty, info, ref))
+    resolved: dict[str, list[float]] = {}  # incident -> [last t, most people]
+    r = arrays_of(events, "resolved")
+    for t, ent, qty in zip(r.t, r.entity, r.qty, strict=True):
+        done = resolved.get(ent)
+        if done is None:
+            resolved[ent] = [t, qty if qty == qty else 0.0]
+        else:
+            done[0] = max(done[0], t)
+            if qty == qty:  # (NaN people: skipped, as pandas' max skips it)
+                done[1] = max(done[1], qty)
+    escalated: dict[str, float] = {}
+    r = arrays_of(events, "escalate")
+    for ent, qty in zip(r.entity, r.qty, strict=True):
+        escalated[ent] = max(escalated.get(ent, qty), qty)
+    r = arrays_of(events, INCIDENT_WINDOW)  # incidents published by modules (caught evacuees)
+    for t, ent, qty, info in zip(r.t, r.entity, r.qty, r.info, strict=True):
+        meta[ent] = (_severity(info), qty, t)
     # the mode of each first arrival: the last trip its team began towards the case by then
     mode: dict[str, str] = {}
     for t, team, ref, info in departs:
@@ -163,9 +183,7 @@ def incident_detail(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
         )
         for c, v in zip(cols_out.values(), row, strict=True):
             c.append(v)
-    if not alarm:
-        return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in DETAIL_COLUMNS.items()})
-    return pd.DataFrame(cols_out)
+    return cols_out
 
 
 def _severity(info) -> int:
@@ -174,10 +192,6 @@ def _severity(info) -> int:
         return int(float(info))
     except (TypeError, ValueError):
         return 0
-
-
-def _rt_stats(df: pd.DataFrame, standard_min: float) -> dict[str, float]:
-    return _rt_arrays(_arrays(df), standard_min)
 
 
 def _arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -207,8 +221,8 @@ def _rt_arrays(a: dict[str, np.ndarray], standard_min: float) -> dict[str, float
 def busy_minutes(events: pd.DataFrame, horizon_min: float) -> dict[str, tuple[int, float]]:
     """Per team: tasks and minutes busy (each ``dispatch`` to the next ``free``)."""
     state: dict[str, list] = {}  # team -> [tasks, busy, start]
-    cols = (events[c].to_numpy() for c in ("t", "event", "entity"))
-    for t, e, team in zip(*cols, strict=True):
+    rows = arrays_of_kinds(events, ("dispatch", "free"))  # in log order
+    for t, e, team in zip(rows.t, rows.event, rows.entity, strict=True):
         if e == "dispatch":
             s = state.setdefault(team, [0, 0.0, None])
             s[0] += 1
@@ -227,13 +241,18 @@ def busy_minutes(events: pd.DataFrame, horizon_min: float) -> dict[str, tuple[in
 
 def team_table(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
     """One row per team (local and mutual-aid): tasks, busy hours, utilisation."""
+    return pd.DataFrame(team_rows(events, rep))
+
+
+def team_rows(events: pd.DataFrame, rep: Replication) -> list[dict]:
+    """The rows of :func:`team_table` (one dict per team)."""
     net = rep.world.net
     horizon = rep.horizon_min
     busy = busy_minutes(events, horizon)
     act: dict[str, float] = {}
-    for e, team, t in zip(*(events[c].to_numpy() for c in ("event", "entity", "t")), strict=True):
-        if e == "aid_activated":
-            act[team] = min(act.get(team, t), t)
+    r = arrays_of(events, "aid_activated")
+    for team, t in zip(r.entity, r.t, strict=True):
+        act[team] = min(act.get(team, t), t)
     rows = []
     for kind in ("team", "aid_team"):
         for t in rep.world.assets.of_kind(kind):
@@ -258,7 +277,7 @@ def team_table(events: pd.DataFrame, rep: Replication) -> pd.DataFrame:
                     "utilisation": b / avail if avail > 0 else NAN,
                 }
             )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def group_table(inc: pd.DataFrame, by: str, standard_min: float) -> pd.DataFrame:
@@ -277,12 +296,18 @@ def group_table(inc: pd.DataFrame, by: str, standard_min: float) -> pd.DataFrame
 
 
 def _detail(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
-    """incident_detail, once per log (shared by the KPIs and the tables)."""
-    return derived(events, "rescue.incidents", lambda: incident_detail(events, rep))
+    """incident_detail, once per log (for the tables)."""
+    return derived(events, "rescue.incident_frame", lambda: incident_detail(events, rep))
 
 
-def _teams(rep: Replication, events: pd.DataFrame) -> pd.DataFrame:
-    return derived(events, "rescue.teams", lambda: team_table(events, rep))
+def _columns(rep: Replication, events: pd.DataFrame) -> dict[str, list]:
+    """incident_columns, once per log (shared by the KPIs and the tables)."""
+    return derived(events, "rescue.incident_columns", lambda: incident_columns(events, rep))
+
+
+def _teams(rep: Replication, events: pd.DataFrame) -> list[dict]:
+    """team_rows, once per log (shared by the KPIs and the tables)."""
+    return derived(events, "rescue.team_rows", lambda: team_rows(events, rep))
 
 
 # incidents.csv names its clock times with their unit (minutes from the scenario's start)
@@ -300,7 +325,7 @@ def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFr
     by_town = rep.world.net.with_names_zh(by_town, "town")
     return {
         "incidents": inc.rename(columns=INCIDENT_CSV_NAMES),
-        "rescue_teams": _teams(rep, events),
+        "rescue_teams": pd.DataFrame(_teams(rep, events)),
         "rescue_by_town": by_town,
         "rescue_by_tier": group_table(inc, "first_tier", std),
     }
@@ -308,47 +333,76 @@ def rescue_tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFr
 
 def rescue_kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     """Rescue KPIs of one replication (one row of kpis.csv)."""
-    inc = _detail(rep, events)
+    cols = _columns(rep, events)
+    inc = {c: np.array(cols[c], dtype=d) for c, d in _KPI_COLUMNS.items()}
     std = rep.cfg.layout.rescue.response_standard_min
-    out = _rt_stats(inc, std)
-    out["people_reached_in_window"] = float(inc.loc[inc["reached_in_window"], "people"].sum())
-    out["people_in_progress"] = float(inc.loc[inc["status"] == "in_progress", "people"].sum())
-    late = inc["status"] == "recovered_late"
-    out["people_recovered_late"] = float(inc.loc[late, "people"].sum())
-    out["people_not_reached"] = float(inc.loc[inc["status"] == "not_reached", "people"].sum())
+    out = _rt_arrays(inc, std)
+    people, status, reached = inc["people"], inc["status"], inc["reached_in_window"]
+    out["people_reached_in_window"] = series_sum(people[reached])
+    out["people_in_progress"] = series_sum(people[status == "in_progress"])
+    out["people_recovered_late"] = series_sum(people[status == "recovered_late"])
+    out["people_not_reached"] = series_sum(people[status == "not_reached"])
     # ASSUMPTION (docs/rescue_model.md): people of an incident whose survival window ended
     # before any team was there are counted as deaths
-    expired = inc["occurred"].fillna(inc["alarm"]) + inc["window_min"] <= rep.horizon_min
-    out["deaths"] = float(inc.loc[expired & ~inc["reached_in_window"], "people"].sum())
-    mode = inc["first_mode"].replace({"walk": "foot"})
+    occurred = np.where(np.isnan(inc["occurred"]), inc["alarm"], inc["occurred"])
+    expired = occurred + inc["window_min"] <= rep.horizon_min
+    out["deaths"] = series_sum(people[expired & ~reached])
+    mode = np.array(["foot" if m == "walk" else m for m in cols["first_mode"]], dtype=object)
     for m in ("road", "foot", "water", "air", "on_site"):
-        out[f"people_rescued_by_{m}"] = float(inc.loc[mode == m, "rescued"].sum())
+        out[f"people_rescued_by_{m}"] = series_sum(inc["rescued"][mode == m])
     teams = _teams(rep, events)
-    local = teams[~teams["regional"]] if len(teams) else teams
+    local = [t for t in teams if not t["regional"]]
     out["team_utilisation"] = (
-        float(local["busy_h"].sum() / local["available_h"].sum()) if len(local) else NAN
+        float(
+            np.float64(series_sum([t["busy_h"] for t in local]))
+            / series_sum([t["available_h"] for t in local])
+        )
+        if local
+        else NAN
     )
-    out["incidents_escalated"] = float(inc["escalated_to"].notna().sum())
+    out["incidents_escalated"] = float((~np.isnan(inc["escalated_to"])).sum())
     out["incidents_multi_team"] = float((inc["teams_sent"] > 1).sum())
-    out["teams_relieved"] = float(len(rows_of(events, "relieved")))
-    dep = rows_of(events, "depart")
+    out["teams_relieved"] = float(len(arrays_of(events, "relieved")))
+    dep = arrays_of(events, "depart")
     for mode in ("foot", "water", "air"):
-        out[f"trips_{mode}"] = float((dep["info"] == mode).sum())
-    out["reroutes"] = float(len(rows_of(events, "reroute")))
-    req = rows_of(events, "aid_request")
+        out[f"trips_{mode}"] = float((dep.info == mode).sum())
+    out["reroutes"] = float(len(arrays_of(events, "reroute")))
+    req = arrays_of(events, "aid_request")
     out["aid_requests"] = float(len(req))
-    out["first_aid_request_h"] = float(req["t"].min() / 60.0) if len(req) else NAN
-    out["aid_teams_activated"] = float(len(rows_of(events, "aid_activated")))
-    regional = set(teams.loc[teams["regional"], "team"]) if len(teams) else set()
-    disp = rows_of(events, "dispatch")
-    out["aid_dispatches"] = float(disp["entity"].isin(regional).sum())
-    reached = inc[inc["first_team"].notna()]
+    out["first_aid_request_h"] = _min(req.t) / 60.0 if len(req) else NAN
+    out["aid_teams_activated"] = float(len(arrays_of(events, "aid_activated")))
+    regional = {t["team"] for t in teams if t["regional"]}
+    disp = arrays_of(events, "dispatch")
+    out["aid_dispatches"] = float(sum(e in regional for e in disp.entity))
+    first_team = [f for f in cols["first_team"] if f == f]  # (NaN: not reached)
     out["share_first_on_scene_aid"] = (
-        float(reached["first_team"].isin(regional).mean()) if len(reached) else NAN
+        sum(f in regional for f in first_team) / len(first_team) if first_team else NAN
     )
-    rep_req = rows_of(events, "repair_request")
-    repaired = rows_of(events, "repaired")
+    rep_req = arrays_of(events, "repair_request")
+    repaired = arrays_of(events, "repaired")
     out["roads_to_repair"] = float(len(rep_req))
     out["roads_repaired"] = float(len(repaired))
-    out["repair_wait_mean_h"] = float(repaired["qty"].mean() / 60.0) if len(repaired) else NAN
+    out["repair_wait_mean_h"] = series_mean(repaired.qty) / 60.0 if len(repaired) else NAN
     return out
+
+
+# The incident columns the KPIs read, and their dtypes (those of incidents.csv).
+_KPI_COLUMNS = {
+    "alarm": float,
+    "people": float,
+    "window_min": float,
+    "occurred": float,
+    "first_arrival": float,
+    "teams_sent": np.int64,
+    "escalated_to": float,
+    "rescued": float,
+    "response_min": float,
+    "reached_in_window": bool,
+    "status": object,
+}
+
+
+def _min(values: np.ndarray) -> float:
+    """The smallest number (NaN skipped; NaN if none), as pandas' ``Series.min()``."""
+    numbers = values[~np.isnan(values)]
+    return float(numbers.min()) if numbers.size else NAN

@@ -50,7 +50,7 @@ from tqdm import tqdm
 
 from sim.config import Config
 from sim.core.errors import UserError
-from sim.core.eventlog import rows_of
+from sim.core.eventlog import kind_table
 from sim.core.network import RoadNetwork
 from sim.modules import RESPONSE_MODULES
 from sim.run.metrics import replication_kpis
@@ -77,15 +77,24 @@ def run_one(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:
     r = run_replication(cfg, net, rep)
     ev = r.events()
     kpis = replication_kpis(r)
-    closures = rows_of(ev, "road_close")[["t", "entity", "node", "ref"]]
-    closures = closures.rename(columns={"t": "t_min"})  # minutes from the scenario's start
-    tables = {"road_closures": closures.assign(rep=rep)[["rep", *closures.columns]]}
+    # (minutes from the scenario's start)
+    closures = kind_table(ev, "road_close", {"t_min": "t", "entity": "entity", "node": "node",
+                                             "ref": "ref"})  # fmt: skip
+    tables = {"road_closures": with_rep(closures, rep)}
     for module in RESPONSE_MODULES:
         for name, table in module.tables(r, ev).items():
-            tables[name] = table.assign(rep=rep)[["rep", *table.columns]]
+            tables[name] = with_rep(table, rep)
     # (kept as plain strings: the categorical event column is for the metrics' filters)
     keep = ev.assign(rep=rep, event=ev["event"].astype(str)) if cfg.experiment.save_events else None
     return RepResult(rep, kpis, tables, keep, len(ev))
+
+
+def with_rep(table: pd.DataFrame, rep: int) -> pd.DataFrame:
+    """``table`` with a first column ``rep`` (the replication of every row; the table
+    itself is not changed)."""
+    out = table.copy(deep=False)
+    out.insert(0, "rep", rep)
+    return out
 
 
 def run_one_safe(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:

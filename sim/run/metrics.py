@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from sim.core.eventlog import alarms, rows_of
+from sim.core.eventlog import alarms, arrays_of, arrays_of_kinds, rows_of
 from sim.core.events import SEVERE_CONVECTION
 from sim.core.kpi import INPUT, KpiSpec
 from sim.modules import RESPONSE_MODULES
@@ -36,9 +37,9 @@ def incident_table(events: pd.DataFrame) -> pd.DataFrame:
 
 def isolation_hours(events: pd.DataFrame, horizon_min: float) -> tuple[float, int, int]:
     """Total town-hours isolated, towns ever isolated, most towns isolated at once."""
-    iso = events[events.event.isin(["isolated", "reconnected"])]
+    iso = arrays_of_kinds(events, ("isolated", "reconnected"))  # in log order
     total, ever, worst, current = 0.0, set(), 0, {}
-    for t, ev, town in zip(iso.t, iso.event, iso.entity, strict=True):
+    for t, ev, town in zip(iso.t.tolist(), iso.event, iso.entity, strict=True):
         if ev == "isolated":
             current[town] = t
             ever.add(town)
@@ -81,10 +82,12 @@ def replication_kpis(rep: Replication) -> dict[str, float]:
     """All KPIs of one replication (one row of kpis.csv): common ones, then each module's."""
     ev = rep.events()
     iso_h, iso_ever, iso_max = isolation_hours(ev, rep.horizon_min)
-    warn = ev[(ev.event == "warning") & (ev.ref == SEVERE_CONVECTION)]
+    warnings = arrays_of(ev, "warning")
+    lead = warnings.qty[warnings.ref == SEVERE_CONVECTION]
+    lead = lead[~np.isnan(lead)]  # (pandas' min skips a missing lead)
     out = {
-        "warning_lead_min": float(warn.qty.min()) if len(warn) else float("nan"),
-        "roads_closed": float(len(rows_of(ev, "road_close"))),
+        "warning_lead_min": float(lead.min()) if len(lead) else float("nan"),
+        "roads_closed": float(len(arrays_of(ev, "road_close"))),
         "towns_isolated_ever": float(iso_ever),
         "towns_isolated_max": float(iso_max),
         "town_isolation_hours": iso_h,
