@@ -432,11 +432,9 @@ def _post(app, path: str, session: str) -> tuple[int, dict]:
     return status, __import__("json").loads(body)
 
 
-def _request(
-    app, method: str, path: str, session: str | None, body: bytes = b"", form: bool = False
-) -> tuple[int, bytes]:
-    """``method path`` to the console's ASGI app as ``session`` (None: no cookie): status and
-    body (an in-process request: the console's tests need no HTTP client)."""
+def _asgi(app, method: str, path: str, headers: list, body: bytes = b"", tls: bool = False):
+    """The messages the console's ASGI app sends for one in-process request (the console's
+    tests need no HTTP client)."""
     import asyncio
 
     sent: list[dict] = []
@@ -452,22 +450,27 @@ def _request(
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": method,
-        "scheme": "http",
+        "scheme": "https" if tls else "http",
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"testserver")]
-        + ([(b"cookie", f"drill_session={session}".encode())] if session else [])
-        + (
-            [(b"content-type", b"application/x-www-form-urlencoded")]
-            if form
-            else [(b"content-type", b"application/json")]
-        ),
+        "headers": [(b"host", b"testserver"), *headers],
         "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
+        "server": ("testserver", 443 if tls else 80),
     }
     asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def _request(
+    app, method: str, path: str, session: str | None, body: bytes = b"", form: bool = False
+) -> tuple[int, bytes]:
+    """``method path`` to the console's ASGI app as ``session`` (None: no cookie): status and
+    body."""
+    kind = b"application/x-www-form-urlencoded" if form else b"application/json"
+    headers = [(b"cookie", f"drill_session={session}".encode())] if session else []
+    sent = _asgi(app, method, path, [*headers, (b"content-type", kind)], body)
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
@@ -1548,35 +1551,8 @@ def test_the_console_needs_tls_or_insecure_lan_beyond_loopback_and_marks_its_coo
     code = console.store.ensure_codes()["controller"]
 
     def cookie(app) -> str:
-        import asyncio
-
-        sent: list[dict] = []
-        body = f"code={code}".encode()
-
-        async def receive() -> dict:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "https",
-            "path": "/login",
-            "raw_path": b"/login",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [
-                (b"host", b"testserver"),
-                (b"content-type", b"application/x-www-form-urlencoded"),
-            ],
-            "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 443),
-        }
-        asyncio.run(app(scope, receive, send))
+        form = (b"content-type", b"application/x-www-form-urlencoded")
+        sent = _asgi(app, "POST", "/login", [form], f"code={code}".encode(), tls=True)
         start = next(m for m in sent if m["type"] == "http.response.start")
         assert start["status"] == 303
         return next(v.decode() for k, v in start["headers"] if k == b"set-cookie")
