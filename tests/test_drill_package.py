@@ -1271,3 +1271,21 @@ def test_the_designer_cannot_tell_the_hazard_from_how_long_the_draw_took(tmp_pat
     assert "held until 12 s after the start" in r.stdout
     assert not re.search(r"\d+(\.\d+)? ?s\b(?! after the start)", r.stdout + r.stderr), r.stdout
     assert compose_config(BASE[:-1]).experiment.drill.hold_s == 60.0  # (the shipped default)
+
+
+def test_the_tier_column_names_the_tier_in_words_not_its_layout_code(pkg_a, pkg_fengdu):
+    """Reviewer (left over from the names fix): the MSEL, the evaluator sheet and the
+    review showed a tier as its config code (fire_rescue)."""
+    from sim.drill.names import TIER_LABELS, tier_text
+    from sim.drill.sheets import evaluator_html, msel_html
+
+    assert tier_text("fire_rescue") == "消防救援站 fire-rescue station"
+    assert tier_text("unknown_tier") == "unknown_tier"
+    for pkg in (pkg_a, pkg_fengdu):
+        # the layout's tier codes ("district EOC" and the like are words already)
+        tiers = {a["who"] for i in pkg["msel"] for a in i["expected"]} & set(TIER_LABELS)
+        assert tiers
+        page, sheet = msel_html(pkg), evaluator_html(pkg)
+        for t in tiers:
+            assert f"<i>{tier_text(t)} " in page and not re.search(rf"<i>{t} (?!EOC)", page), t
+            assert f"<td>{tier_text(t)}</td>" in sheet and f"<td>{t}</td>" not in sheet, t

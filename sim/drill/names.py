@@ -30,6 +30,18 @@ TIER_LABELS: dict[str, tuple[str, str]] = {
     "repair": ("道路抢通队", "road-repair crew"),
 }
 FOREST_TIER_LABELS = {"professional": ("森林消防专业队", "professional forest-fire team")}
+
+
+def tier_text(tier: str) -> str:
+    """A responder tier as the MSEL, the evaluator sheet and the review show it: its
+    Chinese and English label (``消防救援站 fire-rescue station``), not the layout's code
+    (``fire_rescue``); a tier with no label is shown as it is."""
+    if tier not in TIER_LABELS:
+        return tier
+    zh, en = TIER_LABELS[tier]
+    return f"{zh} {en}"
+
+
 DEPOT_LEVELS: dict[str, tuple[str, str]] = {
     "district": ("区县级应急物资库", "district relief depot"),
     "town": ("街镇物资储备点", "town/street storage point"),

@@ -38,7 +38,7 @@ from sim.drill.console.clock import (
 )
 from sim.drill.measures import percentile_of
 from sim.drill.msel import DrillClock, district_word
-from sim.drill.names import TIER_LABELS
+from sim.drill.names import TIER_LABELS, tier_text
 from sim.drill.package import benchmark_text, check_records_package
 from sim.drill.sheets import _sheet, bi, esc, header, page, save_workbook
 from sim.run.outputs import atomic_write_text, one_line_os_errors, safe_mkdir
@@ -462,7 +462,8 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
         out.append(
             {
                 "zh": f"承担层级：{TIER_LABELS.get(row['who'], (row['who'], ''))[0]}（{row['plan_source'] or '预案未列明'}）",
-                "en": f"tier in charge: {row['who']} ({row['plan_source'] or 'not in the plan'})",
+                "en": f"tier in charge: {TIER_LABELS.get(row['who'], ('', row['who']))[1]}"
+                f" ({row['plan_source'] or 'not in the plan'})",
             }
         )
     here = injects[row["seq"]]
@@ -514,7 +515,10 @@ def recommendation(row: dict, pkg: dict) -> dict:
     who_zh = TIER_LABELS.get(row["who"], (row["who"], ""))[0] if row["who"] else "相关"
     return {
         "zh": zh.format(who=who_zh, src=src or NO_PLAN_LINE[0]),
-        "en": en.format(who=row["who"] or "the", src=src or NO_PLAN_LINE[1]),
+        "en": en.format(
+            who=TIER_LABELS.get(row["who"], ("", row["who"]))[1] or "the",
+            src=src or NO_PLAN_LINE[1],
+        ),
     }
 
 
@@ -724,7 +728,7 @@ def review_xlsx(
             [
                 r["id"],
                 f"{r['action']['zh']}\n{r['action']['en']}",
-                r["who"],
+                tier_text(r["who"]),
                 r["plan_source"],
                 r["released_min"],
                 r["observed"],

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sim.drill.msel import blank_times
+from sim.drill.names import tier_text
 from sim.run.outputs import atomic_write, safe_mkdir
 
 CSS = """
@@ -69,7 +70,8 @@ def msel_html(pkg: dict) -> str:
     for inj in pkg["msel"]:
         acts = "".join(
             f"<p><b>{esc(inj['seq'])}{esc(a['id'])}</b> {bi(a)}"
-            f"<br><i>{esc(a['who'])} {esc(a['plan_source'])}</i><br>{bi(a['benchmark_text'])}</p>"
+            f"<br><i>{esc(tier_text(a['who']))} {esc(a['plan_source'])}</i><br>"
+            f"{bi(a['benchmark_text'])}</p>"
             for a in inj["expected"]
         )
         cont = "".join(
@@ -135,6 +137,8 @@ def _cell(row: dict, key: str, lang: str = "both") -> str:
         return f"{row['action']['zh']}\n{row['action']['en']}"
     if key == "benchmark":
         return f"{row['benchmark_text']['zh']}\n{row['benchmark_text']['en']}"
+    if key == "who":
+        return tier_text(str(row.get("who") or ""))
     return "" if row.get(key) is None else str(row.get(key))
 
 
