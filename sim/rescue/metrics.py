@@ -282,7 +282,7 @@ def team_rows(events: pd.DataFrame, rep: Replication) -> list[dict]:
 
 def group_table(inc: pd.DataFrame, by: str, standard_min: float) -> pd.DataFrame:
     """Response measures per value of column ``by`` (town or first tier), sorted by value."""
-    keys = inc[by].fillna("(not reached)").to_numpy()
+    keys = inc[by].astype(object).fillna("(not reached)").to_numpy()  # (all NaN: float)
     a = _arrays(inc)
     groups: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
