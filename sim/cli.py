@@ -883,7 +883,7 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
     if cfg.get("search") is not None:
         named = {n: shlex.split(str(v)) for n, v in (cfg.search.baselines or {}).items()}
         for n, extra in named.items():
-            _refuse_hydra_settings(f"search.baselines.{n}", extra)
+            _check_alternative(f"search.baselines.{n}", extra)
         return [(n, _with(base, extra)) for n, extra in named.items()]
     out = [(str(n), _with(base, [f"layout={n}"])) for n in cfg.compare.layouts]
     if not out:
@@ -893,7 +893,7 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
             extra = shlex.split(str(text))
         except ValueError as exc:
             raise UserError(f"compare.variants.{name}: {exc}") from None
-        _refuse_hydra_settings(f"compare.variants.{name}", extra)
+        _check_alternative(f"compare.variants.{name}", extra)
         out.append((str(name), _with(base, extra)))
     return out
 
@@ -903,7 +903,7 @@ def alternative_overrides(cfg: DictConfig, overrides: list[str]) -> list[tuple[s
 RUN_SETTINGS = ("hydra", "compare", "search", "robustness")
 
 
-def _refuse_hydra_settings(where: str, extra: list[str]) -> None:
+def _check_alternative(where: str, extra: list[str]) -> None:
     """Refuse an alternative that could only compare as a copy of the baseline: no
     override, a word that is no override, a key set twice, or a setting of the whole run
     (``hydra.*`` and the modes' own sections)."""
