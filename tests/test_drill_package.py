@@ -1091,6 +1091,12 @@ def test_every_district_level_word_of_a_countys_drill_says_county(pkg_fengdu):
     for phrase in ("区水利局（水文站）", "区规划自然资源局（群测群防员）", "区森林防灭火指挥部"):
         assert "区" not in local_words({"zh": phrase}, "县")["zh"], phrase
     assert local_words({"zh": "区县级应急物资库"}, "县")["zh"] == "县级应急物资库"
+    # and its English texts say county, not district (a whole word: subdistrict stays)
+    en = local_words({"en": "District EOC; the district team; Sanhe Subdistrict"}, "县")["en"]
+    assert en == "County EOC; the county team; Sanhe Subdistrict"
+    for key, text in (kt for part in ("msel", "player_cards") for kt in _texts(pkg_fengdu[part])):
+        if key == "en":
+            assert not re.search(r"\bdistrict\b", text, re.I), text
 
 
 def _t_plus_minutes(text: str) -> int:

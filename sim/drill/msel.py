@@ -213,20 +213,30 @@ def local_phrase(phrase: str, word: str) -> str:
     return phrase.replace("区", word, 1)
 
 
-def local_words(obj, word: str, zh: bool = False):
+# The English word of a district's own kind (district_word): "district" in a county's
+# English texts becomes "county" (a whole word: "subdistrict" stays).
+ENGLISH_WORDS = {"县": "county", "市": "city"}
+_DISTRICT_EN = re.compile(r"\b([Dd])istrict\b")
+
+
+def local_words(obj, word: str, lang: str = ""):
     """``obj`` (an inject's texts, nested) with the district's own word in the phrases of
     :data:`DISTRICT_PHRASES` in its Chinese texts (``zh`` keys): a county's cards say 全县,
-    县气象台, 县水利局, 县防汛抗旱指挥部, 县应急管理局物资科 ... (Fengdu's said 全区 ...).
-    Unchanged for a 区."""
+    县气象台, 县水利局, 县防汛抗旱指挥部, 县应急管理局物资科 ... (Fengdu's said 全区 ...);
+    and in its English texts (``en`` keys) "county" (or "city") for "district". Unchanged
+    for a 区."""
     if word == "区":
         return obj
     if isinstance(obj, dict):
-        return {k: local_words(v, word, k == "zh") for k, v in obj.items()}
+        return {k: local_words(v, word, k if k in ("zh", "en") else "") for k, v in obj.items()}
     if isinstance(obj, list):
         return [local_words(v, word) for v in obj]
-    if zh and isinstance(obj, str):
+    if lang == "zh" and isinstance(obj, str):
         for phrase in DISTRICT_PHRASES:
             obj = obj.replace(phrase, local_phrase(phrase, word))
+    elif lang == "en" and isinstance(obj, str) and word in ENGLISH_WORDS:
+        en = ENGLISH_WORDS[word]
+        obj = _DISTRICT_EN.sub(lambda m: en.capitalize() if m.group(1) == "D" else en, obj)
     return obj
 
 
