@@ -243,6 +243,17 @@ def _group_columns(ev: pd.DataFrame, target_h: float, horizon_min: float) -> dic
     return cols
 
 
+def people_left(ev: pd.DataFrame) -> dict:
+    """Per group, the people who left its shelter (``relief_left``, met or not), summed as
+    pandas sums them; made once per log (the KPIs and the town table both read it)."""
+
+    def make() -> dict:
+        left = arrays_of(ev, "relief_left")
+        return group_sums(left.entity, left.qty)
+
+    return derived(ev, "relief.people_left", make)
+
+
 def _number(x) -> float:
     """``x``, or 0.0 where it is missing (None or NaN): pandas' ``map(...).fillna(0.0)``."""
     return 0.0 if x is None or x != x else x
@@ -294,8 +305,7 @@ def relief_kpis(cfg: Config, ev: pd.DataFrame, horizon_min: float) -> dict[str, 
         h = g["hours_to_met"][m]
         out["needs_met_mean_h"] = float(np.average(h, weights=w)) if w.sum() > 0 else float("nan")
         out["needs_met_p90_h"] = _weighted_quantile(h, w, 0.9)
-        left = arrays_of(ev, "relief_left")
-        gone = group_sums(left.entity, left.qty)
+        gone = people_left(ev)
         unmet = np.isnan(g["met_h"])
         still = [_number(gone.get(i)) for i in g["group"][unmet]]
         out["people_needs_unmet_end"] = series_sum(people[unmet] - np.array(still, dtype=float))
@@ -386,8 +396,7 @@ def _town_columns(
 def _towns(ev: pd.DataFrame, g: dict | None, kg: dict[str, float]) -> dict | None:
     if g is None:
         return None
-    left = arrays_of(ev, "relief_left")
-    gone = group_sums(left.entity, left.qty)
+    gone = people_left(ev)
     still = g["people"] - np.array([_number(gone.get(i)) for i in g["group"]], dtype=float)
     ok, jp = _judged(g)
     by_node = g["node"]

@@ -78,8 +78,8 @@ def run_one(cfg: Config, net: RoadNetwork, rep: int) -> RepResult:
     ev = r.events()
     kpis = replication_kpis(r)
     # (minutes from the scenario's start)
-    closures = kind_table(ev, "road_close", {"t_min": "t", "entity": "entity", "node": "node",
-                                             "ref": "ref"})  # fmt: skip
+    columns = {"t_min": "t", "entity": "entity", "node": "node", "ref": "ref"}
+    closures = kind_table(ev, "road_close", columns)
     tables = {"road_closures": with_rep(closures, rep)}
     for module in RESPONSE_MODULES:
         for name, table in module.tables(r, ev).items():
