@@ -21,10 +21,11 @@ use it, so one metric has one number everywhere.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+from sim.run.bootstrap import bootstrap_interval
 
 LEVEL = 0.95
 RESAMPLES = 4999
@@ -93,22 +94,11 @@ def _t_quantile(df: int, level: float) -> float:
 
 def _bootstrap(data: tuple[np.ndarray, ...], statistic, level: float) -> tuple[float, float]:
     """BCa bootstrap over replications (percentile where BCa is undefined)."""
-    from scipy import stats
-
     for method in ("BCa", "percentile"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # degenerate resamples: handled by the NaN check
-            res = stats.bootstrap(
-                data,
-                statistic,
-                paired=len(data) > 1,
-                vectorized=True,
-                confidence_level=level,
-                n_resamples=RESAMPLES,
-                method=method,
-                random_state=np.random.default_rng(_SEED),
+        with np.errstate(all="ignore"):  # degenerate resamples: handled by the NaN check
+            lo, hi = bootstrap_interval(
+                data, statistic, level, RESAMPLES, np.random.default_rng(_SEED), method
             )
-        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
         if math.isfinite(lo) and math.isfinite(hi):
             return lo, hi
     return math.nan, math.nan
