@@ -16,6 +16,13 @@ from sim.core.errors import NetworkError  # noqa: E402
 from sim.core.network import RoadNetwork  # noqa: E402
 from sim.core.places import SETTLEMENT_KINDS  # noqa: E402
 
+# Figures are laid out at the resolution they are saved at: matplotlib caches each label's
+# text layout per resolution, so ``tight_layout`` (at the figure's dpi) and ``savefig`` (at
+# the file's) then lay out every label once instead of twice (FreeType's glyph layout in the
+# CJK font is most of a figure's CPU; ``benchmarks/bench_startup.py``).
+FIGURE_DPI = 110
+plt.rcParams["figure.dpi"] = FIGURE_DPI
+
 # How each settlement kind (core/places.py) is drawn on maps: (marker, colour, area, legend).
 # Streets (街道) are the urban sub-districts, towns (镇) and townships (乡) the rural ones.
 SETTLEMENT_STYLE = {
@@ -323,7 +330,7 @@ def save_figure(fig, path, about: str, **kwargs) -> None:
     its ``Description`` text chunk: the report prints it as the caption."""
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-    kwargs.setdefault("dpi", 110)
+    kwargs.setdefault("dpi", FIGURE_DPI)
     if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
         # left by ``tight_layout``, which has placed the axes; it does nothing more, but its
         # presence makes ``savefig`` walk every artist once more before drawing

@@ -23,6 +23,7 @@ import pandas as pd  # noqa: E402
 
 from sim.config import Config  # noqa: E402
 from sim.core.plotting import (  # noqa: E402
+    FIGURE_DPI,
     draw_roads,
     draw_settlements,
     frame_on_district,
@@ -278,7 +279,7 @@ def compare_districts(run_dirs: list[Path], path: Path) -> None:
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title("Response time by district")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=FIGURE_DPI)
     plt.close(fig)
 
 
