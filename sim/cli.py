@@ -78,9 +78,13 @@ MAX_PREFLIGHT_COMBOS = 64
 
 
 def _register_schema() -> None:
+    """What Hydra needs before it composes: the typed schema, and YAML parsed by libyaml."""
     from hydra.core.config_store import ConfigStore
 
+    from sim.config.yamlfiles import use_libyaml_for_omegaconf
+
     ConfigStore.instance().store(name="schema", node=Config)
+    use_libyaml_for_omegaconf()
 
 
 def compose_config(overrides: list[str] | None = None) -> DictConfig:

@@ -13,6 +13,11 @@ the file. :func:`check_config_dir` looks at every ``*.yaml`` file of a folder fi
 
 Files are only *composed* here (the node graph: an alias is one shared node, so a bomb costs
 nothing); nothing is constructed.
+
+:func:`use_libyaml_for_omegaconf` makes OmegaConf (and so Hydra) parse YAML with libyaml's C
+parser, with OmegaConf's own resolvers, constructors and duplicate-key check: the same
+configs (``tests/test_yamlfiles.py`` loads every shipped file both ways), some 8x faster, a
+tenth of a second of every compose.
 """
 
 from __future__ import annotations
@@ -31,6 +36,51 @@ MAX_FILES = 2_000  # a config folder with more YAML files than this is not a con
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KEY = re.compile(r"^([ \t]*)(?:-\s+)?([^\s#:'\"][^:#]*?|'[^']*'|\"[^\"]*\")\s*:(\s|$)")
 _PACKAGE = re.compile(r"#\s*@package\s+(\S+)")
+
+
+def _libyaml_loader(python_loader: type) -> type:
+    """``python_loader`` (OmegaConf's, on PyYAML's pure-Python ``SafeLoader``) on libyaml's
+    C parser: the same implicit resolvers and constructors, the same duplicate-key error."""
+
+    class OmegaConfCLoader(yaml.CSafeLoader):
+        def construct_mapping(self, node: yaml.Node, deep: bool = False):
+            keys = set()  # OmegaConf's check: a key given twice in one mapping is an error
+            for key_node, _ in node.value:
+                if key_node.tag != yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG:
+                    continue
+                if key_node.value in keys:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found duplicate key {key_node.value}",
+                        key_node.start_mark,
+                    )
+                keys.add(key_node.value)
+            return super().construct_mapping(node, deep=deep)
+
+    OmegaConfCLoader.yaml_implicit_resolvers = {
+        k: list(v) for k, v in python_loader.yaml_implicit_resolvers.items()
+    }
+    OmegaConfCLoader.yaml_constructors = dict(python_loader.yaml_constructors)
+    return OmegaConfCLoader
+
+
+def use_libyaml_for_omegaconf() -> bool:
+    """Have ``OmegaConf.load``/``create`` (what Hydra's compose calls) parse YAML with the C
+    parser (see the module docstring); False, and nothing changed, without libyaml."""
+    from omegaconf import _utils
+
+    if not hasattr(yaml, "CSafeLoader"):
+        return False
+    original = getattr(_utils.get_yaml_loader, "python_loader", _utils.get_yaml_loader)
+    loader = _libyaml_loader(original())  # (OmegaConf builds its class anew on every call)
+
+    def get_yaml_loader() -> type:
+        return loader
+
+    get_yaml_loader.python_loader = original  # type: ignore[attr-defined]
+    _utils.get_yaml_loader = get_yaml_loader
+    return True
 
 
 def check_config_dir(folder: Path) -> dict[Path, str]:
