@@ -345,13 +345,16 @@ def load_reference(svc, s: Shelter, d: int, v, allow: np.ndarray) -> tuple[np.nd
     for the orders with something both uncovered and available)."""
     import math
 
+    def weigh(x, per_unit):  # the service's _dot: sum(x * per_unit), correctly rounded
+        return math.fsum((x * per_unit).tolist())
+
     avail = np.minimum(svc.ledger.available()[d], allow)
     cap_kg, cap_m3 = v.capacity_kg, v.capacity_m3
     load = np.zeros(len(svc.items))
     completes = False
     for o, rest in zip(s.orders, uncovered_reference(s), strict=True):
         x = np.minimum(rest, avail)
-        kg, m3 = float(x @ svc.unit_kg), float(x @ svc.unit_m3)
+        kg, m3 = weigh(x, svc.unit_kg), weigh(x, svc.unit_m3)
         if kg <= EPS and m3 <= EPS:
             continue
         f = min(1.0, cap_kg / kg if kg > 0 else math.inf, cap_m3 / m3 if m3 > 0 else math.inf)
@@ -360,8 +363,8 @@ def load_reference(svc, s: Shelter, d: int, v, allow: np.ndarray) -> tuple[np.nd
             completes = True
         load += x
         avail -= x
-        cap_kg -= float(x @ svc.unit_kg)
-        cap_m3 -= float(x @ svc.unit_m3)
+        cap_kg -= weigh(x, svc.unit_kg)
+        cap_m3 -= weigh(x, svc.unit_m3)
         if f < 1.0:
             break
     return load, completes

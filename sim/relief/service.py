@@ -45,6 +45,15 @@ from sim.relief.demand import Group, Order, Shelter
 from sim.relief.stock import EPS, Depot, StockLedger
 from sim.relief.trucks import Vehicle, VehicleIndex, build_vehicles, direct_minutes, town_of
 
+
+def _dot(x: np.ndarray, per_unit: np.ndarray) -> float:
+    """``sum(x * per_unit)`` (kilograms or cubic metres of a load), correctly rounded by
+    ``math.fsum``: the same float on every machine. ``x @ per_unit`` is BLAS's ``ddot``,
+    whose order of summation, and so its last bit, depends on the CPU kernel OpenBLAS
+    picks: AVX-512 and AVX2 machines wrote different relief logs for one seed."""
+    return math.fsum((x * per_unit).tolist())
+
+
 if TYPE_CHECKING:
     from sim.core.network import RoadNetwork
 
@@ -410,8 +419,8 @@ class ReliefService:
         completes a group's kit, or one whose oldest order has waited ``max_hold_min``."""
         rc = self.rc
         share = max(
-            float(load @ self.unit_kg) / veh.capacity_kg,
-            float(load @ self.unit_m3) / veh.capacity_m3,
+            _dot(load, self.unit_kg) / veh.capacity_kg,
+            _dot(load, self.unit_m3) / veh.capacity_m3,
         )
         if completes or share >= rc.min_load_share - EPS:
             return True
@@ -444,7 +453,7 @@ class ReliefService:
                     continue  # not this round: no stock, no vehicle or no road for it
                 veh = self.vehicles[trip[0]]
                 load, completes = self._load(s, trip[1], veh, allow[s.id])
-                if float(load @ self.unit_kg) <= EPS:
+                if _dot(load, self.unit_kg) <= EPS:
                     continue
                 if not self._worth_sending(s, veh, load, completes):
                     continue  # hold the small load: more demand may join it
@@ -579,8 +588,8 @@ class ReliefService:
         # Cut off by road (local stock, if any, was used above by the town's own vehicle):
         # the boat or helicopter that completes the shelter's demand first, unless waiting
         # for the road to reopen is expected to be as quick.
-        kg = float(np.minimum(s.unassigned(), allow) @ self.unit_kg)
-        m3 = float(np.minimum(s.unassigned(), allow) @ self.unit_m3)
+        kg = _dot(np.minimum(s.unassigned(), allow), self.unit_kg)
+        m3 = _dot(np.minimum(s.unassigned(), allow), self.unit_m3)
         eta_best = math.inf
         for v in (free & ~vx.road).nonzero()[0]:
             veh = self.vehicles[v]
@@ -608,7 +617,7 @@ class ReliefService:
         if not s.blocked:
             s.blocked = True
             w = self.world
-            kg = float(s.unassigned() @ self.unit_kg)
+            kg = _dot(s.unassigned(), self.unit_kg)
             w.log.log(w.now, "relief_blocked", s.id, net.nodes[s.node], "", kg, "road")
         return None
 
@@ -702,7 +711,7 @@ class ReliefService:
         while k < n:
             o, rest = orders[k], uncovered[k]
             x = np.minimum(rest, avail)
-            kg, m3 = float(x @ self.unit_kg), float(x @ self.unit_m3)
+            kg, m3 = _dot(x, self.unit_kg), _dot(x, self.unit_m3)
             if kg <= EPS and m3 <= EPS:  # (and the orders after it with nothing to take)
                 k = _next_gain(uncovered, k + 1, avail) if skip else k + 1
                 continue
@@ -713,8 +722,8 @@ class ReliefService:
                 completes = True
             load += x
             avail -= x
-            cap_kg -= float(x @ self.unit_kg)
-            cap_m3 -= float(x @ self.unit_m3)
+            cap_kg -= _dot(x, self.unit_kg)
+            cap_m3 -= _dot(x, self.unit_m3)
             if f < 1.0:
                 break
         return load, completes
@@ -730,7 +739,7 @@ class ReliefService:
         if veh.returning is not None and veh.returning.is_alive:
             veh.returning.interrupt()
         veh.returning = None
-        kg = float(load @ self.unit_kg)
+        kg = _dot(load, self.unit_kg)
         w.log.log(w.now, "relief_dispatch", veh.id, w.net.nodes[veh.location], s.id, kg,
                   self.depots[d].key)  # fmt: skip
         if veh.mode == "road":
@@ -753,7 +762,7 @@ class ReliefService:
         veh.location = dest
 
     def _handle_min(self, load: np.ndarray) -> float:
-        return self.rc.load_fixed_min + float(load @ self.unit_kg) / self.rc.handle_kg_per_min
+        return self.rc.load_fixed_min + _dot(load, self.unit_kg) / self.rc.handle_kg_per_min
 
     def _road_trip(self, veh: Vehicle, d: Depot, s: Shelter, load: np.ndarray):
         w, env = self.world, self.world.env
