@@ -70,8 +70,8 @@ def use_libyaml_for_omegaconf() -> bool:
     parser (see the module docstring); False, and nothing changed, without libyaml."""
     from omegaconf import _utils
 
-    if not hasattr(yaml, "CSafeLoader"):
-        return False
+    if not hasattr(yaml, "CSafeLoader") or not hasattr(_utils, "get_yaml_loader"):
+        return False  # no libyaml, or an OmegaConf without this hook: its own loader stays
     original = getattr(_utils.get_yaml_loader, "python_loader", _utils.get_yaml_loader)
     loader = _libyaml_loader(original())  # (OmegaConf builds its class anew on every call)
 
