@@ -342,14 +342,15 @@ def test_every_mode_writes_its_run_info_through_one_helper():
 
 
 def test_starting_the_tool_imports_no_heavy_library_it_may_not_need():
-    """scipy.stats (0.5 s) is for compare/search, matplotlib for the figures, openpyxl for
-    the workbook: none is imported by ``import sim.cli``."""
+    """scipy.stats (0.5 s) is for compare/search, matplotlib for the figures, XlsxWriter for
+    the workbook (openpyxl for the drill's sheets): none is imported by ``import sim.cli``."""
     import subprocess
     import sys
 
     code = (
         "import sys, sim.cli; "
-        "print(','.join(m for m in ('scipy.stats', 'matplotlib', 'openpyxl', 'SALib', 'pulp') "
+        "print(','.join(m for m in ('scipy.stats', 'matplotlib', 'openpyxl', 'xlsxwriter', "
+        "'SALib', 'pulp') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

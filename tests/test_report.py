@@ -272,3 +272,28 @@ def test_workbook_sheets_hold_every_csv_cell_typed_with_gaps_empty(tmp_path):
         [2, 2.0, "x", True],
     ]
     assert [list(r) for r in wb["sub.b"].iter_rows(values_only=True)] == [["n"], [7]]
+
+
+def test_workbook_text_that_looks_like_a_formula_or_link_stays_text(tmp_path):
+    """A town named "=HYPERLINK(...)" or a note with a web address is written as the text
+    it is (no formula runs when a planner opens the file); sheet names that differ only in
+    case (Excel treats them as one) are kept apart; infinite values do not stop the file."""
+    openpyxl = pytest.importorskip("openpyxl")
+    pytest.importorskip("xlsxwriter")
+    pd.DataFrame(
+        {
+            "town": ['=HYPERLINK("http://x","y")', "https://example.org", "+1", "007"],
+            "h": [1.0, float("inf"), -2.5, 0.0],
+        }
+    ).to_csv(tmp_path / "A.csv", index=False)
+    pd.DataFrame({"n": [1]}).to_csv(tmp_path / "a.csv", index=False)
+    wb = openpyxl.load_workbook(report.write_workbook(tmp_path), read_only=True)
+    assert [s.lower() for s in wb.sheetnames] == ["a", "a~2"]
+    rows = [list(r) for r in wb[wb.sheetnames[0]].iter_rows(values_only=True)]
+    assert [r[0] for r in rows[1:]] == [
+        '=HYPERLINK("http://x","y")',
+        "https://example.org",
+        "+1",
+        "007",
+    ]
+    assert rows[1][1] == 1.0 and rows[3][1] == -2.5

@@ -291,7 +291,7 @@ def test_robustness_never_writes_through_a_symlink_planted_in_the_run_folder(tmp
     run_robustness(runs, ok, [])
     for name in ("robustness.csv", "robustness.json", "report.html"):
         assert (ok / name).is_file(), name
-    if importlib.util.find_spec("openpyxl"):
+    if importlib.util.find_spec("xlsxwriter"):
         assert (ok / "tables.xlsx").is_file()
     json.loads((ok / "robustness.json").read_text(), parse_constant=pytest.fail)  # NaN: null
     assert not list(ok.glob(".staging-*"))
