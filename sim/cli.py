@@ -551,11 +551,10 @@ def _check_checkpoints(cfg: DictConfig, runs: list[ScenarioRun] | None) -> None:
     from sim.run.app import fingerprint
     from sim.run.checkpoints import Checkpoints
 
-    job = _job(cfg)
-    ex = job.experiment
+    ex = cfg.experiment  # (read on the composed config: a copy without hydra only if resumed)
     if not ex.resume or ex.mode == "drill":
         return
-    if any(job.get(mode) is not None for mode in ("compare", "search", "robustness")):
+    if any(cfg.get(mode) is not None for mode in ("compare", "search", "robustness")):
         return
     try:
         folder = Path(str(OmegaConf.select(cfg, "hydra.run.dir")))
@@ -563,7 +562,7 @@ def _check_checkpoints(cfg: DictConfig, runs: list[ScenarioRun] | None) -> None:
         return
     if not folder.is_dir():
         return
-    pairs = [(folder / r.name, r.cfg) for r in runs] if runs is not None else [(folder, job)]
+    pairs = [(folder / r.name, r.cfg) for r in runs] if runs is not None else [(folder, _job(cfg))]
     for where, conf in pairs:
         try:
             Checkpoints(where / "replications", fingerprint(conf), root=folder).check()
