@@ -337,7 +337,7 @@ def save_figure(fig, path, about: str, **kwargs) -> None:
         fig.set_layout_engine(None)
     if kwargs.get("bbox_inches") == "tight" and fig.get_layout_engine() is None:
         # the box savefig's "tight" computes, without the dry-run draw it makes first (the
-        # axes are placed already; the PNGs are byte-identical): a fifth of a map's CPU
+        # axes are placed already; the PNGs are byte-identical): some 7-10% of a map's CPU
         pad = kwargs.pop("pad_inches", None)
         pad = plt.rcParams["savefig.pad_inches"] if pad in (None, "layout") else pad
         renderer = fig.canvas.get_renderer()

@@ -268,6 +268,7 @@ def write_workbook(outdir: Path) -> Path | None:
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "nan_inf_to_errors": True,
+            "tmpdir": str(outdir),  # its temporary row files too stay in the run folder
         },
     )
     used: set[str] = set()
