@@ -132,7 +132,7 @@ def test_event_logs_are_unchanged(name):
 
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 kernels")
 def test_a_log_is_the_same_whatever_blas_kernel_the_cpu_gets():
-    """The same seed gives the same log on any machine: run under OpenBLAS's generic SSE3
+    """The same seed gives the same log whatever BLAS kernel the CPU gets: run under OpenBLAS's generic SSE3
     kernel (``OPENBLAS_CORETYPE=Prescott``, which every x86-64 CPU runs), the flood
     evacuation's log has the hash recorded above, as it has under this CPU's own kernel
     (the test above). Relief once weighed loads with ``@`` (BLAS ddot): AVX-512, AVX2 and
