@@ -87,3 +87,8 @@ def test_any_sample_matches_scipy(values, method, level):
 def test_a_degenerate_distribution_gives_nan_not_an_error():
     lo, hi = _ours((np.full(10, 2.5),), _mean, 0.95, 999, 1, "BCa")
     assert math.isnan(lo) and math.isnan(hi)
+
+
+def test_an_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="basic"):
+        _ours((np.arange(10.0),), _mean, 0.95, 99, 1, "basic")

@@ -101,8 +101,8 @@ RUNS = {  # name: (overrides, replication, hash, rows)
     # relief and evacuation (hashes of 3d5ccf8, before the relief budget was rewritten for
     # speed): shelters, orders, vehicles, call-offs, blocked roads and handed-on groups.
     # Recomputed when a load's kilograms and cubic metres came to be summed by math.fsum
-    # instead of BLAS's ddot, whose last bit depends on the CPU (the old hashes held on
-    # AVX-512 machines only): 330 and 24 rows differ, each in the last bits of a float
+    # instead of BLAS's ddot, whose last bit depends on the CPU kernel OpenBLAS picks (the
+    # old hashes held only with its SkylakeX kernel): 330 and 24 rows differ, each in the last bits of a float
     # (at most 4e-15 relative), no event, order or decision changed.
     "bishan_flood_evacuation_0": (["scenario=flood_evacuation"], 0, "b40f43f62bf2962a", 8327),
     "fengdu_flood_evacuation_1": (

@@ -345,8 +345,7 @@ def load_reference(svc, s: Shelter, d: int, v, allow: np.ndarray) -> tuple[np.nd
     for the orders with something both uncovered and available)."""
     import math
 
-    def weigh(x, per_unit):  # the service's _dot: sum(x * per_unit), correctly rounded
-        return math.fsum((x * per_unit).tolist())
+    from sim.relief.service import _dot as weigh  # the service's sum(x * per_unit)
 
     avail = np.minimum(svc.ledger.available()[d], allow)
     cap_kg, cap_m3 = v.capacity_kg, v.capacity_m3

@@ -251,6 +251,7 @@ def test_workbook_sheets_hold_every_csv_cell_typed_with_gaps_empty(tmp_path):
     """tables.xlsx: one sheet per CSV, numbers as numbers, text as text, a missing value an
     empty cell (not 'nan'), in the CSV's row order."""
     openpyxl = pytest.importorskip("openpyxl")
+    pytest.importorskip("xlsxwriter")
     pd.DataFrame(
         {
             "rep": [0, 1, 2],
@@ -276,24 +277,56 @@ def test_workbook_sheets_hold_every_csv_cell_typed_with_gaps_empty(tmp_path):
 
 def test_workbook_text_that_looks_like_a_formula_or_link_stays_text(tmp_path):
     """A town named "=HYPERLINK(...)" or a note with a web address is written as the text
-    it is (no formula runs when a planner opens the file); sheet names that differ only in
-    case (Excel treats them as one) are kept apart; infinite values do not stop the file."""
+    it is: no formula runs and no link opens when a planner opens the file (the sheet's XML
+    has no formula and no hyperlink); an infinity is the text inf (a number cell cannot
+    hold it; not a formula showing #DIV/0!); sheet names that differ only in case (Excel
+    treats them as one) or start with a quote (Excel refuses them) are made valid."""
+    import zipfile
+
     openpyxl = pytest.importorskip("openpyxl")
     pytest.importorskip("xlsxwriter")
     pd.DataFrame(
         {
             "town": ['=HYPERLINK("http://x","y")', "https://example.org", "+1", "007"],
-            "h": [1.0, float("inf"), -2.5, 0.0],
+            "h": [1.0, float("inf"), -float("inf"), 0.0],
         }
     ).to_csv(tmp_path / "A.csv", index=False)
     pd.DataFrame({"n": [1]}).to_csv(tmp_path / "a.csv", index=False)
-    wb = openpyxl.load_workbook(report.write_workbook(tmp_path), read_only=True)
-    assert [s.lower() for s in wb.sheetnames] == ["a", "a~2"]
-    rows = [list(r) for r in wb[wb.sheetnames[0]].iter_rows(values_only=True)]
+    pd.DataFrame({"n": [2]}).to_csv(tmp_path / "'q'.csv", index=False)
+    path = report.write_workbook(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        xml = "".join(z.read(n).decode("utf-8") for n in sheets)
+        assert "<f>" not in xml and "<hyperlink" not in xml
+    wb = openpyxl.load_workbook(path)
+    assert [s.lower() for s in wb.sheetnames] == ["q", "a", "a~2"]
+    rows = [list(r) for r in wb[wb.sheetnames[1]].iter_rows(values_only=True)]
     assert [r[0] for r in rows[1:]] == [
         '=HYPERLINK("http://x","y")',
         "https://example.org",
         "+1",
         "007",
     ]
-    assert rows[1][1] == 1.0 and rows[3][1] == -2.5
+    assert [r[1] for r in rows[1:]] == [1.0, "inf", "-inf", 0.0]
+    assert all(c.data_type == "s" for c in wb[wb.sheetnames[1]]["A"][1:])
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".xlsx-")]
+
+
+def test_a_failed_workbook_leaves_no_temporary_files(tmp_path, monkeypatch):
+    """XlsxWriter's row files live in a private folder of the run folder, removed even when
+    writing fails half-way."""
+    pytest.importorskip("xlsxwriter")
+    pd.DataFrame({"n": [1, 2]}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"n": [3]}).to_csv(tmp_path / "b.csv", index=False)
+    calls = []
+
+    def broken(ws, frame):
+        calls.append(ws.name)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        ws.write_string(0, 0, "n")
+
+    monkeypatch.setattr(report, "_write_sheet", broken)
+    with pytest.raises(OSError):
+        report.write_workbook(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]

@@ -16,8 +16,8 @@ nothing); nothing is constructed.
 
 :func:`use_libyaml_for_omegaconf` makes OmegaConf (and so Hydra) parse YAML with libyaml's C
 parser, with OmegaConf's own resolvers, constructors and duplicate-key check: the same
-configs (``tests/test_yamlfiles.py`` loads every shipped file both ways), some 8x faster, a
-tenth of a second of every compose.
+configs (``tests/test_yamlfiles.py`` loads every shipped file both ways), the parsing some 8x
+faster: 0.03-0.05 s of every compose.
 """
 
 from __future__ import annotations

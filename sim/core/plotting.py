@@ -16,12 +16,11 @@ from sim.core.errors import NetworkError  # noqa: E402
 from sim.core.network import RoadNetwork  # noqa: E402
 from sim.core.places import SETTLEMENT_KINDS  # noqa: E402
 
-# Figures are laid out at the resolution they are saved at: matplotlib caches each label's
-# text layout per resolution, so ``tight_layout`` (at the figure's dpi) and ``savefig`` (at
-# the file's) then lay out every label once instead of twice (FreeType's glyph layout in the
-# CJK font is most of a figure's CPU; ``benchmarks/bench_startup.py``).
+# Every figure is made (``plt.subplots(..., dpi=FIGURE_DPI)``) at the resolution it is saved
+# at: matplotlib caches each label's text layout per resolution, so ``tight_layout`` (at the
+# figure's dpi) and ``savefig`` (at the file's) then lay out every label once, not twice
+# (FreeType's glyph layout in the CJK font is most of a figure's CPU).
 FIGURE_DPI = 110
-plt.rcParams["figure.dpi"] = FIGURE_DPI
 
 # How each settlement kind (core/places.py) is drawn on maps: (marker, colour, area, legend).
 # Streets (街道) are the urban sub-districts, towns (镇) and townships (乡) the rural ones.
@@ -335,7 +334,12 @@ def save_figure(fig, path, about: str, **kwargs) -> None:
         # left by ``tight_layout``, which has placed the axes; it does nothing more, but its
         # presence makes ``savefig`` walk every artist once more before drawing
         fig.set_layout_engine(None)
-    if kwargs.get("bbox_inches") == "tight" and fig.get_layout_engine() is None:
+    if (
+        kwargs.get("bbox_inches") == "tight"
+        and fig.get_layout_engine() is None
+        and kwargs["dpi"] == fig.dpi  # (measured at the resolution it is saved at)
+        and "bbox_extra_artists" not in kwargs
+    ):
         # the box savefig's "tight" computes, without the dry-run draw it makes first (the
         # axes are placed already; the PNGs are byte-identical): some 7-10% of a map's CPU
         pad = kwargs.pop("pad_inches", None)

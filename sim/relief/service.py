@@ -50,7 +50,8 @@ def _dot(x: np.ndarray, per_unit: np.ndarray) -> float:
     """``sum(x * per_unit)`` (kilograms or cubic metres of a load), correctly rounded by
     ``math.fsum``: the same float whatever the CPU. ``x @ per_unit`` is BLAS's ``ddot``,
     whose order of summation, and so its last bit, depends on the CPU kernel OpenBLAS
-    picks: AVX-512 and AVX2 machines wrote different relief logs for one seed."""
+    picks: its SkylakeX, Zen/Haswell and generic kernels wrote three relief logs for one
+    seed."""
     return math.fsum((x * per_unit).tolist())
 
 

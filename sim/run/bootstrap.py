@@ -79,6 +79,8 @@ def bootstrap_interval(
     """Two-sided ``level`` interval of ``statistic`` over ``data`` (one 1-D sample, or
     paired samples of one length, resampled together): ``method`` "BCa" or "percentile".
     NaN bounds where the interval is undefined (a degenerate bootstrap distribution)."""
+    if method.lower() not in ("bca", "percentile"):
+        raise ValueError(f"bootstrap method {method!r}: use BCa or percentile")
     samples = [np.asarray(s, dtype=float) for s in data]
     n = samples[0].shape[-1]
     idx = rng.integers(0, n, (resamples, n))

@@ -13,6 +13,8 @@ import base64
 import html
 import math
 import re
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,45 +261,77 @@ def write_workbook(outdir: Path) -> Path | None:
     if not frames:
         return None
     path = outdir / "tables.xlsx"
-    # constant_memory streams each row to disk as it is written; cells are written as text,
-    # numbers and booleans as they are (a text that looks like a formula or a link stays text)
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": True,
-            "tmpdir": str(outdir),  # its temporary row files too stay in the run folder
-        },
-    )
-    used: set[str] = set()
-    for f, frame in frames:
-        rel = f.relative_to(outdir).with_suffix("")
-        name = re.sub(r"[\\[\]:*?/]", "_", ".".join(rel.parts))[:31]
-        k = 2
-        while name.lower() in used:  # Excel's sheet names are unique whatever the case
-            name, k = f"{name[:28]}~{k}", k + 1
-        used.add(name.lower())
-        ws = wb.add_worksheet(name)
-        for c, title in enumerate(frame.columns):
-            ws.write_string(0, c, str(title))
-        columns = [_cells(frame[c]) for c in frame.columns]
-        writers = [_cell_writer(ws, frame[c]) for c in frame.columns]
-        for r, row in enumerate(zip(*columns, strict=True), start=1):
-            for c, value in enumerate(row):
-                if value is not None:
-                    writers[c](r, c, value)
-    wb.close()
+    # a private folder for XlsxWriter's row files (constant memory), removed even if writing
+    # fails: nothing of it is left in the run folder, nothing is written outside it
+    with tempfile.TemporaryDirectory(dir=outdir, prefix=".xlsx-") as tmp:
+        wb = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,  # text that looks like a formula stays text
+                "strings_to_urls": False,  # and a web address too
+                "tmpdir": tmp,
+            },
+        )
+        used: set[str] = set()
+        for f, frame in frames:
+            ws = wb.add_worksheet(_sheet_name(f.relative_to(outdir), used))
+            _write_sheet(ws, frame)
+        wb.close()
     return path
 
 
+XLSX_ROWS = 1_048_576  # Excel's rows a sheet (the header one of them)
+
+
+def _sheet_name(rel: Path, used: set[str]) -> str:
+    """``scenario.table`` as Excel allows it: no ``[]:*?/\\``, no quote at either end, 31
+    characters, unique whatever the case (``used``: the lower-case names so far)."""
+    name = re.sub(r"[\\[\]:*?/]", "_", ".".join(rel.with_suffix("").parts))[:31].strip("'")
+    name = name or "table"
+    k = 2
+    while name.lower() in used:
+        name, k = f"{name[:28]}~{k}", k + 1
+    used.add(name.lower())
+    return name
+
+
+def _write_sheet(ws, frame) -> None:
+    """The header and the rows of ``frame``, typed by column; rows past Excel's limit are
+    cut, with a line on stderr (the CSV keeps them all)."""
+    for c, title in enumerate(frame.columns):
+        ws.write_string(0, c, str(title))
+    if len(frame) >= XLSX_ROWS:
+        print(
+            f"tables.xlsx: sheet {ws.name} cut at {XLSX_ROWS - 1:,} of {len(frame):,} rows "
+            "(Excel's limit; the CSV has them all)",
+            file=sys.stderr,
+        )
+        frame = frame.iloc[: XLSX_ROWS - 1]
+    columns = [_cells(frame[c]) for c in frame.columns]
+    writers = [_cell_writer(ws, frame[c]) for c in frame.columns]
+    for r, row in enumerate(zip(*columns, strict=True), start=1):
+        for c, value in enumerate(row):
+            if value is not None:
+                writers[c](r, c, value)
+
+
 def _cell_writer(ws, column):
-    """The XlsxWriter method for a column's cells: numbers, booleans, or by each value's type."""
+    """The XlsxWriter method for a column's cells: numbers, booleans, or by each value's
+    type. A number cell cannot hold an infinity: it is written as the text inf / -inf."""
     if column.dtype == bool:
         return ws.write_boolean
-    if column.dtype.kind in "iuf":
+
+    def number(r: int, c: int, value) -> None:
+        if math.isfinite(value):
+            ws.write_number(r, c, value)
+        else:
+            ws.write_string(r, c, "inf" if value > 0 else "-inf")
+
+    if column.dtype.kind in "iu":
         return ws.write_number
+    if column.dtype.kind == "f":
+        return number
 
     def write(r: int, c: int, value) -> None:
         if isinstance(value, str):
@@ -305,7 +339,7 @@ def _cell_writer(ws, column):
         elif isinstance(value, bool):
             ws.write_boolean(r, c, value)
         elif isinstance(value, (int, float)):
-            ws.write_number(r, c, value)
+            number(r, c, value)
         else:
             ws.write_string(r, c, str(value))
 

@@ -459,11 +459,13 @@ def tornado(ts: TargetScreen, path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sim.core.plotting import FIGURE_DPI
+
     keys = [k for k, _ in ts.influence]
     if not keys or math.isnan(ts.base.estimate):
         return None
     ends = {(p.key, p.side): p for p in ts.points}
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(keys) + 1.6))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(keys) + 1.6), dpi=FIGURE_DPI)
     for i, k in enumerate(reversed(keys)):
         for side, colour in (("low", "#1f77b4"), ("high", "#ff7f0e")):
             p = ends.get((k, side))
@@ -491,7 +493,7 @@ def tornado(ts: TargetScreen, path: Path) -> Path | None:
     ax.set_title(textwrap.fill(f"{ts.key} ({ts.scenario}): {ts.label}", 100), fontsize=8)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=FIGURE_DPI)
     plt.close(fig)
     return path
 
