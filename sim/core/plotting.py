@@ -16,11 +16,18 @@ from sim.core.errors import NetworkError  # noqa: E402
 from sim.core.network import RoadNetwork  # noqa: E402
 from sim.core.places import SETTLEMENT_KINDS  # noqa: E402
 
-# Every figure is made (``plt.subplots(..., dpi=FIGURE_DPI)``) at the resolution it is saved
+# Every figure is made (:func:`subplots`) at the resolution it is saved
 # at: matplotlib caches each label's text layout per resolution, so ``tight_layout`` (at the
 # figure's dpi) and ``savefig`` (at the file's) then lay out every label once, not twice
 # (FreeType's glyph layout in the CJK font is most of a figure's CPU).
 FIGURE_DPI = 110
+
+
+def subplots(*args, **kwargs):
+    """``plt.subplots`` at :data:`FIGURE_DPI`: how every figure of the tool is made."""
+    kwargs.setdefault("dpi", FIGURE_DPI)
+    return plt.subplots(*args, **kwargs)
+
 
 # How each settlement kind (core/places.py) is drawn on maps: (marker, colour, area, legend).
 # Streets (街道) are the urban sub-districts, towns (镇) and townships (乡) the rural ones.

@@ -16,13 +16,13 @@ def evacuation_figures(tables: dict[str, pd.DataFrame], conf, outdir: Path) -> N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.core.plotting import FIGURE_DPI, save_figure, use_cjk_font
+    from sim.core.plotting import save_figure, subplots, use_cjk_font
 
     use_cjk_font()
     outdir = Path(outdir)
     curve = tables["evac_curve"]
     g = curve.groupby("t_h")
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(7, 4.2))
     for col, label, color, style, width in (
         ("out_of_zone", "people out of the hazard zone", "#2ca02c", "--", 1.2),
         ("sheltered", "people sheltered (cumulative)", "#1f77b4", "-", 2.0),
@@ -64,7 +64,7 @@ def evacuation_figures(tables: dict[str, pd.DataFrame], conf, outdir: Path) -> N
     per = per[(per["peak"] > 0) | (per["away"] > 0)].sort_values("peak").tail(20)
     if not len(per):
         return
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(per) + 1.6), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(7, 0.35 * len(per) + 1.6))
     y = np.arange(len(per))
     ax.barh(y, per["capacity"].to_numpy(), color="#c8d6e5", label="shelter capacity")
     ax.barh(y, per["peak"].to_numpy(), height=0.5, color="#4c72b0", label="peak people at once")

@@ -15,9 +15,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: 
 
 from sim.config import Config, TargetConfig  # noqa: E402
 from sim.core.plotting import (  # noqa: E402
-    FIGURE_DPI,
     replications_phrase,
     save_figure,
+    subplots,
     use_cjk_font,
 )
 from sim.fire.metrics import OUT_WITHIN_H  # noqa: E402
@@ -84,7 +84,7 @@ def fire_time_to_out(fires: pd.DataFrame, conf: Config, path: Path) -> None:
     """Distribution of time from report to 'out' over every replication's fires, with the
     24-hour limit and the district's target share (``district.targets``)."""
     use_cjk_font()
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(7, 4.5))
     draw_time_to_out(ax, fires, conf)
     reps = int(fires["rep"].nunique()) if "rep" in fires else 1
     ax.set_title(
@@ -114,7 +114,7 @@ def fire_burned_by_zone(fires: pd.DataFrame, conf: Config, path: Path) -> None:
     by_zone = fires.groupby("zone")[["area_ha", "damaged_ha"]].sum().sort_values("area_ha")
     by_zone = by_zone / (reps * years)
     y = np.arange(len(by_zone))
-    fig, ax = plt.subplots(figsize=(6, 0.6 * len(by_zone) + 1.5), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(6, 0.6 * len(by_zone) + 1.5))
     ax.barh(y + 0.2, by_zone["area_ha"].to_numpy(), 0.4, color="#dd8452", label="burned")
     ax.barh(y - 0.2, by_zone["damaged_ha"].to_numpy(), 0.4, color="#8c564b", label="damaged forest")
     ax.set_yticks(y, by_zone.index)

@@ -20,7 +20,7 @@ def _cumulative(times: np.ndarray, weights: np.ndarray, grid: np.ndarray) -> np.
 def needs_met_figure(groups: pd.DataFrame, conf: Config, path: Path) -> None:
     """People sheltered and people with needs met vs time (mean over replications), and
     the distribution of hours from first arrival to needs met, with the target line."""
-    from sim.core.plotting import FIGURE_DPI, plt, save_figure
+    from sim.core.plotting import plt, save_figure, subplots
 
     target = conf.layout.relief.target_h if conf.layout.relief else 24.0
     reps = max(int(groups["rep"].nunique()), 1) if "rep" in groups else 1
@@ -31,7 +31,7 @@ def needs_met_figure(groups: pd.DataFrame, conf: Config, path: Path) -> None:
     grid = np.linspace(0.0, max(end, target) * 1.05, 400)
     sheltered = _cumulative(new["arrival_h"].to_numpy(float), new["people"].to_numpy(float), grid)
     served = _cumulative(met["met_h"].to_numpy(float), met["people_met"].to_numpy(float), grid)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4), dpi=FIGURE_DPI)
+    fig, (a1, a2) = subplots(1, 2, figsize=(11, 4))
     a1.plot(grid, sheltered / reps, drawstyle="steps-post", label="people sheltered")
     a1.plot(grid, served / reps, drawstyle="steps-post", label="people with basic needs met")
     first = float(np.nanmin(groups["arrival_h"]))
@@ -68,7 +68,7 @@ MODE_COLOURS = {"road": "#4c72b0", "water": "#55a868", "air": "#c44e52"}
 def delivery_modes_figure(towns: pd.DataFrame, conf: Config, path: Path) -> None:
     """Tonnes delivered to each shelter node by road, water and air (mean over replications),
     and the share of judged people served within the target; unserved towns in red."""
-    from sim.core.plotting import FIGURE_DPI, plt, save_figure
+    from sim.core.plotting import plt, save_figure, subplots
 
     reps = max(int(towns["rep"].nunique()), 1) if "rep" in towns else 1
     agg = towns.groupby("node").agg(
@@ -77,9 +77,7 @@ def delivery_modes_figure(towns: pd.DataFrame, conf: Config, path: Path) -> None
     )  # fmt: skip
     agg = agg.sort_values("judged_people")
     y = np.arange(len(agg))
-    fig, (a1, a2) = plt.subplots(
-        1, 2, figsize=(11, 0.8 + 0.35 * max(len(agg), 3)), sharey=True, dpi=FIGURE_DPI
-    )
+    fig, (a1, a2) = subplots(1, 2, figsize=(11, 0.8 + 0.35 * max(len(agg), 3)), sharey=True)
     left = np.zeros(len(agg))
     for m, colour in MODE_COLOURS.items():
         t = agg[f"kg_{m}"].to_numpy(float) / 1000.0 / reps

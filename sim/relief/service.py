@@ -589,8 +589,8 @@ class ReliefService:
         # Cut off by road (local stock, if any, was used above by the town's own vehicle):
         # the boat or helicopter that completes the shelter's demand first, unless waiting
         # for the road to reopen is expected to be as quick.
-        kg = _dot(np.minimum(s.unassigned(), allow), self.unit_kg)
-        m3 = _dot(np.minimum(s.unassigned(), allow), self.unit_m3)
+        want = np.minimum(s.unassigned(), allow)
+        kg, m3 = _dot(want, self.unit_kg), _dot(want, self.unit_m3)
         eta_best = math.inf
         for v in (free & ~vx.road).nonzero()[0]:
             veh = self.vehicles[v]

@@ -32,6 +32,7 @@ from sim.core.plotting import (  # noqa: E402
     road_index,
     save_figure,
     settlement_label_items,
+    subplots,
     use_cjk_font,
 )
 
@@ -75,7 +76,7 @@ def _time_axis(ax) -> None:
 
 def response_cdf_by_tier(incidents: pd.DataFrame, conf: Config, path: Path) -> None:
     """CDF of alarm -> first team on scene: all incidents, and by tier of the first team."""
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(7, 4.5))
     rt = incidents["response_min"].to_numpy(dtype=float)
     _cdf(ax, rt, len(incidents), color="black", lw=2, label=f"all incidents (n={len(incidents)})")
     for tier, g in incidents.groupby(incidents["first_tier"].fillna("")):
@@ -141,7 +142,7 @@ def incident_map(tables: dict[str, pd.DataFrame], conf: Config, path: Path) -> N
     inc = tables["incidents"]
     n_reps = max(int(inc["rep"].nunique()), 1) if "rep" in inc else 1
     by_place = incidents_by_place(inc) if len(inc) else None
-    fig, ax = plt.subplots(figsize=(9, 7.5), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(9, 7.5))
     net = _load_network(conf)
     lat = lon = None
     if net is not None:
@@ -257,7 +258,7 @@ def _marker_points(by_place: pd.DataFrame | None, scale: float):
 
 def compare_districts(run_dirs: list[Path], path: Path) -> None:
     """One response-time CDF per run directory (labelled by district and scenario)."""
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(7, 4.5))
     std = None
     for d in run_dirs:
         inc = pd.read_csv(d / "incidents.csv")

@@ -541,7 +541,7 @@ def diff_figure(table: pd.DataFrame, kind: str, title: str, max_panels: int = 24
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.core.plotting import FIGURE_DPI
+    from sim.core.plotting import subplots
 
     t = table[(table.kind == kind) & np.isfinite(table["diff"].astype(float))]
     if kind == "kpi":  # only KPIs where something differs
@@ -552,9 +552,7 @@ def diff_figure(table: pd.DataFrame, kind: str, title: str, max_panels: int = 24
         return None
     cols = min(3, len(metrics))
     rows = math.ceil(len(metrics) / cols)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(4.6 * cols, 0.5 + 1.9 * rows), squeeze=False, dpi=FIGURE_DPI
-    )
+    fig, axes = subplots(rows, cols, figsize=(4.6 * cols, 0.5 + 1.9 * rows), squeeze=False)
     colour = {"better": "#2e7d32", "worse": "#c62828", "higher": "#1565c0", "lower": "#6a1b9a"}
     for ax, name in zip(axes.flat, metrics, strict=False):
         sub = t[t.metric == name].reset_index(drop=True)

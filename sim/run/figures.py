@@ -50,7 +50,6 @@ def network_map(
     # matplotlib is imported here, not with the module: a run that fails its checks, or a
     # benchmark, does not pay for it
     from sim.core.plotting import (
-        FIGURE_DPI,
         draw_roads,
         draw_settlements,
         frame_on_district,
@@ -59,13 +58,14 @@ def network_map(
         road_index,
         save_figure,
         settlement_label_items,
+        subplots,
         use_cjk_font,
     )
 
     use_cjk_font()
     lat = np.asarray(net.node_attr["lat"], float)
     lon = np.asarray(net.node_attr["lon"], float)
-    fig, ax = plt.subplots(figsize=(10, 7), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(10, 7))
     express = np.array([c == "expressway" for c in net.edge_class], dtype=bool)
     draw_roads(ax, net, None, np.where(express, 2.2, 0.9), colors="#999999", zorder=1)
     if closures is not None and len(closures):

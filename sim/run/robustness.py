@@ -459,13 +459,13 @@ def tornado(ts: TargetScreen, path: Path) -> Path | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.core.plotting import FIGURE_DPI
+    from sim.core.plotting import FIGURE_DPI, subplots
 
     keys = [k for k, _ in ts.influence]
     if not keys or math.isnan(ts.base.estimate):
         return None
     ends = {(p.key, p.side): p for p in ts.points}
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(keys) + 1.6), dpi=FIGURE_DPI)
+    fig, ax = subplots(figsize=(8, 0.5 * len(keys) + 1.6))
     for i, k in enumerate(reversed(keys)):
         for side, colour in (("low", "#1f77b4"), ("high", "#ff7f0e")):
             p = ends.get((k, side))
