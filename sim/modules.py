@@ -1,7 +1,8 @@
 """The response modules a replication runs, in the order they attach.
 
 Each is a package satisfying :class:`sim.core.module.ResponseModule` (its ``__init__``
-defines ``check_nodes``, ``attach``, ``kpis``, ``tables``, ``write_figures`` and ``map_layers``).
+defines ``check_nodes``, ``attach``, ``kpis``, ``produces``, ``tables``, ``write_figures``,
+``map_layers`` and the rest of the protocol).
 Adding a capability is one package under ``sim/``, one line here and one section in
 ``sim/config/``.
 """

@@ -284,6 +284,21 @@ def test_a_misspelt_kpi_to_compare_is_refused_before_anything_runs(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_a_kpi_no_alternative_produces_is_refused_before_anything_runs(tmp_path):
+    """compare.kpis=[fires] on a storm compared nothing and finished (analyst review 8):
+    refused in one line naming the module and what the scenario gives of it."""
+    from sim.core.errors import UserError
+
+    alts = _alts(teams=(1, 2))
+    with pytest.raises(
+        UserError,
+        match=r"^compare.kpis='fires': scenario 'storm' with layout '1teams' \(alternative "
+        r"1teams\) never produces it \(a fire KPI; it gives no fire KPIs\)$",
+    ):
+        run_compare(alts, tmp_path, kpis=["response_mean_min", "fires"], progress=False)
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_variant_of_only_hydra_settings_is_refused_not_a_silent_copy(tmp_path):
     """Failure-mode review: a variant "hydra.run.dir=/tmp/x" was dropped to a copy of the
     baseline and reported indistinguishable from it."""

@@ -141,11 +141,13 @@ def test_every_response_module_satisfies_the_protocol(module):
         "check_nodes",
         "attach",
         "kpis",
+        "produces",
         "tables",
         "write_figures",
         "map_layers",
         "kpi_specs",
         "contributors",
+        "deciding_inputs",
     ):
         assert callable(getattr(module, name)), f"{module.__name__}.{name}"
 

@@ -784,6 +784,33 @@ def test_each_module_declares_exactly_the_kpis_it_emits():
 
 FLOOD_EVAC = ["scenario=flood_evacuation", "district=fengdu"]
 
+SHIPPED_SCENARIOS = sorted(
+    p.stem
+    for p in (Path(__file__).resolve().parent.parent / "conf" / "scenario").glob("*.yaml")
+    if p.stem not in ("audit", "flood_evacuation_stress")  # (the stress run: 1-2 s a replication)
+)
+
+
+@pytest.mark.parametrize("scenario", SHIPPED_SCENARIOS)
+def test_each_module_produces_what_it_says_it_produces(scenario):
+    """``produces(cfg)``, which the pre-flight checks a search objective and compared KPIs
+    against, holds every KPI a replication of that scenario returns, and is exactly them
+    except where a draw decides (public warning reach: only where a warning went out)."""
+    from sim.evacuation.metrics import WARNING_KPI_NAMES
+    from sim.modules import RESPONSE_MODULES
+    from sim.run.app import produced_kpis
+    from sim.run.metrics import replication_kpis
+    from sim.run.replication import run_replication
+
+    conf, net = prepare(compose_config([f"scenario={scenario}"]))
+    rep = run_replication(conf, net, 0)
+    ev = rep.events()
+    for m in RESPONSE_MODULES:
+        got, says = set(m.kpis(rep, ev)), m.produces(conf)
+        assert got <= says, (m.__name__, got - says)
+        assert says - got <= set(WARNING_KPI_NAMES), (m.__name__, says - got)
+    assert set(replication_kpis(rep)) <= produced_kpis(conf)
+
 
 # ------------------------------------------------------------------ property test
 def _numeric_fields(overrides: list[str]) -> list[str]:

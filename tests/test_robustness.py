@@ -251,6 +251,14 @@ def test_a_misspelt_key_or_target_to_screen_is_refused_before_anything_runs():
     rob.keys, rob.targets = [], ["nope"]
     with pytest.raises(UserError, match=r"robustness.targets: no target 'nope' \(known: "):
         check_selection(rob, [conf])
+    rob.targets = ["fires_out_24h"]  # a fire target: a storm has no fires
+    assert conf.district.targets["fires_out_24h"].metric == "fires_out_24h_share"
+    with pytest.raises(
+        UserError,
+        match=r"^robustness.targets: target 'fires_out_24h' reads fires_out_24h_share, "
+        r"which no screened scenario \(storm\) produces with its layout: it would screen nothing$",
+    ):
+        check_selection(rob, [conf])
 
 
 def _fengdu_storm_screen(

@@ -524,6 +524,32 @@ def test_a_pooled_share_or_input_echo_objective_is_refused_before_anything_runs(
     plan_search(base, [], _line_search(objective="incidents_within_standard", sense="max"))
 
 
+def test_an_objective_the_scenario_never_produces_is_refused_before_anything_runs(tmp_path):
+    """search.objective=burned_area_ha in a flood search was caught only once the first
+    stage had run, leaving a run folder (analyst review 8): each module says what it
+    produces for a config, and an objective outside an alternative's set is refused by the
+    plan, which the pre-flight check makes."""
+    from sim.core.errors import UserError
+    from sim.run.search import plan_search
+
+    base = Alternative("as_composed", [], make_config(teams=1), NET)
+    for objective, owner, gives in (
+        ("burned_area_ha", "a fire", "it gives no fire KPIs"),
+        ("evac_deaths", "an evacuation", "it gives no evacuation KPIs"),  # (nor warnings:
+        # this layout has no warning channels)
+    ):
+        s = _line_search(objective=objective, sense="min")
+        message = (
+            f"^search.objective='{objective}': scenario 'storm' with layout '1teams' never "
+            f"produces it \\({owner} KPI; {gives}"
+        )
+        with pytest.raises(UserError, match=message):
+            plan_search(base, [], s)
+        with pytest.raises(UserError, match=message):
+            run_search(base, [], s, tmp_path / "out")
+        assert not (tmp_path / "out").exists()
+
+
 def test_a_sense_that_would_select_the_worse_layout_is_refused(tmp_path):
     """search.objective=incidents_within_standard with the default sense=min kept the layout
     reaching fewer incidents within the standard and called it guaranteed (analyst review):

@@ -52,6 +52,13 @@ class ResponseModule(Protocol):
     def kpis(self, rep: Replication, events: pd.DataFrame) -> dict[str, float]:
         """The module's measures of one replication, from the event log (empty if inactive)."""
 
+    def produces(self, cfg: Config) -> frozenset[str]:
+        """The KPI names ``kpis`` may return for a replication of ``cfg``, known before any
+        runs: every replication's names are among them (tests/test_reliability.py checks each
+        shipped scenario), and they are exactly its names where no draw decides them. A search
+        objective or compared KPI outside every alternative's set is refused in the pre-flight.
+        """
+
     def tables(self, rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
         """Detail tables of one replication (written as ``<name>.csv`` with a ``rep`` column)."""
 

@@ -116,6 +116,26 @@ def attach(world: World, cfg: Config, roads: RoadState) -> EvacuationService:
     return service
 
 
+# The scenario sections whose hazards issue public warnings (scenarios/storm.py, flood.py,
+# landslide.py, evacuation.py; a cascade's storm, flood and landslide).
+WARNING_SECTIONS = ("storm", "flood", "landslide", "cascade", "evacuation")
+
+
+def produces(cfg: Config) -> frozenset[str]:
+    """The evacuation KPIs where the scenario orders an evacuation (its ``evacuation``
+    section: exactly these), and the warning KPIs where a hazard that warns is configured and
+    the layout has warning channels (where a warning went out before the run's end)."""
+    from sim.evacuation.metrics import WARNING_KPI_NAMES
+
+    out = set()
+    if cfg.scenario.evacuation is not None:
+        out.update(k for k in KPI_NAMES if k not in WARNING_KPI_NAMES)
+    warns = any(getattr(cfg.scenario, s, None) is not None for s in WARNING_SECTIONS)
+    if warns and cfg.layout.evacuation.channels:
+        out.update(WARNING_KPI_NAMES)
+    return frozenset(out)
+
+
 def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     """Warning reach, and evacuation measures when the scenario orders an evacuation."""
     from sim.evacuation.metrics import evacuation_kpis, warning_kpis

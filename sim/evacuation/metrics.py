@@ -409,6 +409,10 @@ def evacuation_kpis(
     }
 
 
+# What :func:`warning_kpis` returns (where any public warning went out).
+WARNING_KPI_NAMES = ("warning_people", "warning_reached_in_time", "warning_reached_in_time_share")
+
+
 def warning_kpis(ev: pd.DataFrame) -> dict[str, float]:
     """Reach of public hazard warnings: residents warned, and those reached before impact."""
     issued = arrays_of(ev, "public_warning")

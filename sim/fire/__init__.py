@@ -51,6 +51,14 @@ KPI_NAMES = (
 )
 
 
+def produces(cfg: Config) -> frozenset[str]:
+    """Every fire KPI where the scenario has forest fires and the layout fire forces; none
+    otherwise (as ``kpis``)."""
+    if cfg.layout.fire is None or cfg.scenario.fire is None:
+        return frozenset()
+    return frozenset(KPI_NAMES)
+
+
 def attach(world: World, cfg: Config, roads: RoadState) -> FireService | None:
     """Start the fire service if the layout has forest-fire forces."""
     if cfg.layout.fire is None:

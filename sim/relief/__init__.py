@@ -41,6 +41,12 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     return relief_kpis(rep.cfg, events, rep.horizon_min)
 
 
+def produces(cfg: Config) -> frozenset[str]:
+    """Every relief KPI, always (NaN where the layout has no relief section or nobody was
+    sheltered)."""
+    return frozenset(KPI_NAMES)
+
+
 def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """``relief_groups``, ``relief_delivery_towns`` (by shelter node: served in time, unserved,
     trips and kg by mode), ``relief_shelters``, ``relief_towns`` (by town of origin),

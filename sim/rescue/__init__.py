@@ -116,6 +116,11 @@ def kpis(rep: Replication, events: pd.DataFrame) -> dict[str, float]:
     return rescue_kpis(rep, events)
 
 
+def produces(cfg: Config) -> frozenset[str]:
+    """Every rescue KPI, always (an incident-free replication gives zeros and NaN)."""
+    return frozenset(KPI_NAMES)
+
+
 def tables(rep: Replication, events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """incidents.csv, rescue_teams.csv, rescue_by_town.csv, rescue_by_tier.csv."""
     from sim.rescue.metrics import rescue_tables

@@ -119,6 +119,22 @@ def known_kpis() -> set[str]:
     return set(RUN_KPI_NAMES).union(*(m.KPI_NAMES for m in RESPONSE_MODULES))
 
 
+def produced_kpis(conf: Config) -> set[str]:
+    """The KPIs a replication of ``conf`` may produce: the run's own and what each module
+    ``produces`` for it (known before any runs; a name outside is never in its kpis.csv)."""
+    from sim.run.metrics import RUN_KPI_NAMES
+
+    return set(RUN_KPI_NAMES).union(*(m.produces(conf) for m in RESPONSE_MODULES))
+
+
+def kpi_owner(name: str) -> str:
+    """The response module declaring KPI ``name`` (``fire``, ...), or ``run`` for the run's."""
+    for m in RESPONSE_MODULES:
+        if name in m.KPI_NAMES:
+            return m.__name__.rpartition(".")[2]
+    return "run"
+
+
 def check_targets(conf: Config) -> None:
     """Each target's metric (and numerator/denominator) is a KPI some module produces.
 

@@ -822,6 +822,33 @@ def _known_kpi(name: str, field_name: str) -> None:
         raise UserError(f"{field_name}: no KPI '{name}' ({hint})")
 
 
+def check_produced(name: str, confs: dict[str, Config], field_name: str, every: bool) -> None:
+    """Refuse a KPI that no alternative (``every``: some alternative) can produce with its
+    scenario and layout, before anything runs: it would compare nothing, or stop a search
+    once its run folder exists (:func:`sim.run.app.produced_kpis`). ``confs``: each
+    alternative's name and config."""
+    from sim.run.app import known_kpis, kpi_owner, produced_kpis
+
+    if name not in known_kpis():
+        return  # (a name no module declares: _known_kpi's refusal, with the nearest name)
+    sets = {n: produced_kpis(c) for n, c in confs.items()}
+    lacking = [n for n, got in sets.items() if name not in got]
+    if not lacking or (not every and len(lacking) < len(sets)):
+        return
+    alt, conf = lacking[0], confs[lacking[0]]
+    owner = kpi_owner(name)
+    kin = sorted(k for k in sets[alt] if kpi_owner(k) == owner)
+    an = "an" if owner[0] in "aeiou" else "a"
+    gives = f"of those it gives {', '.join(kin[:3])}{', ...' if len(kin) > 3 else ''}"
+    if not kin:
+        gives = f"it gives no {owner} KPIs"
+    who = f" (alternative {alt})" if len(confs) > 1 else ""
+    raise UserError(
+        f"{field_name}='{name}': scenario '{conf.scenario.name}' with layout "
+        f"'{conf.layout.name}'{who} never produces it ({an} {owner} KPI; {gives})"
+    )
+
+
 def check_compare(
     alts: list[Alternative], baseline: str = "", kpis: list[str] | None = None
 ) -> None:
@@ -841,6 +868,7 @@ def check_compare(
         raise UserError(f"compare.baseline='{baseline}': not an alternative ({', '.join(names)})")
     for k in kpis or []:
         _known_kpi(k, "compare.kpis")
+        check_produced(k, {a.name: a.conf for a in alts}, "compare.kpis", every=False)
 
 
 def check_no_resume(conf: Config, mode: str) -> None:

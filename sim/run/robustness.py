@@ -686,6 +686,18 @@ def check_selection(rob, confs: list[Config]) -> None:
             if name not in known:
                 hint = did_you_mean(name, known, f"known: {', '.join(known)}")
                 raise UserError(f"robustness.{field_name}: no {field_name[:-1]} '{name}' ({hint})")
+    from sim.run.app import produced_kpis
+
+    produced = set().union(*(produced_kpis(c) for c in confs))
+    for name in rob.targets:  # (a target judged nowhere would screen nothing: NOT MODELLED)
+        t = next(c.district.targets[name] for c in confs if name in c.district.targets)
+        kpi = t.numerator or t.metric
+        if kpi not in produced:
+            scenarios = ", ".join(sorted({c.scenario.name for c in confs}))
+            raise UserError(
+                f"robustness.targets: target '{name}' reads {kpi}, which no screened scenario "
+                f"({scenarios}) produces with its layout: it would screen nothing"
+            )
 
 
 def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:

@@ -727,9 +727,16 @@ def plan_search(base: Alternative, baselines: list[Alternative], s: SearchConfig
     excluded nodes, too few candidates, a reference that is no alternative, a budget too
     small for the first stage, a baseline facing another disaster. The CLI's pre-flight
     check calls it and hands the plan to :func:`run_search`."""
-    from sim.run.compare import check_same_disaster, check_same_experiment, check_same_targets
+    from sim.run.compare import (
+        check_produced,
+        check_same_disaster,
+        check_same_experiment,
+        check_same_targets,
+    )
 
     check_objective(s.objective)
+    confs = {a.name: a.conf for a in (base, *baselines)}
+    check_produced(s.objective, confs, "search.objective", every=True)
     conf, net = base.conf, base.net
     check_sense(s.objective, s.sense, conf.district.targets)
     try:
