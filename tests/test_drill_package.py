@@ -858,7 +858,7 @@ def test_a_countys_cards_use_its_own_word():
     assert "县应急指挥中心" in text
     for phrase in ("全区", "区气象台", "区交通运输局", "区应急指挥中心"):
         assert phrase not in text, phrase
-    from sim.drill.msel import local_words
+    from sim.drill.names import local_words
 
     same = {"to": {"zh": "区应急指挥中心", "en": "district EOC"}}
     assert local_words(same, "区") == same
@@ -1059,7 +1059,7 @@ def test_every_district_level_word_of_a_countys_drill_says_county(pkg_fengdu):
     only four phrases were made local. No Chinese text of a county's package - MSEL, cards,
     evaluator rows, the review's causes - says 区 for the county (社区, 区域 and the network's
     own names aside)."""
-    from sim.drill.msel import district_word, local_words
+    from sim.drill.names import district_word, local_words
     from sim.drill.review import _causes
 
     conf, net, _, _ = plan_drill(
@@ -1281,17 +1281,30 @@ def test_the_designer_cannot_tell_the_hazard_from_how_long_the_draw_took(tmp_pat
 
 def test_the_tier_column_names_the_tier_in_words_not_its_layout_code(pkg_a, pkg_fengdu):
     """Reviewer (left over from the names fix): the MSEL, the evaluator sheet and the
-    review showed a tier as its config code (fire_rescue)."""
-    from sim.drill.names import TIER_LABELS, tier_text
+    review showed a tier as its config code (fire_rescue); and the tier labels kept the
+    generic 区县 / district of every district: a county's sheets now say 县综合应急救援队
+    county ..., a 区's 区综合应急救援队."""
+    from sim.drill.names import TIER_LABELS, district_word, tier_text
+    from sim.drill.review import recommendation
     from sim.drill.sheets import evaluator_html, msel_html
 
-    assert tier_text("fire_rescue") == "消防救援站 fire-rescue station"
-    assert tier_text("unknown_tier") == "unknown_tier"
+    assert tier_text("fire_rescue", "区") == "消防救援站 fire-rescue station"
+    assert tier_text("unknown_tier", "县") == "unknown_tier"
+    assert tier_text("district", "县") == "县综合应急救援队 county comprehensive rescue team"
+    assert tier_text("district", "区") == "区综合应急救援队 district comprehensive rescue team"
+    words = set()
     for pkg in (pkg_a, pkg_fengdu):
+        word = district_word(pkg["district"]["zh"])
+        words.add(word)
         # the layout's tier codes ("district EOC" and the like are words already)
         tiers = {a["who"] for i in pkg["msel"] for a in i["expected"]} & set(TIER_LABELS)
         assert tiers
         page, sheet = msel_html(pkg), evaluator_html(pkg)
+        assert "区县" not in page and "区县" not in sheet
         for t in tiers:
-            assert f"<i>{tier_text(t)} " in page and not re.search(rf"<i>{t} (?!EOC)", page), t
-            assert f"<td>{tier_text(t)}</td>" in sheet and f"<td>{t}</td>" not in sheet, t
+            text = tier_text(t, word)
+            assert f"<i>{text} " in page and not re.search(rf"<i>{t} (?!EOC)", page), t
+            assert f"<td>{text}</td>" in sheet and f"<td>{t}</td>" not in sheet, t
+        for row in pkg["evaluator"]:
+            assert "区县" not in json.dumps(recommendation(row, pkg), ensure_ascii=False)
+    assert words == {"区", "县"}

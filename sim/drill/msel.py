@@ -25,7 +25,7 @@ import pandas as pd
 from sim.core.events import SEVERE_CONVECTION
 from sim.drill.console.clock import t_plus
 from sim.drill.measures import fmt_minutes
-from sim.drill.names import Name, Namer, bilingual
+from sim.drill.names import Name, Namer, bilingual, district_word, local_words
 
 # inject kind -> (priority: lower is kept first, core capability zh, en)
 # Core capabilities: FEMA National Preparedness Goal (2nd ed., 2015).
@@ -176,68 +176,6 @@ def blank_times(text: str, lang: str) -> str:
         return later.format(m=fmt_minutes(off)[lang == "en"]) if off else now
 
     return _AT.sub(one, text)
-
-
-# Every district-level word of the injects (senders, receivers, phrases): a county's cards
-# say 县 (丰都县: 县防汛抗旱指挥部, 县水利局, 全县), a city's 市, a district's 区. Longest
-# first, so that 区县综合 is matched before anything shorter inside it.
-DISTRICT_PHRASES = (
-    "区县综合",  # 区县综合应急救援队 (names.TIER_LABELS) -> 县综合应急救援队
-    "区县级",  # 区县级应急物资库 (names.DEPOT_LEVELS) -> 县级应急物资库
-    "区规划自然资源局",
-    "区森林防灭火指挥部",
-    "区应急指挥中心",
-    "区应急管理局",
-    "区交通运输局",
-    "区防汛抗旱",  # 区防汛抗旱指挥部, 区防汛抗旱（地灾）指挥部
-    "区水利局",
-    "区气象台",
-    "全区",
-    "区级",
-)
-DISTRICT_WORDS = ("县", "市")  # what a name_zh may end in besides 区
-
-
-def district_word(name_zh: str) -> str:
-    """What kind of place the district is, as its own name says: 县 for 丰都县 (a county),
-    市 for a county-level city, 区 otherwise (北碚区, 璧山区, 南岸区)."""
-    name = str(name_zh).strip()
-    return next((w for w in DISTRICT_WORDS if name.endswith(w)), "区")
-
-
-def local_phrase(phrase: str, word: str) -> str:
-    """``phrase`` of :data:`DISTRICT_PHRASES` in the district's own ``word``: 区县级 -> 县级
-    (not 县县级), 区水利局 -> 县水利局."""
-    if phrase.startswith("区县"):
-        return word + phrase[2:]
-    return phrase.replace("区", word, 1)
-
-
-# The English word of a district's own kind (district_word): "district" in a county's
-# English texts becomes "county" (a whole word: "subdistrict" stays).
-ENGLISH_WORDS = {"县": "county", "市": "city"}
-_DISTRICT_EN = re.compile(r"\b([Dd])istrict\b")
-
-
-def local_words(obj, word: str, lang: str = ""):
-    """``obj`` (an inject's texts, nested) with the district's own word in the phrases of
-    :data:`DISTRICT_PHRASES` in its Chinese texts (``zh`` keys): a county's cards say 全县,
-    县气象台, 县水利局, 县防汛抗旱指挥部, 县应急管理局物资科 ... (Fengdu's said 全区 ...);
-    and in its English texts (``en`` keys) "county" (or "city") for "district". Unchanged
-    for a 区."""
-    if word == "区":
-        return obj
-    if isinstance(obj, dict):
-        return {k: local_words(v, word, k if k in ("zh", "en") else "") for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [local_words(v, word) for v in obj]
-    if lang == "zh" and isinstance(obj, str):
-        for phrase in DISTRICT_PHRASES:
-            obj = obj.replace(phrase, local_phrase(phrase, word))
-    elif lang == "en" and isinstance(obj, str) and word in ENGLISH_WORDS:
-        en = ENGLISH_WORDS[word]
-        obj = _DISTRICT_EN.sub(lambda m: en.capitalize() if m.group(1) == "D" else en, obj)
-    return obj
 
 
 ROAD_REOPEN_LINE = "004 L247"  # 快速抢通保通能力: what the layouts' repair crews cite

@@ -37,8 +37,8 @@ from sim.drill.console.clock import (
     window_end_min,
 )
 from sim.drill.measures import percentile_of
-from sim.drill.msel import DrillClock, district_word
-from sim.drill.names import TIER_LABELS, tier_text
+from sim.drill.msel import DrillClock
+from sim.drill.names import district_word, tier_label, tier_text
 from sim.drill.package import benchmark_text, check_records_package
 from sim.drill.sheets import _sheet, bi, esc, header, page, save_workbook
 from sim.run.outputs import atomic_write_text, one_line_os_errors, safe_mkdir
@@ -458,12 +458,13 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
     town (those in other towns only counted: the package holds no routes to tell whether
     the responders needed them), the depot."""
     out = []
+    word = district_word(pkg.get("district", {}).get("zh", ""))  # (丰都县: 县内)
     if row["who"]:
+        zh, en = tier_label(row["who"], word) or (row["who"], row["who"])
         out.append(
             {
-                "zh": f"承担层级：{TIER_LABELS.get(row['who'], (row['who'], ''))[0]}（{row['plan_source'] or '预案未列明'}）",
-                "en": f"tier in charge: {TIER_LABELS.get(row['who'], ('', row['who']))[1]}"
-                f" ({row['plan_source'] or 'not in the plan'})",
+                "zh": f"承担层级：{zh}（{row['plan_source'] or '预案未列明'}）",
+                "en": f"tier in charge: {en} ({row['plan_source'] or 'not in the plan'})",
             }
         )
     here = injects[row["seq"]]
@@ -487,7 +488,6 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
             }
         )
     if elsewhere:
-        word = district_word(pkg.get("district", {}).get("zh", ""))  # (丰都县: 县内)
         out.append(
             {
                 "zh": f"同时{word}内其他乡镇（街道）另有{elsewhere}条道路中断",
@@ -512,13 +512,11 @@ def recommendation(row: dict, pkg: dict) -> dict:
     45-minute forecast lines of three districts' plans), which are not about this action."""
     zh, en = ADVICE.get(row["measure"], ADVICE[""])
     src = (row.get("plan_source") or "").strip()
-    who_zh = TIER_LABELS.get(row["who"], (row["who"], ""))[0] if row["who"] else "相关"
+    word = district_word(pkg.get("district", {}).get("zh", ""))
+    who_zh, who_en = tier_label(row["who"], word) or (row["who"], row["who"])
     return {
-        "zh": zh.format(who=who_zh, src=src or NO_PLAN_LINE[0]),
-        "en": en.format(
-            who=TIER_LABELS.get(row["who"], ("", row["who"]))[1] or "the",
-            src=src or NO_PLAN_LINE[1],
-        ),
+        "zh": zh.format(who=who_zh or "相关", src=src or NO_PLAN_LINE[0]),
+        "en": en.format(who=who_en or "the", src=src or NO_PLAN_LINE[1]),
     }
 
 
@@ -728,7 +726,7 @@ def review_xlsx(
             [
                 r["id"],
                 f"{r['action']['zh']}\n{r['action']['en']}",
-                tier_text(r["who"]),
+                tier_text(r["who"], district_word(pkg.get("district", {}).get("zh", ""))),
                 r["plan_source"],
                 r["released_min"],
                 r["observed"],

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sim.drill.msel import blank_times
-from sim.drill.names import tier_text
+from sim.drill.names import district_word, tier_text
 from sim.run.outputs import atomic_write, safe_mkdir
 
 CSS = """
@@ -66,11 +66,12 @@ def header(pkg: dict) -> str:
 
 
 def msel_html(pkg: dict) -> str:
+    word = district_word(pkg["district"]["zh"])
     rows = []
     for inj in pkg["msel"]:
         acts = "".join(
             f"<p><b>{esc(inj['seq'])}{esc(a['id'])}</b> {bi(a)}"
-            f"<br><i>{esc(tier_text(a['who']))} {esc(a['plan_source'])}</i><br>"
+            f"<br><i>{esc(tier_text(a['who'], word))} {esc(a['plan_source'])}</i><br>"
             f"{bi(a['benchmark_text'])}</p>"
             for a in inj["expected"]
         )
@@ -130,7 +131,8 @@ EVAL_COLS = [
 ]
 
 
-def _cell(row: dict, key: str, lang: str = "both") -> str:
+def _cell(row: dict, key: str, word: str) -> str:
+    """One evaluator-sheet cell (``word``: the district's own, for the tier label)."""
     if key == "place":
         return f"{row['place'].get('zh', '')} {row['place'].get('en', '')}"
     if key == "action":
@@ -138,18 +140,19 @@ def _cell(row: dict, key: str, lang: str = "both") -> str:
     if key == "benchmark":
         return f"{row['benchmark_text']['zh']}\n{row['benchmark_text']['en']}"
     if key == "who":
-        return tier_text(str(row.get("who") or ""))
+        return tier_text(str(row.get("who") or ""), word)
     return "" if row.get(key) is None else str(row.get(key))
 
 
 def evaluator_html(pkg: dict) -> str:
     head = "".join(f"<th>{esc(t)}</th>" for _, t, _ in EVAL_COLS)
+    word = district_word(pkg["district"]["zh"])
     rows = []
     for r in pkg["evaluator"]:
         cells = []
         for key, _, _ in EVAL_COLS:
             cls = " class=obs" if key in ("observed", "notes") else ""
-            cells.append(f"<td{cls}>{esc(_cell(r, key)).replace(chr(10), '<br>')}</td>")
+            cells.append(f"<td{cls}>{esc(_cell(r, key, word)).replace(chr(10), '<br>')}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     body = (
         header(pkg)
@@ -193,7 +196,8 @@ def save_workbook(wb: Workbook, path: Path) -> None:
 def evaluator_xlsx(pkg: dict) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
-    rows = [[_cell(r, k) for k, _, _ in EVAL_COLS] for r in pkg["evaluator"]]
+    word = district_word(pkg["district"]["zh"])
+    rows = [[_cell(r, k, word) for k, _, _ in EVAL_COLS] for r in pkg["evaluator"]]
     _sheet(wb, "evaluator", [(t, w) for _, t, w in EVAL_COLS], rows)
     info = wb.create_sheet("drill")
     for k, v in (
