@@ -359,14 +359,14 @@ def test_starting_the_tool_imports_no_heavy_library_it_may_not_need():
 
 def test_a_run_with_bootstrap_intervals_never_imports_scipy_stats(tmp_path):
     """The BCa intervals (sim.run.bootstrap) cost no ``import scipy.stats`` (0.4-0.6 s of a
-    short run's CPU): a fire season of 8 replications takes them (burned area, the pooled
-    shares) and still has not loaded it when its outputs are written."""
+    short run's CPU): a fire season of 20 replications takes them (burned area and the other
+    skewed means) and still has not loaded it when its outputs are written."""
     import subprocess
     import sys
 
     code = (
         "import sys; from sim.cli import main; "
-        f"sys.argv = ['run_sim.py', 'scenario=fire_season', 'experiment.replications=8', "
+        f"sys.argv = ['run_sim.py', 'scenario=fire_season', 'experiment.replications=20', "
         f"'experiment.executor=serial', 'hydra.run.dir={tmp_path / 'run'}']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print('LOADED', 'scipy.stats' in sys.modules)"

@@ -35,8 +35,9 @@ def test_t_interval_truncated_to_the_metric_range():
 
 
 def test_bca_bootstrap_matches_scipy():
-    x = np.array([0.0, 0.1, 0.3, 0.2, 2.5, 0.0, 0.4, 7.0, 0.2, 0.1])
+    x = np.array([0.0, 0.1, 0.3, 0.2, 2.5, 0.0, 0.4, 7.0, 0.2, 0.1] * 2)  # (20: BCa's minimum)
     e = mean_interval(x, method="bootstrap")
+    assert "BCa" in e.method
     ref = stats.bootstrap(
         (x,),
         np.mean,
@@ -54,6 +55,7 @@ def test_ratio_bootstrap_agrees_with_delta_method_on_many_replications():
     p = rng.beta(18, 2, m)
     x = rng.binomial(n.astype(int), p).astype(float)
     e = ratio_interval(x, n)
+    assert "cluster bootstrap" in e.method
     r = x.sum() / n.sum()
     # delta method (Cochran 1977, ratio estimator): var = sum((x - r n)^2) / (m (m-1) nbar^2)
     se = math.sqrt(((x - r * n) ** 2).sum() / (m * (m - 1) * n.mean() ** 2))
@@ -193,8 +195,13 @@ def test_too_few_replications_for_a_bootstrap_take_t_or_the_delta_method():
     assert e.high - e.value == pytest.approx(12.706204736 * se, rel=1e-6)
     m = mean_interval([1.0, 2.0, 5.0], 0.0, 100.0, "bootstrap")
     assert m.method.startswith("mean (t") and m.low == 0.0  # t, truncated at the range
-    big = ratio_interval(np.arange(10.0, 10 + BOOTSTRAP_MIN_N), np.full(BOOTSTRAP_MIN_N, 20.0))
-    assert "cluster bootstrap" in big.method
+    assert BOOTSTRAP_MIN_N == 20  # (benchmarks/coverage_shares.py: closer to nominal below)
+    big = np.arange(10.0, 10 + BOOTSTRAP_MIN_N)
+    assert "cluster bootstrap" in ratio_interval(big, big + 10).method
+    small = ratio_interval(big[:10], big[:10] + 10).method
+    assert small.startswith("ratio (delta method, t: n < 20 for BCa)")
+    assert mean_interval(big, method="bootstrap").method.startswith("mean (BCa")
+    assert mean_interval(big[:19], method="bootstrap").method == "mean (t: n < 20 for BCa)"
 
 
 def test_a_pooled_share_is_never_narrower_than_the_exact_binomial_interval():

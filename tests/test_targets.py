@@ -66,7 +66,7 @@ def test_pooled_share_uses_the_replication_as_the_unit():
     kpis = {"fires_out_24h": np.array([99.0, 98, 100, 97] * 2), "fires": np.array([100.0] * 8)}
     r = evaluate("f", t, kpis, SPECS)
     assert r.estimate == pytest.approx(0.985)
-    assert 0.95 <= r.ci_low < 0.985 < r.ci_high <= 1.0 and "cluster bootstrap" in r.method
+    assert 0.95 <= r.ci_low < 0.985 < r.ci_high <= 1.0 and "delta method" in r.method
     assert r.verdict == PASS
 
 
@@ -153,8 +153,10 @@ def test_an_edge_target_passed_says_how_likely_a_failing_replication_still_is():
 
 
 def test_bootstrap_interval_for_skewed_metrics_stays_in_range():
-    x = np.array([0.0] * 8 + [5.0, 120.0])
+    x = np.array([0.0] * 8 + [5.0, 120.0] + [0.0] * 8 + [5.0, 0.0])  # (BCa from 20)
     t = TargetConfig(metric="burned_share_permille", comparator="<=", threshold=0.3)
+    r10 = evaluate("b", t, {"burned_share_permille": x[:10]}, SPECS)
+    assert r10.method == "mean (t: n < 20 for BCa), truncated to range" and r10.ci_low == 0.0
     r = evaluate("b", t, {"burned_share_permille": x}, SPECS)
     assert "BCa" in r.method and 0.0 <= r.ci_low < x.mean() < r.ci_high <= 120.0
     assert r.verdict == INCONCLUSIVE
@@ -265,11 +267,14 @@ def test_a_time_never_reached_counts_at_the_runs_length_and_cannot_pass():
     assert r.verdict == INCONCLUSIVE and "2 of 10 replications never reached it" in r.note
     assert "47 h" in r.note and "lower bound" in r.method
     # a lower bound above the threshold is a FAIL, whatever the censored times really are
+    # (20 replications: at 10 the t interval of these times reaches down to 0)
     t = TargetConfig(metric="evac_time_to_90pct_sheltered_h", comparator="<=", threshold=2)
-    assert evaluate("t", t, kpis, SPECS).verdict == FAIL
+    twenty = {k: np.tile(v, 2) for k, v in kpis.items()}
+    assert evaluate("t", t, twenty, SPECS).verdict == FAIL
+    assert evaluate("t", t, kpis, SPECS).verdict == INCONCLUSIVE
     # ... and a lower bound long enough passes a ">=" time
     t = TargetConfig(metric="evac_time_to_90pct_sheltered_h", comparator=">=", threshold=1)
-    assert evaluate("t", t, kpis, SPECS).verdict == PASS
+    assert evaluate("t", t, twenty, SPECS).verdict == PASS
     # every replication reached it: the estimate is the plain mean, as before
     kpis["evac_time_to_90pct_sheltered_censored_h"] = np.full(10, np.nan)
     kpis["evac_time_to_90pct_sheltered_h"] = np.nan_to_num(times, nan=4.0)

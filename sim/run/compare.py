@@ -328,6 +328,9 @@ def _diffs(o: Outcome, alt: str, base: str, m: Metric, level: float) -> tuple[Di
     return paired(a, b, level), welch(a[ok], b[ok], level)
 
 
+NO_PAIRS = "no replication where both have it (not produced in this scenario, or undefined)"
+
+
 def _method(o: Outcome, alt: str, base: str, m: Metric) -> str:
     if _exact(o, alt, base, m) is not None:
         return "computed from the inputs: exact difference"
@@ -434,7 +437,7 @@ def analyse(
                     "level": level,
                     "correction": correction if m_cmp > 1 else "none (one comparison)",
                     "call": _call(dp, s, m.better),
-                    "method": _method(o, n, baseline, m),
+                    "method": _method(o, n, baseline, m) if dp.n else NO_PAIRS,
                 }
             )
     return pd.DataFrame(rows)
