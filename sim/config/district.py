@@ -26,7 +26,7 @@ class TargetConfig:
     numerator: str = ""
     denominator: str = ""
     # Interval for a per-replication mean, overriding the KPI's own: "t" (Student, truncated
-    # to the metric's range) or "bootstrap" (BCa over replications, for skewed metrics).
+    # to the metric's range) or "bootstrap" (for skewed metrics: BCa over replications from 20, t below).
     interval: str = ""
 
 

@@ -217,7 +217,7 @@ def kpi_specs() -> dict[str, KpiSpec]:
         "evac_caught_people": risk,
         "evac_deaths": KpiSpec(reads=(*evac, "layout.teams", "layout.rescue")),
         "evac_mean_time_to_shelter_h": KpiSpec(interval="bootstrap", reads=evac),
-        # times with runs that never got there (counted at the run's length): skewed, BCa
+        # times with runs that never got there (counted at the run's length): skewed, BCa (from 20)
         "evac_time_to_plan_people_h": KpiSpec(
             interval="bootstrap", reads=evac, censored="evac_time_to_plan_people_censored_h"
         ),

@@ -120,7 +120,7 @@ def map_layers(cfg: Config, net: RoadNetwork, tables: dict[str, pd.DataFrame]) -
 
 def kpi_specs() -> dict[str, KpiSpec]:
     """The 24 h out share is pooled over fires; burned and damaged area are skewed (BCa
-    bootstrap); the 受害率 target reads the damaged share."""
+    bootstrap from 20 replications, t below); the 受害率 target reads the damaged share."""
     reads = ("layout.fire", "scenario.fire", "district.forest_area_ha")
     # with no fire in any replication these read 0 by the ignition rate, not by the response
     skewed = KpiSpec(interval="bootstrap", reads=reads, events="fires")
