@@ -1,6 +1,6 @@
 """Coverage of the tool's intervals over replications: pooled shares, their differences, means.
 
-    python benchmarks/coverage_shares.py                  # 2000 data sets a cell (about 3 min)
+    python benchmarks/coverage_shares.py                  # 2000 data sets a cell (about 2 min)
     python benchmarks/coverage_shares.py --sets 500 --n 10 20
 
 Not a speed benchmark: a Monte Carlo check of the statistics the verdict table and compare

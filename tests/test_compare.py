@@ -292,8 +292,9 @@ def test_a_kpi_no_alternative_produces_is_refused_before_anything_runs(tmp_path)
     alts = _alts(teams=(1, 2))
     with pytest.raises(
         UserError,
-        match=r"^compare.kpis='fires': scenario 'storm' with layout '1teams' \(alternative "
-        r"1teams\) never produces it \(a fire KPI; it gives no fire KPIs\)$",
+        match=r"^compare.kpis='fires': scenario 'storm' with layout '1teams' \(nor does any "
+        r"other alternative: 1teams, 2teams\) never produces it \(a fire KPI; it gives no fire "
+        r"KPIs\)$",
     ):
         run_compare(alts, tmp_path, kpis=["response_mean_min", "fires"], progress=False)
     assert not any(tmp_path.iterdir())

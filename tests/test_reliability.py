@@ -791,6 +791,36 @@ SHIPPED_SCENARIOS = sorted(
 )
 
 
+def test_the_warning_sections_are_exactly_the_hazards_that_warn():
+    """``sim.evacuation.WARNING_SECTIONS`` (which scenario sections may give warning KPIs)
+    is kept by hand: a hazard generator that issues a WarningIssued, itself or through the
+    generators it calls (a cascade's storm, flood and landslide), must be listed, or a search
+    on its warning reach would be refused."""
+    import importlib
+    import inspect
+    import re
+
+    from scenarios import GENERATORS
+    from sim.evacuation import WARNING_SECTIONS
+
+    def warns(module, seen: set[str]) -> bool:
+        src = inspect.getsource(module)
+        if "WarningIssued(" in src:
+            return True
+        seen.add(module.__name__)
+        called = re.findall(r"^from scenarios import ([\w, ]+)$", src, re.M)
+        names = [n.strip() for line in called for n in line.split(",")]
+        return any(
+            warns(importlib.import_module(f"scenarios.{n}"), seen)
+            for n in names
+            if f"scenarios.{n}" not in seen
+        )
+
+    warning = {s for s, gen in GENERATORS.items() if warns(inspect.getmodule(gen), set())}
+    assert warning == set(WARNING_SECTIONS)
+    assert "cascade" in warning and "earthquake" not in warning  # (the check sees through)
+
+
 @pytest.mark.parametrize("scenario", SHIPPED_SCENARIOS)
 def test_each_module_produces_what_it_says_it_produces(scenario):
     """``produces(cfg)``, which the pre-flight checks a search objective and compared KPIs

@@ -251,14 +251,27 @@ def test_a_misspelt_key_or_target_to_screen_is_refused_before_anything_runs():
     rob.keys, rob.targets = [], ["nope"]
     with pytest.raises(UserError, match=r"robustness.targets: no target 'nope' \(known: "):
         check_selection(rob, [conf])
-    rob.targets = ["fires_out_24h"]  # a fire target: a storm has no fires
-    assert conf.district.targets["fires_out_24h"].metric == "fires_out_24h_share"
+    rob.targets = ["fires_out_24h"]  # judged in the fire season: a storm run screens its own
     with pytest.raises(
         UserError,
-        match=r"^robustness.targets: target 'fires_out_24h' reads fires_out_24h_share, "
-        r"which no screened scenario \(storm\) produces with its layout: it would screen nothing$",
+        match=r"^robustness.targets: target 'fires_out_24h' is judged in design scenario "
+        r"'fire_season', which this run does not screen: it would screen nothing$",
     ):
         check_selection(rob, [conf])
+    # a run whose scenario no target names screens every target: one it cannot produce
+    day, _ = prepare(
+        compose_config(["experiment=robustness", "district=fengdu", "scenario=fire_extreme_day"])
+    )
+    day.robustness.targets = ["relocation_sheltered"]
+    with pytest.raises(
+        UserError,
+        match=r"^robustness.targets: target 'relocation_sheltered' reads "
+        r"evac_evacuees_not_sheltered, which no screened scenario \(fire_extreme_day\) "
+        r"produces with its layout: it would screen nothing$",
+    ):
+        check_selection(day.robustness, [day])
+    day.robustness.targets = ["fires_out_24h"]
+    check_selection(day.robustness, [day])  # (it has fires)
 
 
 def _fengdu_storm_screen(

@@ -22,7 +22,8 @@ class TargetConfig:
     # audit, the default run; a single-scenario run judges every target it produces.
     scenario: str = ""
     # A share pooled over events whose KPIs no module declares as a ratio: the KPI columns
-    # summed over replications (estimate numerator/denominator, replication-level bootstrap).
+    # summed over replications (estimate numerator/denominator; its interval over
+    # replications: the delta method below 20 of them, a replication-level bootstrap from 20).
     numerator: str = ""
     denominator: str = ""
     # Interval for a per-replication mean, overriding the KPI's own: "t" (Student, truncated

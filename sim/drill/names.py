@@ -59,6 +59,11 @@ def district_word(name_zh: str) -> str:
     return next((w for w in DISTRICT_WORDS if name.endswith(w)), "区")
 
 
+def package_word(pkg: dict) -> str:
+    """:func:`district_word` of a drill package's district (区 where it names none)."""
+    return district_word(pkg.get("district", {}).get("zh", ""))
+
+
 def local_phrase(phrase: str, word: str) -> str:
     """``phrase`` of :data:`DISTRICT_PHRASES` in the district's own ``word``: 区县级 -> 县级
     (not 县县级), 区水利局 -> 县水利局."""

@@ -38,7 +38,7 @@ from sim.drill.console.clock import (
 )
 from sim.drill.measures import percentile_of
 from sim.drill.msel import DrillClock
-from sim.drill.names import district_word, tier_label, tier_text
+from sim.drill.names import package_word, tier_label, tier_text
 from sim.drill.package import benchmark_text, check_records_package
 from sim.drill.sheets import _sheet, bi, esc, header, page, save_workbook
 from sim.run.outputs import atomic_write_text, one_line_os_errors, safe_mkdir
@@ -458,7 +458,7 @@ def _causes(row: dict, injects: dict, pkg: dict, rel: dict | None) -> list[dict]
     town (those in other towns only counted: the package holds no routes to tell whether
     the responders needed them), the depot."""
     out = []
-    word = district_word(pkg.get("district", {}).get("zh", ""))  # (丰都县: 县内)
+    word = package_word(pkg)  # (丰都县: 县内)
     if row["who"]:
         zh, en = tier_label(row["who"], word) or (row["who"], row["who"])
         out.append(
@@ -512,7 +512,7 @@ def recommendation(row: dict, pkg: dict) -> dict:
     45-minute forecast lines of three districts' plans), which are not about this action."""
     zh, en = ADVICE.get(row["measure"], ADVICE[""])
     src = (row.get("plan_source") or "").strip()
-    word = district_word(pkg.get("district", {}).get("zh", ""))
+    word = package_word(pkg)
     who_zh, who_en = tier_label(row["who"], word) or (row["who"], row["who"])
     return {
         "zh": zh.format(who=who_zh or "相关", src=src or NO_PLAN_LINE[0]),
@@ -721,12 +721,13 @@ def review_xlsx(
         ("Notes", 30),
     ]
     data = []
+    word = package_word(pkg)
     for r in rows:
         data.append(
             [
                 r["id"],
                 f"{r['action']['zh']}\n{r['action']['en']}",
-                tier_text(r["who"], district_word(pkg.get("district", {}).get("zh", ""))),
+                tier_text(r["who"], word),
                 r["plan_source"],
                 r["released_min"],
                 r["observed"],

@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from sim.drill.msel import blank_times
-from sim.drill.names import district_word, tier_text
+from sim.drill.names import package_word, tier_text
 from sim.run.outputs import atomic_write, safe_mkdir
 
 CSS = """
@@ -66,7 +66,7 @@ def header(pkg: dict) -> str:
 
 
 def msel_html(pkg: dict) -> str:
-    word = district_word(pkg["district"]["zh"])
+    word = package_word(pkg)
     rows = []
     for inj in pkg["msel"]:
         acts = "".join(
@@ -146,7 +146,7 @@ def _cell(row: dict, key: str, word: str) -> str:
 
 def evaluator_html(pkg: dict) -> str:
     head = "".join(f"<th>{esc(t)}</th>" for _, t, _ in EVAL_COLS)
-    word = district_word(pkg["district"]["zh"])
+    word = package_word(pkg)
     rows = []
     for r in pkg["evaluator"]:
         cells = []
@@ -196,7 +196,7 @@ def save_workbook(wb: Workbook, path: Path) -> None:
 def evaluator_xlsx(pkg: dict) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
-    word = district_word(pkg["district"]["zh"])
+    word = package_word(pkg)
     rows = [[_cell(r, k, word) for k, _, _ in EVAL_COLS] for r in pkg["evaluator"]]
     _sheet(wb, "evaluator", [(t, w) for _, t, w in EVAL_COLS], rows)
     info = wb.create_sheet("drill")

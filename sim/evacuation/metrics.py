@@ -420,11 +420,8 @@ def warning_kpis(ev: pd.DataFrame) -> dict[str, float]:
         return {}
     people = series_sum(issued.qty)
     in_time = series_sum(arrays_of(ev, "public_warned_in_time").qty)
-    return {
-        "warning_people": people,
-        "warning_reached_in_time": in_time,
-        "warning_reached_in_time_share": in_time / people if people else NAN,
-    }
+    values = (people, in_time, in_time / people if people else NAN)
+    return dict(zip(WARNING_KPI_NAMES, values, strict=True))
 
 
 def warning_towns(ev: pd.DataFrame) -> pd.DataFrame:

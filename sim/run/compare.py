@@ -845,7 +845,12 @@ def check_produced(name: str, confs: dict[str, Config], field_name: str, every: 
     gives = f"of those it gives {', '.join(kin[:3])}{', ...' if len(kin) > 3 else ''}"
     if not kin:
         gives = f"it gives no {owner} KPIs"
-    who = f" (alternative {alt})" if len(confs) > 1 else ""
+    if len(confs) == 1:
+        who = ""
+    elif every:
+        who = f" (alternative {alt})"
+    else:
+        who = f" (nor does any other alternative: {', '.join(confs)})"
     raise UserError(
         f"{field_name}='{name}': scenario '{conf.scenario.name}' with layout "
         f"'{conf.layout.name}'{who} never produces it ({an} {owner} KPI; {gives})"

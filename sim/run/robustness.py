@@ -688,16 +688,31 @@ def check_selection(rob, confs: list[Config]) -> None:
                 raise UserError(f"robustness.{field_name}: no {field_name[:-1]} '{name}' ({hint})")
     from sim.run.app import produced_kpis
 
-    produced = set().union(*(produced_kpis(c) for c in confs))
     for name in rob.targets:  # (a target judged nowhere would screen nothing: NOT MODELLED)
-        t = next(c.district.targets[name] for c in confs if name in c.district.targets)
+        # where run_robustness screens it: the design scenario its target names, or, in a
+        # run with no target of its own scenario, every target
+        where = [c for c in confs if name in screened_targets(c)]
+        if not where:
+            judged = next(c.district.targets[name].scenario for c in confs)
+            raise UserError(
+                f"robustness.targets: target '{name}' is judged in design scenario "
+                f"'{judged}', which this run does not screen: it would screen nothing"
+            )
+        t = where[0].district.targets[name]
         kpi = t.numerator or t.metric
-        if kpi not in produced:
-            scenarios = ", ".join(sorted({c.scenario.name for c in confs}))
+        if not any(kpi in produced_kpis(c) for c in where):
+            scenarios = ", ".join(sorted({c.scenario.name for c in where}))
             raise UserError(
                 f"robustness.targets: target '{name}' reads {kpi}, which no screened scenario "
                 f"({scenarios}) produces with its layout: it would screen nothing"
             )
+
+
+def screened_targets(conf: Config) -> dict:
+    """The targets a robustness run screens on ``conf``'s design scenario: those that name
+    it, or every target where none does (a single scenario run on its own)."""
+    own = {k: t for k, t in conf.district.targets.items() if t.scenario == conf.scenario.name}
+    return own or dict(conf.district.targets)
 
 
 def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
@@ -719,8 +734,7 @@ def run_robustness(runs: list, outdir: Path, overrides: list[str]) -> dict:
         conf0 = conf0 or conf
         conf.experiment.sequential = False  # every point on the same replications (CRN)
         rob = conf.robustness
-        targets = {k: t for k, t in conf.district.targets.items() if t.scenario == run.name}
-        targets = targets or dict(conf.district.targets)
+        targets = screened_targets(conf)
         if rob.targets:
             targets = {k: t for k, t in targets.items() if k in rob.targets}
         if not targets:

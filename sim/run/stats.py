@@ -37,8 +37,10 @@ RESAMPLES = 4999
 # more often, also on the side a verdict reads (benchmarks/coverage_shares.py, 2000 data
 # sets a cell: at 10 replications a share near 0.5 falls below BCa's lower bound in 4.6% of
 # them, below the delta method's in 2.8%; a Gamma(2) or lognormal(0, 0.5) mean above BCa's
-# upper bound in 8.2-8.8%, above t's in 7.4-7.5%; from 20 BCa misses less on that side: a
-# share near 0.93 in 5.2% against 6.9%, those means in 5.5-5.8% against 5.8-6.7%).
+# upper bound in 8.2-8.8%, above t's in 7.4-7.5%). From 20 BCa misses less on that side for
+# shares near the plans' thresholds (near 0.93: 5.2% against 6.9%; near 0.99: 3.4% against
+# 4.5%) and for those means (5.5-5.8% against 5.8-6.7%), not for a share near 0.5 (3.3%
+# against 2.2%), which no plan target sits at.
 BOOTSTRAP_MIN_N = 20
 _SEED = 20261124  # fixed: the same data give the same bootstrap interval
 

@@ -2,7 +2,8 @@
 
 A target compares a metric with a threshold. How the metric is estimated comes from its
 :class:`~sim.core.kpi.KpiSpec` (declared by the module that emits it): a share pooled over
-events (fires, people) is a ratio with a replication-level bootstrap; any other metric is a
+events (fires, people) is a ratio with its interval over replications (the delta method
+below 20 replications, a replication-level bootstrap from 20); any other metric is a
 mean over replications with a range-respecting interval (:mod:`sim.run.stats`).
 
 Verdict: PASS when the whole interval satisfies the comparator, FAIL when none of it does,
