@@ -45,6 +45,9 @@ from sim.relief.demand import Group, Order, Shelter
 from sim.relief.stock import EPS, Depot, StockLedger
 from sim.relief.trucks import Vehicle, VehicleIndex, build_vehicles, direct_minutes, town_of
 
+if TYPE_CHECKING:
+    from sim.core.network import RoadNetwork
+
 
 def _dot(x: np.ndarray, per_unit: np.ndarray) -> float:
     """``sum(x * per_unit)`` (kilograms or cubic metres of a load), correctly rounded by
@@ -53,10 +56,6 @@ def _dot(x: np.ndarray, per_unit: np.ndarray) -> float:
     picks: its SkylakeX, Zen/Haswell and generic kernels wrote three relief logs for one
     seed."""
     return math.fsum((x * per_unit).tolist())
-
-
-if TYPE_CHECKING:
-    from sim.core.network import RoadNetwork
 
 
 @dataclass
